@@ -1,0 +1,311 @@
+// Command govfleet is the official-vehicle platform: API, web console and
+// background jobs in one binary.
+//
+//	govfleet serve [--demo] [--listen ADDR] [--db URL] [--data-dir DIR]
+//	govfleet migrate [--db URL]
+//	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
+//	govfleet audit-verify [--db URL]            check the audit log's hash chain
+//	govfleet version
+//
+// Every flag can also be set as GOVFLEET_<FLAG> (upper case, - as _).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/auth"
+	"govfleet/internal/demo"
+	"govfleet/internal/httpapi"
+	"govfleet/internal/org"
+	"govfleet/internal/store"
+	"govfleet/web"
+)
+
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "migrate":
+		err = migrate(ctx, os.Args[2:])
+	case "init":
+		err = initCmd(ctx, os.Args[2:])
+	case "audit-verify":
+		err = auditVerify(ctx, os.Args[2:])
+	case "version", "-v", "--version":
+		fmt.Println("govfleet", version)
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "govfleet: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		slog.Error("govfleet failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage: govfleet <command> [flags]
+
+commands:
+  serve         run the API, web console and background jobs
+  migrate       apply database migrations and exit
+  init          create the city root and its first administrators on an empty database
+  audit-verify  check the audit log's hash chain
+  version       print the version
+
+Run "govfleet <command> -h" for the flags of a command; every flag may also be
+given as an environment variable GOVFLEET_<NAME> (e.g. GOVFLEET_DB).`)
+}
+
+// common flags of every command that opens the database.
+type dbFlags struct {
+	db, dataDir, logFormat string
+}
+
+func newFlags(name string, d *dbFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	fs.StringVar(&d.dataDir, "data-dir", "./data", "directory for the SQLite database and uploaded files")
+	fs.StringVar(&d.db, "db", "", "database: postgres://… for PostgreSQL, or a SQLite file path (default <data-dir>/govfleet.db)")
+	fs.StringVar(&d.logFormat, "log-format", "text", "log format: text or json")
+	return fs
+}
+
+// parse applies GOVFLEET_* environment variables, then the command line.
+func parse(fs *flag.FlagSet, args []string, d *dbFlags) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv("GOVFLEET_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); ok && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("GOVFLEET_%s: %w", strings.ToUpper(f.Name), e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if d.logFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	slog.SetDefault(slog.New(h))
+	if d.db == "" {
+		d.db = filepath.Join(d.dataDir, "govfleet.db")
+	}
+	return nil
+}
+
+func open(ctx context.Context, d *dbFlags) (*store.DB, error) {
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+type services struct {
+	org   *org.Service
+	auth  *auth.Service
+	audit *audit.Service
+}
+
+func wire(db *store.DB) services {
+	o := &org.Service{DB: db}
+	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}}
+}
+
+func serve(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("serve", &d)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
+	withDemo := fs.Bool("demo", false, "fill an empty database with the Changzhou demo")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	db, err := open(ctx, &d)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := wire(db)
+	if *withDemo {
+		if _, err := demo.Seed(ctx, svc.org, svc.auth); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Web: web.App(), Secure: *secure}
+	if api.Web == nil {
+		slog.Warn("web console not built; run `make web` — the API works without it")
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := svc.auth.PurgeSessions(ctx); err != nil {
+					slog.Warn("purge sessions", "err", err)
+				} else if n > 0 {
+					slog.Info("expired sessions purged", "count", n)
+				}
+			}
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	slog.Info("govfleet serving", "url", url, "db", redact(d.db), "version", version)
+	fmt.Fprintf(os.Stderr, "\n  常州市公务用车信息化平台 govfleet %s\n  打开 %s\n", version, url)
+	if *withDemo {
+		fmt.Fprintf(os.Stderr, "  演示账号（密码均为 %s）：\n", demo.Password)
+		for _, a := range demo.Accounts {
+			fmt.Fprintf(os.Stderr, "    %-36s %s\n", a[0], a[1])
+		}
+	}
+	fmt.Fprintln(os.Stderr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// redact hides a PostgreSQL password in logs.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if j := strings.Index(dsn, "@"); j > i {
+			if k := strings.Index(dsn[i+3:j], ":"); k >= 0 {
+				return dsn[:i+3+k] + ":***" + dsn[j:]
+			}
+		}
+	}
+	return dsn
+}
+
+func migrate(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("migrate", &d)
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d migration(s) applied\n", n)
+	return nil
+}
+
+// initCmd creates the city root and the first platform administrator plus
+// the three separated administrators, each with a one-time password.
+func initCmd(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("init", &d)
+	city := fs.String("city", "常州市", "name of the city (root of the hierarchy)")
+	admin := fs.String("admin", "admin", "user name prefix of the first administrators")
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	db, err := open(ctx, &d)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := wire(db)
+	n, err := db.R.NewSelect().Table("users").Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return errors.New("the database already has accounts; init only runs on an empty database")
+	}
+	root, err := svc.org.CreateRoot(ctx, *city, "")
+	if err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		suffix, name string
+		role         access.Role
+	}{{"", "平台管理员", access.PlatformAdmin}, {"_sys", "系统管理员", access.SysAdmin}, {"_sec", "安全管理员", access.SecAdmin}, {"_audit", "审计管理员", access.AuditAdmin}} {
+		pw := auth.GeneratePassword()
+		if _, err := svc.auth.Bootstrap(ctx, *admin+a.suffix, a.name, "", pw, root.ID, true, a.role); err != nil {
+			return err
+		}
+		fmt.Printf("%-16s %-10s initial password: %s (must be changed at first login)\n", *admin+a.suffix, a.name, pw)
+	}
+	return nil
+}
+
+func auditVerify(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("audit-verify", &d)
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	db, err := open(ctx, &d)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := (&audit.Service{DB: db}).Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(res.Message)
+	if !res.OK {
+		os.Exit(3)
+	}
+	return nil
+}

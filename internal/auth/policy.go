@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+)
+
+// Policy is the platform's password and session policy, set by the city's
+// security administrator.
+type Policy struct {
+	PasswordMinLength  int `json:"password_min_length"`
+	LockoutThreshold   int `json:"lockout_threshold"`
+	LockoutMinutes     int `json:"lockout_minutes"`
+	IdleTimeoutMinutes int `json:"idle_timeout_minutes"`
+}
+
+// DefaultPolicy: 8 characters, 5 failures lock for 15 minutes, 30 minutes idle.
+var DefaultPolicy = Policy{PasswordMinLength: 8, LockoutThreshold: 5, LockoutMinutes: 15, IdleTimeoutMinutes: 30}
+
+func (p *Policy) fields() map[string]*int {
+	return map[string]*int{
+		"password_min_length":  &p.PasswordMinLength,
+		"lockout_threshold":    &p.LockoutThreshold,
+		"lockout_minutes":      &p.LockoutMinutes,
+		"idle_timeout_minutes": &p.IdleTimeoutMinutes,
+	}
+}
+
+func (p Policy) validate() error {
+	var f errs.Fields
+	f.Check(p.PasswordMinLength < 8 || p.PasswordMinLength > 32, "password_min_length", "密码最小长度须在8至32之间")
+	f.Check(p.LockoutThreshold < 3 || p.LockoutThreshold > 10, "lockout_threshold", "锁定前允许的失败次数须在3至10之间")
+	f.Check(p.LockoutMinutes < 5 || p.LockoutMinutes > 1440, "lockout_minutes", "锁定时长须在5至1440分钟之间")
+	f.Check(p.IdleTimeoutMinutes < 5 || p.IdleTimeoutMinutes > 480, "idle_timeout_minutes", "空闲超时须在5至480分钟之间")
+	return f.Err()
+}
+
+// Policy returns the policy in force.
+func (s *Service) Policy(ctx context.Context) (Policy, error) {
+	p := DefaultPolicy
+	var rows []struct {
+		Key   string `bun:"key"`
+		Value string `bun:"value"`
+	}
+	if err := s.DB.R.NewSelect().Table("settings").Column("key", "value").Where("key LIKE 'policy.%'").Scan(ctx, &rows); err != nil {
+		return p, store.Translate(err)
+	}
+	fs := p.fields()
+	for _, r := range rows {
+		if dst, ok := fs[r.Key[len("policy."):]]; ok {
+			if v, err := strconv.Atoi(r.Value); err == nil {
+				*dst = v
+			}
+		}
+	}
+	return p, nil
+}
+
+// SetPolicy changes the policy. Only a security administrator at the city
+// level sets it, for the whole platform.
+func (s *Service) SetPolicy(ctx context.Context, a *access.Actor, p Policy) (Policy, error) {
+	if a.ScopeKind != "city" {
+		return Policy{}, errs.E(errs.Forbidden, "安全策略由市级安全管理员统一设置")
+	}
+	if err := p.validate(); err != nil {
+		return Policy{}, err
+	}
+	before, err := s.Policy(ctx)
+	if err != nil {
+		return Policy{}, err
+	}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		for k, v := range p.fields() {
+			if _, err := tx.NewRaw("DELETE FROM settings WHERE key = ?", "policy."+k).Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.NewRaw("INSERT INTO settings (key, value) VALUES (?, ?)", "policy."+k, strconv.Itoa(*v)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: "policy.update", ObjectType: "policy", Summary: "修改安全策略", Before: before, After: p})
+	})
+	return p, err
+}

@@ -1,0 +1,370 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+)
+
+// Session is a logged-in browser session. Its id is the SHA-256 of the
+// cookie value, so a leaked database does not leak live sessions.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID         string    `bun:"id,pk"`
+	UserID     int64     `bun:"user_id"`
+	CSRFToken  string    `bun:"csrf_token"`
+	IP         string    `bun:"ip"`
+	UserAgent  string    `bun:"user_agent"`
+	CreatedAt  time.Time `bun:"created_at"`
+	LastSeenAt time.Time `bun:"last_seen_at"`
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// Login is the result of a successful login.
+type Login struct {
+	Token     string // cookie value
+	CSRFToken string
+	User      *User
+}
+
+// Login checks a user name and password under the lockout policy and opens
+// a session.
+func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*Login, error) {
+	username = strings.TrimSpace(username)
+	if username == "" || password == "" {
+		return nil, (&errs.Fields{"username": "请输入用户名和密码"}).Err()
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	err = s.selectUsers(s.DB.R).Where("u.username = ?", username).Scan(ctx, &u)
+	if err != nil && !errs.Is(store.Translate(err), errs.NotFound) {
+		return nil, store.Translate(err)
+	}
+	anon := &access.Actor{Name: username, IP: ip}
+	if err != nil { // unknown user: same work and the same answer as a wrong password
+		CheckPassword(dummyHash, password)
+		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
+			return audit.Record(ctx, tx, anon, audit.Event{Action: "auth.login_failed", Summary: fmt.Sprintf("用户名「%s」不存在", username)})
+		})
+		return nil, errs.E(errs.Unauthenticated, "用户名或密码错误")
+	}
+	now := s.now()
+	if !u.Active {
+		return nil, errs.E(errs.Unauthenticated, "账号已停用，请联系管理员")
+	}
+	if u.AdminLocked {
+		return nil, errs.E(errs.Locked, "账号已被管理员锁定，请联系管理员")
+	}
+	if u.LockedUntil != nil && u.LockedUntil.After(now) {
+		return nil, errs.E(errs.Locked, "密码错误次数过多，账号已锁定，请在 %s 后重试", shanghai(*u.LockedUntil))
+	}
+	actor := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, IP: ip}
+	if !CheckPassword(u.PasswordHash, password) {
+		var result error
+		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+			// Count in the database so concurrent attempts all count.
+			var failed int
+			if err := tx.NewRaw("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins", u.ID).Scan(ctx, &failed); err != nil {
+				return err
+			}
+			if failed >= pol.LockoutThreshold {
+				until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
+				if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
+					return err
+				}
+				result = errs.E(errs.Locked, "密码连续错误%d次，账号已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
+				return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.locked", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+					Summary: fmt.Sprintf("账号 %s 密码连续错误%d次，锁定至 %s", u.Username, pol.LockoutThreshold, shanghai(until))})
+			}
+			result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-failed)
+			return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.login_failed", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+				Summary: fmt.Sprintf("账号 %s 密码错误（第%d次）", u.Username, failed)})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, result
+	}
+	token := randomToken(32)
+	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.login", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+			Summary: fmt.Sprintf("账号 %s 登录", u.Username)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	full, err := s.load(ctx, s.DB.R, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// shanghai formats t as Beijing time for messages.
+func shanghai(t time.Time) string { return t.In(cst).Format("15:04") }
+
+// Principal is an authenticated caller: the actor plus what the HTTP layer
+// needs to enforce (CSRF for sessions, the forced password change).
+type Principal struct {
+	Actor      *access.Actor
+	SessionID  string // empty for API tokens
+	CSRFToken  string
+	MustChange bool
+}
+
+// actorFor builds the actor of an active, unlocked account.
+func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User, *access.Actor, error) {
+	u, err := s.load(ctx, s.DB.R, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !u.Active || u.Locked {
+		return nil, nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
+	}
+	return u, &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
+		ScopePath: u.ScopePath, ScopeKind: u.ScopeKind, Roles: u.Roles, IP: ip}, nil
+}
+
+// Authenticate resolves a session cookie value. Sessions idle longer than
+// the policy allows are ended.
+func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principal, error) {
+	var sess Session
+	if err := s.DB.R.NewSelect().Model(&sess).Where("id = ?", sha(token)).Scan(ctx); err != nil {
+		if errs.Is(store.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.Unauthenticated, "请先登录")
+		}
+		return nil, store.Translate(err)
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if now.Sub(sess.LastSeenAt) > time.Duration(pol.IdleTimeoutMinutes)*time.Minute {
+		_, _ = s.DB.W.NewRaw("DELETE FROM sessions WHERE id = ?", sess.ID).Exec(ctx)
+		return nil, errs.E(errs.Unauthenticated, "长时间未操作，登录已超时，请重新登录")
+	}
+	u, actor, err := s.actorFor(ctx, sess.UserID, ip)
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(sess.LastSeenAt) > 30*time.Second { // spare the writer on every request
+		if _, err := s.DB.W.NewRaw("UPDATE sessions SET last_seen_at = ? WHERE id = ?", now, sess.ID).Exec(ctx); err != nil {
+			return nil, store.Translate(err)
+		}
+	}
+	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword}, nil
+}
+
+// Logout ends the session.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewRaw("DELETE FROM sessions WHERE id = ?", p.SessionID).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: "auth.logout", ObjectType: "user", ObjectID: p.Actor.UserID,
+			ScopePath: p.Actor.ScopePath, Summary: fmt.Sprintf("账号 %s 退出登录", p.Actor.Username)})
+	})
+}
+
+// Me returns the caller's own account.
+func (s *Service) Me(ctx context.Context, a *access.Actor) (*User, error) {
+	return s.load(ctx, s.DB.R, a.UserID)
+}
+
+// ChangePassword changes the caller's own password; other sessions of the
+// account end, the current one stays.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw string) error {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		u, err := s.load(ctx, tx, p.Actor.UserID)
+		if err != nil {
+			return err
+		}
+		if !CheckPassword(u.PasswordHash, oldPw) {
+			return (&errs.Fields{"old_password": "原密码不正确"}).Err()
+		}
+		if msg := PasswordProblem(newPw, u.Username, pol.PasswordMinLength); msg != "" {
+			return (&errs.Fields{"new_password": msg}).Err()
+		}
+		if oldPw == newPw {
+			return (&errs.Fields{"new_password": "新密码不能与原密码相同"}).Err()
+		}
+		hash, err := HashPassword(newPw)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.NewRaw("UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+			hash, false, now, now, u.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw("DELETE FROM sessions WHERE user_id = ? AND id <> ?", u.ID, p.SessionID).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: "auth.password", ObjectType: "user", ObjectID: u.ID,
+			ScopePath: u.ScopePath, Summary: fmt.Sprintf("账号 %s 修改了密码", u.Username)})
+	})
+}
+
+// APIToken is a bearer token for machine clients acting as a user.
+type APIToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID         int64      `bun:"id,pk,autoincrement" json:"id"`
+	UserID     int64      `bun:"user_id" json:"-"`
+	Name       string     `bun:"name" json:"name"`
+	TokenHash  string     `bun:"token_hash" json:"-"`
+	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
+	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
+	RevokedAt  *time.Time `bun:"revoked_at" json:"-"`
+	Token      string     `bun:"-" json:"token,omitempty"` // only when created
+}
+
+const tokenPrefix = "gft_"
+
+// CreateToken issues a token for the caller; the secret is shown once.
+func (s *Service) CreateToken(ctx context.Context, a *access.Actor, name string) (*APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len([]rune(name)) > 40 {
+		return nil, (&errs.Fields{"name": "请填写令牌名称（不超过40个字）"}).Err()
+	}
+	secret := tokenPrefix + randomToken(32)
+	t := &APIToken{UserID: a.UserID, Name: name, TokenHash: sha(secret), CreatedAt: s.now()}
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: "token.create", ObjectType: "api_token", ObjectID: t.ID,
+			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 创建API令牌「%s」", a.Username, name)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Token = secret
+	return t, nil
+}
+
+// Tokens lists the caller's live tokens.
+func (s *Service) Tokens(ctx context.Context, a *access.Actor) ([]*APIToken, error) {
+	out := []*APIToken{}
+	err := s.DB.R.NewSelect().Model(&out).Where("user_id = ? AND revoked_at IS NULL", a.UserID).Order("id").Scan(ctx)
+	return out, store.Translate(err)
+}
+
+// RevokeToken revokes one of the caller's tokens.
+func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) error {
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		res, err := tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", s.now(), id, a.UserID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "令牌不存在或已吊销")
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: "token.revoke", ObjectType: "api_token", ObjectID: id,
+			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 吊销API令牌（编号 %d）", a.Username, id)})
+	})
+}
+
+// AuthenticateToken resolves a bearer token.
+func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Principal, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) {
+		return nil, errs.E(errs.Unauthenticated, "API令牌无效")
+	}
+	var t APIToken
+	if err := s.DB.R.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", sha(secret)).Scan(ctx); err != nil {
+		if errs.Is(store.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.Unauthenticated, "API令牌无效或已吊销")
+		}
+		return nil, store.Translate(err)
+	}
+	_, actor, err := s.actorFor(ctx, t.UserID, ip)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		if _, err := s.DB.W.NewRaw("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, t.ID).Exec(ctx); err != nil {
+			return nil, store.Translate(err)
+		}
+	}
+	return &Principal{Actor: actor}, nil
+}
+
+// Bootstrap creates an account with the given roles without an actor (the
+// first administrator, the demo). It is recorded as a system event.
+func (s *Service) Bootstrap(ctx context.Context, username, realName, phone, password string, scopeID int64, mustChange bool, roles ...access.Role) (*User, error) {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &User{Username: username, RealName: realName, Phone: phone, ScopeID: scopeID, PasswordHash: hash,
+		MustChangePassword: mustChange, Active: true, CreatedAt: now, UpdatedAt: now, Roles: roles}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			return err
+		}
+		if err := insertRoles(ctx, tx, u.ID, roles); err != nil {
+			return err
+		}
+		n, err := s.Org.Node(ctx, tx, scopeID)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, nil, audit.Event{Action: "user.create", ObjectType: "user", ObjectID: u.ID, ScopePath: n.Path,
+			Summary: fmt.Sprintf("系统初始化账号 %s（%s）", username, realName), After: u.auditView()})
+	})
+	return u, err
+}
+
+// PurgeSessions deletes sessions idle past the policy's timeout.
+func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.DB.W.NewRaw("DELETE FROM sessions WHERE last_seen_at < ?", s.now().Add(-time.Duration(pol.IdleTimeoutMinutes)*time.Minute)).Exec(ctx)
+	if err != nil {
+		return 0, store.Translate(err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,341 @@
+// Package httpapi is the JSON API under /api and the embedded web console.
+// Every route is declared once in routes.go with the permission it needs;
+// the wrapper here authenticates, checks CSRF and the permission, and maps
+// errors to HTTP statuses in one place. Handlers are thin: they parse the
+// request and call a domain service, which checks the caller's scope.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/auth"
+	"govfleet/internal/errs"
+	"govfleet/internal/org"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "govfleet_session"
+
+// Server serves the API and the console.
+type Server struct {
+	Org    *org.Service
+	Auth   *auth.Service
+	Audit  *audit.Service
+	Web    fs.FS // the built console (index.html at its root); nil: none
+	Secure bool  // mark cookies Secure (behind HTTPS)
+
+	mux *http.ServeMux
+}
+
+// Handler returns the HTTP handler with every route mounted.
+func (s *Server) Handler() http.Handler {
+	s.mux = http.NewServeMux()
+	for _, rt := range s.Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errs.E(errs.NotFound, "接口不存在：%s %s", r.Method, r.URL.Path))
+	})
+	s.mux.Handle("/", s.console())
+	return securityHeaders(s.mux)
+}
+
+// Request is what a handler gets: the HTTP request, the response writer
+// (for cookies and downloads) and the authenticated principal (nil on
+// public routes).
+type Request struct {
+	*http.Request
+	W http.ResponseWriter
+	P *auth.Principal
+}
+
+// Actor is the caller.
+func (r *Request) Actor() *access.Actor {
+	if r.P == nil {
+		return &access.Actor{IP: clientIP(r.Request)}
+	}
+	return r.P.Actor
+}
+
+// Responses other than a plain JSON 200.
+type (
+	created   struct{ v any }
+	noContent struct{}
+	download  struct {
+		name, contentType string
+		data              []byte
+	}
+)
+
+func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
+	ip := clientIP(r)
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return s.Auth.AuthenticateToken(r.Context(), strings.TrimPrefix(h, "Bearer "), ip)
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, errs.E(errs.Unauthenticated, "请先登录")
+	}
+	return s.Auth.Authenticate(r.Context(), c.Value, ip)
+}
+
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		req := &Request{Request: hr, W: w}
+		if rt.Perm != access.Public {
+			p, err := s.authenticate(hr)
+			if err != nil {
+				if errs.Is(err, errs.Unauthenticated) {
+					s.clearCookie(w)
+				}
+				writeError(w, hr, err)
+				return
+			}
+			req.P = p
+			unsafe := hr.Method != http.MethodGet && hr.Method != http.MethodHead
+			if unsafe && p.SessionID != "" && hr.Header.Get("X-CSRF-Token") != p.CSRFToken {
+				writeError(w, hr, errs.E(errs.Forbidden, "页面已过期（安全令牌无效），请刷新页面后重试"))
+				return
+			}
+			if p.MustChange && rt.Perm != access.Self {
+				writeError(w, hr, errs.E(errs.PasswordChangeRequired, "首次登录或密码被重置后须先修改密码"))
+				return
+			}
+			if !p.Actor.Has(rt.Perm) {
+				writeError(w, hr, errs.E(errs.Forbidden, "您没有权限执行此操作"))
+				return
+			}
+		}
+		out, err := rt.Handle(req)
+		if err != nil {
+			writeError(w, hr, err)
+			return
+		}
+		switch v := out.(type) {
+		case noContent:
+			w.WriteHeader(http.StatusNoContent)
+		case created:
+			writeJSON(w, http.StatusCreated, v.v)
+		case download:
+			w.Header().Set("Content-Type", v.contentType)
+			w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+urlEscape(v.name))
+			w.Write(v.data)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
+	})
+}
+
+func urlEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)|0x100, 16)[1:]))
+		}
+	}
+	return b.String()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+var statusOf = map[errs.Code]int{
+	errs.Invalid:                http.StatusBadRequest,
+	errs.NotFound:               http.StatusNotFound,
+	errs.Conflict:               http.StatusConflict,
+	errs.Forbidden:              http.StatusForbidden,
+	errs.Unauthenticated:        http.StatusUnauthorized,
+	errs.PasswordChangeRequired: http.StatusForbidden,
+	errs.Locked:                 http.StatusLocked,
+	errs.Internal:               http.StatusInternalServerError,
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *errs.Error
+	if !errors.As(err, &e) {
+		e = errs.Wrap(err, "unexpected").(*errs.Error)
+	}
+	if e.Code == errs.Internal {
+		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, statusOf[e.Code], map[string]any{"error": e})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// console serves the built web app; unknown paths get index.html so that
+// the app's own router handles them.
+func (s *Server) console() http.Handler {
+	if s.Web == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "web console not built: run `make web` (npm --prefix web ci && npm --prefix web run build)\n")
+		})
+	}
+	files := http.FileServerFS(s.Web)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if p != "" {
+			if st, err := fs.Stat(s.Web, p); err == nil && !st.IsDir() {
+				if strings.HasPrefix(p, "assets/") {
+					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, s.Web, "index.html")
+	})
+}
+
+// ---- request parsing helpers ----
+
+func decode(r *Request, v any) error {
+	body := http.MaxBytesReader(r.W, r.Body, 1<<20)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errs.E(errs.Invalid, "请求内容为空")
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return (&errs.Fields{te.Field: "格式不正确"}).Err()
+		}
+		return errs.E(errs.Invalid, "请求格式错误，应为JSON")
+	}
+	return nil
+}
+
+func pathID(r *Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "编号无效：%s", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func queryInt(r *Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, (&errs.Fields{name: "须为整数"}).Err()
+	}
+	return n, nil
+}
+
+func queryID(r *Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, (&errs.Fields{name: "编号无效"}).Err()
+	}
+	return n, nil
+}
+
+func queryTime(r *Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, (&errs.Fields{name: "时间格式应为 RFC 3339，例如 2026-01-02T08:00:00+08:00"}).Err()
+	}
+	return t, nil
+}
+
+// page reads page and page_size: 1-based, 20 by default, 200 at most.
+func page(r *Request) (int, int, error) {
+	p, err := queryInt(r, "page", 1)
+	if err != nil {
+		return 0, 0, err
+	}
+	size, err := queryInt(r, "page_size", 20)
+	if err != nil {
+		return 0, 0, err
+	}
+	if p < 1 {
+		return 0, 0, (&errs.Fields{"page": "页码须从1开始"}).Err()
+	}
+	if size < 1 || size > 200 {
+		return 0, 0, (&errs.Fields{"page_size": "每页条数须在1至200之间"}).Err()
+	}
+	return p, size, nil
+}
+
+// List is the shape of every paged list.
+type List[T any] struct {
+	Items    []T `json:"items"`
+	Total    int `json:"total"`
+	Page     int `json:"page"`
+	PageSize int `json:"page_size"`
+}
+
+func list[T any](items []T, total, p, size int) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return List[T]{Items: items, Total: total, Page: p, PageSize: size}
+}
+
+var _ = context.Background

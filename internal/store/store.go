@@ -1,0 +1,172 @@
+// Package store opens the database (embedded SQLite or PostgreSQL), runs the
+// embedded versioned migrations and translates driver errors into errs codes.
+//
+// Both databases are served by one implementation: Bun with the sqlite or pg
+// dialect over database/sql (modernc.org/sqlite, pgx). Domain services query
+// through *DB directly; there is no second implementation to hide behind an
+// interface, and every test runs against the real databases.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"govfleet/internal/errs"
+)
+
+// DB is the database handle. For SQLite, W is a single-connection pool that
+// serialises writers (immediate transactions) and R a pool of readers on the
+// same WAL file; for PostgreSQL both are the same pool.
+type DB struct {
+	W, R     *bun.DB
+	Postgres bool
+}
+
+// Open connects to dsn: "postgres://…" (or "postgresql://…") for PostgreSQL,
+// anything else is a SQLite file path (created with its directory).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		sqldb, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqldb.SetMaxOpenConns(16)
+		sqldb.SetMaxIdleConns(16)
+		if err := sqldb.PingContext(ctx); err != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("connect postgres: %w", err)
+		}
+		db := bun.NewDB(sqldb, pgdialect.New())
+		return &DB{W: db, R: db, Postgres: true}, nil
+	}
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	// busy_timeout first so that the following pragmas wait for locks too.
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	full := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", full)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", full)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{W: bun.NewDB(w, sqlitedialect.New()), R: bun.NewDB(r, sqlitedialect.New())}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.W.Close()
+	if db.R != db.W {
+		err = errors.Join(err, db.R.Close())
+	}
+	return err
+}
+
+// Tx runs fn in a write transaction and commits it when fn returns nil.
+// Errors from the driver are translated (see Translate).
+func (db *DB) Tx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	err := db.W.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return Translate(err)
+}
+
+// uniqueMessages maps "table.column" of a unique constraint to the field it
+// concerns and the message the user sees. Domain packages register theirs.
+var uniqueMessages = map[string][2]string{}
+
+// RegisterUnique declares the user-facing meaning of a unique index named
+// ux_<table>_<column> on <table>(<column>).
+func RegisterUnique(table, column, field, message string) {
+	uniqueMessages[table+"."+column] = [2]string{field, message}
+}
+
+// Translate maps driver errors to errs codes: no rows → not found, unique
+// violation → conflict, foreign-key violation → invalid; others internal.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &errs.Error{Code: errs.NotFound, Message: "记录不存在", Err: err}
+	}
+	if key, ok := uniqueKey(err); ok {
+		if m, ok := uniqueMessages[key]; ok {
+			return &errs.Error{Code: errs.Conflict, Message: m[1], Fields: map[string]string{m[0]: m[1]}, Err: err}
+		}
+		return &errs.Error{Code: errs.Conflict, Message: "记录重复，与已有数据冲突", Err: err}
+	}
+	if isForeignKey(err) {
+		return &errs.Error{Code: errs.Invalid, Message: "引用的记录不存在", Err: err}
+	}
+	return errs.Wrap(err, "database")
+}
+
+// uniqueKey returns "table.column" of a violated unique constraint.
+func uniqueKey(err error) (string, bool) {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" {
+		// Index names follow ux_<table>_<column>; the table name has no "_"
+		// ambiguity because we look the table up in the error itself.
+		col := strings.TrimPrefix(pg.ConstraintName, "ux_"+pg.TableName+"_")
+		return pg.TableName + "." + col, true
+	}
+	var sq *sqlite.Error
+	if errors.As(err, &sq) && (sq.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sq.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		// "UNIQUE constraint failed: units.name"
+		msg := sq.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			key := strings.TrimSpace(msg[i+2:])
+			if j := strings.Index(key, " "); j >= 0 {
+				key = key[:j]
+			}
+			key = strings.TrimSuffix(strings.SplitN(key, ",", 2)[0], ")")
+			return key, true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+func isForeignKey(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23503" {
+		return true
+	}
+	var sq *sqlite.Error
+	return errors.As(err, &sq) && sq.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

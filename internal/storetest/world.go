@@ -1,0 +1,74 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/auth"
+	"govfleet/internal/demo"
+	"govfleet/internal/org"
+	"govfleet/internal/store"
+)
+
+// World is a database holding the Changzhou demo hierarchy and accounts,
+// with the services wired as in main.
+type World struct {
+	DB    *store.DB
+	Org   *org.Service
+	Auth  *auth.Service
+	Audit *audit.Service
+}
+
+// NewWorld seeds db with the demo.
+func NewWorld(t testing.TB, db *store.DB) *World {
+	t.Helper()
+	o := &org.Service{DB: db}
+	w := &World{DB: db, Org: o, Auth: &auth.Service{DB: db, Org: o}, Audit: &audit.Service{DB: db}}
+	if _, err := demo.Seed(context.Background(), w.Org, w.Auth); err != nil {
+		t.Fatalf("seed demo: %v", err)
+	}
+	return w
+}
+
+// Actor logs username in (demo password) and returns its actor.
+func (w *World) Actor(t testing.TB, username string) *access.Actor {
+	t.Helper()
+	return w.Principal(t, username).Actor
+}
+
+// Principal logs username in and returns the authenticated principal.
+func (w *World) Principal(t testing.TB, username string) *auth.Principal {
+	t.Helper()
+	ctx := context.Background()
+	l, err := w.Auth.Login(ctx, username, demo.Password, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatalf("login %s: %v", username, err)
+	}
+	p, err := w.Auth.Authenticate(ctx, l.Token, "127.0.0.1")
+	if err != nil {
+		t.Fatalf("authenticate %s: %v", username, err)
+	}
+	return p
+}
+
+// UnitID returns the id of the node called name.
+func (w *World) UnitID(t testing.TB, name string) int64 {
+	t.Helper()
+	var id int64
+	if err := w.DB.R.NewSelect().Table("units").Column("id").Where("name = ?", name).Scan(context.Background(), &id); err != nil {
+		t.Fatalf("unit %s: %v", name, err)
+	}
+	return id
+}
+
+// Count returns the number of rows of table.
+func (w *World) Count(t testing.TB, table string) int {
+	t.Helper()
+	n, err := w.DB.R.NewSelect().Table(table).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

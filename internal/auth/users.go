@@ -536,7 +536,7 @@ func (s *Service) SetRoles(ctx context.Context, a *access.Actor, id int64, roles
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: "user.roles", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
 			Summary: fmt.Sprintf("将账号 %s（%s）的角色设为：%s", u.Username, u.RealName, strings.Join(names, "、")),
-			Before: before, After: u.auditView()})
+			Before:  before, After: u.auditView()})
 	})
 	if err != nil {
 		return nil, err
@@ -606,7 +606,7 @@ func (s *Service) Filings(ctx context.Context, a *access.Actor) ([]*Filing, erro
 	var levels []*org.Unit
 	if err := s.DB.R.NewSelect().Model(&levels).
 		Where("kind IN ('city', 'district') AND active = ?", true).
-		Where("(path LIKE ? OR ? LIKE path || '%')", a.ScopePath+"%", a.ScopePath).
+		Where("path LIKE ?", a.ScopePath+"%").
 		OrderExpr("depth, sort, id").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}

@@ -22,8 +22,8 @@ func code(first17 string) string {
 	}
 	return first17 + string(c)
 }
-func num(i int) *int       { return &i }
-func id(i int64) *int64    { return &i }
+func num(i int) *int    { return &i }
+func id(i int64) *int64 { return &i }
 
 // validInput is a correct new unit under parent (R-3, R-6 fields).
 func validInput(parent int64) org.Input {

@@ -72,3 +72,13 @@ func (w *World) Count(t testing.TB, table string) int {
 	}
 	return n
 }
+
+// UnitPath returns the materialised path of the node called name.
+func (w *World) UnitPath(t testing.TB, name string) string {
+	t.Helper()
+	var p string
+	if err := w.DB.R.NewSelect().Table("units").Column("path").Where("name = ?", name).Scan(context.Background(), &p); err != nil {
+		t.Fatalf("unit %s: %v", name, err)
+	}
+	return p
+}

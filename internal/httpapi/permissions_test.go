@@ -1,0 +1,319 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"govfleet/internal/access"
+	"govfleet/internal/auth"
+	"govfleet/internal/check"
+	"govfleet/internal/httpapi"
+	"govfleet/internal/org"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+)
+
+const testPassword = "Test#2026pw"
+
+// env is one database with the demo, an API server over it, and two places
+// in the hierarchy: "in" lies inside the test actors' scope (天宁区), "out"
+// outside it (钟楼区).
+type env struct {
+	t       *testing.T
+	w       *storetest.World
+	srv     *httptest.Server
+	api     *httpapi.Server
+	inUnit  int64 // 天宁区城市管理局
+	outUnit int64 // 钟楼区财政局
+	tn      int64 // 天宁区
+	seq     atomic.Int64
+	cityA   *access.Actor
+}
+
+// city is the city's platform administrator.
+func (e *env) city() *access.Actor {
+	if e.cityA == nil {
+		e.cityA = e.w.Actor(e.t, "city_admin")
+	}
+	return e.cityA
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	w := storetest.NewWorld(t, db)
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
+}
+
+func (e *env) next() int64 { return e.seq.Add(1) }
+
+// newUser creates an account with roles at scope (no forced change).
+func (e *env) newUser(scope int64, roles ...access.Role) *auth.User {
+	e.t.Helper()
+	u, err := e.w.Auth.Bootstrap(context.Background(), fmt.Sprintf("u%d", e.next()), "测试用户", "", testPassword, scope, false, roles...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// session logs a user in and returns its cookie value and CSRF token.
+type session struct{ token, csrf string }
+
+func (e *env) login(username, password string) session {
+	e.t.Helper()
+	l, err := e.w.Auth.Login(context.Background(), username, password, "127.0.0.1", "test")
+	if err != nil {
+		e.t.Fatalf("login %s: %v", username, err)
+	}
+	return session{l.Token, l.CSRFToken}
+}
+
+// newUnit creates a unit under parent as the city administrator.
+func (e *env) newUnit(parent int64) int64 {
+	e.t.Helper()
+	u, err := e.w.Org.Create(context.Background(), e.city(), org.KindUnit, e.unitInput(parent))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+func (e *env) unitInput(parent int64) org.Input {
+	n := e.next()
+	name := fmt.Sprintf("测试单位%d", n)
+	first := fmt.Sprintf("11320402%09d", n)
+	c, _ := check.CreditCodeCheckChar(first)
+	code := first + string(c)
+	typ := "government"
+	return org.Input{ParentID: &parent, Name: &name, CreditCode: &code, UnitType: &typ}
+}
+
+// do sends a request with the session (if any) and returns status and body.
+func (e *env) do(s *session, method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if s != nil {
+		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: s.token})
+		req.Header.Set("X-CSRF-Token", s.csrf)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	return resp.StatusCode, buf.Bytes()
+}
+
+// call is one request of the matrix.
+type call struct {
+	method, path string
+	body         any
+}
+
+// caller is the account making a matrix request.
+type caller struct {
+	user  *auth.User
+	actor *access.Actor
+	sess  session
+}
+
+// caller makes a fresh account with role at scope and logs it in.
+func (e *env) caller(scope int64, role access.Role) caller {
+	e.t.Helper()
+	u := e.newUser(scope, role)
+	s := e.login(u.Username, testPassword)
+	p, err := e.w.Auth.Authenticate(context.Background(), s.token, "127.0.0.1")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return caller{user: u, actor: p.Actor, sess: s}
+}
+
+// fixtures build, for every route, the request that targets something
+// inside (in=true) or outside the caller's scope. Routes without a target
+// ignore in. A route missing here fails the test.
+func (e *env) fixtures() map[string]func(c caller, in bool) call {
+	place := func(in bool) int64 {
+		if in {
+			return e.inUnit
+		}
+		return e.outUnit
+	}
+	target := func(in bool) int64 { return e.newUser(place(in), access.Applicant).ID }
+	return map[string]func(c caller, in bool) call{
+		"GET /api/openapi.json": func(c caller, in bool) call { return call{"GET", "/api/openapi.json", nil} },
+		"POST /api/auth/login": func(c caller, in bool) call {
+			return call{"POST", "/api/auth/login", map[string]string{"username": c.user.Username, "password": testPassword}}
+		},
+		"POST /api/auth/logout": func(c caller, in bool) call { return call{"POST", "/api/auth/logout", nil} },
+		"GET /api/me":           func(c caller, in bool) call { return call{"GET", "/api/me", nil} },
+		"POST /api/me/password": func(c caller, in bool) call {
+			return call{"POST", "/api/me/password", map[string]string{"old_password": testPassword, "new_password": "New#2026pw"}}
+		},
+		"GET /api/me/tokens":  func(c caller, in bool) call { return call{"GET", "/api/me/tokens", nil} },
+		"POST /api/me/tokens": func(c caller, in bool) call { return call{"POST", "/api/me/tokens", map[string]string{"name": "脚本"}} },
+		"DELETE /api/me/tokens/{id}": func(c caller, in bool) call {
+			tok, err := e.w.Auth.CreateToken(context.Background(), c.actor, "待吊销")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"DELETE", fmt.Sprintf("/api/me/tokens/%d", tok.ID), nil}
+		},
+		"GET /api/meta":       func(c caller, in bool) call { return call{"GET", "/api/meta", nil} },
+		"GET /api/units/tree": func(c caller, in bool) call { return call{"GET", "/api/units/tree", nil} },
+		"GET /api/units": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/units?parent_id=%d", place(in)), nil}
+		},
+		"POST /api/units": func(c caller, in bool) call { return call{"POST", "/api/units", e.unitInput(place(in))} },
+		"GET /api/units/{id}": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/units/%d", place(in)), nil}
+		},
+		"PATCH /api/units/{id}": func(c caller, in bool) call {
+			return call{"PATCH", fmt.Sprintf("/api/units/%d", e.newUnit(place(in))), map[string]string{"contact_name": "新联系人"}}
+		},
+		"POST /api/units/{id}/move": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/units/%d/move", e.newUnit(place(in))), map[string]int64{"parent_id": e.newUnit(e.inUnit)}}
+		},
+		"POST /api/units/{id}/deactivate": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/units/%d/deactivate", e.newUnit(place(in))), nil}
+		},
+		"POST /api/units/{id}/activate": func(c caller, in bool) call {
+			id := e.newUnit(place(in))
+			if _, err := e.w.Org.SetActive(context.Background(), e.city(), id, false); err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"POST", fmt.Sprintf("/api/units/%d/activate", id), nil}
+		},
+		"GET /api/users": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/users?scope_id=%d", place(in)), nil}
+		},
+		"POST /api/users": func(c caller, in bool) call {
+			roles := []access.Role{}
+			if c.actor.Has(access.RolesAssign) {
+				roles = []access.Role{access.Applicant}
+			}
+			return call{"POST", "/api/users", map[string]any{"username": fmt.Sprintf("new%d", e.next()), "real_name": "新用户", "scope_id": place(in), "roles": roles}}
+		},
+		"GET /api/users/{id}": func(c caller, in bool) call { return call{"GET", fmt.Sprintf("/api/users/%d", target(in)), nil} },
+		"PATCH /api/users/{id}": func(c caller, in bool) call {
+			return call{"PATCH", fmt.Sprintf("/api/users/%d", target(in)), map[string]string{"real_name": "改名"}}
+		},
+		"PUT /api/users/{id}/roles": func(c caller, in bool) call {
+			return call{"PUT", fmt.Sprintf("/api/users/%d/roles", target(in)), map[string]any{"roles": []access.Role{access.Applicant, access.Driver}}}
+		},
+		"POST /api/users/{id}/lock": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/users/%d/lock", target(in)), nil}
+		},
+		"POST /api/users/{id}/unlock": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/users/%d/unlock", target(in)), nil}
+		},
+		"POST /api/users/{id}/reset-password": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/users/%d/reset-password", target(in)), nil}
+		},
+		"GET /api/role-filings":  func(c caller, in bool) call { return call{"GET", "/api/role-filings", nil} },
+		"GET /api/audit":         func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
+		"GET /api/audit/export":  func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
+		"GET /api/audit/verify":  func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
+		"GET /api/policy":        func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
+		"PUT /api/policy": func(c caller, in bool) call {
+			return call{"PUT", "/api/policy", auth.DefaultPolicy}
+		},
+	}
+}
+
+// untargeted routes act on the caller or the whole platform, not on a
+// node of the hierarchy: for them inside and outside are the same.
+var untargeted = map[string]bool{
+	"GET /api/openapi.json": true, "POST /api/auth/login": true, "POST /api/auth/logout": true, "GET /api/me": true,
+	"POST /api/me/password": true, "GET /api/me/tokens": true, "POST /api/me/tokens": true, "DELETE /api/me/tokens/{id}": true,
+	"GET /api/meta": true, "GET /api/units/tree": true, "GET /api/role-filings": true, "GET /api/audit": true,
+	"GET /api/audit/export": true, "GET /api/audit/verify": true, "GET /api/policy": true, "PUT /api/policy": true,
+}
+
+// spendsCaller are routes after which the caller's session or password is
+// no longer what the matrix expects: they get a fresh caller each time.
+var spendsCaller = map[string]bool{"POST /api/auth/logout": true, "POST /api/me/password": true}
+
+// cityOnly are routes whose operation is reserved to the city level: the
+// matrix's district-scoped callers are refused even with the permission.
+var cityOnly = map[string]bool{"PUT /api/policy": true}
+
+// TestRoutePermissions walks the whole route table: every route × every
+// role × a target inside or outside the caller's scope must be allowed
+// (2xx) exactly when the role carries the route's permission and the
+// target is inside the scope, and refused with 403 otherwise; without a
+// session every non-public route answers 401.
+func TestRoutePermissions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		fx := e.fixtures()
+		known := append([]access.Perm{access.Public, access.Self}, access.Perms...)
+		// One caller per role, placed in 天宁区 (level roles) or in its
+		// 城市管理局 (unit roles).
+		callers := map[access.Role]caller{}
+		for _, ri := range access.Roles {
+			scope := e.tn
+			if !slices.Contains(ri.ScopeKinds, "district") {
+				scope = e.inUnit
+			}
+			callers[ri.Code] = e.caller(scope, ri.Code)
+		}
+		for _, rt := range e.api.Routes() {
+			key := rt.Method + " " + rt.Path
+			if !slices.Contains(known, rt.Perm) {
+				t.Errorf("%s declares no known permission (%q)", key, rt.Perm)
+				continue
+			}
+			build, ok := fx[key]
+			if !ok {
+				t.Errorf("%s has no fixture in the permission test", key)
+				continue
+			}
+			// Unauthenticated.
+			c := build(e.caller(e.inUnit, access.Applicant), true)
+			if status, body := e.do(nil, c.method, c.path, c.body); rt.Perm == access.Public {
+				if status >= 300 {
+					t.Errorf("%s without session: %d %s", key, status, body)
+				}
+			} else if status != http.StatusUnauthorized {
+				t.Errorf("%s without session: %d, want 401", key, status)
+			}
+			for _, ri := range access.Roles {
+				for _, in := range []bool{true, false} {
+					who := callers[ri.Code]
+					if spendsCaller[key] {
+						who = e.caller(who.user.ScopeID, ri.Code)
+					}
+					c := build(who, in)
+					status, body := e.do(&who.sess, c.method, c.path, c.body)
+					want := who.actor.Has(rt.Perm) && (in || untargeted[key]) && !cityOnly[key]
+					if want && status >= 300 {
+						t.Errorf("%s as %s (in=%v): %d %s, want success", key, ri.Code, in, status, body)
+					}
+					if !want && status != http.StatusForbidden {
+						t.Errorf("%s as %s (in=%v): %d %s, want 403", key, ri.Code, in, status, body)
+					}
+				}
+			}
+		}
+	})
+}

@@ -159,7 +159,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		return e.outUnit
 	}
 	target := func(in bool) int64 { return e.newUser(place(in), access.Applicant).ID }
-	return map[string]func(c caller, in bool) call{
+	fx := map[string]func(c caller, in bool) call{
 		"GET /api/openapi.json": func(c caller, in bool) call { return call{"GET", "/api/openapi.json", nil} },
 		"POST /api/auth/login": func(c caller, in bool) call {
 			return call{"POST", "/api/auth/login", map[string]string{"username": c.user.Username, "password": testPassword}}
@@ -169,8 +169,10 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		"POST /api/me/password": func(c caller, in bool) call {
 			return call{"POST", "/api/me/password", map[string]string{"old_password": testPassword, "new_password": "New#2026pw"}}
 		},
-		"GET /api/me/tokens":  func(c caller, in bool) call { return call{"GET", "/api/me/tokens", nil} },
-		"POST /api/me/tokens": func(c caller, in bool) call { return call{"POST", "/api/me/tokens", map[string]string{"name": "脚本"}} },
+		"GET /api/me/tokens": func(c caller, in bool) call { return call{"GET", "/api/me/tokens", nil} },
+		"POST /api/me/tokens": func(c caller, in bool) call {
+			return call{"POST", "/api/me/tokens", map[string]string{"name": "脚本"}}
+		},
 		"DELETE /api/me/tokens/{id}": func(c caller, in bool) call {
 			tok, err := e.w.Auth.CreateToken(context.Background(), c.actor, "待吊销")
 			if err != nil {
@@ -229,15 +231,19 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		"POST /api/users/{id}/reset-password": func(c caller, in bool) call {
 			return call{"POST", fmt.Sprintf("/api/users/%d/reset-password", target(in)), nil}
 		},
-		"GET /api/role-filings":  func(c caller, in bool) call { return call{"GET", "/api/role-filings", nil} },
-		"GET /api/audit":         func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
-		"GET /api/audit/export":  func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
-		"GET /api/audit/verify":  func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
-		"GET /api/policy":        func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
+		"GET /api/role-filings": func(c caller, in bool) call { return call{"GET", "/api/role-filings", nil} },
+		"GET /api/audit":        func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
+		"GET /api/audit/export": func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
+		"GET /api/audit/verify": func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
+		"GET /api/policy":       func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
 		"PUT /api/policy": func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},
 	}
+	for k, f := range e.fleetFixtures(place) {
+		fx[k] = f
+	}
+	return fx
 }
 
 // untargeted routes act on the caller or the whole platform, not on a

@@ -28,8 +28,13 @@ type Route struct {
 	Handle  func(*Request) (any, error)
 }
 
-// Routes is the route table of the whole API.
+// Routes is the route table of the whole API: the foundation's routes
+// below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
+	return append(s.coreRoutes(), s.fleetRoutes()...)
+}
+
+func (s *Server) coreRoutes() []Route {
 	return []Route{
 		{"GET", "/api/openapi.json", access.Public, "系统", "OpenAPI 3 文档", nil, nil, nil, s.openapi},
 

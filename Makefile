@@ -1,0 +1,41 @@
+# govfleet — the two commands a newcomer needs:
+#   make run    build the console and the binary, start the demo on SQLite
+#   make test   run every test (Go on SQLite, and PostgreSQL when
+#               GOVFLEET_TEST_POSTGRES is set; browser tests in Chromium)
+
+GO      ?= go
+BIN     := bin/govfleet
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.js web/package.json -type f 2>/dev/null)
+
+.PHONY: run build web test test-go test-browser bench clean
+
+run: build
+	$(BIN) serve --demo
+
+build: web
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/govfleet
+
+web: web/dist/app/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+test: build test-go test-browser
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+test-browser: build
+	./scripts/ensure-chromium
+	cd web && GOVFLEET_BIN=../$(BIN) npm run test:browser
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin web/dist/app

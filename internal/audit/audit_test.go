@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,6 +32,12 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				w := storetest.NewWorld(t, db)
 				ctx := context.Background()
 				if tc.sql != "" {
+					// The application cannot change the log…
+					if _, err := db.W.ExecContext(ctx, tc.sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+						t.Fatalf("tampering through the database was not refused: %v", err)
+					}
+					// …so the tamperer first removes the guard, as a DBA could.
+					dropGuard(t, db)
 					if _, err := db.W.ExecContext(ctx, tc.sql); err != nil {
 						t.Fatal(err)
 					}
@@ -44,6 +51,19 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func dropGuard(t *testing.T, db *store.DB) {
+	t.Helper()
+	stmts := []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"}
+	if db.Postgres {
+		stmts = []string{"DROP TRIGGER audit_log_no_change ON audit_log"}
+	}
+	for _, s := range stmts {
+		if _, err := db.W.ExecContext(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -76,6 +96,35 @@ func TestListScope(t *testing.T) {
 		_, n, _ = w.Audit.List(ctx, city, audit.Filter{Action: "unit.create", Q: "天宁区城市管理局", Page: 1, Size: 20})
 		if n != 1 {
 			t.Errorf("filter by action and text: %d entries, want 1", n)
+		}
+	})
+}
+
+// Concurrent writers never fork the chain: each append waits for the head.
+func TestConcurrentAppendsKeepTheChain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		a := w.Actor(t, "city_admin")
+		before := w.Count(t, "audit_log")
+		const n = 24
+		errc := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				errc <- w.Audit.Note(ctx, a, audit.Event{Action: "audit.read", Summary: fmt.Sprintf("并发 %d", i)})
+			}(i)
+		}
+		for i := 0; i < n; i++ {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := w.Count(t, "audit_log"); got != before+n {
+			t.Fatalf("%d rows appended, want %d", got-before, n)
+		}
+		res, err := w.Audit.Verify(ctx)
+		if err != nil || !res.OK {
+			t.Fatalf("chain after concurrent appends: %+v %v", res, err)
 		}
 	})
 }

@@ -34,7 +34,7 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
+func loadMigrations(postgres bool) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -42,6 +42,11 @@ func loadMigrations() ([]migration, error) {
 	var ms []migration
 	for _, e := range entries {
 		n := e.Name()
+		// NNNN_name.postgres.sql and NNNN_name.sqlite.sql hold what only
+		// one database can say (triggers); both share the version number.
+		if strings.HasSuffix(n, ".postgres.sql") && !postgres || strings.HasSuffix(n, ".sqlite.sql") && postgres {
+			continue
+		}
 		v, err := strconv.Atoi(strings.SplitN(n, "_", 2)[0])
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a number", n)
@@ -64,7 +69,7 @@ func loadMigrations() ([]migration, error) {
 // Migrate applies the migrations not yet applied, each in its own
 // transaction, and returns how many it applied.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(db.Postgres)
 	if err != nil {
 		return 0, err
 	}

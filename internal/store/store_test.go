@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+)
+
+func init() { store.RegisterUnique("settings", "key", "key", "设置项已存在") }
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		n, err := db.Migrate(context.Background())
+		if err != nil || n != 0 {
+			t.Fatalf("second migrate applied %d (%v), want 0", n, err)
+		}
+	})
+}
+
+// Driver errors become the codes the API maps to statuses.
+func TestTranslate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cases := []struct {
+			name string
+			run  func() error
+			code errs.Code
+		}{
+			{"unique violation", func() error {
+				return db.Tx(ctx, func(tx bun.Tx) error {
+					if _, err := tx.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ('k', '1')"); err != nil {
+						return err
+					}
+					_, err := tx.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ('k', '2')")
+					return err
+				})
+			}, errs.Conflict},
+			{"no rows", func() error {
+				var v string
+				return store.Translate(db.R.NewSelect().Table("settings").Column("value").Where("key = 'missing'").Scan(ctx, &v))
+			}, errs.NotFound},
+			{"foreign key", func() error {
+				return db.Tx(ctx, func(tx bun.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO user_roles (user_id, role) VALUES (999999, 'driver')")
+					return err
+				})
+			}, errs.Invalid},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				err := c.run()
+				if errs.CodeOf(err) != c.code {
+					t.Fatalf("got %v (%s), want %s", err, errs.CodeOf(err), c.code)
+				}
+			})
+		}
+		// A failed transaction leaves nothing behind.
+		var n int
+		if err := db.R.NewSelect().Table("settings").ColumnExpr("count(*)").Where("key = 'k'").Scan(ctx, &n); err != nil || n != 0 {
+			t.Errorf("rolled-back insert left %d rows (%v)", n, err)
+		}
+	})
+}

@@ -111,13 +111,15 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service) (bool, error) {
 	str := func(s string) *string { return &s }
 	num := func(i int) *int { return &i }
 	mk := func(parent int64, kind string, u unitSpec, region string, i int) (*org.Unit, error) {
-		in := org.Input{ParentID: &parent, Name: str(u.name), StaffingCount: num(u.staff),
-			VehicleQuota: num(max(1, u.staff/25)), MarkingStatus: str([]string{"full", "full", "partial", "none"}[i%4]),
+		in := org.Input{ParentID: &parent, Name: str(u.name),
 			ContactName:  str([]string{"王", "李", "张", "刘", "陈", "杨", "赵", "黄"}[i%8] + []string{"主任", "科长", "处长"}[i%3]),
 			ContactPhone: str(fmt.Sprintf("0519-8%07d", 6800000+i*37))}
-		if kind == org.KindUnit {
+		if kind == org.KindUnit { // quotas and markings belong to units
 			in.UnitType = str(u.typ)
 			in.CreditCode = str(creditCode(u.name, region, u.typ))
+			in.StaffingCount = num(u.staff)
+			in.VehicleQuota = num(max(1, u.staff/25))
+			in.MarkingStatus = str([]string{"full", "full", "partial", "none"}[i%4])
 		}
 		return o.Create(ctx, actor, kind, in)
 	}

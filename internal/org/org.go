@@ -90,9 +90,35 @@ type Unit struct {
 	ParentName   string `bun:"parent_name,scanonly" json:"parent_name"`
 	DistrictName string `bun:"district_name,scanonly" json:"district_name"`
 	OverQuota    bool   `bun:"-" json:"over_quota"`
+	OverUnits    int    `bun:"-" json:"over_units"` // city and districts: units over quota beneath
 }
 
 func (u *Unit) fill() { u.OverQuota = u.Kind == KindUnit && u.VehicleCount > u.VehicleQuota }
+
+// totals fills the city's and districts' staffing, quota and vehicle counts
+// with the sums over the active units beneath them (R-6), so that a level
+// shows its totals and how many of its units are over quota.
+func (s *Service) totals(ctx context.Context, nodes ...*Unit) error {
+	for _, u := range nodes {
+		if u.Kind == KindUnit {
+			continue
+		}
+		var t struct {
+			Staff, Quota, Count, Over int
+		}
+		err := s.DB.R.NewSelect().Table("units").
+			ColumnExpr("COALESCE(SUM(staffing_count), 0) AS staff, COALESCE(SUM(vehicle_quota), 0) AS quota").
+			ColumnExpr("COALESCE(SUM(vehicle_count), 0) AS count").
+			ColumnExpr("COALESCE(SUM(CASE WHEN vehicle_count > vehicle_quota THEN 1 ELSE 0 END), 0) AS over").
+			Where("path LIKE ? AND kind = 'unit' AND active = ?", u.Path+"%", true).Scan(ctx, &t.Staff, &t.Quota, &t.Count, &t.Over)
+		if err != nil {
+			return store.Translate(err)
+		}
+		u.StaffingCount, u.VehicleQuota, u.VehicleCount, u.OverUnits = t.Staff, t.Quota, t.Count, t.Over
+		u.OverQuota = t.Over > 0
+	}
+	return nil
+}
 
 // Input is what a client may set on a unit. Nil fields are left unchanged
 // by Update.
@@ -217,7 +243,7 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Unit, er
 		return nil, outOfScope()
 	}
 	u.fill()
-	return u, nil
+	return u, s.totals(ctx, u)
 }
 
 // Filter selects units for List.
@@ -277,7 +303,7 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Unit,
 	for _, u := range out {
 		u.fill()
 	}
-	return out, n, nil
+	return out, n, s.totals(ctx, out...)
 }
 
 // TreeNode is a node with its children, for the hierarchy tree.

@@ -215,3 +215,35 @@ func TestDeactivate(t *testing.T) {
 		}
 	})
 }
+
+// A level shows the totals of the units beneath it.
+func TestLevelTotals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		city := w.Actor(t, "city_admin")
+		tnID := w.UnitID(t, "天宁区")
+		if _, err := db.W.ExecContext(ctx, "UPDATE units SET vehicle_count = vehicle_quota + 1 WHERE name = '天宁区城市管理局'"); err != nil {
+			t.Fatal(err)
+		}
+		tn, err := w.Org.Get(ctx, city, tnID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := w.Org.List(ctx, city, org.Filter{ParentID: tnID, Page: 1, Size: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff, quota, over := 0, 0, 0
+		for _, u := range items {
+			staff += u.StaffingCount
+			quota += u.VehicleQuota
+			if u.OverQuota {
+				over++
+			}
+		}
+		if tn.StaffingCount != staff || tn.VehicleQuota != quota || tn.OverUnits != 1 || over != 1 || !tn.OverQuota {
+			t.Errorf("天宁区 totals: staff %d/%d quota %d/%d over %d/%d", tn.StaffingCount, staff, tn.VehicleQuota, quota, tn.OverUnits, over)
+		}
+	})
+}

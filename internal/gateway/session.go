@@ -1,0 +1,390 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"govfleet/internal/jt808"
+	"govfleet/internal/telematics"
+)
+
+// session is one terminal connection.
+type session struct {
+	srv    *Server
+	conn   net.Conn
+	log    *slog.Logger
+	serial atomic.Uint32 // platform serial numbers of this connection
+
+	wmu sync.Mutex // serialises frames written to conn
+
+	// Set by the reader goroutine on authentication; read by Send after
+	// bind, which publishes them through Server.mu.
+	phone     string
+	vehicleID int64
+	header    jt808.Header // template for platform messages: edition and phone as the terminal sends them
+	authed    bool
+
+	pmu     sync.Mutex
+	pending map[uint16]chan jt808.Message // Send waiting for answers, by platform serial
+	closed  bool
+
+	reasm   *jt808.Reassembler
+	refused int
+	bad     int
+	tokens  float64
+	last    time.Time
+}
+
+func newSession(s *Server, c net.Conn) *session {
+	return &session{srv: s, conn: c, log: s.Logger.With("remote", c.RemoteAddr().String()), tokens: s.Burst}
+}
+
+// errCut ends a connection that misbehaved.
+var errCut = errors.New("connection cut")
+
+func (c *session) serve(ctx context.Context) {
+	s := c.srv
+	defer func() {
+		c.conn.Close()
+		s.forget(c)
+		s.m.connections.Add(-1)
+		if c.authed {
+			s.m.authenticated.Add(-1)
+		}
+		c.pmu.Lock()
+		c.closed = true
+		for serial, ch := range c.pending {
+			close(ch)
+			delete(c.pending, serial)
+		}
+		c.pmu.Unlock()
+	}()
+	fr := NewFrameReader(c.conn, s.MaxFrameLen)
+	fr.MaxNoise = s.MaxNoise
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		c.conn.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+		frame, err := fr.Next()
+		if err != nil {
+			var ne net.Error
+			switch {
+			case ctx.Err() != nil:
+			case errors.As(err, &ne) && ne.Timeout():
+				s.m.idleClosed.Add(1)
+				c.log.Info("terminal idle, closing", "phone", c.phone, "idle", s.IdleTimeout)
+			case errors.Is(err, jt808.ErrFrameTooLarge):
+				c.cut("oversized frame", err)
+			case errors.Is(err, ErrNoise):
+				c.cut("garbage outside frames", err)
+			case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+				c.log.Debug("terminal disconnected", "phone", c.phone)
+			default:
+				c.log.Info("terminal read", "phone", c.phone, "err", err)
+			}
+			return
+		}
+		if !c.allow(time.Now()) {
+			c.cut("frame rate over limit", fmt.Errorf("more than %.0f frames/s", s.Rate))
+			return
+		}
+		p, err := jt808.Decode(frame)
+		if err != nil {
+			c.bad++
+			c.log.Info("undecodable frame", "phone", c.phone, "err", err)
+			if c.bad > s.MaxBadFrames {
+				c.cut("too many undecodable frames", err)
+				return
+			}
+			continue
+		}
+		if p.Header.SubPackage {
+			if c.reasm == nil {
+				c.reasm = &jt808.Reassembler{MaxBytes: 64 << 10, MaxPending: 4}
+			}
+			now := time.Now()
+			c.reasm.Expire(now)
+			full, ok, err := c.reasm.Add(p, now)
+			if err != nil {
+				c.bad++
+				c.log.Info("sub-package refused", "phone", c.phone, "err", err)
+				if c.bad > s.MaxBadFrames {
+					c.cut("too many bad sub-packages", err)
+					return
+				}
+				continue
+			}
+			if !ok {
+				continue
+			}
+			p = full
+		}
+		if err := c.handle(p); err != nil {
+			if errors.Is(err, errCut) {
+				return
+			}
+			if !errors.Is(err, io.EOF) {
+				c.log.Info("terminal session ends", "phone", c.phone, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// allow is the per-connection token bucket.
+func (c *session) allow(now time.Time) bool {
+	if !c.last.IsZero() {
+		c.tokens = min(c.srv.Burst, c.tokens+now.Sub(c.last).Seconds()*c.srv.Rate)
+	}
+	c.last = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+func (c *session) cut(why string, err error) {
+	c.srv.m.cut.Add(1)
+	c.log.Warn("cutting terminal connection", "phone", c.phone, "reason", why, "err", err)
+}
+
+// handle answers one complete message. It returns io.EOF after a logout,
+// errCut when the connection was cut, or a write error.
+func (c *session) handle(p jt808.Packet) error {
+	s := c.srv
+	h := p.Header
+	phone := telematics.NormalizePhone(h.Phone)
+	proto := jt808.NewMessage(h.MsgID)
+	if proto == nil {
+		if !c.authed {
+			return c.refuse(h)
+		}
+		return c.ack(h, jt808.ResultUnsupported)
+	}
+	msg, err := jt808.DecodeMessage(h, p.Body)
+	if err != nil {
+		c.bad++
+		c.log.Info("bad message body", "phone", phone, "msg", fmt.Sprintf("0x%04x", h.MsgID), "err", err)
+		if c.bad > s.MaxBadFrames {
+			c.cut("too many bad messages", err)
+			return errCut
+		}
+		return c.ack(h, jt808.ResultBadMessage)
+	}
+	switch m := msg.(type) {
+	case *jt808.Register:
+		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
+		defer cancel()
+		res, code, err := s.Directory.Register(ctx, phone, *m)
+		if err != nil {
+			// No result code means "try later": stay silent, the terminal re-sends.
+			c.log.Error("terminal registration", "phone", phone, "err", err)
+			return nil
+		}
+		c.log.Info("terminal registration", "phone", phone, "plate", m.Plate, "result", res)
+		return c.reply(h, &jt808.RegisterResponse{ReplySerial: h.Serial, Result: res, AuthCode: code})
+	case *jt808.Auth:
+		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
+		defer cancel()
+		vid, ok, err := s.Directory.Authenticate(ctx, phone, m.Code)
+		if err != nil {
+			c.log.Error("terminal authentication", "phone", phone, "err", err)
+			return c.ack(h, jt808.ResultFailure)
+		}
+		if !ok {
+			c.log.Info("terminal authentication refused", "phone", phone)
+			return c.refuse(h)
+		}
+		if c.authed && c.phone != phone {
+			c.log.Warn("second terminal on one connection refused", "phone", phone, "bound", c.phone)
+			return c.refuse(h)
+		}
+		if !c.authed {
+			c.authed = true
+			s.m.authenticated.Add(1)
+		}
+		c.vehicleID = vid
+		c.pmu.Lock()
+		c.header = h
+		c.pmu.Unlock()
+		if c.phone == "" {
+			c.phone = phone
+			c.log = s.Logger.With("remote", c.conn.RemoteAddr().String(), "phone", phone)
+			s.bind(c)
+		}
+		c.log.Debug("terminal authenticated", "vehicle_id", vid, "edition", h.Version)
+		return c.ack(h, jt808.ResultOK)
+	}
+	if !c.authed || phone != c.phone {
+		return c.refuse(h)
+	}
+	switch m := msg.(type) {
+	case *jt808.Heartbeat:
+		return c.ack(h, jt808.ResultOK)
+	case *jt808.Logout:
+		if err := c.ack(h, jt808.ResultOK); err != nil {
+			return err
+		}
+		c.log.Info("terminal logged out")
+		return io.EOF
+	case *jt808.Location:
+		return c.ack(h, c.store(h, m))
+	case *jt808.LocationBatch:
+		items := make([]*jt808.Location, len(m.Items))
+		for i := range m.Items {
+			items[i] = &m.Items[i]
+		}
+		return c.ack(h, c.store(h, items...))
+	case *jt808.LocationResponse:
+		// An answer to 0x8201: stored like a report, then handed to Send.
+		c.store(h, &m.Location)
+		c.deliver(m.ReplySerial, m)
+		return nil
+	case *jt808.TerminalAck:
+		c.deliver(m.ReplySerial, m)
+		return nil
+	case *jt808.ParamsResponse:
+		c.deliver(m.ReplySerial, m)
+		return nil
+	}
+	// A platform message sent by a terminal, or one the gateway does not handle.
+	return c.ack(h, jt808.ResultUnsupported)
+}
+
+// store writes the positions and returns the result for the 0x8001 answer:
+// success only once the Writer has committed them.
+func (c *session) store(h jt808.Header, ls ...*jt808.Location) uint8 {
+	s := c.srv
+	if len(ls) == 0 {
+		return jt808.ResultOK
+	}
+	now := time.Now()
+	ps := make([]telematics.Position, len(ls))
+	for i, l := range ls {
+		ps[i] = telematics.FromLocation(c.phone, c.vehicleID, l, now)
+	}
+	s.m.reports.Add(int64(len(ps)))
+	ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
+	defer cancel()
+	if err := s.Writer.Write(ctx, ps); err != nil {
+		s.m.storeFailures.Add(1)
+		c.log.Error("storing positions failed; answering failure so the terminal re-sends",
+			"msg", fmt.Sprintf("0x%04x", h.MsgID), "serial", h.Serial, "n", len(ps), "err", err)
+		return jt808.ResultFailure
+	}
+	s.m.stored.Add(int64(len(ps)))
+	if s.Latest != nil {
+		s.Latest.Update(ps)
+	}
+	return jt808.ResultOK
+}
+
+// refuse answers a message the connection may not send (not authenticated,
+// or for another terminal) and cuts the connection after MaxRefused.
+func (c *session) refuse(h jt808.Header) error {
+	s := c.srv
+	s.m.refused.Add(1)
+	c.refused++
+	if err := c.ack(h, jt808.ResultFailure); err != nil {
+		return err
+	}
+	if c.refused >= s.MaxRefused {
+		c.cut("too many refused messages", fmt.Errorf("%d refused, last 0x%04x from %s", c.refused, h.MsgID, h.Phone))
+		return errCut
+	}
+	return nil
+}
+
+func (c *session) ack(h jt808.Header, result uint8) error {
+	err := c.reply(h, &jt808.PlatformAck{ReplySerial: h.Serial, ReplyID: h.MsgID, Result: result})
+	if err == nil {
+		c.srv.m.acksSent.Add(1)
+	}
+	return err
+}
+
+// reply answers the message of header h with m.
+func (c *session) reply(h jt808.Header, m jt808.Message) error {
+	frame, err := jt808.EncodeMessage(h.Reply(m.MsgID(), c.nextSerial()), m)
+	if err != nil {
+		return fmt.Errorf("encode 0x%04x: %w", m.MsgID(), err)
+	}
+	return c.write(frame)
+}
+
+func (c *session) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(c.srv.WriteTimeout))
+	if _, err := c.conn.Write(frame); err != nil {
+		return fmt.Errorf("write to terminal: %w", err)
+	}
+	return nil
+}
+
+func (c *session) nextSerial() uint16 { return uint16(c.serial.Add(1) - 1) }
+
+// send writes a platform command and waits for the answer naming its serial.
+func (c *session) send(ctx context.Context, m jt808.Message, timeout time.Duration) (jt808.Message, error) {
+	serial := c.nextSerial()
+	ch := make(chan jt808.Message, 1)
+	c.pmu.Lock()
+	if c.closed {
+		c.pmu.Unlock()
+		return nil, fmt.Errorf("send 0x%04x to %s: %w", m.MsgID(), c.phone, ErrNotConnected)
+	}
+	if c.pending == nil {
+		c.pending = map[uint16]chan jt808.Message{}
+	}
+	c.pending[serial] = ch
+	hdr := c.header
+	c.pmu.Unlock()
+	defer func() {
+		c.pmu.Lock()
+		if c.pending[serial] == ch {
+			delete(c.pending, serial)
+		}
+		c.pmu.Unlock()
+	}()
+	frame, err := jt808.EncodeMessage(hdr.Reply(m.MsgID(), serial), m)
+	if err != nil {
+		return nil, fmt.Errorf("encode 0x%04x: %w", m.MsgID(), err)
+	}
+	if err := c.write(frame); err != nil {
+		return nil, fmt.Errorf("send 0x%04x to %s: %w", m.MsgID(), c.phone, err)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case a, ok := <-ch:
+		if !ok {
+			return nil, fmt.Errorf("send 0x%04x to %s: %w", m.MsgID(), c.phone, ErrNotConnected)
+		}
+		return a, nil
+	case <-t.C:
+		return nil, fmt.Errorf("send 0x%04x to %s: %w", m.MsgID(), c.phone, ErrNoAnswer)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *session) deliver(serial uint16, m jt808.Message) {
+	c.pmu.Lock()
+	ch := c.pending[serial]
+	delete(c.pending, serial)
+	c.pmu.Unlock()
+	if ch != nil {
+		ch <- m
+	} else {
+		c.log.Debug("unsolicited answer", "msg", fmt.Sprintf("0x%04x", m.MsgID()), "reply_serial", serial)
+	}
+}

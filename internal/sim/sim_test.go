@@ -1,0 +1,109 @@
+package sim_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"govfleet/internal/gateway"
+	"govfleet/internal/jt808"
+	"govfleet/internal/sim"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+func TestPhone(t *testing.T) {
+	for _, c := range []struct {
+		prefix string
+		i      int
+		want   string
+	}{
+		{"1440", 7, "14400000007"},
+		{"1440", 1234567, "14401234567"},
+		{"13800138", 12, "13800138012"},
+	} {
+		if got := sim.Phone(c.prefix, c.i); got != c.want {
+			t.Errorf("Phone(%q, %d) = %q, want %q", c.prefix, c.i, got, c.want)
+		}
+	}
+}
+
+// End to end: simulated terminals against a gateway on SQLite; every
+// report the gateway acknowledged is in the database.
+func TestSimulatorAgainstGateway(t *testing.T) {
+	for _, edition := range []jt808.Version{jt808.V2013, jt808.V2019} {
+		t.Run(edition.String(), func(t *testing.T) {
+			const n = 20
+			db := storetest.SQLite(t)
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			w := telematics.NewWriter(db, telematics.WriterOptions{Logger: quiet})
+			srv := &gateway.Server{Directory: gateway.NewMemDirectory(sim.Terminals("1440", 0, n)...), Writer: w,
+				Latest: &telematics.Latest{}, Logger: quiet}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ctx, ln) }()
+
+			var mu sync.Mutex
+			acked := map[string][]time.Time{}
+			var reports []sim.Stats
+			st, err := sim.Run(context.Background(), sim.Config{
+				Gateway: ln.Addr().String(), Terminals: n, Edition: edition, Interval: 200 * time.Millisecond,
+				Heartbeat: 500 * time.Millisecond, Duration: 3 * time.Second, ReportEvery: time.Second, Seed: 1, TunnelRate: 0.05, Logger: quiet,
+				OnAck: func(phone string, at time.Time) {
+					mu.Lock()
+					acked[phone] = append(acked[phone], at)
+					mu.Unlock()
+				},
+				Report: func(s sim.Stats) { reports = append(reports, s) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			t.Logf("%v", st)
+			if st.Acked < n*5 || st.Errors != 0 || st.Lost != 0 || st.Failed != 0 || st.Heartbeats == 0 || st.Batches == 0 {
+				t.Errorf("stats %v", st)
+			}
+			if len(reports) < 2 {
+				t.Errorf("%d periodic reports", len(reports))
+			}
+			total := 0
+			for phone, ats := range acked {
+				for _, at := range ats {
+					var c int
+					if err := db.R.QueryRowContext(context.Background(),
+						"SELECT count(*) FROM positions WHERE terminal_phone = ? AND at = ?", phone, at.UTC()).Scan(&c); err != nil {
+						t.Fatal(err)
+					}
+					if c != 1 {
+						t.Errorf("acknowledged report %s %v: %d rows", phone, at, c)
+					}
+					total++
+				}
+			}
+			if int64(total) != st.Acked || len(acked) != n {
+				t.Errorf("%d acknowledged positions from %d terminals; stats say %d", total, len(acked), st.Acked)
+			}
+			if srv.Latest.Len() != n {
+				t.Errorf("latest knows %d terminals", srv.Latest.Len())
+			}
+			var lat, lng int64
+			db.R.QueryRowContext(context.Background(), "SELECT min(lat), max(lng) FROM positions").Scan(&lat, &lng)
+			if lat < 31_200000 || lat > 32_100000 || lng < 119_200000 || lng > 120_200000 {
+				t.Errorf("positions outside Changzhou: %d %d", lat, lng)
+			}
+		})
+	}
+}

@@ -1,0 +1,46 @@
+package telematics_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+// BenchmarkWriter measures positions stored per second with 64 concurrent
+// callers each writing one position per Write (as the gateway does for a
+// 0x0200 report).
+func BenchmarkWriter(b *testing.B) {
+	run := func(b *testing.B, db *store.DB) {
+		w := telematics.NewWriter(db, telematics.WriterOptions{})
+		defer w.Close()
+		var caller atomic.Int64
+		b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.ResetTimer()
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			phone := fmt.Sprintf("1450%07d", caller.Add(1))
+			i := 0
+			for pb.Next() {
+				if err := w.Write(context.Background(), []telematics.Position{pos(phone, i)}); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "positions/s")
+		st := w.Stats()
+		if st.Transactions > 0 {
+			b.ReportMetric(float64(st.Rows)/float64(st.Transactions), "rows/tx")
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, storetest.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { run(b, storetest.Postgres(b)) })
+}

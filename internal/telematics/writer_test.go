@@ -1,0 +1,229 @@
+package telematics_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"govfleet/internal/jt808"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+func pos(phone string, i int) telematics.Position {
+	return telematics.Position{
+		VehicleID: 7, Phone: phone, At: t0.Add(time.Duration(i) * time.Second), ReceivedAt: t0.Add(time.Duration(i)*time.Second + 300*time.Millisecond),
+		Lat: 31780000 + int64(i), Lng: 119950000 - int64(i), Speed: 450, Heading: 90, Altitude: 12,
+		Alarm: uint32(jt808.AlarmOverspeed), Status: uint32(jt808.StatusACC | jt808.StatusLocated),
+		Mileage: sql.Null[int64]{V: 123400, Valid: true},
+	}
+}
+
+func count(t *testing.T, db *store.DB, where string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.R.QueryRowContext(context.Background(), "SELECT count(*) FROM positions WHERE "+where, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestWriter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		latest := &telematics.Latest{}
+		w := telematics.NewWriter(db, telematics.WriterOptions{Latest: latest})
+		defer w.Close()
+
+		t.Run("round trip", func(t *testing.T) {
+			p := pos("13800000001", 0)
+			p.VehicleID = 0
+			p.Lat, p.Lng = -p.Lat, -p.Lng
+			p.Extras = "e10401020304"
+			p.Fuel = sql.Null[int32]{V: 455, Valid: true}
+			if err := w.Write(ctx, []telematics.Position{p}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := telematics.Track(ctx, db, "013800000001", t0, t0.Add(time.Hour), 10)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("track: %v %v", got, err)
+			}
+			g := got[0]
+			if g.VehicleID != 0 || !g.At.Equal(p.At) || !g.ReceivedAt.Equal(p.ReceivedAt) || g.Lat != p.Lat || g.Lng != p.Lng ||
+				g.Speed != p.Speed || g.Alarm != p.Alarm || g.Status != p.Status || g.Mileage != p.Mileage || g.Fuel != p.Fuel || g.Extras != p.Extras {
+				t.Errorf("stored %+v\nwant   %+v", g, p)
+			}
+			if l, ok := latest.ByTerminal("13800000001"); !ok || !l.At.Equal(p.At) {
+				t.Errorf("latest = %+v %v", l, ok)
+			}
+		})
+
+		t.Run("duplicate stored once", func(t *testing.T) {
+			ps := []telematics.Position{pos("13800000002", 0), pos("13800000002", 1), pos("13800000002", 0)}
+			for range 3 {
+				if err := w.Write(ctx, ps); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := count(t, db, "terminal_phone = ?", "13800000002"); n != 2 {
+				t.Errorf("stored %d rows, want 2", n)
+			}
+		})
+
+		t.Run("concurrent writers", func(t *testing.T) {
+			const writers, each = 64, 25
+			var wg sync.WaitGroup
+			errc := make(chan error, writers)
+			for g := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					phone := fmt.Sprintf("1390000%04d", g)
+					for i := range each {
+						if err := w.Write(ctx, []telematics.Position{pos(phone, i)}); err != nil {
+							errc <- err
+							return
+						}
+						// Every acknowledged position is already visible.
+						if count(t, db, "terminal_phone = ? AND at = ?", phone, t0.Add(time.Duration(i)*time.Second)) != 1 {
+							errc <- fmt.Errorf("%s #%d acknowledged but not stored", phone, i)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				t.Error(err)
+			}
+			if n := count(t, db, "terminal_phone LIKE ?", "1390000%"); n != writers*each {
+				t.Errorf("stored %d, want %d", n, writers*each)
+			}
+			if st := w.Stats(); st.Transactions >= writers*each {
+				t.Logf("no grouping happened: %+v", st)
+			}
+			if latest.Len() < writers {
+				t.Errorf("latest knows %d terminals", latest.Len())
+			}
+		})
+
+		t.Run("large batch spans chunks", func(t *testing.T) {
+			ps := make([]telematics.Position, 3*telematics.ChunkRows+7)
+			for i := range ps {
+				ps[i] = pos("13700000001", i)
+			}
+			if err := w.Write(ctx, ps); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, db, "terminal_phone = ?", "13700000001"); n != len(ps) {
+				t.Errorf("stored %d, want %d", n, len(ps))
+			}
+		})
+
+		t.Run("prune", func(t *testing.T) {
+			old := telematics.PruneBatch
+			telematics.PruneBatch = 100
+			defer func() { telematics.PruneBatch = old }()
+			before := count(t, db, "1 = 1")
+			n, err := telematics.Prune(ctx, db, t0.Add(1000*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := count(t, db, "1 = 1")
+			if int(n) != before-after || count(t, db, "at < ?", t0.Add(1000*time.Second)) != 0 || after != 3*telematics.ChunkRows+7-1000 {
+				t.Errorf("pruned %d: %d → %d rows", n, before, after)
+			}
+		})
+	})
+}
+
+// A Write must fail, not succeed, when the database cannot store it.
+func TestWriterBrokenDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cases := []struct {
+			name    string
+			breakDB func(t *testing.T, db *store.DB)
+		}{
+			{"table dropped", func(t *testing.T, db *store.DB) {
+				if _, err := db.W.ExecContext(context.Background(), "DROP TABLE positions"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"database closed", func(t *testing.T, db *store.DB) { db.Close() }},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				c.breakDB(t, db)
+				w := telematics.NewWriter(db, telematics.WriterOptions{Timeout: 5 * time.Second})
+				defer w.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				err := w.Write(ctx, []telematics.Position{pos("13800000009", 0)})
+				if err == nil || errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("Write on a broken database returned %v, want a database error", err)
+				}
+				if w.Stats().Failures != 1 {
+					t.Errorf("stats %+v", w.Stats())
+				}
+			})
+		}
+	})
+}
+
+func TestWriterClose(t *testing.T) {
+	db := storetest.SQLite(t)
+	w := telematics.NewWriter(db, telematics.WriterOptions{MaxDelay: 50 * time.Millisecond})
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Write(context.Background(), []telematics.Position{pos("13600000001", i)}); err != nil && !errors.Is(err, telematics.ErrClosed) {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	w.Close()
+	wg.Wait()
+	if err := w.Write(context.Background(), []telematics.Position{pos("13600000001", 99)}); !errors.Is(err, telematics.ErrClosed) {
+		t.Errorf("Write after Close = %v", err)
+	}
+}
+
+func TestFromLocation(t *testing.T) {
+	mileage, fuel := uint32(12345), uint16(400)
+	l := &jt808.Location{Speed: 600, Direction: 270, Altitude: 5, Time: t0, Mileage: &mileage, Fuel: &fuel,
+		Extras: []jt808.Extra{{ID: 0xe1, Data: []byte{1, 2}}}}
+	l.SetPosition(-31.5, -119.25)
+	p := telematics.FromLocation("000000000013800000001", 3, l, t0.Add(time.Second))
+	want := telematics.Position{VehicleID: 3, Phone: "13800000001", At: t0, ReceivedAt: t0.Add(time.Second),
+		Lat: -31500000, Lng: -119250000, Speed: 600, Heading: 270, Altitude: 5, Status: uint32(l.Status),
+		Mileage: sql.Null[int64]{V: 1234500, Valid: true}, Fuel: sql.Null[int32]{V: 400, Valid: true}, Extras: "e1020102"}
+	if p != want {
+		t.Errorf("got  %+v\nwant %+v", p, want)
+	}
+}
+
+func TestLatestKeepsNewest(t *testing.T) {
+	var l telematics.Latest
+	l.Update([]telematics.Position{pos("1", 5), pos("1", 2)})
+	l.Update([]telematics.Position{pos("1", 3)})
+	if p, _ := l.ByTerminal("1"); !p.At.Equal(t0.Add(5 * time.Second)) {
+		t.Errorf("by terminal: %v", p.At)
+	}
+	if p, _ := l.ByVehicle(7); !p.At.Equal(t0.Add(5 * time.Second)) {
+		t.Errorf("by vehicle: %v", p.At)
+	}
+	if len(l.Vehicles()) != 1 {
+		t.Errorf("vehicles %d", len(l.Vehicles()))
+	}
+}

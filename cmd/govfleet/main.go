@@ -29,6 +29,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
+	"govfleet/internal/fleet"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
@@ -54,6 +55,8 @@ func main() {
 		err = initCmd(ctx, os.Args[2:])
 	case "audit-verify":
 		err = auditVerify(ctx, os.Args[2:])
+	case "simulate":
+		err = simulate(ctx, os.Args[2:])
 	case "version", "-v", "--version":
 		fmt.Println("govfleet", version)
 	case "help", "-h", "--help":
@@ -77,6 +80,7 @@ commands:
   migrate       apply database migrations and exit
   init          create the city root and its first administrators on an empty database
   audit-verify  check the audit log's hash chain
+  simulate      run simulated JT/T 808 terminals against a gateway (load generator)
   version       print the version
 
 Run "govfleet <command> -h" for the flags of a command; every flag may also be
@@ -139,11 +143,14 @@ type services struct {
 	org   *org.Service
 	auth  *auth.Service
 	audit *audit.Service
+	fleet *fleet.Service
 }
 
-func wire(db *store.DB) services {
+func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
-	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}}
+	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
+	demo.Blobs = f.Blobs // demo photos go to the same store
+	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f}
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -160,13 +167,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := wire(db)
+	svc := wire(db, d.dataDir)
 	if *withDemo {
 		if _, err := demo.Seed(ctx, svc.org, svc.auth); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Web: web.App(), Secure: *secure}
+	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Web: web.App(), Secure: *secure}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}
@@ -263,7 +270,7 @@ func initCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := wire(db)
+	svc := wire(db, d.dataDir)
 	n, err := db.R.NewSelect().Table("users").Count(ctx)
 	if err != nil {
 		return err

@@ -78,10 +78,24 @@ const (
 	FilingsRead Perm = "filings.read" // R-9 filing of who holds which role
 	AuditRead   Perm = "audit.read"   // the audit log (audit administrator only)
 	PolicyWrite Perm = "policy.write" // password and session policy
+
+	FleetRead    Perm = "fleet.read"    // view the vehicle and driver registry
+	FleetWrite   Perm = "fleet.write"   // register and change vehicles, drivers, terminals, photos
+	FleetConfirm Perm = "fleet.confirm" // confirm registry records as current
+
+	OrderApply    Perm = "order.apply"    // apply for a vehicle, follow and rate one's orders (R-13(1)(6))
+	OrderRead     Perm = "order.read"     // see the orders of one's scope
+	OrderApprove  Perm = "order.approve"  // approve or return applications (R-13(2))
+	OrderDispatch Perm = "order.dispatch" // dispatch, return to base, the dispatch board (R-13(3)(5))
+	OrderConsent  Perm = "order.consent"  // the vehicle manager's consent to dispatch (R-13(3))
+	OrderDrive    Perm = "order.drive"    // the driver's tasks (R-13(4))
+	EmergencyFile Perm = "emergency.file" // file emergency use afterwards
+	CalendarWrite Perm = "calendar.write" // statutory holidays and make-up working days
 )
 
 // Perms lists every permission except Public and Self.
-var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite}
+var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
+	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -97,6 +111,21 @@ var grants = map[Perm][]Role{
 	FilingsRead: append([]Role{PlatformAdmin, SecAdmin}, supervisors...),
 	AuditRead:   {AuditAdmin},
 	PolicyWrite: {SecAdmin},
+	// The registry: every staff role and the supervisors read;
+	// administrators and vehicle managers write; unit and platform
+	// administrators confirm the twice-yearly review.
+	FleetRead:    append(append([]Role{PlatformAdmin}, business...), supervisors...),
+	FleetWrite:   {PlatformAdmin, UnitAdmin, VehicleManager},
+	FleetConfirm: {PlatformAdmin, UnitAdmin},
+	// Booking: "who manages approves, who uses is responsible".
+	OrderApply:    {Applicant, Approver, Dispatcher, VehicleManager, UnitAdmin, PlatformAdmin},
+	OrderRead:     append(append([]Role{PlatformAdmin}, business...), supervisors...),
+	OrderApprove:  {Approver},
+	OrderDispatch: {Dispatcher},
+	OrderConsent:  {VehicleManager},
+	OrderDrive:    {Driver},
+	EmergencyFile: {VehicleManager, Dispatcher, UnitAdmin},
+	CalendarWrite: {PlatformAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -190,7 +190,7 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service) (bool, error) {
 		}
 	}
 	slog.Info("demo data created", "units", len(units), "districts", len(districts), "accounts", len(accts)+1)
-	return true, nil
+	return true, seedFleet(ctx, o, actor, units)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

@@ -47,7 +47,7 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit}
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}

@@ -23,6 +23,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/errs"
+	"govfleet/internal/fleet"
 	"govfleet/internal/org"
 )
 
@@ -34,6 +35,7 @@ type Server struct {
 	Org    *org.Service
 	Auth   *auth.Service
 	Audit  *audit.Service
+	Fleet  *fleet.Service
 	Web    fs.FS // the built console (index.html at its root); nil: none
 	Secure bool  // mark cookies Secure (behind HTTPS)
 

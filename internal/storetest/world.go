@@ -2,12 +2,14 @@ package storetest
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
+	"govfleet/internal/fleet"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 )
@@ -19,13 +21,16 @@ type World struct {
 	Org   *org.Service
 	Auth  *auth.Service
 	Audit *audit.Service
+	Fleet *fleet.Service
 }
 
 // NewWorld seeds db with the demo.
 func NewWorld(t testing.TB, db *store.DB) *World {
 	t.Helper()
 	o := &org.Service{DB: db}
-	w := &World{DB: db, Org: o, Auth: &auth.Service{DB: db, Org: o}, Audit: &audit.Service{DB: db}}
+	w := &World{DB: db, Org: o, Auth: &auth.Service{DB: db, Org: o}, Audit: &audit.Service{DB: db},
+		Fleet: &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(t.TempDir(), "blobs")}}}
+	demo.Blobs = w.Fleet.Blobs
 	if _, err := demo.Seed(context.Background(), w.Org, w.Auth); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}

@@ -1,0 +1,126 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/6tail/lunar-go/HolidayUtil"
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+)
+
+// Beijing is the zone in which calendar days and working hours are read.
+var Beijing = time.FixedZone("CST", 8*3600)
+
+// Day is an entry of the working calendar (R-15): a statutory holiday or a
+// make-up working day (调休上班).
+type Day struct {
+	bun.BaseModel `bun:"table:calendar_days"`
+
+	Day       string    `bun:"day,pk" json:"day"`
+	Kind      string    `bun:"kind" json:"kind"` // holiday | workday
+	Name      string    `bun:"name" json:"name"`
+	Source    string    `bun:"source" json:"source"` // seed | admin
+	UpdatedAt time.Time `bun:"updated_at" json:"updated_at"`
+}
+
+// Calendar is the working calendar.
+type Calendar struct{ DB *store.DB }
+
+// SeedYears fills the calendar for the given years from the State
+// Council's published schedules as maintained by 6tail/lunar-go; days an
+// administrator has edited are kept. It returns the number of days added.
+func (c *Calendar) SeedYears(ctx context.Context, years ...int) (int, error) {
+	n := 0
+	err := c.DB.Tx(ctx, func(tx bun.Tx) error {
+		for _, y := range years {
+			for e := HolidayUtil.GetHolidaysByYear(y).Front(); e != nil; e = e.Next() {
+				h := e.Value.(*HolidayUtil.Holiday)
+				kind := "holiday"
+				if h.IsWork() {
+					kind = "workday"
+				}
+				d := &Day{Day: h.GetDay(), Kind: kind, Name: h.GetName(), Source: "seed", UpdatedAt: time.Now().UTC()}
+				res, err := tx.NewInsert().Model(d).On("CONFLICT (day) DO NOTHING").Exec(ctx)
+				if err != nil {
+					return err
+				}
+				if k, _ := res.RowsAffected(); k > 0 {
+					n++
+				}
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Year lists the calendar's entries of one year.
+func (c *Calendar) Year(ctx context.Context, year int) ([]*Day, error) {
+	out := []*Day{}
+	err := c.DB.R.NewSelect().Model(&out).Where("day >= ? AND day <= ?", fmt.Sprintf("%d-01-01", year), fmt.Sprintf("%d-12-31", year)).Order("day").Scan(ctx)
+	return out, store.Translate(err)
+}
+
+// Holidays returns the statutory holidays among the Beijing days touched
+// by [from, to).
+func (c *Calendar) Holidays(ctx context.Context, db bun.IDB, from, to time.Time) ([]*Day, error) {
+	if db == nil {
+		db = c.DB.R
+	}
+	out := []*Day{}
+	last := to.Add(-time.Nanosecond)
+	err := db.NewSelect().Model(&out).Where("kind = 'holiday' AND day >= ? AND day <= ?",
+		from.In(Beijing).Format(time.DateOnly), last.In(Beijing).Format(time.DateOnly)).Order("day").Scan(ctx)
+	return out, store.Translate(err)
+}
+
+// DayInput sets one calendar day.
+type DayInput struct {
+	Day  string `json:"day"`
+	Kind string `json:"kind"` // holiday | workday | "" to remove the entry
+	Name string `json:"name"`
+}
+
+// Set records or removes a day. Only the city's platform administrator
+// keeps the calendar, for the whole city (the State Council publishes each
+// year's schedule in November or December).
+func (c *Calendar) Set(ctx context.Context, a *access.Actor, in DayInput) error {
+	if a.ScopeKind != "city" {
+		return errs.E(errs.Forbidden, "节假日安排由市级平台管理员统一维护")
+	}
+	if _, err := time.Parse(time.DateOnly, in.Day); err != nil {
+		return (&errs.Fields{"day": "日期格式应为 YYYY-MM-DD"}).Err()
+	}
+	if in.Kind != "" && in.Kind != "holiday" && in.Kind != "workday" {
+		return (&errs.Fields{"kind": "类型应为法定节假日或调休上班"}).Err()
+	}
+	return c.DB.Tx(ctx, func(tx bun.Tx) error {
+		var before []*Day
+		if err := tx.NewSelect().Model(&before).Where("day = ?", in.Day).Scan(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Day)(nil)).Where("day = ?", in.Day).Exec(ctx); err != nil {
+			return err
+		}
+		var after *Day
+		summary := fmt.Sprintf("删除日历 %s", in.Day)
+		if in.Kind != "" {
+			after = &Day{Day: in.Day, Kind: in.Kind, Name: in.Name, Source: "admin", UpdatedAt: time.Now().UTC()}
+			if _, err := tx.NewInsert().Model(after).Exec(ctx); err != nil {
+				return err
+			}
+			summary = fmt.Sprintf("将 %s 设为%s%s", in.Day, map[string]string{"holiday": "法定节假日", "workday": "调休上班日"}[in.Kind], in.Name)
+		}
+		var b any
+		if len(before) > 0 {
+			b = before[0]
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: "calendar.set", ObjectType: "calendar", Summary: summary, Before: b, After: after})
+	})
+}

@@ -1,0 +1,430 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/errs"
+)
+
+// Change is a change on the way reported by the driver (R-13(4)).
+type Change struct {
+	bun.BaseModel `bun:"table:order_changes"`
+
+	ID             int64      `bun:"id,pk,autoincrement" json:"id"`
+	OrderID        int64      `bun:"order_id" json:"order_id"`
+	ReportedAt     time.Time  `bun:"reported_at" json:"reported_at"`
+	ReportedBy     int64      `bun:"reported_by" json:"reported_by"`
+	Destination    string     `bun:"destination" json:"destination"`
+	ReturnAt       *time.Time `bun:"return_at" json:"return_at"`
+	Note           string     `bun:"note" json:"note"`
+	AcknowledgedBy *int64     `bun:"acknowledged_by" json:"acknowledged_by"`
+	AcknowledgedAt *time.Time `bun:"acknowledged_at" json:"acknowledged_at"`
+}
+
+// Attachment is a file attached to an order (meeting notice, plan).
+type Attachment struct {
+	bun.BaseModel `bun:"table:order_attachments"`
+
+	ID          int64     `bun:"id,pk,autoincrement" json:"id"`
+	OrderID     int64     `bun:"order_id" json:"order_id"`
+	BlobKey     string    `bun:"blob_key" json:"-"`
+	Filename    string    `bun:"filename" json:"filename"`
+	ContentType string    `bun:"content_type" json:"content_type"`
+	Size        int64     `bun:"size" json:"size"`
+	CreatedAt   time.Time `bun:"created_at" json:"created_at"`
+}
+
+// ActionNames are the Chinese names of the order actions, for messages and
+// the timeline.
+var ActionNames = map[string]string{
+	"submit": "提交申请", "approve": "审批通过", "return": "退回", "resubmit": "重新提交", "cancel": "取消",
+	"dispatch": "派车", "consent": "车管负责人同意", "refuse": "车管负责人不同意", "depart": "出车",
+	"change": "途中变更", "ack_change": "调度确认变更", "finish": "任务结束", "back": "回场", "rate": "评价",
+	"rental": "转租赁",
+}
+
+// from lists the states each action may start from.
+var from = map[string][]string{
+	"approve":    {Submitted},
+	"return":     {Submitted},
+	"resubmit":   {Returned},
+	"cancel":     {Submitted, Returned, Approved, PendingConsent, Dispatched},
+	"dispatch":   {Approved},
+	"consent":    {PendingConsent},
+	"refuse":     {PendingConsent},
+	"depart":     {Dispatched},
+	"change":     {Departed},
+	"ack_change": {Departed, Finished, Back, Closed},
+	"finish":     {Departed},
+	"back":       {Finished},
+	"rate":       {Back},
+	"rental":     {Approved},
+}
+
+// step is what an action does to a locked order.
+type step struct {
+	to    string // new state ("" keeps it)
+	note  string // timeline note
+	notes []note // notifications after commit
+	audit string // audit summary
+}
+
+// act runs one action on an order inside a transaction: it locks the
+// order, checks that the action may start from the order's state, lets fn
+// check the actor and change the order, then saves it and writes the
+// timeline and the audit log. Notifications go out after the commit.
+func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action string, fn func(tx bun.Tx, o *Order) (step, error)) (*Order, error) {
+	var notes []note
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		// Lock the order: concurrent actions on it run one after another.
+		res, err := tx.NewRaw("UPDATE orders SET updated_at = updated_at WHERE id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "订单不存在（编号 %d）", id)
+		}
+		o, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !sees(a, o) {
+			return errs.E(errs.Forbidden, "该订单不在您的管辖范围内")
+		}
+		if !slices.Contains(from[action], o.State) {
+			return errs.E(errs.Conflict, "订单 %s 当前为「%s」，不能%s", o.No, o.StateName, ActionNames[action])
+		}
+		before := *o
+		st, err := fn(tx, o)
+		if err != nil {
+			return err
+		}
+		prev := o.State
+		if st.to != "" {
+			o.State = st.to
+		}
+		o.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(o).ExcludeColumn("id", "no", "created_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if err := event(ctx, tx, a, o.ID, action, prev, o.State, st.note); err != nil {
+			return err
+		}
+		notes = st.notes
+		summary := st.audit
+		if summary == "" {
+			summary = fmt.Sprintf("订单 %s %s", o.No, ActionNames[action])
+			if st.note != "" {
+				summary += "：" + st.note
+			}
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: "order." + action, ObjectType: "order", ObjectID: o.ID,
+			ScopePath: o.UnitPath, Summary: summary, Before: before, After: o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Notify.sendAll(ctx, notes)
+	return s.load(ctx, s.DB.R, id)
+}
+
+func need(a *access.Actor, r access.Role, path, what string) error {
+	if !a.HasRole(r) {
+		info, _ := access.Info(r)
+		return errs.E(errs.Forbidden, "只有%s可以%s", info.Name, what)
+	}
+	if !a.Covers(path) {
+		return errs.E(errs.Forbidden, "该订单不在您的管辖范围内")
+	}
+	return nil
+}
+
+func required(s, field, msg string) error {
+	if strings.TrimSpace(s) == "" {
+		return (&errs.Fields{field: msg}).Err()
+	}
+	return nil
+}
+
+// Approve approves an order (R-13(2)). With a second level required, the
+// first approval keeps it waiting for a different approver.
+func (s *Service) Approve(ctx context.Context, a *access.Actor, id int64, comment string) (*Order, error) {
+	return s.act(ctx, a, id, "approve", func(tx bun.Tx, o *Order) (step, error) {
+		if err := need(a, access.Approver, o.UnitPath, "审批"); err != nil {
+			return step{}, err
+		}
+		if o.ApplicantID == a.UserID {
+			return step{}, errs.E(errs.Forbidden, "不能审批本人提交的申请")
+		}
+		n, err := tx.NewSelect().Model((*Event)(nil)).Where("order_id = ? AND action = 'approve' AND actor_id = ?", o.ID, a.UserID).Count(ctx)
+		if err != nil {
+			return step{}, err
+		}
+		if n > 0 {
+			return step{}, errs.E(errs.Conflict, "您已审批过该订单，第二级审批须由另一位审核员完成")
+		}
+		o.ApprovalsDone++
+		if o.ApprovalsDone < o.ApprovalsNeeded {
+			others, err := recipients(ctx, tx, access.Approver, o.UnitPath)
+			if err != nil {
+				return step{}, err
+			}
+			return step{note: fmt.Sprintf("第%d级审批通过 %s", o.ApprovalsDone, comment),
+				notes: []note{{users: without(others, a.UserID), kind: "approval", title: "用车申请待第二级审批", body: o.No + " " + o.Reason, order: o.ID}}}, nil
+		}
+		dispatchers, err := recipients(ctx, tx, access.Dispatcher, o.UnitPath)
+		if err != nil {
+			return step{}, err
+		}
+		return step{to: Approved, note: comment, notes: []note{
+			{users: []int64{o.ApplicantID}, kind: "order", title: "用车申请已审批通过", body: o.No + " " + o.Reason, order: o.ID},
+			{users: dispatchers, kind: "dispatch", title: "新的订单待派车", body: fmt.Sprintf("%s %s，%s", o.No, o.PickupPlace, o.PickupAt.In(Beijing).Format("01-02 15:04")), order: o.ID},
+		}}, nil
+	})
+}
+
+func without(ids []int64, id int64) []int64 {
+	return slices.DeleteFunc(slices.Clone(ids), func(x int64) bool { return x == id })
+}
+
+// Return sends an order back to the applicant with a reason.
+func (s *Service) Return(ctx context.Context, a *access.Actor, id int64, reason string) (*Order, error) {
+	if err := required(reason, "reason", "请填写退回原因"); err != nil {
+		return nil, err
+	}
+	return s.act(ctx, a, id, "return", func(tx bun.Tx, o *Order) (step, error) {
+		if err := need(a, access.Approver, o.UnitPath, "审批"); err != nil {
+			return step{}, err
+		}
+		if o.ApplicantID == a.UserID {
+			return step{}, errs.E(errs.Forbidden, "不能审批本人提交的申请")
+		}
+		o.ApprovalsDone, o.Note = 0, reason
+		return step{to: Returned, note: reason, notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "用车申请被退回", body: o.No + "：" + reason, order: o.ID}}}, nil
+	})
+}
+
+// Resubmit lets the applicant correct a returned order and submit it again.
+func (s *Service) Resubmit(ctx context.Context, a *access.Actor, id int64, in Input) (*Order, error) {
+	if err := s.validate(ctx, &in); err != nil {
+		return nil, err
+	}
+	return s.act(ctx, a, id, "resubmit", func(tx bun.Tx, o *Order) (step, error) {
+		if o.ApplicantID != a.UserID {
+			return step{}, errs.E(errs.Forbidden, "只有申请人本人可以修改并重新提交")
+		}
+		dests := "[]"
+		if b, err := jsonMarshal(in.Destinations); err == nil {
+			dests = b
+		}
+		o.Reason, o.Passengers, o.PassengerCount, o.ContactPhone = in.Reason, in.Passengers, in.PassengerCount, in.ContactPhone
+		o.PickupPlace, o.DestinationsRaw, o.PickupAt, o.ReturnAt = in.PickupPlace, dests, in.PickupAt.UTC(), in.ReturnAt.UTC()
+		o.OutOfCity, o.Category, o.ApprovalsDone, o.Note = in.OutOfCity, in.Category, 0, ""
+		approvers, err := recipients(ctx, tx, access.Approver, o.UnitPath)
+		if err != nil {
+			return step{}, err
+		}
+		return step{to: Submitted, notes: []note{{users: approvers, kind: "approval", title: "用车申请已修改，待审批", body: o.No + " " + o.Reason, order: o.ID}}}, nil
+	})
+}
+
+// Cancel cancels an order before departure: the applicant its own, a
+// dispatcher any in its scope.
+func (s *Service) Cancel(ctx context.Context, a *access.Actor, id int64, reason string) (*Order, error) {
+	if err := required(reason, "reason", "请填写取消原因"); err != nil {
+		return nil, err
+	}
+	return s.act(ctx, a, id, "cancel", func(tx bun.Tx, o *Order) (step, error) {
+		if o.ApplicantID != a.UserID {
+			if err := need(a, access.Dispatcher, o.UnitPath, "取消他人的订单"); err != nil {
+				return step{}, err
+			}
+		}
+		o.Note = reason
+		users := []int64{o.ApplicantID}
+		if o.DriverUserID != nil {
+			users = append(users, *o.DriverUserID)
+		}
+		return step{to: Cancelled, note: reason, notes: []note{{users: without(users, a.UserID), kind: "order", title: "订单已取消", body: o.No + "：" + reason, order: o.ID, sms: o.State == Dispatched}}}, nil
+	})
+}
+
+// ToRental hands an order that own vehicles cannot cover to the rental
+// side (R-21); the rental companies' part comes with the life-cycle work.
+func (s *Service) ToRental(ctx context.Context, a *access.Actor, id int64, reason string) (*Order, error) {
+	if err := required(reason, "reason", "请说明转租赁的原因（如本单位车辆无法满足）"); err != nil {
+		return nil, err
+	}
+	return s.act(ctx, a, id, "rental", func(tx bun.Tx, o *Order) (step, error) {
+		if err := need(a, access.Dispatcher, o.UnitPath, "转租赁"); err != nil {
+			return step{}, err
+		}
+		o.Note = reason
+		return step{to: Rental, note: reason, notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "订单已转租赁车辆保障", body: o.No, order: o.ID}}}, nil
+	})
+}
+
+// Depart starts the task (R-13(4)): the assigned driver, with the odometer.
+func (s *Service) Depart(ctx context.Context, a *access.Actor, id int64, odometer int) (*Order, error) {
+	return s.act(ctx, a, id, "depart", func(tx bun.Tx, o *Order) (step, error) {
+		if err := isDriver(a, o); err != nil {
+			return step{}, err
+		}
+		if odometer < 0 || odometer > 5000000 {
+			return step{}, (&errs.Fields{"odometer": "请填写出车时的里程表读数（公里）"}).Err()
+		}
+		now := s.now()
+		o.StartOdometer, o.DepartedAt = &odometer, &now
+		return step{to: Departed, note: fmt.Sprintf("出车里程 %d 公里", odometer),
+			notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "驾驶员已出车", body: fmt.Sprintf("%s %s %s", o.No, o.Plate, o.DriverName), order: o.ID}}}, nil
+	})
+}
+
+func isDriver(a *access.Actor, o *Order) error {
+	if o.DriverUserID == nil || *o.DriverUserID != a.UserID {
+		return errs.E(errs.Forbidden, "只有本订单的驾驶员可以执行此操作")
+	}
+	return nil
+}
+
+// ChangeInput is a change on the way.
+type ChangeInput struct {
+	Destination string     `json:"destination"`
+	ReturnAt    *time.Time `json:"return_at"`
+	Note        string     `json:"note"`
+}
+
+// ReportChange records a change on the way; the dispatcher is notified and
+// acknowledges it.
+func (s *Service) ReportChange(ctx context.Context, a *access.Actor, id int64, in ChangeInput) (*Order, error) {
+	in.Destination, in.Note = strings.TrimSpace(in.Destination), strings.TrimSpace(in.Note)
+	if in.Destination == "" && in.ReturnAt == nil {
+		return nil, (&errs.Fields{"destination": "请填写新的目的地或新的返回时间"}).Err()
+	}
+	return s.act(ctx, a, id, "change", func(tx bun.Tx, o *Order) (step, error) {
+		if err := isDriver(a, o); err != nil {
+			return step{}, err
+		}
+		if in.ReturnAt != nil && !in.ReturnAt.After(o.PickupAt) {
+			return step{}, (&errs.Fields{"return_at": "新的返回时间须晚于报到时间"}).Err()
+		}
+		c := &Change{OrderID: o.ID, ReportedAt: s.now(), ReportedBy: a.UserID, Destination: in.Destination, ReturnAt: in.ReturnAt, Note: in.Note}
+		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+			return step{}, err
+		}
+		var parts []string
+		if in.Destination != "" {
+			parts = append(parts, "新目的地："+in.Destination)
+			o.Destinations = append(o.Destinations, in.Destination)
+			b, _ := jsonMarshal(o.Destinations)
+			o.DestinationsRaw = b
+		}
+		if in.ReturnAt != nil {
+			parts = append(parts, "新返回时间："+in.ReturnAt.In(Beijing).Format("01-02 15:04"))
+			o.ReturnAt = in.ReturnAt.UTC()
+		}
+		if in.Note != "" {
+			parts = append(parts, in.Note)
+		}
+		text := strings.Join(parts, "；")
+		users := []int64{}
+		if o.DispatcherID != nil {
+			users = append(users, *o.DispatcherID)
+		}
+		return step{note: text, notes: []note{{users: users, kind: "change", title: "途中变更待确认", body: fmt.Sprintf("%s %s：%s", o.No, o.Plate, text), order: o.ID}}}, nil
+	})
+}
+
+// AckChange acknowledges the driver's change report.
+func (s *Service) AckChange(ctx context.Context, a *access.Actor, id, changeID int64) (*Order, error) {
+	return s.act(ctx, a, id, "ack_change", func(tx bun.Tx, o *Order) (step, error) {
+		if err := need(a, access.Dispatcher, o.UnitPath, "确认途中变更"); err != nil {
+			return step{}, err
+		}
+		now := s.now()
+		res, err := tx.NewUpdate().Model((*Change)(nil)).Set("acknowledged_by = ?, acknowledged_at = ?", a.UserID, now).
+			Where("id = ? AND order_id = ? AND acknowledged_at IS NULL", changeID, o.ID).Exec(ctx)
+		if err != nil {
+			return step{}, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return step{}, errs.E(errs.Conflict, "该变更不存在或已确认")
+		}
+		var users []int64
+		if o.DriverUserID != nil {
+			users = append(users, *o.DriverUserID)
+		}
+		return step{notes: []note{{users: users, kind: "order", title: "调度员已确认途中变更", body: o.No, order: o.ID}}}, nil
+	})
+}
+
+// Finish ends the task with the odometer reading.
+func (s *Service) Finish(ctx context.Context, a *access.Actor, id int64, odometer int) (*Order, error) {
+	return s.act(ctx, a, id, "finish", func(tx bun.Tx, o *Order) (step, error) {
+		if err := isDriver(a, o); err != nil {
+			return step{}, err
+		}
+		if o.StartOdometer != nil && odometer < *o.StartOdometer {
+			return step{}, (&errs.Fields{"odometer": fmt.Sprintf("结束里程不能小于出车里程（%d 公里）", *o.StartOdometer)}).Err()
+		}
+		if o.StartOdometer != nil && odometer-*o.StartOdometer > 3000 {
+			return step{}, (&errs.Fields{"odometer": "本次行驶超过3000公里，请核对里程表读数"}).Err()
+		}
+		now := s.now()
+		o.EndOdometer, o.FinishedAt = &odometer, &now
+		users := []int64{}
+		if o.DispatcherID != nil {
+			users = append(users, *o.DispatcherID)
+		}
+		dist := 0
+		if o.StartOdometer != nil {
+			dist = odometer - *o.StartOdometer
+		}
+		return step{to: Finished, note: fmt.Sprintf("结束里程 %d 公里，本次 %d 公里", odometer, dist),
+			notes: []note{{users: users, kind: "dispatch", title: "任务结束待回场", body: fmt.Sprintf("%s %s", o.No, o.Plate), order: o.ID}}}, nil
+	})
+}
+
+// ReturnToBase records that the vehicle is back at its parking place
+// (R-13(5)); the passenger is asked to rate.
+func (s *Service) ReturnToBase(ctx context.Context, a *access.Actor, id int64, parking string) (*Order, error) {
+	if err := required(parking, "parking_place", "请填写停放地点"); err != nil {
+		return nil, err
+	}
+	return s.act(ctx, a, id, "back", func(tx bun.Tx, o *Order) (step, error) {
+		if err := need(a, access.Dispatcher, o.UnitPath, "回场"); err != nil {
+			return step{}, err
+		}
+		now := s.now()
+		o.ReturnedAt, o.ParkingPlace = &now, strings.TrimSpace(parking)
+		return step{to: Back, note: "停放于 " + o.ParkingPlace,
+			notes: []note{{users: []int64{o.ApplicantID}, kind: "rate", title: "用车已结束，请评价驾驶员服务", body: fmt.Sprintf("%s %s", o.No, o.DriverName), order: o.ID}}}, nil
+	})
+}
+
+// Rate lets the passenger rate the driver 1–5 (R-13(6)); the order closes.
+func (s *Service) Rate(ctx context.Context, a *access.Actor, id int64, rating int, comment string) (*Order, error) {
+	if rating < 1 || rating > 5 {
+		return nil, (&errs.Fields{"rating": "评分须为1至5星"}).Err()
+	}
+	comment = strings.TrimSpace(comment)
+	if len([]rune(comment)) > 300 {
+		return nil, (&errs.Fields{"comment": "评价不能超过300字"}).Err()
+	}
+	return s.act(ctx, a, id, "rate", func(tx bun.Tx, o *Order) (step, error) {
+		if o.ApplicantID != a.UserID {
+			return step{}, errs.E(errs.Forbidden, "只有用车人可以评价")
+		}
+		now := s.now()
+		o.Rating, o.RatingComment, o.RatedAt = &rating, comment, &now
+		return step{to: Closed, note: fmt.Sprintf("%d星 %s", rating, comment)}, nil
+	})
+}

@@ -148,7 +148,9 @@ func TestOrderLifecycle(t *testing.T) {
 				return s.ReportChange(ctx, f.a("jgj_driver"), o.ID, booking.ChangeInput{Destination: "金坛区政府", Note: "领导临时增加行程"})
 			}, booking.Departed},
 			{"finish", func() (*booking.Order, error) { return s.Finish(ctx, f.a("jgj_driver"), o.ID, 12086) }, booking.Finished},
-			{"back", func() (*booking.Order, error) { return s.ReturnToBase(ctx, f.a("jgj_dispatcher"), o.ID, "市行政中心地下车库B2") }, booking.Back},
+			{"back", func() (*booking.Order, error) {
+				return s.ReturnToBase(ctx, f.a("jgj_dispatcher"), o.ID, "市行政中心地下车库B2")
+			}, booking.Back},
 			{"rate", func() (*booking.Order, error) { return s.Rate(ctx, f.a("jgj_staff"), o.ID, 5, "准时、稳当") }, booking.Closed},
 		}
 		for _, st := range steps {

@@ -412,15 +412,15 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order
 
 // Counts are the numbers on the console's badges.
 type Counts struct {
-	Inbox           int `json:"inbox"`            // waiting for my approval
-	ToDispatch      int `json:"to_dispatch"`      // approved, waiting for a dispatcher
-	PendingConsent  int `json:"pending_consent"`  // waiting for a vehicle manager
-	ToReturn        int `json:"to_return"`        // finished, waiting for the return to base
-	Changes         int `json:"changes"`          // changes on the way not yet acknowledged
-	MyTasks         int `json:"my_tasks"`         // driving tasks not finished
-	ToRate          int `json:"to_rate"`          // my orders back at base, not rated
-	OverdueFilings  int `json:"overdue_filings"`  // emergency filings past 48 hours
-	UnreadMessages  int `json:"unread_messages"`
+	Inbox          int `json:"inbox"`           // waiting for my approval
+	ToDispatch     int `json:"to_dispatch"`     // approved, waiting for a dispatcher
+	PendingConsent int `json:"pending_consent"` // waiting for a vehicle manager
+	ToReturn       int `json:"to_return"`       // finished, waiting for the return to base
+	Changes        int `json:"changes"`         // changes on the way not yet acknowledged
+	MyTasks        int `json:"my_tasks"`        // driving tasks not finished
+	ToRate         int `json:"to_rate"`         // my orders back at base, not rated
+	OverdueFilings int `json:"overdue_filings"` // emergency filings past 48 hours
+	UnreadMessages int `json:"unread_messages"`
 }
 
 // Counts returns the actor's to-do numbers.

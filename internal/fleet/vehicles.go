@@ -734,7 +734,9 @@ func (s *Service) vehicleQuery(ctx context.Context, a *access.Actor, f VehicleFi
 		q = q.Where("v.status <> 'disposed' AND (v.confirmed_at IS NULL OR v.confirmed_at < ?)", s.staleBefore())
 	}
 	if f.NoTerminal {
-		q = q.Where("v.exempt = ? AND v.status <> 'disposed' AND t.id IS NULL", false)
+		// NOT EXISTS rather than "t.id IS NULL" on the LEFT JOIN: PostgreSQL
+		// estimates the anti-join right and keeps a hash plan (250 ms → ms).
+		q = q.Where("v.exempt = ? AND v.status <> 'disposed' AND NOT EXISTS (SELECT 1 FROM terminals AS t2 WHERE t2.vehicle_id = v.id)", false)
 	}
 	if f.OverQuota {
 		q = q.Where("u.vehicle_count > u.vehicle_quota")

@@ -1,0 +1,93 @@
+// The one wrapper around the backend's JSON API: CSRF header on writes, JSON bodies,
+// errors turned into ApiError and shown in an ElMessage, session-level errors routed to hooks.
+import { ElMessage } from 'element-plus'
+
+let csrfToken = ''
+const hooks = { unauthenticated: () => {}, passwordChangeRequired: () => {} }
+
+export function setCsrfToken(token) {
+  csrfToken = token || ''
+}
+
+// main.js wires these to the router and the session store (avoids import cycles).
+export function setSessionHooks({ unauthenticated, passwordChangeRequired }) {
+  if (unauthenticated) hooks.unauthenticated = unauthenticated
+  if (passwordChangeRequired) hooks.passwordChangeRequired = passwordChangeRequired
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {}
+    super(e.message || `请求失败（HTTP ${status}）`)
+    this.status = status
+    this.code = e.code || (status >= 500 ? 'internal' : 'unknown')
+    this.fields = e.fields || {}
+  }
+}
+
+// Builds a query string, dropping empty values.
+export function toQuery(params = {}) {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue
+    q.set(k, String(v))
+  }
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+/**
+ * request(method, path, { query, body, silent })
+ * silent: true → the caller shows the error itself (no ElMessage).
+ */
+export async function request(method, path, { query, body, silent = false } = {}) {
+  const headers = { Accept: 'application/json' }
+  const init = { method, headers, credentials: 'same-origin' }
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken
+
+  let res
+  try {
+    res = await fetch(`/api${path}${toQuery(query)}`, init)
+  } catch {
+    const err = new ApiError(0, { error: { code: 'network', message: '无法连接服务器，请检查网络' } })
+    if (!silent) ElMessage.error(err.message)
+    throw err
+  }
+  if (res.status === 204) return null
+  const text = await res.text()
+  let data = null
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = null
+    }
+  }
+  if (res.ok) return data
+
+  const err = new ApiError(res.status, data)
+  if (err.code === 'unauthenticated' && !path.startsWith('/auth/')) {
+    hooks.unauthenticated()
+    throw err
+  }
+  if (err.code === 'password_change_required') {
+    hooks.passwordChangeRequired()
+    throw err
+  }
+  if (!silent) ElMessage.error(err.message)
+  throw err
+}
+
+export const api = {
+  get: (path, query, opts) => request('GET', path, { ...opts, query }),
+  post: (path, body, opts) => request('POST', path, { ...opts, body }),
+  put: (path, body, opts) => request('PUT', path, { ...opts, body }),
+  patch: (path, body, opts) => request('PATCH', path, { ...opts, body }),
+  del: (path, opts) => request('DELETE', path, opts),
+}
+
+export default api

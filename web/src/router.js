@@ -1,0 +1,45 @@
+// Routes; meta.menu puts a page in the sidebar, meta.perm hides it from those without the permission.
+import { createRouter, createWebHistory } from 'vue-router'
+import { useSession } from './stores/session'
+import ConsoleLayout from './layout/ConsoleLayout.vue'
+
+export const consoleRoutes = [
+  { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
+  { path: 'org', name: 'org', component: () => import('./views/org/OrgView.vue'), meta: { title: '组织机构', icon: 'OfficeBuilding', menu: true, perm: 'org.read' } },
+  { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
+  { path: 'role-filings', name: 'role-filings', component: () => import('./views/RoleFilingsView.vue'), meta: { title: '角色备案', icon: 'Stamp', menu: true, perm: 'filings.read' } },
+  { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: '审计日志', icon: 'Tickets', menu: true, perm: 'audit.read' } },
+  { path: 'policy', name: 'policy', component: () => import('./views/PolicyView.vue'), meta: { title: '安全策略', icon: 'Lock', menu: true, perm: 'policy.write' } },
+  { path: 'profile', name: 'profile', component: () => import('./views/ProfileView.vue'), meta: { title: '个人中心', icon: 'Avatar', menu: true } },
+  { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
+]
+
+const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: '登录', public: true } },
+    { path: '/', component: ConsoleLayout, children: consoleRoutes },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  const session = useSession()
+  if (!session.loaded) await session.loadMe()
+  if (to.meta.public) {
+    if (to.name === 'login' && session.loggedIn) return { name: 'home' }
+    return true
+  }
+  if (!session.loggedIn) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.meta.perm && !session.can(to.meta.perm) && !session.mustChangePassword) {
+    return { name: 'home' }
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} - 常州市公务用车信息化平台` : '常州市公务用车信息化平台'
+})
+
+export default router

@@ -1,0 +1,113 @@
+// Headless Debian Chromium via playwright-core with a fresh profile, plus small UI helpers.
+import { chromium } from 'playwright-core'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+export const DEMO_PASSWORD = 'Demo@2026'
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run']
+
+export async function launchBrowser({ baseURL } = {}) {
+  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-chromium-'))
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    baseURL,
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  })
+  context.setDefaultTimeout(30_000)
+  const page = context.pages()[0] || (await context.newPage())
+  const errors = []
+  page.on('pageerror', (e) => errors.push(e))
+  return {
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close()
+      await rm(userDataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+// Fills the login form; does not wait for the result.
+export async function submitLogin(page, username, password = DEMO_PASSWORD) {
+  await page.goto('/login')
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=login-submit]').click()
+}
+
+// Logs in and waits for the console (工作台) to show.
+export async function login(page, username, password = DEMO_PASSWORD) {
+  await submitLogin(page, username, password)
+  await page.locator('[data-test=welcome]').waitFor()
+}
+
+export async function logout(page) {
+  await page.locator('[data-test=user-menu]').click()
+  await page.locator('[data-test=logout]').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '退出' }).click()
+  await page.waitForURL('**/login')
+}
+
+// The visible (top-most) Element Plus dialog with the given title text.
+export function dialog(page, title) {
+  return page.locator('.el-dialog:visible').filter({ has: page.locator('.el-dialog__title', { hasText: title }) })
+}
+
+// Picks an option in the currently open el-select / el-tree-select dropdown.
+export async function pickOption(page, text) {
+  await page.locator('.el-select-dropdown:visible, .el-popper:visible').getByText(text, { exact: true }).first().click()
+}
+
+export function menuItem(page, title) {
+  return page.locator('.side-menu .el-menu-item', { hasText: title })
+}
+
+// JSON API client with its own cookie session (for set-up and for checks the UI cannot make).
+export async function apiSession(baseURL, username, password = DEMO_PASSWORD) {
+  const res = await fetch(`${baseURL}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
+  if (!res.ok) throw new Error(`login ${username}: HTTP ${res.status} ${await res.text()}`)
+  const { csrf_token: csrf } = await res.json()
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  async function call(method, p, body) {
+    const r = await fetch(`${baseURL}/api${p}`, {
+      method,
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+    const text = await r.text()
+    let data = null
+    try {
+      data = text ? JSON.parse(text) : null
+    } catch {
+      data = text
+    }
+    return { status: r.status, data }
+  }
+  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b) }
+}
+
+// A valid unified social credit code (GB 32100-2015 check digit) ending with the given serial.
+const CC = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+export function creditCode(seed = Date.now()) {
+  let body = '11320402'
+  let n = Math.abs(Math.floor(seed))
+  for (let i = 0; i < 9; i++) {
+    body += CC[n % 31]
+    n = Math.floor(n / 31) + i * 7
+  }
+  let s = 0
+  for (let i = 0; i < 17; i++) s += CC.indexOf(body[i]) * W[i]
+  return body + CC[(31 - (s % 31)) % 31]
+}

@@ -257,3 +257,25 @@ func TestAPIToken(t *testing.T) {
 		}
 	})
 }
+
+// 上次登录 shows the login before the current one.
+func TestPreviousLogin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		c := &clock{time.Now()}
+		w.Auth.Now = c.now
+		first, err := w.Auth.Login(ctx, "jgj_staff", demo.Password, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.t = c.t.Add(2 * time.Hour)
+		second, err := w.Auth.Login(ctx, "jgj_staff", demo.Password, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.User.PreviousLoginAt == nil || !second.User.PreviousLoginAt.Equal(*first.User.LastLoginAt) {
+			t.Errorf("previous login %v, want %v", second.User.PreviousLoginAt, first.User.LastLoginAt)
+		}
+	})
+}

@@ -106,7 +106,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	token := randomToken(32)
 	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {

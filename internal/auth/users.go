@@ -57,6 +57,7 @@ type User struct {
 	AdminLocked        bool       `bun:"admin_locked" json:"-"`
 	Active             bool       `bun:"active" json:"active"`
 	LastLoginAt        *time.Time `bun:"last_login_at" json:"last_login_at"`
+	PreviousLoginAt    *time.Time `bun:"previous_login_at" json:"previous_login_at"` // the login before the current one
 	PasswordChangedAt  *time.Time `bun:"password_changed_at" json:"-"`
 	CreatedAt          time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt          time.Time  `bun:"updated_at" json:"updated_at"`

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -179,10 +181,16 @@ type metaOut struct {
 	UnitTypes       []org.Code        `json:"unit_types"`
 	MarkingStatuses []org.Code        `json:"marking_statuses"`
 	Kinds           []org.Code        `json:"kinds"`
+	AuditActions    []org.Code        `json:"audit_actions"`
 }
 
 func (s *Server) meta(r *Request) (any, error) {
-	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds}, nil
+	actions := make([]org.Code, 0, len(audit.Labels))
+	for code, name := range audit.Labels {
+		actions = append(actions, org.Code{Code: code, Name: name})
+	}
+	slices.SortFunc(actions, func(a, b org.Code) int { return strings.Compare(a.Code, b.Code) })
+	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds, AuditActions: actions}, nil
 }
 
 // ---- units ----

@@ -45,6 +45,7 @@ CREATE TABLE users (
     admin_locked         BOOLEAN NOT NULL DEFAULT FALSE,
     active               BOOLEAN NOT NULL DEFAULT TRUE,
     last_login_at        {{ts}},
+    previous_login_at    {{ts}},                -- shown as 上次登录
     password_changed_at  {{ts}},
     created_at           {{ts}} NOT NULL,
     updated_at           {{ts}} NOT NULL

@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia'
 import { api, setCsrfToken } from '../api'
 
-const FALLBACK_META = { roles: [], unit_types: [], marking_statuses: [], kinds: [] }
+const FALLBACK_META = { roles: [], unit_types: [], marking_statuses: [], kinds: [], audit_actions: [] }
 
 export const useSession = defineStore('session', {
   state: () => ({

@@ -28,6 +28,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/booking"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
 	"govfleet/internal/httpapi"
@@ -140,17 +141,18 @@ func open(ctx context.Context, d *dbFlags) (*store.DB, error) {
 }
 
 type services struct {
-	org   *org.Service
-	auth  *auth.Service
-	audit *audit.Service
-	fleet *fleet.Service
+	org     *org.Service
+	auth    *auth.Service
+	audit   *audit.Service
+	fleet   *fleet.Service
+	booking *booking.Service
 }
 
 func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
-	demo.Blobs = f.Blobs // demo photos go to the same store
-	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f}
+	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
+	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f, booking: b}
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -169,13 +171,22 @@ func serve(ctx context.Context, args []string) error {
 	defer db.Close()
 	svc := wire(db, d.dataDir)
 	if *withDemo {
-		if _, err := demo.Seed(ctx, svc.org, svc.auth); err != nil {
+		if _, err := demo.Seed(ctx, svc.org, svc.auth, svc.fleet.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Web: web.App(), Secure: *secure}
+	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Web: web.App(), Secure: *secure}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
+	}
+	// R-15: the working calendar of this year and the next, from the State
+	// Council's schedules as maintained by lunar-go; edits by the
+	// administrator are kept.
+	year := time.Now().In(booking.Beijing).Year()
+	if n, err := svc.booking.Calendar.SeedYears(ctx, year, year+1); err != nil {
+		return fmt.Errorf("calendar: %w", err)
+	} else if n > 0 {
+		slog.Info("calendar seeded", "days", n)
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -190,6 +201,12 @@ func serve(ctx context.Context, args []string) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				// R-14: emergency filings past 48 hours escalate once.
+				if n, err := svc.booking.EscalateOverdue(ctx); err != nil {
+					slog.Warn("escalate overdue filings", "err", err)
+				} else if n > 0 {
+					slog.Info("overdue emergency filings escalated", "count", n)
+				}
 				if n, err := svc.auth.PurgeSessions(ctx); err != nil {
 					slog.Warn("purge sessions", "err", err)
 				} else if n > 0 {

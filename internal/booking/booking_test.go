@@ -176,6 +176,11 @@ func TestOrderLifecycle(t *testing.T) {
 		if len(d.Changes) != 1 || d.Destinations[len(d.Destinations)-1] != "金坛区政府" || *d.Rating != 5 {
 			t.Errorf("changes %d destinations %v rating %v", len(d.Changes), d.Destinations, d.Rating)
 		}
+		// The rating shows in the driver's history.
+		rs, err := s.DriverRatings(ctx, f.a("jgj_vm"), f.d["朱师傅"])
+		if err != nil || rs.Count != 1 || rs.Average != 5 || rs.Items[0].Comment != "准时、稳当" {
+			t.Errorf("driver ratings: %+v %v", rs, err)
+		}
 		// The dispatcher acknowledges the change afterwards.
 		if _, err := s.AckChange(ctx, f.a("jgj_dispatcher"), o.ID, d.Changes[0].ID); err != nil {
 			t.Errorf("ack change: %v", err)

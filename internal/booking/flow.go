@@ -48,7 +48,7 @@ var ActionNames = map[string]string{
 	"submit": "提交申请", "approve": "审批通过", "return": "退回", "resubmit": "重新提交", "cancel": "取消",
 	"dispatch": "派车", "consent": "车管负责人同意", "refuse": "车管负责人不同意", "depart": "出车",
 	"change": "途中变更", "ack_change": "调度确认变更", "finish": "任务结束", "back": "回场", "rate": "评价",
-	"rental": "转租赁",
+	"rental": "转租赁", "attach": "添加附件",
 }
 
 // from lists the states each action may start from.

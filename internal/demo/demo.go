@@ -13,6 +13,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
+	"govfleet/internal/fleet"
 	"govfleet/internal/org"
 )
 
@@ -90,8 +91,9 @@ func creditCode(name, region, typ string) string {
 
 func phone(i int) string { return fmt.Sprintf("1390519%04d", 1000+i) }
 
-// Seed fills the database if it is empty and reports whether it did.
-func Seed(ctx context.Context, o *org.Service, a *auth.Service) (bool, error) {
+// Seed fills the database if it is empty and reports whether it did. The
+// demo's vehicle and driver photos go to blobs (none when nil).
+func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.BlobStore) (bool, error) {
 	n, err := o.DB.R.NewSelect().Table("units").Count(ctx)
 	if err != nil || n > 0 {
 		return false, err
@@ -190,7 +192,7 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service) (bool, error) {
 		}
 	}
 	slog.Info("demo data created", "units", len(units), "districts", len(districts), "accounts", len(accts)+1)
-	return true, seedFleet(ctx, o, actor, units)
+	return true, seedFleet(ctx, o, actor, units, blobs)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

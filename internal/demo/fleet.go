@@ -23,10 +23,6 @@ import (
 	"govfleet/internal/org"
 )
 
-// Blobs is where the demo's photos go (the serving data dir's blob store);
-// nil leaves the demo vehicles without photos.
-var Blobs fleet.BlobStore
-
 // Demo registry sizes.
 const (
 	demoVehicles = 600
@@ -122,9 +118,9 @@ var colours = []string{"黑色", "黑色", "黑色", "白色", "银灰色", "深
 
 // seedFleet registers the demo's vehicles, terminals and drivers in bulk
 // (one transaction, batched inserts) so that the demo starts in seconds.
-func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units map[string]*org.Unit) error {
+func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units map[string]*org.Unit, blobs fleet.BlobStore) error {
 	start := time.Now()
-	fs := &fleet.Service{DB: o.DB, Blobs: Blobs}
+	fs := &fleet.Service{DB: o.DB, Blobs: blobs}
 	r := rand.New(rand.NewPCG(2026, 519))
 	now := time.Now().UTC().Truncate(time.Second)
 
@@ -133,7 +129,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 	var carPhotos [][3]img // per colour: front, side, rear
 	var portraits []img
 	var licence img
-	if Blobs != nil {
+	if blobs != nil {
 		for _, c := range []color.RGBA{{20, 20, 20, 255}, {245, 245, 245, 255}, {150, 155, 160, 255}, {25, 45, 95, 255}} {
 			var set [3]img
 			for v := 0; v < 3; v++ {
@@ -281,7 +277,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 				e.disposed = time.Date(now.Year(), 1, 1+r.IntN(20), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 				e.terminal = false
 			}
-			kinds := map[string]bool{"front": Blobs != nil, "side": Blobs != nil, "rear": Blobs != nil && e.photos == 3}
+			kinds := map[string]bool{"front": blobs != nil, "side": blobs != nil, "rear": blobs != nil && e.photos == 3}
 			missing := fleet.VehicleMissing(v, kinds)
 			v.Incomplete, v.MissingText = len(missing) > 0, strings.Join(missing, "、")
 			vs = append(vs, v)
@@ -310,7 +306,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 			if e.disposed != "" {
 				changes = append(changes, &fleet.Change{VehicleID: v.ID, Kind: "dispose", Date: e.disposed, DocNo: fmt.Sprintf("常机管处〔%s〕%d号", e.disposed[:4], 1+i%30), FromUnitID: &to, FromCategory: v.Category, Note: "达到报废年限，拍卖处置", CreatedAt: now})
 			}
-			if Blobs != nil {
+			if blobs != nil {
 				set := carPhotos[e.colourSet]
 				for k, kind := range []string{"front", "side", "rear"}[:e.photos] {
 					p := set[k]
@@ -393,7 +389,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 				d.UserID, jgjDriver = &id, 0
 				d.Name = "朱师傅"
 			}
-			kinds := map[string]bool{"driver": Blobs != nil, "licence": Blobs != nil && i%40 != 21}
+			kinds := map[string]bool{"driver": blobs != nil, "licence": blobs != nil && i%40 != 21}
 			missing := fleet.DriverMissing(d, kinds)
 			d.Incomplete, d.MissingText = len(missing) > 0, strings.Join(missing, "、")
 			ds = append(ds, d)
@@ -410,7 +406,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 			return fmt.Errorf("drivers: %w", err)
 		}
 		for i, d := range ds {
-			if Blobs == nil {
+			if blobs == nil {
 				break
 			}
 			p := portraits[i%len(portraits)]

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"time"
 
 	"govfleet/internal/access"
 	"govfleet/internal/check"
@@ -58,7 +59,9 @@ func (e *env) newVehicle(unit int64) int64 {
 
 func (e *env) driverIn(unit int64) fleet.DriverInput {
 	n := e.next()
-	first := fmt.Sprintf("32040219800101%03d", n%1000)
+	// Unique per call: the birth date walks forward one day per thousand.
+	birth := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n/1000))
+	first := fmt.Sprintf("320402%s%03d", birth.Format("20060102"), n%1000)
 	c, _ := check.IDCardCheckChar(first)
 	s := func(v string) *string { return &v }
 	return fleet.DriverInput{UnitID: &unit, Name: s("测试司机"), IDCard: s(first + string(c)), LicenceClass: s("C1"), LicenceExpiry: s("2031-01-01")}

@@ -34,6 +34,8 @@ type env struct {
 	outUnit int64 // 钟楼区财政局
 	tn      int64 // 天宁区
 	seq     atomic.Int64
+	pairs   map[int64]fleetPair // unit → booking vehicle and driver
+	drivers map[int64]int64     // user → driver record
 	cityA   *access.Actor
 }
 
@@ -47,7 +49,7 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet}
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
@@ -107,7 +109,9 @@ func (e *env) do(s *session, method, path string, body any) (int, []byte) {
 	} else {
 		rd = bytes.NewReader(nil)
 	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, e.srv.URL+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	if s != nil {
 		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: s.token})
@@ -118,6 +122,9 @@ func (e *env) do(s *session, method, path string, body any) (int, []byte) {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") == "text/event-stream" {
+		return resp.StatusCode, nil // a stream: the headers say it was allowed
+	}
 	var buf bytes.Buffer
 	buf.ReadFrom(resp.Body)
 	return resp.StatusCode, buf.Bytes()
@@ -240,8 +247,10 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},
 	}
-	for k, f := range e.fleetFixtures(place) {
-		fx[k] = f
+	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place)} {
+		for k, f := range more {
+			fx[k] = f
+		}
 	}
 	return fx
 }

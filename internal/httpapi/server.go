@@ -22,6 +22,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/org"
@@ -32,12 +33,13 @@ const SessionCookie = "govfleet_session"
 
 // Server serves the API and the console.
 type Server struct {
-	Org    *org.Service
-	Auth   *auth.Service
-	Audit  *audit.Service
-	Fleet  *fleet.Service
-	Web    fs.FS // the built console (index.html at its root); nil: none
-	Secure bool  // mark cookies Secure (behind HTTPS)
+	Org     *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Service
+	Fleet   *fleet.Service
+	Booking *booking.Service
+	Web     fs.FS // the built console (index.html at its root); nil: none
+	Secure  bool  // mark cookies Secure (behind HTTPS)
 
 	mux *http.ServeMux
 }
@@ -80,6 +82,7 @@ func (r *Request) Actor() *access.Actor {
 type (
 	created   struct{ v any }
 	noContent struct{}
+	streamed  struct{} // the handler wrote the response itself
 	download  struct {
 		name, contentType string
 		data              []byte
@@ -133,6 +136,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		switch v := out.(type) {
 		case noContent:
 			w.WriteHeader(http.StatusNoContent)
+		case streamed:
 		case created:
 			writeJSON(w, http.StatusCreated, v.v)
 		case download:
@@ -156,6 +160,8 @@ func urlEscape(s string) string {
 	}
 	return b.String()
 }
+
+func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -8,6 +8,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/booking"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
 	"govfleet/internal/org"
@@ -17,11 +18,12 @@ import (
 // World is a database holding the Changzhou demo hierarchy and accounts,
 // with the services wired as in main.
 type World struct {
-	DB    *store.DB
-	Org   *org.Service
-	Auth  *auth.Service
-	Audit *audit.Service
-	Fleet *fleet.Service
+	DB      *store.DB
+	Org     *org.Service
+	Auth    *auth.Service
+	Audit   *audit.Service
+	Fleet   *fleet.Service
+	Booking *booking.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -30,10 +32,14 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	o := &org.Service{DB: db}
 	w := &World{DB: db, Org: o, Auth: &auth.Service{DB: db, Org: o}, Audit: &audit.Service{DB: db},
 		Fleet: &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(t.TempDir(), "blobs")}}}
-	demo.Blobs = w.Fleet.Blobs
-	if _, err := demo.Seed(context.Background(), w.Org, w.Auth); err != nil {
+	if _, err := demo.Seed(context.Background(), w.Org, w.Auth, w.Fleet.Blobs); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
+	cal := &booking.Calendar{DB: db}
+	if _, err := cal.SeedYears(context.Background(), 2026, 2027); err != nil {
+		t.Fatalf("seed calendar: %v", err)
+	}
+	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
 	return w
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"time"
 
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
@@ -192,7 +193,10 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 		}
 	}
 	slog.Info("demo data created", "units", len(units), "districts", len(districts), "accounts", len(accts)+1)
-	return true, seedFleet(ctx, o, actor, units, blobs)
+	if err := seedFleet(ctx, o, actor, units, blobs); err != nil {
+		return false, err
+	}
+	return true, seedBooking(ctx, o.DB, time.Now().UTC())
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

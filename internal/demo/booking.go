@@ -1,0 +1,372 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/auth"
+	"govfleet/internal/booking"
+	"govfleet/internal/store"
+)
+
+// seedBooking fills four months of orders in every state (R-13), today's
+// dispatch board, standing delegations for half of the units, and
+// emergency filings on time, late and overdue (R-14). Rows go in in bulk:
+// the demo must start in seconds.
+func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
+	start := time.Now()
+	r := rand.New(rand.NewPCG(2026, 1125))
+	type veh struct {
+		ID      int64   `bun:"id"`
+		Unit    int64   `bun:"unit_id"`
+		Seats   int     `bun:"seats"`
+		Drivers []int64 `bun:"-"`
+	}
+	var vs []*veh
+	if err := db.R.NewSelect().Table("vehicles").Column("id", "unit_id", "seats").
+		Where("status IN ('available', 'in_use') AND exempt = ?", false).Order("id").Scan(ctx, &vs); err != nil {
+		return err
+	}
+	var matches []struct {
+		Vehicle int64 `bun:"vehicle_id"`
+		Driver  int64 `bun:"driver_id"`
+	}
+	if err := db.R.NewSelect().TableExpr("driver_vehicles AS dv").Column("dv.vehicle_id", "dv.driver_id").
+		Join("JOIN drivers AS d ON d.id = dv.driver_id").Where("d.active = ? AND d.licence_expiry > ?", true, now.Format(time.DateOnly)).
+		Order("dv.driver_id").Scan(ctx, &matches); err != nil {
+		return err
+	}
+	byID := map[int64]*veh{}
+	for _, v := range vs {
+		byID[v.ID] = v
+	}
+	for _, m := range matches {
+		if v := byID[m.Vehicle]; v != nil {
+			v.Drivers = append(v.Drivers, m.Driver)
+		}
+	}
+	byUnit := map[int64][]*veh{}
+	var units []int64
+	for _, v := range vs {
+		if len(v.Drivers) == 0 {
+			continue
+		}
+		if byUnit[v.Unit] == nil {
+			units = append(units, v.Unit)
+		}
+		byUnit[v.Unit] = append(byUnit[v.Unit], v)
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	// 市机关事务管理局 is where the named demo accounts work: a third of the
+	// orders are its own, so that every role finds work there.
+	home := units[0]
+	var jgj int64
+	if err := db.R.NewSelect().Table("units").Column("id").Where("name = '市机关事务管理局'").Scan(ctx, &jgj); err == nil && byUnit[jgj] != nil {
+		home = jgj
+	}
+
+	// An applicant account for every unit with vehicles (the named demo
+	// accounts cover only a few units). One hash serves them all.
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return err
+	}
+	type person struct {
+		ID   int64
+		Name string
+	}
+	applicants := map[int64][]person{}
+	var existing []struct {
+		ID    int64  `bun:"id"`
+		Name  string `bun:"real_name"`
+		Scope int64  `bun:"scope_id"`
+	}
+	if err := db.R.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.real_name, u.scope_id").
+		Join("JOIN user_roles AS r ON r.user_id = u.id AND r.role = 'applicant'").Scan(ctx, &existing); err != nil {
+		return err
+	}
+	for _, e := range existing {
+		applicants[e.Scope] = append(applicants[e.Scope], person{e.ID, e.Name})
+	}
+	surnames := []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
+	givens := []string{"晓东", "丽娟", "建华", "海燕", "志强", "文静", "国庆", "秀英", "俊杰", "雪梅"}
+	err = db.Tx(ctx, func(tx bun.Tx) error {
+		for _, u := range units {
+			if len(applicants[u]) > 0 {
+				continue
+			}
+			name := string(surnames[int(u)%len(surnames)]) + givens[int(u)%len(givens)]
+			var id int64
+			if err := tx.NewRaw(`INSERT INTO users (username, real_name, phone, scope_id, password_hash, must_change_password, active, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, fmt.Sprintf("staff%d", u), name, fmt.Sprintf("1391519%04d", u), u, hash, false, true, now, now).Scan(ctx, &id); err != nil {
+				return err
+			}
+			if _, err := tx.NewRaw("INSERT INTO user_roles (user_id, role) VALUES (?, 'applicant')", id).Exec(ctx); err != nil {
+				return err
+			}
+			applicants[u] = []person{{id, name}}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	reasons := []string{"参加全市安全生产工作会议", "赴武进区开展专项督查", "接送省厅检查组", "赴金坛区调研乡村振兴工作", "参加市政府常务会议",
+		"赴溧阳市开展防汛检查", "陪同领导赴新北区现场办公", "赴市行政中心报送材料", "参加全省视频会议分会场保障", "赴天宁区开展营商环境调研",
+		"接待兄弟城市考察团", "赴钟楼区检查重点项目", "赴经开区开展安全检查", "机要文件交换"}
+	places := []string{"市行政中心", "市政府东门", "常州站北广场", "常州奔牛国际机场", "武进区政府", "天宁区政府", "新北区政府", "钟楼区政府",
+		"金坛区政府", "溧阳市政府", "常州经开区管委会", "市民广场", "常州大剧院", "市人民医院"}
+	parking := []string{"市行政中心地下车库B2", "机关大院停车场", "单位定点停车场"}
+
+	type ev struct {
+		action, from, to, note string
+		at                     time.Time
+	}
+	type order struct {
+		booking.Order
+		events []ev
+	}
+	var orders []*order
+	busyV := map[int64][][2]time.Time{}
+	busyD := map[int64][][2]time.Time{}
+	free := func(b map[int64][][2]time.Time, id int64, from, to time.Time) bool {
+		for _, w := range b[id] {
+			if from.Before(w[1]) && to.After(w[0]) {
+				return false
+			}
+		}
+		return true
+	}
+	var jgjDriver int64
+	_ = db.R.NewSelect().Table("drivers").Column("drivers.id").Join("JOIN users AS u ON u.id = drivers.user_id").Where("u.username = 'jgj_driver'").Scan(ctx, &jgjDriver)
+
+	today := time.Date(now.In(booking.Beijing).Year(), now.In(booking.Beijing).Month(), now.In(booking.Beijing).Day(), 0, 0, 0, 0, booking.Beijing)
+	seq := map[string]int{}
+	for day := today.AddDate(0, 0, -120); !day.After(today.AddDate(0, 0, 3)); day = day.AddDate(0, 0, 1) {
+		n := 14 + r.IntN(8)
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			n = r.IntN(3)
+		}
+		for k := 0; k < n; k++ {
+			unit := units[r.IntN(len(units))]
+			if r.IntN(3) == 0 || (k < 4 && !day.Before(today)) {
+				unit = home
+			}
+			pickup := day.Add(time.Duration(7*60+r.IntN(9*60)) * time.Minute).Truncate(15 * time.Minute)
+			ret := pickup.Add(time.Duration(1+r.IntN(6)) * time.Hour)
+			cands := byUnit[unit]
+			var v *veh
+			var driver int64
+			for _, i := range r.Perm(len(cands)) {
+				c := cands[i]
+				if !free(busyV, c.ID, pickup, ret) {
+					continue
+				}
+				for _, d := range c.Drivers {
+					if free(busyD, d, pickup, ret) {
+						v, driver = c, d
+						break
+					}
+				}
+				if v != nil {
+					break
+				}
+			}
+			if v == nil {
+				continue
+			}
+			if jgjDriver != 0 && !day.Before(today) && slices.Contains(v.Drivers, jgjDriver) && free(busyD, jgjDriver, pickup, ret) {
+				driver = jgjDriver // jgj_driver has tasks today
+			}
+			app := applicants[unit][r.IntN(len(applicants[unit]))]
+			people := 1 + r.IntN(max(1, min(v.Seats-1, 4)))
+			dests := fmt.Sprintf(`[%q]`, places[r.IntN(len(places))])
+			key := day.Format("20060102")
+			seq[key]++
+			created := pickup.Add(-time.Duration(2+r.IntN(48)) * time.Hour)
+			o := &order{Order: booking.Order{No: fmt.Sprintf("YC%s%04d", key, seq[key]), UnitID: unit, ApplicantID: app.ID, ApplicantName: app.Name,
+				Reason: reasons[r.IntN(len(reasons))], Passengers: app.Name + "等", PassengerCount: people, PickupPlace: places[r.IntN(len(places))],
+				DestinationsRaw: dests, PickupAt: pickup.UTC(), ReturnAt: ret.UTC(), ApprovalsNeeded: 1, CreatedAt: created.UTC()}}
+			add := func(action, from, to, note string, at time.Time) {
+				o.events = append(o.events, ev{action, from, to, note, at.UTC()})
+			}
+			add("submit", "", booking.Submitted, "", created)
+			assign := func() {
+				vid, did := v.ID, driver
+				o.VehicleID, o.DriverID = &vid, &did
+				busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
+				busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
+			}
+			// Pick a fate by where the order lies in time.
+			x := r.IntN(100)
+			switch {
+			case ret.Before(now) && x < 6:
+				o.State, o.Note = booking.Cancelled, "会议改期"
+				add("cancel", booking.Submitted, booking.Cancelled, o.Note, created.Add(time.Hour))
+			case ret.Before(now) && x < 9:
+				o.State, o.Note = booking.Returned, "事由不符合公务用车使用范围，请补充会议通知"
+				add("return", booking.Submitted, booking.Returned, o.Note, created.Add(2*time.Hour))
+			case ret.Before(now):
+				assign()
+				o.ApprovalsDone, o.Consent = 1, "delegation"
+				odo := 20000 + r.IntN(80000)
+				end := odo + 8 + r.IntN(120)
+				o.StartOdometer, o.EndOdometer = &odo, &end
+				dep, fin, back := pickup.Add(-10*time.Minute).UTC(), ret.Add(time.Duration(r.IntN(40)-20)*time.Minute).UTC(), ret.Add(30*time.Minute).UTC()
+				o.DepartedAt, o.FinishedAt, o.ReturnedAt, o.ParkingPlace = &dep, &fin, &back, parking[r.IntN(len(parking))]
+				add("approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour))
+				add("dispatch", booking.Approved, booking.Dispatched, "（车管负责人已长期授权）", created.Add(2*time.Hour))
+				add("depart", booking.Dispatched, booking.Departed, fmt.Sprintf("出车里程 %d 公里", odo), dep)
+				add("finish", booking.Departed, booking.Finished, fmt.Sprintf("结束里程 %d 公里，本次 %d 公里", end, end-odo), fin)
+				add("back", booking.Finished, booking.Back, "停放于 "+o.ParkingPlace, back)
+				if now.Sub(ret) < 72*time.Hour && x > 80 {
+					o.State = booking.Back
+				} else {
+					rating := []int{5, 5, 5, 5, 4, 4, 3}[r.IntN(7)]
+					rated := back.Add(time.Duration(1+r.IntN(20)) * time.Hour)
+					o.State, o.Rating, o.RatingComment, o.RatedAt = booking.Closed, &rating, []string{"准时、稳当", "服务周到", "驾驶平稳", "", "车内整洁"}[r.IntN(5)], &rated
+					add("rate", booking.Back, booking.Closed, fmt.Sprintf("%d星 %s", rating, o.RatingComment), rated)
+				}
+			case pickup.Before(now): // under way
+				assign()
+				o.ApprovalsDone, o.Consent, o.State = 1, "delegation", booking.Departed
+				odo := 20000 + r.IntN(80000)
+				dep := pickup.Add(-5 * time.Minute).UTC()
+				o.StartOdometer, o.DepartedAt = &odo, &dep
+				add("approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour))
+				add("dispatch", booking.Approved, booking.Dispatched, "", created.Add(2*time.Hour))
+				add("depart", booking.Dispatched, booking.Departed, fmt.Sprintf("出车里程 %d 公里", odo), dep)
+			case x < 25:
+				o.State = booking.Submitted
+			case x < 45:
+				o.State, o.ApprovalsDone = booking.Approved, 1
+				add("approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour))
+			case x < 55:
+				assign()
+				o.State, o.ApprovalsDone = booking.PendingConsent, 1
+				add("approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour))
+				add("dispatch", booking.Approved, booking.PendingConsent, "（待车管负责人同意）", created.Add(2*time.Hour))
+			default:
+				assign()
+				o.State, o.ApprovalsDone, o.Consent = booking.Dispatched, 1, "delegation"
+				add("approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour))
+				add("dispatch", booking.Approved, booking.Dispatched, "", created.Add(2*time.Hour))
+			}
+			o.UpdatedAt = o.events[len(o.events)-1].at
+			orders = append(orders, o)
+		}
+	}
+	// Whatever the hour the demo starts, some cars are on the road now and
+	// one has just finished, waiting for the dispatcher's return to base.
+	for i, sp := range []struct {
+		from, to time.Duration
+		state    string
+	}{{-time.Hour, 2 * time.Hour, booking.Departed}, {-90 * time.Minute, 3 * time.Hour, booking.Departed}, {-4 * time.Hour, -20 * time.Minute, booking.Finished}} {
+		pickup, ret := now.Add(sp.from).Truncate(time.Minute), now.Add(sp.to).Truncate(time.Minute)
+		var v *veh
+		var driver int64
+		for _, c := range byUnit[home] {
+			for _, d := range c.Drivers {
+				if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
+					v, driver = c, d
+				}
+			}
+		}
+		if v == nil {
+			continue
+		}
+		if i == 0 && slices.Contains(v.Drivers, jgjDriver) && free(busyD, jgjDriver, pickup, ret) {
+			driver = jgjDriver
+		}
+		busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
+		busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
+		app := applicants[home][0]
+		vid, did := v.ID, driver
+		odo := 30000 + r.IntN(50000)
+		dep := pickup.UTC()
+		created := pickup.Add(-20 * time.Hour).UTC()
+		key := pickup.In(booking.Beijing).Format("20060102")
+		seq[key]++
+		o := &order{Order: booking.Order{No: fmt.Sprintf("YC%s%04d", key, seq[key]), UnitID: home, ApplicantID: app.ID, ApplicantName: app.Name,
+			Reason: reasons[i], Passengers: app.Name + "等", PassengerCount: 2, PickupPlace: places[i], DestinationsRaw: fmt.Sprintf(`[%q]`, places[i+4]),
+			PickupAt: pickup.UTC(), ReturnAt: ret.UTC(), ApprovalsNeeded: 1, ApprovalsDone: 1, Consent: "delegation", State: sp.state,
+			VehicleID: &vid, DriverID: &did, StartOdometer: &odo, DepartedAt: &dep, CreatedAt: created}}
+		o.events = []ev{{"submit", "", booking.Submitted, "", created}, {"approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour)},
+			{"dispatch", booking.Approved, booking.Dispatched, "", created.Add(2 * time.Hour)}, {"depart", booking.Dispatched, booking.Departed, fmt.Sprintf("出车里程 %d 公里", odo), dep}}
+		if sp.state == booking.Finished {
+			end, fin := odo+46, ret.UTC()
+			o.EndOdometer, o.FinishedAt = &end, &fin
+			o.events = append(o.events, ev{"finish", booking.Departed, booking.Finished, "结束里程，本次 46 公里", fin})
+		}
+		o.UpdatedAt = o.events[len(o.events)-1].at
+		orders = append(orders, o)
+	}
+	err = db.Tx(ctx, func(tx bun.Tx) error {
+		rows := make([]*booking.Order, len(orders))
+		for i, o := range orders {
+			rows[i] = &o.Order
+		}
+		if err := insertBatches(ctx, tx, rows, 300); err != nil {
+			return err
+		}
+		var evs []*booking.Event
+		for _, o := range orders {
+			for _, e := range o.events {
+				evs = append(evs, &booking.Event{OrderID: o.ID, At: e.at, ActorName: "演示数据", Action: e.action, FromState: e.from, ToState: e.to, Note: e.note})
+			}
+		}
+		if err := insertBatches(ctx, tx, evs, 500); err != nil {
+			return err
+		}
+		// Standing delegations for every other unit but 市机关事务管理局, whose
+		// vehicle manager consents order by order: both flows show.
+		var vm int64
+		_ = tx.NewSelect().Table("users").Column("id").Where("username = 'jgj_vm'").Scan(ctx, &vm)
+		for i, u := range units {
+			if i%2 == 1 && vm != 0 && u != home {
+				if _, err := tx.NewInsert().Model(&booking.Delegation{UnitID: u, GrantedBy: vm, GrantedByName: "杨建军", Note: "日常公务派车长期授权", CreatedAt: now}).Exec(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		// Emergency use (R-14): filed in time, filed late, and open ones,
+		// two of them already past the 48 hours.
+		first := byUnit[home][0]
+		fs := []*booking.Filing{
+			{Leader: "王局长", Reason: "暴雨内涝应急排查", StartedAt: now.Add(-20 * 24 * time.Hour), Source: "unit", State: "filed", FiledAt: ptr(now.Add(-19 * 24 * time.Hour))},
+			{Leader: "李主任", Reason: "突发火情现场处置", StartedAt: now.Add(-12 * 24 * time.Hour), Source: "unit", State: "filed", FiledAt: ptr(now.Add(-9 * 24 * time.Hour)), FiledLate: true},
+			{StartedAt: now.Add(-70 * time.Hour), Source: "trip", SourceRef: "demo:trip:1", State: "open"},
+			{StartedAt: now.Add(-55 * time.Hour), Source: "trip", SourceRef: "demo:trip:2", State: "open"},
+			{StartedAt: now.Add(-5 * time.Hour), Source: "trip", SourceRef: "demo:trip:3", State: "open"},
+		}
+		for i, f := range fs {
+			v := first
+			if i == 0 {
+				v = byUnit[units[len(units)/2]][0]
+			}
+			f.UnitID, f.VehicleID, f.DeadlineAt, f.CreatedAt = v.Unit, v.ID, f.StartedAt.Add(booking.FilingDeadline), f.StartedAt.Add(time.Hour)
+			end := f.StartedAt.Add(3 * time.Hour)
+			f.EndedAt = &end
+			if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slog.Info("demo orders created", "orders", len(orders), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,49 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"govfleet/internal/booking"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+)
+
+// The demo gives every role something to see: orders in every state of
+// R-13, today's work for the named accounts, overdue filings, one
+// over-quota unit, stale and incomplete records.
+func TestDemoHasWorkForEveryone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		for _, st := range []string{booking.Submitted, booking.Returned, booking.Approved, booking.PendingConsent, booking.Dispatched,
+			booking.Departed, booking.Finished, booking.Back, booking.Closed, booking.Cancelled} {
+			n, err := db.R.NewSelect().Table("orders").Where("state = ?", st).Count(ctx)
+			if err != nil || n == 0 {
+				t.Errorf("no demo order in state %s (%v)", st, err)
+			}
+		}
+		counts := map[string]func(c booking.Counts) int{
+			"jgj_approver":   func(c booking.Counts) int { return c.Inbox },
+			"jgj_dispatcher": func(c booking.Counts) int { return c.ToDispatch * c.ToReturn },
+			"jgj_driver":     func(c booking.Counts) int { return c.MyTasks },
+			"jgj_vm":         func(c booking.Counts) int { return c.OverdueFilings },
+			"jgj_staff":      func(c booking.Counts) int { return c.ToRate },
+		}
+		for user, get := range counts {
+			c, err := w.Booking.Counts(ctx, w.Actor(t, user))
+			if err != nil || get(c) == 0 {
+				t.Errorf("%s has nothing to do in the demo: %+v %v", user, c, err)
+			}
+		}
+		over, err := db.R.NewSelect().Table("units").Where("kind = 'unit' AND vehicle_count > vehicle_quota").Count(ctx)
+		if err != nil || over != 1 {
+			t.Errorf("over-quota units: %d (%v), want 1", over, err)
+		}
+		for _, q := range []string{"incomplete = TRUE", "confirmed_at IS NULL OR confirmed_at < '2026-05-01'"} {
+			if n, err := db.R.NewSelect().Table("vehicles").Where(q).Count(ctx); err != nil || n == 0 {
+				t.Errorf("no demo vehicle with %s (%v)", q, err)
+			}
+		}
+	})
+}

@@ -70,8 +70,10 @@ func buildOpenAPI(routes []Route) map[string]any {
 		switch {
 		case rt.Out != nil:
 			responses["200"] = map[string]any{"description": "成功", "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}}
-		case strings.HasSuffix(rt.Path, "/export"):
-			responses["200"] = map[string]any{"description": "Excel 文件", "content": map[string]any{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{}}}
+		case strings.HasSuffix(rt.Path, "/stream"):
+			responses["200"] = map[string]any{"description": "事件流", "content": map[string]any{"text/event-stream": map[string]any{}}}
+		case rt.Method == "GET": // downloads: spreadsheets, photos, attachments
+			responses["200"] = map[string]any{"description": "文件", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		default:
 			responses["204"] = map[string]any{"description": "成功，无内容"}
 		}

@@ -227,3 +227,14 @@ func (s *Service) QuotaSummary(ctx context.Context, a *access.Actor, scopeID int
 	}
 	return out, nil
 }
+
+// confirmedBy marks a record registered now by a as confirmed: whoever
+// enters a record vouches for it, so a new record is not flagged as
+// unconfirmed; the six months run from its registration.
+func confirmedBy(a *access.Actor, now time.Time, at **time.Time, by **int64, name *string) {
+	if a == nil || a.UserID == 0 {
+		return
+	}
+	t, id := now, a.UserID
+	*at, *by, *name = &t, &id, a.Name
+}

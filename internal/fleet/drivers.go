@@ -242,6 +242,7 @@ func (s *Service) createDriver(ctx context.Context, tx bun.IDB, a *access.Actor,
 	}
 	now := s.now()
 	d := &Driver{UnitID: unitID, Active: true, CreatedAt: now, UpdatedAt: now}
+	confirmedBy(a, now, &d.ConfirmedAt, &d.ConfirmedBy, &d.ConfirmedByName)
 	var f errs.Fields
 	if err := in.apply(d); err != nil {
 		f = err.(*errs.Error).Fields

@@ -167,7 +167,8 @@ func TestVehicleValidation(t *testing.T) {
 		if err != nil || v.Plate != "苏DA1B2C" {
 			t.Fatalf("normalised plate: %v %+v", err, v)
 		}
-		if !v.Incomplete || !strings.Contains(strings.Join(v.Missing, ","), "车头照片") || !v.NoTerminal || !v.Stale {
+		// Registration counts as the first confirmation: a new record is not stale.
+		if !v.Incomplete || !strings.Contains(strings.Join(v.Missing, ","), "车头照片") || !v.NoTerminal || v.Stale || v.ConfirmedAt == nil {
 			t.Errorf("new vehicle flags: incomplete %v missing %v no_terminal %v stale %v", v.Incomplete, v.Missing, v.NoTerminal, v.Stale)
 		}
 	})

@@ -372,6 +372,7 @@ func (s *Service) createVehicle(ctx context.Context, tx bun.IDB, a *access.Actor
 	}
 	now := s.now()
 	v := &Vehicle{UnitID: unitID, CreatedAt: now, UpdatedAt: now}
+	confirmedBy(a, now, &v.ConfirmedAt, &v.ConfirmedBy, &v.ConfirmedByName)
 	verr := in.apply(v)
 	var f errs.Fields
 	if e, ok := verr.(*errs.Error); ok {

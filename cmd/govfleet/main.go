@@ -1,7 +1,7 @@
 // Command govfleet is the official-vehicle platform: API, web console and
 // background jobs in one binary.
 //
-//	govfleet serve [--demo] [--listen ADDR] [--db URL] [--data-dir DIR]
+//	govfleet serve [--demo] [--listen ADDR] [--gateway-listen ADDR] [--demo-fleet N] [--tile-url URL] [--db URL] [--data-dir DIR]
 //	govfleet migrate [--db URL]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL]            check the audit log's hash chain
@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,9 +32,13 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/gateway"
 	"govfleet/internal/httpapi"
+	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/sim"
 	"govfleet/internal/store"
+	"govfleet/internal/telematics"
 	"govfleet/web"
 )
 
@@ -161,6 +166,10 @@ func serve(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	withDemo := fs.Bool("demo", false, "fill an empty database with the Changzhou demo")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	gatewayListen := fs.String("gateway-listen", "127.0.0.1:8808", "JT/T 808 gateway listen address for the BeiDou terminals (empty: no gateway)")
+	demoFleet := fs.Int("demo-fleet", 40, "with --demo: number of simulated terminals of the demo's vehicles driving against the gateway (0: none)")
+	tileURL := fs.String("tile-url", "", "map tile URL template, e.g. Tianditu's with its key (empty: no tiles, an offline reference map)")
+	tileAttr := fs.String("tile-attribution", "", "attribution shown under the map tiles")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
@@ -175,7 +184,9 @@ func serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Web: web.App(), Secure: *secure}
+	latest := &telematics.Latest{}
+	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
+	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}
@@ -193,29 +204,51 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() {
-		t := time.NewTicker(10 * time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// R-14: emergency filings past 48 hours escalate once.
-				if n, err := svc.booking.EscalateOverdue(ctx); err != nil {
-					slog.Warn("escalate overdue filings", "err", err)
-				} else if n > 0 {
-					slog.Info("overdue emergency filings escalated", "count", n)
-				}
-				if n, err := svc.auth.PurgeSessions(ctx); err != nil {
-					slog.Warn("purge sessions", "err", err)
-				} else if n > 0 {
-					slog.Info("expired sessions purged", "count", n)
-				}
-			}
+	go jobs(ctx, svc)
+	errc := make(chan error, 2)
+	// The JT/T 808 gateway (R-12): terminals of the registry report into
+	// the positions table through the group-commit writer; the live map
+	// reads the shared Latest.
+	var bg sync.WaitGroup
+	gctx, stopGateway := context.WithCancel(context.Background())
+	defer stopGateway()
+	var writer *telematics.Writer
+	if *gatewayListen != "" {
+		writer = telematics.NewWriter(db, telematics.WriterOptions{Latest: latest})
+		dir := &fleet.Directory{DB: db}
+		gw := &gateway.Server{Directory: dir, Writer: writer}
+		mon.Gateway = gw
+		gln, err := net.Listen("tcp", *gatewayListen)
+		if err != nil && *withDemo {
+			// A demo (or a browser test) next to another one: any free port will do.
+			slog.Warn("gateway address in use, the demo gateway takes a free port", "addr", *gatewayListen, "err", err)
+			gln, err = net.Listen("tcp", "127.0.0.1:0")
 		}
-	}()
-	errc := make(chan error, 1)
+		if err != nil {
+			return fmt.Errorf("gateway listen: %w", err)
+		}
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			if err := gw.Serve(gctx, gln); err != nil {
+				errc <- err
+			}
+		}()
+		if *withDemo && *demoFleet > 0 {
+			phones, err := dir.BoundPhones(ctx, *demoFleet)
+			if err != nil {
+				return fmt.Errorf("demo fleet: %w", err)
+			}
+			slog.Info("demo fleet driving", "terminals", len(phones), "gateway", gln.Addr().String())
+			bg.Add(1)
+			go func() {
+				defer bg.Done()
+				// The simulator stops with the server (ctx), before the gateway.
+				sim.Run(ctx, sim.Config{Gateway: gln.Addr().String(), Phones: phones, Seed: uint64(time.Now().UnixNano()),
+					RampUp: 3 * time.Second, Logger: slog.Default().With("component", "demo-fleet")})
+			}()
+		}
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	slog.Info("govfleet serving", "url", url, "db", redact(d.db), "version", version)
@@ -235,10 +268,42 @@ func serve(ctx context.Context, args []string) error {
 	slog.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(sctx)
+	// Then the gateway: it stops accepting, acknowledges the reports being
+	// stored and closes the terminals; then the writer flushes.
+	stopGateway()
+	bg.Wait()
+	if writer != nil {
+		writer.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// jobs runs the periodic work at start and every ten minutes: overdue
+// emergency filings escalate once (R-14), idle sessions are purged.
+func jobs(ctx context.Context, svc services) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := svc.booking.EscalateOverdue(ctx); err != nil {
+			slog.Warn("escalate overdue filings", "err", err)
+		} else if n > 0 {
+			slog.Info("overdue emergency filings escalated", "count", n)
+		}
+		if n, err := svc.auth.PurgeSessions(ctx); err != nil {
+			slog.Warn("purge sessions", "err", err)
+		} else if n > 0 {
+			slog.Info("expired sessions purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // redact hides a PostgreSQL password in logs.

@@ -91,11 +91,16 @@ const (
 	OrderDrive    Perm = "order.drive"    // the driver's tasks (R-13(4))
 	EmergencyFile Perm = "emergency.file" // file emergency use afterwards
 	CalendarWrite Perm = "calendar.write" // statutory holidays and make-up working days
+
+	MonitorRead    Perm = "monitor.read"    // the live map: positions and states of the vehicles in scope
+	MonitorCommand Perm = "monitor.command" // commands to a vehicle's terminal from the live map
+	TrackRead      Perm = "track.read"      // track playback of a vehicle, every view recorded
 )
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
-	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite}
+	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
+	MonitorRead, MonitorCommand, TrackRead}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -126,6 +131,17 @@ var grants = map[Perm][]Role{
 	OrderDrive:    {Driver},
 	EmergencyFile: {VehicleManager, Dispatcher, UnitAdmin},
 	CalendarWrite: {PlatformAdmin},
+	// Monitoring. The live map serves those who run or oversee
+	// the vehicles now; commands only those who operate them. Track history
+	// says where a vehicle and its passengers went, so it is narrower: the
+	// vehicle manager (answers for the unit's vehicles and anomalies), the
+	// platform administrator (supervises its level, R-29) and the
+	// supervisors (R-30 private-use investigations) — not the dispatcher,
+	// who needs where a vehicle is, not where it has been, nor the unit
+	// administrator, who administers accounts.
+	MonitorRead:    append([]Role{PlatformAdmin, UnitAdmin, Dispatcher, VehicleManager}, supervisors...),
+	MonitorCommand: {PlatformAdmin, Dispatcher, VehicleManager},
+	TrackRead:      append([]Role{PlatformAdmin, VehicleManager}, supervisors...),
 }
 
 // RoleHas reports whether role r carries permission p.

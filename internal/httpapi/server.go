@@ -25,6 +25,7 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 )
 
@@ -38,8 +39,9 @@ type Server struct {
 	Audit   *audit.Service
 	Fleet   *fleet.Service
 	Booking *booking.Service
-	Web     fs.FS // the built console (index.html at its root); nil: none
-	Secure  bool  // mark cookies Secure (behind HTTPS)
+	Monitor *monitor.Service // live map, track playback, terminal commands
+	Web     fs.FS            // the built console (index.html at its root); nil: none
+	Secure  bool             // mark cookies Secure (behind HTTPS)
 
 	mux *http.ServeMux
 }
@@ -58,7 +60,13 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, errs.E(errs.NotFound, "接口不存在：%s %s", r.Method, r.URL.Path))
 	})
 	s.mux.Handle("/", s.console())
-	return securityHeaders(s.mux)
+	imgSrc := ""
+	if s.Monitor != nil {
+		if o := tileOrigin(s.Monitor.TileURL); o != "" {
+			imgSrc = " " + o // the map's tiles
+		}
+	}
+	return securityHeaders(s.mux, imgSrc)
 }
 
 // Request is what a handler gets: the HTTP request, the response writer
@@ -209,13 +217,31 @@ func (s *Server) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// tileOrigin returns the origin of a map tile URL template for the CSP
+// ("https://t{s}.tianditu.gov.cn/…" → "https://*.tianditu.gov.cn"), or "".
+func tileOrigin(tmpl string) string {
+	scheme, rest, ok := strings.Cut(tmpl, "://")
+	if !ok || scheme != "https" && scheme != "http" {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(host, "}"); i >= 0 {
+		host = "*" + host[strings.Index(host[i:], ".")+i:]
+	}
+	if host == "" || strings.ContainsAny(host, " ;'{}") {
+		return ""
+	}
+	return scheme + "://" + host
+}
+
+func securityHeaders(next http.Handler, imgSrc string) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data: blob:" + imgSrc + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		h.Set("Content-Security-Policy", csp)
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			h.Set("Cache-Control", "no-store")
 		}

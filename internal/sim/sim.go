@@ -32,6 +32,9 @@ type Config struct {
 	SourceIPs   []string      // local addresses to dial from, round robin (beyond ~28k connections per address)
 	PhonePrefix string        // phone = prefix + index, 11 digits (default "1440")
 	FirstIndex  int           // index of the first terminal (default 0)
+	// Phones, when set, are the terminals' phones (Terminals becomes
+	// len(Phones)): the demo drives the terminals of its registry.
+	Phones      []string
 	RampUp      time.Duration // spread the connects over this long (default 1 ms per terminal, at most 10 s)
 	AckTimeout  time.Duration // a report unanswered this long counts as lost (default 30 s)
 	ReportEvery time.Duration // period of Report (default 10 s)
@@ -95,6 +98,9 @@ func Terminals(prefix string, first, n int) []gateway.MemTerminal {
 }
 
 func (c *Config) defaults() {
+	if len(c.Phones) > 0 {
+		c.Terminals = len(c.Phones)
+	}
 	if c.Terminals <= 0 {
 		c.Terminals = 1
 	}

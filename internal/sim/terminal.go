@@ -47,7 +47,11 @@ type errPermanent struct{ error }
 
 func newTerminal(r *runner, idx int) *terminal {
 	rng := rngFor(r.cfg.Seed, idx)
-	t := &terminal{r: r, idx: idx, phone: Phone(r.cfg.PhonePrefix, idx), rng: rng, v: newVehicle(rng), pending: map[uint16]*pend{}}
+	phone := Phone(r.cfg.PhonePrefix, idx)
+	if ps := r.cfg.Phones; len(ps) > 0 {
+		phone = ps[(idx-r.cfg.FirstIndex)%len(ps)]
+	}
+	t := &terminal{r: r, idx: idx, phone: phone, rng: rng, v: newVehicle(rng), pending: map[uint16]*pend{}}
 	t.lastStep = time.Now()
 	t.nextReport = t.lastStep.Add(time.Duration(rng.Int64N(int64(r.cfg.Interval))))
 	return t

@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"govfleet/internal/access"
+	"govfleet/internal/errs"
+	"govfleet/internal/monitor"
+)
+
+// StreamPeriod is how often the live stream sends a batch of changes.
+var StreamPeriod = 2 * time.Second
+
+func (s *Server) monitorRoutes() []Route {
+	return []Route{
+		{"GET", "/api/live/config", access.MonitorRead, "实时监控", "地图配置（底图地址、参考地点、离线判定）", nil, nil, monitor.Config{}, s.liveConfig},
+		{"GET", "/api/live/vehicles", access.MonitorRead, "实时监控", "管辖范围内车辆的最新位置与状态（moving 行驶、parked 停车、offline 离线、alarm 报警）、当班驾驶员与当前订单", []string{"unit_id", "q", "state"}, nil, liveOut{}, s.liveVehicles},
+		{"GET", "/api/live/stream", access.MonitorRead, "实时监控", "位置更新推送（Server-Sent Events，每2秒一批）", nil, nil, nil, s.liveStream},
+		{"POST", "/api/live/vehicles/{id}/command", access.MonitorCommand, "实时监控", "向车载终端下发指令：locate 立即定位（0x8201）、track 临时跟踪（0x8202）、text 文本（0x8300）、interval 上报间隔（0x8103）", nil, monitor.Command{}, monitor.CommandResult{}, s.liveCommand},
+		{"GET", "/api/vehicles/{id}/track", access.TrackRead, "实时监控", "轨迹回放（须填写事由，最多7天，每次查看记入审计日志）", []string{"from", "to", "reason"}, nil, monitor.Track{}, s.vehicleTrack},
+	}
+}
+
+type liveOut struct {
+	Items  []*monitor.LiveVehicle `json:"items"`
+	Total  int                    `json:"total"`
+	Counts map[string]int         `json:"counts"` // by state
+	Now    time.Time              `json:"now"`
+}
+
+func (s *Server) liveConfig(r *Request) (any, error) {
+	return s.Monitor.MapConfig(StreamPeriod), nil
+}
+
+func (s *Server) liveVehicles(r *Request) (any, error) {
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	vs, err := s.Monitor.Live(r.Context(), r.Actor(), monitor.Filter{UnitID: unit, Q: q.Get("q"), State: q.Get("state")})
+	if err != nil {
+		return nil, err
+	}
+	out := liveOut{Items: vs, Total: len(vs), Counts: map[string]int{monitor.Moving: 0, monitor.Parked: 0, monitor.Offline: 0, monitor.Alarm: 0}, Now: time.Now().UTC()}
+	if out.Items == nil {
+		out.Items = []*monitor.LiveVehicle{}
+	}
+	for _, v := range vs {
+		out.Counts[v.State]++
+	}
+	return out, nil
+}
+
+// liveStream pushes the positions of the caller's scope that changed, one
+// "positions" event per period, until the client goes away; a comment
+// line every 25 s keeps proxies from closing the connection.
+func (s *Server) liveStream(r *Request) (any, error) {
+	fl, ok := r.W.(http.Flusher)
+	if !ok {
+		return nil, errs.E(errs.Internal, "不支持推送")
+	}
+	h := r.W.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	r.W.WriteHeader(http.StatusOK)
+	fmt.Fprint(r.W, ": connected\n\n")
+	fl.Flush()
+	lastWrite := time.Now()
+	err := s.Monitor.Stream(r.Context(), r.Actor(), StreamPeriod, func(ps []*monitor.Point) error {
+		b, _ := jsonBytes(ps)
+		if _, err := fmt.Fprintf(r.W, "event: positions\ndata: %s\n\n", b); err != nil {
+			return err
+		}
+		fl.Flush()
+		lastWrite = time.Now()
+		return nil
+	}, func() error {
+		if time.Since(lastWrite) < 25*time.Second {
+			return nil
+		}
+		lastWrite = time.Now()
+		_, err := fmt.Fprint(r.W, ": ping\n\n")
+		fl.Flush()
+		return err
+	})
+	if err != nil && r.Context().Err() == nil {
+		fmt.Fprintf(r.W, "event: error\ndata: {}\n\n")
+		fl.Flush()
+	}
+	return streamed{}, nil
+}
+
+func (s *Server) liveCommand(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	var in monitor.Command
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	return s.Monitor.SendCommand(r.Context(), r.Actor(), id, in)
+}
+
+func (s *Server) vehicleTrack(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		return nil, err
+	}
+	return s.Monitor.Track(r.Context(), r.Actor(), monitor.TrackQuery{VehicleID: id, From: from, To: to, Reason: r.URL.Query().Get("reason")})
+}

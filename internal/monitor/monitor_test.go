@@ -1,0 +1,171 @@
+package monitor_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"govfleet/internal/errs"
+	"govfleet/internal/fleet"
+	"govfleet/internal/gateway"
+	"govfleet/internal/jt808"
+	"govfleet/internal/monitor"
+	"govfleet/internal/sim"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+// TestDirectory: registration by the registry's SIM (leading zeros
+// ignored), result 4 for an unknown phone, 2 for an unbound terminal, and
+// authentication with the code returning the bound vehicle.
+func TestDirectory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		d := &fleet.Directory{DB: db}
+		var sim string
+		var vid int64
+		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vid); err != nil {
+			t.Fatal(err)
+		}
+		phone := telematics.NormalizePhone(sim)
+		if phone == sim {
+			t.Fatalf("demo SIM %s has no leading zero: the test wants one", sim)
+		}
+		res, code, err := d.Register(ctx, phone, jt808.Register{})
+		if err != nil || res != jt808.RegisterOK || code == "" {
+			t.Fatalf("register %s: %d %q %v", phone, res, code, err)
+		}
+		if _, again, _ := d.Register(ctx, "0000"+phone, jt808.Register{}); again != code {
+			t.Errorf("re-registration with 20-digit padding gave another code")
+		}
+		if got, ok, err := d.Authenticate(ctx, phone, code); err != nil || !ok || got != vid {
+			t.Errorf("authenticate: %d %v %v, want vehicle %d", got, ok, err, vid)
+		}
+		if _, ok, _ := d.Authenticate(ctx, phone, code+"x"); ok {
+			t.Error("a wrong code authenticated")
+		}
+		if res, _, _ := d.Register(ctx, "19999999999", jt808.Register{}); res != jt808.RegisterNoSuchTerminal {
+			t.Errorf("unknown phone: %d, want 4", res)
+		}
+		var unbound string
+		if err := db.R.QueryRowContext(ctx, "SELECT sim FROM terminals WHERE vehicle_id IS NULL LIMIT 1").Scan(&unbound); err != nil {
+			tm, err := w.Fleet.CreateTerminal(ctx, w.Actor(t, "city_admin"), fleet.TerminalInput{UnitID: w.UnitID(t, "天宁区城市管理局"), TerminalNo: "UNB001", SIM: "013800000001"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unbound = tm.SIM
+		}
+		if res, _, _ := d.Register(ctx, telematics.NormalizePhone(unbound), jt808.Register{}); res != jt808.RegisterNoSuchVehicle {
+			t.Errorf("unbound terminal: %d, want 2", res)
+		}
+		// A second Directory (a restarted server) gives the same code: the secret is in settings.
+		if _, c2, _ := (&fleet.Directory{DB: db}).Register(ctx, phone, jt808.Register{}); c2 != code {
+			t.Error("the code changed with a new Directory")
+		}
+	})
+}
+
+// TestLiveAndTrack drives three demo terminals through a real gateway and
+// checks the live list, scope, the track's rules and its audit entry.
+func TestLiveAndTrack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		latest := &telematics.Latest{}
+		wr := telematics.NewWriter(db, telematics.WriterOptions{Latest: latest})
+		defer wr.Close()
+		dir := &fleet.Directory{DB: db}
+		gw := &gateway.Server{Directory: dir, Writer: wr}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { gw.Serve(ctx, ln); close(done) }()
+		defer func() { cancel(); <-done }()
+		phones, err := dir.BoundPhones(ctx, 3)
+		if err != nil || len(phones) != 3 {
+			t.Fatalf("bound phones: %v %v", phones, err)
+		}
+		simDone := make(chan struct{})
+		simCtx, stopSim := context.WithCancel(ctx)
+		go func() {
+			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Interval: 200 * time.Millisecond, RampUp: 10 * time.Millisecond})
+			close(simDone)
+		}()
+		defer func() { stopSim(); <-simDone }()
+		mon := &monitor.Service{DB: db, Latest: latest, Gateway: gw}
+		city := w.Actor(t, "city_admin")
+		var reporting []*monitor.LiveVehicle
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			vs, err := mon.Live(ctx, city, monitor.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reporting = reporting[:0]
+			for _, v := range vs {
+				if v.Position != nil {
+					reporting = append(reporting, v)
+					if v.State == monitor.Offline {
+						t.Errorf("%s reported just now but is offline", v.Plate)
+					}
+				}
+			}
+			if len(reporting) == 3 && latest.Len() == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d vehicles with a position, want 3", len(reporting))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(time.Second) // a few reports more for the track
+		v := reporting[0]
+		// Track: reason required, at most 7 days, inside the scope, audited.
+		now := time.Now()
+		q := monitor.TrackQuery{VehicleID: v.ID, From: now.Add(-time.Hour), To: now.Add(time.Minute)}
+		var fe *errs.Error
+		if _, err := mon.Track(ctx, city, q); !errors.As(err, &fe) || fe.Code != errs.Invalid || fe.Fields["reason"] != "请填写查看轨迹的事由" {
+			t.Errorf("no reason: %v", err)
+		}
+		long := q
+		long.Reason, long.From = "核查", now.Add(-8*24*time.Hour)
+		if _, err := mon.Track(ctx, city, long); !errs.Is(err, errs.Invalid) {
+			t.Errorf("8 days: %v", err)
+		}
+		var path string
+		db.R.QueryRowContext(ctx, "SELECT u.path FROM vehicles v JOIN units u ON u.id = v.unit_id WHERE v.id = ?", v.ID).Scan(&path)
+		outside := "tn_admin"
+		if strings.HasPrefix(path, w.UnitPath(t, "天宁区")) {
+			outside = "zl_admin"
+		}
+		q.Reason = "核查公车私用线索"
+		if _, err := mon.Track(ctx, w.Actor(t, outside), q); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("outside the scope (%s): %v", outside, err)
+		}
+		before := w.Count(t, "audit_log")
+		tr, err := mon.Track(ctx, city, q)
+		if err != nil || len(tr.Points) == 0 || tr.Plate != v.Plate {
+			t.Fatalf("track: %v %+v", err, tr)
+		}
+		if w.Count(t, "audit_log") != before+1 {
+			t.Error("the track view was not audited")
+		}
+		var summary string
+		db.R.QueryRowContext(ctx, "SELECT summary FROM audit_log WHERE action = 'track.read' ORDER BY id DESC LIMIT 1").Scan(&summary)
+		if summary == "" || !strings.Contains(summary, v.Plate) || !strings.Contains(summary, "核查公车私用线索") {
+			t.Errorf("audit summary %q", summary)
+		}
+		// Command: query the position now; the simulated terminal answers.
+		res, err := mon.SendCommand(ctx, w.Actor(t, "city_admin"), v.ID, monitor.Command{Kind: "locate"})
+		if err != nil || !res.OK || res.Position == nil {
+			t.Errorf("locate: %v %+v", err, res)
+		}
+	})
+}

@@ -45,7 +45,7 @@ var vehicleColumns = []column{
 	{"车辆类别", "category", true, codeNames(Categories), "执法执勤用车"},
 	{"品牌", "brand", true, "如红旗、大众、别克", "大众"},
 	{"型号", "model", true, "如帕萨特、GL8", "帕萨特"},
-	{"车辆识别代号", "vin", true, "17位，含校验位", "LSVAU2A37N2183590"},
+	{"车辆识别代号", "vin", true, "17位，含校验位", "LSVAU2A38N2183590"},
 	{"发动机号", "engine_no", false, "", "DKX123456"},
 	{"车身颜色", "colour", false, "", "黑色"},
 	{"核定座位数", "seats", true, "1至60", "5"},
@@ -68,7 +68,7 @@ var vehicleColumns = []column{
 
 var driverColumns = []column{
 	{"姓名", "name", true, "", "王建华"},
-	{"身份证号", "id_card", true, "18位", "320402198507120014"},
+	{"身份证号", "id_card", true, "18位", "320402198507120016"},
 	{"所属单位", "unit_id", true, "单位全称，须在导入范围内", "天宁区城市管理局"},
 	{"手机号", "phone", false, "11位手机号", "13905191234"},
 	{"驾驶证号", "licence_no", false, "不填则与身份证号相同", ""},

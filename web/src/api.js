@@ -43,7 +43,9 @@ export function toQuery(params = {}) {
 export async function request(method, path, { query, body, silent = false } = {}) {
   const headers = { Accept: 'application/json' }
   const init = { method, headers, credentials: 'same-origin' }
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body // multipart upload: the browser sets the boundary
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }

@@ -2,10 +2,17 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { useSession } from './stores/session'
 import ConsoleLayout from './layout/ConsoleLayout.vue'
+import { fleetRoutes } from './views/fleet/routes'
+import { bookingRoutes } from './views/booking/routes'
+import { mobileRoutes } from './views/mobile/routes'
+import { monitorRoutes } from './views/monitor/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
   { path: 'org', name: 'org', component: () => import('./views/org/OrgView.vue'), meta: { title: '组织机构', icon: 'OfficeBuilding', menu: true, perm: 'org.read' } },
+  ...fleetRoutes,
+  ...bookingRoutes,
+  ...monitorRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'role-filings', name: 'role-filings', component: () => import('./views/RoleFilingsView.vue'), meta: { title: '角色备案', icon: 'Stamp', menu: true, perm: 'filings.read' } },
   { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: '审计日志', icon: 'Tickets', menu: true, perm: 'audit.read' } },
@@ -18,6 +25,7 @@ const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: '登录', public: true } },
+    ...mobileRoutes,
     { path: '/', component: ConsoleLayout, children: consoleRoutes },
   ],
 })
@@ -27,9 +35,11 @@ router.beforeEach(async (to) => {
   if (!session.loaded) await session.loadMe()
   if (to.meta.public) {
     if (to.name === 'login' && session.loggedIn) return { name: 'home' }
+    if (to.name === 'm-login' && session.loggedIn) return { path: '/m' }
     return true
   }
   if (!session.loggedIn) {
+    if (to.meta.mobile) return { name: 'm-login', query: to.fullPath !== '/m' ? { redirect: to.fullPath } : {} }
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
   if (to.meta.perm && !session.can(to.meta.perm) && !session.mustChangePassword) {

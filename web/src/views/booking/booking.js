@@ -1,0 +1,111 @@
+// Shared pieces of the booking workflow (R-13 to R-15): state and category names, the to-do
+// counts behind the menu badges and the bell, and which actions the current user may take.
+import { reactive } from 'vue'
+import { api } from '../../api'
+
+export const STATE_TAGS = {
+  submitted: 'warning',
+  returned: 'danger',
+  approved: 'primary',
+  pending_consent: 'warning',
+  dispatched: 'primary',
+  departed: 'success',
+  finished: 'warning',
+  back: 'primary',
+  closed: 'success',
+  cancelled: 'info',
+  rental: 'info',
+}
+
+export const STATE_NAMES = {
+  submitted: '待审批', returned: '已退回', approved: '待派车', pending_consent: '待车管同意', dispatched: '已派车',
+  departed: '执行中', finished: '待回场', back: '待评价', closed: '已完成', cancelled: '已取消', rental: '转租赁',
+}
+
+// R-4 vehicle categories an order may ask for.
+export const CATEGORIES = [
+  { code: 'confidential', name: '机要通信' },
+  { code: 'emergency', name: '应急保障' },
+  { code: 'law_enforcement', name: '执法执勤' },
+  { code: 'special', name: '特种专业技术' },
+  { code: 'retiree', name: '离退休干部服务' },
+  { code: 'other', name: '其他' },
+]
+export const categoryName = (c) => CATEGORIES.find((x) => x.code === c)?.name || c || '—'
+
+export const ACTION_NAMES = {
+  submit: '提交申请', approve: '审批通过', return: '退回', resubmit: '重新提交', cancel: '取消',
+  dispatch: '派车', consent: '车管负责人同意', refuse: '车管负责人不同意', depart: '出车',
+  change: '途中变更', ack_change: '调度确认变更', finish: '任务结束', back: '回场', rate: '评价',
+  rental: '转租赁', attach: '添加附件',
+}
+
+export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched']
+
+// What the signed-in user may do with an order now (the server checks again).
+export function allowedActions(o, session) {
+  if (!o) return {}
+  const me = session.user?.id
+  const mine = o.applicant_id === me
+  const can = (p) => session.can(p)
+  return {
+    approve: o.state === 'submitted' && can('order.approve') && !mine,
+    ret: o.state === 'submitted' && can('order.approve') && !mine,
+    resubmit: o.state === 'returned' && mine,
+    cancel: CANCELLABLE.includes(o.state) && (mine || can('order.dispatch')),
+    dispatch: o.state === 'approved' && can('order.dispatch'),
+    rental: o.state === 'approved' && can('order.dispatch'),
+    consent: o.state === 'pending_consent' && can('order.consent'),
+    depart: o.state === 'dispatched' && can('order.drive'),
+    change: o.state === 'departed' && can('order.drive'),
+    finish: o.state === 'departed' && can('order.drive'),
+    back: o.state === 'finished' && can('order.dispatch'),
+    rate: o.state === 'back' && mine,
+  }
+}
+
+// To-do numbers (GET /api/booking/counts), shared by the menu badges, the bell and the pages.
+export const counts = reactive({
+  inbox: 0, to_dispatch: 0, pending_consent: 0, to_return: 0, changes: 0, my_tasks: 0, to_rate: 0,
+  overdue_filings: 0, unread_messages: 0,
+})
+let pending = null
+export function refreshCounts() {
+  if (pending) return pending
+  pending = api
+    .get('/booking/counts', undefined, { silent: true })
+    .then((c) => Object.assign(counts, c || {}))
+    .catch(() => {})
+    .finally(() => {
+      pending = null
+    })
+  return pending
+}
+
+// A menu badge: a counts key, or a function of counts.
+export function badgeValue(badge) {
+  if (!badge) return 0
+  return typeof badge === 'function' ? badge(counts) : counts[badge] || 0
+}
+
+// Date (from a picker) → RFC 3339 for the API.
+export function iso(d) {
+  if (!d) return null
+  const x = d instanceof Date ? d : new Date(d)
+  return Number.isNaN(x.getTime()) ? null : x.toISOString()
+}
+
+export function humanSize(n) {
+  if (!n && n !== 0) return '—'
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`
+  return `${(n / 1024 / 1024).toFixed(1)} MB`
+}
+
+export const ATTACH_ACCEPT = '.pdf,.jpg,.jpeg,.png,.webp,.doc,.docx,.xls,.xlsx,.ppt,.pptx'
+
+export function uploadAttachment(orderId, file) {
+  const fd = new FormData()
+  fd.append('file', file, file.name)
+  return api.post(`/orders/${orderId}/attachments`, fd, { silent: true })
+}

@@ -1,0 +1,19 @@
+// Helpers for the phone pages: Vant tag types per state, datetime-local ⇄ Date.
+export const M_STATE_TAGS = {
+  submitted: 'warning', returned: 'danger', approved: 'primary', pending_consent: 'warning', dispatched: 'primary',
+  departed: 'success', finished: 'warning', back: 'primary', closed: 'success', cancelled: 'default', rental: 'default',
+}
+
+const pad = (n) => String(n).padStart(2, '0')
+// Date → "YYYY-MM-DDTHH:mm" (local time) for <input type="datetime-local">.
+export function toLocalInput(d) {
+  if (!d) return ''
+  const x = new Date(d)
+  return `${x.getFullYear()}-${pad(x.getMonth() + 1)}-${pad(x.getDate())}T${pad(x.getHours())}:${pad(x.getMinutes())}`
+}
+// "YYYY-MM-DDTHH:mm" (local time) → RFC 3339, or null.
+export function fromLocalInput(s) {
+  if (!s) return null
+  const d = new Date(s)
+  return Number.isNaN(d.getTime()) ? null : d.toISOString()
+}

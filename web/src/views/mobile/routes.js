@@ -1,0 +1,20 @@
+// Phone pages (Vant, 375 px wide), outside the console layout; same login session.
+// meta.mobile sends a logged-out visitor to the phone login page.
+export const mobileRoutes = [
+  { path: '/m/login', name: 'm-login', component: () => import('./MLogin.vue'), meta: { title: '登录', public: true, mobile: true } },
+  {
+    path: '/m',
+    component: () => import('./MobileShell.vue'),
+    meta: { mobile: true },
+    children: [
+      { path: '', name: 'm-home', component: () => import('./MHome.vue'), meta: { title: '公务用车', tab: 'home' } },
+      { path: 'apply', name: 'm-apply', component: () => import('./MApply.vue'), meta: { title: '申请用车', tab: 'apply', back: true } },
+      { path: 'orders', name: 'm-orders', component: () => import('./MOrders.vue'), meta: { title: '我的订单', tab: 'orders' } },
+      { path: 'orders/:id(\\d+)', name: 'm-order', component: () => import('./MOrder.vue'), meta: { title: '订单详情', back: true } },
+      { path: 'tasks', name: 'm-tasks', component: () => import('./MTasks.vue'), meta: { title: '我的任务', tab: 'tasks' } },
+      { path: 'tasks/:id(\\d+)', name: 'm-task', component: () => import('./MTask.vue'), meta: { title: '出车任务', back: true } },
+    ],
+  },
+]
+
+export default mobileRoutes

@@ -1,0 +1,54 @@
+// Leaflet set-up shared by the live map and track playback: the configured tiles, or — without
+// tiles (the demo, offline) — a plain light background with labelled reference points of Changzhou.
+import L from './leaflet-global'
+import 'leaflet.markercluster'
+import 'leaflet/dist/leaflet.css'
+import 'leaflet.markercluster/dist/MarkerCluster.css'
+import './map.css'
+import api from '../../api'
+
+export { L }
+
+export const STATES = {
+  moving: { name: '行驶', color: '#2f9e44' },
+  parked: { name: '停车', color: '#1c7ed6' },
+  offline: { name: '离线', color: '#868e96' },
+  alarm: { name: '报警', color: '#e03131' },
+}
+
+let configPromise = null
+export function mapConfig() {
+  if (!configPromise) configPromise = api.get('/live/config').catch((e) => { configPromise = null; throw e })
+  return configPromise
+}
+
+export function createMap(el, cfg) {
+  const map = L.map(el, { center: cfg.center, zoom: cfg.zoom, minZoom: 7, maxZoom: 18, attributionControl: !!cfg.tile_url })
+  if (cfg.tile_url) {
+    L.tileLayer(cfg.tile_url, { maxZoom: 18, subdomains: '01234567', attribution: cfg.tile_attribution || '' }).addTo(map)
+  } else {
+    el.classList.add('gf-offline-map')
+    el.style.background = '#f3f5f0 linear-gradient(#e6eae3 1px, transparent 1px) 0 0 / 100% 80px'
+    const pane = map.createPane('places')
+    pane.style.zIndex = 350
+    for (const p of cfg.places || []) {
+      L.marker(p.latlng, {
+        pane: 'places',
+        interactive: false,
+        keyboard: false,
+        icon: L.divIcon({ className: 'gf-place', html: `<i></i><span>${p.name}</span>`, iconSize: null }),
+      }).addTo(map)
+    }
+  }
+  L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map)
+  return map
+}
+
+// Colour of a speed (km/h) on a track: slow red → fast green, overspeed purple.
+export function speedColor(kmh) {
+  if (kmh > 80) return '#9c36b5'
+  if (kmh >= 60) return '#2f9e44'
+  if (kmh >= 30) return '#f59f00'
+  if (kmh > 0) return '#e8590c'
+  return '#868e96'
+}

@@ -1,0 +1,361 @@
+// Browser tests of the booking workflow (R-13 to R-15), run in order against one fresh demo backend:
+//   GOVFLEET_BIN=/path/to/govfleet npm run test:browser
+// (1) the whole life of an order across the console (1440×900) and the phone pages (375×812);
+// (2) illegal steps are refused with a clear message and change nothing.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startServer } from './server.mjs'
+import { apiSession, dialog, launchBrowser, login, logout, menuItem, DEMO_PASSWORD } from './browser.mjs'
+
+const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
+const DESKTOP = { width: 1440, height: 900 }
+const PHONE = { width: 375, height: 812 }
+const run = Date.now().toString(36).slice(-4)
+
+let server
+let b
+let page
+
+before(async () => {
+  await mkdir(shotDir, { recursive: true })
+  server = await startServer()
+  b = await launchBrowser({ baseURL: server.baseURL })
+  page = b.page
+})
+
+after(async () => {
+  if (b) {
+    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
+    await b.close()
+  }
+  if (server) await server.stop()
+})
+
+async function shot(name) {
+  await page.waitForTimeout(500)
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
+}
+
+// "YYYY-MM-DD HH:mm" in Shanghai, days from now at the given hour.
+function shanghai(days, hour, minute = 0) {
+  const d = new Date(Date.now() + days * 86400000)
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)
+  return `${day} ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`
+}
+const isoOf = (s) => new Date(`${s.replace(' ', 'T')}:00+08:00`).toISOString()
+
+async function typeDate(name, value) {
+  const input = page.locator(`input[name=${name}]`)
+  await input.click()
+  await input.fill(value)
+  await input.press('Enter')
+  await page.locator('.el-form-item__label', { hasText: '用车事由' }).click() // close the panel
+}
+
+async function messageBoxConfirm(text) {
+  const box = page.locator('.el-message-box:visible')
+  await box.waitFor()
+  if (text !== undefined) await box.locator('textarea, input').first().fill(text)
+  await box.getByRole('button', { name: /确定|授权|撤销/ }).click()
+  await box.waitFor({ state: 'hidden' })
+}
+
+async function phoneLogin(username) {
+  await page.setViewportSize(PHONE)
+  await b.context.clearCookies() // a previous test may have stopped while logged in
+  await page.goto('/m/login')
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(DEMO_PASSWORD)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL((u) => /\/m\/?$/.test(u.pathname))
+}
+
+async function phoneLogout() {
+  await page.goto('/m')
+  await page.locator('[data-test=m-logout]').click()
+  await page.locator('.van-dialog').getByRole('button', { name: '确认' }).click()
+  await page.waitForURL('**/m/login')
+}
+
+async function desktopLogin(username) {
+  await page.setViewportSize(DESKTOP)
+  await b.context.clearCookies()
+  await login(page, username)
+}
+
+let orderNo = ''
+let orderId = 0
+
+test('1. apply → approve → dispatch → consent → (phone) depart, change, finish → return → (phone) rate → 已完成', async () => {
+  // 申请人 applies on the console.
+  await desktopLogin('jgj_staff')
+  await page.locator('[data-test=menu-apply]').click()
+  const form = page.locator('[data-test=apply-form]')
+  await form.waitFor()
+  await form.locator('textarea[name=reason]').fill(`赴市政府参加全市安全生产工作会议 ${run}`)
+  await form.locator('input[name=passengers]').fill('秦小敏、王立')
+  await form.locator('.el-form-item', { hasText: '用车人数' }).locator('input').fill('2')
+  await form.locator('input[name=pickup_place]').fill('市机关事务管理局东门')
+  await form.locator('input[name=destination-0]').fill('常州市人民政府')
+  await page.locator('[data-test=add-dest]').click()
+  await form.locator('input[name=destination-1]').fill('常州市应急管理局')
+  await typeDate('pickup_at', shanghai(2, 9))
+  await typeDate('return_at', shanghai(2, 12))
+  await shot('b01-apply-form')
+  await page.locator('[data-test=apply-submit]').click()
+  const done = page.locator('[data-test=apply-done]')
+  await done.waitFor()
+  orderNo = (await done.innerText()).match(/YC\d+/)[0]
+  // Attach the meeting notice.
+  await page.locator('[data-test=attach-upload] input[type=file]').setInputFiles({
+    name: '会议通知.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'),
+  })
+  await done.getByText('会议通知.pdf').waitFor()
+  await shot('b02-apply-done')
+  await page.locator('[data-test=view-order]').click()
+  await page.waitForURL(/\/orders\/\d+/)
+  orderId = Number(page.url().match(/orders\/(\d+)/)[1])
+  await page.locator('[data-test=order-state]', { hasText: '待审批' }).waitFor()
+  await logout(page)
+
+  // 审核员 approves from the inbox.
+  await desktopLogin('jgj_approver')
+  await page.locator('[data-test=menu-approvals]').click()
+  const row = page.locator('[data-test=approvals] .el-table__row', { hasText: orderNo })
+  await row.waitFor()
+  await shot('b03-approvals')
+  await row.getByRole('button', { name: orderNo }).click()
+  const drawer = page.locator('[data-test=order-drawer]')
+  await drawer.getByRole('link', { name: '会议通知.pdf' }).waitFor()
+  await shot('b04-approval-drawer')
+  await drawer.locator('[data-test=act-approve]').click()
+  await messageBoxConfirm('同意')
+  await drawer.locator('[data-test=order-state]', { hasText: '待派车' }).waitFor()
+  await page.keyboard.press('Escape')
+  await logout(page)
+
+  // 调度员 dispatches through the suggestions dialog.
+  await desktopLogin('jgj_dispatcher')
+  await page.locator('[data-test=menu-dispatch]').click()
+  const drow = page.locator('[data-test=dispatch-list] .el-table__row', { hasText: orderNo })
+  await drow.waitFor()
+  await drow.locator('[data-test=act-dispatch]').click()
+  const dd = dialog(page, '派车')
+  await dd.locator('.cand-ok').first().waitFor()
+  // Pick the vehicle that jgj_driver (the demo driver with an account) may drive.
+  const dname = (await (await apiSession(server.baseURL, 'jgj_driver')).get('/me')).data.user.real_name
+  const sug = (await (await apiSession(server.baseURL, 'jgj_dispatcher')).get(`/orders/${orderId}/suggestions`)).data
+  const mine = sug.find((c) => c.suitable && c.drivers.some((d) => d.suitable && d.name === dname))
+  assert.ok(mine, `a suitable vehicle for ${dname}`)
+  if (!(await dd.locator('.cand-ok', { hasText: mine.plate }).count())) await dd.getByText('显示全部不可派车辆').click()
+  await dd.locator('.cand-ok', { hasText: mine.plate }).click()
+  await dd.locator('[data-test=drivers] .el-radio', { hasText: dname }).click()
+  await dd.locator('[data-test=drivers] .el-radio.is-checked', { hasText: dname }).waitFor()
+  await shot('b05-dispatch-dialog')
+  await dd.locator('[data-test=dispatch-confirm]').click()
+  await dd.waitFor({ state: 'hidden' })
+  await logout(page)
+
+  // 车管负责人 consents.
+  await desktopLogin('jgj_vm')
+  await page.locator('[data-test=menu-consent]').click()
+  const crow = page.locator('[data-test=consent-list] .el-table__row', { hasText: orderNo })
+  await crow.waitFor()
+  await shot('b06-consent')
+  await crow.locator('[data-test=act-consent]').click()
+  await crow.waitFor({ state: 'detached' })
+  await logout(page)
+
+  // 驾驶员 on the phone: depart, report a change, finish.
+  await phoneLogin('jgj_driver')
+  await shot('m01-driver-home')
+  await page.goto('/m/tasks')
+  const task = page.locator('[data-test=m-task]', { hasText: orderNo })
+  await task.waitFor()
+  await shot('m02-driver-tasks')
+  await task.click()
+  await page.locator('[data-test=m-depart]').click()
+  await page.locator('[data-test=m-sheet] input[name=odometer]').fill('12000')
+  await shot('m03-driver-depart')
+  await page.locator('[data-test=m-sheet-submit]').click()
+  await page.locator('[data-test=m-order-state]', { hasText: '执行中' }).waitFor()
+  await page.locator('[data-test=m-change]').click()
+  await page.locator('[data-test=m-sheet] input[name=destination]').fill('常州市行政中心')
+  await page.locator('[data-test=m-sheet] textarea[name=note]').fill('会议地点临时调整')
+  await page.locator('[data-test=m-sheet-submit]').click()
+  await page.getByText('常州市行政中心').first().waitFor()
+  await page.locator('[data-test=m-finish]').click()
+  await page.locator('[data-test=m-sheet] input[name=odometer]').fill('12036')
+  await page.locator('[data-test=m-sheet-submit]').click()
+  await page.locator('[data-test=m-order-state]', { hasText: '待回场' }).waitFor()
+  await shot('m04-driver-task-finished')
+  await phoneLogout()
+
+  // 调度员 acknowledges the change and records the return.
+  await desktopLogin('jgj_dispatcher')
+  await page.goto('/dispatch?tab=finished')
+  const rrow = page.locator('[data-test=dispatch-list] .el-table__row', { hasText: orderNo })
+  await rrow.waitFor()
+  await rrow.getByRole('button', { name: orderNo }).click()
+  const drw = page.locator('[data-test=order-drawer]')
+  await drw.locator('[data-test=ack-change]').click()
+  await drw.getByText(/已确认/).waitFor()
+  await page.keyboard.press('Escape')
+  await rrow.locator('[data-test=act-back]').click()
+  const back = dialog(page, '回场登记')
+  await back.waitFor()
+  await back.locator('input[name=parking_place]').fill('市机关事务管理局机关停车场')
+  await shot('b07-return-dialog')
+  await back.locator('[data-test=dlg-confirm]').click()
+  await rrow.waitFor({ state: 'detached' })
+  await logout(page)
+
+  // 用车人 rates on the phone.
+  await phoneLogin('jgj_staff')
+  await page.goto('/m/orders')
+  await page.locator('[data-test=m-order]', { hasText: '待评价' }).first().waitFor()
+  await shot('m05-my-orders')
+  await page.locator('[data-test=m-order]', { hasText: orderNo }).click()
+  await page.locator('[data-test=m-rate] .van-rate__item').nth(4).click()
+  await page.locator('[data-test=m-rate] textarea[name=comment]').fill('驾驶平稳，准时到达')
+  await shot('m06-rate')
+  await page.locator('[data-test=m-rate-submit]').click()
+  await page.locator('[data-test=m-order-state]', { hasText: '已完成' }).waitFor()
+  await shot('m07-order-closed')
+  await phoneLogout()
+
+  // The order shows 已完成 with the full timeline on the console.
+  await desktopLogin('jgj_staff')
+  await page.goto(`/orders/${orderId}`)
+  await page.locator('[data-test=order-state]', { hasText: '已完成' }).waitFor()
+  const tl = await page.locator('[data-test=timeline]').innerText()
+  for (const step of ['提交申请', '添加附件', '审批通过', '派车', '车管负责人同意', '出车', '途中变更', '调度确认变更', '任务结束', '回场', '评价']) {
+    assert.ok(tl.includes(step), `timeline has ${step}:\n${tl}`)
+  }
+  assert.match(tl, /5星 驾驶平稳/)
+  await page.locator('[data-test=changes]').getByText('常州市行政中心').waitFor()
+  await shot('b08-order-closed')
+  await logout(page)
+})
+
+test('2. illegal steps are refused with a clear message and change nothing', async () => {
+  const staff = await apiSession(server.baseURL, 'jgj_staff')
+  const before = (await staff.get('/my/orders?page_size=1')).data.total
+
+  // A pick-up time in the past: the field error under 报到时间, nothing created.
+  await desktopLogin('jgj_staff')
+  await page.goto('/apply')
+  const form = page.locator('[data-test=apply-form]')
+  await form.locator('textarea[name=reason]').fill('过期的申请')
+  await form.locator('input[name=pickup_place]').fill('东门')
+  await form.locator('input[name=destination-0]').fill('武进区')
+  await typeDate('pickup_at', shanghai(-1, 9))
+  await typeDate('return_at', shanghai(-1, 11))
+  await page.locator('[data-test=apply-submit]').click()
+  const item = form.locator('.el-form-item', { hasText: '报到时间' })
+  await item.locator('.el-form-item__error', { hasText: '报到时间已过' }).waitFor()
+  await shot('b09-apply-past-error')
+  assert.equal((await staff.get('/my/orders?page_size=1')).data.total, before)
+  await logout(page)
+
+  // Two approved orders at overlapping times.
+  const approver = await apiSession(server.baseURL, 'jgj_approver')
+  const mk = async (h) => {
+    const r = await staff.post('/orders', {
+      reason: `并发派车测试 ${h} ${run}`, passengers: '秦小敏', passenger_count: 1, pickup_place: '东门', destinations: ['钟楼区'],
+      pickup_at: isoOf(shanghai(3, h)), return_at: isoOf(shanghai(3, h + 3)), out_of_city: false,
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.data))
+    const a = await approver.post(`/orders/${r.data.id}/approve`, { reason: '' })
+    assert.equal(a.status, 200, JSON.stringify(a.data))
+    return r.data
+  }
+  const first = await mk(9)
+  const second = await mk(10)
+
+  // jgj_dispatcher opens the dialog for the second one and picks a vehicle …
+  await desktopLogin('jgj_dispatcher')
+  await page.goto('/dispatch')
+  const row = page.locator('[data-test=dispatch-list] .el-table__row', { hasText: second.no })
+  await row.locator('[data-test=act-dispatch]').click()
+  const dd = dialog(page, '派车')
+  const pick = dd.locator('.cand-ok').first()
+  await pick.waitFor()
+  const plate = (await pick.locator('.plate').innerText()).trim()
+  await pick.click()
+  await dd.locator('[data-test=drivers] .el-radio.is-checked').waitFor()
+
+  // … while city_dispatcher assigns the same vehicle to the first one.
+  const city = await apiSession(server.baseURL, 'city_dispatcher')
+  const sug = (await city.get(`/orders/${first.id}/suggestions`)).data
+  const v = sug.find((c) => c.plate === plate)
+  assert.ok(v && v.suitable, `vehicle ${plate} suitable for the first order`)
+  const drv = v.drivers.find((d) => d.suitable)
+  const r1 = await city.post(`/orders/${first.id}/dispatch`, { vehicle_id: v.id, driver_id: drv.id, sealed_filing: v.sealed ? '测试' : '' })
+  assert.equal(r1.status, 200, JSON.stringify(r1.data))
+
+  await dd.locator('[data-test=dispatch-confirm]').click()
+  const err = dd.locator('[data-test=dispatch-error]')
+  await err.waitFor()
+  assert.match(await err.innerText(), /该时段已有任务/)
+  await shot('b10-dispatch-conflict')
+  const after = (await staff.get(`/orders/${second.id}`)).data
+  assert.equal(after.state, 'approved')
+  assert.equal(after.vehicle_id, null)
+  await page.keyboard.press('Escape')
+
+  // A driver cannot finish an order that has not departed (server refuses, nothing changes).
+  const driver = await apiSession(server.baseURL, 'jgj_driver')
+  const fin = await driver.post(`/orders/${first.id}/finish`, { odometer: 100 })
+  assert.ok(fin.status >= 400, `finish refused: ${fin.status}`)
+  await logout(page)
+})
+
+test('3. the other booking pages render (board, emergency filings, holidays, messages, bell)', async () => {
+  await desktopLogin('jgj_dispatcher')
+  await page.locator('[data-test=bell]').waitFor()
+  await page.goto('/dispatch-board')
+  await page.locator('[data-test=board] .row').nth(1).waitFor()
+  await shot('b11-board')
+  await page.goto('/emergency')
+  await page.locator('[data-test=filings]').waitFor()
+  await page.locator('[data-test=filing-new]').click()
+  const fd = dialog(page, '补报紧急用车')
+  await fd.locator('[data-test=filing-save]').click()
+  await fd.locator('.el-form-item__error', { hasText: '主管领导' }).waitFor()
+  await shot('b12-emergency-form')
+  await page.keyboard.press('Escape')
+  await page.goto('/messages')
+  await page.locator('[data-test=messages] .el-table__row').first().waitFor()
+  await shot('b13-messages')
+  await page.locator('[data-test=read-all]').click()
+  await page.locator('[data-test=bell-count] .el-badge__content').waitFor({ state: 'hidden' })
+  await logout(page)
+
+  await desktopLogin('city_admin')
+  await page.goto('/holidays')
+  await page.locator('[data-test=calendar] .cell.holiday').first().waitFor()
+  await shot('b14-holidays')
+  await logout(page)
+
+  // Live notification: a new application lights the approver's bell without reloading.
+  await desktopLogin('jgj_approver')
+  const badge = page.locator('[data-test=bell-count] .el-badge__content')
+  const n0 = (await badge.isVisible()) ? Number(await badge.innerText()) : 0
+  await page.waitForTimeout(800) // the stream is connected
+  const staff = await apiSession(server.baseURL, 'jgj_staff')
+  const r = await staff.post('/orders', {
+    reason: `实时消息测试 ${run}`, passengers: '秦小敏', passenger_count: 1, pickup_place: '东门', destinations: ['新北区'],
+    pickup_at: isoOf(shanghai(4, 9)), return_at: isoOf(shanghai(4, 10)), out_of_city: false,
+  })
+  assert.equal(r.status, 201)
+  await page.waitForFunction((n) => {
+    const el = document.querySelector('[data-test=bell-count] .el-badge__content')
+    return el && el.offsetParent !== null && Number(el.textContent) > n
+  }, n0)
+  await shot('b15-bell')
+  await logout(page)
+})

@@ -428,6 +428,11 @@ func TestSuggestionsAndSealing(t *testing.T) {
 		if err != nil || d.SealedFiling != "国庆期间防汛值守" {
 			t.Fatalf("sealed with filing: %v", err)
 		}
+		// The authority lists the holiday filings.
+		sealed, n, err := s.List(ctx, f.a("city_admin"), booking.Filter{Sealed: true, Page: 1, Size: 20})
+		if err != nil || n != 1 || sealed[0].SealedFiling != "国庆期间防汛值守" {
+			t.Errorf("sealed filings: %d %v", n, err)
+		}
 		// Now the mpv is busy for an overlapping order.
 		o2 := f.order("jgj_staff", "2026-10-02 10:00", 2, 2)
 		s.Approve(ctx, f.a("jgj_approver"), o2.ID, "")

@@ -350,6 +350,7 @@ type Filter struct {
 	Inbox      bool   // waiting for the actor's approval
 	UnitID     int64  // subtree of this node (0: the actor's scope)
 	State      string // one state, or several separated by commas
+	Sealed     bool   // only orders that use a vehicle sealed for a holiday (R-15 filings)
 	Q          string
 	From, To   time.Time
 	Page, Size int
@@ -384,6 +385,9 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order
 	}
 	if f.State != "" {
 		q = q.Where("o.state IN (?)", bun.In(strings.Split(f.State, ",")))
+	}
+	if f.Sealed {
+		q = q.Where("o.sealed_filing <> ''")
 	}
 	if f.Q != "" {
 		like := "%" + strings.ReplaceAll(f.Q, "%", "") + "%"

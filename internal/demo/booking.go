@@ -149,11 +149,37 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 	var jgjDriver int64
 	_ = db.R.NewSelect().Table("drivers").Column("drivers.id").Join("JOIN users AS u ON u.id = drivers.user_id").Where("u.username = 'jgj_driver'").Scan(ctx, &jgjDriver)
 
+	// Statutory holidays (R-15): little use, and a filing for every sealed
+	// vehicle that does run.
+	cal := &booking.Calendar{DB: db}
+	y := now.In(booking.Beijing).Year()
+	if _, err := cal.SeedYears(ctx, y-1, y, y+1); err != nil {
+		return err
+	}
+	hs, err := cal.Holidays(ctx, nil, now.AddDate(0, 0, -130), now.AddDate(0, 0, 10))
+	if err != nil {
+		return err
+	}
+	holiday := map[string]bool{}
+	for _, h := range hs {
+		holiday[h.Day] = true
+	}
+	var categories = map[int64]string{}
+	var cats []struct {
+		ID       int64  `bun:"id"`
+		Category string `bun:"category"`
+	}
+	if err := db.R.NewSelect().Table("vehicles").Column("id", "category").Scan(ctx, &cats); err != nil {
+		return err
+	}
+	for _, c := range cats {
+		categories[c.ID] = c.Category
+	}
 	today := time.Date(now.In(booking.Beijing).Year(), now.In(booking.Beijing).Month(), now.In(booking.Beijing).Day(), 0, 0, 0, 0, booking.Beijing)
 	seq := map[string]int{}
 	for day := today.AddDate(0, 0, -120); !day.After(today.AddDate(0, 0, 3)); day = day.AddDate(0, 0, 1) {
 		n := 14 + r.IntN(8)
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday || holiday[day.Format(time.DateOnly)] {
 			n = r.IntN(3)
 		}
 		for k := 0; k < n; k++ {
@@ -203,6 +229,9 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 			assign := func() {
 				vid, did := v.ID, driver
 				o.VehicleID, o.DriverID = &vid, &did
+				if holiday[day.Format(time.DateOnly)] && categories[v.ID] != "emergency" && categories[v.ID] != "law_enforcement" {
+					o.SealedFiling = "节假日值班保障，已报机关事务管理局备案"
+				}
 				busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
 				busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
 			}

@@ -13,9 +13,9 @@ import (
 
 // bookingRoutes are the booking workflow's routes.
 func (s *Server) bookingRoutes() []Route {
-	oq := []string{"unit_id", "state", "q", "from", "to", "page", "page_size"}
+	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
 	return []Route{
-		{"GET", "/api/orders", access.OrderRead, "用车", "管辖范围内的订单（unit_id 含下级，state 可逗号分隔）", oq, nil, List[booking.Order]{}, s.listOrders(booking.Filter{})},
+		{"GET", "/api/orders", access.OrderRead, "用车", "管辖范围内的订单（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车备案）", oq, nil, List[booking.Order]{}, s.listOrders(booking.Filter{})},
 		{"POST", "/api/orders", access.OrderApply, "用车", "提交用车申请（R-13(1)）", nil, booking.Input{}, booking.Order{}, s.createOrder},
 		{"GET", "/api/my/orders", access.OrderApply, "用车", "我的用车申请", oq[1:], nil, List[booking.Order]{}, s.listOrders(booking.Filter{Mine: true})},
 		{"GET", "/api/approvals", access.OrderApprove, "用车", "待我审批的申请", []string{"q", "page", "page_size"}, nil, List[booking.Order]{}, s.listOrders(booking.Filter{Inbox: true})},
@@ -97,7 +97,7 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 			return nil, err
 		}
 		q := r.URL.Query()
-		f.State, f.Q = q.Get("state"), q.Get("q")
+		f.State, f.Q, f.Sealed = q.Get("state"), q.Get("q"), queryBool(r, "sealed")
 		if f.Driving && f.State == "" {
 			f.State = booking.Dispatched + "," + booking.Departed
 		}

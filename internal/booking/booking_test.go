@@ -429,7 +429,13 @@ func TestSuggestionsAndSealing(t *testing.T) {
 			t.Fatalf("sealed with filing: %v", err)
 		}
 		// The authority lists the holiday filings.
-		sealed, n, err := s.List(ctx, f.a("city_admin"), booking.Filter{Sealed: true, Page: 1, Size: 20})
+		sealed, n, err := s.List(ctx, f.a("city_admin"), booking.Filter{Sealed: true, Q: d.No, Page: 1, Size: 20})
+		all, _, _ := s.List(ctx, f.a("city_admin"), booking.Filter{Sealed: true, Page: 1, Size: 200})
+		for _, x := range all {
+			if x.SealedFiling == "" {
+				t.Errorf("order %s without a filing in the sealed list", x.No)
+			}
+		}
 		if err != nil || n != 1 || sealed[0].SealedFiling != "国庆期间防汛值守" {
 			t.Errorf("sealed filings: %d %v", n, err)
 		}

@@ -88,7 +88,7 @@ func busy(ctx context.Context, db bun.IDB, column string, ids []int64, w window)
 		No string `bun:"no"`
 	}
 	q := db.NewSelect().Table("orders").ColumnExpr(column+" AS id, no").
-		Where("state IN (?) AND pickup_at < ? AND return_at > ? AND id <> ?", bun.In(holding), w.to, w.from, w.orderID).
+		Where("state IN (?) AND pickup_at < ? AND pickup_at > ? AND return_at > ? AND id <> ?", bun.In(holding), w.to, w.from.Add(-MaxSpan), w.from, w.orderID).
 		Where(column + " IS NOT NULL")
 	if ids != nil {
 		q = q.Where(column+" IN (?)", bun.In(ids))
@@ -536,7 +536,7 @@ func (s *Service) Board(ctx context.Context, a *access.Actor, day time.Time, uni
 	if err := s.DB.R.NewSelect().TableExpr("orders AS o").
 		ColumnExpr("o.id, o.no, o.state, o.pickup_at, o.return_at, o.pickup_place, o.applicant_name, o.vehicle_id, d.name AS driver_name").
 		Join("LEFT JOIN drivers AS d ON d.id = o.driver_id").
-		Where("o.vehicle_id IN (?) AND o.pickup_at < ? AND o.return_at > ? AND o.state <> ?", bun.In(ids), end, start, Cancelled).
+		Where("o.vehicle_id IN (?) AND o.pickup_at < ? AND o.pickup_at > ? AND o.return_at > ? AND o.state <> ?", bun.In(ids), end, start.Add(-MaxSpan), start, Cancelled).
 		OrderExpr("o.pickup_at").Scan(ctx, &os); err != nil {
 		return nil, 0, store.Translate(err)
 	}

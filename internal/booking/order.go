@@ -44,6 +44,10 @@ var StateNames = map[string]string{
 	Departed: "执行中", Finished: "待回场", Back: "待评价", Closed: "已完成", Cancelled: "已取消", Rental: "转租赁",
 }
 
+// MaxSpan is the longest an order may last; overlap queries use it to
+// bound their index range (an order overlapping t started after t-MaxSpan).
+const MaxSpan = 15 * 24 * time.Hour
+
 // holding are the states in which an order holds its vehicle and driver.
 var holding = []string{PendingConsent, Dispatched, Departed, Finished}
 
@@ -191,7 +195,7 @@ func (s *Service) validate(ctx context.Context, in *Input) error {
 		f.Add("return_at", "请选择预计返回时间")
 	case !in.PickupAt.IsZero() && !in.ReturnAt.After(in.PickupAt):
 		f.Add("return_at", "预计返回时间须晚于报到时间")
-	case !in.PickupAt.IsZero() && in.ReturnAt.Sub(in.PickupAt) > 15*24*time.Hour:
+	case !in.PickupAt.IsZero() && in.ReturnAt.Sub(in.PickupAt) > MaxSpan:
 		f.Add("return_at", "单次用车不能超过15天，请分段申请")
 	}
 	f.Check(in.Category != "" && !slices.Contains(Categories, in.Category), "category", "车辆类别取值无效")

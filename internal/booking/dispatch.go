@@ -196,18 +196,26 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 	}
 	// Rank before loading drivers: only the shortlist needs them.
 	monthStart := time.Date(o.PickupAt.In(Beijing).Year(), o.PickupAt.In(Beijing).Month(), 1, 0, 0, 0, 0, Beijing)
-	var used []struct {
-		ID int64 `bun:"vehicle_id"`
-		N  int   `bun:"n"`
-	}
-	if err := db.NewSelect().Table("orders").ColumnExpr("vehicle_id, COUNT(*) AS n").
-		Where("vehicle_id IS NOT NULL AND pickup_at >= ? AND pickup_at < ? AND state <> ?", monthStart, monthStart.AddDate(0, 1, 0), Cancelled).
-		Group("vehicle_id").Scan(ctx, &used); err != nil {
+	// Up to one row per vehicle of the city: scanned without reflection.
+	rows, err := db.QueryContext(ctx, `SELECT vehicle_id, COUNT(*) FROM orders
+		WHERE pickup_at >= ? AND pickup_at < ? AND vehicle_id IS NOT NULL AND state <> ? GROUP BY vehicle_id`,
+		monthStart.UTC(), monthStart.AddDate(0, 1, 0).UTC(), Cancelled)
+	if err != nil {
 		return nil, store.Translate(err)
 	}
 	usage := map[int64]int{}
-	for _, u := range used {
-		usage[u.ID] = u.N
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, store.Translate(err)
+		}
+		usage[id] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, store.Translate(err)
 	}
 	for _, c := range cands {
 		c.UsedThisMonth = usage[c.ID]

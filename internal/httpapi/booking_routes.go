@@ -16,23 +16,23 @@ func (s *Server) bookingRoutes() []Route {
 	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
 	return []Route{
 		{"GET", "/api/orders", access.OrderRead, "用车", "管辖范围内的订单（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车备案）", oq, nil, List[booking.Order]{}, s.listOrders(booking.Filter{})},
-		{"POST", "/api/orders", access.OrderApply, "用车", "提交用车申请（R-13(1)）", nil, booking.Input{}, booking.Order{}, s.createOrder},
+		{"POST", "/api/orders", access.OrderApply, "用车", "提交用车申请（R-13(1)）", nil, booking.Input{}, booking.Order{}, create(s.Booking.Create)},
 		{"GET", "/api/my/orders", access.OrderApply, "用车", "我的用车申请", oq[1:], nil, List[booking.Order]{}, s.listOrders(booking.Filter{Mine: true})},
 		{"GET", "/api/approvals", access.OrderApprove, "用车", "待我审批的申请", []string{"q", "page", "page_size"}, nil, List[booking.Order]{}, s.listOrders(booking.Filter{Inbox: true})},
 		{"GET", "/api/driver/tasks", access.OrderDrive, "用车", "我的出车任务（state 默认为已派车、执行中）", []string{"state", "page", "page_size"}, nil, List[booking.Order]{}, s.listOrders(booking.Filter{Driving: true})},
 		{"GET", "/api/booking/counts", access.Self, "用车", "待办数量（审批、派车、同意、回场、任务、评价、逾期补报、未读消息）", nil, nil, booking.Counts{}, s.bookingCounts},
-		{"GET", "/api/orders/{id}", access.OrderRead, "用车", "订单详情与时间线", nil, nil, booking.Detail{}, s.getOrder},
-		{"PUT", "/api/orders/{id}", access.OrderApply, "用车", "修改被退回的申请并重新提交", nil, booking.Input{}, booking.Order{}, s.resubmitOrder},
+		{"GET", "/api/orders/{id}", access.OrderRead, "用车", "订单详情与时间线", nil, nil, booking.Detail{}, get(s.Booking.Get)},
+		{"PUT", "/api/orders/{id}", access.OrderApply, "用车", "修改被退回的申请并重新提交", nil, booking.Input{}, booking.Order{}, update(s.Booking.Resubmit)},
 		{"POST", "/api/orders/{id}/approve", access.OrderApprove, "用车", "审批通过（R-13(2)）", nil, reasonIn{}, booking.Order{}, s.orderAction("approve")},
 		{"POST", "/api/orders/{id}/return", access.OrderApprove, "用车", "退回申请（须填原因）", nil, reasonIn{}, booking.Order{}, s.orderAction("return")},
 		{"POST", "/api/orders/{id}/cancel", access.OrderApply, "用车", "出车前取消（申请人本人或调度员）", nil, reasonIn{}, booking.Order{}, s.orderAction("cancel")},
 		{"GET", "/api/orders/{id}/suggestions", access.OrderDispatch, "调度", "推荐车辆与驾驶员（含不适合的原因）", []string{"limit"}, nil, []booking.VehicleCandidate{}, s.suggest},
-		{"POST", "/api/orders/{id}/dispatch", access.OrderDispatch, "调度", "派车：选派车辆与驾驶员（R-13(3)）", nil, booking.DispatchInput{}, booking.Order{}, s.dispatch},
+		{"POST", "/api/orders/{id}/dispatch", access.OrderDispatch, "调度", "派车：选派车辆与驾驶员（R-13(3)）", nil, booking.DispatchInput{}, booking.Order{}, update(s.Booking.Dispatch)},
 		{"POST", "/api/orders/{id}/consent", access.OrderConsent, "调度", "车管负责人同意派车", nil, nil, booking.Order{}, s.orderAction("consent")},
 		{"POST", "/api/orders/{id}/refuse", access.OrderConsent, "调度", "车管负责人不同意派车（须填原因）", nil, reasonIn{}, booking.Order{}, s.orderAction("refuse")},
 		{"POST", "/api/orders/{id}/rental", access.OrderDispatch, "调度", "本单位车辆无法保障，转租赁（R-21）", nil, reasonIn{}, booking.Order{}, s.orderAction("rental")},
 		{"POST", "/api/orders/{id}/depart", access.OrderDrive, "出车", "驾驶员出车（填出车里程）", nil, odometerIn{}, booking.Order{}, s.odometer("depart")},
-		{"POST", "/api/orders/{id}/change", access.OrderDrive, "出车", "途中变更报告（R-13(4)）", nil, booking.ChangeInput{}, booking.Order{}, s.reportChange},
+		{"POST", "/api/orders/{id}/change", access.OrderDrive, "出车", "途中变更报告（R-13(4)）", nil, booking.ChangeInput{}, booking.Order{}, update(s.Booking.ReportChange)},
 		{"POST", "/api/orders/{id}/finish", access.OrderDrive, "出车", "任务结束（填结束里程）", nil, odometerIn{}, booking.Order{}, s.odometer("finish")},
 		{"POST", "/api/orders/{id}/changes/{change_id}/ack", access.OrderDispatch, "调度", "调度员确认途中变更", nil, nil, booking.Order{}, s.ackChange},
 		{"POST", "/api/orders/{id}/back", access.OrderDispatch, "调度", "回场：车辆停放指定地点（R-13(5)）", nil, backIn{}, booking.Order{}, s.back},
@@ -42,10 +42,10 @@ func (s *Server) bookingRoutes() []Route {
 		{"GET", "/api/dispatch/board", access.OrderDispatch, "调度", "调度看板：车辆与当日任务（date=YYYY-MM-DD，北京时间）", []string{"date", "unit_id", "page", "page_size"}, nil, List[booking.BoardRow]{}, s.board},
 		{"GET", "/api/dispatch/delegations", access.OrderRead, "调度", "车管负责人的派车长期授权", nil, nil, []booking.Delegation{}, s.delegations},
 		{"PUT", "/api/dispatch/delegations/{id}", access.OrderConsent, "调度", "授予或撤销本单位车辆的派车长期授权（{id} 为单位编号）", nil, delegationIn{}, nil, s.setDelegation},
-		{"GET", "/api/drivers/{id}/ratings", access.FleetRead, "驾驶员", "驾驶员评价记录与平均分", nil, nil, booking.Ratings{}, s.driverRatings},
+		{"GET", "/api/drivers/{id}/ratings", access.FleetRead, "驾驶员", "驾驶员评价记录与平均分", nil, nil, booking.Ratings{}, get(s.Booking.DriverRatings)},
 		{"GET", "/api/emergency-filings", access.OrderRead, "紧急用车", "紧急用车补报（state=open|filed|overdue|late）", []string{"state", "page", "page_size"}, nil, List[booking.Filing]{}, s.emergencyFilings},
-		{"POST", "/api/emergency-filings", access.EmergencyFile, "紧急用车", "补报紧急用车（R-14，48小时内）", nil, booking.FilingInput{}, booking.Filing{}, s.fileEmergency},
-		{"POST", "/api/emergency-filings/{id}/complete", access.EmergencyFile, "紧急用车", "补全待补报的无单出车", nil, booking.FilingInput{}, booking.Filing{}, s.completeFiling},
+		{"POST", "/api/emergency-filings", access.EmergencyFile, "紧急用车", "补报紧急用车（R-14，48小时内）", nil, booking.FilingInput{}, booking.Filing{}, create(s.Booking.FileEmergency)},
+		{"POST", "/api/emergency-filings/{id}/complete", access.EmergencyFile, "紧急用车", "补全待补报的无单出车", nil, booking.FilingInput{}, booking.Filing{}, update(s.Booking.CompleteFiling)},
 		{"GET", "/api/calendar", access.Self, "节假日", "某年的法定节假日与调休上班日（R-15）", []string{"year"}, nil, []booking.Day{}, s.calendar},
 		{"PUT", "/api/calendar/{day}", access.CalendarWrite, "节假日", "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", nil, booking.DayInput{}, nil, s.setDay},
 		{"GET", "/api/notifications", access.Self, "消息", "我的消息（unread=true 仅未读）", []string{"unread", "page", "page_size"}, nil, List[booking.Notification]{}, s.notifications},
@@ -109,40 +109,8 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 	}
 }
 
-func (s *Server) createOrder(r *Request) (any, error) {
-	var in booking.Input
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	o, err := s.Booking.Create(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{o}, nil
-}
-
 func (s *Server) bookingCounts(r *Request) (any, error) {
 	return s.Booking.Counts(r.Context(), r.Actor())
-}
-
-func (s *Server) getOrder(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Booking.Get(r.Context(), r.Actor(), id)
-}
-
-func (s *Server) resubmitOrder(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in booking.Input
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Booking.Resubmit(r.Context(), r.Actor(), id, in)
 }
 
 // orderAction handles the actions whose body is at most a reason.
@@ -189,18 +157,6 @@ func (s *Server) suggest(r *Request) (any, error) {
 	return s.Booking.Suggest(r.Context(), r.Actor(), id, min(max(limit, 1), 500))
 }
 
-func (s *Server) dispatch(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in booking.DispatchInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Booking.Dispatch(r.Context(), r.Actor(), id, in)
-}
-
 func (s *Server) odometer(action string) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		id, err := pathID(r)
@@ -216,18 +172,6 @@ func (s *Server) odometer(action string) func(*Request) (any, error) {
 		}
 		return s.Booking.Finish(r.Context(), r.Actor(), id, in.Odometer)
 	}
-}
-
-func (s *Server) reportChange(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in booking.ChangeInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Booking.ReportChange(r.Context(), r.Actor(), id, in)
 }
 
 func (s *Server) ackChange(r *Request) (any, error) {
@@ -342,14 +286,6 @@ func (s *Server) setDelegation(r *Request) (any, error) {
 	return noContent{}, s.Booking.SetDelegation(r.Context(), r.Actor(), id, in.On, in.Note)
 }
 
-func (s *Server) driverRatings(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Booking.DriverRatings(r.Context(), r.Actor(), id)
-}
-
 func (s *Server) emergencyFilings(r *Request) (any, error) {
 	p, size, err := page(r)
 	if err != nil {
@@ -360,30 +296,6 @@ func (s *Server) emergencyFilings(r *Request) (any, error) {
 		return nil, err
 	}
 	return list(items, n, p, size), nil
-}
-
-func (s *Server) fileEmergency(r *Request) (any, error) {
-	var in booking.FilingInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	f, err := s.Booking.FileEmergency(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{f}, nil
-}
-
-func (s *Server) completeFiling(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in booking.FilingInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Booking.CompleteFiling(r.Context(), r.Actor(), id, in)
 }
 
 func (s *Server) calendar(r *Request) (any, error) {

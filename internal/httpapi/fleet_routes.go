@@ -24,12 +24,12 @@ func (s *Server) fleetRoutes() []Route {
 	return []Route{
 		{"GET", "/api/fleet/meta", access.FleetRead, "车辆", "车辆类别、状态、能源类型等代码表", nil, nil, fleetMeta{}, s.fleetMeta},
 		{"GET", "/api/vehicles", access.FleetRead, "车辆", "车辆列表（unit_id 含下级；sort=plate|purchase_date|unit，前缀-为倒序）", vq, nil, List[fleet.Vehicle]{}, s.listVehicles},
-		{"POST", "/api/vehicles", access.FleetWrite, "车辆", "登记车辆（同时记录购置登记）", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, s.createVehicle},
+		{"POST", "/api/vehicles", access.FleetWrite, "车辆", "登记车辆（同时记录购置登记）", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, create(s.Fleet.CreateVehicle)},
 		{"GET", "/api/vehicles/export", access.FleetRead, "车辆", "导出车辆列表（xlsx，筛选条件同列表）", vq[:8], nil, nil, s.exportVehicles},
 		{"GET", "/api/vehicles/import-template", access.FleetRead, "车辆", "下载车辆导入模板（xlsx）", nil, nil, nil, s.vehicleTemplate},
 		{"POST", "/api/vehicles/import", access.FleetWrite, "车辆", "从xlsx导入车辆（multipart 字段 file，或 JSON {file: base64}）；任一行有误则全部不导入", []string{"unit_id"}, importIn{}, fleet.ImportResult{}, s.importVehicles},
-		{"GET", "/api/vehicles/{id}", access.FleetRead, "车辆", "车辆详情：照片、终端、驾驶员、变更记录", nil, nil, fleet.VehicleDetail{}, s.getVehicle},
-		{"PATCH", "/api/vehicles/{id}", access.FleetWrite, "车辆", "修改车辆基本信息", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, s.updateVehicle},
+		{"GET", "/api/vehicles/{id}", access.FleetRead, "车辆", "车辆详情：照片、终端、驾驶员、变更记录", nil, nil, fleet.VehicleDetail{}, get(s.Fleet.GetVehicle)},
+		{"PATCH", "/api/vehicles/{id}", access.FleetWrite, "车辆", "修改车辆基本信息", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, update(s.Fleet.UpdateVehicle)},
 		{"POST", "/api/vehicles/{id}/transfer", access.FleetWrite, "车辆", "车辆划转（两个单位均须在管辖范围内）", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("transfer")},
 		{"POST", "/api/vehicles/{id}/category", access.FleetWrite, "车辆", "车辆类别变更", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("category")},
 		{"POST", "/api/vehicles/{id}/dispose", access.FleetWrite, "车辆", "车辆处置", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("dispose")},
@@ -42,19 +42,19 @@ func (s *Server) fleetRoutes() []Route {
 		{"GET", "/api/confirmations/due", access.FleetRead, "车辆", "超过6个月未确认的车辆和驾驶员（按单位、辖市(区)汇总）", []string{"scope_id"}, nil, fleet.Due{}, s.confirmationsDue},
 
 		{"GET", "/api/drivers", access.FleetRead, "驾驶员", "驾驶员列表（无车辆管理权限者身份证号脱敏）", dq, nil, List[fleet.Driver]{}, s.listDrivers},
-		{"POST", "/api/drivers", access.FleetWrite, "驾驶员", "登记驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, s.createDriver},
+		{"POST", "/api/drivers", access.FleetWrite, "驾驶员", "登记驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, create(s.Fleet.CreateDriver)},
 		{"GET", "/api/drivers/export", access.FleetRead, "驾驶员", "导出驾驶员列表（xlsx）", dq[:4], nil, nil, s.exportDrivers},
 		{"GET", "/api/drivers/import-template", access.FleetRead, "驾驶员", "下载驾驶员导入模板（xlsx）", nil, nil, nil, s.driverTemplate},
 		{"POST", "/api/drivers/import", access.FleetWrite, "驾驶员", "从xlsx导入驾驶员；任一行有误则全部不导入", []string{"unit_id"}, importIn{}, fleet.ImportResult{}, s.importDrivers},
-		{"GET", "/api/drivers/{id}", access.FleetRead, "驾驶员", "驾驶员详情：照片、匹配车辆", nil, nil, fleet.DriverDetail{}, s.getDriver},
-		{"PATCH", "/api/drivers/{id}", access.FleetWrite, "驾驶员", "修改驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, s.updateDriver},
+		{"GET", "/api/drivers/{id}", access.FleetRead, "驾驶员", "驾驶员详情：照片、匹配车辆", nil, nil, fleet.DriverDetail{}, get(s.Fleet.GetDriver)},
+		{"PATCH", "/api/drivers/{id}", access.FleetWrite, "驾驶员", "修改驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, update(s.Fleet.UpdateDriver)},
 		{"PUT", "/api/drivers/{id}/vehicles", access.FleetWrite, "驾驶员", "设置驾驶员匹配的车辆（须符合准驾车型）", nil, matchIn{}, fleet.DriverDetail{}, s.matchVehicles},
 		{"POST", "/api/drivers/{id}/photos", access.FleetWrite, "驾驶员", "上传驾驶员照片或驾驶证照片（kind=driver|licence）", nil, photoIn{}, fleet.Photo{}, s.uploadPhoto("driver")},
 		{"GET", "/api/drivers/{id}/photos/{photo_id}", access.FleetRead, "驾驶员", "驾驶员照片（thumb=1 为缩略图）", []string{"thumb"}, nil, nil, s.photo("driver")},
 
 		{"GET", "/api/terminals", access.FleetRead, "终端", "北斗终端列表（bound=true|false）", []string{"unit_id", "bound", "q", "page", "page_size"}, nil, List[fleet.Terminal]{}, s.listTerminals},
-		{"POST", "/api/terminals", access.FleetWrite, "终端", "登记北斗终端", nil, fleet.TerminalInput{}, fleet.TerminalDetail{}, s.createTerminal},
-		{"GET", "/api/terminals/{id}", access.FleetRead, "终端", "终端详情与绑定历史", nil, nil, fleet.TerminalDetail{}, s.getTerminal},
+		{"POST", "/api/terminals", access.FleetWrite, "终端", "登记北斗终端", nil, fleet.TerminalInput{}, fleet.TerminalDetail{}, create(s.Fleet.CreateTerminal)},
+		{"GET", "/api/terminals/{id}", access.FleetRead, "终端", "终端详情与绑定历史", nil, nil, fleet.TerminalDetail{}, get(s.Fleet.GetTerminal)},
 		{"POST", "/api/terminals/{id}/bind", access.FleetWrite, "终端", "终端绑定车辆", nil, bindIn{}, fleet.TerminalDetail{}, s.bindTerminal},
 		{"POST", "/api/terminals/{id}/unbind", access.FleetWrite, "终端", "终端解绑", nil, nil, fleet.TerminalDetail{}, s.unbindTerminal},
 	}
@@ -185,38 +185,6 @@ func (s *Server) listVehicles(r *Request) (any, error) {
 		return nil, err
 	}
 	return list(items, n, f.Page, f.Size), nil
-}
-
-func (s *Server) createVehicle(r *Request) (any, error) {
-	var in fleet.VehicleInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	v, err := s.Fleet.CreateVehicle(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{v}, nil
-}
-
-func (s *Server) getVehicle(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Fleet.GetVehicle(r.Context(), r.Actor(), id)
-}
-
-func (s *Server) updateVehicle(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in fleet.VehicleInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Fleet.UpdateVehicle(r.Context(), r.Actor(), id, in)
 }
 
 // changeVehicle is the handler of a dated change (transfer, category,
@@ -405,38 +373,6 @@ func (s *Server) listDrivers(r *Request) (any, error) {
 	return list(items, n, f.Page, f.Size), nil
 }
 
-func (s *Server) createDriver(r *Request) (any, error) {
-	var in fleet.DriverInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	d, err := s.Fleet.CreateDriver(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{d}, nil
-}
-
-func (s *Server) getDriver(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Fleet.GetDriver(r.Context(), r.Actor(), id)
-}
-
-func (s *Server) updateDriver(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in fleet.DriverInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Fleet.UpdateDriver(r.Context(), r.Actor(), id, in)
-}
-
 func (s *Server) matchVehicles(r *Request) (any, error) {
 	id, err := pathID(r)
 	if err != nil {
@@ -502,26 +438,6 @@ func (s *Server) listTerminals(r *Request) (any, error) {
 		return nil, err
 	}
 	return list(items, n, p, size), nil
-}
-
-func (s *Server) createTerminal(r *Request) (any, error) {
-	var in fleet.TerminalInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	t, err := s.Fleet.CreateTerminal(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{t}, nil
-}
-
-func (s *Server) getTerminal(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Fleet.GetTerminal(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) bindTerminal(r *Request) (any, error) {

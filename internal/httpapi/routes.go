@@ -52,16 +52,16 @@ func (s *Server) coreRoutes() []Route {
 		{"GET", "/api/units/tree", access.OrgRead, "组织机构", "管辖范围内的组织树", nil, nil, []org.TreeNode{}, s.unitTree},
 		{"GET", "/api/units", access.OrgRead, "组织机构", "单位列表", []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, nil, List[org.Unit]{}, s.listUnits},
 		{"POST", "/api/units", access.OrgWrite, "组织机构", "新增单位（kind=district 仅市级可建辖市(区)）", nil, unitIn{}, org.Unit{}, s.createUnit},
-		{"GET", "/api/units/{id}", access.OrgRead, "组织机构", "单位详情", nil, nil, org.Unit{}, s.getUnit},
-		{"PATCH", "/api/units/{id}", access.OrgWrite, "组织机构", "修改单位", nil, org.Input{}, org.Unit{}, s.updateUnit},
+		{"GET", "/api/units/{id}", access.OrgRead, "组织机构", "单位详情", nil, nil, org.Unit{}, get(s.Org.Get)},
+		{"PATCH", "/api/units/{id}", access.OrgWrite, "组织机构", "修改单位", nil, org.Input{}, org.Unit{}, update(s.Org.Update)},
 		{"POST", "/api/units/{id}/move", access.OrgWrite, "组织机构", "调整上级单位", nil, moveIn{}, org.Unit{}, s.moveUnit},
 		{"POST", "/api/units/{id}/deactivate", access.OrgWrite, "组织机构", "停用单位", nil, nil, org.Unit{}, s.setUnitActive(false)},
 		{"POST", "/api/units/{id}/activate", access.OrgWrite, "组织机构", "启用单位", nil, nil, org.Unit{}, s.setUnitActive(true)},
 
 		{"GET", "/api/users", access.UsersRead, "账号", "账号列表", []string{"scope_id", "q", "role", "status", "page", "page_size"}, nil, List[auth.User]{}, s.listUsers},
-		{"POST", "/api/users", access.UsersWrite, "账号", "新建账号（返回一次性初始密码）", nil, auth.UserInput{}, auth.Created{}, s.createUser},
-		{"GET", "/api/users/{id}", access.UsersRead, "账号", "账号详情", nil, nil, auth.User{}, s.getUser},
-		{"PATCH", "/api/users/{id}", access.UsersWrite, "账号", "修改账号（姓名、电话、所属单位、启停）", nil, auth.UserInput{}, auth.User{}, s.updateUser},
+		{"POST", "/api/users", access.UsersWrite, "账号", "新建账号（返回一次性初始密码）", nil, auth.UserInput{}, auth.Created{}, create(s.Auth.Create)},
+		{"GET", "/api/users/{id}", access.UsersRead, "账号", "账号详情", nil, nil, auth.User{}, get(s.Auth.Get)},
+		{"PATCH", "/api/users/{id}", access.UsersWrite, "账号", "修改账号（姓名、电话、所属单位、启停）", nil, auth.UserInput{}, auth.User{}, update(s.Auth.Update)},
 		{"PUT", "/api/users/{id}/roles", access.RolesAssign, "账号", "分配角色", nil, rolesIn{}, auth.User{}, s.setRoles},
 		{"POST", "/api/users/{id}/lock", access.UsersWrite, "账号", "锁定账号", nil, nil, auth.User{}, s.lockUser(true)},
 		{"POST", "/api/users/{id}/unlock", access.UsersWrite, "账号", "解锁账号", nil, nil, auth.User{}, s.lockUser(false)},
@@ -240,26 +240,6 @@ func (s *Server) createUnit(r *Request) (any, error) {
 	return created{u}, nil
 }
 
-func (s *Server) getUnit(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Org.Get(r.Context(), r.Actor(), id)
-}
-
-func (s *Server) updateUnit(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in org.Input
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Org.Update(r.Context(), r.Actor(), id, in)
-}
-
 func (s *Server) moveUnit(r *Request) (any, error) {
 	id, err := pathID(r)
 	if err != nil {
@@ -303,38 +283,6 @@ func (s *Server) listUsers(r *Request) (any, error) {
 		return nil, err
 	}
 	return list(items, n, p, size), nil
-}
-
-func (s *Server) createUser(r *Request) (any, error) {
-	var in auth.UserInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	c, err := s.Auth.Create(r.Context(), r.Actor(), in)
-	if err != nil {
-		return nil, err
-	}
-	return created{c}, nil
-}
-
-func (s *Server) getUser(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Auth.Get(r.Context(), r.Actor(), id)
-}
-
-func (s *Server) updateUser(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in auth.UserInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Auth.Update(r.Context(), r.Actor(), id, in)
 }
 
 func (s *Server) setRoles(r *Request) (any, error) {

@@ -276,6 +276,49 @@ func (s *Server) console() http.Handler {
 	})
 }
 
+// ---- handler adapters: most routes only parse and call a service ----
+
+// get serves a read of the object named by the path's {id}.
+func get[T any](fn func(context.Context, *access.Actor, int64) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), r.Actor(), id)
+	}
+}
+
+// update serves a change of the object named by {id}, described by a JSON body.
+func update[In, T any](fn func(context.Context, *access.Actor, int64, In) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		var in In
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), r.Actor(), id, in)
+	}
+}
+
+// create serves the creation of an object from a JSON body (201 Created).
+func create[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		var in In
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		v, err := fn(r.Context(), r.Actor(), in)
+		if err != nil {
+			return nil, err
+		}
+		return created{v}, nil
+	}
+}
+
 // ---- request parsing helpers ----
 
 func decode(r *Request, v any) error {
@@ -371,5 +414,3 @@ func list[T any](items []T, total, p, size int) List[T] {
 	}
 	return List[T]{Items: items, Total: total, Page: p, PageSize: size}
 }
-
-var _ = context.Background

@@ -23,7 +23,9 @@ CREATE TABLE trips (
     order_id       BIGINT REFERENCES orders(id),             -- the order it served, if any
     filing_id      BIGINT REFERENCES emergency_filings(id),  -- the filing opened when it had no order
     created_at     {{ts}} NOT NULL,
-    updated_at     {{ts}} NOT NULL
+    updated_at     {{ts}} NOT NULL,
+    driving_s      BIGINT NOT NULL DEFAULT 0, -- seconds with ignition on or moving
+    linked_at      {{ts}}                    -- when the closed trip was matched to its order or filing (R-14)
 );
 CREATE UNIQUE INDEX ux_trips_vehicle_started ON trips(vehicle_id, started_at);
 CREATE INDEX ix_trips_unit_started ON trips(unit_id, started_at);
@@ -58,7 +60,29 @@ CREATE TABLE terminal_events (
     fixed_at            {{ts}},
     fixed_by            BIGINT REFERENCES users(id),
     note                TEXT NOT NULL DEFAULT '',
-    created_at          {{ts}} NOT NULL
+    created_at          {{ts}} NOT NULL,
+    cleared_at          {{ts}}               -- when the condition stopped (the event stays open until marked fixed)
 );
 CREATE UNIQUE INDEX ux_terminal_events_key ON terminal_events(terminal_phone, kind, opened_at);
 CREATE INDEX ix_terminal_events_unit_state ON terminal_events(unit_id, state);
+
+-- Where internal/trips has read each vehicle's positions up to, with the
+-- builder's state (the trip in progress, not yet stored while it is below
+-- the minimum distance and duration) as JSON.
+CREATE TABLE trip_cursors (
+    vehicle_id BIGINT PRIMARY KEY REFERENCES vehicles(id),
+    until      {{ts}} NOT NULL,             -- positions with at <= until are consumed
+    state      TEXT NOT NULL DEFAULT '{}',
+    updated_at {{ts}} NOT NULL
+);
+CREATE INDEX ix_trips_unlinked ON trips(state, linked_at);
+
+-- Where internal/health has read each terminal's positions up to, with
+-- the detectors' state (previous position, open episodes) as JSON.
+CREATE TABLE health_cursors (
+    terminal_phone TEXT PRIMARY KEY,
+    until          {{ts}} NOT NULL,
+    state          TEXT NOT NULL DEFAULT '{}',
+    updated_at     {{ts}} NOT NULL
+);
+CREATE INDEX ix_terminal_events_phone_kind ON terminal_events(terminal_phone, kind, cleared_at);

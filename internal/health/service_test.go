@@ -1,0 +1,121 @@
+package health_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"govfleet/internal/errs"
+	"govfleet/internal/health"
+	"govfleet/internal/jt808"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+// TestEventsLifecycle: a terminal of 市机关事务管理局 cuts its main power
+// and goes silent; the job raises one event per condition however often
+// it runs; the unit's vehicle manager requests the repair and marks it
+// fixed (audited), an administrator of another district may not.
+func TestEventsLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		var phone string
+		var vehicle int64
+		if err := db.R.QueryRowContext(ctx, `SELECT t.sim, t.vehicle_id FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
+			JOIN units u ON u.id = v.unit_id WHERE u.name = '市机关事务管理局' ORDER BY t.id LIMIT 1`).Scan(&phone, &vehicle); err != nil {
+			t.Fatal(err)
+		}
+		phone = telematics.NormalizePhone(phone)
+		t0 := time.Date(2030, 3, 4, 1, 0, 0, 0, time.UTC)
+		now := t0
+		svc := &health.Service{DB: db, Now: func() time.Time { return now }}
+		var ps []telematics.Position
+		for i := range 10 {
+			p := telematics.Position{VehicleID: vehicle, Phone: phone, At: t0.Add(time.Duration(i) * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}
+			if i >= 7 {
+				p.Alarm = uint32(jt808.AlarmMainPowerCut)
+			}
+			ps = append(ps, p)
+		}
+		wr := telematics.NewWriter(db, telematics.WriterOptions{})
+		if err := wr.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		wr.Close()
+		for _, after := range []time.Duration{5 * time.Minute, 20 * time.Minute, 25 * time.Minute, 26 * time.Minute} {
+			now = t0.Add(after)
+			if _, err := svc.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vm, city, other := w.Actor(t, "jgj_vm"), w.Actor(t, "city_admin"), w.Actor(t, "tn_admin")
+		evs, n, err := svc.List(ctx, vm, health.Filter{VehicleID: vehicle})
+		if err != nil || n != 2 {
+			t.Fatalf("events: %d %v, want power cut and silence", n, err)
+		}
+		kinds := map[string]*health.Event{}
+		for _, e := range evs {
+			kinds[e.Kind] = e
+		}
+		cut, silent := kinds[health.PowerCut], kinds[health.SilentAfterCut]
+		if cut == nil || silent == nil || !cut.OpenedAt.Equal(t0.Add(7*time.Minute)) || !silent.OpenedAt.Equal(t0.Add(9*time.Minute)) {
+			t.Fatalf("events %+v", evs)
+		}
+		var ev map[string]any
+		if json.Unmarshal(silent.Evidence, &ev) != nil || ev["last_report"] == nil {
+			t.Errorf("evidence %s", silent.Evidence)
+		}
+		if others, _, _ := svc.List(ctx, other, health.Filter{}); len(others) != 0 {
+			t.Errorf("天宁区 sees %d events of 市机关事务管理局", len(others))
+		}
+		counts, err := svc.Counts(ctx, city, 0)
+		if err != nil || len(counts) != 2 || counts[0].N != 1 {
+			t.Errorf("counts %+v %v", counts, err)
+		}
+		// The terminal reports again: the silence clears, the event stays open.
+		wr = telematics.NewWriter(db, telematics.WriterOptions{})
+		wr.Write(ctx, []telematics.Position{{VehicleID: vehicle, Phone: phone, At: t0.Add(27 * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}})
+		wr.Close()
+		now = t0.Add(30 * time.Minute)
+		if _, err := svc.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs, _, _ = svc.List(ctx, vm, health.Filter{VehicleID: vehicle, Kind: health.SilentAfterCut})
+		if len(evs) != 1 || evs[0].ClearedAt == nil || evs[0].State != health.Open {
+			t.Fatalf("after reporting again: %+v", evs)
+		}
+		// Lifecycle.
+		if _, err := svc.RequestRepair(ctx, other, silent.ID, health.Action{}); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("another district requests repair: %v", err)
+		}
+		if _, err := svc.MarkFixed(ctx, vm, silent.ID, health.Action{}); !errs.Is(err, errs.Invalid) {
+			t.Errorf("fixed without a note: %v", err)
+		}
+		before := w.Count(t, "audit_log")
+		e, err := svc.RequestRepair(ctx, vm, silent.ID, health.Action{Note: "联系维修厂检查接线"})
+		if err != nil || e.State != health.RepairRequested || e.RequestedByName != "杨建军" {
+			t.Fatalf("repair: %+v %v", e, err)
+		}
+		if _, err := svc.RequestRepair(ctx, vm, silent.ID, health.Action{}); !errs.Is(err, errs.Conflict) {
+			t.Errorf("repair twice: %v", err)
+		}
+		e, err = svc.MarkFixed(ctx, vm, silent.ID, health.Action{Note: "重新接通主电源并加装防拆封条"})
+		if err != nil || e.State != health.Fixed || e.FixedAt == nil || e.Note != "重新接通主电源并加装防拆封条" {
+			t.Fatalf("fixed: %+v %v", e, err)
+		}
+		if w.Count(t, "audit_log") != before+2 {
+			t.Error("the lifecycle was not audited")
+		}
+		var summary string
+		db.R.QueryRowContext(ctx, "SELECT summary FROM audit_log WHERE action = 'terminal_event.fix' ORDER BY id DESC LIMIT 1").Scan(&summary)
+		if summary == "" {
+			t.Error("no audit entry for the fix")
+		}
+		if pending, _, _ := svc.List(ctx, city, health.Filter{State: "pending", VehicleID: vehicle}); len(pending) != 1 || pending[0].Kind != health.PowerCut {
+			t.Errorf("pending after the fix: %+v", pending)
+		}
+	})
+}

@@ -474,6 +474,8 @@ const MaxAttachment = 20 << 20
 
 var attachTypes = map[string]bool{"application/pdf": true, "image/jpeg": true, "image/png": true, "application/zip": true}
 
+var attachExt = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "application/zip": ".zip"}
+
 // Attach adds a file to the unit's explanation (same people as Explain).
 func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (*CaseAttachment, error) {
 	name = filepath.Base(strings.TrimSpace(name))
@@ -485,7 +487,10 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name st
 		ct = ct[:i]
 	}
 	f.Check(len(data) > 0 && !attachTypes[ct], "file", "附件须为PDF、JPEG、PNG或ZIP（Office文档请打包为ZIP）")
-	f.Check(name == "" || name == "." || utf8.RuneCountInString(name) > 100, "filename", "请提供不超过100字的文件名")
+	if name == "" || name == "." {
+		name = "说明材料" + attachExt[ct]
+	}
+	f.Check(utf8.RuneCountInString(name) > 100, "filename", "文件名最多100字")
 	if err := f.Err(); err != nil {
 		return nil, err
 	}

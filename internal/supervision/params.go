@@ -181,9 +181,10 @@ func (s *Service) levelNode(ctx context.Context, a *access.Actor, unitID int64) 
 	return n, nil
 }
 
-// RuleSettings lists every rule with its parameters at level unitID.
+// RuleSettings lists every rule with its parameters in effect at node
+// unitID (a unit sees its district's or the city's).
 func (s *Service) RuleSettings(ctx context.Context, a *access.Actor, unitID int64) ([]*RuleSetting, error) {
-	n, err := s.levelNode(ctx, a, unitID)
+	n, err := s.scopeNode(ctx, a, unitID)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,11 @@ func (Tamper) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([
 		if e.Kind != "silent_after_power_cut" && d < minutes(p(e.UnitPath).V("min_minutes")) {
 			continue
 		}
-		out = append(out, eventFinding("tamper", e, fmt.Sprintf("%s %s：%s，持续约%d分钟", e.Plate, bj(e.OpenedAt), eventNames[e.Kind], int(d.Minutes()))))
+		what := fmt.Sprintf("%s，持续约%d分钟", eventNames[e.Kind], int(d.Minutes()))
+		if e.Kind == "silent_after_power_cut" {
+			what = eventNames[e.Kind]
+		}
+		out = append(out, eventFinding("tamper", e, fmt.Sprintf("%s %s：%s", e.Plate, bj(e.OpenedAt), what)))
 	}
 	return out, nil
 }

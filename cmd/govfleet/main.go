@@ -38,6 +38,7 @@ import (
 	"govfleet/internal/org"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
+	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 	"govfleet/web"
 )
@@ -151,13 +152,15 @@ type services struct {
 	audit   *audit.Service
 	fleet   *fleet.Service
 	booking *booking.Service
+	sup     *supervision.Service
 }
 
 func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
 	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
-	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f, booking: b}
+	sup := &supervision.Service{DB: db, Notify: b.Notify, Blobs: f.Blobs}
+	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f, booking: b, sup: sup}
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -186,7 +189,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	latest := &telematics.Latest{}
 	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
-	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
+	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure,
+		Supervision: svc.sup}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}
@@ -283,11 +287,16 @@ func serve(ctx context.Context, args []string) error {
 }
 
 // jobs runs the periodic work at start and every ten minutes: overdue
-// emergency filings escalate once (R-14), idle sessions are purged.
+// emergency filings escalate once (R-14), idle sessions are purged, the
+// supervision rules run (issue 7: the last 31 days at start, then the last
+// three days; known findings are skipped).
 func jobs(ctx context.Context, svc services) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	supSpan := 31 * 24 * time.Hour
 	for {
+		svc.sup.Job(ctx, time.Now().UTC(), supSpan)
+		supSpan = 72 * time.Hour
 		if n, err := svc.booking.EscalateOverdue(ctx); err != nil {
 			slog.Warn("escalate overdue filings", "err", err)
 		} else if n > 0 {

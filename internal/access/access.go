@@ -95,12 +95,18 @@ const (
 	MonitorRead    Perm = "monitor.read"    // the live map: positions and states of the vehicles in scope
 	MonitorCommand Perm = "monitor.command" // commands to a vehicle's terminal from the live map
 	TrackRead      Perm = "track.read"      // track playback of a vehicle, every view recorded
+
+	SupervisionRead  Perm = "supervision.read"  // supervision dashboard, findings and cases of one's scope
+	CaseExplain      Perm = "case.explain"      // the unit explains a case
+	CaseDecide       Perm = "case.decide"       // the authority verifies, dismisses or escalates a case (R-29(5))
+	SupervisionRules Perm = "supervision.rules" // rule parameters of a level and their replay
 )
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
-	MonitorRead, MonitorCommand, TrackRead}
+	MonitorRead, MonitorCommand, TrackRead,
+	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -142,6 +148,14 @@ var grants = map[Perm][]Role{
 	MonitorRead:    append([]Role{PlatformAdmin, UnitAdmin, Dispatcher, VehicleManager}, supervisors...),
 	MonitorCommand: {PlatformAdmin, Dispatcher, VehicleManager},
 	TrackRead:      append([]Role{PlatformAdmin, VehicleManager}, supervisors...),
+	// Supervision (issue 7): supervisors read everything of their scope and
+	// change nothing; the unit (its administrator and vehicle
+	// manager) explains; the platform administrator of the level above
+	// decides and escalates (R-29(5)) and sets the rules.
+	SupervisionRead:  append([]Role{PlatformAdmin, UnitAdmin, VehicleManager}, supervisors...),
+	CaseExplain:      {UnitAdmin, VehicleManager},
+	CaseDecide:       {PlatformAdmin},
+	SupervisionRules: {PlatformAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

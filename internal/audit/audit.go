@@ -96,6 +96,13 @@ var Labels = map[string]string{
 	"terminal.unbind":     "解绑终端",
 	"photo.upload":        "上传照片",
 	"photo.delete":        "删除照片",
+	"supervision.params":  "修改监督规则参数",
+	"case.open":           "监督立案",
+	"case.explained":      "案件情况说明",
+	"case.attach":         "上传案件说明材料",
+	"case.verified":       "案件核实违规",
+	"case.dismissed":      "案件排除",
+	"case.escalated":      "案件升级",
 }
 
 // Record appends ev to the log inside tx. The actor may be nil for events

@@ -174,3 +174,19 @@ func (n *Notifier) MarkRead(ctx context.Context, a *access.Actor, id int64) erro
 	}
 	return nil
 }
+
+// Send stores and pushes a notification with a console link to users, for
+// other domains (supervision cases); failures are logged.
+func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string) {
+	if n == nil {
+		return
+	}
+	for _, uid := range dedup(users) {
+		x := &Notification{UserID: uid, Kind: kind, Title: title, Body: body, Link: link, CreatedAt: time.Now().UTC()}
+		if _, err := n.DB.W.NewInsert().Model(x).Exec(ctx); err != nil {
+			slog.Warn("notification not stored", "user", uid, "err", err)
+			continue
+		}
+		n.push(uid, x)
+	}
+}

@@ -196,7 +196,11 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedFleet(ctx, o, actor, units, blobs); err != nil {
 		return false, err
 	}
-	return true, seedBooking(ctx, o.DB, time.Now().UTC())
+	now := time.Now().UTC()
+	if err := seedBooking(ctx, o.DB, now); err != nil {
+		return false, err
+	}
+	return true, seedSupervision(ctx, o.DB, now)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

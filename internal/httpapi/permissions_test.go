@@ -19,6 +19,7 @@ import (
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
+	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 )
 
@@ -52,7 +53,8 @@ func (e *env) city() *access.Actor {
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
 	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking,
-		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
+		Monitor:     &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
+		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
@@ -250,7 +252,8 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},
 	}
-	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place)} {
+	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
+		e.supervisionFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -27,6 +27,7 @@ import (
 	"govfleet/internal/fleet"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/supervision"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -34,14 +35,15 @@ const SessionCookie = "govfleet_session"
 
 // Server serves the API and the console.
 type Server struct {
-	Org     *org.Service
-	Auth    *auth.Service
-	Audit   *audit.Service
-	Fleet   *fleet.Service
-	Booking *booking.Service
-	Monitor *monitor.Service // live map, track playback, terminal commands
-	Web     fs.FS            // the built console (index.html at its root); nil: none
-	Secure  bool             // mark cookies Secure (behind HTTPS)
+	Org         *org.Service
+	Auth        *auth.Service
+	Audit       *audit.Service
+	Fleet       *fleet.Service
+	Booking     *booking.Service
+	Monitor     *monitor.Service     // live map, track playback, terminal commands
+	Supervision *supervision.Service // findings, cases, rule parameters (issue 7)
+	Web         fs.FS                // the built console (index.html at its root); nil: none
+	Secure      bool                 // mark cookies Secure (behind HTTPS)
 
 	mux *http.ServeMux
 }

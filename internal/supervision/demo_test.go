@@ -1,0 +1,66 @@
+package supervision
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"govfleet/internal/fleet"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+)
+
+// TestDemoPlantedViolations: the engine run at serve start finds the
+// demo's planted violations as cases and flags none of its clean trips.
+func TestDemoPlantedViolations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := storetest.NewWorld(t, db)
+		s := &Service{DB: db, Notify: w.Booking.Notify}
+		now := time.Now().UTC()
+		res, err := s.Run(ctx, Window{From: now.Add(-31 * 24 * time.Hour), To: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fs []storedFinding
+		if err := db.R.NewSelect().Model(&fs).Order("rule", "id").Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		byRule := map[string]int{}
+		for _, f := range fs {
+			byRule[f.Rule]++
+			t.Logf("%s %s", f.Rule, f.Summary)
+		}
+		for _, rule := range []string{"no_order", "overnight", "tamper", "terminal_offline"} {
+			if byRule[rule] != 1 {
+				t.Errorf("planted %s: %d findings, want 1", rule, byRule[rule])
+			}
+		}
+		// Every trip in the demo other than the weekend outing is clean.
+		trips, _ := db.R.NewSelect().Table("trips").Count(ctx)
+		flagged, _ := db.R.NewSelect().Table("findings").Where("trip_id IS NOT NULL").Count(ctx)
+		if trips != 5 || flagged != 1 {
+			t.Errorf("%d trips, %d flagged; want 5 trips, only the weekend outing flagged", trips, flagged)
+		}
+		// The cases are there for the discipline supervisor, tamper at once.
+		jw := w.Actor(t, "city_jw")
+		cs, total, err := s.Cases(ctx, jw, CaseFilter{Page: 1, Size: 200})
+		if err != nil || total != res.Cases {
+			t.Fatalf("cases: %v %d, run opened %d", err, total, res.Cases)
+		}
+		serious := slices.IndexFunc(cs, func(c *Case) bool { return c.Rule == "tamper" && c.Discipline })
+		if serious < 0 {
+			t.Errorf("tamper case not referred to discipline inspection")
+		}
+		// The planted vehicles are not among those the live demo fleet drives.
+		phones, _ := (&fleet.Directory{DB: db}).BoundPhones(ctx, 40)
+		var planted []string
+		db.R.NewSelect().Table("trips").ColumnExpr("DISTINCT terminal_phone").Scan(ctx, &planted)
+		for _, p := range planted {
+			if slices.Contains(phones, p) {
+				t.Errorf("planted terminal %s is driven by the live demo fleet", p)
+			}
+		}
+	})
+}

@@ -1,0 +1,329 @@
+package supervision
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+func minutes(v float64) time.Duration { return time.Duration(v * float64(time.Minute)) }
+func hours(v float64) time.Duration   { return time.Duration(v * float64(time.Hour)) }
+
+// NoOrder is 无单出车 (R-14): a trip served no order and was not filed as
+// emergency use within the deadline. It is decided when the deadline
+// passes: trips that started in [From-deadline, To-deadline).
+type NoOrder struct{}
+
+func (NoOrder) Info() Info {
+	return Info{Code: "no_order", Name: "无单出车", Basis: "R-14",
+		Desc: "行程无对应派车单，且未在规定时限内补办应急用车备案",
+		Specs: []Spec{
+			{Key: "deadline_h", Label: "补办备案时限", Unit: "小时", Default: 48, Min: 1, Max: 48, Stricter: -1},
+			{Key: "tolerance_min", Label: "派车单时间容差", Unit: "分钟", Default: 30, Min: 0, Max: 120, Stricter: -1},
+			{Key: "min_distance_m", Label: "忽略短距离挪车", Unit: "米", Default: 500, Min: 0, Max: 5000, Stricter: -1},
+			seriousSpec(0),
+		}}
+}
+
+func (r NoOrder) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	const maxDeadline = 48 * time.Hour
+	from, to := w.From.Add(-maxDeadline), w.To
+	var ts []*trip
+	if err := tripsQuery(db).Where("t.order_id IS NULL AND t.started_at >= ? AND t.started_at < ?", from.UTC(), to.UTC()).Scan(ctx, &ts); err != nil {
+		return nil, err
+	}
+	orders, err := vehicleOrders(ctx, db, from.Add(-24*time.Hour), to.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	filings, err := vehicleFilings(ctx, db, from.Add(-24*time.Hour), to)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, t := range ts {
+		ps := p(t.UnitPath)
+		deadline := t.StartedAt.Add(hours(ps.V("deadline_h")))
+		if deadline.Before(w.From) || !deadline.Before(w.To) || float64(t.DistanceM) < ps.V("min_distance_m") {
+			continue
+		}
+		tol := minutes(ps.V("tolerance_min"))
+		if o := covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, tol); o != nil {
+			continue // the trips builder missed the link; the order covers it
+		}
+		f := filingFor(t, filings[t.VehicleID], tol)
+		if f.filedBy(deadline) {
+			continue
+		}
+		ev := map[string]any{"deadline": deadline}
+		why := "未办理应急用车备案"
+		if f != nil {
+			ev["filing"] = f
+			why = "应急用车备案逾期未办"
+			if f.FiledAt != nil {
+				why = "应急用车备案逾期补办（" + bj(*f.FiledAt) + "）"
+			}
+		}
+		out = append(out, tripFinding("no_order", t, fmt.Sprintf("%s %s 至 %s 无派车单出车%.1f公里，%s", t.Plate, bj(t.StartedAt), bj(t.EndedAt), float64(t.DistanceM)/1000, why), ev))
+	}
+	return out, nil
+}
+
+// OrderWindow is a trip serving an order outside the order's time window
+// (R-13). Whether it went far beyond its destination cannot be checked:
+// orders record destinations as text without coordinates.
+type OrderWindow struct{}
+
+func (OrderWindow) Info() Info {
+	return Info{Code: "order_window", Name: "超出派车单时段用车", Basis: "R-13",
+		Desc: "行程早于派车单用车时间或晚于预计返回时间（含途中报备的变更）超过容差。目的地仅有文字、无坐标，未核对是否偏离目的地",
+		Specs: []Spec{
+			{Key: "tolerance_min", Label: "时间容差", Unit: "分钟", Default: 30, Min: 5, Max: 180, Stricter: -1},
+			seriousSpec(0),
+		}}
+}
+
+func (OrderWindow) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	ts, err := tripsEnded(ctx, db, w.From, w.To)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, t := range ts {
+		if t.OrderID != nil {
+			ids = append(ids, *t.OrderID)
+		}
+	}
+	os, err := ordersByID(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, t := range ts {
+		if t.OrderID == nil || os[*t.OrderID] == nil {
+			continue
+		}
+		o := os[*t.OrderID]
+		tol := minutes(p(t.UnitPath).V("tolerance_min"))
+		early, late := o.PickupAt.Sub(t.StartedAt), t.EndedAt.Sub(o.end())
+		if early <= tol && late <= tol {
+			continue
+		}
+		what := fmt.Sprintf("晚于预计返回时间 %s %d 分钟", bj(o.end()), int(late.Minutes()))
+		if early > tol {
+			what = fmt.Sprintf("早于用车时间 %s %d 分钟", bj(o.PickupAt), int(early.Minutes()))
+		}
+		out = append(out, tripFinding("order_window", t, fmt.Sprintf("%s 执行派车单 %s，行程 %s 至 %s %s", t.Plate, o.No, bj(t.StartedAt), bj(t.EndedAt), what),
+			map[string]any{"order": o}))
+	}
+	return out, nil
+}
+
+// HolidaySealed is use of a sealed vehicle on a statutory holiday without
+// a filing (R-15): the vehicle is not of an exempt category, and neither
+// an order with a sealing filing nor a filed emergency filing covers it.
+// Make-up working days are working days.
+type HolidaySealed struct{}
+
+// exemptFromSealing are the categories that keep running on holidays (R-15).
+var exemptFromSealing = []string{"emergency", "law_enforcement"}
+
+func (HolidaySealed) Info() Info {
+	return Info{Code: "holiday_sealed", Name: "节假日封存车辆违规使用", Basis: "R-15",
+		Desc: "法定节假日（调休上班日视为工作日）封存期间使用车辆，且无封存期用车备案或应急用车备案；应急、执法执勤车辆除外",
+		Specs: []Spec{
+			{Key: "tolerance_min", Label: "派车单时间容差", Unit: "分钟", Default: 30, Min: 0, Max: 120, Stricter: -1},
+			{Key: "min_distance_m", Label: "忽略短距离挪车", Unit: "米", Default: 500, Min: 0, Max: 5000, Stricter: -1},
+			seriousSpec(1),
+		}}
+}
+
+func (HolidaySealed) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	ts, err := tripsEnded(ctx, db, w.From, w.To)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := loadCalendar(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := vehicleOrders(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	if err != nil {
+		return nil, err
+	}
+	filings, err := vehicleFilings(ctx, db, w.From.Add(-72*time.Hour), w.To)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, t := range ts {
+		if !(cal.holiday(t.StartedAt) || cal.holiday(t.EndedAt)) || slices.Contains(exemptFromSealing, t.Category) {
+			continue
+		}
+		ps := p(t.UnitPath)
+		if float64(t.DistanceM) < ps.V("min_distance_m") {
+			continue
+		}
+		tol := minutes(ps.V("tolerance_min"))
+		if o := covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, tol); o != nil && o.SealedFiling != "" {
+			continue
+		}
+		f := filingFor(t, filings[t.VehicleID], tol)
+		if f.filedBy(f.deadline()) {
+			continue
+		}
+		ev := map[string]any{}
+		if f != nil {
+			ev["filing"] = f
+		}
+		out = append(out, tripFinding("holiday_sealed", t, fmt.Sprintf("%s 法定节假日封存期间 %s 至 %s 出车%.1f公里，无封存期用车备案", t.Plate, bj(t.StartedAt), bj(t.EndedAt), float64(t.DistanceM)/1000), ev))
+	}
+	return out, nil
+}
+
+func (f *filing) deadline() time.Time {
+	if f == nil {
+		return time.Time{}
+	}
+	return f.DeadlineAt
+}
+
+// NightUse is use at night (outside the configured hours) not covered by
+// an order whose own window includes the night; emergency and law
+// enforcement vehicles are exempt.
+type NightUse struct{}
+
+func (NightUse) Info() Info {
+	return Info{Code: "night_use", Name: "夜间违规用车", Basis: "R-13",
+		Desc: "在夜间时段（北京时间）行驶，且无覆盖该时段的派车单；应急、执法执勤车辆除外",
+		Specs: []Spec{
+			{Key: "night_from_h", Label: "夜间开始（时）", Unit: "时", Default: 22, Min: 19, Max: 24, Stricter: -1},
+			{Key: "night_to_h", Label: "夜间结束（时）", Unit: "时", Default: 6, Min: 4, Max: 8, Stricter: +1},
+			{Key: "min_minutes", Label: "夜间行驶至少", Unit: "分钟", Default: 10, Min: 1, Max: 120, Stricter: -1},
+			{Key: "tolerance_min", Label: "派车单时间容差", Unit: "分钟", Default: 30, Min: 0, Max: 120, Stricter: -1},
+			seriousSpec(0),
+		}}
+}
+
+// nightOverlap returns how long [a, b) lies in the nights from fromH to
+// toH (Beijing), and the start of the first night touched.
+func nightOverlap(a, b time.Time, fromH, toH float64) (time.Duration, time.Time) {
+	var total time.Duration
+	var first time.Time
+	d := a.In(Beijing)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, Beijing).AddDate(0, 0, -1)
+	for ; day.Before(b); day = day.AddDate(0, 0, 1) {
+		ns, ne := day.Add(hours(fromH)), day.AddDate(0, 0, 1).Add(hours(toH))
+		s, e := maxT(a, ns), minT(b, ne)
+		if e.After(s) {
+			total += e.Sub(s)
+			if first.IsZero() {
+				first = ns
+			}
+		}
+	}
+	return total, first
+}
+
+func maxT(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minT(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (NightUse) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	ts, err := tripsEnded(ctx, db, w.From, w.To)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := vehicleOrders(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, t := range ts {
+		if slices.Contains(exemptFromSealing, t.Category) {
+			continue
+		}
+		ps := p(t.UnitPath)
+		in, _ := nightOverlap(t.StartedAt, t.EndedAt, ps.V("night_from_h"), ps.V("night_to_h"))
+		if in < minutes(ps.V("min_minutes")) {
+			continue
+		}
+		if covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, minutes(ps.V("tolerance_min"))) != nil {
+			continue
+		}
+		out = append(out, tripFinding("night_use", t, fmt.Sprintf("%s 夜间 %s 至 %s 行驶%d分钟，无覆盖该时段的派车单", t.Plate, bj(t.StartedAt), bj(t.EndedAt), int(in.Minutes())),
+			map[string]any{"night_minutes": int(in.Minutes())}))
+	}
+	return out, nil
+}
+
+// Mileage is an order whose recorded odometer distance is far from the GPS
+// distance of the trips that served it (R-13(4), R-30).
+type Mileage struct{}
+
+func (Mileage) Info() Info {
+	return Info{Code: "mileage", Name: "派车单里程与定位里程不符", Basis: "R-13",
+		Desc: "出车、收车里程表读数之差与该单行程的北斗定位里程相差超过阈值（绝对值且比例均超过）",
+		Specs: []Spec{
+			{Key: "abs_km", Label: "相差超过", Unit: "公里", Default: 10, Min: 2, Max: 100, Stricter: -1},
+			{Key: "rel_pct", Label: "且相差比例超过", Unit: "%", Default: 25, Min: 5, Max: 100, Stricter: -1},
+			seriousSpec(0),
+		}}
+}
+
+func (Mileage) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	var rows []struct {
+		ID            int64     `bun:"id"`
+		No            string    `bun:"no"`
+		VehicleID     int64     `bun:"vehicle_id"`
+		PickupAt      time.Time `bun:"pickup_at"`
+		ReturnAt      time.Time `bun:"return_at"`
+		StartOdometer int64     `bun:"start_odometer"`
+		EndOdometer   int64     `bun:"end_odometer"`
+		UnitID        int64     `bun:"unit_id"`
+		UnitPath      string    `bun:"unit_path"`
+		Plate         string    `bun:"plate"`
+		GPSM          int64     `bun:"gps_m"`
+		Trips         int       `bun:"trips"`
+	}
+	q := db.NewSelect().TableExpr("orders AS o").
+		ColumnExpr("o.id, o.no, o.vehicle_id, o.pickup_at, o.return_at, o.start_odometer, o.end_odometer, v.unit_id, u.path AS unit_path, v.plate").
+		ColumnExpr("SUM(t.distance_m) AS gps_m, COUNT(t.id) AS trips").
+		Join("JOIN trips AS t ON t.order_id = o.id AND t.state = 'closed'").
+		Join("JOIN vehicles AS v ON v.id = o.vehicle_id").
+		Join("JOIN units AS u ON u.id = v.unit_id").
+		Where("o.start_odometer IS NOT NULL AND o.end_odometer IS NOT NULL AND o.finished_at >= ? AND o.finished_at < ?", w.From.UTC(), w.To.UTC()).
+		GroupExpr("o.id, o.no, o.vehicle_id, o.pickup_at, o.return_at, o.start_odometer, o.end_odometer, v.unit_id, u.path, v.plate")
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, r := range rows {
+		ps := p(r.UnitPath)
+		odoKm := float64(r.EndOdometer - r.StartOdometer)
+		gpsKm := float64(r.GPSM) / 1000
+		diff := math.Abs(odoKm - gpsKm)
+		if diff <= ps.V("abs_km") || diff <= ps.V("rel_pct")/100*math.Max(odoKm, gpsKm) {
+			continue
+		}
+		out = append(out, Finding{Rule: "mileage", Key: key("mileage", "order", r.ID), VehicleID: r.VehicleID, UnitID: r.UnitID, UnitPath: r.UnitPath,
+			At: r.PickupAt, Summary: fmt.Sprintf("%s 派车单 %s 里程表记录%.0f公里，定位里程%.1f公里（%d段行程），相差%.1f公里", r.Plate, r.No, odoKm, gpsKm, r.Trips, diff),
+			Evidence: map[string]any{"order": map[string]any{"id": r.ID, "no": r.No, "pickup_at": r.PickupAt, "return_at": r.ReturnAt,
+				"start_odometer": r.StartOdometer, "end_odometer": r.EndOdometer}, "odometer_km": odoKm, "gps_km": gpsKm, "trips": r.Trips}})
+	}
+	return out, nil
+}

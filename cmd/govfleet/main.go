@@ -30,6 +30,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
 	"govfleet/internal/gateway"
@@ -151,13 +152,16 @@ type services struct {
 	audit   *audit.Service
 	fleet   *fleet.Service
 	booking *booking.Service
+	company *company.Service
 }
 
 func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
 	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
-	return services{org: o, auth: &auth.Service{DB: db, Org: o}, audit: &audit.Service{DB: db}, fleet: f, booking: b}
+	a := &auth.Service{DB: db, Org: o}
+	return services{org: o, auth: a, audit: &audit.Service{DB: db}, fleet: f, booking: b,
+		company: &company.Service{DB: db, Org: o, Auth: a}}
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -187,6 +191,7 @@ func serve(ctx context.Context, args []string) error {
 	latest := &telematics.Latest{}
 	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
 	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
+	api.Companies = svc.company
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

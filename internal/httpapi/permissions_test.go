@@ -51,7 +51,7 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking,
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
 		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -150,6 +150,9 @@ type caller struct {
 func (e *env) caller(scope int64, role access.Role) caller {
 	e.t.Helper()
 	u := e.newUser(scope, role)
+	if access.IsCompanyRole(role) {
+		e.makeCompanyUser(u, role)
+	}
 	s := e.login(u.Username, testPassword)
 	p, err := e.w.Auth.Authenticate(context.Background(), s.token, "127.0.0.1")
 	if err != nil {
@@ -250,7 +253,8 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},
 	}
-	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place)} {
+	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
+		e.companyFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

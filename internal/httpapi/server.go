@@ -23,6 +23,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/company"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/monitor"
@@ -34,14 +35,15 @@ const SessionCookie = "govfleet_session"
 
 // Server serves the API and the console.
 type Server struct {
-	Org     *org.Service
-	Auth    *auth.Service
-	Audit   *audit.Service
-	Fleet   *fleet.Service
-	Booking *booking.Service
-	Monitor *monitor.Service // live map, track playback, terminal commands
-	Web     fs.FS            // the built console (index.html at its root); nil: none
-	Secure  bool             // mark cookies Secure (behind HTTPS)
+	Org       *org.Service
+	Auth      *auth.Service
+	Audit     *audit.Service
+	Fleet     *fleet.Service
+	Booking   *booking.Service
+	Monitor   *monitor.Service // live map, track playback, terminal commands
+	Companies *company.Service // outside organisations (issue 6)
+	Web       fs.FS            // the built console (index.html at its root); nil: none
+	Secure    bool             // mark cookies Secure (behind HTTPS)
 
 	mux *http.ServeMux
 }

@@ -9,6 +9,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
 	"govfleet/internal/org"
@@ -24,6 +25,8 @@ type World struct {
 	Audit   *audit.Service
 	Fleet   *fleet.Service
 	Booking *booking.Service
+	// Outside organisations (issue 6).
+	Companies *company.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -40,6 +43,7 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 		t.Fatalf("seed calendar: %v", err)
 	}
 	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
+	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
 	return w
 }
 

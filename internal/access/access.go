@@ -25,6 +25,14 @@ const (
 	SysAdmin             Role = "sys_admin"             // 系统管理员: accounts
 	SecAdmin             Role = "sec_admin"             // 安全管理员: roles and policy
 	AuditAdmin           Role = "audit_admin"           // 审计管理员: reads the audit log
+
+	// Outside organisations (issue 6): held only by accounts of a company
+	// of the matching kind; what they see is what their contracts cover.
+	RepairShop        Role = "repair_shop"        // 定点维修厂
+	FuelCompany       Role = "fuel_company"       // 加油公司
+	Insurer           Role = "insurer"            // 保险公司
+	InspectionCompany Role = "inspection_company" // 检测机构
+	RentalCompany     Role = "rental_company"     // 租赁公司
 )
 
 // RoleInfo describes a role for the UI and for assignment rules.
@@ -52,6 +60,45 @@ var Roles = []RoleInfo{
 	{SysAdmin, "系统管理员", levels},
 	{SecAdmin, "安全管理员", levels},
 	{AuditAdmin, "审计管理员", levels},
+	{RepairShop, "定点维修厂", levels},
+	{FuelCompany, "加油公司", levels},
+	{Insurer, "保险公司", levels},
+	{InspectionCompany, "检测机构", levels},
+	{RentalCompany, "租赁公司", levels},
+}
+
+// CompanyKinds maps a company kind to the one role its accounts hold, in
+// display order.
+var CompanyKinds = []struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}{
+	{"repair", "定点维修厂", RepairShop},
+	{"fuel", "加油公司", FuelCompany},
+	{"insurer", "保险公司", Insurer},
+	{"inspection", "检测机构", InspectionCompany},
+	{"rental", "租赁公司", RentalCompany},
+}
+
+// CompanyRole returns the role of a company kind's accounts ("" if the kind is unknown).
+func CompanyRole(kind string) Role {
+	for _, k := range CompanyKinds {
+		if k.Kind == kind {
+			return k.Role
+		}
+	}
+	return ""
+}
+
+// IsCompanyRole reports whether r is held by outside organisations' accounts.
+func IsCompanyRole(r Role) bool {
+	for _, k := range CompanyKinds {
+		if k.Role == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Info returns the description of r and whether r exists.
@@ -100,16 +147,27 @@ const (
 	CaseExplain      Perm = "case.explain"      // the unit explains a case (R-28)
 	CaseDecide       Perm = "case.decide"       // the authority verifies, dismisses or escalates a case (R-29(5))
 	SupervisionRules Perm = "supervision.rules" // rule parameters of a level and their replay
+	CompanyRead      Perm = "company.read"      // outside organisations and their contracts (issue 6)
+	CompanyWrite     Perm = "company.write"     // register companies, contracts and company accounts
+	CompanyKeys      Perm = "company.keys"      // a company's API keys for machine access (R-23)
+	CostRead         Perm = "cost.read"         // the cost ledger per unit, month and vehicle (issue 6 part 7)
+	InsuranceRead    Perm = "insurance.read"    // policies and claims (R-23)
+	InsuranceWrite   Perm = "insurance.write"   // the insurer pushes policies and claims (R-23)
+	InspectionRead   Perm = "inspection.read"   // annual inspection due dates and results (R-25)
+	InspectionPlan   Perm = "inspection.plan"   // set a vehicle's next inspection due date (R-25)
+	InspectionRecord Perm = "inspection.record" // the inspection company records results (R-25)
 )
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
 	MonitorRead, MonitorCommand, TrackRead,
-	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules}
+	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
+	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
+var companies = []Role{RepairShop, FuelCompany, Insurer, InspectionCompany, RentalCompany}
 
 // grants says which roles hold each permission. Supervisors read, never
 // write (R-5); the three separated administrators each do one thing.
@@ -156,6 +214,22 @@ var grants = map[Perm][]Role{
 	CaseExplain:      {UnitAdmin, VehicleManager},
 	CaseDecide:       {PlatformAdmin},
 	SupervisionRules: {PlatformAdmin},
+	// Outside organisations (issue 6): the platform administrator of the
+	// contracting level registers them; each company keeps its own API keys.
+	CompanyRead:  append([]Role{PlatformAdmin}, supervisors...),
+	CompanyWrite: {PlatformAdmin},
+	CompanyKeys:  companies,
+	// The ledger is read by those who answer for a unit's costs and by the
+	// supervisors (财政 above all).
+	CostRead: append([]Role{PlatformAdmin, UnitAdmin, VehicleManager}, supervisors...),
+	// Insurance (R-23): staff read, the insurer writes through its account or API.
+	InsuranceRead:  append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, Insurer}, supervisors...),
+	InsuranceWrite: {Insurer},
+	// Annual inspection (R-25): the vehicle manager keeps due dates, the
+	// inspection company records results.
+	InspectionRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, InspectionCompany}, supervisors...),
+	InspectionPlan:   {PlatformAdmin, UnitAdmin, VehicleManager},
+	InspectionRecord: {InspectionCompany},
 }
 
 // RoleHas reports whether role r carries permission p.
@@ -178,6 +252,12 @@ type Actor struct {
 	ScopeKind string
 	Roles     []Role
 	IP        string
+
+	// An outside organisation's account (issue 6): its company, and the
+	// materialised paths of the nodes its contracts active today cover.
+	CompanyID   int64
+	CompanyKind string
+	Contracts   []string
 }
 
 // Has reports whether any of the actor's roles carries p.
@@ -208,9 +288,31 @@ func (a *Actor) Permissions() []Perm {
 }
 
 // Covers reports whether the node with materialised path p lies inside the
-// actor's scope subtree.
+// actor's scope subtree; for a company's account, inside a subtree its
+// contracts active today cover.
 func (a *Actor) Covers(path string) bool {
-	return a != nil && a.ScopePath != "" && strings.HasPrefix(path, a.ScopePath)
+	if a == nil {
+		return false
+	}
+	if a.CompanyID != 0 {
+		for _, c := range a.Contracts {
+			if strings.HasPrefix(path, c) {
+				return true
+			}
+		}
+		return false
+	}
+	return a.ScopePath != "" && strings.HasPrefix(path, a.ScopePath)
+}
+
+// ScopePaths are the subtrees the actor's lists cover: its contracts' for
+// a company's account, its scope's for staff. List queries filter
+// "path LIKE p || '%'" for any p (none: nothing).
+func (a *Actor) ScopePaths() []string {
+	if a.CompanyID != 0 {
+		return a.Contracts
+	}
+	return []string{a.ScopePath}
 }
 
 // HasRole reports whether the actor holds r.

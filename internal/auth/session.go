@@ -103,6 +103,11 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		}
 		return nil, result
 	}
+	if u.CompanyID != nil { // a deactivated company's accounts cannot log in
+		if err := s.companyActor(ctx, &u, &access.Actor{}); err != nil {
+			return nil, err
+		}
+	}
 	token := randomToken(32)
 	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
@@ -142,6 +147,7 @@ func shanghai(t time.Time) string { return t.In(cst).Format("15:04") }
 type Principal struct {
 	Actor      *access.Actor
 	SessionID  string // empty for API tokens
+	KeyID      int64  // the company API key of a signed request (R-23)
 	CSRFToken  string
 	MustChange bool
 }
@@ -155,8 +161,37 @@ func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User,
 	if !u.Active || u.Locked {
 		return nil, nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
 	}
-	return u, &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
-		ScopePath: u.ScopePath, ScopeKind: u.ScopeKind, Roles: u.Roles, IP: ip}, nil
+	a := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
+		ScopePath: u.ScopePath, ScopeKind: u.ScopeKind, Roles: u.Roles, IP: ip}
+	if u.CompanyID != nil {
+		if err := s.companyActor(ctx, u, a); err != nil {
+			return nil, nil, err
+		}
+	}
+	return u, a, nil
+}
+
+// companyActor completes the actor of an outside organisation's account
+// (issue 6): the company, and the nodes its contracts cover today (Beijing
+// date). Its actions are recorded under the company's name.
+func (s *Service) companyActor(ctx context.Context, u *User, a *access.Actor) error {
+	var c struct {
+		Active bool `bun:"active"`
+	}
+	if err := s.DB.R.NewSelect().Table("companies").Column("active").Where("id = ?", *u.CompanyID).Scan(ctx, &c); err != nil {
+		return store.Translate(err)
+	}
+	if !c.Active {
+		return errs.E(errs.Unauthenticated, "企业「%s」已停用，请联系签约单位", u.CompanyName)
+	}
+	today := s.now().In(cst).Format(time.DateOnly)
+	a.CompanyID, a.CompanyKind, a.Contracts = *u.CompanyID, u.CompanyKind, []string{}
+	a.Name = u.RealName + "（" + u.CompanyName + "）"
+	err := s.DB.R.NewSelect().TableExpr("company_contracts AS k").ColumnExpr("n.path").
+		Join("JOIN units AS n ON n.id = k.unit_id").
+		Where("k.company_id = ? AND k.starts_on <= ? AND (k.ends_on IS NULL OR k.ends_on >= ?)", *u.CompanyID, today, today).
+		OrderExpr("n.path").Scan(ctx, &a.Contracts)
+	return store.Translate(err)
 }
 
 // Authenticate resolves a session cookie value. Sessions idle longer than

@@ -32,6 +32,8 @@ type Service struct {
 	DB  *store.DB
 	Org *org.Service
 	Now func() time.Time // for tests; time.Now when nil
+	// KeyMaster derives the secrets of companies' API keys (apikeys.go).
+	KeyMaster []byte
 }
 
 func (s *Service) now() time.Time {
@@ -59,12 +61,15 @@ type User struct {
 	LastLoginAt        *time.Time `bun:"last_login_at" json:"last_login_at"`
 	PreviousLoginAt    *time.Time `bun:"previous_login_at" json:"previous_login_at"` // the login before the current one
 	PasswordChangedAt  *time.Time `bun:"password_changed_at" json:"-"`
+	CompanyID          *int64     `bun:"company_id" json:"company_id"` // an outside organisation's account (issue 6)
 	CreatedAt          time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt          time.Time  `bun:"updated_at" json:"updated_at"`
 
 	ScopeName      string        `bun:"scope_name,scanonly" json:"scope_name"`
 	ScopePath      string        `bun:"scope_path,scanonly" json:"-"`
 	ScopeKind      string        `bun:"scope_kind,scanonly" json:"scope_kind"`
+	CompanyName    string        `bun:"company_name,scanonly" json:"company_name,omitempty"`
+	CompanyKind    string        `bun:"company_kind,scanonly" json:"company_kind,omitempty"`
 	ScopePathNames []string      `bun:"-" json:"scope_path_names"`
 	Roles          []access.Role `bun:"-" json:"roles"`
 	Locked         bool          `bun:"-" json:"locked"`
@@ -72,15 +77,21 @@ type User struct {
 
 // auditView is what the audit log keeps of a user: no hash, no counters.
 func (u *User) auditView() map[string]any {
-	return map[string]any{"id": u.ID, "username": u.Username, "real_name": u.RealName, "phone": u.Phone,
+	v := map[string]any{"id": u.ID, "username": u.Username, "real_name": u.RealName, "phone": u.Phone,
 		"scope_id": u.ScopeID, "roles": u.Roles, "active": u.Active, "admin_locked": u.AdminLocked}
+	if u.CompanyID != nil {
+		v["company_id"] = *u.CompanyID
+	}
+	return v
 }
 
 func (s *Service) selectUsers(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*User)(nil)).ModelTableExpr("users AS u").
 		ColumnExpr("u.*").
 		ColumnExpr("n.name AS scope_name, n.path AS scope_path, n.kind AS scope_kind").
-		Join("JOIN units AS n ON n.id = u.scope_id")
+		ColumnExpr("c.name AS company_name, c.kind AS company_kind").
+		Join("JOIN units AS n ON n.id = u.scope_id").
+		Join("LEFT JOIN companies AS c ON c.id = u.company_id")
 }
 
 // complete loads roles and path names and computes Locked.
@@ -194,6 +205,7 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*User, er
 // UserFilter selects accounts.
 type UserFilter struct {
 	ScopeID    int64 // subtree of this node; 0 = the actor's scope
+	CompanyID  int64 // the accounts of this company only
 	Q          string
 	Role       string
 	Status     string // active | locked | disabled
@@ -214,6 +226,9 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f UserFilter) ([]*U
 		base = n.Path
 	}
 	q := s.selectUsers(s.DB.R).Where("n.path LIKE ?", base+"%")
+	if f.CompanyID != 0 {
+		q = q.Where("u.company_id = ?", f.CompanyID)
+	}
 	if f.Q != "" {
 		like := "%" + strings.ReplaceAll(f.Q, "%", "") + "%"
 		q = q.Where("(u.username LIKE ? OR u.real_name LIKE ? OR u.phone LIKE ?)", like, like, like)
@@ -263,12 +278,20 @@ func validateProfile(f *errs.Fields, u *User) {
 	}
 }
 
-// checkRoles validates a role set for an account at scope node n.
-func checkRoles(a *access.Actor, n *org.Unit, roles []access.Role, changed []access.Role) error {
+// checkRoles validates a role set for an account at scope node n; a
+// company's account (companyKind set) holds exactly its kind's role, staff
+// accounts no company role.
+func checkRoles(a *access.Actor, n *org.Unit, companyKind string, roles []access.Role, changed []access.Role) error {
 	for _, r := range roles {
 		info, ok := access.Info(r)
 		if !ok {
 			return (&errs.Fields{"roles": fmt.Sprintf("角色「%s」不存在", r)}).Err()
+		}
+		if access.IsCompanyRole(r) != (companyKind != "") || companyKind != "" && r != access.CompanyRole(companyKind) {
+			if companyKind == "" {
+				return (&errs.Fields{"roles": fmt.Sprintf("「%s」只能授予该类企业的账号，请在「合作企业」中为企业开设账号", info.Name)}).Err()
+			}
+			return (&errs.Fields{"roles": fmt.Sprintf("企业账号只能持有本企业类别的角色，不能授予「%s」", info.Name)}).Err()
 		}
 		if !slices.Contains(info.ScopeKinds, n.Kind) {
 			where := map[string]string{"city": "市级", "district": "辖市(区)", "unit": "单位"}
@@ -332,7 +355,39 @@ type Created struct {
 // Create opens an account with a generated initial password that must be
 // changed at first login.
 func (s *Service) Create(ctx context.Context, a *access.Actor, in UserInput) (*Created, error) {
-	u := &User{Username: strings.TrimSpace(in.Username), Active: true, MustChangePassword: true}
+	return s.create(ctx, a, in, 0)
+}
+
+// CreateCompanyUser opens an account of an outside organisation (issue 6):
+// its scope node is the company's owner unit and its one role the
+// company kind's. The caller must cover the owner unit.
+func (s *Service) CreateCompanyUser(ctx context.Context, a *access.Actor, companyID int64, in UserInput) (*Created, error) {
+	return s.create(ctx, a, in, companyID)
+}
+
+func (s *Service) create(ctx context.Context, a *access.Actor, in UserInput, companyID int64) (*Created, error) {
+	var company struct {
+		Name    string `bun:"name"`
+		Kind    string `bun:"kind"`
+		OwnerID int64  `bun:"owner_unit_id"`
+		Active  bool   `bun:"active"`
+	}
+	if companyID != 0 {
+		err := s.DB.R.NewSelect().Table("companies").Column("name", "kind", "owner_unit_id", "active").Where("id = ?", companyID).Scan(ctx, &company)
+		if errs.Is(store.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.NotFound, "企业不存在（编号 %d）", companyID)
+		} else if err != nil {
+			return nil, store.Translate(err)
+		}
+		if !company.Active {
+			return nil, errs.E(errs.Invalid, "企业「%s」已停用，不能开设账号", company.Name)
+		}
+		in.ScopeID, in.Roles = &company.OwnerID, []access.Role{access.CompanyRole(company.Kind)}
+	}
+	u := &User{Username: strings.TrimSpace(in.Username), Active: true, MustChangePassword: true, CompanyKind: company.Kind}
+	if companyID != 0 {
+		u.CompanyID = &companyID
+	}
 	if in.RealName != nil {
 		u.RealName = strings.TrimSpace(*in.RealName)
 	}
@@ -369,7 +424,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in UserInput) (*C
 		if !n.Active {
 			return (&errs.Fields{"scope_id": fmt.Sprintf("「%s」已停用", n.Name)}).Err()
 		}
-		if err := checkRoles(a, n, roles, roles); err != nil {
+		if err := checkRoles(a, n, u.CompanyKind, roles, roles); err != nil {
 			return err
 		}
 		now := s.now()
@@ -381,8 +436,12 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in UserInput) (*C
 			return err
 		}
 		u.Roles, u.ScopePath = roles, n.Path
+		summary := fmt.Sprintf("为「%s」新建账号 %s（%s）", n.Name, u.Username, u.RealName)
+		if companyID != 0 {
+			summary = fmt.Sprintf("为企业「%s」新建账号 %s（%s）", company.Name, u.Username, u.RealName)
+		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: "user.create", ObjectType: "user", ObjectID: u.ID, ScopePath: n.Path,
-			Summary: fmt.Sprintf("为「%s」新建账号 %s（%s）", n.Name, u.Username, u.RealName), After: u.auditView()})
+			Summary: summary, After: u.auditView()})
 	})
 	if err != nil {
 		return nil, err
@@ -466,7 +525,10 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in User
 			if !n.Active {
 				return audit.Event{}, (&errs.Fields{"scope_id": fmt.Sprintf("「%s」已停用", n.Name)}).Err()
 			}
-			if err := checkRoles(a, n, u.Roles, u.Roles); err != nil {
+			if u.CompanyID != nil {
+				return audit.Event{}, (&errs.Fields{"scope_id": "企业账号的所属单位随企业的签约单位，不能单独调整"}).Err()
+			}
+			if err := checkRoles(a, n, "", u.Roles, u.Roles); err != nil {
 				return audit.Event{}, err
 			}
 			u.ScopeID, u.ScopePath = n.ID, n.Path
@@ -516,7 +578,7 @@ func (s *Service) SetRoles(ctx context.Context, a *access.Actor, id int64, roles
 		if err != nil {
 			return err
 		}
-		if err := checkRoles(a, n, roles, changed); err != nil {
+		if err := checkRoles(a, n, u.CompanyKind, roles, changed); err != nil {
 			return err
 		}
 		if len(changed) == 0 {

@@ -196,6 +196,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedFleet(ctx, o, actor, units, blobs); err != nil {
 		return false, err
 	}
+	if err := seedCompanies(ctx, o, a, actor, root, units, len(accts)+1); err != nil {
+		return false, err
+	}
 	now := time.Now().UTC()
 	if err := seedBooking(ctx, o.DB, now); err != nil {
 		return false, err
@@ -214,4 +217,7 @@ var Accounts = [][2]string{
 	{"jgj_admin", "市机关事务管理局 单位管理员"},
 	{"jgj_approver / jgj_dispatcher / jgj_vm", "审核员 / 调度员 / 车管负责人"},
 	{"jgj_driver / jgj_staff", "驾驶员 / 用车申请人"},
+	{"co_repair / co_fuel", "定点维修厂 / 加油公司（企业账号）"},
+	{"co_insurer / co_inspect", "保险公司 / 检测机构（企业账号）"},
+	{"co_rental / co_rental2", "租赁公司（企业账号）"},
 }

@@ -52,7 +52,8 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking,
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
+		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger,
 		Monitor:     &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
 		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs}}
 	srv := httptest.NewServer(api.Handler())
@@ -152,6 +153,9 @@ type caller struct {
 func (e *env) caller(scope int64, role access.Role) caller {
 	e.t.Helper()
 	u := e.newUser(scope, role)
+	if access.IsCompanyRole(role) {
+		e.makeCompanyUser(u, role)
+	}
 	s := e.login(u.Username, testPassword)
 	p, err := e.w.Auth.Authenticate(context.Background(), s.token, "127.0.0.1")
 	if err != nil {
@@ -253,7 +257,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.supervisionFixtures(place)} {
+		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -9,8 +9,12 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/inspection"
+	"govfleet/internal/insurance"
+	"govfleet/internal/ledger"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 )
@@ -24,6 +28,11 @@ type World struct {
 	Audit   *audit.Service
 	Fleet   *fleet.Service
 	Booking *booking.Service
+	// Outside organisations (issue 6).
+	Companies  *company.Service
+	Insurance  *insurance.Service
+	Inspection *inspection.Service
+	Ledger     *ledger.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -40,6 +49,11 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 		t.Fatalf("seed calendar: %v", err)
 	}
 	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
+	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
+	w.Auth.KeyMaster = []byte("test master key of the API key secrets")
+	w.Insurance = &insurance.Service{DB: db, Notify: w.Booking.Notify}
+	w.Inspection = &inspection.Service{DB: db, Notify: w.Booking.Notify}
+	w.Ledger = &ledger.Service{DB: db}
 	return w
 }
 

@@ -114,7 +114,7 @@ func (s *Service) send(ctx context.Context, notes []caseNote) {
 		if err := q.Scan(ctx, &ids); err != nil {
 			continue
 		}
-		s.Notify.Send(ctx, ids, "case", n.title, n.body, fmt.Sprintf("/supervision/cases/%d", n.caseID))
+		s.Notify.Send(ctx, ids, "case", n.title, n.body, fmt.Sprintf("/supervision/cases/%d", n.caseID), false)
 	}
 }
 

@@ -35,8 +35,10 @@ import (
 	"govfleet/internal/fleet"
 	"govfleet/internal/gateway"
 	"govfleet/internal/httpapi"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
@@ -192,6 +194,8 @@ func serve(ctx context.Context, args []string) error {
 	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
 	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
 	api.Companies = svc.company
+	api.Maintenance = &maintenance.Service{DB: db, Fleet: svc.fleet, Notify: svc.booking.Notify}
+	api.Rental = &rental.Service{DB: db, Booking: svc.booking, Notify: svc.booking.Notify}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

@@ -60,6 +60,7 @@ type note struct {
 	kind, title string
 	body        string
 	order       int64
+	link        string // a page of another domain (order 0)
 	sms         bool
 }
 
@@ -101,7 +102,7 @@ func (n *Notifier) sendAll(ctx context.Context, notes []note) {
 		return
 	}
 	for _, nt := range notes {
-		link := ""
+		link := nt.link
 		if nt.order != 0 {
 			link = fmt.Sprintf("/orders/%d", nt.order)
 		}
@@ -134,6 +135,18 @@ func dedup(ids []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// Send stores and pushes one notification to users (other domains call it
+// after their transaction has committed); failures are logged.
+func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string) {
+	n.sendAll(ctx, []note{{users: users, kind: kind, title: title, body: body, link: link}})
+}
+
+// Recipients returns the active users holding role whose scope covers the
+// node with the given path.
+func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
+	return recipients(ctx, db, role, path)
 }
 
 // recipients returns the active users holding role whose scope covers the

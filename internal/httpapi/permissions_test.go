@@ -39,6 +39,7 @@ type env struct {
 	pairs   map[int64]fleetPair // unit → booking vehicle and driver
 	drivers map[int64]int64     // user → driver record
 	cityA   *access.Actor
+	lifeA   *lifeActors // maintenance and rental fixtures
 }
 
 // city is the city's platform administrator.
@@ -52,6 +53,7 @@ func (e *env) city() *access.Actor {
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
 	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
+		Maintenance: w.Maintenance, Rental: w.Rental,
 		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -254,7 +256,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.companyFixtures(place)} {
+		e.companyFixtures(place), e.maintenanceFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -26,8 +26,10 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -44,6 +46,10 @@ type Server struct {
 	Companies *company.Service // outside organisations (issue 6)
 	Web       fs.FS            // the built console (index.html at its root); nil: none
 	Secure    bool             // mark cookies Secure (behind HTTPS)
+
+	// The life cycle (issue 6).
+	Maintenance *maintenance.Service // repair jobs
+	Rental      *rental.Service      // rental companies' orders and assessments (R-21, R-29(2))
 
 	mux *http.ServeMux
 }

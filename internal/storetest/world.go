@@ -12,7 +12,9 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 	"govfleet/internal/store"
 )
 
@@ -27,6 +29,9 @@ type World struct {
 	Booking *booking.Service
 	// Outside organisations (issue 6).
 	Companies *company.Service
+
+	Maintenance *maintenance.Service
+	Rental      *rental.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -44,6 +49,8 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	}
 	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
 	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
+	w.Maintenance = &maintenance.Service{DB: db, Fleet: w.Fleet, Notify: w.Booking.Notify}
+	w.Rental = &rental.Service{DB: db, Booking: w.Booking, Notify: w.Booking.Notify}
 	return w
 }
 

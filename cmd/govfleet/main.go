@@ -38,8 +38,10 @@ import (
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
@@ -209,6 +211,8 @@ func serve(ctx context.Context, args []string) error {
 	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure,
 		Supervision: svc.sup}
 	api.Companies, api.Insurance, api.Inspection, api.Ledger = svc.company, svc.insurance, svc.inspection, svc.ledger
+	api.Maintenance = &maintenance.Service{DB: db, Fleet: svc.fleet, Notify: svc.booking.Notify}
+	api.Rental = &rental.Service{DB: db, Booking: svc.booking, Notify: svc.booking.Notify}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

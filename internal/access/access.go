@@ -156,6 +156,16 @@ const (
 	InspectionRead   Perm = "inspection.read"   // annual inspection due dates and results
 	InspectionPlan   Perm = "inspection.plan"   // set a vehicle's next inspection due date
 	InspectionRecord Perm = "inspection.record" // the inspection company records results
+
+	RepairRead    Perm = "repair.read"    // repair jobs and each vehicle's repair history
+	RepairRequest Perm = "repair.request" // request a repair or maintenance, with photos
+	RepairManage  Perm = "repair.manage"  // the repair administrator: estimate, assign a shop, review items, close
+	RepairApprove Perm = "repair.approve" // approve a budget within one's threshold tier
+	RepairRules   Perm = "repair.rules"   // set a level's approval thresholds
+	RepairQuote   Perm = "repair.quote"   // the designated shop: upload and revise work items and invoices
+	RentalRead    Perm = "rental.read"    // rental orders and the companies' monthly assessments (R-21, R-29(2))
+	RentalOperate Perm = "rental.operate" // the rental company: its vehicles, drivers, orders and usage
+	RentalAssess  Perm = "rental.assess"  // sign off a rental company's monthly assessment (R-29(2))
 )
 
 // Perms lists every permission except Public and Self.
@@ -163,7 +173,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, Filing
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
-	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord}
+	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -230,6 +241,22 @@ var grants = map[Perm][]Role{
 	InspectionRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, InspectionCompany}, supervisors...),
 	InspectionPlan:   {PlatformAdmin, UnitAdmin, VehicleManager},
 	InspectionRecord: {InspectionCompany},
+	// Maintenance: the driver requests; the vehicle manager is the
+	// repair administrator (estimates, assigns the designated shop, reviews
+	// the items, closes); the approver of a budget depends on its amount
+	// (maintenance.Thresholds: vehicle manager, unit administrator or
+	// approver, platform administrator).
+	RepairRead:    append([]Role{PlatformAdmin, UnitAdmin, Approver, VehicleManager, Driver, RepairShop}, supervisors...),
+	RepairRequest: {Driver, VehicleManager},
+	RepairManage:  {VehicleManager},
+	RepairApprove: {VehicleManager, UnitAdmin, Approver, PlatformAdmin},
+	RepairRules:   {PlatformAdmin},
+	RepairQuote:   {RepairShop},
+	// Rental: dispatchers hand orders over (order.dispatch); the
+	// platform administrator assesses the companies (R-29(2)).
+	RentalRead:    append([]Role{PlatformAdmin, Dispatcher, RentalCompany}, supervisors...),
+	RentalOperate: {RentalCompany},
+	RentalAssess:  {PlatformAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -48,7 +48,7 @@ var ActionNames = map[string]string{
 	"submit": "提交申请", "approve": "审批通过", "return": "退回", "resubmit": "重新提交", "cancel": "取消",
 	"dispatch": "派车", "consent": "车管负责人同意", "refuse": "车管负责人不同意", "depart": "出车",
 	"change": "途中变更", "ack_change": "调度确认变更", "finish": "任务结束", "back": "回场", "rate": "评价",
-	"rental": "转租赁", "attach": "添加附件",
+	"rental": "转租赁", "attach": "添加附件", "rental_end": "租赁用车结束",
 }
 
 // from lists the states each action may start from.
@@ -67,6 +67,7 @@ var from = map[string][]string{
 	"back":       {Finished},
 	"rate":       {Back},
 	"rental":     {Approved},
+	"rental_end": {Rental},
 }
 
 // step is what an action does to a locked order.
@@ -258,8 +259,9 @@ func (s *Service) Cancel(ctx context.Context, a *access.Actor, id int64, reason 
 }
 
 // ToRental hands an order that own vehicles cannot cover to the rental
-// side; the rental companies' part comes with the life-cycle work.
-func (s *Service) ToRental(ctx context.Context, a *access.Actor, id int64, reason string) (*Order, error) {
+// side; then, in the same transaction, records which company takes
+// it (internal/rental).
+func (s *Service) ToRental(ctx context.Context, a *access.Actor, id int64, reason string, then func(tx bun.Tx, o *Order) error) (*Order, error) {
 	if err := required(reason, "reason", "请说明转租赁的原因（如本单位车辆无法满足）"); err != nil {
 		return nil, err
 	}
@@ -268,7 +270,25 @@ func (s *Service) ToRental(ctx context.Context, a *access.Actor, id int64, reaso
 			return step{}, err
 		}
 		o.Note = reason
+		if err := then(tx, o); err != nil {
+			return step{}, err
+		}
 		return step{to: Rental, note: reason, notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "订单已转租赁车辆保障", body: o.No, order: o.ID}}}, nil
+	})
+}
+
+// RentalDone ends a rented trip: fn records the company's usage in
+// the same transaction; the order waits for the passenger's rating like
+// one served by an own vehicle.
+func (s *Service) RentalDone(ctx context.Context, a *access.Actor, id int64, text string, fn func(tx bun.Tx, o *Order) error) (*Order, error) {
+	return s.act(ctx, a, id, "rental_end", func(tx bun.Tx, o *Order) (step, error) {
+		if err := fn(tx, o); err != nil {
+			return step{}, err
+		}
+		now := s.now()
+		o.ReturnedAt = &now
+		return step{to: Back, note: text,
+			notes: []note{{users: []int64{o.ApplicantID}, kind: "rate", title: "租赁用车已结束，请评价服务", body: o.No + " " + text, order: o.ID}}}, nil
 	})
 }
 

@@ -191,4 +191,3 @@ func (n *Notifier) MarkRead(ctx context.Context, a *access.Actor, id int64) erro
 	}
 	return nil
 }
-

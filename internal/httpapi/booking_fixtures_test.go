@@ -144,7 +144,7 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 			return call{"POST", path(held(in, booking.PendingConsent), "/refuse"), reason}
 		},
 		"POST /api/orders/{id}/rental": func(c caller, in bool) call {
-			return call{"POST", path(e.order(place(in), booking.Approved, other(in), 0, 0), "/rental"), reason}
+			return call{"POST", path(e.order(place(in), booking.Approved, other(in), 0, 0), "/rental"), map[string]any{"reason": "车辆不足", "company_id": e.life().rent}}
 		},
 		"POST /api/orders/{id}/depart": func(c caller, in bool) call {
 			return call{"POST", path(driving(c, in, booking.Dispatched), "/depart"), map[string]int{"odometer": 100}}

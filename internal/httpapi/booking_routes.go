@@ -9,6 +9,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
+	"govfleet/internal/rental"
 )
 
 // bookingRoutes are the booking workflow's routes.
@@ -30,7 +31,7 @@ func (s *Server) bookingRoutes() []Route {
 		{"POST", "/api/orders/{id}/dispatch", access.OrderDispatch, "调度", "派车：选派车辆与驾驶员（R-13(3)）", nil, booking.DispatchInput{}, booking.Order{}, update(s.Booking.Dispatch)},
 		{"POST", "/api/orders/{id}/consent", access.OrderConsent, "调度", "车管负责人同意派车", nil, nil, booking.Order{}, s.orderAction("consent")},
 		{"POST", "/api/orders/{id}/refuse", access.OrderConsent, "调度", "车管负责人不同意派车（须填原因）", nil, reasonIn{}, booking.Order{}, s.orderAction("refuse")},
-		{"POST", "/api/orders/{id}/rental", access.OrderDispatch, "调度", "本单位车辆无法保障，转租赁（R-21）", nil, reasonIn{}, booking.Order{}, s.orderAction("rental")},
+		{"POST", "/api/orders/{id}/rental", access.OrderDispatch, "调度", "本单位车辆无法保障，转交合同租赁公司（R-21）", nil, rental.HandOverInput{}, booking.Order{}, update(s.Rental.HandOver)},
 		{"POST", "/api/orders/{id}/depart", access.OrderDrive, "出车", "驾驶员出车（填出车里程）", nil, odometerIn{}, booking.Order{}, s.odometer("depart")},
 		{"POST", "/api/orders/{id}/change", access.OrderDrive, "出车", "途中变更报告（R-13(4)）", nil, booking.ChangeInput{}, booking.Order{}, update(s.Booking.ReportChange)},
 		{"POST", "/api/orders/{id}/finish", access.OrderDrive, "出车", "任务结束（填结束里程）", nil, odometerIn{}, booking.Order{}, s.odometer("finish")},
@@ -138,8 +139,6 @@ func (s *Server) orderAction(action string) func(*Request) (any, error) {
 			return b.Consent(ctx, a, id)
 		case "refuse":
 			return b.Refuse(ctx, a, id, in.Reason)
-		case "rental":
-			return b.ToRental(ctx, a, id, in.Reason)
 		}
 		return nil, errs.E(errs.NotFound, "未知操作 %s", action)
 	}

@@ -40,6 +40,7 @@ type env struct {
 	pairs   map[int64]fleetPair // unit → booking vehicle and driver
 	drivers map[int64]int64     // user → driver record
 	cityA   *access.Actor
+	lifeA   *lifeActors // maintenance and rental fixtures
 }
 
 // city is the city's platform administrator.
@@ -55,7 +56,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
 		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger,
 		Monitor:     &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
-		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs}}
+		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs},
+		Maintenance: w.Maintenance, Rental: w.Rental}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
@@ -257,7 +259,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place)} {
+		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -29,8 +29,10 @@ import (
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 	"govfleet/internal/supervision"
 )
 
@@ -52,6 +54,10 @@ type Server struct {
 	Insurance   *insurance.Service   // policies and claims
 	Inspection  *inspection.Service  // annual inspections
 	Ledger      *ledger.Service      // the cost ledger
+
+	// The life cycle (issue 6).
+	Maintenance *maintenance.Service // repair jobs
+	Rental      *rental.Service      // rental companies' orders and assessments (R-21, R-29(2))
 
 	mux *http.ServeMux
 }

@@ -15,7 +15,9 @@ import (
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/maintenance"
 	"govfleet/internal/org"
+	"govfleet/internal/rental"
 	"govfleet/internal/store"
 )
 
@@ -33,6 +35,9 @@ type World struct {
 	Insurance  *insurance.Service
 	Inspection *inspection.Service
 	Ledger     *ledger.Service
+
+	Maintenance *maintenance.Service
+	Rental      *rental.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -54,6 +59,8 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	w.Insurance = &insurance.Service{DB: db, Notify: w.Booking.Notify}
 	w.Inspection = &inspection.Service{DB: db, Notify: w.Booking.Notify}
 	w.Ledger = &ledger.Service{DB: db}
+	w.Maintenance = &maintenance.Service{DB: db, Fleet: w.Fleet, Notify: w.Booking.Notify}
+	w.Rental = &rental.Service{DB: db, Booking: w.Booking, Notify: w.Booking.Notify}
 	return w
 }
 

@@ -33,6 +33,7 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/monitor"
@@ -192,6 +193,7 @@ func serve(ctx context.Context, args []string) error {
 	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
 	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
 	api.Companies = svc.company
+	api.Fuel = &fuel.Service{DB: db}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

@@ -152,13 +152,17 @@ const (
 	InspectionRead   Perm = "inspection.read"   // annual inspection due dates and results
 	InspectionPlan   Perm = "inspection.plan"   // set a vehicle's next inspection due date
 	InspectionRecord Perm = "inspection.record" // the inspection company records results
+
+	FuelRead   Perm = "fuel.read"   // fuelling records and consumption per vehicle
+	FuelImport Perm = "fuel.import" // the fuel company imports its monthly records
 )
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
 	MonitorRead, MonitorCommand, TrackRead,
-	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord}
+	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
+	FuelRead, FuelImport}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -217,6 +221,10 @@ var grants = map[Perm][]Role{
 	InspectionRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, InspectionCompany}, supervisors...),
 	InspectionPlan:   {PlatformAdmin, UnitAdmin, VehicleManager},
 	InspectionRecord: {InspectionCompany},
+	// Fuel: the fuel company imports and reads its own records; those
+	// who answer for the vehicles and the supervisors read.
+	FuelRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, FuelCompany}, supervisors...),
+	FuelImport: {FuelCompany},
 }
 
 // RoleHas reports whether role r carries permission p.

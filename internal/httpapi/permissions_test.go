@@ -14,6 +14,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
+	"govfleet/internal/fuel"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
@@ -51,7 +52,7 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies, Fuel: &fuel.Service{DB: db},
 		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -254,7 +255,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.companyFixtures(place)} {
+		e.companyFixtures(place), e.fuelFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

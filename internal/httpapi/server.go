@@ -26,6 +26,7 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/fuel"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 )
@@ -42,6 +43,7 @@ type Server struct {
 	Booking   *booking.Service
 	Monitor   *monitor.Service // live map, track playback, terminal commands
 	Companies *company.Service // outside organisations (issue 6)
+	Fuel      *fuel.Service    // fuel imports and consumption
 	Web       fs.FS            // the built console (index.html at its root); nil: none
 	Secure    bool             // mark cookies Secure (behind HTTPS)
 

@@ -33,6 +33,7 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/inspection"
@@ -213,6 +214,7 @@ func serve(ctx context.Context, args []string) error {
 	api.Companies, api.Insurance, api.Inspection, api.Ledger = svc.company, svc.insurance, svc.inspection, svc.ledger
 	api.Maintenance = &maintenance.Service{DB: db, Fleet: svc.fleet, Notify: svc.booking.Notify}
 	api.Rental = &rental.Service{DB: db, Booking: svc.booking, Notify: svc.booking.Notify}
+	api.Fuel = &fuel.Service{DB: db}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

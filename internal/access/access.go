@@ -166,6 +166,8 @@ const (
 	RentalRead    Perm = "rental.read"    // rental orders and the companies' monthly assessments (R-21, R-29(2))
 	RentalOperate Perm = "rental.operate" // the rental company: its vehicles, drivers, orders and usage
 	RentalAssess  Perm = "rental.assess"  // sign off a rental company's monthly assessment (R-29(2))
+	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
+	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
 )
 
 // Perms lists every permission except Public and Self.
@@ -174,7 +176,7 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, Filing
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -257,6 +259,10 @@ var grants = map[Perm][]Role{
 	RentalRead:    append([]Role{PlatformAdmin, Dispatcher, RentalCompany}, supervisors...),
 	RentalOperate: {RentalCompany},
 	RentalAssess:  {PlatformAdmin},
+	// Fuel: the fuel company imports and reads its own records; those
+	// who answer for the vehicles and the supervisors read.
+	FuelRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, FuelCompany}, supervisors...),
+	FuelImport: {FuelCompany},
 }
 
 // RoleHas reports whether role r carries permission p.

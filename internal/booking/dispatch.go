@@ -66,6 +66,10 @@ type VehicleCandidate struct {
 // exemptFromSealing are the categories that keep running on holidays.
 var exemptFromSealing = []string{"emergency", "law_enforcement"}
 
+// RunsOnHolidays reports whether vehicles of category keep running on
+// statutory holidays instead of being sealed.
+func RunsOnHolidays(category string) bool { return slices.Contains(exemptFromSealing, category) }
+
 // window is the time an order needs a vehicle and a driver.
 type window struct {
 	from, to time.Time

@@ -203,6 +203,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedBooking(ctx, o.DB, now); err != nil {
 		return false, err
 	}
+	if err := seedFuel(ctx, o.DB, now); err != nil {
+		return false, err
+	}
 	return true, seedSupervision(ctx, o.DB, now)
 }
 

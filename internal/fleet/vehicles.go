@@ -32,6 +32,7 @@ type Vehicle struct {
 	Seats           int        `bun:"seats" json:"seats"`
 	EnergyType      string     `bun:"energy_type" json:"energy_type"`
 	Displacement    int        `bun:"displacement" json:"displacement"`
+	TankLitres      int        `bun:"tank_litres" json:"tank_litres"` // 0: not recorded (fuel uses a default, R-24)
 	PurchaseDate    string     `bun:"purchase_date" json:"purchase_date"`
 	PurchasePrice   int64      `bun:"purchase_price" json:"purchase_price"`
 	FundingSource   string     `bun:"funding_source" json:"funding_source"`
@@ -104,6 +105,7 @@ type VehicleInput struct {
 	Seats         *int     `json:"seats,omitempty"`
 	EnergyType    *string  `json:"energy_type,omitempty"`
 	Displacement  *int     `json:"displacement,omitempty"`
+	TankLitres    *int     `json:"tank_litres,omitempty"` // 油箱容积(升), 0 when not known
 	PurchaseDate  *string  `json:"purchase_date,omitempty"`
 	PurchasePrice *int64   `json:"purchase_price,omitempty"` // fen
 	FundingSource *string  `json:"funding_source,omitempty"`
@@ -160,6 +162,9 @@ func (in *VehicleInput) apply(v *Vehicle) error {
 	if in.Displacement != nil {
 		v.Displacement = *in.Displacement
 	}
+	if in.TankLitres != nil {
+		v.TankLitres = *in.TankLitres
+	}
 	if in.PurchasePrice != nil {
 		v.PurchasePrice = *in.PurchasePrice
 	}
@@ -213,6 +218,7 @@ func (v *Vehicle) validate() error {
 	f.Check(v.Seats < 1 || v.Seats > 60, "seats", "核定座位数须为1至60的整数")
 	f.Check(!known(EnergyTypes, v.EnergyType), "energy_type", "请选择能源类型")
 	f.Check(v.Displacement < 0 || v.Displacement > 20000, "displacement", "排量须为0至20000毫升")
+	f.Check(v.TankLitres < 0 || v.TankLitres > 500, "tank_litres", "油箱容积须为0至500升（0为未登记）")
 	if v.EnergyType == "electric" || v.EnergyType == "fuel_cell" {
 		f.Check(v.Displacement != 0, "displacement", "纯电动、燃料电池车辆的排量应为0")
 	}

@@ -26,6 +26,7 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/fuel"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
@@ -58,6 +59,7 @@ type Server struct {
 	// The life cycle (issue 6).
 	Maintenance *maintenance.Service // repair jobs
 	Rental      *rental.Service      // rental companies' orders and assessments (R-21, R-29(2))
+	Fuel        *fuel.Service        // fuel imports and consumption
 
 	mux *http.ServeMux
 }

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"govfleet/internal/access"
+	"govfleet/internal/errs"
+	"govfleet/internal/fuel"
+)
+
+// fuelRoutes are the fuel company's imports and the staff's view of the
+// records and consumption (R-24, R-30).
+func (s *Server) fuelRoutes() []Route {
+	return []Route{
+		{"GET", "/api/fuel/import-template", access.FuelRead, "加油", "下载加油记录导入模板（format=xlsx|csv）", []string{"format"}, nil, nil, s.fuelTemplate},
+		{"POST", "/api/fuel/imports", access.FuelImport, "加油", "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month，或 JSON {month, file_name, file: base64}）；任一行有误则全部不导入并逐行报错；同月再次导入替换该月记录，文件相同则不重复写入", []string{"month"}, fuelImportIn{}, fuel.ImportResult{}, s.fuelImport},
+		{"GET", "/api/fuel/imports", access.FuelRead, "加油", "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", []string{"page", "page_size"}, nil, List[fuel.Import]{}, s.fuelImports},
+		{"GET", "/api/fuel/records", access.FuelRead, "加油", "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, nil, List[fuel.Rec]{}, s.fuelRecords},
+		{"GET", "/api/fuel/consumption", access.FuelRead, "加油", "各车辆月度油耗：加油量、金额、GPS里程与百公里油耗（无GPS里程时为空）", []string{"month", "unit_id", "page", "page_size"}, nil, List[fuel.Consumption]{}, s.fuelConsumption},
+	}
+}
+
+// fuelImportIn is the JSON form of an import (machine clients).
+type fuelImportIn struct {
+	Month    string `json:"month"`
+	FileName string `json:"file_name"`
+	File     []byte `json:"file"` // base64
+}
+
+func (s *Server) fuelTemplate(r *Request) (any, error) {
+	format := r.URL.Query().Get("format")
+	data, err := fuel.Template(format)
+	if err != nil {
+		return nil, err
+	}
+	if format == "csv" {
+		return download{name: "加油记录导入模板.csv", contentType: "text/csv; charset=utf-8", data: data}, nil
+	}
+	return download{name: "加油记录导入模板.xlsx", contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+}
+
+func (s *Server) fuelImport(r *Request) (any, error) {
+	in, err := fuelUpload(r)
+	if err != nil {
+		return nil, err
+	}
+	if m := r.URL.Query().Get("month"); m != "" {
+		in.Month = m
+	}
+	via := "console"
+	if r.P.SessionID == "" {
+		via = "api"
+	}
+	return s.Fuel.Import(r.Context(), r.Actor(), fuel.ImportInput{Month: in.Month, FileName: in.FileName, Data: in.File, Via: via})
+}
+
+// fuelUpload reads the file with its name: multipart/form-data (fields
+// file and month) or JSON fuelImportIn.
+func fuelUpload(r *Request) (fuelImportIn, error) {
+	var in fuelImportIn
+	tooBig := (&errs.Fields{"file": "导入文件不能超过10 MB"}).Err()
+	r.Body = http.MaxBytesReader(r.W, r.Body, maxImportBytes*4/3+(1<<20))
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return in, tooBig
+			}
+			return in, errs.E(errs.Invalid, "上传内容格式错误")
+		}
+		defer r.MultipartForm.RemoveAll()
+		f, h, err := r.FormFile("file")
+		if err != nil {
+			return in, (&errs.Fields{"file": "请选择要上传的文件"}).Err()
+		}
+		defer f.Close()
+		if in.File, err = io.ReadAll(io.LimitReader(f, maxImportBytes+1)); err != nil {
+			return in, errs.Wrap(err, "upload")
+		}
+		in.Month, in.FileName = r.FormValue("month"), h.Filename
+	} else if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return in, tooBig
+		}
+		return in, errs.E(errs.Invalid, "请以 multipart/form-data（字段 file、month）或 JSON {month, file_name, file: base64} 上传")
+	}
+	if len(in.File) > maxImportBytes {
+		return in, tooBig
+	}
+	return in, nil
+}
+
+func (s *Server) fuelImports(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Fuel.Imports(r.Context(), r.Actor(), p, size)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}
+
+func (s *Server) fuelRecords(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	veh, err := queryID(r, "vehicle_id")
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	items, n, err := s.Fuel.Records(r.Context(), r.Actor(), fuel.Filter{UnitID: unit, VehicleID: veh, Month: q.Get("month"),
+		Plate: q.Get("plate"), Flag: q.Get("flag"), Page: p, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}
+
+func (s *Server) fuelConsumption(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Fuel.Consumption(r.Context(), r.Actor(), fuel.ConsumptionFilter{Month: r.URL.Query().Get("month"), UnitID: unit, Page: p, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}

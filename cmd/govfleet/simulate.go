@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -8,7 +9,10 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"govfleet/internal/gateway"
 	"govfleet/internal/jt808"
@@ -23,7 +27,9 @@ import (
 // With --serve ADDR it instead runs a stand-alone test gateway on ADDR
 // (storing into --db) whose directory knows the simulated phones, and
 // prints its counters and memory every 10 s: run one process of each to
-// measure the gateway alone.
+// measure the gateway alone. With --provision it adds the simulated
+// terminals and their vehicles to the registry of --db, for a load test
+// against `govfleet serve`.
 func simulate(ctx context.Context, args []string) error {
 	var d dbFlags
 	fs := newFlags("simulate", &d)
@@ -36,20 +42,47 @@ func simulate(ctx context.Context, args []string) error {
 	prefix := fs.String("phone-prefix", "1440", "terminal phones are this prefix + index, 11 digits")
 	first := fs.Int("first", 0, "index of the first terminal")
 	seed := fs.Uint64("seed", 1, "random seed of the routes")
+	parked := fs.Duration("parked-interval", 60*time.Second, "report interval while parked (ignition off)")
+	rampUp := fs.Duration("ramp-up", 0, "spread the connections over this long (default 1 ms per terminal, at most 10 s)")
+	reportEvery := fs.Duration("report-every", 10*time.Second, "print the figures of the last period this often")
+	ackedLog := fs.String("acked-log", "", "append \"phone GNSS-time\" (RFC 3339) of every acknowledged position to this file")
 	serveAddr := fs.String("serve", "", "run a test gateway on this address (MemDirectory of the simulated phones) instead of terminals")
+	provision := fs.Bool("provision", false, "add the simulated terminals (--terminals from --first, --phone-prefix) and a vehicle for each to the registry of --db, then exit")
 	if err := parse(fs, args, &d); err != nil {
 		return err
+	}
+	if *provision {
+		return provisionTerminals(ctx, &d, *prefix, *first, *n)
 	}
 	if *serveAddr != "" {
 		return simulateGateway(ctx, &d, *serveAddr, *prefix, *first, *n, *duration)
 	}
 	cfg := sim.Config{
-		Gateway: *gw, Terminals: *n, Edition: jt808.Version(*edition), Interval: *interval, Duration: *duration,
-		PhonePrefix: *prefix, FirstIndex: *first, Seed: *seed,
+		Gateway: *gw, Terminals: *n, Edition: jt808.Version(*edition), Interval: *interval, Parked: *parked, Duration: *duration,
+		PhonePrefix: *prefix, FirstIndex: *first, Seed: *seed, RampUp: *rampUp, ReportEvery: *reportEvery,
 		Report: func(s sim.Stats) { fmt.Println(s) },
 	}
 	if *sources != "" {
 		cfg.SourceIPs = strings.Split(*sources, ",")
+	}
+	if *ackedLog != "" {
+		f, err := os.OpenFile(*ackedLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		bw := bufio.NewWriterSize(f, 64<<10)
+		var mu sync.Mutex
+		cfg.OnAck = func(phone string, at time.Time) {
+			mu.Lock()
+			fmt.Fprintf(bw, "%s %s\n", phone, at.UTC().Format(time.RFC3339))
+			mu.Unlock()
+		}
+		defer func() {
+			mu.Lock()
+			bw.Flush()
+			mu.Unlock()
+		}()
 	}
 	slog.Info("simulating terminals", "gateway", cfg.Gateway, "terminals", cfg.Terminals, "edition", cfg.Edition, "interval", cfg.Interval)
 	st, err := sim.Run(ctx, cfg)
@@ -57,6 +90,62 @@ func simulate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Println("total:", st)
+	return nil
+}
+
+// provisionTerminals registers n simulated terminals (phones prefix+index
+// from first, as the simulator dials them), each bound to a vehicle of its
+// own, in the first unit of the registry: multi-row inserts of 500
+// vehicles, then one INSERT … SELECT of their terminals, in one
+// transaction. Terminals already there are left as they are.
+func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n int) error {
+	db, err := open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	var unitID int64
+	if err := db.R.QueryRowContext(ctx, "SELECT id FROM units WHERE kind = 'unit' ORDER BY id LIMIT 1").Scan(&unitID); err != nil {
+		return fmt.Errorf("provision: no unit to put the vehicles in (run serve --demo or init first): %w", err)
+	}
+	now := time.Now().UTC()
+	const chunk = 500
+	var added int64
+	err = db.Tx(ctx, func(tx bun.Tx) error {
+		for lo := 0; lo < n; lo += chunk {
+			var sb strings.Builder
+			args := make([]any, 0, 5*chunk)
+			sb.WriteString("INSERT INTO vehicles (unit_id, plate, vin, category, brand, model, seats, energy_type, displacement, vehicle_class, created_at, updated_at) VALUES ")
+			for i := lo; i < min(lo+chunk, n); i++ {
+				if i > lo {
+					sb.WriteByte(',')
+				}
+				sb.WriteString("(?, ?, ?, 'other', '模拟', 'SIM-808', 5, 'petrol', 1500, 'small', ?, ?)")
+				// The VIN carries the phone: the terminals are made from it below.
+				args = append(args, unitID, fmt.Sprintf("苏Z%06d", first+i), "GVSIM"+sim.Phone(prefix, first+i), now, now)
+			}
+			sb.WriteString(" ON CONFLICT DO NOTHING")
+			res, err := tx.ExecContext(ctx, sb.String(), args...)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			added += k
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO terminals (unit_id, terminal_no, sim, model, maker, vehicle_id, created_at, updated_at)
+			SELECT v.unit_id, 'S' || substr(v.vin, 6), substr(v.vin, 6), 'SIM-808', 'GVSIM', v.id, v.created_at, v.updated_at
+			FROM vehicles v WHERE v.vin LIKE 'GVSIM%' AND NOT EXISTS (SELECT 1 FROM terminals t WHERE t.vehicle_id = v.id)
+			ON CONFLICT DO NOTHING`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE units SET vehicle_count = vehicle_count + ? WHERE id = ?", added, unitID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	fmt.Printf("provisioned %d simulated terminals and vehicles (%d new) in %v\n", n, added, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

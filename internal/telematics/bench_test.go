@@ -13,15 +13,22 @@ import (
 	"govfleet/internal/telematics"
 )
 
-// BenchmarkWriter measures positions stored per second with 64 concurrent
-// callers each writing one position per Write (as the gateway does for a
-// 0x0200 report).
+// BenchmarkWriter measures positions stored per second with 64 and with
+// 2,048 concurrent callers each writing one position per Write (as the
+// gateway does for a 0x0200 report): 64 measures commit latency, 2,048 the
+// throughput of full batches.
 func BenchmarkWriter(b *testing.B) {
+	for _, callers := range []int{64, 2048} {
+		b.Run(fmt.Sprint(callers), func(b *testing.B) { benchWriter(b, callers) })
+	}
+}
+
+func benchWriter(b *testing.B, callers int) {
 	run := func(b *testing.B, db *store.DB) {
 		w := telematics.NewWriter(db, telematics.WriterOptions{})
 		defer w.Close()
 		var caller atomic.Int64
-		b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 		b.ResetTimer()
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {

@@ -95,12 +95,13 @@ const (
 	MonitorRead    Perm = "monitor.read"    // the live map: positions and states of the vehicles in scope
 	MonitorCommand Perm = "monitor.command" // commands to a vehicle's terminal from the live map
 	TrackRead      Perm = "track.read"      // track playback of a vehicle, every view recorded
+	HealthWrite    Perm = "health.write"    // request repair of a terminal fault and mark it fixed
 )
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
-	MonitorRead, MonitorCommand, TrackRead}
+	MonitorRead, MonitorCommand, TrackRead, HealthWrite}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -142,6 +143,10 @@ var grants = map[Perm][]Role{
 	MonitorRead:    append([]Role{PlatformAdmin, UnitAdmin, Dispatcher, VehicleManager}, supervisors...),
 	MonitorCommand: {PlatformAdmin, Dispatcher, VehicleManager},
 	TrackRead:      append([]Role{PlatformAdmin, VehicleManager}, supervisors...),
+	// Terminal health: the live map's readers see the events; the
+	// vehicle manager (answers for the unit's vehicles) and the platform
+	// administrator send terminals for repair and close the events.
+	HealthWrite: {PlatformAdmin, VehicleManager},
 }
 
 // RoleHas reports whether role r carries permission p.

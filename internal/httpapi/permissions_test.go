@@ -14,12 +14,14 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
+	"govfleet/internal/health"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 	"govfleet/internal/telematics"
+	"govfleet/internal/trips"
 )
 
 const testPassword = "Test#2026pw"
@@ -52,7 +54,8 @@ func (e *env) city() *access.Actor {
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
 	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking,
-		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
+		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
+		Trips:   &trips.Service{DB: db, Booking: w.Booking}, Health: &health.Service{DB: db}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
@@ -250,7 +253,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},
 	}
-	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place)} {
+	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place), e.tripsFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -33,7 +33,7 @@ type Route struct {
 // Routes is the route table of the whole API: the foundation's routes
 // below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
-	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes())
+	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes(), s.tripsRoutes())
 }
 
 func (s *Server) coreRoutes() []Route {

@@ -25,8 +25,10 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/health"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/trips"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -40,6 +42,8 @@ type Server struct {
 	Fleet   *fleet.Service
 	Booking *booking.Service
 	Monitor *monitor.Service // live map, track playback, terminal commands
+	Trips   *trips.Service   // trips and daily mileage
+	Health  *health.Service  // terminal-health events
 	Web     fs.FS            // the built console (index.html at its root); nil: none
 	Secure  bool             // mark cookies Secure (behind HTTPS)
 

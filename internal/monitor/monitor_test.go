@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -258,7 +259,7 @@ func TestCommands(t *testing.T) {
 			t.Errorf("the terminal reports every %d s, want 30", interval)
 		}
 		var summaries []string
-		db.R.NewSelect().Table("audit_log").Column("summary").Where("action = 'terminal.command' AND object_id = ?", vid).Order("id").Scan(ctx, &summaries)
+		db.R.NewSelect().Table("audit_log").Column("summary").Where("action = 'terminal.command' AND object_id = ?", fmt.Sprint(vid)).Order("id").Scan(ctx, &summaries)
 		if len(summaries) != 2 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") {
 			t.Errorf("audit %q", summaries)
 		}

@@ -1,7 +1,7 @@
 // Command govfleet is the official-vehicle platform: API, web console and
 // background jobs in one binary.
 //
-//	govfleet serve [--demo] [--listen ADDR] [--gateway-listen ADDR] [--demo-fleet N] [--tile-url URL] [--db URL] [--data-dir DIR]
+//	govfleet serve [--demo] [--listen ADDR] [--gateway-listen ADDR] [--demo-fleet N] [--tile-url URL] [--retention-days N] [--db URL] [--data-dir DIR]
 //	govfleet migrate [--db URL]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL]            check the audit log's hash chain
@@ -35,6 +35,7 @@ import (
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
+	"govfleet/internal/health"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
@@ -47,6 +48,7 @@ import (
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
+	"govfleet/internal/trips"
 	"govfleet/web"
 )
 
@@ -189,6 +191,7 @@ func serve(ctx context.Context, args []string) error {
 	demoFleet := fs.Int("demo-fleet", 40, "with --demo: number of simulated terminals of the demo's vehicles driving against the gateway (0: none)")
 	tileURL := fs.String("tile-url", "", "map tile URL template, e.g. Tianditu's with its key (empty: no tiles, an offline reference map)")
 	tileAttr := fs.String("tile-attribution", "", "attribution shown under the map tiles")
+	retention := fs.Int("retention-days", 365, "keep positions this many days (0: keep all)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
@@ -215,6 +218,9 @@ func serve(ctx context.Context, args []string) error {
 	api.Maintenance = &maintenance.Service{DB: db, Fleet: svc.fleet, Notify: svc.booking.Notify}
 	api.Rental = &rental.Service{DB: db, Booking: svc.booking, Notify: svc.booking.Notify}
 	api.Fuel = &fuel.Service{DB: db}
+	tr := &trips.Service{DB: db, Booking: svc.booking}
+	he := &health.Service{DB: db}
+	api.Trips, api.Health = tr, he
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}
@@ -264,6 +270,9 @@ func serve(ctx context.Context, args []string) error {
 		}()
 		if *withDemo && *demoFleet > 0 {
 			phones, err := dir.BoundPhones(ctx, *demoFleet)
+			if err == nil {
+				phones, err = demo.Fleet(ctx, db, phones, time.Now())
+			}
 			if err != nil {
 				return fmt.Errorf("demo fleet: %w", err)
 			}
@@ -277,6 +286,13 @@ func serve(ctx context.Context, args []string) error {
 			}()
 		}
 	}
+	// The live map starts from the stored positions, not from nothing.
+	if n, err := telematics.Preload(ctx, db, latest); err != nil {
+		return err
+	} else if n > 0 {
+		slog.Info("latest positions loaded", "terminals", n)
+	}
+	go telematicsJobs(ctx, db, tr, he, *retention)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	slog.Info("govfleet serving", "url", url, "db", redact(d.db), "version", version)
@@ -345,6 +361,40 @@ func jobs(ctx context.Context, svc services) {
 			slog.Warn("purge sessions", "err", err)
 		} else if n > 0 {
 			slog.Info("expired sessions purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// telematicsJobs runs at start and every minute: trips and daily mileage
+// with their orders or R-14 filings, and terminal health (R-26); every
+// hour, positions older than the retention are deleted.
+func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *health.Service, retentionDays int) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	var pruned time.Time
+	for {
+		if st, err := tr.Run(ctx); err != nil {
+			slog.Warn("trips", "err", err)
+		} else if st.Closed+st.Filings > 0 {
+			slog.Info("trips built", "positions", st.Positions, "closed", st.Closed, "linked", st.Linked, "filings", st.Filings)
+		}
+		if st, err := he.Run(ctx); err != nil {
+			slog.Warn("terminal health", "err", err)
+		} else if st.Opened > 0 {
+			slog.Info("terminal-health events", "opened", st.Opened)
+		}
+		if retentionDays > 0 && time.Since(pruned) >= time.Hour {
+			pruned = time.Now()
+			if n, err := telematics.Prune(ctx, db, time.Now().AddDate(0, 0, -retentionDays)); err != nil {
+				slog.Warn("prune positions", "err", err)
+			} else if n > 0 {
+				slog.Info("positions pruned", "rows", n, "retention_days", retentionDays)
+			}
 		}
 		select {
 		case <-ctx.Done():

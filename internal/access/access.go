@@ -168,6 +168,7 @@ const (
 	RentalAssess  Perm = "rental.assess"  // sign off a rental company's monthly assessment (R-29(2))
 	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
 	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
+	HealthWrite   Perm = "health.write"   // request repair of a terminal fault and mark it fixed
 )
 
 // Perms lists every permission except Public and Self.
@@ -176,7 +177,7 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, Filing
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -263,6 +264,10 @@ var grants = map[Perm][]Role{
 	// who answer for the vehicles and the supervisors read.
 	FuelRead:   append([]Role{PlatformAdmin, UnitAdmin, VehicleManager, FuelCompany}, supervisors...),
 	FuelImport: {FuelCompany},
+	// Terminal health: the live map's readers see the events; the
+	// vehicle manager (answers for the unit's vehicles) and the platform
+	// administrator send terminals for repair and close the events.
+	HealthWrite: {PlatformAdmin, VehicleManager},
 }
 
 // RoleHas reports whether role r carries permission p.

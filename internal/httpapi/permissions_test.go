@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
 	"govfleet/internal/fuel"
+	"govfleet/internal/health"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
@@ -22,6 +23,7 @@ import (
 	"govfleet/internal/storetest"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
+	"govfleet/internal/trips"
 )
 
 const testPassword = "Test#2026pw"
@@ -58,7 +60,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger,
 		Monitor:     &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
 		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs},
-		Maintenance: w.Maintenance, Rental: w.Rental, Fuel: &fuel.Service{DB: db}}
+		Maintenance: w.Maintenance, Rental: w.Rental, Fuel: &fuel.Service{DB: db},
+		Trips: &trips.Service{DB: db, Booking: w.Booking}, Health: &health.Service{DB: db}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
@@ -260,7 +263,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place)} {
+		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place), e.tripsFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

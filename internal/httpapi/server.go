@@ -27,6 +27,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
+	"govfleet/internal/health"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
@@ -35,6 +36,7 @@ import (
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
 	"govfleet/internal/supervision"
+	"govfleet/internal/trips"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -60,6 +62,8 @@ type Server struct {
 	Maintenance *maintenance.Service // repair jobs
 	Rental      *rental.Service      // rental companies' orders and assessments (R-21, R-29(2))
 	Fuel        *fuel.Service        // fuel imports and consumption
+	Trips       *trips.Service       // trips and daily mileage
+	Health      *health.Service      // terminal-health events
 
 	mux *http.ServeMux
 }

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -166,6 +167,101 @@ func TestLiveAndTrack(t *testing.T) {
 		res, err := mon.SendCommand(ctx, w.Actor(t, "city_admin"), v.ID, monitor.Command{Kind: "locate"})
 		if err != nil || !res.OK || res.Position == nil {
 			t.Errorf("locate: %v %+v", err, res)
+		}
+	})
+}
+
+// TestCommands: temporary tracking makes the terminal report every second
+// for the period asked, setting the reporting interval changes the
+// terminal's parameter, both are checked and audited.
+func TestCommands(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		wr := telematics.NewWriter(db, telematics.WriterOptions{})
+		defer wr.Close()
+		dir := &fleet.Directory{DB: db}
+		gw := &gateway.Server{Directory: dir, Writer: wr}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { gw.Serve(ctx, ln); close(done) }()
+		defer func() { cancel(); <-done }()
+		phones, err := dir.BoundPhones(ctx, 1)
+		if err != nil || len(phones) != 1 {
+			t.Fatalf("bound phones: %v %v", phones, err)
+		}
+		var vid int64
+		db.R.QueryRowContext(ctx, "SELECT vehicle_id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid)
+		acks := make(chan time.Time, 1000)
+		simDone := make(chan struct{})
+		simCtx, stopSim := context.WithCancel(ctx)
+		go func() {
+			// Hourly reports: anything more frequent comes from the command.
+			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour,
+				RampUp: time.Millisecond, OnAck: func(_ string, at time.Time) { acks <- at }})
+			close(simDone)
+		}()
+		defer func() { stopSim(); <-simDone }()
+		phone := telematics.NormalizePhone(phones[0])
+		for deadline := time.Now().Add(15 * time.Second); !gw.Connected(phone); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the simulated terminal did not connect")
+			}
+		}
+		mon := &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: gw}
+		city := w.Actor(t, "city_admin")
+		for _, bad := range []struct {
+			c     monitor.Command
+			field string
+		}{{monitor.Command{Kind: "track", Minutes: 0}, "minutes"}, {monitor.Command{Kind: "track", Minutes: 5, Interval: 601}, "interval"},
+			{monitor.Command{Kind: "interval", Interval: 2}, "interval"}} {
+			var fe *errs.Error
+			if _, err := mon.SendCommand(ctx, city, vid, bad.c); !errors.As(err, &fe) || fe.Fields[bad.field] == "" {
+				t.Errorf("%+v: %v, want a message on %s", bad.c, err, bad.field)
+			}
+		}
+		for len(acks) > 0 {
+			<-acks
+		}
+		res, err := mon.SendCommand(ctx, city, vid, monitor.Command{Kind: "track", Minutes: 1, Interval: 1})
+		if err != nil || !res.OK || res.Message != "终端已执行" {
+			t.Fatalf("track: %+v %v", res, err)
+		}
+		// Reports every second now (hourly before).
+		var seen []time.Time
+		for len(seen) < 3 {
+			select {
+			case at := <-acks:
+				seen = append(seen, at)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d reports after temporary tracking began, want 3", len(seen))
+			}
+		}
+		res, err = mon.SendCommand(ctx, city, vid, monitor.Command{Kind: "interval", Interval: 30})
+		if err != nil || !res.OK {
+			t.Fatalf("interval: %+v %v", res, err)
+		}
+		ans, err := gw.Send(ctx, phone, &jt808.QueryParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var interval uint32
+		for _, p := range ans.(*jt808.ParamsResponse).Params {
+			if p.ID == jt808.ParamDefaultInterval {
+				interval, _ = p.DWord()
+			}
+		}
+		if interval != 30 {
+			t.Errorf("the terminal reports every %d s, want 30", interval)
+		}
+		var summaries []string
+		db.R.NewSelect().Table("audit_log").Column("summary").Where("action = 'terminal.command' AND object_id = ?", fmt.Sprint(vid)).Order("id").Scan(ctx, &summaries)
+		if len(summaries) != 2 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") {
+			t.Errorf("audit %q", summaries)
 		}
 	})
 }

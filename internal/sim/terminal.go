@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type terminal struct {
 	lastStep   time.Time
 	lastSent   time.Time
 	nextReport time.Time
+	interval   time.Duration // reporting interval while driving set by the platform (0x8103), 0: Config.Interval
+	trackEvery time.Duration // temporary tracking (0x8202): report this often until trackUntil
+	trackUntil time.Time
 }
 
 type pend struct {
@@ -227,8 +231,14 @@ func (t *terminal) report(now time.Time) error {
 		t.tunnel = 3 + t.rng.IntN(8)
 	}
 	interval := cfg.Interval
+	if t.interval > 0 {
+		interval = t.interval
+	}
 	if !t.v.driving() {
 		interval = cfg.Parked
+	}
+	if now.Before(t.trackUntil) {
+		interval = t.trackEvery
 	}
 	t.nextReport = t.nextReport.Add(interval)
 	if t.nextReport.Before(now) {
@@ -341,13 +351,29 @@ func (t *terminal) handle(frame []byte) error {
 		t.r.c.commands.Add(1)
 		_, err := t.send(&jt808.LocationResponse{ReplySerial: p.Header.Serial, Location: *t.location(now)}, nil)
 		return err
-	case *jt808.TrackingControl, *jt808.Text, *jt808.SetParams:
+	case *jt808.TrackingControl:
+		// Interval 0 stops tracking; otherwise report every Interval
+		// seconds for Validity seconds, starting now.
+		t.trackEvery, t.trackUntil = time.Duration(m.Interval)*time.Second, time.Time{}
+		if m.Interval > 0 {
+			t.trackUntil = time.Now().Add(time.Duration(m.Validity) * time.Second)
+			t.nextReport = time.Now()
+		}
+		return ack(jt808.ResultOK)
+	case *jt808.SetParams:
+		for _, p := range m.Params {
+			if v, ok := p.DWord(); ok && p.ID == jt808.ParamDefaultInterval && v > 0 {
+				t.interval = time.Duration(v) * time.Second
+			}
+		}
+		return ack(jt808.ResultOK)
+	case *jt808.Text:
 		return ack(jt808.ResultOK)
 	case *jt808.QueryParams:
 		t.r.c.commands.Add(1)
 		_, err := t.send(&jt808.ParamsResponse{ReplySerial: p.Header.Serial, Params: []jt808.Param{
 			jt808.DWordParam(jt808.ParamHeartbeatInterval, uint32(t.r.cfg.Heartbeat/time.Second)),
-			jt808.DWordParam(jt808.ParamDefaultInterval, uint32(t.r.cfg.Interval/time.Second)),
+			jt808.DWordParam(jt808.ParamDefaultInterval, uint32(cmp.Or(t.interval, t.r.cfg.Interval)/time.Second)),
 		}}, nil)
 		return err
 	default:

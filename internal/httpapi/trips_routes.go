@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"time"
+
+	"govfleet/internal/access"
+	"govfleet/internal/health"
+	"govfleet/internal/trips"
+)
+
+// tripsRoutes: trips and daily mileage and terminal health.
+// A trip's times and distance are read with the live map's permission;
+// where it went is a track, seen through track playback (track.read, with
+// a reason, audited).
+func (s *Server) tripsRoutes() []Route {
+	return []Route{
+		{"GET", "/api/vehicles/{id}/trips", access.MonitorRead, "行程与里程", "车辆的行程（点火与行驶）、每日里程（北京时间）与关联订单，from/to 为日期（默认最近7天，最多92天）", []string{"from", "to"}, nil, trips.VehicleTrips{}, s.vehicleTrips},
+		{"GET", "/api/terminal-events", access.MonitorRead, "终端健康", "终端健康事件（离线、主电源掉电、天线故障、断电后失联、位置跳变），可按单位（含下级）、车辆、类型、状态（pending=未修复）筛选", []string{"unit_id", "vehicle_id", "kind", "state", "page", "page_size"}, nil, List[health.Event]{}, s.terminalEvents},
+		{"GET", "/api/terminal-events/counts", access.MonitorRead, "终端健康", "终端健康事件按类型与状态计数", []string{"unit_id"}, nil, []health.Count{}, s.terminalEventCounts},
+		{"POST", "/api/terminal-events/{id}/repair", access.HealthWrite, "终端健康", "报修（待处理 → 已报修）", nil, health.Action{}, health.Event{}, update(s.Health.RequestRepair)},
+		{"POST", "/api/terminal-events/{id}/fix", access.HealthWrite, "终端健康", "标记已修复（须填写处理说明）", nil, health.Action{}, health.Event{}, update(s.Health.MarkFixed)},
+	}
+}
+
+func (s *Server) vehicleTrips(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	from, to := q.Get("from"), q.Get("to")
+	if to == "" {
+		to = today.Format(time.DateOnly)
+	}
+	if from == "" {
+		from = today.AddDate(0, 0, -6).Format(time.DateOnly)
+	}
+	return s.Trips.Vehicle(r.Context(), r.Actor(), trips.Query{VehicleID: id, From: from, To: to})
+}
+
+func (s *Server) terminalEvents(r *Request) (any, error) {
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	vehicle, err := queryID(r, "vehicle_id")
+	if err != nil {
+		return nil, err
+	}
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	items, total, err := s.Health.List(r.Context(), r.Actor(), health.Filter{UnitID: unit, VehicleID: vehicle, Kind: q.Get("kind"), State: q.Get("state"), Page: p, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	return list(items, total, p, size), nil
+}
+
+func (s *Server) terminalEventCounts(r *Request) (any, error) {
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	return s.Health.Counts(r.Context(), r.Actor(), unit)
+}

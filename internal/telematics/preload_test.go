@@ -1,0 +1,44 @@
+package telematics_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
+)
+
+// TestPreload: after a restart the live view starts from the latest stored
+// position of every terminal, not from nothing.
+func TestPreload(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		storetest.NewWorld(t, db)
+		ctx := context.Background()
+		var sim string
+		var vid int64
+		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vid); err != nil {
+			t.Fatal(err)
+		}
+		phone := telematics.NormalizePhone(sim)
+		old, last := pos(phone, 0), pos(phone, 30)
+		old.VehicleID, last.VehicleID = vid, vid
+		w := telematics.NewWriter(db, telematics.WriterOptions{})
+		if err := w.Write(ctx, []telematics.Position{last, old}); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		latest := &telematics.Latest{}
+		n, err := telematics.Preload(ctx, db, latest)
+		if err != nil || n != 1 {
+			t.Fatalf("preload: %d %v, want 1 terminal", n, err)
+		}
+		if p, ok := latest.ByVehicle(vid); !ok || !p.At.Equal(t0.Add(30*time.Second)) || p.Lat != last.Lat {
+			t.Errorf("latest of vehicle %d: %+v %v", vid, p, ok)
+		}
+		if _, ok := latest.ByTerminal(sim); !ok {
+			t.Errorf("terminal %s not found by its registered SIM", sim)
+		}
+	})
+}

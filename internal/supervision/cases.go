@@ -257,7 +257,7 @@ func (s *Service) Cases(ctx context.Context, a *access.Actor, f CaseFilter) ([]*
 	if f.Discipline {
 		q = q.Where("c.discipline")
 	}
-	total, err := q.OrderExpr("c.id DESC").Limit(f.Size).Offset((f.Page-1)*f.Size).ScanAndCount(ctx, &out)
+	total, err := q.OrderExpr("c.serious DESC, c.id DESC").Limit(f.Size).Offset((f.Page-1)*f.Size).ScanAndCount(ctx, &out)
 	for _, c := range out {
 		c.fill()
 	}

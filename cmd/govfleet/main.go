@@ -378,10 +378,12 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 	defer t.Stop()
 	var pruned time.Time
 	for {
+		start := time.Now()
 		if st, err := tr.Run(ctx); err != nil {
 			slog.Warn("trips", "err", err)
 		} else if st.Closed+st.Filings > 0 {
-			slog.Info("trips built", "positions", st.Positions, "closed", st.Closed, "linked", st.Linked, "filings", st.Filings)
+			slog.Info("trips built", "positions", st.Positions, "closed", st.Closed, "linked", st.Linked, "filings", st.Filings,
+				"took", time.Since(start).Round(time.Millisecond))
 		}
 		if st, err := he.Run(ctx); err != nil {
 			slog.Warn("terminal health", "err", err)

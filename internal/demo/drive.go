@@ -23,10 +23,10 @@ import (
 //     the trip job opens no "trip without order" filing for the
 //     demo's own cars;
 //   - a terminal that never reported gets its last two hours of history
-//     (ending 30 minutes ago: the live simulator starts elsewhere, up to
-//     80 km away, and half an hour is long enough not to look like a jump
-//     to the terminal-health detector), so that trips, mileage and tracks
-//     show at once;
+//     (ending 25 minutes ago: the live simulator starts elsewhere, up to
+//     80 km away, and 25 minutes is long enough not to look like a jump to
+//     the terminal-health detector, short enough not to count as offline),
+//     so that trips, mileage and tracks show at once;
 //   - the last terminal (with two or more) plays the tamper case of R-26:
 //     it reported its main power cut 45 minutes ago and has been silent
 //     since; it is not driven.
@@ -65,7 +65,7 @@ func Fleet(ctx context.Context, db *store.DB, phones []string, now time.Time) ([
 		if n > 0 {
 			continue
 		}
-		to, tamper := now.Add(-30*time.Minute), i == len(phones)-1 && len(phones) >= 2
+		to, tamper := now.Add(-25*time.Minute), i == len(phones)-1 && len(phones) >= 2
 		if tamper {
 			to = now.Add(-48 * time.Minute)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -161,6 +162,11 @@ func (s *Service) Check(ctx context.Context, phone string, vehicle *int64, unit 
 			to = ps[len(ps)-1].At
 		} else {
 			changes = append(changes, st.Silence(now, prm)...)
+		}
+		if len(ps) == 0 && !slices.ContainsFunc(changes, func(c Change) bool { return c.New || c.Cleared }) {
+			// Nothing read, nothing begun: leave the cursor (the next read
+			// is the same) and write nothing — most terminals, most minutes.
+			return read, opened, nil
 		}
 		err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 			n, err := s.apply(ctx, tx, phone, vehicle, unit, changes)

@@ -166,6 +166,9 @@ func (s *Service) Build(ctx context.Context, vehicle, unit int64, until time.Tim
 		} else if d := st.Idle(until, prm); d != nil {
 			ended = append(ended, d)
 		}
+		if len(ps) == 0 && len(ended) == 0 {
+			return read, closed, nil // nothing new: the cursor need not move (the next read is the same)
+		}
 		err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 			for _, d := range ended {
 				if d.Qualifies(prm) {

@@ -95,7 +95,7 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 			last := path[len(path)-1]
 			row := map[string]any{"vehicle_id": v.ID, "unit_id": v.UnitID, "terminal_phone": v.Phone, "started_at": from, "ended_at": to,
 				"start_lat": int64(path[0][0] * 1e6), "start_lng": int64(path[0][1] * 1e6), "end_lat": int64(last[0] * 1e6), "end_lng": int64(last[1] * 1e6),
-				"distance_m": int64(total), "max_speed": 600, "points": n + 1, "state": "closed", "created_at": to, "updated_at": to}
+				"distance_m": int64(total), "max_speed": 600, "points": n + 1, "state": "closed", "linked_at": to, "created_at": to, "updated_at": to}
 			if order != 0 {
 				row["order_id"] = order
 			}
@@ -164,6 +164,16 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 		} {
 			if err := ins("terminal_events", map[string]any{"vehicle_id": c.ID, "unit_id": c.UnitID, "terminal_phone": c.Phone, "kind": e.kind,
 				"opened_at": e.from, "last_seen_at": e.to, "evidence": e.evidence, "state": "open", "created_at": e.from}); err != nil {
+				return err
+			}
+		}
+		// The planted trips and events are final: the trip builder and the
+		// health detectors start after them rather than derive them again.
+		for _, v := range vs {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO trip_cursors (vehicle_id, until, state, updated_at) VALUES (?, ?, '{}', ?)", v.ID, now, now); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO health_cursors (terminal_phone, until, state, updated_at) VALUES (?, ?, '{}', ?)", v.Phone, now, now); err != nil {
 				return err
 			}
 		}

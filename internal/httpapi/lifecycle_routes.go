@@ -8,6 +8,19 @@ import (
 	"govfleet/internal/ledger"
 )
 
+func init() {
+	for _, k := range []string{"POST /api/insurance/policies", "POST /api/insurance/claims"} {
+		signedRoutes[k] = true
+	}
+	examples["POST /api/insurance/policies"] = insurance.PolicyInput{PolicyNo: "PDZA202632040000012345", Kind: "commercial", Plate: "苏D12345",
+		StartsOn: "2026-03-01", EndsOn: "2027-02-28", PremiumFen: 468000, Coverage: []insurance.Coverage{
+			{Name: "机动车损失保险", AmountFen: 18000000}, {Name: "第三者责任保险", AmountFen: 200000000}, {Name: "车上人员责任保险（司机）", AmountFen: 5000000}}}
+	examples["POST /api/insurance/claims"] = map[string]any{"claim_no": "RDAA2026320400000789", "policy_no": "PDZA202632040000012345",
+		"occurred_at": "2026-05-12T09:30:00+08:00", "place": "常州市天宁区延陵西路与和平北路路口", "damage": "前保险杠及左前大灯受损，无人员伤亡",
+		"amount_fen": 356000, "paid_fen": 0, "status": "reported"}
+	examples["POST /api/vehicles/{id}/inspections"] = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
+}
+
 // lifecycleRoutes are the companies' API keys, insurance, annual
 // inspection and the cost ledger (issue 6 parts 4, 5, 7).
 func (s *Server) lifecycleRoutes() []Route {

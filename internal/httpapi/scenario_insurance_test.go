@@ -155,9 +155,9 @@ func TestInsurerSignedAPI(t *testing.T) {
 			t.Errorf("after refused requests: %d policies, premiums %d fen; want 1 and 468000", n, premiums())
 		}
 
-		// A retry (signed afresh) with the same key and body gets the first
+		// A retry (signed afresh, a second later) with the same key and body gets the first
 		// answer and writes nothing.
-		retry := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1"})
+		retry := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", at: time.Now().Add(time.Second)})
 		if retry.status != http.StatusCreated || !retry.replayed || !bytes.Equal(retry.body, first.body) {
 			t.Errorf("idempotent retry: %d replayed=%v %s", retry.status, retry.replayed, retry.body)
 		}

@@ -124,8 +124,8 @@ func seedLifecycle(ctx context.Context, db *store.DB, now time.Time) error {
 		next := inspection.NextDue(reg, v.Seats, today.AddDate(0, 0, -1))
 		switch {
 		case i%20 == 3:
-			on := today.AddDate(0, -1-r.IntN(9), -r.IntN(28))
-			next = inspection.NextDue(reg, v.Seats, on)
+			// Inspected in the past months; the next date is the cycle's after today.
+			on := today.AddDate(0, 0, -20-r.IntN(150))
 			x := &inspection.Inspection{VehicleID: v.ID, UnitID: v.UnitID, CompanyID: ids.Inspection, InspectedOn: day(on),
 				Passed: true, NextDueOn: day(next), FeeFen: 30000, CreatedBy: inspector, CreatedAt: at(on).Add(10 * time.Hour)}
 			results = append(results, x)

@@ -212,6 +212,18 @@ func TestInsurerSignedAPI(t *testing.T) {
 		if r := s.do(signedReq{method: "GET", path: "/api/insurance/policies"}); r.status != http.StatusUnauthorized {
 			t.Errorf("revoked key: %d %s", r.status, r.body)
 		}
+		// Kept responses and seen signatures are dropped after their time.
+		if e.count("api_idempotency", "1 = 1") == 0 || e.count("api_signatures", "1 = 1") == 0 {
+			t.Fatal("nothing kept to purge")
+		}
+		e.w.Auth.Now = func() time.Time { return time.Now().Add(auth.IdempotencyTTL + time.Hour) }
+		defer func() { e.w.Auth.Now = nil }()
+		if err := e.w.Auth.PurgeSigned(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := e.count("api_idempotency", "1 = 1"), e.count("api_signatures", "1 = 1"); n != 0 || m != 0 {
+			t.Errorf("after purge: %d idempotency records, %d signatures", n, m)
+		}
 	})
 }
 

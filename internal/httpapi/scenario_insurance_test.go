@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
 	"govfleet/internal/inspection"
@@ -281,5 +283,46 @@ func TestOpenAPISigning(t *testing.T) {
 		if !strings.Contains(string(ex), `"example"`) || op["security"] == nil {
 			t.Errorf("%s: no example or signing security: %s", p, ex)
 		}
+	}
+}
+
+// The ledger's export carries the same totals as the page, in yuan.
+func TestCostsExport(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	s := e.login("jgj_vm", "Demo@2026")
+	status, body := e.do(&s, "GET", "/api/costs?period=2026", nil)
+	if status != 200 {
+		t.Fatalf("costs: %d %s", status, body)
+	}
+	var sum struct {
+		Total    int64 `json:"total"`
+		Vehicles []struct {
+			Name  string `json:"name"`
+			Total int64  `json:"total"`
+		} `json:"vehicles"`
+	}
+	json.Unmarshal(body, &sum)
+	if sum.Total == 0 || len(sum.Vehicles) == 0 {
+		t.Fatalf("demo ledger of 市机关事务管理局 in 2026 is empty: %s", body)
+	}
+	status, data := e.do(&s, "GET", "/api/costs/export?period=2026", nil)
+	if status != 200 {
+		t.Fatalf("export: %d %s", status, data)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("按车辆")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(sum.Vehicles)+1 || rows[1][0] != sum.Vehicles[0].Name {
+		t.Fatalf("vehicle sheet: %d rows, first %v", len(rows), rows[1])
+	}
+	last := rows[1][len(rows[1])-1]
+	if want := strconv.FormatFloat(float64(sum.Vehicles[0].Total)/100, 'f', -1, 64); last != want {
+		t.Errorf("first vehicle's total %s in the sheet, %s on the page", last, want)
 	}
 }

@@ -200,6 +200,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 		return false, err
 	}
 	now := time.Now().UTC()
+	if err := seedLifecycle(ctx, o.DB, now); err != nil {
+		return false, fmt.Errorf("insurance and inspections: %w", err)
+	}
 	if err := seedBooking(ctx, o.DB, now); err != nil {
 		return false, err
 	}

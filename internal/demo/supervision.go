@@ -192,8 +192,6 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 	})
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
-
 func haversine(a, b [2]float64) float64 {
 	rad := math.Pi / 180
 	dlat, dlng := (b[0]-a[0])*rad, (b[1]-a[1])*rad

@@ -120,5 +120,8 @@ func (e *env) lifecycleFixtures(place func(in bool) int64) map[string]func(c cal
 		"GET /api/costs": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/costs?unit_id=%d&period=2026", place(in)), nil}
 		},
+		"GET /api/costs/export": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/costs/export?unit_id=%d&period=2026", place(in)), nil}
+		},
 	}
 }

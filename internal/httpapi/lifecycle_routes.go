@@ -1,12 +1,31 @@
 package httpapi
 
 import (
+	"bytes"
+	"fmt"
+
+	"github.com/xuri/excelize/v2"
+
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
+	"govfleet/internal/errs"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
 )
+
+func init() {
+	for _, k := range []string{"POST /api/insurance/policies", "POST /api/insurance/claims"} {
+		signedRoutes[k] = true
+	}
+	examples["POST /api/insurance/policies"] = insurance.PolicyInput{PolicyNo: "PDZA202632040000012345", Kind: "commercial", Plate: "苏D12345",
+		StartsOn: "2026-03-01", EndsOn: "2027-02-28", PremiumFen: 468000, Coverage: []insurance.Coverage{
+			{Name: "机动车损失保险", AmountFen: 18000000}, {Name: "第三者责任保险", AmountFen: 200000000}, {Name: "车上人员责任保险（司机）", AmountFen: 5000000}}}
+	examples["POST /api/insurance/claims"] = map[string]any{"claim_no": "RDAA2026320400000789", "policy_no": "PDZA202632040000012345",
+		"occurred_at": "2026-05-12T09:30:00+08:00", "place": "常州市天宁区延陵西路与和平北路路口", "damage": "前保险杠及左前大灯受损，无人员伤亡",
+		"amount_fen": 356000, "paid_fen": 0, "status": "reported"}
+	examples["POST /api/vehicles/{id}/inspections"] = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
+}
 
 // lifecycleRoutes are the companies' API keys, insurance, annual
 // inspection and the cost ledger (issue 6 parts 4, 5, 7).
@@ -29,6 +48,7 @@ func (s *Server) lifecycleRoutes() []Route {
 		{"POST", "/api/vehicles/{id}/inspections", access.InspectionRecord, "年检", "检测机构登记年检结果（检验费记入费用台账）", nil, inspection.ResultInput{}, inspection.Detail{}, s.recordInspection},
 
 		{"GET", "/api/costs", access.CostRead, "费用台账", "费用台账：按单位、月份（或年份）、类别、车辆汇总（金额单位：分）", []string{"unit_id", "period"}, nil, ledger.Summary{}, s.costs},
+		{"GET", "/api/costs/export", access.CostRead, "费用台账", "导出费用台账（xlsx，金额单位：元）", []string{"unit_id", "period"}, nil, nil, s.exportCosts},
 	}
 }
 
@@ -131,6 +151,60 @@ func (s *Server) recordInspection(r *Request) (any, error) {
 		return nil, err
 	}
 	return created{d}, nil
+}
+
+func (s *Server) exportCosts(r *Request) (any, error) {
+	sum, err := s.costs(r)
+	if err != nil {
+		return nil, err
+	}
+	data, err := costsXLSX(sum.(*ledger.Summary))
+	if err != nil {
+		return nil, err
+	}
+	return download{name: fmt.Sprintf("费用台账-%s.xlsx", sum.(*ledger.Summary).Period),
+		contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+}
+
+// costsXLSX writes a summary as two sheets, by unit and by vehicle, in yuan.
+func costsXLSX(sum *ledger.Summary) ([]byte, error) {
+	x := excelize.NewFile()
+	defer x.Close()
+	sheets := []struct {
+		name, first string
+		rows        []*ledger.Row
+	}{{"按单位", "单位", sum.Units}, {"按车辆", "车牌", sum.Vehicles}}
+	for i, sh := range sheets {
+		if i == 0 {
+			x.SetSheetName("Sheet1", sh.name)
+		} else if _, err := x.NewSheet(sh.name); err != nil {
+			return nil, errs.Wrap(err, "xlsx")
+		}
+		header := []any{sh.first, "所属单位"}
+		for _, k := range sum.Kinds {
+			header = append(header, k.Name+"（元）")
+		}
+		header = append(header, "合计（元）")
+		x.SetSheetRow(sh.name, "A1", &header)
+		for j, r := range sh.rows {
+			row := []any{r.Name, r.Unit}
+			if r.Unit == "" {
+				row[1] = r.Name
+			}
+			for _, k := range sum.Kinds {
+				row = append(row, float64(r.ByKind[k.Code])/100)
+			}
+			row = append(row, float64(r.Total)/100)
+			cell, _ := excelize.CoordinatesToCellName(1, j+2)
+			x.SetSheetRow(sh.name, cell, &row)
+		}
+		x.SetColWidth(sh.name, "A", "B", 24)
+	}
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		return nil, errs.Wrap(err, "xlsx")
+	}
+	return buf.Bytes(), nil
 }
 
 func (s *Server) costs(r *Request) (any, error) {

@@ -60,7 +60,7 @@ type note struct {
 	kind, title string
 	body        string
 	order       int64
-	link        string // a page of another domain (order 0)
+	link        string // when not about an order
 	sms         bool
 }
 
@@ -137,18 +137,6 @@ func dedup(ids []int64) []int64 {
 	return out
 }
 
-// Send stores and pushes one notification to users (other domains call it
-// after their transaction has committed); failures are logged.
-func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string) {
-	n.sendAll(ctx, []note{{users: users, kind: kind, title: title, body: body, link: link}})
-}
-
-// Recipients returns the active users holding role whose scope covers the
-// node with the given path.
-func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
-	return recipients(ctx, db, role, path)
-}
-
 // recipients returns the active users holding role whose scope covers the
 // node with the given path.
 func recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
@@ -159,6 +147,19 @@ func recipients(ctx context.Context, db bun.IDB, role access.Role, path string) 
 		Where("u.active = ? AND r.role = ? AND ? LIKE n.path || '%'", true, string(role), path).
 		Scan(ctx, &ids)
 	return ids, err
+}
+
+// Send stores and pushes one message to users, and texts it to them when
+// sms is set; other domains' reminders use it (issue 6: ).
+// Failures are logged, never returned.
+func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string, sms bool) {
+	n.sendAll(ctx, []note{{users: users, kind: kind, title: title, body: body, link: link, sms: sms}})
+}
+
+// Recipients returns the active users holding role whose scope covers the
+// node with the given path.
+func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
+	return recipients(ctx, db, role, path)
 }
 
 // List returns the user's notifications, newest first.

@@ -47,11 +47,11 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-// seedLifecycle adds repair jobs of 市机关事务管理局 in every state
+// seedMaintenance adds repair jobs of 市机关事务管理局 in every state
 // and rental orders of last month and this month with the companies'
 // vehicles and drivers, through the services, so that timelines,
 // audit entries, notifications and ledger entries are as in real use.
-func seedLifecycle(ctx context.Context, db *store.DB, blobs fleet.BlobStore, now time.Time) error {
+func seedMaintenance(ctx context.Context, db *store.DB, blobs fleet.BlobStore, now time.Time) error {
 	start := time.Now()
 	who := map[string]*access.Actor{}
 	for _, u := range []string{"jgj_driver", "jgj_vm", "jgj_approver", "jgj_admin", "city_admin", "co_repair", "jgj_staff", "jgj_dispatcher", "co_rental", "co_rental2"} {

@@ -53,6 +53,7 @@ func (e *env) city() *access.Actor {
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
 	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
+		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger,
 		Maintenance: w.Maintenance, Rental: w.Rental,
 		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
 	srv := httptest.NewServer(api.Handler())
@@ -256,7 +257,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.companyFixtures(place), e.maintenanceFixtures(place)} {
+		e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -87,7 +87,7 @@ func (s *Service) Request(ctx context.Context, a *access.Actor, in RequestInput)
 		return nil, store.Translate(err)
 	}
 	for _, n := range notes {
-		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id))
+		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id), false)
 	}
 	return s.load(ctx, s.DB.R, id)
 }

@@ -322,7 +322,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 		return nil, err
 	}
 	for _, n := range notes {
-		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id))
+		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id), false)
 	}
 	return s.load(ctx, s.DB.R, id)
 }

@@ -179,7 +179,7 @@ func (s *Service) HandOver(ctx context.Context, a *access.Actor, orderID int64, 
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.Send(ctx, users, "rental", "新的租赁用车订单", fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(booking.Beijing).Format("01-02 15:04")), "/rental-orders")
+	s.Notify.Send(ctx, users, "rental", "新的租赁用车订单", fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(booking.Beijing).Format("01-02 15:04")), "/rental-orders", false)
 	return o, nil
 }
 
@@ -268,7 +268,7 @@ func (s *Service) Assign(ctx context.Context, a *access.Actor, id int64, in Assi
 	}
 	var applicant int64
 	if err := s.DB.R.NewSelect().Table("orders").Column("applicant_id").Where("id = ?", r.OrderID).Scan(ctx, &applicant); err == nil {
-		s.Notify.Send(ctx, []int64{applicant}, "order", "租赁车辆已安排", fmt.Sprintf("%s %s，驾驶员 %s %s", r.OrderNo, r.Plate, r.DriverName, r.DriverPhone), fmt.Sprintf("/orders/%d", r.OrderID))
+		s.Notify.Send(ctx, []int64{applicant}, "order", "租赁车辆已安排", fmt.Sprintf("%s %s，驾驶员 %s %s", r.OrderNo, r.Plate, r.DriverName, r.DriverPhone), fmt.Sprintf("/orders/%d", r.OrderID), false)
 	}
 	return s.load(ctx, s.DB.R, id)
 }

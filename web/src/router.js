@@ -6,6 +6,7 @@ import { fleetRoutes } from './views/fleet/routes'
 import { bookingRoutes } from './views/booking/routes'
 import { mobileRoutes } from './views/mobile/routes'
 import { monitorRoutes } from './views/monitor/routes'
+import { lifecycleRoutes } from './views/lifecycle/routes'
 import { maintenanceRoutes } from './views/maintenance/routes'
 import { rentalRoutes } from './views/rental/routes'
 
@@ -15,6 +16,7 @@ export const consoleRoutes = [
   ...fleetRoutes,
   ...bookingRoutes,
   ...monitorRoutes,
+  ...lifecycleRoutes,
   ...maintenanceRoutes,
   ...rentalRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },

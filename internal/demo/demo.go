@@ -209,6 +209,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedFuel(ctx, o.DB, now); err != nil {
 		return false, err
 	}
+	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
+		return false, err
+	}
 	return true, seedSupervision(ctx, o.DB, now)
 }
 

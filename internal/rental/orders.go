@@ -179,7 +179,7 @@ func (s *Service) HandOver(ctx context.Context, a *access.Actor, orderID int64, 
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.Send(ctx, users, "rental", "新的租赁用车订单", fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(booking.Beijing).Format("01-02 15:04")), "/company/rental-orders", false)
+	s.Notify.Send(ctx, users, "rental", "新的租赁用车订单", fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(booking.Beijing).Format("01-02 15:04")), "/rental-orders", false)
 	return o, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
@@ -58,9 +60,10 @@ func TestRentalFlowAndAssessment(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// Three orders of last month handed to co_rental.
+		// Three orders of the month before last (the demo's are later)
+		// handed to co_rental.
 		now := time.Now().In(booking.Beijing)
-		month := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, booking.Beijing)
+		month := time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, booking.Beijing)
 		type trip struct {
 			late   time.Duration // start after pickup
 			fee    int64
@@ -132,7 +135,7 @@ func TestRentalFlowAndAssessment(t *testing.T) {
 			}
 		}
 		var fees []int64
-		if err := db.R.NewSelect().Table("cost_entries").Column("amount_fen").Where("kind = 'rental'").Order("amount_fen").Scan(ctx, &fees); err != nil {
+		if err := db.R.NewSelect().Table("cost_entries").Column("amount_fen").Where("kind = 'rental' AND source_id IN (?)", bun.In(ids)).Order("amount_fen").Scan(ctx, &fees); err != nil {
 			t.Fatal(err)
 		}
 		if len(fees) != 2 || fees[0] != 30000 || fees[1] != 45000 {

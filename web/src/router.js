@@ -9,6 +9,8 @@ import { monitorRoutes } from './views/monitor/routes'
 import { fuelRoutes } from './views/fuel/routes'
 import { supervisionRoutes } from './views/supervision/routes'
 import { lifecycleRoutes } from './views/lifecycle/routes'
+import { maintenanceRoutes } from './views/maintenance/routes'
+import { rentalRoutes } from './views/rental/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
@@ -19,6 +21,8 @@ export const consoleRoutes = [
   ...fuelRoutes,
   ...supervisionRoutes,
   ...lifecycleRoutes,
+  ...maintenanceRoutes,
+  ...rentalRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'role-filings', name: 'role-filings', component: () => import('./views/RoleFilingsView.vue'), meta: { title: '角色备案', icon: 'Stamp', menu: true, perm: 'filings.read' } },
   { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: '审计日志', icon: 'Tickets', menu: true, perm: 'audit.read' } },

@@ -13,6 +13,7 @@ export const mobileRoutes = [
       { path: 'orders/:id(\\d+)', name: 'm-order', component: () => import('./MOrder.vue'), meta: { title: '订单详情', back: true } },
       { path: 'tasks', name: 'm-tasks', component: () => import('./MTasks.vue'), meta: { title: '我的任务', tab: 'tasks' } },
       { path: 'tasks/:id(\\d+)', name: 'm-task', component: () => import('./MTask.vue'), meta: { title: '出车任务', back: true } },
+      { path: 'repair', name: 'm-repair', component: () => import('./MRepair.vue'), meta: { title: '报修', back: true } },
     ],
   },
 ]

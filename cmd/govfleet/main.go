@@ -36,6 +36,9 @@ import (
 	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
 	"govfleet/internal/httpapi"
+	"govfleet/internal/inspection"
+	"govfleet/internal/insurance"
+	"govfleet/internal/ledger"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 	"govfleet/internal/sim"
@@ -148,12 +151,15 @@ func open(ctx context.Context, d *dbFlags) (*store.DB, error) {
 }
 
 type services struct {
-	org     *org.Service
-	auth    *auth.Service
-	audit   *audit.Service
-	fleet   *fleet.Service
-	booking *booking.Service
-	company *company.Service
+	org        *org.Service
+	auth       *auth.Service
+	audit      *audit.Service
+	fleet      *fleet.Service
+	booking    *booking.Service
+	company    *company.Service
+	insurance  *insurance.Service
+	inspection *inspection.Service
+	ledger     *ledger.Service
 }
 
 func wire(db *store.DB, dataDir string) services {
@@ -162,7 +168,10 @@ func wire(db *store.DB, dataDir string) services {
 	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
 	a := &auth.Service{DB: db, Org: o}
 	return services{org: o, auth: a, audit: &audit.Service{DB: db}, fleet: f, booking: b,
-		company: &company.Service{DB: db, Org: o, Auth: a}}
+		company:    &company.Service{DB: db, Org: o, Auth: a},
+		insurance:  &insurance.Service{DB: db, Notify: b.Notify},
+		inspection: &inspection.Service{DB: db, Notify: b.Notify},
+		ledger:     &ledger.Service{DB: db}}
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -184,6 +193,10 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	svc := wire(db, d.dataDir)
+	// R-23: the master key the companies' API key secrets derive from.
+	if svc.auth.KeyMaster, err = auth.LoadKeyMaster(filepath.Join(d.dataDir, "apikey-master.key")); err != nil {
+		return fmt.Errorf("API key master key: %w", err)
+	}
 	if *withDemo {
 		if _, err := demo.Seed(ctx, svc.org, svc.auth, svc.fleet.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -192,7 +205,7 @@ func serve(ctx context.Context, args []string) error {
 	latest := &telematics.Latest{}
 	mon := &monitor.Service{DB: db, Latest: latest, TileURL: *tileURL, TileAttribution: *tileAttr}
 	api := &httpapi.Server{Org: svc.org, Auth: svc.auth, Audit: svc.audit, Fleet: svc.fleet, Booking: svc.booking, Monitor: mon, Web: web.App(), Secure: *secure}
-	api.Companies = svc.company
+	api.Companies, api.Insurance, api.Inspection, api.Ledger = svc.company, svc.insurance, svc.inspection, svc.ledger
 	api.Fuel = &fuel.Service{DB: db}
 	if api.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
@@ -299,6 +312,21 @@ func jobs(ctx context.Context, svc services) {
 			slog.Warn("escalate overdue filings", "err", err)
 		} else if n > 0 {
 			slog.Info("overdue emergency filings escalated", "count", n)
+		}
+		// R-25, R-23: due dates for new vehicles, then the reminders 30 days
+		// ahead (each once per due date, so running often sends nothing twice).
+		if _, err := svc.inspection.FillDefaults(ctx); err != nil {
+			slog.Warn("inspection due dates", "err", err)
+		}
+		if n, err := svc.inspection.Remind(ctx); err != nil {
+			slog.Warn("inspection reminders", "err", err)
+		} else if n > 0 {
+			slog.Info("inspection reminders sent", "vehicles", n)
+		}
+		if n, err := svc.insurance.RemindExpiring(ctx); err != nil {
+			slog.Warn("policy expiry reminders", "err", err)
+		} else if n > 0 {
+			slog.Info("policy expiry reminders sent", "policies", n)
 		}
 		if n, err := svc.auth.PurgeSessions(ctx); err != nil {
 			slog.Warn("purge sessions", "err", err)

@@ -147,6 +147,7 @@ func shanghai(t time.Time) string { return t.In(cst).Format("15:04") }
 type Principal struct {
 	Actor      *access.Actor
 	SessionID  string // empty for API tokens
+	KeyID      int64  // the company API key of a signed request
 	CSRFToken  string
 	MustChange bool
 }

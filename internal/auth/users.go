@@ -32,6 +32,8 @@ type Service struct {
 	DB  *store.DB
 	Org *org.Service
 	Now func() time.Time // for tests; time.Now when nil
+	// KeyMaster derives the secrets of companies' API keys (apikeys.go).
+	KeyMaster []byte
 }
 
 func (s *Service) now() time.Time {

@@ -60,6 +60,7 @@ type note struct {
 	kind, title string
 	body        string
 	order       int64
+	link        string // when not about an order
 	sms         bool
 }
 
@@ -101,7 +102,7 @@ func (n *Notifier) sendAll(ctx context.Context, notes []note) {
 		return
 	}
 	for _, nt := range notes {
-		link := ""
+		link := nt.link
 		if nt.order != 0 {
 			link = fmt.Sprintf("/orders/%d", nt.order)
 		}
@@ -146,6 +147,19 @@ func recipients(ctx context.Context, db bun.IDB, role access.Role, path string) 
 		Where("u.active = ? AND r.role = ? AND ? LIKE n.path || '%'", true, string(role), path).
 		Scan(ctx, &ids)
 	return ids, err
+}
+
+// Send stores and pushes one message to users, and texts it to them when
+// sms is set; other domains' reminders use it (issue 6: ).
+// Failures are logged, never returned.
+func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string, sms bool) {
+	n.sendAll(ctx, []note{{users: users, kind: kind, title: title, body: body, link: link, sms: sms}})
+}
+
+// Recipients returns the active users holding role whose scope covers the
+// node with the given path.
+func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
+	return recipients(ctx, db, role, path)
 }
 
 // List returns the user's notifications, newest first.

@@ -13,6 +13,10 @@ import (
 func init() {
 	untargeted["GET /api/company-kinds"] = true
 	untargeted["GET /api/companies"] = true
+	// A company's own API keys target no node.
+	untargeted["GET /api/company/keys"] = true
+	untargeted["POST /api/company/keys"] = true
+	untargeted["DELETE /api/company/keys/{id}"] = true
 }
 
 // newCompany registers a company of kind contracted by level (a city or

@@ -37,6 +37,19 @@ var errorSchema = map[string]any{
 	},
 }
 
+// examples are request bodies shown in the document, by "METHOD path".
+var examples = map[string]any{}
+
+// signedRoutes are meant for companies' signed machine requests.
+var signedRoutes = map[string]bool{}
+
+// signingDoc describes the companies' request signing (auth/apikeys.go).
+const signingDoc = "合作企业（保险公司等）的机器请求使用API密钥签名（R-23）。企业账号在「企业工作台 → API密钥」创建密钥，得到 key_id 与 secret（只显示一次）。每个请求带以下请求头：\n" +
+	"- X-Key-Id: key_id\n- X-Timestamp: 签名时的 Unix 秒数，与服务器时间相差不得超过 ±300 秒\n" +
+	"- X-Signature: hex(HMAC-SHA256(secret, METHOD + \"\\n\" + PATH + \"\\n\" + X-Timestamp + \"\\n\" + hex(SHA-256(请求体))))，PATH 为含查询串的请求路径，如 /api/insurance/policies\n" +
+	"- Idempotency-Key（写操作建议携带）: 同一键、同一请求体的重试返回首次的响应（响应头 Idempotent-Replayed: true），不会重复执行；同一键、不同请求体返回 409。\n" +
+	"同一签名只能使用一次（重放返回 401），重试须以新的时间戳重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
+
 func buildOpenAPI(routes []Route) map[string]any {
 	g := &schemaGen{defs: map[string]any{"Error": errorSchema}}
 	paths := map[string]any{}
@@ -63,7 +76,15 @@ func buildOpenAPI(routes []Route) map[string]any {
 			op["parameters"] = params
 		}
 		if rt.In != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.In))}}}
+			media := map[string]any{"schema": g.schema(reflect.TypeOf(rt.In))}
+			if ex, ok := examples[rt.Method+" "+rt.Path]; ok {
+				media["example"] = ex
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": media}}
+		}
+		if signedRoutes[rt.Method+" "+rt.Path] {
+			op["security"] = []any{map[string]any{"signature": []any{}}, map[string]any{"cookie": []any{}}}
+			op["description"] = signingDoc
 		}
 		errRef := map[string]any{"description": "错误", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 		responses := map[string]any{"default": errRef}
@@ -90,7 +111,7 @@ func buildOpenAPI(routes []Route) map[string]any {
 		"info": map[string]any{
 			"title":       "govfleet 公务用车信息化平台 API",
 			"version":     "1",
-			"description": "JSON API。浏览器会话使用 HttpOnly Cookie，写操作须带 X-CSRF-Token 头（登录或 GET /api/me 返回）；机器客户端使用 Authorization: Bearer <API令牌>。列表接口以 page、page_size 分页。x-permission 为所需权限。",
+			"description": "JSON API。浏览器会话使用 HttpOnly Cookie，写操作须带 X-CSRF-Token 头（登录或 GET /api/me 返回）；机器客户端使用 Authorization: Bearer <API令牌>；合作企业的系统使用API密钥签名（见 securitySchemes.signature）。列表接口以 page、page_size 分页。x-permission 为所需权限。",
 		},
 		"paths": paths,
 		"components": map[string]any{
@@ -98,6 +119,7 @@ func buildOpenAPI(routes []Route) map[string]any {
 			"securitySchemes": map[string]any{
 				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
 				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"signature": map[string]any{"type": "apiKey", "in": "header", "name": "X-Key-Id", "description": signingDoc},
 			},
 		},
 		"security": []any{map[string]any{"cookie": []any{}}, map[string]any{"bearer": []any{}}},

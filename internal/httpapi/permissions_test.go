@@ -52,7 +52,8 @@ func (e *env) city() *access.Actor {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies, Fuel: &fuel.Service{DB: db},
+	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
+		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger, Fuel: &fuel.Service{DB: db},
 		Monitor: &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -255,7 +256,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.companyFixtures(place), e.fuelFixtures(place)} {
+		e.companyFixtures(place), e.lifecycleFixtures(place), e.fuelFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

@@ -34,7 +34,7 @@ type Route struct {
 // below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
 	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes(),
-		s.companyRoutes(), s.fuelRoutes())
+		s.companyRoutes(), s.lifecycleRoutes(), s.fuelRoutes())
 }
 
 func (s *Server) coreRoutes() []Route {

@@ -27,6 +27,9 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
+	"govfleet/internal/inspection"
+	"govfleet/internal/insurance"
+	"govfleet/internal/ledger"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 )
@@ -36,16 +39,19 @@ const SessionCookie = "govfleet_session"
 
 // Server serves the API and the console.
 type Server struct {
-	Org       *org.Service
-	Auth      *auth.Service
-	Audit     *audit.Service
-	Fleet     *fleet.Service
-	Booking   *booking.Service
-	Monitor   *monitor.Service // live map, track playback, terminal commands
-	Companies *company.Service // outside organisations (issue 6)
-	Fuel      *fuel.Service    // fuel imports and consumption
-	Web       fs.FS            // the built console (index.html at its root); nil: none
-	Secure    bool             // mark cookies Secure (behind HTTPS)
+	Org        *org.Service
+	Auth       *auth.Service
+	Audit      *audit.Service
+	Fleet      *fleet.Service
+	Booking    *booking.Service
+	Monitor    *monitor.Service    // live map, track playback, terminal commands
+	Companies  *company.Service    // outside organisations (issue 6)
+	Insurance  *insurance.Service  // policies and claims
+	Inspection *inspection.Service // annual inspections
+	Ledger     *ledger.Service     // the cost ledger
+	Fuel       *fuel.Service       // fuel imports and consumption
+	Web        fs.FS               // the built console (index.html at its root); nil: none
+	Secure     bool                // mark cookies Secure (behind HTTPS)
 
 	mux *http.ServeMux
 }
@@ -103,6 +109,13 @@ type (
 
 func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 	ip := clientIP(r)
+	if kid := r.Header.Get("X-Key-Id"); kid != "" { // a company's signed request
+		body, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.Auth.AuthenticateSigned(r.Context(), kid, r.Header.Get("X-Timestamp"), r.Header.Get("X-Signature"), r.Method, r.URL.RequestURI(), body, ip)
+	}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return s.Auth.AuthenticateToken(r.Context(), strings.TrimPrefix(h, "Bearer "), ip)
 	}
@@ -139,6 +152,14 @@ func (s *Server) wrap(rt Route) http.Handler {
 				writeError(w, hr, errs.E(errs.Forbidden, "您没有权限执行此操作"))
 				return
 			}
+		}
+		idem := ""
+		if req.P != nil && req.P.KeyID != 0 && hr.Method != http.MethodGet && hr.Method != http.MethodHead {
+			idem = hr.Header.Get("Idempotency-Key")
+		}
+		if idem != "" {
+			s.serveIdempotent(req, rt, idem)
+			return
 		}
 		out, err := rt.Handle(req)
 		if err != nil {

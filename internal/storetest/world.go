@@ -12,6 +12,9 @@ import (
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
+	"govfleet/internal/inspection"
+	"govfleet/internal/insurance"
+	"govfleet/internal/ledger"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 )
@@ -26,7 +29,10 @@ type World struct {
 	Fleet   *fleet.Service
 	Booking *booking.Service
 	// Outside organisations (issue 6).
-	Companies *company.Service
+	Companies  *company.Service
+	Insurance  *insurance.Service
+	Inspection *inspection.Service
+	Ledger     *ledger.Service
 }
 
 // NewWorld seeds db with the demo.
@@ -44,6 +50,10 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	}
 	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
 	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
+	w.Auth.KeyMaster = []byte("test master key of the API key secrets")
+	w.Insurance = &insurance.Service{DB: db, Notify: w.Booking.Notify}
+	w.Inspection = &inspection.Service{DB: db, Notify: w.Booking.Notify}
+	w.Ledger = &ledger.Service{DB: db}
 	return w
 }
 

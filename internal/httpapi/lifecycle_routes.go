@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"govfleet/internal/access"
+	"govfleet/internal/auth"
+	"govfleet/internal/inspection"
+	"govfleet/internal/insurance"
+	"govfleet/internal/ledger"
+)
+
+func init() {
+	for _, k := range []string{"POST /api/insurance/policies", "POST /api/insurance/claims"} {
+		signedRoutes[k] = true
+	}
+	examples["POST /api/insurance/policies"] = insurance.PolicyInput{PolicyNo: "PDZA202632040000012345", Kind: "commercial", Plate: "苏D12345",
+		StartsOn: "2026-03-01", EndsOn: "2027-02-28", PremiumFen: 468000, Coverage: []insurance.Coverage{
+			{Name: "机动车损失保险", AmountFen: 18000000}, {Name: "第三者责任保险", AmountFen: 200000000}, {Name: "车上人员责任保险（司机）", AmountFen: 5000000}}}
+	examples["POST /api/insurance/claims"] = map[string]any{"claim_no": "RDAA2026320400000789", "policy_no": "PDZA202632040000012345",
+		"occurred_at": "2026-05-12T09:30:00+08:00", "place": "常州市天宁区延陵西路与和平北路路口", "damage": "前保险杠及左前大灯受损，无人员伤亡",
+		"amount_fen": 356000, "paid_fen": 0, "status": "reported"}
+	examples["POST /api/vehicles/{id}/inspections"] = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
+}
+
+// lifecycleRoutes are the companies' API keys, insurance, annual
+// inspection and the cost ledger (issue 6 parts 4, 5, 7).
+func (s *Server) lifecycleRoutes() []Route {
+	return []Route{
+		{"GET", "/api/company/keys", access.CompanyKeys, "企业接口", "本企业的API密钥", nil, nil, []auth.APIKey{}, s.companyKeys},
+		{"POST", "/api/company/keys", access.CompanyKeys, "企业接口", "创建API密钥（密钥只显示一次）", nil, tokenIn{}, auth.APIKey{}, s.createCompanyKey},
+		{"DELETE", "/api/company/keys/{id}", access.CompanyKeys, "企业接口", "吊销API密钥", nil, nil, nil, s.revokeCompanyKey},
+
+		{"POST", "/api/insurance/policies", access.InsuranceWrite, "保险", "保险公司推送保单（同一保单号再次推送即更新）", nil, insurance.PolicyInput{}, insurance.Policy{}, create(s.Insurance.PushPolicy)},
+		{"POST", "/api/insurance/claims", access.InsuranceWrite, "保险", "保险公司推送理赔（同一案号再次推送即更新状态与金额）", nil, insurance.ClaimInput{}, insurance.Claim{}, create(s.Insurance.PushClaim)},
+		{"GET", "/api/insurance/policies", access.InsuranceRead, "保险", "保单列表（state=expiring 为30天内到期未续保）", []string{"unit_id", "vehicle_id", "state", "q", "page", "page_size"}, nil, List[insurance.Policy]{}, s.listPolicies},
+		{"GET", "/api/insurance/policies/{id}", access.InsuranceRead, "保险", "保单详情", nil, nil, insurance.Policy{}, get(s.Insurance.Policy)},
+		{"GET", "/api/insurance/claims", access.InsuranceRead, "保险", "理赔列表", []string{"unit_id", "vehicle_id", "q", "page", "page_size"}, nil, List[insurance.Claim]{}, s.listClaims},
+		{"GET", "/api/insurance/claims/{id}", access.InsuranceRead, "保险", "理赔详情", nil, nil, insurance.Claim{}, get(s.Insurance.Claim)},
+
+		{"GET", "/api/inspections", access.InspectionRead, "年检", "车辆年检到期情况（within=30 为30天内到期及逾期，overdue=1 仅逾期）", []string{"unit_id", "within", "overdue", "q", "page", "page_size"}, nil, List[inspection.Due]{}, s.listInspections},
+		{"GET", "/api/vehicles/{id}/inspection", access.InspectionRead, "年检", "车辆的年检日期与检验记录", nil, nil, inspection.Detail{}, get(s.Inspection.Get)},
+		{"PUT", "/api/vehicles/{id}/inspection-due", access.InspectionPlan, "年检", "设定下次年检日期", nil, inspection.DueInput{}, inspection.Detail{}, update(s.Inspection.SetDue)},
+		{"POST", "/api/vehicles/{id}/inspections", access.InspectionRecord, "年检", "检测机构登记年检结果（检验费记入费用台账）", nil, inspection.ResultInput{}, inspection.Detail{}, s.recordInspection},
+
+		{"GET", "/api/costs", access.CostRead, "费用台账", "费用台账：按单位、月份（或年份）、类别、车辆汇总（金额单位：分）", []string{"unit_id", "period"}, nil, ledger.Summary{}, s.costs},
+	}
+}
+
+func (s *Server) companyKeys(r *Request) (any, error) { return s.Auth.Keys(r.Context(), r.Actor()) }
+
+func (s *Server) createCompanyKey(r *Request) (any, error) {
+	var in tokenIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	k, err := s.Auth.CreateKey(r.Context(), r.Actor(), in.Name)
+	if err != nil {
+		return nil, err
+	}
+	return created{k}, nil
+}
+
+func (s *Server) revokeCompanyKey(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return noContent{}, s.Auth.RevokeKey(r.Context(), r.Actor(), id)
+}
+
+func (s *Server) insuranceFilter(r *Request) (insurance.Filter, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return insurance.Filter{}, err
+	}
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return insurance.Filter{}, err
+	}
+	vehicle, err := queryID(r, "vehicle_id")
+	if err != nil {
+		return insurance.Filter{}, err
+	}
+	q := r.URL.Query()
+	return insurance.Filter{UnitID: unit, VehicleID: vehicle, State: q.Get("state"), Q: q.Get("q"), Page: p, Size: size}, nil
+}
+
+func (s *Server) listPolicies(r *Request) (any, error) {
+	f, err := s.insuranceFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Insurance.Policies(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, f.Page, f.Size), nil
+}
+
+func (s *Server) listClaims(r *Request) (any, error) {
+	f, err := s.insuranceFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Insurance.Claims(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, f.Page, f.Size), nil
+}
+
+func (s *Server) listInspections(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	within, err := queryInt(r, "within", 0)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	f := inspection.Filter{UnitID: unit, Within: within, Overdue: q.Get("overdue") == "1" || q.Get("overdue") == "true", Q: q.Get("q"), Page: p, Size: size}
+	items, n, err := s.Inspection.List(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}
+
+func (s *Server) recordInspection(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	var in inspection.ResultInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	d, err := s.Inspection.Record(r.Context(), r.Actor(), id, in)
+	if err != nil {
+		return nil, err
+	}
+	return created{d}, nil
+}
+
+func (s *Server) costs(r *Request) (any, error) {
+	unit, err := queryID(r, "unit_id")
+	if err != nil {
+		return nil, err
+	}
+	return s.Ledger.Summarise(r.Context(), r.Actor(), unit, r.URL.Query().Get("period"))
+}

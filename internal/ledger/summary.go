@@ -1,0 +1,119 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"govfleet/internal/access"
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+)
+
+// Service reads the ledger.
+type Service struct {
+	DB *store.DB
+}
+
+// Row is the costs of one unit or vehicle, by kind, in fen.
+type Row struct {
+	ID     int64            `json:"id"`
+	Name   string           `json:"name"` // unit name, or plate
+	Unit   string           `json:"unit,omitempty"`
+	ByKind map[string]int64 `json:"by_kind"`
+	Total  int64            `json:"total"`
+}
+
+// Summary is a month's (or a year's) costs under a node.
+type Summary struct {
+	Period   string           `json:"period"` // YYYY-MM or YYYY
+	UnitID   int64            `json:"unit_id"`
+	UnitName string           `json:"unit_name"`
+	Kinds    []Kind           `json:"kinds"`
+	ByKind   map[string]int64 `json:"by_kind"`
+	Total    int64            `json:"total"`
+	Units    []*Row           `json:"units"`    // per unit that has costs
+	Vehicles []*Row           `json:"vehicles"` // per vehicle, highest total first
+}
+
+// Summarise totals the costs of the period (a month YYYY-MM or a year
+// YYYY, Beijing) under the node unitID (0: the actor's scope) by kind, unit
+// and vehicle.
+func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, period string) (*Summary, error) {
+	if period == "" {
+		period = time.Now().In(beijing).Format("2006-01")
+	}
+	if _, e1 := time.Parse("2006-01", period); e1 != nil {
+		if _, e2 := time.Parse("2006", period); e2 != nil {
+			return nil, (&errs.Fields{"period": "期间格式应为 YYYY-MM（月）或 YYYY（年）"}).Err()
+		}
+	}
+	if unitID == 0 {
+		unitID = a.ScopeID
+	}
+	out := &Summary{Period: period, UnitID: unitID, Kinds: Kinds, ByKind: map[string]int64{}, Units: []*Row{}, Vehicles: []*Row{}}
+	var path string
+	if err := s.DB.R.NewSelect().Table("units").Column("path", "name").Where("id = ?", unitID).Scan(ctx, &path, &out.UnitName); err != nil {
+		if errs.Is(store.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID)
+		}
+		return nil, store.Translate(err)
+	}
+	if !a.Covers(path) {
+		return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+	}
+	var rows []struct {
+		UnitID    int64  `bun:"unit_id"`
+		UnitName  string `bun:"unit_name"`
+		VehicleID *int64 `bun:"vehicle_id"`
+		Plate     string `bun:"plate"`
+		Kind      string `bun:"kind"`
+		Amount    int64  `bun:"amount"`
+	}
+	err := s.DB.R.NewSelect().TableExpr("cost_entries AS e").
+		ColumnExpr("e.unit_id, n.name AS unit_name, e.vehicle_id, COALESCE(v.plate, '') AS plate, e.kind, SUM(e.amount_fen) AS amount").
+		Join("JOIN units AS n ON n.id = e.unit_id").Join("LEFT JOIN vehicles AS v ON v.id = e.vehicle_id").
+		Where("e.unit_path LIKE ? AND e.month LIKE ?", path+"%", period+"%").
+		GroupExpr("e.unit_id, n.name, e.vehicle_id, v.plate, e.kind").OrderExpr("e.unit_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	units, vehicles := map[int64]*Row{}, map[int64]*Row{}
+	for _, r := range rows {
+		out.ByKind[r.Kind] += r.Amount
+		out.Total += r.Amount
+		u := units[r.UnitID]
+		if u == nil {
+			u = &Row{ID: r.UnitID, Name: r.UnitName, ByKind: map[string]int64{}}
+			units[r.UnitID] = u
+			out.Units = append(out.Units, u)
+		}
+		u.ByKind[r.Kind] += r.Amount
+		u.Total += r.Amount
+		if r.VehicleID != nil {
+			v := vehicles[*r.VehicleID]
+			if v == nil {
+				v = &Row{ID: *r.VehicleID, Name: r.Plate, Unit: r.UnitName, ByKind: map[string]int64{}}
+				vehicles[*r.VehicleID] = v
+				out.Vehicles = append(out.Vehicles, v)
+			}
+			v.ByKind[r.Kind] += r.Amount
+			v.Total += r.Amount
+		}
+	}
+	sortRows(out.Units)
+	sortRows(out.Vehicles)
+	return out, nil
+}
+
+// sortRows puts the highest total first, then orders by name.
+func sortRows(rs []*Row) {
+	slices.SortFunc(rs, func(a, b *Row) int {
+		if a.Total != b.Total {
+			return cmp.Compare(b.Total, a.Total)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}

@@ -1,0 +1,73 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/errs"
+	"govfleet/internal/ledger"
+	"govfleet/internal/store"
+	"govfleet/internal/storetest"
+)
+
+// The summary totals a node's subtree by kind, unit and vehicle for a
+// month or a year, and refuses nodes outside the caller's scope.
+func TestSummarise(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := storetest.NewWorld(t, db)
+		ctx := context.Background()
+		type veh struct {
+			ID     int64 `bun:"id"`
+			UnitID int64 `bun:"unit_id"`
+		}
+		var a, b veh
+		for unit, v := range map[string]*veh{"天宁区政府办公室": &a, "天宁区城市管理局": &b} {
+			if err := db.R.NewSelect().Table("vehicles").Column("id", "unit_id").Where("unit_id = ?", w.UnitID(t, unit)).OrderExpr("id").Limit(1).Scan(ctx, v); err != nil {
+				t.Fatal(unit, err)
+			}
+		}
+		// Year 2031: nothing of the demo's.
+		at := func(m int) time.Time { return time.Date(2031, time.Month(m), 10, 4, 0, 0, 0, time.UTC) }
+		entries := []ledger.Entry{
+			{VehicleID: &a.ID, UnitID: a.UnitID, Kind: "fuel", AmountFen: 50000, Source: "t", SourceID: 1, OccurredAt: at(3)},
+			{VehicleID: &a.ID, UnitID: a.UnitID, Kind: "maintenance", AmountFen: 120000, Source: "t", SourceID: 2, OccurredAt: at(3)},
+			{VehicleID: &b.ID, UnitID: b.UnitID, Kind: "fuel", AmountFen: 30000, Source: "t", SourceID: 3, OccurredAt: at(3)},
+			{VehicleID: &b.ID, UnitID: b.UnitID, Kind: "insurance", AmountFen: 95000, Source: "t", SourceID: 4, OccurredAt: at(4)},
+			{UnitID: b.UnitID, Kind: "other", AmountFen: 1000, Source: "t", SourceID: 5, OccurredAt: at(3)},
+		}
+		if err := db.Tx(ctx, func(tx bun.Tx) error {
+			for _, e := range entries {
+				if err := ledger.Post(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		tn := w.Actor(t, "tn_admin")
+		march, err := w.Ledger.Summarise(ctx, tn, 0, "2031-03")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if march.Total != 201000 || march.ByKind["fuel"] != 80000 || march.ByKind["insurance"] != 0 || len(march.Units) != 2 || len(march.Vehicles) != 2 {
+			t.Errorf("March: total %d by kind %v, %d units, %d vehicles", march.Total, march.ByKind, len(march.Units), len(march.Vehicles))
+		}
+		if march.Vehicles[0].ID != a.ID || march.Vehicles[0].Total != 170000 || march.Units[1].Total != 31000 {
+			t.Errorf("March rows: %+v %+v", march.Vehicles[0], march.Units[1])
+		}
+		year, err := w.Ledger.Summarise(ctx, tn, b.UnitID, "2031")
+		if err != nil || year.Total != 126000 || year.ByKind["insurance"] != 95000 {
+			t.Errorf("year of one unit: %v %+v", err, year)
+		}
+		if _, err := w.Ledger.Summarise(ctx, tn, w.UnitID(t, "钟楼区财政局"), "2031"); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("another district's ledger: %v", err)
+		}
+		if _, err := w.Ledger.Summarise(ctx, tn, 0, "2031-13"); !errs.Is(err, errs.Invalid) {
+			t.Errorf("bad period: %v", err)
+		}
+	})
+}

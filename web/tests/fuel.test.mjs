@@ -20,6 +20,7 @@ function monthBack(n) {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
 }
 const MONTH = monthBack(13)
+const CARD = `10001132${String(Date.now()).slice(-9)}` // a new file each run, also against a kept server
 
 let server
 let b
@@ -76,11 +77,11 @@ test('1. the fuel company uploads a file with a bad row, sees the row error, fix
   assert.equal(await month.inputValue(), MONTH)
 
   const good = [
-    `1000113200000000101,${plates[0]},${MONTH}-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38`,
-    `1000113200000000102,${plates[1]},${MONTH}-16 17:05,中国石化常州关河东路加油站,92#汽油,38.02,7.89,300.00`,
+    `${CARD}1,${plates[0]},${MONTH}-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38`,
+    `${CARD}2,${plates[1]},${MONTH}-16 17:05,中国石化常州关河东路加油站,92#汽油,38.02,7.89,300.00`,
   ]
   // Row 3: an amount that does not add up; row 4: a plate nobody registered.
-  const bad = [good[0], good[1].replace(',300.00', ',310.00'), `1000113200000000103,苏Z00001,${MONTH}-17 09:00,某加油站,92#汽油,10.00,7.42,74.20`]
+  const bad = [good[0], good[1].replace(',300.00', ',310.00'), `${CARD}3,苏Z00001,${MONTH}-17 09:00,某加油站,92#汽油,10.00,7.42,74.20`]
   await upload(await csv('bad.csv', bad))
   await page.locator('[data-test=fuel-failure]', { hasText: '导入失败，共2处错误，未导入任何数据' }).waitFor()
   const errors = page.locator('[data-test=fuel-errors] .el-table__body-wrapper .el-table__row')
@@ -98,7 +99,7 @@ test('1. the fuel company uploads a file with a bad row, sees the row error, fix
   await shot('02-imported')
 
   // The same file again: nothing new.
-  await upload(await csv(`${MONTH}.csv`, good))
+  await upload(await csv(`${MONTH}-again.csv`, good))
   await page.locator('[data-test=fuel-success]', { hasText: '已导入过相同的文件' }).waitFor()
   await logout(page)
 })

@@ -328,6 +328,9 @@ func jobs(ctx context.Context, svc services) {
 		} else if n > 0 {
 			slog.Info("policy expiry reminders sent", "policies", n)
 		}
+		if err := svc.auth.PurgeSigned(ctx); err != nil {
+			slog.Warn("purge signed-request records", "err", err)
+		}
 		if n, err := svc.auth.PurgeSessions(ctx); err != nil {
 			slog.Warn("purge sessions", "err", err)
 		} else if n > 0 {

@@ -267,3 +267,17 @@ func (s *Service) EndIdempotent(ctx context.Context, keyID int64, idemKey string
 	}
 	return store.Translate(err)
 }
+
+// IdempotencyTTL is how long a signed write's response is kept for retries.
+const IdempotencyTTL = 24 * time.Hour
+
+// PurgeSigned drops idempotency records older than IdempotencyTTL and
+// signatures too old to validate again.
+func (s *Service) PurgeSigned(ctx context.Context) error {
+	now := s.now()
+	if _, err := s.DB.W.NewRaw("DELETE FROM api_idempotency WHERE created_at < ?", now.Add(-IdempotencyTTL)).Exec(ctx); err != nil {
+		return store.Translate(err)
+	}
+	_, err := s.DB.W.NewRaw("DELETE FROM api_signatures WHERE seen_at < ?", now.Add(-2*ReplayWindow)).Exec(ctx)
+	return store.Translate(err)
+}

@@ -53,10 +53,10 @@ func TestCompanyActorCoversItsContracts(t *testing.T) {
 		today := time.Now().In(time.FixedZone("CST", 8*3600))
 		day := func(d int) *string { return str(today.AddDate(0, 0, d).Format(time.DateOnly)) }
 		for _, k := range []company.ContractInput{
-			{UnitID: w.UnitID(t, "天宁区"), StartsOn: day(-30)},                        // in force
-			{UnitID: w.UnitID(t, "市公安局"), StartsOn: day(-30), EndsOn: day(0)},         // ends today: in force
-			{UnitID: w.UnitID(t, "钟楼区"), StartsOn: day(-300), EndsOn: day(-1)},         // ended
-			{UnitID: w.UnitID(t, "新北区"), StartsOn: day(1)},                            // not yet
+			{UnitID: w.UnitID(t, "天宁区"), StartsOn: day(-30)},                   // in force
+			{UnitID: w.UnitID(t, "市公安局"), StartsOn: day(-30), EndsOn: day(0)},  // ends today: in force
+			{UnitID: w.UnitID(t, "钟楼区"), StartsOn: day(-300), EndsOn: day(-1)}, // ended
+			{UnitID: w.UnitID(t, "新北区"), StartsOn: day(1)},                     // not yet
 		} {
 			if _, err := w.Companies.AddContract(ctx, city, co.ID, k); err != nil {
 				t.Fatal(err)

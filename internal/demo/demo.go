@@ -199,6 +199,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedCompanies(ctx, o, a, actor, root, units, len(accts)+1); err != nil {
 		return false, err
 	}
+	if err := seedLifecycle(ctx, o.DB, time.Now().UTC()); err != nil {
+		return false, fmt.Errorf("insurance and inspections: %w", err)
+	}
 	if err := seedBooking(ctx, o.DB, time.Now().UTC()); err != nil {
 		return false, err
 	}

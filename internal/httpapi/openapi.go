@@ -47,8 +47,8 @@ var signedRoutes = map[string]bool{}
 const signingDoc = "合作企业（保险公司等）的机器请求使用API密钥签名（R-23）。企业账号在「企业工作台 → API密钥」创建密钥，得到 key_id 与 secret（只显示一次）。每个请求带以下请求头：\n" +
 	"- X-Key-Id: key_id\n- X-Timestamp: 签名时的 Unix 秒数，与服务器时间相差不得超过 ±300 秒\n" +
 	"- X-Signature: hex(HMAC-SHA256(secret, METHOD + \"\\n\" + PATH + \"\\n\" + X-Timestamp + \"\\n\" + hex(SHA-256(请求体))))，PATH 为含查询串的请求路径，如 /api/insurance/policies\n" +
-	"- Idempotency-Key（写操作建议携带）: 同一键、同一请求体的重试返回首次的响应（响应头 Idempotent-Replayed: true），不会重复执行；同一键、不同请求体返回 409。\n" +
-	"同一签名只能使用一次（重放返回 401），重试须以新的时间戳重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
+	"- Idempotency-Key（写操作建议携带）: 同一键、同一请求体的重试（24小时内）返回首次的响应（响应头 Idempotent-Replayed: true），不会重复执行；同一键、不同请求体返回 409。\n" +
+	"同一签名只能使用一次（重放返回 401），重试须以新的时间戳（与上次相隔至少1秒）重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
 
 func buildOpenAPI(routes []Route) map[string]any {
 	g := &schemaGen{defs: map[string]any{"Error": errorSchema}}
@@ -117,8 +117,8 @@ func buildOpenAPI(routes []Route) map[string]any {
 		"components": map[string]any{
 			"schemas": g.defs,
 			"securitySchemes": map[string]any{
-				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
-				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie":    map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
+				"bearer":    map[string]any{"type": "http", "scheme": "bearer"},
 				"signature": map[string]any{"type": "apiKey", "in": "header", "name": "X-Key-Id", "description": signingDoc},
 			},
 		},

@@ -155,9 +155,9 @@ func TestInsurerSignedAPI(t *testing.T) {
 			t.Errorf("after refused requests: %d policies, premiums %d fen; want 1 and 468000", n, premiums())
 		}
 
-		// A retry (signed afresh) with the same key and body gets the first
+		// A retry (signed afresh, a second later) with the same key and body gets the first
 		// answer and writes nothing.
-		retry := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1"})
+		retry := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", at: time.Now().Add(time.Second)})
 		if retry.status != http.StatusCreated || !retry.replayed || !bytes.Equal(retry.body, first.body) {
 			t.Errorf("idempotent retry: %d replayed=%v %s", retry.status, retry.replayed, retry.body)
 		}
@@ -211,6 +211,18 @@ func TestInsurerSignedAPI(t *testing.T) {
 		}
 		if r := s.do(signedReq{method: "GET", path: "/api/insurance/policies"}); r.status != http.StatusUnauthorized {
 			t.Errorf("revoked key: %d %s", r.status, r.body)
+		}
+		// Kept responses and seen signatures are dropped after their time.
+		if e.count("api_idempotency", "1 = 1") == 0 || e.count("api_signatures", "1 = 1") == 0 {
+			t.Fatal("nothing kept to purge")
+		}
+		e.w.Auth.Now = func() time.Time { return time.Now().Add(auth.IdempotencyTTL + time.Hour) }
+		defer func() { e.w.Auth.Now = nil }()
+		if err := e.w.Auth.PurgeSigned(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := e.count("api_idempotency", "1 = 1"), e.count("api_signatures", "1 = 1"); n != 0 || m != 0 {
+			t.Errorf("after purge: %d idempotency records, %d signatures", n, m)
 		}
 	})
 }

@@ -24,7 +24,9 @@ func TestExpiryReminderAndScope(t *testing.T) {
 			OrderExpr("v.id").Limit(1).Scan(ctx, &plate); err != nil {
 			t.Fatal(err)
 		}
-		day := func(d int) string { return time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, d).Format(time.DateOnly) }
+		day := func(d int) string {
+			return time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, d).Format(time.DateOnly)
+		}
 		push := func(no, ends string) {
 			t.Helper()
 			if _, err := w.Insurance.PushPolicy(ctx, insurer, insurance.PolicyInput{PolicyNo: no, Kind: "compulsory", Plate: plate,
@@ -32,7 +34,10 @@ func TestExpiryReminderAndScope(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Demo policies may exist for this vehicle; ours ends after them.
+		// The demo's compulsory policies of this vehicle make way for ours.
+		if _, err := db.W.NewRaw("DELETE FROM insurance_policies WHERE kind = 'compulsory' AND vehicle_id = (SELECT id FROM vehicles WHERE plate = ?)", plate).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
 		push("TEST-OLD", day(25))
 		for range 2 {
 			if _, err := w.Insurance.RemindExpiring(ctx); err != nil {

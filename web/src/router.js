@@ -6,6 +6,7 @@ import { fleetRoutes } from './views/fleet/routes'
 import { bookingRoutes } from './views/booking/routes'
 import { mobileRoutes } from './views/mobile/routes'
 import { monitorRoutes } from './views/monitor/routes'
+import { lifecycleRoutes } from './views/lifecycle/routes'
 import { fuelRoutes } from './views/fuel/routes'
 
 export const consoleRoutes = [
@@ -14,6 +15,7 @@ export const consoleRoutes = [
   ...fleetRoutes,
   ...bookingRoutes,
   ...monitorRoutes,
+  ...lifecycleRoutes,
   ...fuelRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'role-filings', name: 'role-filings', component: () => import('./views/RoleFilingsView.vue'), meta: { title: '角色备案', icon: 'Stamp', menu: true, perm: 'filings.read' } },

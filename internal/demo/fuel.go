@@ -89,6 +89,13 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 		to := from.AddDate(0, 1, 0)
 		month := from.Format("2006-01")
 		days := int(to.Sub(from).Hours() / 24)
+		var workdays, alldays []time.Time
+		for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+			alldays = append(alldays, d)
+			if !isHoliday[d.Format(time.DateOnly)] {
+				workdays = append(workdays, d)
+			}
+		}
 		price92 := int64(720 + r.IntN(60)) // fen per litre
 		var rows []*fuel.Rec
 		add := func(v *veh, at time.Time, litresML int64) {
@@ -113,21 +120,22 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 			if i%97 == 13 && k == 1 { // planted: last month far above the baseline
 				litres *= 2.4
 			}
+			// Fills of 55–85 % of the tank, one a day at most, spread over the
+			// month; on a working day unless the vehicle runs on holidays.
+			var fills []float64
 			for litres > 5 {
 				l := min(litres, float64(tank)*(0.55+r.Float64()*0.3))
 				litres -= l
-				// A working day unless the vehicle runs on holidays.
-				var at time.Time
-				for try := 0; try < 10; try++ {
-					at = from.AddDate(0, 0, r.IntN(days)).Add(time.Duration(7*60+r.IntN(12*60)) * time.Minute)
-					if !isHoliday[at.Format(time.DateOnly)] || v.Category == "emergency" || v.Category == "law_enforcement" {
-						break
-					}
-				}
-				if at.After(now) {
-					continue
-				}
-				add(v, at, int64(l*100)*10)
+				fills = append(fills, l)
+			}
+			ok := workdays
+			if (v.Category == "emergency" || v.Category == "law_enforcement") && r.IntN(4) == 0 { // on duty through the holidays
+				ok = alldays
+			}
+			slot := max(1, len(ok)/max(1, len(fills)))
+			for j, l := range fills {
+				d := ok[min(len(ok)-1, j*slot+r.IntN(slot))]
+				add(v, d.Add(time.Duration(7*60+r.IntN(12*60))*time.Minute), int64(l*100)*10)
 			}
 			switch {
 			case i%131 == 7 && k <= 3: // planted: twice in a day beyond the tank

@@ -12,6 +12,12 @@ import (
 	"govfleet/internal/fuel"
 )
 
+func init() {
+	signedRoutes["POST /api/fuel/imports"] = true
+	examples["POST /api/fuel/imports"] = fuelImportIn{Month: "2026-03", FileName: "2026-03.csv",
+		File: []byte("加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n1000113200012345678,苏D12345,2026-03-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38\n")}
+}
+
 // fuelRoutes are the fuel company's imports and the staff's view of the
 // records and consumption.
 func (s *Server) fuelRoutes() []Route {

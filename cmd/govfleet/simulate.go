@@ -145,6 +145,13 @@ func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n
 	if err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
+	// Fresh statistics, or PostgreSQL may plan the gateway's terminal lookup
+	// (sim IN … ORDER BY id LIMIT 1) as a walk of the primary key.
+	for _, t := range []string{"vehicles", "terminals"} {
+		if _, err := db.W.ExecContext(ctx, "ANALYZE "+t); err != nil {
+			return fmt.Errorf("provision: analyze %s: %w", t, err)
+		}
+	}
 	fmt.Printf("provisioned %d simulated terminals and vehicles (%d new) in %v\n", n, added, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -95,7 +95,7 @@ func simulate(ctx context.Context, args []string) error {
 
 // provisionTerminals registers n simulated terminals (phones prefix+index
 // from first, as the simulator dials them), each bound to a vehicle of its
-// own, in the first unit of the registry: multi-row inserts of 500
+// own, in the first unit of the registry (the root when it has no unit): multi-row inserts of 500
 // vehicles, then one INSERT … SELECT of their terminals, in one
 // transaction. Terminals already there are left as they are.
 func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n int) error {
@@ -106,7 +106,7 @@ func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n
 	defer db.Close()
 	start := time.Now()
 	var unitID int64
-	if err := db.R.QueryRowContext(ctx, "SELECT id FROM units WHERE kind = 'unit' ORDER BY id LIMIT 1").Scan(&unitID); err != nil {
+	if err := db.R.QueryRowContext(ctx, "SELECT id FROM units ORDER BY CASE kind WHEN 'unit' THEN 0 ELSE 1 END, id LIMIT 1").Scan(&unitID); err != nil {
 		return fmt.Errorf("provision: no unit to put the vehicles in (run serve --demo or init first): %w", err)
 	}
 	now := time.Now().UTC()
@@ -144,6 +144,13 @@ func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n
 	})
 	if err != nil {
 		return fmt.Errorf("provision: %w", err)
+	}
+	// Fresh statistics, or PostgreSQL may plan the gateway's terminal lookup
+	// (sim IN … ORDER BY id LIMIT 1) as a walk of the primary key.
+	for _, t := range []string{"vehicles", "terminals"} {
+		if _, err := db.W.ExecContext(ctx, "ANALYZE "+t); err != nil {
+			return fmt.Errorf("provision: analyze %s: %w", t, err)
+		}
 	}
 	fmt.Printf("provisioned %d simulated terminals and vehicles (%d new) in %v\n", n, added, time.Since(start).Round(time.Millisecond))
 	return nil

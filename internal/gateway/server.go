@@ -60,10 +60,18 @@ type Server struct {
 	// MaxRefused is the number of messages refused to an unauthenticated
 	// connection before it is closed (default 3).
 	MaxRefused int
+	// MaxDirectoryCalls bounds the registrations and authentications
+	// handled at once (default 4); the others wait their turn. After a
+	// restart every terminal logs in again at once: unbounded, their
+	// directory lookups would take every database connection and starve
+	// the position writer, whose commits the acknowledgements wait for.
+	MaxDirectoryCalls int
 	// Rate and Burst limit the frames per second of one connection (token
 	// bucket, defaults 20/s and 200); a connection over the limit is cut.
 	Rate  float64
 	Burst float64
+
+	dirSem chan struct{}
 
 	mu       sync.Mutex
 	sessions map[string]*session // authenticated, by normalised phone
@@ -133,6 +141,10 @@ func (s *Server) defaults() {
 	if s.MaxRefused <= 0 {
 		s.MaxRefused = 3
 	}
+	if s.MaxDirectoryCalls <= 0 {
+		s.MaxDirectoryCalls = 4
+	}
+	s.dirSem = make(chan struct{}, s.MaxDirectoryCalls)
 	if s.Rate <= 0 {
 		s.Rate = 20
 	}
@@ -255,4 +267,15 @@ func (s *Server) forget(sess *session) {
 		delete(s.sessions, sess.phone)
 	}
 	s.mu.Unlock()
+}
+
+// directoryTurn waits for one of the MaxDirectoryCalls slots and returns
+// the function that frees it.
+func (s *Server) directoryTurn(ctx context.Context) (func(), error) {
+	select {
+	case s.dirSem <- struct{}{}:
+		return func() { <-s.dirSem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -184,7 +184,13 @@ func (c *session) handle(p jt808.Packet) error {
 	case *jt808.Register:
 		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
 		defer cancel()
+		release, err := s.directoryTurn(ctx)
+		if err != nil {
+			c.log.Warn("terminal registration not handled in time, the terminal re-sends", "phone", phone, "err", err)
+			return nil
+		}
 		res, code, err := s.Directory.Register(ctx, phone, *m)
+		release()
 		if err != nil {
 			// No result code means "try later": stay silent, the terminal re-sends.
 			c.log.Error("terminal registration", "phone", phone, "err", err)
@@ -195,7 +201,13 @@ func (c *session) handle(p jt808.Packet) error {
 	case *jt808.Auth:
 		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
 		defer cancel()
+		release, err := s.directoryTurn(ctx)
+		if err != nil {
+			c.log.Warn("terminal authentication not handled in time", "phone", phone, "err", err)
+			return c.ack(h, jt808.ResultFailure)
+		}
 		vid, ok, err := s.Directory.Authenticate(ctx, phone, m.Code)
+		release()
 		if err != nil {
 			c.log.Error("terminal authentication", "phone", phone, "err", err)
 			return c.ack(h, jt808.ResultFailure)

@@ -44,8 +44,13 @@ type Config struct {
 	Report func(Stats)
 	// OnAck, when set, is called for every report the gateway acknowledged
 	// (every item of a batch), from the terminal's goroutine.
-	OnAck  func(phone string, at time.Time)
-	Logger *slog.Logger
+	OnAck func(phone string, at time.Time)
+	// ResendAcked makes a terminal that reconnects send its last ResendAcked
+	// acknowledged positions again with the unacknowledged ones, as
+	// terminals do that lost track of the platform's answers: the gateway
+	// must store them once.
+	ResendAcked int
+	Logger      *slog.Logger
 }
 
 // Stats are the figures of a run or of one period.
@@ -57,6 +62,7 @@ type Stats struct {
 	Acked         int64 // positions acknowledged with success
 	Failed        int64 // positions answered with a failure (kept and sent again)
 	Lost          int64 // positions without an answer within AckTimeout
+	Resent        int64 // acknowledged positions sent again after a reconnect (ResendAcked)
 	Batches       int64 // 0x0704 blind-area batches sent
 	Heartbeats    int64
 	Commands      int64 // platform commands answered
@@ -73,8 +79,8 @@ func (s Stats) Rate() float64 {
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("t=%v conn=%d auth=%d sent=%d acked=%d (%.0f/s) failed=%d lost=%d batches=%d heartbeats=%d commands=%d errors=%d ack p50=%v p95=%v p99=%v",
-		s.Elapsed.Round(time.Millisecond), s.Connected, s.Authenticated, s.Sent, s.Acked, s.Rate(), s.Failed, s.Lost,
+	return fmt.Sprintf("t=%v conn=%d auth=%d sent=%d acked=%d (%.0f/s) failed=%d lost=%d resent=%d batches=%d heartbeats=%d commands=%d errors=%d ack p50=%v p95=%v p99=%v",
+		s.Elapsed.Round(time.Millisecond), s.Connected, s.Authenticated, s.Sent, s.Acked, s.Rate(), s.Failed, s.Lost, s.Resent,
 		s.Batches, s.Heartbeats, s.Commands, s.Errors, s.P50, s.P95, s.P99)
 }
 
@@ -130,7 +136,7 @@ func (c *Config) defaults() {
 }
 
 type counters struct {
-	connected, authenticated, sent, acked, failed, lost, batches, heartbeats, commands, errors atomic.Int64
+	connected, authenticated, sent, acked, failed, lost, resent, batches, heartbeats, commands, errors atomic.Int64
 }
 
 type runner struct {
@@ -226,7 +232,7 @@ func (r *runner) stats(h *hist, elapsed time.Duration, base *counters) Stats {
 	return Stats{
 		Elapsed: elapsed, Connected: c.connected.Load(), Authenticated: c.authenticated.Load(),
 		Sent: d(&c.sent, &base.sent), Acked: d(&c.acked, &base.acked), Failed: d(&c.failed, &base.failed),
-		Lost: d(&c.lost, &base.lost), Batches: d(&c.batches, &base.batches), Heartbeats: d(&c.heartbeats, &base.heartbeats),
+		Lost: d(&c.lost, &base.lost), Resent: d(&c.resent, &base.resent), Batches: d(&c.batches, &base.batches), Heartbeats: d(&c.heartbeats, &base.heartbeats),
 		Commands: d(&c.commands, &base.commands), Errors: d(&c.errors, &base.errors),
 		P50: q[0], P95: q[1], P99: q[2],
 	}

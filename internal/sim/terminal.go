@@ -30,8 +30,10 @@ type terminal struct {
 	pending map[uint16]*pend
 
 	blind      []jt808.Location // buffered in a tunnel, or answered with a failure
-	tunnel     int              // reports left in the tunnel
-	lastAt     time.Time        // GNSS time of the last position
+	recent     []jt808.Location // the last acknowledged positions (ResendAcked)
+	sessions   int
+	tunnel     int       // reports left in the tunnel
+	lastAt     time.Time // GNSS time of the last position
 	lastStep   time.Time
 	lastSent   time.Time
 	nextReport time.Time
@@ -109,6 +111,12 @@ func (t *terminal) session(ctx, drain context.Context) error {
 	}()
 	if err := t.login(); err != nil {
 		return err
+	}
+	t.sessions++
+	if t.sessions > 1 && len(t.recent) > 0 {
+		t.blind = append(t.blind, t.recent...)
+		t.r.c.resent.Add(int64(len(t.recent)))
+		t.recent = nil
 	}
 	t.r.c.authenticated.Add(1)
 	defer t.r.c.authenticated.Add(-1)
@@ -342,6 +350,12 @@ func (t *terminal) handle(frame []byte) error {
 		if f := t.r.cfg.OnAck; f != nil {
 			for _, it := range pd.items {
 				f(t.phone, it.Time)
+			}
+		}
+		if k := t.r.cfg.ResendAcked; k > 0 {
+			t.recent = append(t.recent, pd.items...)
+			if len(t.recent) > k {
+				t.recent = append(t.recent[:0:0], t.recent[len(t.recent)-k:]...)
 			}
 		}
 	case *jt808.QueryLocation:

@@ -126,13 +126,13 @@ func benchSQLite(b *testing.B, n int) *store.DB {
 	exec(b, raw, "DELETE FROM positions")
 	steps := n / benchVehicles // n rounded down to whole vehicles
 	// One INSERT … SELECT per vehicle from a recursive counter: the rows
-	// are made inside SQLite, in primary-key order. Times are spelt as the
-	// driver writes a time.Time ("2026-01-01 00:00:00 +0000 UTC").
+	// are made inside SQLite, in primary-key order. Times are spelt as
+	// Bun writes a time.Time ("2026-01-01 00:00:00+00:00", see Writer).
 	for v := range benchVehicles {
 		exec(b, raw, fmt.Sprintf(`INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras)
 			WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < %[1]d)
-			SELECT %[2]d, '%[3]d', strftime('%%Y-%%m-%%d %%H:%%M:%%S', %[4]d + i * 10, 'unixepoch') || ' +0000 UTC',
-				strftime('%%Y-%%m-%%d %%H:%%M:%%S', %[4]d + i * 10 + 1, 'unixepoch') || ' +0000 UTC',
+			SELECT %[2]d, '%[3]d', strftime('%%Y-%%m-%%d %%H:%%M:%%S', %[4]d + i * 10, 'unixepoch') || '+00:00',
+				strftime('%%Y-%%m-%%d %%H:%%M:%%S', %[4]d + i * 10 + 1, 'unixepoch') || '+00:00',
 				31700000 + %[5]d + (i %% 500) * 11, 119900000 + %[6]d + (i %% 700) * 13, i * 7 %% 800, i %% 360, 12, 0, 3, i * 120, NULL, ''
 			FROM s`, steps-1, v+1, 14600000000+v, benchT0.Unix(), v*37%20000, v*53%30000))
 		if (v+1)%200 == 0 {

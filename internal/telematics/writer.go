@@ -2,10 +2,12 @@ package telematics
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,15 +21,24 @@ import (
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("telematics: writer closed")
 
-// ChunkRows is the number of rows of one INSERT statement. 13 columns × 500
-// rows = 6,500 values: below SQLite's limit on bound parameters (32,766
-// since 3.32) and PostgreSQL's (65,535), should the statement ever bind
-// them instead of letting Bun format them, and a statement of ~100 KB.
-const ChunkRows = 500
+// ChunkRows is the number of rows of the largest INSERT statement on
+// PostgreSQL: 14 columns × 256 rows = 3,584 bound parameters (limit 65,535).
+// On SQLite it is sqliteChunkRows: modernc.org/sqlite binds each parameter by
+// searching the argument list, so a statement's cost grows with the square
+// of its parameters. A batch is written as statements of ChunkRows, …, 2, 1
+// rows, each prepared once per Writer and bound, not formatted: parsing and
+// formatting 2,000-row statements cost more than storing the rows.
+const (
+	ChunkRows       = 256
+	sqliteChunkRows = 8
+)
 
 const insertHead = "INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras) VALUES "
-const insertRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 const insertTail = " ON CONFLICT (terminal_phone, at) DO NOTHING"
+
+// sqliteTime is how Bun writes a time into SQLite (text): the bound times
+// must compare with those written by Bun and with the bounds of queries.
+const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
 
 // WriterOptions tune a Writer; zero fields take the defaults.
 type WriterOptions struct {
@@ -60,6 +71,9 @@ type Writer struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	smu   sync.Mutex
+	stmts map[int]*sql.Stmt // prepared INSERT of n rows, n a power of two ≤ the chunk
 
 	rows, txs, failures atomic.Int64
 }
@@ -150,6 +164,11 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	close(w.reqs)
 	w.wg.Wait()
+	w.smu.Lock()
+	defer w.smu.Unlock()
+	for _, st := range w.stmts {
+		st.Close()
+	}
 	return nil
 }
 
@@ -240,33 +259,98 @@ func (w *Writer) flusher() {
 	}
 }
 
-// insert writes rows in one transaction, ChunkRows per statement.
+// insert writes rows in one transaction: the largest prepared statements
+// that fit, ChunkRows rows at most.
 func (w *Writer) insert(ctx context.Context, rows []Position) error {
-	var sb strings.Builder
-	args := make([]any, 0, 14*min(len(rows), ChunkRows))
+	// Statements are prepared before the transaction: SQLite's writer pool
+	// has one connection, which the transaction holds.
+	chunk := ChunkRows
+	if !w.db.Postgres {
+		chunk = sqliteChunkRows
+	}
+	var sizes []int
+	for left := len(rows); left > 0; {
+		n := chunk
+		for n > left {
+			n /= 2
+		}
+		sizes = append(sizes, n)
+		left -= n
+	}
+	stmts := make([]*sql.Stmt, len(sizes))
+	for i, n := range sizes {
+		st, err := w.stmt(ctx, n)
+		if err != nil {
+			return err
+		}
+		stmts[i] = st
+	}
+	args := make([]any, 0, 14*sizes[0])
 	return w.db.Tx(ctx, func(tx bun.Tx) error {
-		for start := 0; start < len(rows); start += ChunkRows {
-			chunk := rows[start:min(start+ChunkRows, len(rows))]
-			sb.Reset()
+		rows := rows
+		for i, n := range sizes {
 			args = args[:0]
-			sb.WriteString(insertHead)
-			for i, p := range chunk {
-				if i > 0 {
-					sb.WriteByte(',')
-				}
-				sb.WriteString(insertRow)
-				var vid any
+			for _, p := range rows[:n] {
+				var vid, mileage, fuel any
 				if p.VehicleID != 0 {
 					vid = p.VehicleID
 				}
-				args = append(args, vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng,
-					p.Speed, p.Heading, p.Altitude, int64(p.Alarm), int64(p.Status), p.Mileage, p.Fuel, p.Extras)
+				if p.Mileage.Valid {
+					mileage = p.Mileage.V
+				}
+				if p.Fuel.Valid {
+					fuel = int64(p.Fuel.V)
+				}
+				var at, received any = p.At.UTC(), p.ReceivedAt.UTC()
+				if !w.db.Postgres {
+					at, received = p.At.UTC().Format(sqliteTime), p.ReceivedAt.UTC().Format(sqliteTime)
+				}
+				args = append(args, vid, p.Phone, at, received, p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
+					int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras)
 			}
-			sb.WriteString(insertTail)
-			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			if _, err := tx.Tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...); err != nil {
 				return err
 			}
+			rows = rows[n:]
 		}
 		return nil
 	})
+}
+
+// stmt returns the prepared INSERT of n rows.
+func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	w.smu.Lock()
+	defer w.smu.Unlock()
+	if st := w.stmts[n]; st != nil {
+		return st, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(insertHead)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for j := range 14 {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			if w.db.Postgres {
+				sb.WriteString("$" + strconv.Itoa(14*i+j+1))
+			} else {
+				sb.WriteByte('?')
+			}
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteString(insertTail)
+	st, err := w.db.W.DB.PrepareContext(ctx, sb.String())
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert of %d positions: %w", n, err)
+	}
+	if w.stmts == nil {
+		w.stmts = map[int]*sql.Stmt{}
+	}
+	w.stmts[n] = st
+	return st, nil
 }

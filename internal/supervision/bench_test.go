@@ -92,6 +92,7 @@ type bOrder struct {
 	ReturnAt       time.Time `bun:"return_at"`
 	State          string    `bun:"state"`
 	VehicleID      int64     `bun:"vehicle_id"`
+	SealedFiling   string    `bun:"sealed_filing"`
 	CreatedAt      time.Time `bun:"created_at"`
 	UpdatedAt      time.Time `bun:"updated_at"`
 }
@@ -132,6 +133,7 @@ func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 	ctx := context.Background()
 	f := newFx(b, db)
 	f.day(from.AddDate(0, 0, 3).In(Beijing).Format(time.DateOnly), "holiday")
+	f.day(from.AddDate(0, 0, 5).In(Beijing).Format(time.DateOnly), "workday")
 	now := from.AddDate(0, -1, 0)
 	var units []bUnit
 	for i := 0; i < benchUnits; i++ {
@@ -153,6 +155,10 @@ func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 		b.Fatal(err)
 	}
 	for d := 0; d < benchDays; d++ {
+		sealed := ""
+		if d == 3 { // the holiday: orders carry the sealing filing (R-15)
+			sealed = "节假日值班"
+		}
 		var ts []bTrip
 		var os []bOrder
 		var ps []bPos
@@ -168,7 +174,7 @@ func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 				t.OrderID = &oid
 				os = append(os, bOrder{ID: id, No: fmt.Sprintf("B%09d", id), UnitID: v.UnitID, ApplicantID: 1, ApplicantName: "申请人", Reason: "公务",
 					PassengerCount: 1, PickupPlace: "机关", Destinations: `["市政府"]`, PickupAt: start.Add(-5 * time.Minute), ReturnAt: end.Add(10 * time.Minute),
-					State: "closed", VehicleID: v.ID, CreatedAt: start, UpdatedAt: end})
+					State: "closed", VehicleID: v.ID, SealedFiling: sealed, CreatedAt: start, UpdatedAt: end})
 			}
 			ts = append(ts, t)
 			ps = append(ps, bPos{VehicleID: v.ID, Phone: phoneOf(v.ID), At: end, ReceivedAt: end, Lat: la, Lng: lo, Status: 3})
@@ -212,14 +218,15 @@ func BenchmarkMonth(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t1 := time.Now()
-				st, err := LoadSettings(context.Background(), db.R)
+				ctx := withTripCache(context.Background())
+				st, err := LoadSettings(ctx, db.R)
 				if err != nil {
 					b.Fatal(err)
 				}
 				n := 0
 				for _, r := range Rules {
 					tr := time.Now()
-					fs, err := r.Evaluate(context.Background(), db.R, w, st.Resolver(r))
+					fs, err := r.Evaluate(ctx, db.R, w, st.Resolver(r))
 					if err != nil {
 						b.Fatal(err)
 					}

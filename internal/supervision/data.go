@@ -39,11 +39,34 @@ func tripsQuery(db bun.IDB) *bun.SelectQuery {
 		OrderExpr("t.vehicle_id, t.started_at")
 }
 
+// tripCache shares the window's trips among the rules of one evaluation
+// (see withTripCache); rules must not modify the slice.
+type tripCache struct {
+	from, to time.Time
+	trips    []*trip
+}
+
+type tripCacheKey struct{}
+
+// withTripCache lets the rules evaluated with ctx load the window's trips once.
+func withTripCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tripCacheKey{}, &tripCache{})
+}
+
 // tripsEnded returns the closed trips that ended in [from, to).
 func tripsEnded(ctx context.Context, db bun.IDB, from, to time.Time) ([]*trip, error) {
-	var out []*trip
-	err := tripsQuery(db).Where("t.ended_at >= ? AND t.ended_at < ?", from.UTC(), to.UTC()).Scan(ctx, &out)
-	return out, err
+	c, _ := ctx.Value(tripCacheKey{}).(*tripCache)
+	if c != nil && c.trips != nil && c.from.Equal(from) && c.to.Equal(to) {
+		return c.trips, nil
+	}
+	out := []*trip{}
+	if err := tripsQuery(db).Where("t.ended_at >= ? AND t.ended_at < ?", from.UTC(), to.UTC()).Scan(ctx, &out); err != nil {
+		return nil, err
+	}
+	if c != nil {
+		c.from, c.to, c.trips = from, to, out
+	}
+	return out, nil
 }
 
 // order is an order that put a vehicle on the road.

@@ -48,6 +48,7 @@ func (s *Service) Evaluate(ctx context.Context, w Window) ([]Finding, error) {
 		return nil, err
 	}
 	var out []Finding
+	ctx = withTripCache(ctx)
 	for _, r := range s.rules() {
 		fs, err := r.Evaluate(ctx, s.DB.R, w, st.Resolver(r))
 		if err != nil {
@@ -278,6 +279,7 @@ func (s *Service) Replay(ctx context.Context, a *access.Actor, code string, in R
 		}
 		return out
 	}
+	ctx = withTripCache(ctx)
 	cur, err := r.Evaluate(ctx, s.DB.R, w, current)
 	if err != nil {
 		return nil, err

@@ -95,8 +95,8 @@ func (OrderWindow) Info() Info {
 }
 
 func (OrderWindow) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
-	var ts []*trip
-	if err := tripsQuery(db).Where("t.order_id IS NOT NULL AND t.ended_at >= ? AND t.ended_at < ?", w.From.UTC(), w.To.UTC()).Scan(ctx, &ts); err != nil {
+	ts, err := tripsEnded(ctx, db, w.From, w.To)
+	if err != nil {
 		return nil, err
 	}
 	var list []*order
@@ -157,7 +157,7 @@ func (HolidaySealed) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resol
 	if err != nil {
 		return nil, err
 	}
-	cands := ts[:0]
+	var cands []*trip
 	for _, t := range ts {
 		if (cal.holiday(t.StartedAt) || cal.holiday(t.EndedAt)) && !slices.Contains(exemptFromSealing, t.Category) && float64(t.DistanceM) >= p(t.UnitPath).V("min_distance_m") {
 			cands = append(cands, t)

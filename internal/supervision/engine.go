@@ -222,9 +222,8 @@ type ReplayResult struct {
 }
 
 // Replay evaluates rule code over a past window with the proposed
-// parameters for the units under the level, without writing anything
-// (besides the audit entry of the replay), and returns the difference with
-// the stored findings.
+// parameters for the units under the level, without writing anything, and
+// returns the difference with the stored findings.
 func (s *Service) Replay(ctx context.Context, a *access.Actor, code string, in ReplayInput) (*ReplayResult, error) {
 	r := ByCode(code)
 	if r == nil {

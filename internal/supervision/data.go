@@ -39,11 +39,34 @@ func tripsQuery(db bun.IDB) *bun.SelectQuery {
 		OrderExpr("t.vehicle_id, t.started_at")
 }
 
+// tripCache shares the window's trips among the rules of one evaluation
+// (see withTripCache); rules must not modify the slice.
+type tripCache struct {
+	from, to time.Time
+	trips    []*trip
+}
+
+type tripCacheKey struct{}
+
+// withTripCache lets the rules evaluated with ctx load the window's trips once.
+func withTripCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tripCacheKey{}, &tripCache{})
+}
+
 // tripsEnded returns the closed trips that ended in [from, to).
 func tripsEnded(ctx context.Context, db bun.IDB, from, to time.Time) ([]*trip, error) {
-	var out []*trip
-	err := tripsQuery(db).Where("t.ended_at >= ? AND t.ended_at < ?", from.UTC(), to.UTC()).Scan(ctx, &out)
-	return out, err
+	c, _ := ctx.Value(tripCacheKey{}).(*tripCache)
+	if c != nil && c.trips != nil && c.from.Equal(from) && c.to.Equal(to) {
+		return c.trips, nil
+	}
+	out := []*trip{}
+	if err := tripsQuery(db).Where("t.ended_at >= ? AND t.ended_at < ?", from.UTC(), to.UTC()).Scan(ctx, &out); err != nil {
+		return nil, err
+	}
+	if c != nil {
+		c.from, c.to, c.trips = from, to, out
+	}
+	return out, nil
 }
 
 // order is an order that put a vehicle on the road.
@@ -75,41 +98,55 @@ func (o *order) end() time.Time {
 
 func ordersQuery(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("orders AS o").
-		ColumnExpr("o.id, o.no, o.vehicle_id, o.state, o.reason, o.destinations, o.pickup_at, o.return_at, o.sealed_filing, o.start_odometer, o.end_odometer").
-		ColumnExpr("(SELECT MAX(c.return_at) FROM order_changes AS c WHERE c.order_id = o.id) AS changed_return").
-		Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In(servedStates))
+		ColumnExpr("o.id, o.no, COALESCE(o.vehicle_id, 0) AS vehicle_id, o.state, o.reason, o.destinations, o.pickup_at, o.return_at, o.sealed_filing, o.start_odometer, o.end_odometer").
+		ColumnExpr("oc.changed_return").
+		Join("LEFT JOIN (SELECT order_id, MAX(return_at) AS changed_return FROM order_changes GROUP BY order_id) AS oc ON oc.order_id = o.id")
 }
 
-// vehicleOrders returns, per vehicle, the served orders overlapping [from, to).
-func vehicleOrders(ctx context.Context, db bun.IDB, from, to time.Time) (map[int64][]*order, error) {
+// ordersFor returns, per vehicle, the served orders of the trips' vehicles
+// overlapping the trips' span widened by pad.
+func ordersFor(ctx context.Context, db bun.IDB, ts []*trip, pad time.Duration) (map[int64][]*order, error) {
+	if len(ts) == 0 {
+		return map[int64][]*order{}, nil
+	}
+	from, to := ts[0].StartedAt, ts[0].EndedAt
+	var ids []int64
+	for _, t := range ts {
+		from, to = minT(from, t.StartedAt), maxT(to, t.EndedAt)
+		ids = append(ids, t.VehicleID)
+	}
+	return ordersOf(ctx, db, ids, from.Add(-pad), to.Add(pad))
+}
+
+// ordersOf returns, per vehicle of ids, the served orders overlapping
+// [from, to] (an order may be extended on the way: a day more on the
+// return side).
+func ordersOf(ctx context.Context, db bun.IDB, ids []int64, from, to time.Time) (map[int64][]*order, error) {
+	out := map[int64][]*order{}
+	seen := map[int64]bool{}
+	var uniq []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	q := ordersQuery(db).Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In(servedStates)).
+		Where("o.pickup_at < ? AND o.return_at > ?", to.UTC(), from.Add(-24*time.Hour).UTC())
+	if len(uniq) <= 500 {
+		q = q.Where("o.vehicle_id IN (?)", bun.In(uniq))
+	}
 	var os []*order
-	// An order may be extended on the way: look a day wider on the return side.
-	if err := ordersQuery(db).Where("o.pickup_at < ? AND o.return_at > ?", to.UTC(), from.UTC().Add(-24*time.Hour)).Scan(ctx, &os); err != nil {
+	if err := q.Scan(ctx, &os); err != nil {
 		return nil, err
 	}
-	out := map[int64][]*order{}
 	for _, o := range os {
-		out[o.VehicleID] = append(out[o.VehicleID], o)
-	}
-	return out, nil
-}
-
-// ordersByID loads the given orders.
-func ordersByID(ctx context.Context, db bun.IDB, ids []int64) (map[int64]*order, error) {
-	out := map[int64]*order{}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var os []*order
-		if err := db.NewSelect().TableExpr("orders AS o").
-			ColumnExpr("o.id, o.no, COALESCE(o.vehicle_id, 0) AS vehicle_id, o.state, o.reason, o.destinations, o.pickup_at, o.return_at, o.sealed_filing, o.start_odometer, o.end_odometer").
-			ColumnExpr("(SELECT MAX(c.return_at) FROM order_changes AS c WHERE c.order_id = o.id) AS changed_return").
-			Where("o.id IN (?)", bun.In(ids[:n])).Scan(ctx, &os); err != nil {
-			return nil, err
+		if seen[o.VehicleID] {
+			out[o.VehicleID] = append(out[o.VehicleID], o)
 		}
-		for _, o := range os {
-			out[o.ID] = o
-		}
-		ids = ids[n:]
 	}
 	return out, nil
 }

@@ -48,6 +48,7 @@ func (s *Service) Evaluate(ctx context.Context, w Window) ([]Finding, error) {
 		return nil, err
 	}
 	var out []Finding
+	ctx = withTripCache(ctx)
 	for _, r := range s.rules() {
 		fs, err := r.Evaluate(ctx, s.DB.R, w, st.Resolver(r))
 		if err != nil {
@@ -221,9 +222,8 @@ type ReplayResult struct {
 }
 
 // Replay evaluates rule code over a past window with the proposed
-// parameters for the units under the level, without writing anything
-// (besides the audit entry of the replay), and returns the difference with
-// the stored findings.
+// parameters for the units under the level, without writing anything, and
+// returns the difference with the stored findings.
 func (s *Service) Replay(ctx context.Context, a *access.Actor, code string, in ReplayInput) (*ReplayResult, error) {
 	r := ByCode(code)
 	if r == nil {
@@ -278,6 +278,7 @@ func (s *Service) Replay(ctx context.Context, a *access.Actor, code string, in R
 		}
 		return out
 	}
+	ctx = withTripCache(ctx)
 	cur, err := r.Evaluate(ctx, s.DB.R, w, current)
 	if err != nil {
 		return nil, err

@@ -89,7 +89,7 @@ type Rule interface {
 // Common parameter: serious rules escalate their cases automatically to the
 // level above and to discipline inspection (issue 7 part 3).
 func seriousSpec(def float64) Spec {
-	return Spec{Key: "serious", Label: "严重问题（自动升级并移送纪检）", Unit: "0/1", Default: def, Min: 0, Max: 1, Stricter: +1}
+	return Spec{Key: "serious", Label: "严重问题（1：自动升级并移送纪检）", Unit: "", Default: def, Min: 0, Max: 1, Stricter: +1}
 }
 
 // Rules lists every rule, in display order.

@@ -220,7 +220,90 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	for _, v := range vs {
 		byID[v.ID] = v
 	}
-	orders, err := vehicleOrders(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	// Check times: every Beijing day's check hour inside the window (the
+	// hour may differ by level).
+	checksAt := map[float64][]time.Time{}
+	maxLook := 0.0
+	for _, v := range vs {
+		prm := p(v.UnitPath)
+		h := prm.V("check_h")
+		maxLook = math.Max(maxLook, prm.V("lookback_h"))
+		if _, ok := checksAt[h]; ok {
+			continue
+		}
+		checksAt[h] = []time.Time{}
+		d := w.From.In(Beijing)
+		for day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, Beijing); day.Before(w.To); day = day.AddDate(0, 0, 1) {
+			if c := day.Add(hours(h)); !c.Before(w.From) && c.Before(w.To) {
+				checksAt[h] = append(checksAt[h], c)
+			}
+		}
+	}
+	type far struct {
+		v     *parked
+		check time.Time
+		last  pos
+		dist  float64
+	}
+	var fars []far
+	// One pass over the window's positions, vehicle by vehicle in time
+	// order: the last position before each check time.
+	rows, err := db.NewSelect().Table("positions").Column("vehicle_id", "at", "lat", "lng").
+		Where("vehicle_id IS NOT NULL AND at >= ? AND at < ?", w.From.Add(-hours(maxLook)).UTC(), w.To.UTC()).
+		Order("vehicle_id", "at").Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cur []pos
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		v := byID[cur[0].VehicleID]
+		if v == nil {
+			return
+		}
+		prm := p(v.UnitPath)
+		i := 0
+		for _, c := range checksAt[prm.V("check_h")] {
+			for i < len(cur) && cur[i].At.Before(c) {
+				i++
+			}
+			if i == 0 {
+				continue
+			}
+			l := cur[i-1]
+			if c.Sub(l.At) > hours(prm.V("lookback_h")) {
+				continue
+			}
+			la, lo := l.deg()
+			if d := haversine(la, lo, *v.Lat, *v.Lng); d > float64(v.Radius)+prm.V("tolerance_m") {
+				fars = append(fars, far{v, c, l, d})
+			}
+		}
+	}
+	for rows.Next() {
+		var q pos
+		if err := rows.Scan(&q.VehicleID, &q.At, &q.Lat, &q.Lng); err != nil {
+			return nil, err
+		}
+		if len(cur) > 0 && cur[0].VehicleID != q.VehicleID {
+			flush()
+			cur = cur[:0]
+		}
+		cur = append(cur, q)
+	}
+	flush()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	var ids []int64
+	for _, f := range fars {
+		ids = append(ids, f.v.ID)
+	}
+	orders, err := ordersOf(ctx, db, ids, w.From.Add(-48*time.Hour), w.To)
 	if err != nil {
 		return nil, err
 	}
@@ -228,64 +311,31 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	if err != nil {
 		return nil, err
 	}
-	// Check times: every Beijing day's check hour inside the window. The
-	// check hour may differ by level; take each distinct one.
-	hoursSeen := map[float64]bool{}
-	for _, v := range vs {
-		hoursSeen[p(v.UnitPath).V("check_h")] = true
-	}
 	var out []Finding
-	for h := range hoursSeen {
-		d := w.From.In(Beijing)
-		for day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, Beijing); day.Before(w.To); day = day.AddDate(0, 0, 1) {
-			check := day.Add(hours(h))
-			if check.Before(w.From) || !check.Before(w.To) {
-				continue
+	for _, f := range fars {
+		v, check, l, dist := f.v, f.check, f.last, f.dist
+		if covering(orders[v.ID], check, check, 30*time.Minute) != nil {
+			continue
+		}
+		covered := false
+		for _, fl := range filings[v.ID] {
+			end := fl.StartedAt.Add(24 * time.Hour)
+			if fl.EndedAt != nil {
+				end = *fl.EndedAt
 			}
-			// The last position of every vehicle before the check time.
-			var last []pos
-			if err := db.NewRaw(`SELECT p.vehicle_id, p.at, p.lat, p.lng FROM positions AS p
-				JOIN (SELECT vehicle_id, MAX(at) AS at FROM positions WHERE vehicle_id IS NOT NULL AND at >= ? AND at < ? GROUP BY vehicle_id) AS m
-				ON m.vehicle_id = p.vehicle_id AND m.at = p.at`, check.Add(-48*time.Hour).UTC(), check.UTC()).Scan(ctx, &last); err != nil {
-				return nil, err
-			}
-			for _, l := range last {
-				v := byID[l.VehicleID]
-				if v == nil {
-					continue
-				}
-				prm := p(v.UnitPath)
-				if prm.V("check_h") != h || check.Sub(l.At) > hours(prm.V("lookback_h")) {
-					continue
-				}
-				la, lo := l.deg()
-				dist := haversine(la, lo, *v.Lat, *v.Lng)
-				if dist <= float64(v.Radius)+prm.V("tolerance_m") {
-					continue
-				}
-				if covering(orders[v.ID], check, check, 30*time.Minute) != nil {
-					continue
-				}
-				covered := false
-				for _, f := range filings[v.ID] {
-					end := f.StartedAt.Add(24 * time.Hour)
-					if f.EndedAt != nil {
-						end = *f.EndedAt
-					}
-					if !check.Before(f.StartedAt) && !check.After(end) && f.filedBy(f.DeadlineAt) {
-						covered = true
-					}
-				}
-				if covered {
-					continue
-				}
-				out = append(out, Finding{Rule: "overnight", Key: key("overnight", "vehicle", v.ID, check.In(Beijing).Format(time.DateOnly)),
-					VehicleID: v.ID, UnitID: v.UnitID, UnitPath: v.UnitPath, At: check,
-					Summary: fmt.Sprintf("%s %s 未停放在指定停放点（%s），最后定位 %s 距停放点%.0f米", v.Plate, bj(check), v.Name, bj(l.At), dist),
-					Evidence: map[string]any{"last_position": map[string]any{"at": l.At, "lat": la, "lng": lo}, "parking": map[string]any{"name": v.Name,
-						"lat": *v.Lat, "lng": *v.Lng, "radius_m": v.Radius}, "distance_m": int(dist), "check_at": check}})
+			if !check.Before(fl.StartedAt) && !check.After(end) && fl.filedBy(fl.DeadlineAt) {
+				covered = true
 			}
 		}
+		if covered {
+			continue
+		}
+		la, lo := l.deg()
+		out = append(out, Finding{Rule: "overnight", Key: key("overnight", "vehicle", v.ID, check.In(Beijing).Format(time.DateOnly)),
+			VehicleID: v.ID, UnitID: v.UnitID, UnitPath: v.UnitPath, At: check,
+			Summary: fmt.Sprintf("%s %s 未停放在指定停放点（%s），最后定位 %s 距停放点%.0f米", v.Plate, bj(check), v.Name, bj(l.At), dist),
+			Evidence: map[string]any{"last_position": map[string]any{"at": l.At, "lat": la, "lng": lo}, "parking": map[string]any{"name": v.Name,
+				"lat": *v.Lat, "lng": *v.Lng, "radius_m": v.Radius}, "distance_m": int(dist), "check_at": check}})
 	}
 	return out, nil
 }

@@ -36,7 +36,17 @@ func (r NoOrder) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	if err := tripsQuery(db).Where("t.order_id IS NULL AND t.started_at >= ? AND t.started_at < ?", from.UTC(), to.UTC()).Scan(ctx, &ts); err != nil {
 		return nil, err
 	}
-	orders, err := vehicleOrders(ctx, db, from.Add(-24*time.Hour), to.Add(24*time.Hour))
+	// Candidates: decided inside the window and long enough.
+	cands := ts[:0]
+	for _, t := range ts {
+		ps := p(t.UnitPath)
+		deadline := t.StartedAt.Add(hours(ps.V("deadline_h")))
+		if !deadline.Before(w.From) && deadline.Before(w.To) && float64(t.DistanceM) >= ps.V("min_distance_m") {
+			cands = append(cands, t)
+		}
+	}
+	ts = cands
+	orders, err := ordersFor(ctx, db, ts, 2*time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +58,6 @@ func (r NoOrder) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	for _, t := range ts {
 		ps := p(t.UnitPath)
 		deadline := t.StartedAt.Add(hours(ps.V("deadline_h")))
-		if deadline.Before(w.From) || !deadline.Before(w.To) || float64(t.DistanceM) < ps.V("min_distance_m") {
-			continue
-		}
 		tol := minutes(ps.V("tolerance_min"))
 		if o := covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, tol); o != nil {
 			continue // the trips builder missed the link; the order covers it
@@ -92,15 +99,14 @@ func (OrderWindow) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolve
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
-	for _, t := range ts {
-		if t.OrderID != nil {
-			ids = append(ids, *t.OrderID)
-		}
-	}
-	os, err := ordersByID(ctx, db, ids)
-	if err != nil {
+	var list []*order
+	if err := ordersQuery(db).Where("o.id IN (SELECT t.order_id FROM trips AS t WHERE t.state = 'closed' AND t.order_id IS NOT NULL AND t.ended_at >= ? AND t.ended_at < ?)",
+		w.From.UTC(), w.To.UTC()).Scan(ctx, &list); err != nil {
 		return nil, err
+	}
+	os := map[int64]*order{}
+	for _, o := range list {
+		os[o.ID] = o
 	}
 	var out []Finding
 	for _, t := range ts {
@@ -151,7 +157,14 @@ func (HolidaySealed) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resol
 	if err != nil {
 		return nil, err
 	}
-	orders, err := vehicleOrders(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	var cands []*trip
+	for _, t := range ts {
+		if (cal.holiday(t.StartedAt) || cal.holiday(t.EndedAt)) && !slices.Contains(exemptFromSealing, t.Category) && float64(t.DistanceM) >= p(t.UnitPath).V("min_distance_m") {
+			cands = append(cands, t)
+		}
+	}
+	ts = cands
+	orders, err := ordersFor(ctx, db, ts, 2*time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +174,7 @@ func (HolidaySealed) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resol
 	}
 	var out []Finding
 	for _, t := range ts {
-		if !(cal.holiday(t.StartedAt) || cal.holiday(t.EndedAt)) || slices.Contains(exemptFromSealing, t.Category) {
-			continue
-		}
-		ps := p(t.UnitPath)
-		if float64(t.DistanceM) < ps.V("min_distance_m") {
-			continue
-		}
-		tol := minutes(ps.V("tolerance_min"))
+		tol := minutes(p(t.UnitPath).V("tolerance_min"))
 		if o := covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, tol); o != nil && o.SealedFiling != "" {
 			continue
 		}
@@ -248,21 +254,30 @@ func (NightUse) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	if err != nil {
 		return nil, err
 	}
-	orders, err := vehicleOrders(ctx, db, w.From.Add(-48*time.Hour), w.To)
-	if err != nil {
-		return nil, err
+	type cand struct {
+		t  *trip
+		in time.Duration
 	}
-	var out []Finding
+	var cands []cand
+	var cts []*trip
 	for _, t := range ts {
 		if slices.Contains(exemptFromSealing, t.Category) {
 			continue
 		}
 		ps := p(t.UnitPath)
-		in, _ := nightOverlap(t.StartedAt, t.EndedAt, ps.V("night_from_h"), ps.V("night_to_h"))
-		if in < minutes(ps.V("min_minutes")) {
-			continue
+		if in, _ := nightOverlap(t.StartedAt, t.EndedAt, ps.V("night_from_h"), ps.V("night_to_h")); in >= minutes(ps.V("min_minutes")) {
+			cands = append(cands, cand{t, in})
+			cts = append(cts, t)
 		}
-		if covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, minutes(ps.V("tolerance_min"))) != nil {
+	}
+	orders, err := ordersFor(ctx, db, cts, 2*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, c := range cands {
+		t, in := c.t, c.in
+		if covering(orders[t.VehicleID], t.StartedAt, t.EndedAt, minutes(p(t.UnitPath).V("tolerance_min"))) != nil {
 			continue
 		}
 		out = append(out, tripFinding("night_use", t, fmt.Sprintf("%s 夜间 %s 至 %s 行驶%d分钟，无覆盖该时段的派车单", t.Plate, bj(t.StartedAt), bj(t.EndedAt), int(in.Minutes())),

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/fuel"
 	"govfleet/internal/store"
 )
 
@@ -198,3 +199,49 @@ func (f *fx) day(day, kind string) {
 
 // roundTrip is a path from the parking place to the office and back.
 var roundTrip = [][2]float64{parkP, cityC, parkP}
+
+// fuelMonth imports one fuel company's month for vehicle: fills are
+// "2006-01-02 15:04" → litres, flagged by the fuel package's own rules
+// the import arrives two days after the month.
+func (f *fx) fuelMonth(unit, vehicle int64, month string, fills map[string]float64) {
+	f.t.Helper()
+	co := f.next()
+	now := bjt("2026-01-01 00:00")
+	f.insert("companies", map[string]any{"id": co, "name": fmt.Sprintf("加油公司%d", co), "kind": "fuel", "credit_code": fmt.Sprintf("91320400%010d", co),
+		"owner_unit_id": 1, "created_at": now})
+	start, _ := time.ParseInLocation("2006-01", month, Beijing)
+	imp := &fuel.Import{CompanyID: co, Month: month, FileName: "加油记录.xlsx", SHA256: fmt.Sprint(co), RowCount: len(fills), ImportedBy: 1, ImportedByName: "加油公司",
+		Via: "console", CreatedAt: start.AddDate(0, 1, 2).UTC()}
+	var path string
+	if err := f.db.R.NewSelect().Table("units").Column("path").Where("id = ?", unit).Scan(f.ctx, &path); err != nil {
+		f.t.Fatal(err)
+	}
+	var rows []*fuel.Rec
+	for at, l := range fills {
+		id := vehicle
+		ml := int64(l * 1000)
+		rows = append(rows, &fuel.Rec{CompanyID: co, VehicleID: &id, UnitID: unit, UnitPath: path, Month: month, At: bjt(at), CardNo: fmt.Sprint("100011", vehicle),
+			Plate: fmt.Sprintf("苏D%05d", vehicle), Station: "中国石化常州延陵西路加油站", FuelType: "92#汽油", LitresML: ml, UnitPriceFen: 750, AmountFen: ml * 750 / 1000, CreatedAt: imp.CreatedAt})
+	}
+	if err := (&fuel.Service{DB: f.db}).Flag(f.ctx, co, month, rows); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.db.W.NewInsert().Model(imp).Exec(f.ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	for i, r := range rows {
+		r.ImportID, r.RowNo = imp.ID, i+2
+		if _, err := f.db.W.NewInsert().Model(r).Exec(f.ctx); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// repair adds a closed repair job of vehicle: budget and final in yuan.
+func (f *fx) repair(unit, vehicle int64, closed string, budget, final int64) {
+	id := f.next()
+	a := bjt(closed)
+	f.insert("repair_jobs", map[string]any{"id": id, "no": fmt.Sprintf("WX%08d", id), "vehicle_id": vehicle, "unit_id": unit, "kind": "repair", "problem": "发动机故障",
+		"state": "closed", "requested_by": 1, "requested_name": "申请人", "requested_at": a.AddDate(0, 0, -5), "budget_fen": budget * 100, "final_fen": final * 100,
+		"closed_at": a, "created_at": a.AddDate(0, 0, -5), "updated_at": a})
+}

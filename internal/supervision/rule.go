@@ -96,6 +96,7 @@ func seriousSpec(def float64) Spec {
 var Rules = []Rule{
 	NoOrder{}, OrderWindow{}, HolidaySealed{}, NightUse{}, AreaExit{}, Overnight{},
 	Mileage{}, TerminalOffline{}, Tamper{}, FilingOverdue{}, Unconfirmed{}, OverQuota{},
+	FuelAnomaly{}, RepairCost{},
 }
 
 // ByCode returns the rule with code c.

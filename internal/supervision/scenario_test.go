@@ -185,6 +185,67 @@ var scenarios = []scenario{
 		f.vehicle(u, vehicleOpt{})
 		f.vehicle(u, vehicleOpt{})
 	}, []string{"over_quota"}},
+	// fuel_anomaly: flags computed by the fuel import's rules
+	{"fuelling a sealed car on a holiday without a filing", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-03 10:17": 38.4, "2026-10-15 09:00": 40})
+	}, []string{"fuel_anomaly"}},
+	{"fuelling on a make-up working day", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-10 10:00": 42})
+	}, nil},
+	{"fuelling on a holiday for a trip with a sealing filing", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.order(u, v, "2026-10-04 09:00", "2026-10-04 12:00", orderOpt{sealedFiling: "防汛检查，已报主管部门备案"})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-04 11:00": 35})
+	}, nil},
+	{"emergency vehicle fuelling on a holiday", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{category: "emergency"})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-05 18:00": 45})
+	}, nil},
+	{"two fills in a day beyond the tank", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-20 18:00": 48, "2026-10-20 18:40": 42})
+	}, []string{"fuel_anomaly"}},
+	{"two fills in a day within the tank", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.fuelMonth(u, v, "2026-10", map[string]float64{"2026-10-20 08:00": 30, "2026-10-20 17:00": 30})
+	}, nil},
+	{"a month 2.5 times the vehicle's baseline", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		for _, m := range []string{"2026-06", "2026-07", "2026-08"} {
+			f.fuelMonth(u, v, m, map[string]float64{m + "-12 09:00": 40})
+		}
+		f.fuelMonth(u, v, "2026-09", map[string]float64{"2026-09-08 09:00": 50, "2026-09-18 09:00": 50})
+	}, []string{"fuel_anomaly"}},
+	{"a month 25 % above the vehicle's baseline", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		for _, m := range []string{"2026-06", "2026-07", "2026-08"} {
+			f.fuelMonth(u, v, m, map[string]float64{m + "-12 09:00": 40})
+		}
+		f.fuelMonth(u, v, "2026-09", map[string]float64{"2026-09-08 09:00": 25, "2026-09-18 09:00": 25})
+	}, nil},
+	// repair_cost
+	{"repair closed 35 % over its approved budget", 0, func(f *fx, u int64) {
+		f.repair(u, f.vehicle(u, vehicleOpt{}), "2026-10-19 16:00", 4000, 5400)
+	}, []string{"repair_cost"}},
+	{"repair closed 10 % over its approved budget", 0, func(f *fx, u int64) {
+		f.repair(u, f.vehicle(u, vehicleOpt{}), "2026-10-19 16:00", 4000, 4400)
+	}, nil},
+	{"a coach repaired for 4 times its category's median", 6, func(f *fx, u int64) {
+		for i := 0; i < 5; i++ {
+			f.repair(u, f.vehicle(u, vehicleOpt{category: "coach"}), fmt.Sprintf("2026-0%d-10 10:00", 3+i), 8000, 8000)
+		}
+		v := f.vehicle(u, vehicleOpt{category: "coach"})
+		f.repair(u, v, "2026-04-20 10:00", 16000, 16000)
+		f.repair(u, v, "2026-10-26 10:00", 20000, 20000) // 36 000 in 12 months; median 8 000
+	}, []string{"repair_cost"}},
+	{"a van at 4 times the median of only four repaired vans", 0, func(f *fx, u int64) {
+		for i := 0; i < 3; i++ {
+			f.repair(u, f.vehicle(u, vehicleOpt{category: "van"}), fmt.Sprintf("2026-0%d-10 10:00", 3+i), 5000, 5000)
+		}
+		f.repair(u, f.vehicle(u, vehicleOpt{category: "van"}), "2026-10-26 10:00", 20000, 20000)
+	}, nil},
 }
 
 var scenarioWindow = Window{From: bjt("2026-09-01 00:00"), To: bjt("2026-12-01 00:00")}

@@ -68,6 +68,19 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 		Where("v.energy_type <> 'electric' AND v.status <> 'disposed' AND v.exempt = ?", false).Order("v.id").Scan(ctx, &vs); err != nil {
 		return err
 	}
+	// Planted (issue 7 part 5): a car sealed (封存) all year, with no
+	// terminal and no order, fuelled once last month — a fuelling while
+	// sealed that the supervision run at serve start finds whatever the
+	// month's holidays.
+	var sealed int64
+	if err := db.R.NewSelect().TableExpr("vehicles AS v").Column("v.id").
+		Where("v.energy_type <> 'electric' AND v.status = 'available' AND v.exempt = ? AND v.category NOT IN ('emergency', 'law_enforcement')", false).
+		Where("NOT EXISTS (SELECT 1 FROM terminals AS t WHERE t.vehicle_id = v.id) AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.vehicle_id = v.id)").
+		OrderExpr("v.id DESC").Limit(1).Scan(ctx, &sealed); err == nil {
+		if _, err := db.W.NewUpdate().Table("vehicles").Set("status = 'sealed'").Where("id = ?", sealed).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	var holidays []string
 	if err := db.R.NewSelect().Table("calendar_days").Column("day").Where("kind = 'holiday'").Order("day").Scan(ctx, &holidays); err != nil {
 		return err
@@ -112,6 +125,12 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 				FuelType: kind, LitresML: litresML, UnitPriceFen: price, AmountFen: (litresML*price + 500) / 1000, CreatedAt: now})
 		}
 		for i, v := range vs {
+			if v.ID == sealed {
+				if k == 1 {
+					add(v, from.AddDate(0, 0, 11).Add(16*time.Hour+42*time.Minute), 41250)
+				}
+				continue
+			}
 			tank := v.Tank
 			if tank == 0 {
 				tank = 55
@@ -154,9 +173,13 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 		if err := svc.Flag(ctx, company.ID, month, rows); err != nil {
 			return fmt.Errorf("fuel %s: %w", month, err)
 		}
+		arrived := to.Add(50 * time.Hour) // two days after the month, or just now
+		if arrived.After(now) {
+			arrived = now
+		}
 		sum := sha256.Sum256([]byte(fmt.Sprint("demo fuel ", company.ID, month)))
 		imp := &fuel.Import{CompanyID: company.ID, Month: month, FileName: fmt.Sprintf("%s加油记录-%s.xlsx", company.Name, month), SHA256: hex.EncodeToString(sum[:]),
-			RowCount: len(rows), ImportedBy: by.ID, ImportedByName: by.Name, Via: "console", CreatedAt: to.Add(50 * time.Hour).UTC()}
+			RowCount: len(rows), ImportedBy: by.ID, ImportedByName: by.Name, Via: "console", CreatedAt: arrived.UTC()}
 		for i, rec := range rows {
 			rec.RowNo = i + 2
 			imp.LitresML += rec.LitresML

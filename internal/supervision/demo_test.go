@@ -37,6 +37,18 @@ func TestDemoPlantedViolations(t *testing.T) {
 				t.Errorf("planted %s: %d findings, want 1", rule, byRule[rule])
 			}
 		}
+		// The fuelling of the sealed car is found, and the fuel
+		// company's month does not flood the list.
+		var sealedCar int64
+		if err := db.R.NewSelect().Table("vehicles").Column("id").Where("status = 'sealed'").Scan(ctx, &sealedCar); err != nil {
+			t.Fatalf("the demo's sealed car: %v", err)
+		}
+		if n, _ := db.R.NewSelect().Table("findings").Where("evidence_key LIKE 'fuel_anomaly:sealed:%' AND vehicle_id = ?", sealedCar).Count(ctx); n != 1 {
+			t.Errorf("fuelling of the sealed car: %d findings, want 1", n)
+		}
+		if byRule["fuel_anomaly"] > 30 {
+			t.Errorf("%d fuel findings in the demo's month; the supervisor's list is flooded", byRule["fuel_anomaly"])
+		}
 		// Every trip in the demo other than the weekend outing is clean.
 		trips, _ := db.R.NewSelect().Table("trips").Count(ctx)
 		flagged, _ := db.R.NewSelect().Table("findings").Where("trip_id IS NOT NULL").Count(ctx)
@@ -52,6 +64,9 @@ func TestDemoPlantedViolations(t *testing.T) {
 		serious := slices.IndexFunc(cs, func(c *Case) bool { return c.Rule == "tamper" && c.Discipline })
 		if serious < 0 {
 			t.Errorf("tamper case not referred to discipline inspection")
+		}
+		if !slices.ContainsFunc(cs, func(c *Case) bool { return c.Rule == "fuel_anomaly" && c.VehicleID != nil && *c.VehicleID == sealedCar }) {
+			t.Errorf("no case for the sealed car's fuelling")
 		}
 		// The planted vehicles are not among those the live demo fleet drives.
 		phones, _ := (&fleet.Directory{DB: db}).BoundPhones(ctx, 40)

@@ -25,8 +25,8 @@ var (
 //   - a car parked overnight at a residential compound (R-15);
 //   - a terminal whose main power is cut and which then goes silent (R-26).
 //
-// A fuelling while sealed needs the fuel records of the life-cycle work;
-// without the fuel_records table it is not planted.
+// The fuelling while sealed (R-30) is planted with the fuel records
+// (seedFuel: a car sealed all year, fuelled last month).
 func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 	type veh struct {
 		ID     int64   `bun:"id"`

@@ -147,6 +147,7 @@ func (f *fx) pos(vehicle int64, at time.Time, p [2]float64, speed int) {
 
 type orderOpt struct {
 	sealedFiling string
+	outOfCity    bool     // approved for travel out of the city (R-13)
 	odometer     [2]int64 // start, end (both 0: none)
 	state        string
 }
@@ -160,7 +161,7 @@ func (f *fx) order(unit, vehicle int64, from, to string, o orderOpt) int64 {
 	now := bjt("2026-01-01 00:00")
 	row := map[string]any{"id": id, "no": fmt.Sprintf("YC%08d", id), "unit_id": unit, "applicant_id": 1, "applicant_name": "申请人", "reason": "公务",
 		"passenger_count": 1, "pickup_place": "机关", "destinations": `["市政府"]`, "pickup_at": bjt(from), "return_at": bjt(to), "state": o.state,
-		"vehicle_id": vehicle, "sealed_filing": o.sealedFiling, "created_at": now, "updated_at": now}
+		"vehicle_id": vehicle, "sealed_filing": o.sealedFiling, "out_of_city": o.outOfCity, "created_at": now, "updated_at": now}
 	if o.odometer != [2]int64{} {
 		row["start_odometer"], row["end_odometer"], row["finished_at"] = o.odometer[0], o.odometer[1], bjt(to)
 	}

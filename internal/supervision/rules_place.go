@@ -124,13 +124,27 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 		if run == nil {
 			continue
 		}
+		// An order approved for travel out of the city (R-13, second
+		// approval) allows leaving the area; on an in-city order the car
+		// went far beyond its destination.
+		inCity := ""
+		if t.OrderID != nil {
+			var out bool
+			if err := db.NewSelect().Table("orders").Column("out_of_city").Where("id = ?", *t.OrderID).Scan(ctx, &out); err != nil {
+				return nil, err
+			}
+			if out {
+				continue
+			}
+			inCity = "，派车单为市内用车（远超目的地）"
+		}
 		far := 0.0
 		for _, q := range run {
 			la, lo := q.deg()
 			far = math.Max(far, distToPolygon(prm.Polygon, la, lo))
 		}
 		la, lo := run[0].deg()
-		out = append(out, tripFinding("area_exit", t, fmt.Sprintf("%s %s 驶出规定区域，区域外连续%d个定位点至 %s，最远离界约%.1f公里", t.Plate, bj(run[0].At), len(run), bj(run[len(run)-1].At), far/1000),
+		out = append(out, tripFinding("area_exit", t, fmt.Sprintf("%s %s 驶出规定区域，区域外连续%d个定位点至 %s，最远离界约%.1f公里%s", t.Plate, bj(run[0].At), len(run), bj(run[len(run)-1].At), far/1000, inCity),
 			map[string]any{"positions": map[string]any{"outside_points": len(run), "first_outside": [2]float64{la, lo}, "from": run[0].At, "to": run[len(run)-1].At, "farthest_m": int(far)}}))
 	}
 	return out, nil

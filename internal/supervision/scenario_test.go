@@ -106,7 +106,12 @@ var scenarios = []scenario{
 		f.trip(u, v, "2026-10-24 22:30", "2026-10-25 00:30", roundTrip, o, nil)
 	}, nil},
 	// area_exit
-	{"trip to Nanjing on an order", 0, func(f *fx, u int64) {
+	{"trip to Nanjing on an order approved for out-of-city travel", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		o := f.order(u, v, "2026-10-26 07:00", "2026-10-26 19:00", orderOpt{outOfCity: true})
+		f.trip(u, v, "2026-10-26 07:10", "2026-10-26 18:30", [][2]float64{parkP, nanjing, parkP}, o, nil)
+	}, nil},
+	{"trip to Nanjing on an in-city order (far beyond its destination)", 0, func(f *fx, u int64) {
 		v := f.vehicle(u, vehicleOpt{})
 		o := f.order(u, v, "2026-10-27 07:00", "2026-10-27 19:00", orderOpt{})
 		f.trip(u, v, "2026-10-27 07:10", "2026-10-27 18:30", [][2]float64{parkP, nanjing, parkP}, o, nil)

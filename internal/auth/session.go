@@ -12,6 +12,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -137,7 +138,7 @@ func truncate(s string, n int) string {
 	return s
 }
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = check.Beijing
 
 // shanghai formats t as Beijing time for messages.
 func shanghai(t time.Time) string { return t.In(cst).Format("15:04") }

@@ -10,12 +10,13 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
 
 // Beijing is the zone in which calendar days and working hours are read.
-var Beijing = time.FixedZone("CST", 8*3600)
+var Beijing = check.Beijing
 
 // Day is an entry of the working calendar: a statutory holiday or a
 // make-up working day (调休上班).

@@ -50,7 +50,7 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 // Company is an outside organisation.
 type Company struct {

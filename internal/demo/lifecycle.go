@@ -8,13 +8,14 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/check"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
 	"govfleet/internal/store"
 )
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 func date(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)

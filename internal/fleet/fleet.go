@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -195,7 +196,7 @@ func recount(ctx context.Context, tx bun.IDB, unitIDs ...int64) error {
 
 const dateLayout = "2006-01-02"
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = check.Beijing
 
 // today is the current date in China.
 func (s *Service) today() string { return s.now().In(cst).Format(dateLayout) }

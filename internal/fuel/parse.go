@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 )
 
@@ -253,7 +254,7 @@ func (r *rowCheck) decimal(c map[string]string, header string, places int, examp
 }
 
 // Beijing is the time zone of the file's times and of months.
-var Beijing = time.FixedZone("CST", 8*3600)
+var Beijing = check.Beijing
 
 var timeLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-1-2 15:04:05", "2006-1-2 15:04",
 	"2006/01/02 15:04:05", "2006/01/02 15:04", "2006/1/2 15:04:05", "2006/1/2 15:04", "2006-01-02T15:04:05", "2006年1月2日 15:04"}

@@ -12,6 +12,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
 )
@@ -398,7 +399,7 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	return download{name: name, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: buf.Bytes()}, nil
 }
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = check.Beijing
 
 func (s *Server) verifyAudit(r *Request) (any, error) {
 	res, err := s.Audit.Verify(r.Context())

@@ -28,7 +28,7 @@ func (s *Server) vehicleTrips(r *Request) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	today := time.Now().In(cst)
 	from, to := q.Get("from"), q.Get("to")
 	if to == "" {
 		to = today.Format(time.DateOnly)

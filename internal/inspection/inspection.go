@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/booking"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
 	"govfleet/internal/store"
@@ -45,7 +46,7 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 func (s *Service) today() string { return s.now().In(beijing).Format(time.DateOnly) }
 

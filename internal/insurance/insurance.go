@@ -129,7 +129,7 @@ type Claim struct {
 	StatusName string `bun:"-" json:"status_name"`
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 func (s *Service) today() string { return s.now().In(beijing).Format(time.DateOnly) }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -33,7 +34,7 @@ func knownKind(k string) bool {
 	return slices.ContainsFunc(Kinds, func(x Kind) bool { return x.Code == k })
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 // Entry is one cost. VehicleID 0 is a cost of the unit without a vehicle.
 // The unit's path and the month are filled in by Post.

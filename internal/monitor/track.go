@@ -11,6 +11,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/telematics"
 )
@@ -116,4 +117,4 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 	return t, nil
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing

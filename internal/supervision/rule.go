@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"govfleet/internal/check"
 )
 
 // Beijing is the zone of calendar days, night hours and overnight checks.
-var Beijing = time.FixedZone("CST", 8*3600)
+var Beijing = check.Beijing
 
 // Window is the period a rule evaluates: findings whose deciding moment
 // (a trip's end, a filing's deadline, a night's check time) lies in

@@ -16,6 +16,7 @@ package trips
 import (
 	"time"
 
+	"govfleet/internal/check"
 	"govfleet/internal/jt808"
 	"govfleet/internal/telematics"
 )
@@ -83,7 +84,7 @@ type State struct {
 	Trip *Draft `json:"trip"` // trip in progress
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = check.Beijing
 
 // Day returns the Beijing date of t.
 func DayOf(t time.Time) string { return t.In(beijing).Format(time.DateOnly) }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -193,8 +194,13 @@ func serve(ctx context.Context, args []string) error {
 	tileURL := fs.String("tile-url", "", "map tile URL template, e.g. Tianditu's with its key (empty: no tiles, an offline reference map)")
 	tileAttr := fs.String("tile-attribution", "", "attribution shown under the map tiles")
 	retention := fs.Int("retention-days", 365, "keep positions this many days (0: keep all)")
+	pprofListen := fs.String("pprof", "", "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
+	}
+	if *pprofListen != "" {
+		// Profiles for the load benchmarks (docs/benchmarks.md); never on the public listener.
+		go func() { slog.Error("pprof", "err", http.ListenAndServe(*pprofListen, pprofMux())) }()
 	}
 	db, err := open(ctx, &d)
 	if err != nil {
@@ -512,4 +518,14 @@ func auditVerify(ctx context.Context, args []string) error {
 		os.Exit(3)
 	}
 	return nil
+}
+
+// pprofMux serves the runtime profiles of net/http/pprof on their own mux,
+// so they never appear on the console's listener.
+func pprofMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -48,8 +49,12 @@ func simulate(ctx context.Context, args []string) error {
 	ackedLog := fs.String("acked-log", "", "append \"phone GNSS-time\" (RFC 3339) of every acknowledged position to this file")
 	serveAddr := fs.String("serve", "", "run a test gateway on this address (MemDirectory of the simulated phones) instead of terminals")
 	provision := fs.Bool("provision", false, "add the simulated terminals (--terminals from --first, --phone-prefix) and a vehicle for each to the registry of --db, then exit")
+	pprofListen := fs.String("pprof", "", "serve the simulator's runtime profiles on this address (empty: off)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
+	}
+	if *pprofListen != "" {
+		go func() { slog.Error("pprof", "err", http.ListenAndServe(*pprofListen, pprofMux())) }()
 	}
 	if *provision {
 		return provisionTerminals(ctx, &d, *prefix, *first, *n)
@@ -90,6 +95,10 @@ func simulate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Println("total:", st)
+	if st.Steady != nil {
+		// From the end of the ramp-up and settle time to the end of sending.
+		fmt.Println("steady:", *st.Steady)
+	}
 	return nil
 }
 

@@ -22,7 +22,9 @@ type session struct {
 	log    *slog.Logger
 	serial atomic.Uint32 // platform serial numbers of this connection
 
-	wmu sync.Mutex // serialises frames written to conn
+	wmu     sync.Mutex // serialises frames written to conn
+	writeBy time.Time  // the write deadline last set, under wmu
+	readBy  time.Time  // the read deadline last set, by the reader
 
 	// Set by the reader goroutine on authentication; read by Send after
 	// bind, which publishes them through Server.mu.
@@ -72,7 +74,7 @@ func (c *session) serve(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.conn.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+		c.readBy = refreshDeadline(c.conn.SetReadDeadline, c.readBy, s.IdleTimeout)
 		frame, err := fr.Next()
 		if err != nil {
 			var ne net.Error
@@ -336,11 +338,24 @@ func (c *session) reply(h jt808.Header, m jt808.Message) error {
 func (c *session) write(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.conn.SetWriteDeadline(time.Now().Add(c.srv.WriteTimeout))
+	c.writeBy = refreshDeadline(c.conn.SetWriteDeadline, c.writeBy, c.srv.WriteTimeout)
 	if _, err := c.conn.Write(frame); err != nil {
 		return fmt.Errorf("write to terminal: %w", err)
 	}
 	return nil
+}
+
+// refreshDeadline moves a deadline last set to by to timeout from now, but
+// only once it has fallen a tenth of the timeout (at most a second) behind:
+// setting a deadline re-arms a runtime timer, a cost that showed in profiles
+// at 20,000 reports/s.
+func refreshDeadline(set func(time.Time) error, by time.Time, timeout time.Duration) time.Time {
+	next := time.Now().Add(timeout)
+	if next.Sub(by) < min(time.Second, timeout/10) {
+		return by
+	}
+	set(next)
+	return next
 }
 
 func (c *session) nextSerial() uint16 { return uint16(c.serial.Add(1) - 1) }

@@ -34,8 +34,12 @@ type Config struct {
 	FirstIndex  int           // index of the first terminal (default 0)
 	// Phones, when set, are the terminals' phones (Terminals becomes
 	// len(Phones)): the demo drives the terminals of its registry.
-	Phones      []string
-	RampUp      time.Duration // spread the connects over this long (default 1 ms per terminal, at most 10 s)
+	Phones []string
+	RampUp time.Duration // spread the connects over this long (default 1 ms per terminal, at most 10 s)
+	// Settle is how long after the ramp-up the steady-state figures
+	// (Stats.Steady) start (default 10 s): the last logins and the
+	// blind-area batches of the ramp are not the sustained load.
+	Settle      time.Duration
 	AckTimeout  time.Duration // a report unanswered this long counts as lost (default 30 s)
 	ReportEvery time.Duration // period of Report (default 10 s)
 	TunnelRate  float64       // chance per report of entering a tunnel (blind area), default 0.005
@@ -68,6 +72,9 @@ type Stats struct {
 	Commands      int64 // platform commands answered
 	Errors        int64 // connection errors (each followed by a reconnect)
 	P50, P95, P99 time.Duration
+	// Steady, in the totals Run returns, are the figures from the end of
+	// RampUp + Settle to the end of sending (nil when the run ended before).
+	Steady *Stats
 }
 
 // Rate returns acknowledged positions per second.
@@ -122,6 +129,7 @@ func (c *Config) defaults() {
 	set(&c.Parked, 60*time.Second)
 	set(&c.Heartbeat, 30*time.Second)
 	set(&c.RampUp, min(time.Duration(c.Terminals)*time.Millisecond, 10*time.Second))
+	set(&c.Settle, 10*time.Second)
 	set(&c.AckTimeout, 30*time.Second)
 	set(&c.ReportEvery, 10*time.Second)
 	if c.TunnelRate <= 0 {
@@ -140,12 +148,15 @@ type counters struct {
 }
 
 type runner struct {
-	cfg         Config
-	c           counters
-	total, win  hist
-	start       time.Time
-	stopSending atomic.Bool
-	sourceAddrs []*net.TCPAddr
+	cfg                Config
+	c                  counters
+	total, win, steady hist
+	start              time.Time
+	steadyFrom         time.Time
+	steadyBase         counters     // the counters at steadyFrom
+	steadyTo           atomic.Int64 // UnixNano when sending stopped
+	stopSending        atomic.Bool
+	sourceAddrs        []*net.TCPAddr
 }
 
 // Run drives the terminals until cfg.Duration has passed or ctx ends, waits
@@ -156,6 +167,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return Stats{}, fmt.Errorf("simulate: edition %v: use 2013 or 2019", cfg.Edition)
 	}
 	r := &runner{cfg: cfg, start: time.Now()}
+	r.steadyFrom = r.start.Add(cfg.RampUp + cfg.Settle)
+	steadyTimer := time.AfterFunc(cfg.RampUp+cfg.Settle, func() { r.stats(&hist{}, 0, &r.steadyBase) })
+	defer steadyTimer.Stop()
 	for _, ip := range cfg.SourceIPs {
 		a := net.ParseIP(ip)
 		if a == nil {
@@ -174,6 +188,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	defer stopDrain()
 	context.AfterFunc(ctx, func() {
 		r.stopSending.Store(true)
+		r.steadyTo.Store(time.Now().UnixNano())
 		time.AfterFunc(min(cfg.AckTimeout, 3*time.Second), stopDrain)
 	})
 
@@ -196,7 +211,12 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	wg.Wait()
 	<-reportDone
-	return r.stats(&r.total, time.Since(r.start), &counters{}), nil
+	total := r.stats(&r.total, time.Since(r.start), &counters{})
+	if to := time.Unix(0, r.steadyTo.Load()); !steadyTimer.Stop() && to.After(r.steadyFrom) {
+		st := r.stats(&r.steady, to.Sub(r.steadyFrom), &r.steadyBase)
+		total.Steady = &st
+	}
+	return total, nil
 }
 
 func (r *runner) reporter(ctx context.Context, done chan struct{}) {

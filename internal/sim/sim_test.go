@@ -56,7 +56,8 @@ func TestSimulatorAgainstGateway(t *testing.T) {
 			var reports []sim.Stats
 			st, err := sim.Run(context.Background(), sim.Config{
 				Gateway: ln.Addr().String(), Terminals: n, Edition: edition, Interval: 200 * time.Millisecond,
-				Heartbeat: 500 * time.Millisecond, Duration: 3 * time.Second, ReportEvery: time.Second, Seed: 1, TunnelRate: 0.05, Logger: quiet,
+				Heartbeat: 500 * time.Millisecond, Duration: 3 * time.Second, ReportEvery: time.Second, Seed: 1,
+				RampUp: 100 * time.Millisecond, Settle: 900 * time.Millisecond, TunnelRate: 0.05, Logger: quiet,
 				OnAck: func(phone string, at time.Time) {
 					mu.Lock()
 					acked[phone] = append(acked[phone], at)
@@ -75,6 +76,12 @@ func TestSimulatorAgainstGateway(t *testing.T) {
 			t.Logf("%v", st)
 			if st.Acked < n*5 || st.Errors != 0 || st.Lost != 0 || st.Failed != 0 || st.Heartbeats == 0 || st.Batches == 0 {
 				t.Errorf("stats %v", st)
+			}
+			// The steady figures cover the last ~2 s: about 2/3 of the reports, and
+			// every terminal sends ~5 a second.
+			if s := st.Steady; s == nil || s.Elapsed < 1900*time.Millisecond || s.Elapsed > 2100*time.Millisecond ||
+				s.Acked < n*8 || s.Acked >= st.Acked || s.P99 == 0 {
+				t.Errorf("steady stats %+v", s)
 			}
 			if len(reports) < 2 {
 				t.Errorf("%d periodic reports", len(reports))

@@ -346,6 +346,9 @@ func (t *terminal) handle(frame []byte) error {
 		lat := time.Since(pd.sent)
 		t.r.total.add(lat)
 		t.r.win.add(lat)
+		if pd.sent.After(t.r.steadyFrom) {
+			t.r.steady.add(lat)
+		}
 		t.r.c.acked.Add(n)
 		if f := t.r.cfg.OnAck; f != nil {
 			for _, it := range pd.items {

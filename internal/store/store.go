@@ -65,6 +65,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "cache_size(-131072)")
+	q.Add("_pragma", "wal_autocheckpoint(16384)")
 	q.Set("_txlock", "immediate")
 	full := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite", full)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"govfleet/internal/telematics"
 )
 
 // DefaultPolygon is a rough boundary of Changzhou (its districts and
@@ -115,9 +117,15 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 			continue
 		}
 		var ps []pos
-		if err := db.NewSelect().Table("positions").Column("vehicle_id", "at", "lat", "lng").
-			Where("vehicle_id = ? AND at >= ? AND at <= ?", t.VehicleID, t.StartedAt.UTC(), t.EndedAt.UTC()).Order("at").Scan(ctx, &ps); err != nil {
+		cond, args, ok, err := telematics.ForVehicle(ctx, db, t.VehicleID, t.StartedAt, t.EndedAt)
+		if err != nil {
 			return nil, err
+		}
+		if ok {
+			if err := db.NewSelect().Table("positions").Column("vehicle_id", "at", "lat", "lng").Where(cond, args...).
+				Where("at >= ? AND at <= ?", t.StartedAt.UTC(), t.EndedAt.UTC()).Order("at").Scan(ctx, &ps); err != nil {
+				return nil, err
+			}
 		}
 		prm := p(t.UnitPath)
 		run := outsideRun(ps, prm)

@@ -14,8 +14,7 @@ import (
 var PruneBatch = 5000
 
 // Prune deletes the positions older than before, PruneBatch rows at a time,
-// and returns how many it deleted. Once positions are partitioned by month
-// in PostgreSQL, retention there becomes dropping partitions.
+// and returns how many it deleted, then the position_days of the days before.
 func Prune(ctx context.Context, db *store.DB, before time.Time) (int64, error) {
 	var total int64
 	for {
@@ -31,6 +30,10 @@ func Prune(ctx context.Context, db *store.DB, before time.Time) (int64, error) {
 		}
 		total += n
 		if n < int64(PruneBatch) {
+			// The days before the cut have no positions left.
+			if _, err := db.W.ExecContext(ctx, "DELETE FROM position_days WHERE day < ?", Day(before)); err != nil {
+				return total, fmt.Errorf("prune position days: %w", store.Translate(err))
+			}
 			return total, nil
 		}
 		if err := ctx.Err(); err != nil {

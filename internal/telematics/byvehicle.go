@@ -1,0 +1,41 @@
+package telematics
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/store"
+)
+
+// ForVehicle returns the condition on positions that selects the rows of
+// vehicle reported on the days from … to (UTC, both included), with its
+// arguments, for reads by vehicle. Positions are stored by terminal and
+// time; position_days (migration 0015, kept by a trigger) tells which
+// terminals reported for the vehicle on which days, so the read is one range
+// of the (terminal_phone, at) key per terminal — usually one, two on the day
+// a terminal is changed. The caller adds its own bounds on at. ok is false
+// when no terminal reported for the vehicle on those days.
+func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) (cond string, args []any, ok bool, err error) {
+	var phones []string
+	if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT terminal_phone").
+		Where("vehicle_id = ? AND day >= ? AND day <= ?", vehicle, Day(from), Day(to)).
+		OrderExpr("terminal_phone").Scan(ctx, &phones); err != nil {
+		return "", nil, false, fmt.Errorf("terminals of vehicle %d: %w", vehicle, store.Translate(err))
+	}
+	if len(phones) == 0 {
+		return "", nil, false, nil
+	}
+	args = make([]any, 0, len(phones)+1)
+	for _, p := range phones {
+		args = append(args, p)
+	}
+	args = append(args, vehicle)
+	return "terminal_phone IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(phones)), ", ") + ") AND vehicle_id = ?", args, true, nil
+}
+
+// Day is the key of position_days for time t: its UTC date.
+func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -23,15 +23,11 @@ var ErrClosed = errors.New("telematics: writer closed")
 
 // ChunkRows is the number of rows of the largest INSERT statement on
 // PostgreSQL: 14 columns × 256 rows = 3,584 bound parameters (limit 65,535).
-// On SQLite it is sqliteChunkRows: modernc.org/sqlite binds each parameter by
-// searching the argument list, so a statement's cost grows with the square
-// of its parameters. A batch is written as statements of ChunkRows, …, 2, 1
-// rows, each prepared once per Writer and bound, not formatted: parsing and
-// formatting 2,000-row statements cost more than storing the rows.
-const (
-	ChunkRows       = 256
-	sqliteChunkRows = 8
-)
+// A batch is written as statements of ChunkRows, …, 2, 1 rows, each
+// prepared once per Writer and bound, not formatted: parsing and formatting
+// 2,000-row statements cost more than storing the rows. SQLite takes the
+// whole batch in one statement (insertJSON).
+const ChunkRows = 256
 
 const insertHead = "INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras) VALUES "
 const insertTail = " ON CONFLICT (terminal_phone, at) DO NOTHING"
@@ -73,7 +69,7 @@ type Writer struct {
 	closed bool
 
 	smu   sync.Mutex
-	stmts map[int]*sql.Stmt // prepared INSERT of n rows, n a power of two ≤ the chunk
+	stmts map[int]*sql.Stmt // PostgreSQL: prepared INSERT of n rows, n a power of two ≤ ChunkRows
 
 	rows, txs, failures atomic.Int64
 }
@@ -259,15 +255,29 @@ func (w *Writer) flusher() {
 	}
 }
 
-// insert writes rows in one transaction: the largest prepared statements
-// that fit, ChunkRows rows at most.
+// insertJSON is the whole batch on SQLite: one statement with one argument,
+// the rows as a JSON array of arrays. modernc.org/sqlite parses a statement
+// again at every execution (it keeps no prepared statement) and binds each
+// parameter by searching the argument list, so many-row VALUES statements
+// cost more to parse and bind than the rows cost to store; json_each is
+// one parse and one bind for the whole batch.
+const insertJSON = `INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras)
+	SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13
+	FROM json_each(?) WHERE true` + insertTail
+
+// insert writes rows in one transaction: on SQLite one insertJSON, on
+// PostgreSQL the largest prepared statements that fit, ChunkRows rows at
+// most.
 func (w *Writer) insert(ctx context.Context, rows []Position) error {
-	// Statements are prepared before the transaction: SQLite's writer pool
-	// has one connection, which the transaction holds.
-	chunk := ChunkRows
 	if !w.db.Postgres {
-		chunk = sqliteChunkRows
+		// One statement in autocommit is its own transaction: atomic, and
+		// without the statement journal (a copy of every page it changes)
+		// that SQLite keeps for a statement inside BEGIN … COMMIT.
+		_, err := w.db.W.DB.ExecContext(ctx, insertJSON, string(appendRowsJSON(make([]byte, 0, 128*len(rows)), rows)))
+		return store.Translate(err)
 	}
+	// Statements are prepared before the transaction.
+	chunk := ChunkRows
 	var sizes []int
 	for left := len(rows); left > 0; {
 		n := chunk
@@ -301,11 +311,7 @@ func (w *Writer) insert(ctx context.Context, rows []Position) error {
 				if p.Fuel.Valid {
 					fuel = int64(p.Fuel.V)
 				}
-				var at, received any = p.At.UTC(), p.ReceivedAt.UTC()
-				if !w.db.Postgres {
-					at, received = p.At.UTC().Format(sqliteTime), p.ReceivedAt.UTC().Format(sqliteTime)
-				}
-				args = append(args, vid, p.Phone, at, received, p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
+				args = append(args, vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
 					int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras)
 			}
 			if _, err := tx.Tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...); err != nil {
@@ -335,11 +341,7 @@ func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
 			if j > 0 {
 				sb.WriteByte(',')
 			}
-			if w.db.Postgres {
-				sb.WriteString("$" + strconv.Itoa(14*i+j+1))
-			} else {
-				sb.WriteByte('?')
-			}
+			sb.WriteString("$" + strconv.Itoa(14*i+j+1))
 		}
 		sb.WriteByte(')')
 	}
@@ -353,4 +355,59 @@ func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	}
 	w.stmts[n] = st
 	return st, nil
+}
+
+// appendRowsJSON appends rows as the JSON array insertJSON reads: one array
+// per row in the order of its columns, times as Bun writes them into SQLite.
+func appendRowsJSON(b []byte, rows []Position) []byte {
+	b = append(b, '[')
+	for i, p := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		if p.VehicleID != 0 {
+			b = strconv.AppendInt(b, p.VehicleID, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = appendJSONString(append(b, ','), p.Phone)
+		b = append(p.At.UTC().AppendFormat(append(b, `,"`...), sqliteTime), '"')
+		b = append(p.ReceivedAt.UTC().AppendFormat(append(b, `,"`...), sqliteTime), '"')
+		for _, v := range [...]int64{p.Lat, p.Lng, int64(p.Speed), int64(p.Heading), int64(p.Altitude), int64(p.Alarm), int64(p.Status)} {
+			b = strconv.AppendInt(append(b, ','), v, 10)
+		}
+		b = append(b, ',')
+		if p.Mileage.Valid {
+			b = strconv.AppendInt(b, p.Mileage.V, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, ',')
+		if p.Fuel.Valid {
+			b = strconv.AppendInt(b, int64(p.Fuel.V), 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = appendJSONString(append(b, ','), p.Extras)
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }

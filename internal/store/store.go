@@ -12,10 +12,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -34,6 +36,8 @@ import (
 type DB struct {
 	W, R     *bun.DB
 	Postgres bool
+
+	stopCheckpoints func() // SQLite: stops the checkpointer and waits for it
 }
 
 // Open connects to dsn: "postgres://…" (or "postgresql://…") for PostgreSQL,
@@ -65,16 +69,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	// Positions (internal/telematics) land on a random page each: a page
-	// cache of 128 MiB keeps the B-tree's inner pages and recent leaves in
-	// memory, checkpoints every 64 MiB of WAL write each page once for many
-	// commits, and statement journals (ON CONFLICT, triggers) stay in memory.
-	q.Add("_pragma", "cache_size(-131072)")
-	q.Add("_pragma", "wal_autocheckpoint(16384)")
+	// No checkpoint at commit: the checkpointer below does them beside the
+	// writer. Statement journals and temporary tables stay in memory.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	full := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", full)
+	// The writer's page cache holds up to 1 GiB: positions (internal/telematics)
+	// land on a random leaf of the table each, and a leaf read from disk for
+	// every report is what slows the writer down once the table outgrows the
+	// cache. Readers keep SQLite's default.
+	w, err := sql.Open("sqlite", full+"&_pragma=cache_size(-1048576)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -89,11 +94,47 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{W: bun.NewDB(w, sqlitedialect.New()), R: bun.NewDB(r, sqlitedialect.New())}, nil
+	db := &DB{W: bun.NewDB(w, sqlitedialect.New()), R: bun.NewDB(r, sqlitedialect.New())}
+	db.stopCheckpoints = checkpointer(r, CheckpointEvery)
+	return db, nil
+}
+
+// CheckpointEvery is how often SQLite's WAL is copied back into the
+// database file.
+var CheckpointEvery = time.Second
+
+// checkpointer runs a passive checkpoint on a reader connection every
+// period. With SQLite's automatic checkpoints the commit that crosses the
+// threshold copies the whole WAL back first — at 10,000 positions a second
+// a pause of ~200 ms for every terminal waiting on that commit; a passive
+// checkpoint beside the writer takes nothing from it. It returns a
+// function that stops it and waits.
+func checkpointer(r *sql.DB, period time.Duration) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+					slog.Warn("sqlite checkpoint", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+	}
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())

@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -65,4 +68,42 @@ func TestTranslate(t *testing.T) {
 			t.Errorf("rolled-back insert left %d rows (%v)", n, err)
 		}
 	})
+}
+
+// SQLite commits do not checkpoint (wal_autocheckpoint 0); the checkpointer
+// copies the WAL into the database file beside the writer, so the file
+// grows with what was committed and the WAL does not grow without end.
+func TestSQLiteCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := fileSize(t, path)
+	if _, err := db.W.ExecContext(ctx, "CREATE TABLE blobs (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	for range 64 {
+		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs (b) VALUES (randomblob(32768))"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * store.CheckpointEvery)
+	for fileSize(t, path) < before+2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes after 2 MiB committed: not checkpointed", fileSize(t, path))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

@@ -198,10 +198,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
-	if *pprofListen != "" {
-		// Profiles for the load benchmarks (docs/benchmarks.md); never on the public listener.
-		go func() { slog.Error("pprof", "err", http.ListenAndServe(*pprofListen, pprofMux())) }()
-	}
+	startPprof(*pprofListen)
 	db, err := open(ctx, &d)
 	if err != nil {
 		return err
@@ -520,12 +517,16 @@ func auditVerify(ctx context.Context, args []string) error {
 	return nil
 }
 
-// pprofMux serves the runtime profiles of net/http/pprof on their own mux,
-// so they never appear on the console's listener.
-func pprofMux() *http.ServeMux {
+// startPprof serves the runtime profiles of net/http/pprof on addr (empty:
+// not at all), on their own listener and mux so that they never appear on
+// the console's: they are for the load benchmarks (docs/benchmarks.md).
+func startPprof(addr string) {
+	if addr == "" {
+		return
+	}
 	m := http.NewServeMux()
 	m.HandleFunc("/debug/pprof/", pprof.Index)
 	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return m
+	go func() { slog.Error("pprof", "err", http.ListenAndServe(addr, m)) }()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -53,9 +52,7 @@ func simulate(ctx context.Context, args []string) error {
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
-	if *pprofListen != "" {
-		go func() { slog.Error("pprof", "err", http.ListenAndServe(*pprofListen, pprofMux())) }()
-	}
+	startPprof(*pprofListen)
 	if *provision {
 		return provisionTerminals(ctx, &d, *prefix, *first, *n)
 	}

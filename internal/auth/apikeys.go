@@ -170,10 +170,7 @@ func (s *Service) RevokeKey(ctx context.Context, a *access.Actor, id int64) erro
 func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, signature, method, path string, body []byte, ip string) (*Principal, error) {
 	var k APIKey
 	if err := s.DB.R.NewSelect().Model(&k).Where("key_id = ? AND revoked_at IS NULL", keyID).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.Unauthenticated, "API密钥无效或已吊销（X-Key-Id）")
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API密钥无效或已吊销（X-Key-Id）"))
 	}
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {

@@ -200,10 +200,7 @@ func (s *Service) companyActor(ctx context.Context, u *User, a *access.Actor) er
 func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principal, error) {
 	var sess Session
 	if err := s.DB.R.NewSelect().Model(&sess).Where("id = ?", sha(token)).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.Unauthenticated, "请先登录")
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "请先登录"))
 	}
 	pol, err := s.Policy(ctx)
 	if err != nil {
@@ -347,10 +344,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Pr
 	}
 	var t APIToken
 	if err := s.DB.R.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", sha(secret)).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.Unauthenticated, "API令牌无效或已吊销")
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API令牌无效或已吊销"))
 	}
 	_, actor, err := s.actorFor(ctx, t.UserID, ip)
 	if err != nil {

@@ -182,10 +182,7 @@ func (s *Service) pathNames(ctx context.Context, db bun.IDB, users []*User) (map
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 	u := new(User)
 	if err := s.selectUsers(db).Where("u.id = ?", id).Scan(ctx, u); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "账号不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "账号不存在（编号 %d）", id))
 	}
 	return u, s.complete(ctx, db, u)
 }

@@ -227,10 +227,7 @@ func selectOrders(db bun.IDB) *bun.SelectQuery {
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Order, error) {
 	o := new(Order)
 	if err := selectOrders(db).Where("o.id = ?", id).Scan(ctx, o); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "订单不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "订单不存在（编号 %d）", id))
 	}
 	o.fill()
 	return o, nil

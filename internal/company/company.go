@@ -161,10 +161,7 @@ func (s *Service) complete(ctx context.Context, db bun.IDB, cs ...*Company) erro
 func (s *Service) load(ctx context.Context, db bun.IDB, a *access.Actor, id int64) (*Company, error) {
 	c := new(Company)
 	if err := s.selectCompanies(db).Where("c.id = ?", id).Scan(ctx, c); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "企业不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "企业不存在（编号 %d）", id))
 	}
 	if !strings.HasPrefix(c.OwnerPath, a.ScopePath) || a.CompanyID != 0 && a.CompanyID != c.ID {
 		return nil, errs.E(errs.Forbidden, "企业「%s」不在您的管辖范围内", c.Name)

@@ -178,10 +178,7 @@ func (s *Service) selectDrivers(db bun.IDB) *bun.SelectQuery {
 func (s *Service) loadDriver(ctx context.Context, db bun.IDB, id int64) (*Driver, error) {
 	d := new(Driver)
 	if err := s.selectDrivers(db).Where("d.id = ?", id).Scan(ctx, d); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "驾驶员不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "驾驶员不存在（编号 %d）", id))
 	}
 	return d, nil
 }

@@ -119,10 +119,7 @@ type unitRef struct {
 func loadUnit(ctx context.Context, db bun.IDB, id int64) (*unitRef, error) {
 	u := new(unitRef)
 	if err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "单位不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", id))
 	}
 	return u, nil
 }

@@ -361,10 +361,7 @@ func (s *Service) OpenPhoto(ctx context.Context, a *access.Actor, owner string, 
 	}
 	p := new(Photo)
 	if err := s.DB.R.NewSelect().Model(p).Where("id = ? AND owner_type = ? AND owner_id = ?", photoID, owner, ownerID).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "照片不存在")
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "照片不存在"))
 	}
 	key, ct := p.BlobKey, p.ContentType
 	if thumb {

@@ -296,10 +296,7 @@ func (s *Service) selectVehicles(db bun.IDB) *bun.SelectQuery {
 func (s *Service) loadVehicle(ctx context.Context, db bun.IDB, id int64) (*Vehicle, error) {
 	v := new(Vehicle)
 	if err := s.selectVehicles(db).Where("v.id = ?", id).Scan(ctx, v); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "车辆不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在（编号 %d）", id))
 	}
 	v.fill(s.staleBefore())
 	return v, nil

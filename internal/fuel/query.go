@@ -39,10 +39,7 @@ func node(ctx context.Context, db bun.IDB, a *access.Actor, unitID int64) (strin
 	}
 	var path string
 	if err := db.NewSelect().Table("units").Column("path").Where("id = ?", unitID).Scan(ctx, &path); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return "", errs.E(errs.NotFound, "单位不存在")
-		}
-		return "", store.Translate(err)
+		return "", store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在"))
 	}
 	for _, p := range a.ScopePaths() {
 		if strings.HasPrefix(path, p) || strings.HasPrefix(p, path) {

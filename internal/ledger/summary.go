@@ -56,10 +56,7 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 	out := &Summary{Period: period, UnitID: unitID, Kinds: Kinds, ByKind: map[string]int64{}, Units: []*Row{}, Vehicles: []*Row{}}
 	var path string
 	if err := s.DB.R.NewSelect().Table("units").Column("path", "name").Where("id = ?", unitID).Scan(ctx, &path, &out.UnitName); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID))
 	}
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")

@@ -219,10 +219,7 @@ func selectJobs(db bun.IDB) *bun.SelectQuery {
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Job, error) {
 	j := new(Job)
 	if err := selectJobs(db).Where("j.id = ?", id).Scan(ctx, j); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "维修单不存在（编号 %d）", id)
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "维修单不存在（编号 %d）", id))
 	}
 	j.fill()
 	return j, nil

@@ -75,10 +75,7 @@ func (s *Service) OpenPhoto(ctx context.Context, a *access.Actor, id, photoID in
 	}
 	p := new(Photo)
 	if err := s.DB.R.NewSelect().Model(p).Where("id = ? AND job_id = ?", photoID, id).Scan(ctx); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "照片不存在")
-		}
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "照片不存在"))
 	}
 	key, ct := p.BlobKey, p.ContentType
 	if thumb {

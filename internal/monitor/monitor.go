@@ -154,10 +154,7 @@ func scopePath(ctx context.Context, db bun.IDB, a *access.Actor, unitID int64) (
 	}
 	var path string
 	if err := db.NewSelect().Table("units").Column("path").Where("id = ?", unitID).Scan(ctx, &path); err != nil {
-		if errs.Is(store.Translate(err), errs.NotFound) {
-			return "", errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID)
-		}
-		return "", store.Translate(err)
+		return "", store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID))
 	}
 	if !a.Covers(path) {
 		return "", errs.E(errs.Forbidden, "该单位不在您的管辖范围内")

@@ -220,3 +220,14 @@ func isForeignKey(err error) bool {
 	var sq *sqlite.Error
 	return errors.As(err, &sq) && sq.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
+
+// NotFoundAs translates err (see Translate) and, when it means that no row
+// was found, returns notFound instead: the caller's message naming what is
+// missing (or another code, e.g. unauthenticated for an unknown token).
+func NotFoundAs(err, notFound error) error {
+	err = Translate(err)
+	if errs.Is(err, errs.NotFound) {
+		return notFound
+	}
+	return err
+}

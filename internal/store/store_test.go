@@ -47,6 +47,17 @@ func TestTranslate(t *testing.T) {
 				var v string
 				return store.Translate(db.R.NewSelect().Table("settings").Column("value").Where("key = 'missing'").Scan(ctx, &v))
 			}, errs.NotFound},
+			{"no rows, named by the caller", func() error {
+				var v string
+				err := db.R.NewSelect().Table("settings").Column("value").Where("key = 'missing'").Scan(ctx, &v)
+				return store.NotFoundAs(err, errs.E(errs.Unauthenticated, "令牌无效"))
+			}, errs.Unauthenticated},
+			{"other errors are only translated", func() error {
+				return store.NotFoundAs(db.Tx(ctx, func(tx bun.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO user_roles (user_id, role) VALUES (999999, 'driver')")
+					return err
+				}), errs.E(errs.NotFound, "不应出现"))
+			}, errs.Invalid},
 			{"foreign key", func() error {
 				return db.Tx(ctx, func(tx bun.Tx) error {
 					_, err := tx.ExecContext(ctx, "INSERT INTO user_roles (user_id, role) VALUES (999999, 'driver')")

@@ -253,7 +253,9 @@ func serve(ctx context.Context, args []string) error {
 	defer stopGateway()
 	var writer *telematics.Writer
 	if *gatewayListen != "" {
-		writer = telematics.NewWriter(db, telematics.WriterOptions{Latest: latest})
+		if writer, err = telematics.NewWriter(ctx, db, telematics.WriterOptions{Latest: latest}); err != nil {
+			return err
+		}
 		dir := &fleet.Directory{DB: db}
 		gw := &gateway.Server{Directory: dir, Writer: writer}
 		mon.Gateway = gw

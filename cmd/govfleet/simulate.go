@@ -174,7 +174,10 @@ func simulateGateway(ctx context.Context, d *dbFlags, addr, prefix string, first
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	w := telematics.NewWriter(db, telematics.WriterOptions{})
+	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+	if err != nil {
+		return err
+	}
 	defer w.Close()
 	srv := &gateway.Server{Directory: gateway.NewMemDirectory(sim.Terminals(prefix, first, n)...), Writer: w, Latest: &telematics.Latest{}}
 	ln, err := net.Listen("tcp", addr)

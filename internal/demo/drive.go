@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -85,9 +86,11 @@ func Fleet(ctx context.Context, db *store.DB, phones []string, now time.Time) ([
 		}
 	}
 	if len(history) > 0 {
-		w := telematics.NewWriter(db, telematics.WriterOptions{})
-		err := w.Write(ctx, history)
-		w.Close()
+		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			return nil, err
+		}
+		err = errors.Join(w.Write(ctx, history), w.Close())
 		if err != nil {
 			return nil, fmt.Errorf("demo fleet history: %w", err)
 		}

@@ -35,7 +35,10 @@ func directory() *gateway.MemDirectory {
 // start runs a gateway on 127.0.0.1:0 storing into db until the test ends.
 func start(t *testing.T, db *store.DB, configure func(*gateway.Server)) (*gateway.Server, string) {
 	t.Helper()
-	w := telematics.NewWriter(db, telematics.WriterOptions{Logger: quiet})
+	w, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &gateway.Server{Directory: directory(), Writer: w, Latest: &telematics.Latest{}, Logger: quiet}
 	if configure != nil {
 		configure(srv)
@@ -192,11 +195,22 @@ func location(i int) *jt808.Location {
 	return l
 }
 
-func rows(t *testing.T, db *store.DB, phone string) int {
+// rows counts the positions of phone stored through srv's Writer, once
+// they are readable (on SQLite, merged from the inbox).
+func rows(t *testing.T, srv *gateway.Server, db *store.DB, phone string) int {
 	t.Helper()
+	readable(t, srv)
 	var n int
 	if err := db.R.QueryRowContext(context.Background(), "SELECT count(*) FROM positions WHERE terminal_phone = ?", phone).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// readable makes what srv's Writer acknowledged readable in positions.
+func readable(t *testing.T, srv *gateway.Server) {
+	t.Helper()
+	if err := srv.Writer.(*telematics.Writer).Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -32,6 +32,7 @@ func TestReportIsStoredThenAcknowledged(t *testing.T) {
 					t.Fatalf("location result %d", r)
 				}
 				// Acknowledged means stored.
+				readable(t, srv)
 				got, err := telematics.Track(context.Background(), db, phone, base, base.Add(time.Hour), 10)
 				if err != nil || len(got) != 1 {
 					t.Fatalf("stored %v (%v)", got, err)
@@ -76,7 +77,7 @@ func TestUnauthenticatedIsRefused(t *testing.T) {
 		if err := tm.closed(2 * time.Second); err != nil {
 			t.Errorf("after 3 refusals: %v", err)
 		}
-		if n := rows(t, db, phone1); n != 0 {
+		if n := rows(t, srv, db, phone1); n != 0 {
 			t.Errorf("refused report stored: %d rows", n)
 		}
 		// An unknown terminal cannot register.
@@ -92,7 +93,7 @@ func TestUnauthenticatedIsRefused(t *testing.T) {
 		if r := tm.ack(location(1)); r != jt808.ResultFailure {
 			t.Errorf("report for another terminal: result %d", r)
 		}
-		if n := rows(t, db, phone2); n != 0 {
+		if n := rows(t, srv, db, phone2); n != 0 {
 			t.Errorf("stored %d rows for phone2", n)
 		}
 		if m := srv.Metrics(); m.Refused != 4 || m.Cut != 1 {
@@ -103,7 +104,7 @@ func TestUnauthenticatedIsRefused(t *testing.T) {
 
 func TestResentAndBlindAreaReportsStoredOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		_, addr := start(t, db, nil)
+		srv, addr := start(t, db, nil)
 		tm := dial(t, addr, phone1, jt808.V2013)
 		tm.login()
 		for range 2 { // the terminal missed our ack and re-sends
@@ -111,7 +112,7 @@ func TestResentAndBlindAreaReportsStoredOnce(t *testing.T) {
 				t.Fatalf("result %d", r)
 			}
 		}
-		if n := rows(t, db, phone1); n != 1 {
+		if n := rows(t, srv, db, phone1); n != 1 {
 			t.Errorf("re-sent report: %d rows, want 1", n)
 		}
 		// Blind-area batch of positions 0..9 (0 already stored, 3 twice).
@@ -125,7 +126,7 @@ func TestResentAndBlindAreaReportsStoredOnce(t *testing.T) {
 				t.Fatalf("batch result %d", r)
 			}
 		}
-		if n := rows(t, db, phone1); n != 10 {
+		if n := rows(t, srv, db, phone1); n != 10 {
 			t.Errorf("after blind-area batches: %d rows, want 10", n)
 		}
 	})
@@ -134,7 +135,7 @@ func TestResentAndBlindAreaReportsStoredOnce(t *testing.T) {
 // A long batch sent as sub-packages is reassembled and stored.
 func TestSubPackagedBatch(t *testing.T) {
 	db := storetest.SQLite(t)
-	_, addr := start(t, db, nil)
+	srv, addr := start(t, db, nil)
 	tm := dial(t, addr, phone1, jt808.V2013)
 	tm.login()
 	b := &jt808.LocationBatch{Type: jt808.BatchBlindArea}
@@ -157,7 +158,7 @@ func TestSubPackagedBatch(t *testing.T) {
 	if a, ok := m.(*jt808.PlatformAck); !ok || a.Result != jt808.ResultOK || a.ReplySerial != 100 {
 		t.Fatalf("answer %#v", m)
 	}
-	if n := rows(t, db, phone1); n != 40 {
+	if n := rows(t, srv, db, phone1); n != 40 {
 		t.Errorf("%d rows, want 40", n)
 	}
 }
@@ -238,7 +239,7 @@ func TestMisbehavingConnectionsAreCut(t *testing.T) {
 		if m := srv.Metrics(); m.Cut != int64(len(cases)) {
 			t.Errorf("metrics %+v", m)
 		}
-		if n := rows(t, db, phone1); n != len(cases) {
+		if n := rows(t, srv, db, phone1); n != len(cases) {
 			t.Errorf("good terminal stored %d", n)
 		}
 	})
@@ -331,7 +332,7 @@ func TestSend(t *testing.T) {
 		})
 	}
 	// The location answered is stored like a report.
-	if n := rows(t, db, phone1); n != 1 {
+	if n := rows(t, srv, db, phone1); n != 1 {
 		t.Errorf("0x0201 stored %d rows", n)
 	}
 

@@ -48,7 +48,10 @@ func TestEventsLifecycle(t *testing.T) {
 			}
 			ps = append(ps, p)
 		}
-		wr := telematics.NewWriter(db, telematics.WriterOptions{})
+		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := wr.Write(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +94,9 @@ func TestEventsLifecycle(t *testing.T) {
 			}
 		}
 		// The terminal reports again: the silence clears, the event stays open.
-		wr = telematics.NewWriter(db, telematics.WriterOptions{})
+		if wr, err = telematics.NewWriter(ctx, db, telematics.WriterOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		wr.Write(ctx, []telematics.Position{{VehicleID: vehicle, Phone: phone, At: t0.Add(27 * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}})
 		wr.Close()
 		now = t0.Add(30 * time.Minute)

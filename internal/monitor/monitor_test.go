@@ -79,7 +79,10 @@ func TestLiveAndTrack(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		latest := &telematics.Latest{}
-		wr := telematics.NewWriter(db, telematics.WriterOptions{Latest: latest})
+		wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{Latest: latest})
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer wr.Close()
 		dir := &fleet.Directory{DB: db}
 		gw := &gateway.Server{Directory: dir, Writer: wr}
@@ -126,7 +129,10 @@ func TestLiveAndTrack(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(time.Second) // a few reports more for the track
+		time.Sleep(time.Second)              // a few reports more for the track
+		if err := wr.Sync(ctx); err != nil { // readable within MergeEvery; now
+			t.Fatal(err)
+		}
 		v := reporting[0]
 		// Track: reason required, at most 7 days, inside the scope, audited.
 		now := time.Now()
@@ -179,7 +185,10 @@ func TestCommands(t *testing.T) {
 		w := storetest.NewWorld(t, db)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		wr := telematics.NewWriter(db, telematics.WriterOptions{})
+		wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer wr.Close()
 		dir := &fleet.Directory{DB: db}
 		gw := &gateway.Server{Directory: dir, Writer: wr}

@@ -40,7 +40,10 @@ func TestSimulatorAgainstGateway(t *testing.T) {
 			const n = 20
 			db := storetest.SQLite(t)
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			w := telematics.NewWriter(db, telematics.WriterOptions{Logger: quiet})
+			w, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
 			srv := &gateway.Server{Directory: gateway.NewMemDirectory(sim.Terminals("1440", 0, n)...), Writer: w,
 				Latest: &telematics.Latest{}, Logger: quiet}
 			ln, err := net.Listen("tcp", "127.0.0.1:0")

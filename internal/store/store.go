@@ -36,6 +36,8 @@ import (
 type DB struct {
 	W, R     *bun.DB
 	Postgres bool
+	// Path is the SQLite database file ("" for PostgreSQL).
+	Path string
 
 	stopCheckpoints func() // SQLite: stops the checkpointer and waits for it
 }
@@ -63,25 +65,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 	}
-	// busy_timeout first so that the following pragmas wait for locks too.
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	// No checkpoint at commit: the checkpointer below does them beside the
-	// writer. Statement journals and temporary tables stay in memory.
-	q.Add("_pragma", "wal_autocheckpoint(0)")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Set("_txlock", "immediate")
-	full := "file:" + path + "?" + q.Encode()
-	// The writer's page cache holds up to 256 MiB: positions
-	// (internal/telematics) land on a random leaf of the table each, and a
-	// leaf read from disk for every report slows the writer down once the
-	// table outgrows the cache. Not more: SQLite walks the cache's whole hash
-	// table at every commit (1 GiB cost 12 % of the server's CPU at 10,000
-	// reports/s). Readers keep SQLite's default.
-	w, err := sql.Open("sqlite", full+"&_pragma=cache_size(-262144)")
+	full := SQLiteDSN(path)
+	w, err := sql.Open("sqlite", full)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -96,10 +81,39 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{W: bun.NewDB(w, sqlitedialect.New()), R: bun.NewDB(r, sqlitedialect.New())}
+	db := &DB{W: bun.NewDB(w, sqlitedialect.New()), R: bun.NewDB(r, sqlitedialect.New()), Path: path}
 	db.stopCheckpoints = checkpointer(r, CheckpointEvery)
 	return db, nil
 }
+
+// SQLiteDSN is the data source name of the SQLite file at path with the
+// settings every connection takes: WAL, NORMAL sync, foreign keys, a 10 s
+// busy timeout, immediate write transactions, no automatic checkpoint (see
+// checkpointer), statement journals and temporary tables in memory.
+func SQLiteDSN(path string) string {
+	// busy_timeout first so that the following pragmas wait for locks too.
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMS))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// BusyTimeoutMS is how long a SQLite connection waits for a lock.
+const BusyTimeoutMS = 10000
+
+// WriterCache, appended to a SQLiteDSN, gives the connection that merges
+// positions (internal/telematics) a page cache of up to 256 MiB: positions (internal/telematics)
+// are clustered by terminal, so a batch touches a leaf per terminal, and a
+// leaf read from disk again for every batch slows the writer down once the
+// table outgrows the cache. Not more: SQLite walks the cache's whole hash
+// table at every commit (1 GiB cost 12 % of the server's CPU at 10,000
+// reports/s). Readers keep SQLite's default.
+const WriterCache = "&_pragma=cache_size(-262144)"
 
 // CheckpointEvery is how often SQLite's WAL is copied back into the
 // database file.

@@ -25,7 +25,10 @@ func BenchmarkWriter(b *testing.B) {
 
 func benchWriter(b *testing.B, callers int) {
 	run := func(b *testing.B, db *store.DB) {
-		w := telematics.NewWriter(db, telematics.WriterOptions{})
+		w, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
 		defer w.Close()
 		var caller atomic.Int64
 		b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))

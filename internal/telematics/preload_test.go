@@ -24,7 +24,10 @@ func TestPreload(t *testing.T) {
 		phone := telematics.NormalizePhone(sim)
 		old, last := pos(phone, 0), pos(phone, 30)
 		old.VehicleID, last.VehicleID = vid, vid
-		w := telematics.NewWriter(db, telematics.WriterOptions{})
+		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := w.Write(ctx, []telematics.Position{last, old}); err != nil {
 			t.Fatal(err)
 		}

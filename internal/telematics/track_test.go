@@ -35,7 +35,10 @@ func TestStops(t *testing.T) {
 func TestVehicleTrack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := telematics.NewWriter(db, telematics.WriterOptions{})
+		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer w.Close()
 		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 		at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
@@ -51,6 +54,9 @@ func TestVehicleTrack(t *testing.T) {
 			p("13800000003", 0, at(9, 15)),
 		}
 		if err := w.Write(ctx, write); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {

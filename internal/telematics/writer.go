@@ -26,10 +26,10 @@ var ErrClosed = errors.New("telematics: writer closed")
 // A batch is written as statements of ChunkRows, …, 2, 1 rows, each
 // prepared once per Writer and bound, not formatted: parsing and formatting
 // 2,000-row statements cost more than storing the rows. SQLite takes the
-// whole batch in one statement (insertJSON).
+// whole batch as one JSON text into its inbox (see inbox).
 const ChunkRows = 256
 
-const insertHead = "INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras) VALUES "
+const insertHead = "INSERT INTO positions (" + positionColumns + ") VALUES "
 const insertTail = " ON CONFLICT (terminal_phone, at) DO NOTHING"
 
 // sqliteTime is how Bun writes a time into SQLite (text): the bound times
@@ -49,6 +49,9 @@ type WriterOptions struct {
 	Flushers int
 	// Timeout bounds one batch's transaction (default 30 s).
 	Timeout time.Duration
+	// MergeEvery is how often SQLite's inbox is merged into positions
+	// (default 10 s; see inbox). Unused on PostgreSQL.
+	MergeEvery time.Duration
 	// Latest, when set, is updated with every committed batch.
 	Latest *Latest
 	Logger *slog.Logger
@@ -58,12 +61,17 @@ type WriterOptions struct {
 // Write share one transaction, and each Write returns only once the batch
 // holding its positions is committed (or failed). Rows that already exist
 // (same terminal and GNSS time: a re-sent or blind-area report) are skipped.
+// On PostgreSQL a batch goes straight into positions; on SQLite into the
+// inbox, merged into positions every MergeEvery (Sync merges at once).
 type Writer struct {
 	db      *store.DB
 	opt     WriterOptions
 	reqs    chan *request
 	batches chan batch
 	wg      sync.WaitGroup
+
+	inbox       *inbox // SQLite
+	stopMerging func()
 
 	mu     sync.RWMutex
 	closed bool
@@ -91,8 +99,9 @@ type WriterStats struct {
 	Failures     int64 // failed transactions
 }
 
-// NewWriter starts a Writer on db. Close it to flush and stop.
-func NewWriter(db *store.DB, opt WriterOptions) *Writer {
+// NewWriter starts a Writer on db; on SQLite it first merges what the inbox
+// still holds. Close it to flush and stop.
+func NewWriter(ctx context.Context, db *store.DB, opt WriterOptions) (*Writer, error) {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 2000
 	}
@@ -108,16 +117,68 @@ func NewWriter(db *store.DB, opt WriterOptions) *Writer {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 30 * time.Second
 	}
+	if opt.MergeEvery <= 0 {
+		opt.MergeEvery = 10 * time.Second
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	w := &Writer{db: db, opt: opt, reqs: make(chan *request, 1024), batches: make(chan batch)}
+	w := &Writer{db: db, opt: opt, reqs: make(chan *request, 1024), batches: make(chan batch), stopMerging: func() {}}
+	if !db.Postgres {
+		in, err := openInbox(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		w.inbox = in
+		w.stopMerging = w.merging()
+	}
 	w.wg.Add(1 + opt.Flushers)
 	go w.collect()
 	for range opt.Flushers {
 		go w.flusher()
 	}
-	return w
+	return w, nil
+}
+
+// merging merges the inbox every MergeEvery until the returned function is
+// called; that function waits for a merge under way.
+func (w *Writer) merging() func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(w.opt.MergeEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				// A failed merge keeps its rows in the inbox for the next one.
+				if err := w.inbox.swapAndMerge(ctx); err != nil && ctx.Err() == nil {
+					w.failures.Add(1)
+					w.opt.Logger.Error("merge positions", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// Sync makes every position acknowledged before it readable in positions
+// (on SQLite it merges the inbox; on PostgreSQL they already are).
+func (w *Writer) Sync(ctx context.Context) error {
+	if w.inbox == nil {
+		return nil
+	}
+	// Twice: the table filling now, and the other one should its last merge
+	// have failed.
+	for range 2 {
+		if err := w.inbox.swapAndMerge(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Write stores ps and returns nil once they are committed. When ctx ends
@@ -160,12 +221,18 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	close(w.reqs)
 	w.wg.Wait()
+	w.stopMerging()
 	w.smu.Lock()
 	defer w.smu.Unlock()
 	for _, st := range w.stmts {
 		st.Close()
 	}
-	return nil
+	if w.inbox == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.opt.Timeout)
+	defer cancel()
+	return errors.Join(w.Sync(ctx), w.inbox.close())
 }
 
 // Stats returns the counters.
@@ -255,26 +322,20 @@ func (w *Writer) flusher() {
 	}
 }
 
-// insertJSON is the whole batch on SQLite: one statement with one argument,
-// the rows as a JSON array of arrays. modernc.org/sqlite parses a statement
-// again at every execution (it keeps no prepared statement) and binds each
-// parameter by searching the argument list, so many-row VALUES statements
-// cost more to parse and bind than the rows cost to store; json_each is
-// one parse and one bind for the whole batch.
-const insertJSON = `INSERT INTO positions (vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras)
-	SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13
-	FROM json_each(?) WHERE true` + insertTail
+// jsonColumns are the columns of positions (positionColumns) read from an
+// element of a batch's JSON (appendRowsJSON) by json_each on SQLite.
+// modernc.org/sqlite parses a statement again at every execution (it keeps
+// no prepared statement) and binds each parameter by searching the argument
+// list, so many-row VALUES statements cost more to parse and bind than the
+// rows cost to store; a batch is one JSON text, parsed in one statement.
+const jsonColumns = "value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13"
 
-// insert writes rows in one transaction: on SQLite one insertJSON, on
-// PostgreSQL the largest prepared statements that fit, ChunkRows rows at
+// insert writes rows in one transaction: on SQLite one append to the inbox,
+// on PostgreSQL the largest prepared statements that fit, ChunkRows rows at
 // most.
 func (w *Writer) insert(ctx context.Context, rows []Position) error {
-	if !w.db.Postgres {
-		// One statement in autocommit is its own transaction: atomic, and
-		// without the statement journal (a copy of every page it changes)
-		// that SQLite keeps for a statement inside BEGIN … COMMIT.
-		_, err := w.db.W.DB.ExecContext(ctx, insertJSON, string(appendRowsJSON(make([]byte, 0, 128*len(rows)), rows)))
-		return store.Translate(err)
+	if w.inbox != nil {
+		return w.inbox.append(ctx, rows)
 	}
 	// Statements are prepared before the transaction.
 	chunk := ChunkRows
@@ -357,7 +418,7 @@ func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// appendRowsJSON appends rows as the JSON array insertJSON reads: one array
+// appendRowsJSON appends rows as the JSON array jsonColumns reads: one array
 // per row in the order of its columns, times as Bun writes them into SQLite.
 func appendRowsJSON(b []byte, rows []Position) []byte {
 	b = append(b, '[')

@@ -66,7 +66,10 @@ func (f *fixture) drive(start time.Time, d time.Duration, received time.Time) []
 
 func (f *fixture) write(ps []telematics.Position) {
 	f.t.Helper()
-	wr := telematics.NewWriter(f.db, telematics.WriterOptions{})
+	wr, err := telematics.NewWriter(context.Background(), f.db, telematics.WriterOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	defer wr.Close()
 	if err := wr.Write(context.Background(), ps); err != nil {
 		f.t.Fatal(err)

@@ -325,7 +325,9 @@ func serve(ctx context.Context, args []string) error {
 	stopGateway()
 	bg.Wait()
 	if writer != nil {
-		writer.Close()
+		if err := writer.Close(); err != nil {
+			slog.Error("positions writer", "err", err)
+		}
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

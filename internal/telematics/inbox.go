@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,37 +21,33 @@ import (
 // cannot do 20,000 of those a second.
 //
 // So a batch is first appended, as one row holding the batch's JSON
-// (appendRowsJSON), to one of two tables of a second SQLite file beside the
+// (appendRowsJSON), to the table batches of a second SQLite file beside the
 // database (<database>.inbox): a few dozen pages written in order per
 // thousand reports, and nothing parsed. That commit is what acknowledges
-// the reports: they are durable from then on. Every MergeEvery the tables
-// swap, and the one that was filling is merged into positions in (terminal,
-// time) order by a connection of its own — a terminal's reports of those
-// seconds land on its leaf together, one page write for all of them — and
-// then emptied. The merge holds the database's write lock but not the
-// inbox's, so acknowledgements never wait for it; the JSON is parsed there,
-// off the acknowledgement's path.
+// the reports: they are durable from then on. Every MergeEvery a connection
+// of its own, with the inbox attached, parses the batches up to the last
+// one committed, merges their rows into positions in (terminal, time) order
+// — a terminal's reports of those seconds land on its leaf together, one
+// page write for all of them — and deletes those batches. The merge holds
+// the database's write lock but not the inbox's, so acknowledgements never
+// wait for it, and appends go on while it runs: what a merge takes and
+// deletes is bounded by the rowid it saw last, so nothing appended meanwhile
+// is lost, whichever Writer of the process appended it.
 //
 // Positions are readable in positions once merged, within MergeEvery of
 // their acknowledgement (the live map reads Latest, which is updated at
 // acknowledgement); Sync merges at once. A crash between a merge and the
-// emptying leaves rows merged twice, which the (terminal_phone, at) key
+// deletion leaves batches merged twice, which the (terminal_phone, at) key
 // turns into nothing; NewWriter merges what a crash left before anything
 // else.
 type inbox struct {
-	file  *sql.DB   // the inbox file; one connection: appends, emptying
+	file  *sql.DB   // the inbox file; one connection: appends, deletions
 	merge *sql.Conn // to the database, with the inbox attached as "inbox"
 	mdb   *sql.DB
-
-	mu  sync.Mutex // held across an append; a swap waits for it
-	cur int        // the table appends go to, 0 or 1
-
-	mmu sync.Mutex // one merge at a time
+	mu    sync.Mutex // one merge at a time
 }
 
 const positionColumns = "vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras"
-
-func inboxTable(i int) string { return fmt.Sprintf("inbox_batches_%d", i) }
 
 func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 	path := db.Path + ".inbox"
@@ -64,10 +61,8 @@ func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 		return nil, fmt.Errorf("open positions inbox: %w", err)
 	}
 	in.file.SetMaxOpenConns(1)
-	for i := range 2 {
-		if _, err = in.file.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+inboxTable(i)+" (batch TEXT NOT NULL)"); err != nil {
-			return nil, fmt.Errorf("create positions inbox %s: %w", path, err)
-		}
+	if _, err = in.file.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS batches (batch TEXT NOT NULL)"); err != nil {
+		return nil, fmt.Errorf("create positions inbox %s: %w", path, err)
 	}
 	if in.mdb, err = sql.Open("sqlite", store.SQLiteDSN(db.Path)+store.WriterCache); err != nil {
 		return nil, fmt.Errorf("open positions merger: %w", err)
@@ -83,58 +78,53 @@ func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 	if _, err = in.merge.ExecContext(ctx, "CREATE TEMP TABLE merging AS SELECT "+positionColumns+" FROM main.positions WHERE false"); err != nil {
 		return nil, fmt.Errorf("positions merger: %w", err)
 	}
-	for i := range 2 {
-		if err = in.mergeTable(ctx, i); err != nil {
-			return nil, err
-		}
+	if err = in.mergeNow(ctx); err != nil {
+		return nil, err
 	}
 	return in, nil
 }
 
-// append stores rows in the filling table; when it returns nil they are
-// durable.
+// append stores rows in the inbox; when it returns nil they are durable.
 func (in *inbox) append(ctx context.Context, rows []Position) error {
 	batch := string(appendRowsJSON(make([]byte, 0, 128*len(rows)), rows))
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	_, err := in.file.ExecContext(ctx, "INSERT INTO "+inboxTable(in.cur)+" (batch) VALUES (?)", batch)
+	_, err := in.file.ExecContext(ctx, "INSERT INTO batches (batch) VALUES (?)", batch)
 	return store.Translate(err)
 }
 
-// swapAndMerge makes the other table the filling one and merges the one
-// that was filling.
-func (in *inbox) swapAndMerge(ctx context.Context) error {
-	in.mmu.Lock()
-	defer in.mmu.Unlock()
+// mergeNow merges every batch committed before it into positions and
+// deletes them from the inbox.
+func (in *inbox) mergeNow(ctx context.Context) error {
 	in.mu.Lock()
-	full := in.cur
-	in.cur ^= 1
-	in.mu.Unlock()
-	return in.mergeTable(ctx, full)
-}
-
-// mergeTable copies table i into positions in key order, then empties it
-// (the caller ensures nothing appends to it meanwhile).
-func (in *inbox) mergeTable(ctx context.Context, i int) error {
-	t := inboxTable(i)
+	defer in.mu.Unlock()
 	start := time.Now()
+	// Rowids grow: later appends get larger ones, so the batches up to
+	// last are exactly those merged and deleted below.
+	var last sql.NullInt64
+	if err := in.merge.QueryRowContext(ctx, "SELECT max(rowid) FROM inbox.batches").Scan(&last); err != nil {
+		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
+	}
+	if !last.Valid {
+		return nil
+	}
 	steps := []string{
-		"INSERT INTO temp.merging SELECT " + jsonColumns + " FROM inbox." + t + " AS b, json_each(b.batch)",
+		"DELETE FROM temp.merging",
+		"INSERT INTO temp.merging SELECT " + jsonColumns + " FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ?",
 		// position_days first (migration 0016): a crash after it leaves a
 		// day with no rows yet, never rows without their day.
 		"INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL",
 		"INSERT INTO main.positions (" + positionColumns + ") SELECT " + positionColumns + " FROM temp.merging WHERE true ORDER BY terminal_phone, at" + insertTail,
+		"DELETE FROM temp.merging",
 	}
-	_, err := in.merge.ExecContext(ctx, "DELETE FROM temp.merging")
 	for _, q := range steps {
-		if err == nil {
-			_, err = in.merge.ExecContext(ctx, q)
+		var args []any
+		if strings.Contains(q, "?") {
+			args = []any{last.Int64}
+		}
+		if _, err := in.merge.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
-	}
-	if _, err := in.file.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", last.Int64); err != nil {
 		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
 	}
 	// Copy both WALs back while their pages are fresh and start them over:

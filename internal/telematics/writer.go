@@ -155,7 +155,7 @@ func (w *Writer) merging() func() {
 				return
 			case <-t.C:
 				// A failed merge keeps its rows in the inbox for the next one.
-				if err := w.inbox.swapAndMerge(ctx); err != nil && ctx.Err() == nil {
+				if err := w.inbox.mergeNow(ctx); err != nil && ctx.Err() == nil {
 					w.failures.Add(1)
 					w.opt.Logger.Error("merge positions", "err", err)
 				}
@@ -171,14 +171,7 @@ func (w *Writer) Sync(ctx context.Context) error {
 	if w.inbox == nil {
 		return nil
 	}
-	// Twice: the table filling now, and the other one should its last merge
-	// have failed.
-	for range 2 {
-		if err := w.inbox.swapAndMerge(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.inbox.mergeNow(ctx)
 }
 
 // Write stores ps and returns nil once they are committed. When ctx ends

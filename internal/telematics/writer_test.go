@@ -196,7 +196,8 @@ func TestWriterBrokenDatabase(t *testing.T) {
 // SQLite's inbox (issue 5, Performance): acknowledged positions reach
 // positions at the next merge or Sync; a merge that fails keeps them for the
 // next one; what a crash leaves in the inbox is merged when the next Writer
-// starts; and a report re-sent before and after a merge is stored once.
+// starts; a report re-sent before and after a merge is stored once; and
+// appends while another Writer merges are all kept.
 func TestWriterInbox(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
@@ -245,12 +246,46 @@ func TestWriterInbox(t *testing.T) {
 	if err := crashed.Write(ctx, []telematics.Position{pos("13500000002", 0), pos("13500000002", 1)}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { crashed.Close() })
 	next, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, db, "terminal_phone = '13500000002'"); n != 2 {
 		t.Errorf("%d rows left by the crashed writer merged at start, want 2", n)
+	}
+
+	// Two Writers of one database (the demo's history beside the server's):
+	// one merges again and again while the other appends; nothing is lost.
+	const n = 300
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := next.Write(ctx, []telematics.Position{pos("13500000003", i)}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for merging := true; merging; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			merging = false
+		default:
+			if err := w.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := next.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, "terminal_phone = '13500000003'"); got != n {
+		t.Errorf("%d of %d positions stored while another writer merged", got, n)
 	}
 	w.Close()
 	next.Close()

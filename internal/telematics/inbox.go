@@ -91,6 +91,11 @@ func (in *inbox) append(ctx context.Context, rows []Position) error {
 	return store.Translate(err)
 }
 
+// mergeBatches is the most batches (of up to 2,000 positions) one merge
+// step parses into memory: a backlog — after a crash, or while merges fail —
+// is merged in steps, so memory stays bounded.
+var mergeBatches = 500
+
 // mergeNow merges every batch committed before it into positions and
 // deletes them from the inbox.
 func (in *inbox) mergeNow(ctx context.Context) error {
@@ -106,26 +111,18 @@ func (in *inbox) mergeNow(ctx context.Context) error {
 	if !last.Valid {
 		return nil
 	}
-	steps := []string{
-		"DELETE FROM temp.merging",
-		"INSERT INTO temp.merging SELECT " + jsonColumns + " FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ?",
-		// position_days first (migration 0016): a crash after it leaves a
-		// day with no rows yet, never rows without their day.
-		"INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL",
-		"INSERT INTO main.positions (" + positionColumns + ") SELECT " + positionColumns + " FROM temp.merging WHERE true ORDER BY terminal_phone, at" + insertTail,
-		"DELETE FROM temp.merging",
-	}
-	for _, q := range steps {
-		var args []any
-		if strings.Contains(q, "?") {
-			args = []any{last.Int64}
-		}
-		if _, err := in.merge.ExecContext(ctx, q, args...); err != nil {
+	for {
+		upto := last.Int64
+		if err := in.merge.QueryRowContext(ctx, "SELECT rowid FROM inbox.batches WHERE rowid <= ? ORDER BY rowid LIMIT 1 OFFSET ?",
+			last.Int64, mergeBatches-1).Scan(&upto); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 		}
-	}
-	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", last.Int64); err != nil {
-		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
+		if err := in.mergeUpTo(ctx, upto); err != nil {
+			return err
+		}
+		if upto == last.Int64 {
+			break
+		}
 	}
 	// Copy both WALs back while their pages are fresh and start them over:
 	// a merge writes tens of megabytes, and a WAL that only grows slows down
@@ -155,6 +152,32 @@ func truncateWAL(ctx context.Context, c execer) error {
 		if _, err := c.ExecContext(ctx, q); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// mergeUpTo merges the batches up to rowid upto and deletes them.
+func (in *inbox) mergeUpTo(ctx context.Context, upto int64) error {
+	steps := []string{
+		"DELETE FROM temp.merging",
+		"INSERT INTO temp.merging SELECT " + jsonColumns + " FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ?",
+		// position_days first (migration 0016): a crash after it leaves a
+		// day with no rows yet, never rows without their day.
+		"INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL",
+		"INSERT INTO main.positions (" + positionColumns + ") SELECT " + positionColumns + " FROM temp.merging WHERE true ORDER BY terminal_phone, at" + insertTail,
+		"DELETE FROM temp.merging",
+	}
+	for _, q := range steps {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = []any{upto}
+		}
+		if _, err := in.merge.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
+		}
+	}
+	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", upto); err != nil {
+		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
 	}
 	return nil
 }

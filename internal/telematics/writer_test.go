@@ -243,16 +243,20 @@ func TestWriterInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := crashed.Write(ctx, []telematics.Position{pos("13500000002", 0), pos("13500000002", 1)}); err != nil {
-		t.Fatal(err)
+	for i := range 3 { // three batches, merged at the next start one merge step each
+		if err := crashed.Write(ctx, []telematics.Position{pos("13500000002", 2*i), pos("13500000002", 2*i+1)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() { crashed.Close() })
+	defer func(old int) { *telematics.MergeBatches = old }(*telematics.MergeBatches)
+	*telematics.MergeBatches = 1
 	next, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, "terminal_phone = '13500000002'"); n != 2 {
-		t.Errorf("%d rows left by the crashed writer merged at start, want 2", n)
+	if n := count(t, db, "terminal_phone = '13500000002'"); n != 6 {
+		t.Errorf("%d rows left by the crashed writer merged at start, want 6", n)
 	}
 
 	// Two Writers of one database (the demo's history beside the server's):

@@ -1,4 +1,4 @@
 package telematics
 
-// MergeBatches lets tests merge the inbox in small steps.
-var MergeBatches = &mergeBatches
+// MergeRows lets tests merge the inbox in small steps.
+var MergeRows = &mergeRows

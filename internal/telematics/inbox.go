@@ -61,7 +61,9 @@ func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 		return nil, fmt.Errorf("open positions inbox: %w", err)
 	}
 	in.file.SetMaxOpenConns(1)
-	if _, err = in.file.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS batches (batch TEXT NOT NULL)"); err != nil {
+	// n, the batch's positions, before the JSON: reading it does not read
+	// the batch's overflow pages.
+	if _, err = in.file.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS batches (n INTEGER NOT NULL, batch TEXT NOT NULL)"); err != nil {
 		return nil, fmt.Errorf("create positions inbox %s: %w", path, err)
 	}
 	if in.mdb, err = sql.Open("sqlite", store.SQLiteDSN(db.Path)+store.WriterCache); err != nil {
@@ -87,14 +89,15 @@ func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 // append stores rows in the inbox; when it returns nil they are durable.
 func (in *inbox) append(ctx context.Context, rows []Position) error {
 	batch := string(appendRowsJSON(make([]byte, 0, 128*len(rows)), rows))
-	_, err := in.file.ExecContext(ctx, "INSERT INTO batches (batch) VALUES (?)", batch)
+	_, err := in.file.ExecContext(ctx, "INSERT INTO batches (n, batch) VALUES (?, ?)", len(rows), batch)
 	return store.Translate(err)
 }
 
-// mergeBatches is the most batches (of up to 2,000 positions) one merge
-// step parses into memory: a backlog — after a crash, or while merges fail —
-// is merged in steps, so memory stays bounded.
-var mergeBatches = 500
+// mergeRows is about the most positions one merge step parses into memory
+// (~150 bytes each): a backlog — after a crash, or while merges fail — is
+// merged in steps, so memory stays bounded. A step ends at a batch, so it can
+// exceed mergeRows by one batch.
+var mergeRows = 1_000_000
 
 // mergeNow merges every batch committed before it into positions and
 // deletes them from the inbox.
@@ -102,26 +105,18 @@ func (in *inbox) mergeNow(ctx context.Context) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	start := time.Now()
-	// Rowids grow: later appends get larger ones, so the batches up to
-	// last are exactly those merged and deleted below.
-	var last sql.NullInt64
-	if err := in.merge.QueryRowContext(ctx, "SELECT max(rowid) FROM inbox.batches").Scan(&last); err != nil {
+	// Rowids grow: later appends get larger ones, so the batches up to the
+	// last seen here are exactly those merged and deleted below.
+	ends, err := in.steps(ctx)
+	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 	}
-	if !last.Valid {
+	if len(ends) == 0 {
 		return nil
 	}
-	for {
-		upto := last.Int64
-		if err := in.merge.QueryRowContext(ctx, "SELECT rowid FROM inbox.batches WHERE rowid <= ? ORDER BY rowid LIMIT 1 OFFSET ?",
-			last.Int64, mergeBatches-1).Scan(&upto); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
-		}
+	for _, upto := range ends {
 		if err := in.mergeUpTo(ctx, upto); err != nil {
 			return err
-		}
-		if upto == last.Int64 {
-			break
 		}
 	}
 	// Copy both WALs back while their pages are fresh and start them over:
@@ -154,6 +149,30 @@ func truncateWAL(ctx context.Context, c execer) error {
 		}
 	}
 	return nil
+}
+
+// steps returns the last rowid of each merge step over the batches
+// committed now.
+func (in *inbox) steps(ctx context.Context) ([]int64, error) {
+	rows, err := in.merge.QueryContext(ctx, "SELECT rowid, n FROM inbox.batches ORDER BY rowid")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ends []int64
+	var id, n, sum int64
+	for rows.Next() {
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		if sum += n; sum >= int64(mergeRows) {
+			ends, sum = append(ends, id), 0
+		}
+	}
+	if sum > 0 {
+		ends = append(ends, id)
+	}
+	return ends, rows.Err()
 }
 
 // mergeUpTo merges the batches up to rowid upto and deletes them.

@@ -223,9 +223,9 @@ func (w *Writer) Close() error {
 	if w.inbox == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.opt.Timeout)
-	defer cancel()
-	return errors.Join(w.Sync(ctx), w.inbox.close())
+	// No deadline: what is left is merged, however much (a kill meanwhile
+	// leaves it to the next start).
+	return errors.Join(w.Sync(context.Background()), w.inbox.close())
 }
 
 // Stats returns the counters.

@@ -249,8 +249,8 @@ func TestWriterInbox(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { crashed.Close() })
-	defer func(old int) { *telematics.MergeBatches = old }(*telematics.MergeBatches)
-	*telematics.MergeBatches = 1
+	defer func(old int) { *telematics.MergeRows = old }(*telematics.MergeRows)
+	*telematics.MergeRows = 2
 	next, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,5 @@
 package telematics
 
-// MergeRows lets tests merge the inbox in small steps.
-var MergeRows = &mergeRows
+// MergeRows and MergeChunk let tests merge the inbox in small steps and
+// chunks.
+var MergeRows, MergeChunk = &mergeRows, &mergeChunk

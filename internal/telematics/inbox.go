@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -175,25 +174,45 @@ func (in *inbox) steps(ctx context.Context) ([]int64, error) {
 	return ends, rows.Err()
 }
 
-// mergeUpTo merges the batches up to rowid upto and deletes them.
+// mergeChunk is how many positions one transaction of a merge step
+// inserts: the merge gives the database's write lock back between chunks,
+// so other writers (registrations, bookings) wait for a chunk, not for the
+// whole merge.
+var mergeChunk = 20_000
+
+// mergeUpTo merges the batches up to rowid upto and deletes them: parsed
+// into temp.merging in key order (so its rowids follow the key), their days
+// added to position_days, the rows inserted in chunks of consecutive keys.
 func (in *inbox) mergeUpTo(ctx context.Context, upto int64) error {
-	steps := []string{
-		"DELETE FROM temp.merging",
-		"INSERT INTO temp.merging SELECT " + jsonColumns + " FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ?",
-		// position_days first (migration 0016): a crash after it leaves a
-		// day with no rows yet, never rows without their day.
-		"INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL",
-		"INSERT INTO main.positions (" + positionColumns + ") SELECT " + positionColumns + " FROM temp.merging WHERE true ORDER BY terminal_phone, at" + insertTail,
-		"DELETE FROM temp.merging",
-	}
-	for _, q := range steps {
-		var args []any
-		if strings.Contains(q, "?") {
-			args = []any{upto}
-		}
+	exec := func(q string, args ...any) error {
 		if _, err := in.merge.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 		}
+		return nil
+	}
+	if err := exec("DELETE FROM temp.merging"); err != nil {
+		return err
+	}
+	if err := exec("INSERT INTO temp.merging SELECT "+jsonColumns+" FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ? ORDER BY 2, 3", upto); err != nil {
+		return err
+	}
+	// position_days first (migration 0016): a crash after it leaves a day
+	// with no rows yet, never rows without their day.
+	if err := exec("INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL"); err != nil {
+		return err
+	}
+	var first, last sql.NullInt64
+	if err := in.merge.QueryRowContext(ctx, "SELECT min(rowid), max(rowid) FROM temp.merging").Scan(&first, &last); err != nil {
+		return fmt.Errorf("merge positions inbox: %w", err)
+	}
+	for lo, n := first.Int64, int64(mergeChunk); first.Valid && lo <= last.Int64; lo += n {
+		if err := exec("INSERT INTO main.positions ("+positionColumns+") SELECT "+positionColumns+
+			" FROM temp.merging WHERE rowid >= ? AND rowid < ? ORDER BY rowid"+insertTail, lo, lo+n); err != nil {
+			return err
+		}
+	}
+	if err := exec("DELETE FROM temp.merging"); err != nil {
+		return err
 	}
 	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", upto); err != nil {
 		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))

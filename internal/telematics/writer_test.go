@@ -200,6 +200,8 @@ func TestWriterBrokenDatabase(t *testing.T) {
 // appends while another Writer merges are all kept.
 func TestWriterInbox(t *testing.T) {
 	ctx := context.Background()
+	defer func(old int) { *telematics.MergeChunk = old }(*telematics.MergeChunk)
+	*telematics.MergeChunk = 3 // positions inserted three at a time
 	db := storetest.SQLite(t)
 	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: time.Hour})
 	if err != nil {

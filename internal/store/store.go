@@ -126,6 +126,16 @@ var CheckpointEvery = time.Second
 // checkpoint beside the writer takes nothing from it. It returns a
 // function that stops it and waits.
 func checkpointer(r *sql.DB, period time.Duration) func() {
+	return Every(period, func(ctx context.Context) {
+		if _, err := r.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+			slog.Warn("sqlite checkpoint", "err", err)
+		}
+	})
+}
+
+// Every runs fn every period in a goroutine until the returned function is
+// called; that function cancels fn's context and waits for a run under way.
+func Every(period time.Duration, fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -137,9 +147,7 @@ func checkpointer(r *sql.DB, period time.Duration) func() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := r.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
-					slog.Warn("sqlite checkpoint", "err", err)
-				}
+				fn(ctx)
 			}
 		}
 	}()

@@ -143,26 +143,13 @@ func NewWriter(ctx context.Context, db *store.DB, opt WriterOptions) (*Writer, e
 // merging merges the inbox every MergeEvery until the returned function is
 // called; that function waits for a merge under way.
 func (w *Writer) merging() func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(w.opt.MergeEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// A failed merge keeps its rows in the inbox for the next one.
-				if err := w.inbox.mergeNow(ctx); err != nil && ctx.Err() == nil {
-					w.failures.Add(1)
-					w.opt.Logger.Error("merge positions", "err", err)
-				}
-			}
+	return store.Every(w.opt.MergeEvery, func(ctx context.Context) {
+		// A failed merge keeps its rows in the inbox for the next one.
+		if err := w.inbox.mergeNow(ctx); err != nil && ctx.Err() == nil {
+			w.failures.Add(1)
+			w.opt.Logger.Error("merge positions", "err", err)
 		}
-	}()
-	return func() { cancel(); <-done }
+	})
 }
 
 // Sync makes every position acknowledged before it readable in positions

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/store"
+	"govfleet/internal/telematics"
 )
 
 // Places of the planted supervision cases (WGS-84).
@@ -76,9 +77,12 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 			return err
 		}
 		pos := func(v veh, t time.Time, p [2]float64, speed int) error {
-			return ins("positions", map[string]any{"vehicle_id": v.ID, "terminal_phone": v.Phone, "at": t, "received_at": t,
+			if err := ins("positions", map[string]any{"vehicle_id": v.ID, "terminal_phone": v.Phone, "at": t, "received_at": t,
 				"lat": int64(math.Round(p[0] * 1e6)), "lng": int64(math.Round(p[1] * 1e6)), "speed": speed, "heading": 0, "altitude": 8,
-				"alarm": 0, "status": 3})
+				"alarm": 0, "status": 3}); err != nil {
+				return err
+			}
+			return telematics.RecordDay(ctx, tx, v.ID, v.Phone, t)
 		}
 		// trip drives v from..to along path with a position a minute.
 		trip := func(v veh, from, to time.Time, path [][2]float64, order int64) error {

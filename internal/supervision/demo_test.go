@@ -9,6 +9,7 @@ import (
 	"govfleet/internal/fleet"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
+	"govfleet/internal/telematics"
 )
 
 // TestDemoPlantedViolations: the engine run at serve start finds the
@@ -54,6 +55,23 @@ func TestDemoPlantedViolations(t *testing.T) {
 		flagged, _ := db.R.NewSelect().Table("findings").Where("trip_id IS NOT NULL").Count(ctx)
 		if trips != 5 || flagged != 1 {
 			t.Errorf("%d trips, %d flagged; want 5 trips, only the weekend outing flagged", trips, flagged)
+		}
+		// Each trip's positions are there for track playback (the case's
+		// evidence links to it), as many as the trip counts.
+		var ts []struct {
+			VehicleID int64     `bun:"vehicle_id"`
+			Started   time.Time `bun:"started_at"`
+			Ended     time.Time `bun:"ended_at"`
+			Points    int       `bun:"points"`
+		}
+		if err := db.R.NewSelect().Table("trips").Column("vehicle_id", "started_at", "ended_at", "points").Scan(ctx, &ts); err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range ts {
+			ps, err := telematics.VehicleTrack(ctx, db, tr.VehicleID, tr.Started, tr.Ended.Add(time.Second), 10000)
+			if err != nil || len(ps) != tr.Points {
+				t.Errorf("track of vehicle %d's trip at %v: %d positions (%v), the trip has %d", tr.VehicleID, tr.Started, len(ps), err, tr.Points)
+			}
 		}
 		// The cases are there for the discipline supervisor, tamper at once.
 		jw := w.Actor(t, "city_jw")

@@ -144,9 +144,7 @@ func along(path [][2]float64, d float64) [2]float64 {
 func (f *fx) pos(vehicle int64, at time.Time, p [2]float64, speed int) {
 	f.insert("positions", map[string]any{"vehicle_id": vehicle, "terminal_phone": phoneOf(vehicle), "at": at, "received_at": at,
 		"lat": int64(math.Round(p[0] * 1e6)), "lng": int64(math.Round(p[1] * 1e6)), "speed": speed, "heading": 0, "altitude": 10, "alarm": 0, "status": 3})
-	// As the positions writer does (migration 0016; a trigger on PostgreSQL).
-	if _, err := f.db.W.ExecContext(f.ctx, "INSERT INTO position_days (vehicle_id, day, terminal_phone) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		vehicle, telematics.Day(at), phoneOf(vehicle)); err != nil {
+	if err := telematics.RecordDay(f.ctx, f.db.W, vehicle, phoneOf(vehicle), at); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -37,5 +37,15 @@ func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Ti
 	return "terminal_phone IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(phones)), ", ") + ") AND vehicle_id = ?", args, true, nil
 }
 
+// RecordDay adds (vehicle, day of at, phone) to position_days for a
+// position written into positions by other means than a Writer (demo data,
+// test fixtures): PostgreSQL's trigger would, SQLite's inbox merge does it
+// for what a Writer stores (migration 0016).
+func RecordDay(ctx context.Context, db bun.IDB, vehicle int64, phone string, at time.Time) error {
+	_, err := db.NewRaw("INSERT INTO position_days (vehicle_id, day, terminal_phone) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		vehicle, Day(at), phone).Exec(ctx)
+	return store.Translate(err)
+}
+
 // Day is the key of position_days for time t: its UTC date.
 func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

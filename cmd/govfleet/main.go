@@ -278,7 +278,7 @@ func serve(ctx context.Context, args []string) error {
 		if *withDemo && *demoFleet > 0 {
 			phones, err := dir.BoundPhones(ctx, *demoFleet)
 			if err == nil {
-				phones, err = demo.Fleet(ctx, db, phones, time.Now())
+				phones, err = demo.Fleet(ctx, db, writer, phones, time.Now())
 			}
 			if err != nil {
 				return fmt.Errorf("demo fleet: %w", err)

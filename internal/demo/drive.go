@@ -27,11 +27,12 @@ import (
 //     (ending 25 minutes ago: the live simulator starts elsewhere, up to
 //     80 km away, and 25 minutes is long enough not to look like a jump to
 //     the terminal-health detector, short enough not to count as offline),
-//     so that trips, mileage and tracks show at once;
+//     so that trips, mileage and tracks show at once (written through w,
+//     the server's positions writer);
 //   - the last terminal (with two or more) plays the tamper case of R-26:
 //     it reported its main power cut 45 minutes ago and has been silent
 //     since; it is not driven.
-func Fleet(ctx context.Context, db *store.DB, phones []string, now time.Time) ([]string, error) {
+func Fleet(ctx context.Context, db *store.DB, w *telematics.Writer, phones []string, now time.Time) ([]string, error) {
 	now = now.UTC().Truncate(time.Second)
 	var history []telematics.Position
 	drive := phones
@@ -86,12 +87,8 @@ func Fleet(ctx context.Context, db *store.DB, phones []string, now time.Time) ([
 		}
 	}
 	if len(history) > 0 {
-		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			return nil, err
-		}
-		err = errors.Join(w.Write(ctx, history), w.Close())
-		if err != nil {
+		// Readable at once (Sync), for the trips built at start.
+		if err := errors.Join(w.Write(ctx, history), w.Sync(ctx)); err != nil {
 			return nil, fmt.Errorf("demo fleet history: %w", err)
 		}
 	}

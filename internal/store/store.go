@@ -107,10 +107,10 @@ func SQLiteDSN(path string) string {
 const BusyTimeoutMS = 10000
 
 // WriterCache, appended to a SQLiteDSN, gives the connection that merges
-// positions (internal/telematics) a page cache of up to 256 MiB: positions (internal/telematics)
-// are clustered by terminal, so a batch touches a leaf per terminal, and a
-// leaf read from disk again for every batch slows the writer down once the
-// table outgrows the cache. Not more: SQLite walks the cache's whole hash
+// positions (internal/telematics) a page cache of up to 256 MiB: positions
+// are clustered by terminal, so a merge touches a leaf per terminal, and a
+// leaf read from disk again at every merge slows it down once the table
+// outgrows the cache. Not more: SQLite walks the cache's whole hash
 // table at every commit (1 GiB cost 12 % of the server's CPU at 10,000
 // reports/s). Readers keep SQLite's default.
 const WriterCache = "&_pragma=cache_size(-262144)"

@@ -14,7 +14,8 @@ import (
 // ForVehicle returns the condition on positions that selects the rows of
 // vehicle reported on the days from … to (UTC, both included), with its
 // arguments, for reads by vehicle. Positions are stored by terminal and
-// time; position_days (migration 0015, kept by a trigger) tells which
+// time; position_days (migration 0015; kept on PostgreSQL by a trigger, on
+// SQLite by the inbox merge, 0016) tells which
 // terminals reported for the vehicle on which days, so the read is one range
 // of the (terminal_phone, at) key per terminal — usually one, two on the day
 // a terminal is changed. The caller adds its own bounds on at. ok is false

@@ -1,11 +1,14 @@
 package telematics
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +28,8 @@ import (
 // thousand reports, and nothing parsed. That commit is what acknowledges
 // the reports: they are durable from then on. Every MergeEvery a connection
 // of its own, with the inbox attached, parses the batches up to the last
-// one committed, merges their rows into positions in (terminal, time) order
+// one committed (parseBatch), merges their rows into positions in
+// (terminal, time) order
 // — a terminal's reports of those seconds land on its leaf together, one
 // page write for all of them — and deletes those batches. The merge holds
 // the database's write lock but not the inbox's, so acknowledgements never
@@ -74,10 +78,10 @@ func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 	if _, err = in.merge.ExecContext(ctx, "ATTACH DATABASE ? AS inbox", path); err != nil {
 		return nil, fmt.Errorf("attach positions inbox %s: %w", path, err)
 	}
-	// The rows of the batches being merged, parsed once for positions and
-	// position_days (temp_store is memory).
-	if _, err = in.merge.ExecContext(ctx, "CREATE TEMP TABLE merging AS SELECT "+positionColumns+" FROM main.positions WHERE false"); err != nil {
-		return nil, fmt.Errorf("positions merger: %w", err)
+	// A database without positions as the merge writes it fails here, at
+	// start, not at every merge.
+	if _, err = in.merge.ExecContext(ctx, "SELECT "+positionColumns+" FROM main.positions WHERE false"); err != nil {
+		return nil, fmt.Errorf("positions merger: %w", store.Translate(err))
 	}
 	if err = in.mergeNow(ctx); err != nil {
 		return nil, err
@@ -93,10 +97,11 @@ func (in *inbox) append(ctx context.Context, rows []Position) error {
 }
 
 // mergeRows is about the most positions one merge step parses into memory
-// (~150 bytes each): a backlog — after a crash, or while merges fail — is
-// merged in steps, so memory stays bounded. A step ends at a batch, so it can
-// exceed mergeRows by one batch.
-var mergeRows = 1_000_000
+// (~350 bytes each with the batch text): a backlog — after a crash, or while
+// merges fail — is merged in steps, so memory stays bounded. A step ends at
+// a batch, so it can exceed mergeRows by one batch. A merge every 10 s at
+// 20,000 reports/s is one step.
+var mergeRows = 500_000
 
 // mergeNow merges every batch committed before it into positions and
 // deletes them from the inbox.
@@ -106,15 +111,15 @@ func (in *inbox) mergeNow(ctx context.Context) error {
 	start := time.Now()
 	// Rowids grow: later appends get larger ones, so the batches up to the
 	// last seen here are exactly those merged and deleted below.
-	ends, err := in.steps(ctx)
+	steps, err := in.steps(ctx)
 	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 	}
-	if len(ends) == 0 {
+	if len(steps) == 0 {
 		return nil
 	}
-	for _, upto := range ends {
-		if err := in.mergeUpTo(ctx, upto); err != nil {
+	for _, st := range steps {
+		if err := in.mergeUpTo(ctx, st); err != nil {
 			return err
 		}
 	}
@@ -150,28 +155,31 @@ func truncateWAL(ctx context.Context, c execer) error {
 	return nil
 }
 
-// steps returns the last rowid of each merge step over the batches
-// committed now.
-func (in *inbox) steps(ctx context.Context) ([]int64, error) {
+// step is one step of a merge: the batches up to rowid upto, rows
+// positions in all.
+type step struct{ upto, rows int64 }
+
+// steps returns the steps of a merge of the batches committed now.
+func (in *inbox) steps(ctx context.Context) ([]step, error) {
 	rows, err := in.merge.QueryContext(ctx, "SELECT rowid, n FROM inbox.batches ORDER BY rowid")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ends []int64
+	var steps []step
 	var id, n, sum int64
 	for rows.Next() {
 		if err := rows.Scan(&id, &n); err != nil {
 			return nil, err
 		}
 		if sum += n; sum >= int64(mergeRows) {
-			ends, sum = append(ends, id), 0
+			steps, sum = append(steps, step{id, sum}), 0
 		}
 	}
 	if sum > 0 {
-		ends = append(ends, id)
+		steps = append(steps, step{id, sum})
 	}
-	return ends, rows.Err()
+	return steps, rows.Err()
 }
 
 // mergeChunk is how many positions one transaction of a merge step
@@ -180,42 +188,130 @@ func (in *inbox) steps(ctx context.Context) ([]int64, error) {
 // whole merge.
 var mergeChunk = 20_000
 
-// mergeUpTo merges the batches up to rowid upto and deletes them: parsed
-// into temp.merging in key order (so its rowids follow the key), their days
-// added to position_days, the rows inserted in chunks of consecutive keys.
-func (in *inbox) mergeUpTo(ctx context.Context, upto int64) error {
-	exec := func(q string, args ...any) error {
-		if _, err := in.merge.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
-		}
-		return nil
-	}
-	if err := exec("DELETE FROM temp.merging"); err != nil {
-		return err
-	}
-	if err := exec("INSERT INTO temp.merging SELECT "+jsonColumns+" FROM inbox.batches AS b, json_each(b.batch) WHERE b.rowid <= ? ORDER BY 2, 3", upto); err != nil {
-		return err
-	}
-	// position_days first (migration 0016): a crash after it leaves a day
-	// with no rows yet, never rows without their day.
-	if err := exec("INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM temp.merging WHERE vehicle_id IS NOT NULL"); err != nil {
-		return err
-	}
-	var first, last sql.NullInt64
-	if err := in.merge.QueryRowContext(ctx, "SELECT min(rowid), max(rowid) FROM temp.merging").Scan(&first, &last); err != nil {
+// mergeStmtRows is the number of rows of one INSERT of a merge, prepared
+// once per transaction.
+const mergeStmtRows = 32
+
+// mergeUpTo merges the batches of st and deletes them: parsed
+// (parseBatch) and sorted by key, their days added to position_days, the
+// rows inserted in chunks of consecutive keys.
+func (in *inbox) mergeUpTo(ctx context.Context, st step) error {
+	rows, err := in.read(ctx, st)
+	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", err)
 	}
-	for lo, n := first.Int64, int64(mergeChunk); first.Valid && lo <= last.Int64; lo += n {
-		if err := exec("INSERT INTO main.positions ("+positionColumns+") SELECT "+positionColumns+
-			" FROM temp.merging WHERE rowid >= ? AND rowid < ? ORDER BY rowid"+insertTail, lo, lo+n); err != nil {
-			return err
+	// Sorted by reference: a row is 224 bytes.
+	vals := make([][]any, len(rows))
+	for i := range rows {
+		vals[i] = rows[i][:]
+	}
+	slices.SortFunc(vals, func(a, b []any) int {
+		return cmp.Or(strings.Compare(a[1].(string), b[1].(string)), strings.Compare(a[2].(string), b[2].(string)))
+	})
+	// position_days first (migration 0016): a crash after it leaves a day
+	// with no rows yet, never rows without their day.
+	type day struct {
+		vehicle    int64
+		day, phone string
+	}
+	seen := map[day]bool{}
+	var days [][]any
+	for _, r := range vals {
+		v, ok := r[0].(int64)
+		if !ok {
+			continue
+		}
+		if d := (day{v, batchDay(r[2].(string)), r[1].(string)}); !seen[d] {
+			seen[d] = true
+			days = append(days, []any{d.vehicle, d.day, d.phone})
 		}
 	}
-	if err := exec("DELETE FROM temp.merging"); err != nil {
+	if err := in.insert(ctx, "INSERT OR IGNORE INTO main.position_days (vehicle_id, day, terminal_phone) VALUES ", days); err != nil {
 		return err
 	}
-	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", upto); err != nil {
+	for len(vals) > 0 {
+		n := min(len(vals), mergeChunk)
+		// OR IGNORE, not ON CONFLICT DO NOTHING: a statement of many rows
+		// that might abort keeps a statement journal of every page it
+		// changes, a third of the merge's time. parseBatch has checked the
+		// rows' types, so the key is the only conflict left to ignore.
+		if err := in.insert(ctx, "INSERT OR IGNORE INTO main.positions ("+positionColumns+") VALUES ", vals[:n]); err != nil {
+			return err
+		}
+		vals = vals[n:]
+	}
+	if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid <= ?", st.upto); err != nil {
 		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
+	}
+	return nil
+}
+
+// read parses the batches of st.
+func (in *inbox) read(ctx context.Context, st step) ([]batchRow, error) {
+	q, err := in.merge.QueryContext(ctx, "SELECT batch FROM inbox.batches WHERE rowid <= ? ORDER BY rowid", st.upto)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer q.Close()
+	rows := make([]batchRow, 0, st.rows)
+	for q.Next() {
+		var b string
+		if err := q.Scan(&b); err != nil {
+			return nil, err
+		}
+		if rows, err = parseBatch(b, rows); err != nil {
+			return nil, err
+		}
+	}
+	return rows, store.Translate(q.Err())
+}
+
+// insert inserts rows (values of the same columns) in one transaction, with
+// statements head (…), … of mergeStmtRows rows and one with the rest.
+func (in *inbox) insert(ctx context.Context, head string, rows [][]any) (err error) {
+	if len(rows) == 0 {
+		return nil
+	}
+	statement := func(n int) string {
+		row := "(?" + strings.Repeat(", ?", len(rows[0])-1) + ")"
+		return head + row + strings.Repeat(", "+row, n-1)
+	}
+	// BEGIN, not BeginTx: the connection's transactions are IMMEDIATE
+	// (store.SQLiteDSN), which locks every attached database for writing,
+	// the inbox too, and holds the acknowledgements up for the whole
+	// transaction. A deferred one locks main only, at the first INSERT.
+	if _, err = in.merge.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
+	}
+	defer func() {
+		if err != nil {
+			in.merge.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	full, err := in.merge.PrepareContext(ctx, statement(mergeStmtRows))
+	if err != nil {
+		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
+	}
+	defer full.Close()
+	args := make([]any, 0, mergeStmtRows*len(rows[0]))
+	for len(rows) > 0 {
+		n := min(len(rows), mergeStmtRows)
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if n == mergeStmtRows {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = in.merge.ExecContext(ctx, statement(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
+		}
+		rows = rows[n:]
+	}
+	if _, err = in.merge.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))
 	}
 	return nil
 }

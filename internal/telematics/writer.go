@@ -26,15 +26,11 @@ var ErrClosed = errors.New("telematics: writer closed")
 // A batch is written as statements of ChunkRows, …, 2, 1 rows, each
 // prepared once per Writer and bound, not formatted: parsing and formatting
 // 2,000-row statements cost more than storing the rows. SQLite takes the
-// whole batch as one JSON text into its inbox (see inbox).
+// whole batch as one JSON text into its inbox (see inbox and batch.go).
 const ChunkRows = 256
 
 const insertHead = "INSERT INTO positions (" + positionColumns + ") VALUES "
 const insertTail = " ON CONFLICT (terminal_phone, at) DO NOTHING"
-
-// sqliteTime is how Bun writes a time into SQLite (text): the bound times
-// must compare with those written by Bun and with the bounds of queries.
-const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
 
 // WriterOptions tune a Writer; zero fields take the defaults.
 type WriterOptions struct {
@@ -302,14 +298,6 @@ func (w *Writer) flusher() {
 	}
 }
 
-// jsonColumns are the columns of positions (positionColumns) read from an
-// element of a batch's JSON (appendRowsJSON) by json_each on SQLite.
-// modernc.org/sqlite parses a statement again at every execution (it keeps
-// no prepared statement) and binds each parameter by searching the argument
-// list, so many-row VALUES statements cost more to parse and bind than the
-// rows cost to store; a batch is one JSON text, parsed in one statement.
-const jsonColumns = "value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13"
-
 // insert writes rows in one transaction: on SQLite one append to the inbox,
 // on PostgreSQL the largest prepared statements that fit, ChunkRows rows at
 // most.
@@ -396,59 +384,4 @@ func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	}
 	w.stmts[n] = st
 	return st, nil
-}
-
-// appendRowsJSON appends rows as the JSON array jsonColumns reads: one array
-// per row in the order of its columns, times as Bun writes them into SQLite.
-func appendRowsJSON(b []byte, rows []Position) []byte {
-	b = append(b, '[')
-	for i, p := range rows {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '[')
-		if p.VehicleID != 0 {
-			b = strconv.AppendInt(b, p.VehicleID, 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = appendJSONString(append(b, ','), p.Phone)
-		b = append(p.At.UTC().AppendFormat(append(b, `,"`...), sqliteTime), '"')
-		b = append(p.ReceivedAt.UTC().AppendFormat(append(b, `,"`...), sqliteTime), '"')
-		for _, v := range [...]int64{p.Lat, p.Lng, int64(p.Speed), int64(p.Heading), int64(p.Altitude), int64(p.Alarm), int64(p.Status)} {
-			b = strconv.AppendInt(append(b, ','), v, 10)
-		}
-		b = append(b, ',')
-		if p.Mileage.Valid {
-			b = strconv.AppendInt(b, p.Mileage.V, 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, ',')
-		if p.Fuel.Valid {
-			b = strconv.AppendInt(b, int64(p.Fuel.V), 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = appendJSONString(append(b, ','), p.Extras)
-		b = append(b, ']')
-	}
-	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

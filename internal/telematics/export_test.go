@@ -3,3 +3,6 @@ package telematics
 // MergeRows and MergeChunk let tests merge the inbox in small steps and
 // chunks.
 var MergeRows, MergeChunk = &mergeRows, &mergeChunk
+
+// MergeTxHook runs inside each transaction of a merge.
+var MergeTxHook = &testHookMergeTx

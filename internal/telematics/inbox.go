@@ -192,6 +192,9 @@ var mergeChunk = 20_000
 // once per transaction.
 const mergeStmtRows = 32
 
+// testHookMergeTx, set by tests, runs inside each transaction of a merge.
+var testHookMergeTx func()
+
 // mergeUpTo merges the batches of st and deletes them: parsed
 // (parseBatch) and sorted by key, their days added to position_days, the
 // rows inserted in chunks of consecutive keys.
@@ -288,6 +291,9 @@ func (in *inbox) insert(ctx context.Context, head string, rows [][]any) (err err
 			in.merge.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
+	if testHookMergeTx != nil {
+		testHookMergeTx()
+	}
 	full, err := in.merge.PrepareContext(ctx, statement(mergeStmtRows))
 	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", store.Translate(err))

@@ -220,6 +220,36 @@ func TestWriterInbox(t *testing.T) {
 		t.Fatalf("%d rows after Sync, want 2", n)
 	}
 
+	// A merge's transaction locks the database, not the inbox: reports are
+	// acknowledged while it runs (an IMMEDIATE transaction locked both and
+	// held every answer up for the whole chunk).
+	var during error
+	*telematics.MergeTxHook = func() {
+		*telematics.MergeTxHook = nil
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		during = w.Write(ctx, []telematics.Position{pos("13500000001", 5)})
+	}
+	if err := w.Write(ctx, []telematics.Position{pos("13500000001", 4)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	*telematics.MergeTxHook = nil
+	if during != nil {
+		t.Fatalf("Write during a merge: %v", during)
+	}
+	if err := w.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "1 = 1"); n != 4 {
+		t.Fatalf("%d rows after writes during a merge, want 4", n)
+	}
+	if _, err := db.W.ExecContext(ctx, "DELETE FROM positions WHERE at > ?", t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The merge fails while positions is away; nothing acknowledged is lost.
 	if _, err := db.W.ExecContext(ctx, "ALTER TABLE positions RENAME TO positions_away"); err != nil {
 		t.Fatal(err)

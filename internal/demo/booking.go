@@ -177,6 +177,57 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 	}
 	today := time.Date(now.In(booking.Beijing).Year(), now.In(booking.Beijing).Month(), now.In(booking.Beijing).Day(), 0, 0, 0, 0, booking.Beijing)
 	seq := map[string]int{}
+	// Whatever the hour the demo starts, some cars are on the road now and
+	// one has just finished, waiting for the dispatcher's return to base:
+	// their vehicles and drivers are reserved before the months of orders
+	// are drawn, which would otherwise leave none free at the busy hours
+	// (late morning: the dispatcher had nothing to return).
+	type nowOrder struct {
+		i           int
+		pickup, ret time.Time
+		state       string
+		v           *veh
+		driver      int64
+	}
+	var nows []nowOrder
+	for i, sp := range []struct {
+		from, to time.Duration
+		state    string
+	}{{-time.Hour, 2 * time.Hour, booking.Departed}, {-90 * time.Minute, 3 * time.Hour, booking.Departed}, {-4 * time.Hour, -20 * time.Minute, booking.Finished},
+		{20 * time.Hour, 22 * time.Hour, booking.Submitted}, {26 * time.Hour, 28 * time.Hour, booking.PendingConsent}} {
+		pickup, ret := now.Add(sp.from).Truncate(time.Minute), now.Add(sp.to).Truncate(time.Minute)
+		if sp.state == booking.Submitted { // for the approver: no vehicle yet
+			nows = append(nows, nowOrder{i, pickup, ret, sp.state, nil, 0})
+			continue
+		}
+		var v *veh
+		var driver int64
+		for _, c := range byUnit[home] {
+			for _, d := range c.Drivers {
+				if i == 0 && d != jgjDriver { // the first is jgj_driver's task, where he can drive
+					continue
+				}
+				if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
+					v, driver = c, d
+				}
+			}
+		}
+		if v == nil && i == 0 {
+			for _, c := range byUnit[home] {
+				for _, d := range c.Drivers {
+					if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
+						v, driver = c, d
+					}
+				}
+			}
+		}
+		if v == nil {
+			continue
+		}
+		busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
+		busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
+		nows = append(nows, nowOrder{i, pickup, ret, sp.state, v, driver})
+	}
 	for day := today.AddDate(0, 0, -120); !day.After(today.AddDate(0, 0, 3)); day = day.AddDate(0, 0, 1) {
 		n := 14 + r.IntN(8)
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday || holiday[day.Format(time.DateOnly)] {
@@ -294,47 +345,38 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 			orders = append(orders, o)
 		}
 	}
-	// Whatever the hour the demo starts, some cars are on the road now and
-	// one has just finished, waiting for the dispatcher's return to base.
-	for i, sp := range []struct {
-		from, to time.Duration
-		state    string
-	}{{-time.Hour, 2 * time.Hour, booking.Departed}, {-90 * time.Minute, 3 * time.Hour, booking.Departed}, {-4 * time.Hour, -20 * time.Minute, booking.Finished}} {
-		pickup, ret := now.Add(sp.from).Truncate(time.Minute), now.Add(sp.to).Truncate(time.Minute)
-		var v *veh
-		var driver int64
-		for _, c := range byUnit[home] {
-			for _, d := range c.Drivers {
-				if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
-					v, driver = c, d
-				}
-			}
-		}
-		if v == nil {
-			continue
-		}
-		if i == 0 && slices.Contains(v.Drivers, jgjDriver) && free(busyD, jgjDriver, pickup, ret) {
-			driver = jgjDriver
-		}
-		busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
-		busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
+	// The orders around now, on the vehicles reserved for them above.
+	for _, n := range nows {
+		i, pickup, ret := n.i, n.pickup, n.ret
 		app := applicants[home][0]
-		vid, did := v.ID, driver
-		odo := 30000 + r.IntN(50000)
-		dep := pickup.UTC()
 		created := pickup.Add(-20 * time.Hour).UTC()
+		if n.state == booking.Submitted {
+			created = now.Add(-time.Hour).UTC()
+		}
 		key := pickup.In(booking.Beijing).Format("20060102")
 		seq[key]++
 		o := &order{Order: booking.Order{No: fmt.Sprintf("YC%s%04d", key, seq[key]), UnitID: home, ApplicantID: app.ID, ApplicantName: app.Name,
 			Reason: reasons[i], Passengers: app.Name + "等", PassengerCount: 2, PickupPlace: places[i], DestinationsRaw: fmt.Sprintf(`[%q]`, places[i+4]),
-			PickupAt: pickup.UTC(), ReturnAt: ret.UTC(), ApprovalsNeeded: 1, ApprovalsDone: 1, Consent: "delegation", State: sp.state,
-			VehicleID: &vid, DriverID: &did, StartOdometer: &odo, DepartedAt: &dep, CreatedAt: created}}
-		o.events = []ev{{"submit", "", booking.Submitted, "", created}, {"approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour)},
-			{"dispatch", booking.Approved, booking.Dispatched, "", created.Add(2 * time.Hour)}, {"depart", booking.Dispatched, booking.Departed, fmt.Sprintf("出车里程 %d 公里", odo), dep}}
-		if sp.state == booking.Finished {
-			end, fin := odo+46, ret.UTC()
-			o.EndOdometer, o.FinishedAt = &end, &fin
-			o.events = append(o.events, ev{"finish", booking.Departed, booking.Finished, "结束里程，本次 46 公里", fin})
+			PickupAt: pickup.UTC(), ReturnAt: ret.UTC(), ApprovalsNeeded: 1, State: n.state, CreatedAt: created}}
+		o.events = []ev{{"submit", "", booking.Submitted, "", created}}
+		if n.state != booking.Submitted {
+			vid, did := n.v.ID, n.driver
+			o.VehicleID, o.DriverID, o.ApprovalsDone = &vid, &did, 1
+			o.events = append(o.events, ev{"approve", booking.Submitted, booking.Approved, "同意", created.Add(time.Hour)})
+		}
+		if n.state == booking.PendingConsent {
+			o.events = append(o.events, ev{"dispatch", booking.Approved, booking.PendingConsent, "（待车管负责人同意）", created.Add(2 * time.Hour)})
+		}
+		if n.state == booking.Departed || n.state == booking.Finished {
+			odo, dep := 30000+r.IntN(50000), pickup.UTC()
+			o.Consent, o.StartOdometer, o.DepartedAt = "delegation", &odo, &dep
+			o.events = append(o.events, ev{"dispatch", booking.Approved, booking.Dispatched, "", created.Add(2 * time.Hour)},
+				ev{"depart", booking.Dispatched, booking.Departed, fmt.Sprintf("出车里程 %d 公里", odo), dep})
+			if n.state == booking.Finished {
+				end, fin := odo+46, ret.UTC()
+				o.EndOdometer, o.FinishedAt = &end, &fin
+				o.events = append(o.events, ev{"finish", booking.Departed, booking.Finished, "结束里程，本次 46 公里", fin})
+			}
 		}
 		o.UpdatedAt = o.events[len(o.events)-1].at
 		orders = append(orders, o)

@@ -92,6 +92,10 @@ func creditCode(name, region, typ string) string {
 
 func phone(i int) string { return fmt.Sprintf("1390519%04d", 1000+i) }
 
+// seedTime is the time the demo's lifecycle records and orders are laid
+// out around (tests set it).
+var seedTime = time.Now
+
 // Seed fills the database if it is empty and reports whether it did. The
 // demo's vehicle and driver photos go to blobs (none when nil).
 func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.BlobStore) (bool, error) {
@@ -199,7 +203,7 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedCompanies(ctx, o, a, actor, root, units, len(accts)+1); err != nil {
 		return false, err
 	}
-	now := time.Now().UTC()
+	now := seedTime().UTC()
 	if err := seedLifecycle(ctx, o.DB, now); err != nil {
 		return false, fmt.Errorf("insurance and inspections: %w", err)
 	}

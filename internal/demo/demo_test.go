@@ -3,8 +3,10 @@ package demo_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"govfleet/internal/booking"
+	"govfleet/internal/demo"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 )
@@ -12,7 +14,24 @@ import (
 // The demo gives every role something to see: orders in every state of
 // R-13, today's work for the named accounts, overdue filings, one
 // over-quota unit, stale and incomplete records.
+// At whatever hour it starts: the orders around now are laid out first.
+// Before, at 11:45 the day's orders kept every car of the office busy and
+// the dispatcher had nothing to return; at 13:45 the approver's inbox was
+// empty, at 15:45 nothing waited for the vehicle manager's consent, and in
+// the evening the driver had no task (:10 and :45 of every hour checked).
 func TestDemoHasWorkForEveryone(t *testing.T) {
+	b := time.Now().In(booking.Beijing)
+	at := func(h, m int) time.Time { return time.Date(b.Year(), b.Month(), b.Day(), h, m, 0, 0, booking.Beijing) }
+	for _, at := range []time.Time{b, at(11, 45), at(13, 45), at(15, 45), at(20, 45)} {
+		t.Run(at.Format("15:04"), func(t *testing.T) {
+			defer func(old func() time.Time) { *demo.Clock = old }(*demo.Clock)
+			*demo.Clock = func() time.Time { return at }
+			demoHasWorkForEveryone(t)
+		})
+	}
+}
+
+func demoHasWorkForEveryone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := storetest.NewWorld(t, db)
 		ctx := context.Background()

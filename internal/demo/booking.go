@@ -200,24 +200,14 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 			nows = append(nows, nowOrder{i, pickup, ret, sp.state, nil, 0})
 			continue
 		}
+		// The first free car and driver of the office; for the first
+		// order jgj_driver's, where he can drive (his task on the road).
 		var v *veh
 		var driver int64
 		for _, c := range byUnit[home] {
 			for _, d := range c.Drivers {
-				if i == 0 && d != jgjDriver { // the first is jgj_driver's task, where he can drive
-					continue
-				}
-				if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
+				if free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) && (v == nil || i == 0 && d == jgjDriver && driver != jgjDriver) {
 					v, driver = c, d
-				}
-			}
-		}
-		if v == nil && i == 0 {
-			for _, c := range byUnit[home] {
-				for _, d := range c.Drivers {
-					if v == nil && free(busyV, c.ID, pickup, ret) && free(busyD, d, pickup, ret) {
-						v, driver = c, d
-					}
 				}
 			}
 		}

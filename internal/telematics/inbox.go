@@ -204,13 +204,17 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step) error {
 		return fmt.Errorf("merge positions inbox: %w", err)
 	}
 	// Sorted by reference: a row is 224 bytes.
-	vals := make([][]any, len(rows))
+	refs := make([]*batchRow, len(rows))
 	for i := range rows {
-		vals[i] = rows[i][:]
+		refs[i] = &rows[i]
 	}
-	slices.SortFunc(vals, func(a, b []any) int {
-		return cmp.Or(strings.Compare(a[1].(string), b[1].(string)), strings.Compare(a[2].(string), b[2].(string)))
+	slices.SortFunc(refs, func(a, b *batchRow) int {
+		return cmp.Or(strings.Compare(a.phone(), b.phone()), strings.Compare(a.at(), b.at()))
 	})
+	vals := make([][]any, len(refs))
+	for i, r := range refs {
+		vals[i] = r[:]
+	}
 	// position_days first (migration 0016): a crash after it leaves a day
 	// with no rows yet, never rows without their day.
 	type day struct {
@@ -219,12 +223,12 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step) error {
 	}
 	seen := map[day]bool{}
 	var days [][]any
-	for _, r := range vals {
+	for _, r := range refs {
 		v, ok := r[0].(int64)
 		if !ok {
 			continue
 		}
-		if d := (day{v, batchDay(r[2].(string)), r[1].(string)}); !seen[d] {
+		if d := (day{v, batchDay(r.at()), r.phone()}); !seen[d] {
 			seen[d] = true
 			days = append(days, []any{d.vehicle, d.day, d.phone})
 		}

@@ -255,6 +255,6 @@ func (p *batchParser) str() (string, error) {
 // queries.
 const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
 
-// day is the key of position_days for a time of a batch (UTC, as sqliteTime
+// batchDay is the key of position_days for a time of a batch (UTC, as sqliteTime
 // writes it): its date, as Day gives it.
 func batchDay(at string) string { return at[:len(time.DateOnly)] }

@@ -95,8 +95,8 @@ type RunStats struct {
 	Opened    int // events raised
 }
 
-// Run reads the new positions of every terminal and checks its silence.
-// It is the minute job of serve.
+// Run reads the new positions of every terminal and checks its silence,
+// at about half a core (store.Pacer). It is the minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	now := s.now()
@@ -113,7 +113,9 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	if lag <= 0 {
 		lag = time.Minute
 	}
+	var p store.Pacer
 	for _, t := range ts {
+		p.Pause(ctx)
 		n, opened, err := s.Check(ctx, telematics.NormalizePhone(t.Sim), t.Vehicle, t.Unit, now.Add(-lag), now)
 		if err != nil {
 			return st, fmt.Errorf("terminal %s: %w", t.Sim, err)

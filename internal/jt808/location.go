@@ -2,9 +2,11 @@ package jt808
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -456,12 +458,31 @@ func (l *Location) appendItems(dst []byte) []byte {
 			doneKnown[k] = true
 		}
 	}
-	for id := 0; id < 256; id++ {
-		if k := knownIndex(uint8(id)); k >= 0 && !doneKnown[k] {
-			dst, _ = l.appendKnown(dst, uint8(id))
+	// What is left, by ID: a decoded field before raw items of its ID, raw
+	// items of one ID in their order.
+	type item struct {
+		id    uint8
+		extra int // index in Extras, or -1: the decoded field
+	}
+	var buf [len(knownItems) + 4]item // no allocation for a few raw items
+	left := buf[:0]
+	for k, id := range knownItems {
+		if !doneKnown[k] {
+			left = append(left, item{id, -1})
 		}
-		for ok := true; ok; {
-			dst, ok = l.appendExtra(dst, uint8(id), doneExtra)
+	}
+	for j, e := range l.Extras {
+		if !doneExtra[j] {
+			left = append(left, item{e.ID, j})
+		}
+	}
+	slices.SortStableFunc(left, func(a, b item) int { return cmp.Compare(a.id, b.id) })
+	for _, it := range left {
+		if it.extra < 0 {
+			dst, _ = l.appendKnown(dst, it.id)
+		} else {
+			e := l.Extras[it.extra]
+			dst = append(append(dst, e.ID, byte(len(e.Data))), e.Data...)
 		}
 	}
 	return dst

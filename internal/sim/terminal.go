@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"time"
 
 	"govfleet/internal/gateway"
@@ -155,8 +156,7 @@ func (t *terminal) session(ctx, drain context.Context) error {
 		conn.SetReadDeadline(wake)
 		frame, err := t.fr.Next()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if errors.Is(err, os.ErrDeadlineExceeded) { // time to report (errors.As cost 3 % of the simulator's CPU)
 				continue
 			}
 			return fmt.Errorf("read: %w", err)

@@ -118,3 +118,46 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+// A paced job sleeps at least as long as it worked (issue 5: background
+// jobs leave the cores to the gateway's connections), not after short work,
+// and not past its context.
+func TestPacer(t *testing.T) {
+	work := func(d time.Duration) {
+		for start := time.Now(); time.Since(start) < d; {
+		}
+	}
+	var p store.Pacer
+	ctx := context.Background()
+	p.Pause(ctx) // starts the clock
+	work(3 * store.PaceSlice)
+	start := time.Now()
+	p.Pause(ctx)
+	if slept := time.Since(start); slept < 3*store.PaceSlice {
+		t.Errorf("paused %v after %v of work, want at least as long", slept, 3*store.PaceSlice)
+	}
+
+	// Short pieces of work add up: no pause until they reach PaceSlice.
+	total := time.Duration(0)
+	for range 20 {
+		work(store.PaceSlice / 4)
+		start := time.Now()
+		p.Pause(ctx)
+		total += time.Since(start)
+	}
+	if total < 4*store.PaceSlice {
+		t.Errorf("paused %v in all after 5 slices of work in quarter-slice pieces, want at least 4 slices", total)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	work(time.Second)
+	start = time.Now()
+	p.Pause(cancelled)
+	if slept := time.Since(start); slept > 500*time.Millisecond {
+		t.Errorf("paused %v with its context ended, want no wait", slept)
+	}
+
+	var none *store.Pacer
+	none.Pause(ctx) // a nil Pacer never pauses
+}

@@ -141,7 +141,7 @@ func NewWriter(ctx context.Context, db *store.DB, opt WriterOptions) (*Writer, e
 func (w *Writer) merging() func() {
 	return store.Every(w.opt.MergeEvery, func(ctx context.Context) {
 		// A failed merge keeps its rows in the inbox for the next one.
-		if err := w.inbox.mergeNow(ctx); err != nil && ctx.Err() == nil {
+		if err := w.inbox.mergeNow(ctx, true); err != nil && ctx.Err() == nil {
 			w.failures.Add(1)
 			w.opt.Logger.Error("merge positions", "err", err)
 		}
@@ -154,7 +154,7 @@ func (w *Writer) Sync(ctx context.Context) error {
 	if w.inbox == nil {
 		return nil
 	}
-	return w.inbox.mergeNow(ctx)
+	return w.inbox.mergeNow(ctx, false)
 }
 
 // Write stores ps and returns nil once they are committed. When ctx ends

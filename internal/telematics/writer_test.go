@@ -327,6 +327,43 @@ func TestWriterInbox(t *testing.T) {
 	next.Close()
 }
 
+// The periodic merge runs paced (store.Pacer: it pauses between its
+// chunks); paced, it still stores every acknowledged position, with no
+// Sync.
+func TestWriterPacedMerge(t *testing.T) {
+	ctx := context.Background()
+	defer func(old int) { *telematics.MergeChunk = old }(*telematics.MergeChunk)
+	*telematics.MergeChunk = 3
+	db := storetest.SQLite(t)
+	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const terminals, each = 20, 15
+	var wg sync.WaitGroup
+	for i := range terminals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				if err := w.Write(ctx, []telematics.Position{pos(fmt.Sprintf("1370000%04d", i), j)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for count(t, db, "1 = 1") < terminals*each && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := count(t, db, "1 = 1"); n != terminals*each {
+		t.Errorf("%d of %d acknowledged positions merged by the periodic merges", n, terminals*each)
+	}
+}
+
 func TestWriterClose(t *testing.T) {
 	db := storetest.SQLite(t)
 	w, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{MaxDelay: 50 * time.Millisecond})

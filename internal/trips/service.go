@@ -96,8 +96,9 @@ type RunStats struct {
 	Filings   int // closed trips without order: R-14 filing opened
 }
 
-// Run reads the new positions of every vehicle fitted with a terminal,
-// then links the closed trips. It is the minute job of serve.
+// Run reads the new positions of every vehicle fitted with a terminal, at
+// about half a core (store.Pacer), then links the closed trips. It is the
+// minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	until := s.now().Add(-orDefault(s.Lag, 5*time.Minute))
@@ -109,7 +110,9 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 		Where("EXISTS (SELECT 1 FROM terminals AS t WHERE t.vehicle_id = v.id)").OrderExpr("v.id").Scan(ctx, &vs); err != nil {
 		return st, store.Translate(err)
 	}
+	var p store.Pacer
 	for _, v := range vs {
+		p.Pause(ctx)
 		n, closed, err := s.Build(ctx, v.ID, v.Unit, until)
 		if err != nil {
 			return st, fmt.Errorf("trips of vehicle %d: %w", v.ID, err)

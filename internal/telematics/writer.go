@@ -41,7 +41,9 @@ type WriterOptions struct {
 	// flusher is busy, requests keep joining the next batch regardless.
 	MaxDelay time.Duration
 	// Flushers is the number of transactions in flight at once (default 1
-	// for SQLite, whose writes are serialised anyway, 4 for PostgreSQL).
+	// for SQLite, whose writes are serialised anyway, 2 for PostgreSQL: on 2
+	// cores at 20,000 reports/s, 2 gave an ack p99 of 280 ms, 4 of 520 ms
+	// and 1 of 350 ms — fewer, larger batches cost the server less).
 	Flushers int
 	// Timeout bounds one batch's transaction (default 30 s).
 	Timeout time.Duration
@@ -107,7 +109,7 @@ func NewWriter(ctx context.Context, db *store.DB, opt WriterOptions) (*Writer, e
 	if opt.Flushers <= 0 {
 		opt.Flushers = 1
 		if db.Postgres {
-			opt.Flushers = 4
+			opt.Flushers = 2
 		}
 	}
 	if opt.Timeout <= 0 {

@@ -162,8 +162,9 @@ func Every(period time.Duration, fn func(ctx context.Context)) (stop func()) {
 // more (the time is wall time, so a job that waited for the CPU pauses
 // longer). The positions merge and the minute's trips and terminal health
 // run paced: on 2 cores shared with 16,000 terminal connections a merge run
-// flat out for 2–3 s every 10 s put the acknowledgements behind it (issue
-// 5: ack p99 210–250 ms unpaced, 93 ms paced; docs/benchmarks.md). The zero
+// flat out took a whole core for 2–3 s every 10 s, and the answers to the
+// terminals waited behind it (issue 5; the measurements, and how far they
+// separate this from the runs' spread, in docs/benchmarks.md). The zero
 // Pacer is ready; a nil one never pauses.
 type Pacer struct{ since time.Time }
 

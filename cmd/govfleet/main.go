@@ -396,6 +396,9 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 	for {
 		start := time.Now()
 		st, err := tr.Run(ctx)
+		if ctx.Err() != nil {
+			return // shutting down: a run cut short is no failure
+		}
 		if err != nil {
 			slog.Warn("trips", "err", err)
 		} else if st.Closed+st.Filings > 0 {
@@ -407,7 +410,9 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 				slog.Warn("supervision after trips", "err", err)
 			}
 		}
-		if st, err := he.Run(ctx); err != nil {
+		if st, err := he.Run(ctx); ctx.Err() != nil {
+			return
+		} else if err != nil {
 			slog.Warn("terminal health", "err", err)
 		} else if st.Opened > 0 {
 			slog.Info("terminal-health events", "opened", st.Opened)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -160,4 +161,39 @@ func TestPacer(t *testing.T) {
 
 	var none *store.Pacer
 	none.Pause(ctx) // a nil Pacer never pauses
+}
+
+// Every SQLite connection commits to disk, not only to the operating
+// system's cache (synchronous=FULL): the gateway acknowledges a report on
+// its commit (issue 5), and a power cut must not take back what was
+// acknowledged. Checked on the writer and on every reader of the pool.
+func TestSQLiteCommitsAreDurable(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	for name, pool := range map[string]*bun.DB{"writer": db.W, "reader": db.R} {
+		conns := make([]*sql.Conn, 0, 3)
+		for range cap(conns) {
+			c, err := pool.DB.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			if name == "writer" {
+				break // one connection
+			}
+		}
+		for _, c := range conns {
+			var mode, journal string
+			if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
+				t.Fatal(err)
+			}
+			if mode != "2" || journal != "wal" {
+				t.Errorf("%s connection: synchronous=%s journal_mode=%s, want 2 (FULL) and wal", name, mode, journal)
+			}
+			c.Close()
+		}
+	}
 }

@@ -481,8 +481,7 @@ func (l *Location) appendItems(dst []byte) []byte {
 		if it.extra < 0 {
 			dst, _ = l.appendKnown(dst, it.id)
 		} else {
-			e := l.Extras[it.extra]
-			dst = append(append(dst, e.ID, byte(len(e.Data))), e.Data...)
+			dst = l.Extras[it.extra].appendTo(dst)
 		}
 	}
 	return dst
@@ -493,8 +492,13 @@ func (l *Location) appendExtra(dst []byte, id uint8, done []bool) ([]byte, bool)
 	for j, e := range l.Extras {
 		if !done[j] && e.ID == id {
 			done[j] = true
-			return append(append(dst, e.ID, byte(len(e.Data))), e.Data...), true
+			return e.appendTo(dst), true
 		}
 	}
 	return dst, false
+}
+
+// appendTo appends the raw item: ID, length, data.
+func (e Extra) appendTo(dst []byte) []byte {
+	return append(append(dst, e.ID, byte(len(e.Data))), e.Data...)
 }

@@ -170,17 +170,18 @@ func TestPacer(t *testing.T) {
 func TestSQLiteCommitsAreDurable(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	for name, pool := range map[string]*bun.DB{"writer": db.W, "reader": db.R} {
-		conns := make([]*sql.Conn, 0, 3)
-		for range cap(conns) {
-			c, err := pool.DB.Conn(ctx)
+	for _, pool := range []struct {
+		name  string
+		db    *bun.DB
+		conns int // held at once, so that each is a connection of its own
+	}{{"writer", db.W, 1}, {"reader", db.R, 3}} {
+		var conns []*sql.Conn
+		for range pool.conns {
+			c, err := pool.db.DB.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			conns = append(conns, c)
-			if name == "writer" {
-				break // one connection
-			}
 		}
 		for _, c := range conns {
 			var mode, journal string
@@ -191,7 +192,7 @@ func TestSQLiteCommitsAreDurable(t *testing.T) {
 				t.Fatal(err)
 			}
 			if mode != "2" || journal != "wal" {
-				t.Errorf("%s connection: synchronous=%s journal_mode=%s, want 2 (FULL) and wal", name, mode, journal)
+				t.Errorf("%s connection: synchronous=%s journal_mode=%s, want 2 (FULL) and wal", pool.name, mode, journal)
 			}
 			c.Close()
 		}

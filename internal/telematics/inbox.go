@@ -155,12 +155,12 @@ type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }
 
-// truncateWAL copies the WAL of schema back on copy without waiting for
+// truncateWAL copies the WAL of schema back on copier without waiting for
 // anyone, then truncates it on truncate (a connection to the same database
 // file, with it as main) if readers and writers let it within 50 ms (else
 // the next merge does).
-func truncateWAL(ctx context.Context, schema string, copy, truncate execer) error {
-	if _, err := copy.ExecContext(ctx, "PRAGMA "+schema+".wal_checkpoint(PASSIVE)"); err != nil {
+func truncateWAL(ctx context.Context, schema string, copier, truncate execer) error {
+	if _, err := copier.ExecContext(ctx, "PRAGMA "+schema+".wal_checkpoint(PASSIVE)"); err != nil {
 		return err
 	}
 	for _, q := range []string{"PRAGMA busy_timeout = 50", "PRAGMA main.wal_checkpoint(TRUNCATE)",

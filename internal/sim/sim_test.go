@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"testing"
@@ -115,5 +116,62 @@ func TestSimulatorAgainstGateway(t *testing.T) {
 				t.Errorf("positions outside Changzhou: %d %d", lat, lng)
 			}
 		})
+	}
+}
+
+// recordingListener notes the address each accepted connection comes from.
+type recordingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	hosts map[string]int
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		l.mu.Lock()
+		l.hosts[host]++
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// --source-ips spreads the terminals over the given local addresses, round
+// robin (issue 5: beyond ~28,000 connections from one address), and they
+// report as usual.
+func TestSourceIPs(t *testing.T) {
+	const n = 6
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w, err := telematics.NewWriter(context.Background(), storetest.SQLite(t), telematics.WriterOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	srv := &gateway.Server{Directory: gateway.NewMemDirectory(sim.Terminals("1441", 0, n)...), Writer: w, Logger: quiet}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &recordingListener{Listener: inner, hosts: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	st, err := sim.Run(context.Background(), sim.Config{
+		Gateway: inner.Addr().String(), Terminals: n, PhonePrefix: "1441", Interval: 100 * time.Millisecond, Parked: 100 * time.Millisecond,
+		Duration: time.Second, AckTimeout: time.Second, Seed: 1, SourceIPs: []string{"127.0.0.2", "127.0.0.3"}, Logger: quiet,
+	})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if st.Acked < n || st.Errors != 0 {
+		t.Errorf("stats %v", st)
+	}
+	if want := map[string]int{"127.0.0.2": n / 2, "127.0.0.3": n / 2}; !maps.Equal(ln.hosts, want) {
+		t.Errorf("connections by source address %v, want %v", ln.hosts, want)
 	}
 }

@@ -93,7 +93,7 @@ func (t *terminal) session(ctx, drain context.Context) error {
 	cfg := &t.r.cfg
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if n := len(t.r.sourceAddrs); n > 0 {
-		d.LocalAddr = t.r.sourceAddrs[t.idx%n]
+		d.LocalAddr, d.Control = t.r.sourceAddrs[t.idx%n], bindNoPort
 	}
 	conn, err := d.DialContext(ctx, "tcp", cfg.Gateway)
 	if err != nil {

@@ -1,8 +1,10 @@
 package telematics
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -92,4 +94,48 @@ func FuzzParseBatch(f *testing.F) {
 			_ = batchDay(rows[i].at())
 		}
 	})
+}
+
+// 19,000 terminals' reports in the order they arrive, 10 s of them at
+// 20,000 a second, come out in key order (terminal, then time), a
+// terminal's late blind-area report in its place.
+func TestSortByKey(t *testing.T) {
+	rows := mergeRowsFixture(19_000, 200_000)
+	// A blind-area report from before the others of its terminal, last.
+	late := rows[0]
+	late[2] = "2026-11-20 07:59:59.000000"
+	rows = append(rows, late)
+	refs := sortByKey(context.Background(), rows, nil)
+	if len(refs) != len(rows) {
+		t.Fatalf("%d rows sorted, want %d", len(refs), len(rows))
+	}
+	for i := 1; i < len(refs); i++ {
+		a, b := refs[i-1], refs[i]
+		if a.phone() > b.phone() || a.phone() == b.phone() && a.at() > b.at() {
+			t.Fatalf("row %d (%s %s) before row %d (%s %s)", i-1, a.phone(), a.at(), i, b.phone(), b.at())
+		}
+	}
+	if refs[0] != &rows[len(rows)-1] {
+		t.Errorf("first row %s %s, want the late report of %s", refs[0].phone(), refs[0].at(), late.phone())
+	}
+}
+
+// BenchmarkSortByKey: the sort of a 10 s merge at 20,000 reports/s.
+func BenchmarkSortByKey(b *testing.B) {
+	rows := mergeRowsFixture(19_000, 200_000)
+	for b.Loop() {
+		sortByKey(context.Background(), rows, nil)
+	}
+}
+
+// mergeRowsFixture returns n rows of terminals reporting in turn, a second
+// apart each.
+func mergeRowsFixture(terminals, n int) []batchRow {
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	rows := make([]batchRow, n)
+	for i := range rows {
+		rows[i][1] = fmt.Sprintf("1480%07d", (i*7919)%terminals)
+		rows[i][2] = at.Add(time.Duration(i/terminals) * time.Second).Format("2006-01-02 15:04:05.000000")
+	}
+	return rows
 }

@@ -1,12 +1,12 @@
 package telematics
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -220,14 +220,7 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
 	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", err)
 	}
-	// Sorted by reference: a row is 224 bytes.
-	refs := make([]*batchRow, len(rows))
-	for i := range rows {
-		refs[i] = &rows[i]
-	}
-	slices.SortFunc(refs, func(a, b *batchRow) int {
-		return cmp.Or(strings.Compare(a.phone(), b.phone()), strings.Compare(a.at(), b.at()))
-	})
+	refs := sortByKey(ctx, rows, p)
 	vals := make([][]any, len(refs))
 	for i, r := range refs {
 		vals[i] = r[:]
@@ -269,6 +262,29 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
 		return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
 	}
 	return nil
+}
+
+// sortByKey returns references to rows (a row is 224 bytes) in key order,
+// terminal then time. It groups them by terminal and sorts the terminals,
+// then each terminal's few rows, which mostly arrived in order: a sort of all
+// the rows with string comparisons took 0.5 s of CPU for a 10 s merge at
+// 20,000 reports/s, in one piece a Pacer could not break up.
+func sortByKey(ctx context.Context, rows []batchRow, p *store.Pacer) []*batchRow {
+	byPhone := map[string][]*batchRow{}
+	for i := range rows {
+		r := &rows[i]
+		byPhone[r.phone()] = append(byPhone[r.phone()], r)
+	}
+	refs := make([]*batchRow, 0, len(rows))
+	for i, phone := range slices.Sorted(maps.Keys(byPhone)) {
+		group := byPhone[phone]
+		slices.SortFunc(group, func(a, b *batchRow) int { return strings.Compare(a.at(), b.at()) })
+		refs = append(refs, group...)
+		if i%1024 == 1023 {
+			p.Pause(ctx)
+		}
+	}
+	return refs
 }
 
 // read parses the batches of st.

@@ -165,14 +165,13 @@ func (c *session) handle(p jt808.Packet) error {
 	s := c.srv
 	h := p.Header
 	phone := telematics.NormalizePhone(h.Phone)
-	proto := jt808.NewMessage(h.MsgID)
-	if proto == nil {
+	msg, err := jt808.DecodeMessage(h, p.Body)
+	if errors.Is(err, jt808.ErrUnknownMessage) {
 		if !c.authed {
 			return c.refuse(h)
 		}
 		return c.ack(h, jt808.ResultUnsupported)
 	}
-	msg, err := jt808.DecodeMessage(h, p.Body)
 	if err != nil {
 		c.bad++
 		c.log.Info("bad message body", "phone", phone, "msg", fmt.Sprintf("0x%04x", h.MsgID), "err", err)

@@ -79,17 +79,19 @@ func NewMessage(id uint16) Message {
 // message ID and edition. For a 0x0100 registration without the 2019 flag it
 // picks the 2011 or 2013 layout with DetectRegisterVersion. Sub-packaged
 // bodies must be reassembled first (see Reassembler); encrypted bodies are
-// reported as ErrEncrypted.
+// reported as ErrEncrypted, an ID it has no type for as ErrUnknownMessage.
 func DecodeMessage(h Header, body []byte) (Message, error) {
+	// An unknown ID first, whatever else is wrong: the gateway answers it
+	// "not supported" rather than counting a bad message.
+	m := NewMessage(h.MsgID)
+	if m == nil {
+		return nil, fmt.Errorf("%w: 0x%04x", ErrUnknownMessage, h.MsgID)
+	}
 	if h.SubPackage {
 		return nil, fmt.Errorf("%w: 0x%04x part %d of %d", ErrFragmented, h.MsgID, h.Index, h.Total)
 	}
 	if h.Encryption != 0 {
 		return nil, fmt.Errorf("%w: 0x%04x encryption %d", ErrEncrypted, h.MsgID, h.Encryption)
-	}
-	m := NewMessage(h.MsgID)
-	if m == nil {
-		return nil, fmt.Errorf("%w: 0x%04x", ErrUnknownMessage, h.MsgID)
 	}
 	v := h.Version
 	if h.MsgID == MsgRegister {

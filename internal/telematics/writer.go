@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,12 +160,13 @@ func (w *Writer) Sync(ctx context.Context) error {
 
 // Write stores ps and returns nil once they are committed. When ctx ends
 // first it returns ctx's error; the positions may still be committed later
-// (a terminal that re-sends them is de-duplicated).
+// (a terminal that re-sends them is de-duplicated). ps is the Writer's from
+// the call on: the caller must not change it, even after an early return.
 func (w *Writer) Write(ctx context.Context, ps []Position) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	r := &request{ps: slices.Clone(ps), done: make(chan error, 1)}
+	r := &request{ps: ps, done: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()

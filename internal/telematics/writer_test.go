@@ -416,3 +416,59 @@ func TestLatestKeepsNewest(t *testing.T) {
 		t.Errorf("vehicles %d", len(l.Vehicles()))
 	}
 }
+
+// After a merge the inbox's WAL starts over at the next append, without
+// the merge truncating it on the appends' connection (issue 5: that held
+// acknowledgements up ~100 ms per merge): the WAL holds the new append's
+// pages, not the history.
+func TestInboxWALStartsOver(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{MergeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	inbox, err := sql.Open("sqlite", store.SQLiteDSN(db.Path+".inbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inbox.Close()
+	walFrames := func() int {
+		var busy, frames, copied int
+		if err := inbox.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	for i := range 50 {
+		ps := make([]telematics.Position, 40)
+		for j := range ps {
+			ps[j] = pos(fmt.Sprintf("1370001%04d", j), i)
+		}
+		if err := w.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No checkpoint here before the merge: it would start the WAL over.
+	if err := w.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, []telematics.Position{pos("13700020000", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if frames := walFrames(); frames > 5 {
+		t.Errorf("inbox WAL: %d pages after a merge of 50 appends and one append more, want a few", frames)
+	}
+	if n := count(t, db, "1 = 1"); n != 50*40 {
+		t.Errorf("%d positions merged, want %d", n, 50*40)
+	}
+	// The merged batches are deleted (a few per transaction), the new one kept.
+	var batches int
+	if err := inbox.QueryRowContext(ctx, "SELECT count(*) FROM batches").Scan(&batches); err != nil {
+		t.Fatal(err)
+	}
+	if batches != 1 {
+		t.Errorf("%d batches left in the inbox, want the one appended after the merge", batches)
+	}
+}

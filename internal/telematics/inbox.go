@@ -169,21 +169,29 @@ func truncateWAL(ctx context.Context, schema string, copier, truncate execer) er
 }
 
 // checkpoint copies the inbox's WAL back into its file on the merge's
-// connection, beside the appends, and again for what was appended
-// meanwhile, until all of it is copied back (three times at most): then the
-// next append starts the WAL over. Only a WAL that has grown past
-// inboxWALFrames anyway is truncated, on the inbox's own connection, which
-// holds the appends up while it runs (70-115 ms at 10,000 reports/s, the
-// p99 of the acknowledgements when every merge did it).
+// connection, beside the appends, and again while appends came in between
+// (three times at most): once a pass finds the WAL as the one before left
+// it and all of it copied, the next append starts it over. A passive
+// checkpoint reports the WAL as it was when it began, so one pass cannot
+// tell, and even then an append may come too early to start it over. So a
+// WAL that has grown past inboxWALFrames is truncated, whatever the passes
+// found,
+// on the inbox's own connection, which holds the appends up while it runs
+// (70-115 ms at 10,000 reports/s, the p99 of the acknowledgements when
+// every merge did it).
 func (in *inbox) checkpoint(ctx context.Context) error {
-	var busy, frames, copied int
+	busy, frames, copied, before := 0, 0, 0, -1
 	for range 3 {
 		if err := in.merge.QueryRowContext(ctx, "PRAGMA inbox.wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
 			return store.Translate(err)
 		}
-		if copied == frames {
+		if frames >= inboxWALFrames {
+			break
+		}
+		if copied == frames && frames == before {
 			return nil
 		}
+		before = frames
 	}
 	if frames < inboxWALFrames {
 		return nil
@@ -283,18 +291,40 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
 	}
 	// A few batches per transaction: the deletion runs on the appends'
 	// connection and holds them up (20-70 ms in one transaction for a 10 s
-	// merge at 10,000 reports/s).
-	for {
-		res, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid IN (SELECT rowid FROM batches WHERE rowid <= ? ORDER BY rowid LIMIT ?)",
-			st.upto, deleteBatches)
-		if err != nil {
+	// merge at 10,000 reports/s). By ranges of the merged batches' own
+	// rowids: an append gets the largest rowid + 1, so never one inside a
+	// range still to be deleted (but rowid 1 once the table is empty, which
+	// a bound "rowid <= upto" would delete unmerged).
+	ids, err := in.batchIDs(ctx, st.upto)
+	if err != nil {
+		return fmt.Errorf("empty positions inbox: %w", err)
+	}
+	for i := 0; i < len(ids); i += deleteBatches {
+		last := ids[min(i+deleteBatches, len(ids))-1]
+		if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid BETWEEN ? AND ?", ids[i], last); err != nil {
 			return fmt.Errorf("empty positions inbox: %w", store.Translate(err))
-		}
-		if n, err := res.RowsAffected(); err != nil || n < deleteBatches {
-			return err
 		}
 		p.Pause(ctx)
 	}
+	return nil
+}
+
+// batchIDs returns the rowids of the batches up to upto, in order.
+func (in *inbox) batchIDs(ctx context.Context, upto int64) ([]int64, error) {
+	rows, err := in.merge.QueryContext(ctx, "SELECT rowid FROM inbox.batches WHERE rowid <= ? ORDER BY rowid", upto)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, store.Translate(rows.Err())
 }
 
 // deleteBatches is how many batches of the inbox one transaction deletes

@@ -136,7 +136,7 @@ func (in *inbox) mergeNow(ctx context.Context, paced bool) error {
 	// copied back and no reader in it, which the database, written and read
 	// all the time, seldom offers: its WAL is truncated here, which holds
 	// up its writers but not the appends.
-	if err := truncateWAL(ctx, "main", in.merge, in.merge); err != nil {
+	if err := truncateWAL(ctx, in.merge); err != nil {
 		return fmt.Errorf("checkpoint after merging positions: %w", err)
 	}
 	p.Pause(ctx)
@@ -151,17 +151,13 @@ type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }
 
-// truncateWAL copies the WAL of schema back on copier without waiting for
-// anyone, then truncates it on truncate (a connection to the same database
-// file, with it as main) if readers and writers let it within 50 ms (else
-// the next merge does).
-func truncateWAL(ctx context.Context, schema string, copier, truncate execer) error {
-	if _, err := copier.ExecContext(ctx, "PRAGMA "+schema+".wal_checkpoint(PASSIVE)"); err != nil {
-		return err
-	}
+// truncateWAL copies the WAL of c's main database back and truncates it if
+// readers and writers let it within 50 ms (else the next merge does; what
+// it could copy meanwhile it has copied, as a passive checkpoint would).
+func truncateWAL(ctx context.Context, c execer) error {
 	for _, q := range []string{"PRAGMA busy_timeout = 50", "PRAGMA main.wal_checkpoint(TRUNCATE)",
 		fmt.Sprintf("PRAGMA busy_timeout = %d", store.BusyTimeoutMS)} {
-		if _, err := truncate.ExecContext(ctx, q); err != nil {
+		if _, err := c.ExecContext(ctx, q); err != nil {
 			return err
 		}
 	}
@@ -192,7 +188,7 @@ func (in *inbox) checkpoint(ctx context.Context) error {
 	if copied == frames || frames < inboxWALFrames {
 		return nil
 	}
-	return truncateWAL(ctx, "inbox", in.merge, in.file)
+	return truncateWAL(ctx, in.file)
 }
 
 // testHookCheckpoint, set by tests, runs between the two passes of checkpoint.
@@ -246,7 +242,7 @@ var testHookMergeTx func()
 // (parseBatch) and sorted by key, their days added to position_days, the
 // rows inserted in chunks of consecutive keys.
 func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
-	rows, err := in.read(ctx, st, p)
+	rows, ids, err := in.read(ctx, st, p)
 	if err != nil {
 		return fmt.Errorf("merge positions inbox: %w", err)
 	}
@@ -294,10 +290,6 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
 	// rowids: an append gets the largest rowid + 1, so never one inside a
 	// range still to be deleted (but rowid 1 once the table is empty, which
 	// a bound "rowid <= upto" would delete unmerged).
-	ids, err := in.batchIDs(ctx, st.upto)
-	if err != nil {
-		return fmt.Errorf("empty positions inbox: %w", err)
-	}
 	for i := 0; i < len(ids); i += deleteBatches {
 		last := ids[min(i+deleteBatches, len(ids))-1]
 		if _, err := in.file.ExecContext(ctx, "DELETE FROM batches WHERE rowid BETWEEN ? AND ?", ids[i], last); err != nil {
@@ -306,24 +298,6 @@ func (in *inbox) mergeUpTo(ctx context.Context, st step, p *store.Pacer) error {
 		p.Pause(ctx)
 	}
 	return nil
-}
-
-// batchIDs returns the rowids of the batches up to upto, in order.
-func (in *inbox) batchIDs(ctx context.Context, upto int64) ([]int64, error) {
-	rows, err := in.merge.QueryContext(ctx, "SELECT rowid FROM inbox.batches WHERE rowid <= ? ORDER BY rowid", upto)
-	if err != nil {
-		return nil, store.Translate(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, store.Translate(rows.Err())
 }
 
 // deleteBatches is how many batches of the inbox one transaction deletes
@@ -353,25 +327,27 @@ func sortByKey(ctx context.Context, rows []batchRow, p *store.Pacer) []*batchRow
 	return refs
 }
 
-// read parses the batches of st.
-func (in *inbox) read(ctx context.Context, st step, p *store.Pacer) ([]batchRow, error) {
-	q, err := in.merge.QueryContext(ctx, "SELECT batch FROM inbox.batches WHERE rowid <= ? ORDER BY rowid", st.upto)
+// read parses the batches of st and returns their rowids, in order.
+func (in *inbox) read(ctx context.Context, st step, p *store.Pacer) (rows []batchRow, ids []int64, err error) {
+	q, err := in.merge.QueryContext(ctx, "SELECT rowid, batch FROM inbox.batches WHERE rowid <= ? ORDER BY rowid", st.upto)
 	if err != nil {
-		return nil, store.Translate(err)
+		return nil, nil, store.Translate(err)
 	}
 	defer q.Close()
-	rows := make([]batchRow, 0, st.rows)
+	rows = make([]batchRow, 0, st.rows)
 	for q.Next() {
+		var id int64
 		var b string
-		if err := q.Scan(&b); err != nil {
-			return nil, err
+		if err := q.Scan(&id, &b); err != nil {
+			return nil, nil, err
 		}
 		if rows, err = parseBatch(b, rows); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		ids = append(ids, id)
 		p.Pause(ctx)
 	}
-	return rows, store.Translate(q.Err())
+	return rows, ids, store.Translate(q.Err())
 }
 
 // insert inserts rows (values of the same columns) in one transaction, with

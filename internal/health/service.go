@@ -96,7 +96,9 @@ type RunStats struct {
 }
 
 // Run reads the new positions of every terminal and checks its silence,
-// at about half a core (store.Pacer). It is the minute job of serve.
+// at about a quarter of a core (store.Pacer), and records the events, the
+// terminals of up to batchTerminals reads in one transaction. It is the
+// minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	now := s.now()
@@ -113,83 +115,132 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	if lag <= 0 {
 		lag = time.Minute
 	}
-	var p store.Pacer
-	for _, t := range ts {
-		p.Pause(ctx)
-		n, opened, err := s.Check(ctx, telematics.NormalizePhone(t.Sim), t.Vehicle, t.Unit, now.Add(-lag), now)
+	var batch []*check
+	flush := func() error {
+		opened := 0
+		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+			opened = 0
+			for _, c := range batch {
+				n, err := s.write(ctx, tx, c, now)
+				if opened += n; err != nil {
+					return fmt.Errorf("terminal %s: %w", c.phone, err)
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return st, fmt.Errorf("terminal %s: %w", t.Sim, err)
+			return err
+		}
+		st.Opened += opened
+		for _, c := range batch {
+			st.Positions += c.read
+		}
+		batch = batch[:0]
+		return nil
+	}
+	p := store.Pacer{Rest: 3}
+	for _, t := range ts {
+		phone := telematics.NormalizePhone(t.Sim)
+		for more := true; more; {
+			p.Pause(ctx)
+			c, err := s.read(ctx, phone, t.Vehicle, t.Unit, now.Add(-lag), now)
+			if err != nil {
+				return st, fmt.Errorf("terminal %s: %w", t.Sim, err)
+			}
+			if more = c != nil && c.more; c != nil {
+				batch = append(batch, c)
+			}
+			// A terminal with more to read reads on from its stored cursor.
+			if more || len(batch) >= batchTerminals {
+				if err := flush(); err != nil {
+					return st, err
+				}
+			}
 		}
 		st.Terminals++
-		st.Positions += n
-		st.Opened += opened
+	}
+	if len(batch) > 0 {
+		if err := flush(); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }
 
-const readLimit = 5000
+var readLimit = 5000
 
-// Check reads the positions of terminal phone up to until, checks its
-// silence at now and records the events.
-func (s *Service) Check(ctx context.Context, phone string, vehicle *int64, unit int64, until, now time.Time) (read, opened int, err error) {
+// batchTerminals is the most terminals whose events and cursors Run
+// records in one transaction: one commit (on SQLite one fsync) for many
+// terminals instead of one for each, which at 19,000 terminals took most of
+// the job's time and competed with the positions' own commits for the disk
+// (issue 5, Performance; BenchmarkMinuteJob in internal/trips).
+var batchTerminals = 100
+
+// check is what one read of a terminal's positions found, to be recorded.
+type check struct {
+	phone   string
+	vehicle *int64
+	unit    int64
+	state   State
+	changes []Change
+	to      time.Time // where the cursor moves
+	read    int       // positions read
+	more    bool      // the read stopped at readLimit
+}
+
+// read reads the positions of terminal phone after its cursor up to until
+// (at most readLimit), feeds them to the detector and, when it read all,
+// checks the terminal's silence at now. It returns nil when there is
+// nothing to record: nothing read, nothing begun, so the cursor need not
+// move (the next read is the same) — most terminals, most minutes.
+func (s *Service) read(ctx context.Context, phone string, vehicle *int64, unit int64, until, now time.Time) (*check, error) {
 	prm := s.params()
-	for {
-		var from time.Time
-		var st State
-		var raw string
-		err := s.DB.R.QueryRowContext(ctx, "SELECT until, state FROM health_cursors WHERE terminal_phone = ?", phone).Scan(&from, &raw)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			from = until.Add(-24 * time.Hour)
-		case err != nil:
-			return read, opened, store.Translate(err)
-		default:
-			if err := json.Unmarshal([]byte(raw), &st); err != nil {
-				return read, opened, fmt.Errorf("cursor state: %w", err)
-			}
-		}
-		to := until
-		var ps []telematics.Position
-		if until.After(from) {
-			if ps, err = positions(ctx, s.DB, phone, from, until); err != nil {
-				return read, opened, err
-			}
-		}
-		var changes []Change
-		for _, p := range ps {
-			changes = append(changes, st.Feed(p, prm)...)
-		}
-		more := len(ps) == readLimit
-		if more {
-			to = ps[len(ps)-1].At
-		} else {
-			changes = append(changes, st.Silence(now, prm)...)
-		}
-		if len(ps) == 0 && !slices.ContainsFunc(changes, func(c Change) bool { return c.New || c.Cleared }) {
-			// Nothing read, nothing begun: leave the cursor (the next read
-			// is the same) and write nothing — most terminals, most minutes.
-			return read, opened, nil
-		}
-		err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-			n, err := s.apply(ctx, tx, phone, vehicle, unit, changes)
-			opened += n
-			if err != nil {
-				return err
-			}
-			b, _ := json.Marshal(st)
-			_, err = tx.ExecContext(ctx, `INSERT INTO health_cursors (terminal_phone, until, state, updated_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (terminal_phone) DO UPDATE SET until = excluded.until, state = excluded.state, updated_at = excluded.updated_at`,
-				phone, to.UTC(), string(b), now)
-			return err
-		})
-		if err != nil {
-			return read, opened, store.Translate(err)
-		}
-		read += len(ps)
-		if !more {
-			return read, opened, nil
+	c := &check{phone: phone, vehicle: vehicle, unit: unit}
+	var from time.Time
+	var raw string
+	err := s.DB.R.QueryRowContext(ctx, "SELECT until, state FROM health_cursors WHERE terminal_phone = ?", phone).Scan(&from, &raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		from = until.Add(-24 * time.Hour)
+	case err != nil:
+		return nil, store.Translate(err)
+	default:
+		if err := json.Unmarshal([]byte(raw), &c.state); err != nil {
+			return nil, fmt.Errorf("cursor state: %w", err)
 		}
 	}
+	var ps []telematics.Position
+	if until.After(from) {
+		if ps, err = positions(ctx, s.DB, phone, from, until); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range ps {
+		c.changes = append(c.changes, c.state.Feed(p, prm)...)
+	}
+	c.to, c.read, c.more = until, len(ps), len(ps) == readLimit
+	if c.more {
+		c.to = ps[len(ps)-1].At
+	} else {
+		c.changes = append(c.changes, c.state.Silence(now, prm)...)
+	}
+	if len(ps) == 0 && !slices.ContainsFunc(c.changes, func(c Change) bool { return c.New || c.Cleared }) {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// write records what c found — the events (it returns how many it raised)
+// — and moves the cursor, in tx.
+func (s *Service) write(ctx context.Context, tx bun.Tx, c *check, now time.Time) (opened int, err error) {
+	if opened, err = s.apply(ctx, tx, c.phone, c.vehicle, c.unit, c.changes); err != nil {
+		return opened, err
+	}
+	raw, _ := json.Marshal(c.state)
+	_, err = tx.ExecContext(ctx, `INSERT INTO health_cursors (terminal_phone, until, state, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (terminal_phone) DO UPDATE SET until = excluded.until, state = excluded.state, updated_at = excluded.updated_at`,
+		c.phone, c.to.UTC(), string(raw), now)
+	return opened, err
 }
 
 // apply writes the changes: one row per episode, created when it begins,

@@ -139,3 +139,68 @@ func TestEventsLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestRunInBatches: terminals are recorded several per transaction, and a
+// terminal with more positions than one read takes reads on from its
+// cursor; each terminal's power cut is raised once, at its own time (issue
+// 5, Performance: the minute job at 19,000 terminals).
+func TestRunInBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		defer health.SetLimits(15, 2)()
+		storetest.NewWorld(t, db)
+		ctx := context.Background()
+		rows, err := db.R.QueryContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []telematics.Position
+		var phones []string
+		t0 := time.Date(2030, 3, 4, 1, 0, 0, 0, time.UTC)
+		for rows.Next() {
+			var sim string
+			var vehicle int64
+			if err := rows.Scan(&sim, &vehicle); err != nil {
+				t.Fatal(err)
+			}
+			phone, i := telematics.NormalizePhone(sim), len(phones)
+			phones = append(phones, phone)
+			// Terminal i reports every minute for 50 minutes; its main power
+			// is cut from minute 10·i+5 on.
+			for m := range 50 {
+				p := telematics.Position{VehicleID: vehicle, Phone: phone, At: t0.Add(time.Duration(m) * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}
+				if m >= 10*i+5 {
+					p.Alarm = uint32(jt808.AlarmMainPowerCut)
+				}
+				ps = append(ps, p)
+			}
+		}
+		rows.Close()
+		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		wr.Close()
+		now := t0.Add(50 * time.Minute)
+		svc := &health.Service{DB: db, Now: func() time.Time { return now }}
+		st, err := svc.Run(ctx)
+		if err != nil || st.Positions != len(ps) {
+			t.Fatalf("run: %+v %v, want %d positions read", st, err, len(ps))
+		}
+		for i, phone := range phones {
+			var opened []time.Time
+			if err := db.R.NewSelect().Table("terminal_events").Column("opened_at").Where("terminal_phone = ? AND kind = ?", phone, health.PowerCut).
+				Scan(ctx, &opened); err != nil {
+				t.Fatal(err)
+			}
+			if want := t0.Add(time.Duration(10*i+5) * time.Minute); len(opened) != 1 || !opened[0].Equal(want) {
+				t.Errorf("terminal %s: power cut events at %v, want one at %v", phone, opened, want)
+			}
+		}
+		if st, err := svc.Run(ctx); err != nil || st.Positions != 0 || st.Opened != 0 {
+			t.Errorf("second run: %+v %v, want nothing new", st, err)
+		}
+	})
+}

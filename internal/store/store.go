@@ -157,22 +157,27 @@ func Every(period time.Duration, fn func(ctx context.Context)) (stop func()) {
 }
 
 // Pacer spreads a long background job over time so that it takes about
-// half a core while it runs: Pause, called between units of work, sleeps as
-// long as the work since the last pause took, once that is PaceSlice or
-// more (the time is wall time, so a job that waited for the CPU pauses
-// longer). The positions merge and the minute's trips and terminal health
-// run paced: on 2 cores shared with 16,000 terminal connections a merge run
-// flat out took a whole core for 2–3 s every 10 s, and the answers to the
-// terminals waited behind it (issue 5; the measurements, and how far they
-// separate this from the runs' spread, in docs/benchmarks.md). The zero
-// Pacer is ready; a nil one never pauses.
-type Pacer struct{ since time.Time }
+// 1/(1+Rest) of a core while it runs: Pause, called between units of work,
+// sleeps Rest times as long as the work since the last pause took (Rest 0
+// counts as 1: half a core), once that is PaceSlice or more (the time is
+// wall time, so a job that waited for the CPU pauses longer). The
+// positions merge runs at half a core: on 2 cores shared with 16,000
+// terminal connections a merge run flat out took a whole core for 2–3 s
+// every 10 s, and the answers to the terminals waited behind it. The
+// minute's trips and terminal health run at a quarter: at 19,000 terminals
+// their passes take longer than a minute, so they run all the time (issue
+// 5; the measurements in docs/benchmarks.md). The zero Pacer is ready; a
+// nil one never pauses.
+type Pacer struct {
+	Rest  float64
+	since time.Time
+}
 
 // PaceSlice is the least work between two pauses of a Pacer.
 const PaceSlice = 10 * time.Millisecond
 
-// Pause sleeps as long as the work since the last pause took, or until ctx
-// ends, if that was PaceSlice or more.
+// Pause sleeps Rest times as long as the work since the last pause took,
+// or until ctx ends, if that was PaceSlice or more.
 func (p *Pacer) Pause(ctx context.Context) {
 	if p == nil {
 		return
@@ -186,7 +191,7 @@ func (p *Pacer) Pause(ctx context.Context) {
 	if d < PaceSlice {
 		return
 	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(time.Duration(float64(d) * max(p.Rest, 1)))
 	select {
 	case <-t.C:
 	case <-ctx.Done():

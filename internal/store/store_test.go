@@ -159,6 +159,16 @@ func TestPacer(t *testing.T) {
 		t.Errorf("paused %v with its context ended, want no wait", slept)
 	}
 
+	// Rest 3: three times as long as the work, a quarter of a core.
+	q := store.Pacer{Rest: 3}
+	q.Pause(ctx)
+	work(3 * store.PaceSlice)
+	start = time.Now()
+	q.Pause(ctx)
+	if slept := time.Since(start); slept < 9*store.PaceSlice {
+		t.Errorf("paused %v after %v of work with Rest 3, want at least three times as long", slept, 3*store.PaceSlice)
+	}
+
 	var none *store.Pacer
 	none.Pause(ctx) // a nil Pacer never pauses
 }

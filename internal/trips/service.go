@@ -97,8 +97,9 @@ type RunStats struct {
 }
 
 // Run reads the new positions of every vehicle fitted with a terminal, at
-// about half a core (store.Pacer), then links the closed trips. It is the
-// minute job of serve.
+// about a quarter of a core (store.Pacer), and stores what they make, the vehicles
+// of up to batchVehicles reads in one transaction; then it links the closed
+// trips. It is the minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	until := s.now().Add(-orDefault(s.Lag, 5*time.Minute))
@@ -110,16 +111,53 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 		Where("EXISTS (SELECT 1 FROM terminals AS t WHERE t.vehicle_id = v.id)").OrderExpr("v.id").Scan(ctx, &vs); err != nil {
 		return st, store.Translate(err)
 	}
-	var p store.Pacer
-	for _, v := range vs {
-		p.Pause(ctx)
-		n, closed, err := s.Build(ctx, v.ID, v.Unit, until)
+	var batch []*step
+	flush := func() error {
+		closed := 0
+		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+			closed = 0
+			for _, b := range batch {
+				n, err := s.write(ctx, tx, b)
+				if closed += n; err != nil {
+					return fmt.Errorf("trips of vehicle %d: %w", b.vehicle, err)
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return st, fmt.Errorf("trips of vehicle %d: %w", v.ID, err)
+			return err
+		}
+		st.Closed += closed
+		for _, b := range batch {
+			st.Positions += b.read
+		}
+		batch = batch[:0]
+		return nil
+	}
+	p := store.Pacer{Rest: 3}
+	for _, v := range vs {
+		for more := true; more; {
+			p.Pause(ctx)
+			b, err := s.read(ctx, v.ID, v.Unit, until)
+			if err != nil {
+				return st, fmt.Errorf("trips of vehicle %d: %w", v.ID, err)
+			}
+			if more = b != nil && b.more; b != nil {
+				batch = append(batch, b)
+			}
+			// A vehicle with more to read reads on from its stored cursor.
+			if more || len(batch) >= batchVehicles {
+				if err := flush(); err != nil {
+					return st, err
+				}
+			}
 		}
 		st.Vehicles++
-		st.Positions += n
-		st.Closed += closed
+	}
+	if len(batch) > 0 {
+		if err := flush(); err != nil {
+			return st, err
+		}
 	}
 	linked, filings, err := s.Link(ctx)
 	st.Linked, st.Filings = linked, filings
@@ -127,79 +165,92 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 }
 
 // readLimit bounds the positions read per statement.
-const readLimit = 5000
+var readLimit = 5000
 
-// Build reads the positions of vehicle up to until and stores the trips
-// they make; it returns how many positions it read and trips it closed.
-// The cursor, trips and mileage move in one transaction per batch, so a
-// run that fails half-way is simply repeated.
-func (s *Service) Build(ctx context.Context, vehicle, unit int64, until time.Time) (read, closed int, err error) {
+// batchVehicles is the most vehicles whose trips, mileage and cursors Run
+// stores in one transaction: one commit (on SQLite one fsync) for many
+// vehicles instead of one for each, which at 19,000 terminals took most of
+// the job's time and competed with the positions' own commits for the disk
+// (issue 5, Performance; BenchmarkMinuteJob).
+var batchVehicles = 100
+
+// step is what one read of a vehicle's positions made, to be stored.
+type step struct {
+	vehicle, unit int64
+	state         State
+	ended         []*Draft
+	to            time.Time // where the cursor moves
+	read          int       // positions read
+	more          bool      // the read stopped at readLimit
+}
+
+// read reads the positions of vehicle after its cursor up to until (at most
+// readLimit) and feeds them to the builder. It returns nil when there is
+// nothing to store: nothing new, no trip ended, so the cursor need not move
+// (the next read is the same).
+func (s *Service) read(ctx context.Context, vehicle, unit int64, until time.Time) (*step, error) {
 	prm := s.params()
-	for {
-		var from time.Time
-		var st State
-		var raw string
-		err := s.DB.R.QueryRowContext(ctx, "SELECT until, state FROM trip_cursors WHERE vehicle_id = ?", vehicle).Scan(&from, &raw)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			from = until.Add(-orDefault(s.Backfill, 48*time.Hour))
-		case err != nil:
-			return read, closed, store.Translate(err)
-		default:
-			if err := json.Unmarshal([]byte(raw), &st); err != nil {
-				return read, closed, fmt.Errorf("cursor state: %w", err)
-			}
-		}
-		if !until.After(from) {
-			return read, closed, nil
-		}
-		ps, err := positions(ctx, s.DB, vehicle, from.UTC(), until, readLimit)
-		if err != nil {
-			return read, closed, err
-		}
-		var ended []*Draft
-		for _, p := range ps {
-			if d := st.Feed(p, prm); d != nil {
-				ended = append(ended, d)
-			}
-		}
-		to := until
-		if len(ps) == readLimit {
-			to = ps[len(ps)-1].At // more to read: stop at the last position read
-		} else if d := st.Idle(until, prm); d != nil {
-			ended = append(ended, d)
-		}
-		if len(ps) == 0 && len(ended) == 0 {
-			return read, closed, nil // nothing new: the cursor need not move (the next read is the same)
-		}
-		err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-			for _, d := range ended {
-				if d.Qualifies(prm) {
-					if err := s.save(ctx, tx, vehicle, unit, d, "closed"); err != nil {
-						return err
-					}
-					closed++
-				}
-			}
-			if st.Trip != nil && st.Trip.Qualifies(prm) {
-				if err := s.save(ctx, tx, vehicle, unit, st.Trip, "open"); err != nil {
-					return err
-				}
-			}
-			b, _ := json.Marshal(st)
-			_, err := tx.ExecContext(ctx, `INSERT INTO trip_cursors (vehicle_id, until, state, updated_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (vehicle_id) DO UPDATE SET until = excluded.until, state = excluded.state, updated_at = excluded.updated_at`,
-				vehicle, to.UTC(), string(b), s.now())
-			return err
-		})
-		if err != nil {
-			return read, closed, store.Translate(err)
-		}
-		read += len(ps)
-		if len(ps) < readLimit {
-			return read, closed, nil
+	b := &step{vehicle: vehicle, unit: unit}
+	var from time.Time
+	var raw string
+	err := s.DB.R.QueryRowContext(ctx, "SELECT until, state FROM trip_cursors WHERE vehicle_id = ?", vehicle).Scan(&from, &raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		from = until.Add(-orDefault(s.Backfill, 48*time.Hour))
+	case err != nil:
+		return nil, store.Translate(err)
+	default:
+		if err := json.Unmarshal([]byte(raw), &b.state); err != nil {
+			return nil, fmt.Errorf("cursor state: %w", err)
 		}
 	}
+	if !until.After(from) {
+		return nil, nil
+	}
+	ps, err := positions(ctx, s.DB, vehicle, from.UTC(), until, readLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if d := b.state.Feed(p, prm); d != nil {
+			b.ended = append(b.ended, d)
+		}
+	}
+	b.to, b.read, b.more = until, len(ps), len(ps) == readLimit
+	if b.more {
+		b.to = ps[len(ps)-1].At // more to read: stop at the last position read
+	} else if d := b.state.Idle(until, prm); d != nil {
+		b.ended = append(b.ended, d)
+	}
+	if len(ps) == 0 && len(b.ended) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
+
+// write stores what b made — the trips it closed (it returns how many),
+// the one still open, their mileage — and moves the cursor, in tx: a run
+// that fails half-way is simply repeated.
+func (s *Service) write(ctx context.Context, tx bun.Tx, b *step) (closed int, err error) {
+	prm := s.params()
+	for _, d := range b.ended {
+		if d.Qualifies(prm) {
+			if err := s.save(ctx, tx, b.vehicle, b.unit, d, "closed"); err != nil {
+				return closed, err
+			}
+			closed++
+		}
+	}
+	if b.state.Trip != nil && b.state.Trip.Qualifies(prm) {
+		if err := s.save(ctx, tx, b.vehicle, b.unit, b.state.Trip, "open"); err != nil {
+			return closed, err
+		}
+	}
+	raw, _ := json.Marshal(b.state)
+	_, err = tx.ExecContext(ctx, `INSERT INTO trip_cursors (vehicle_id, until, state, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (vehicle_id) DO UPDATE SET until = excluded.until, state = excluded.state, updated_at = excluded.updated_at`,
+		b.vehicle, b.to.UTC(), string(raw), s.now())
+	return closed, err
 }
 
 // save inserts or updates the trip of d and adds its unflushed days to the

@@ -233,3 +233,56 @@ func TestEmergencyFilingCovers(t *testing.T) {
 		}
 	})
 }
+
+// TestRunInBatches: vehicles are stored several per transaction, and a
+// vehicle with more positions than one read takes reads its cursor on
+// after each; every vehicle gets its trip and mileage once (issue 5,
+// Performance: the minute job at 19,000 terminals).
+func TestRunInBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		defer trips.SetLimits(40, 2)()
+		f := newFixture(t, db)
+		ctx := context.Background()
+		t0 := f.now
+		rows, err := db.R.QueryContext(ctx, `SELECT t.vehicle_id, v.unit_id, t.sim FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
+			ORDER BY t.id LIMIT 5`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type car struct {
+			vehicle, unit int64
+			phone         string
+		}
+		var cars []car
+		for rows.Next() {
+			var c car
+			if err := rows.Scan(&c.vehicle, &c.unit, &c.phone); err != nil {
+				t.Fatal(err)
+			}
+			c.phone = telematics.NormalizePhone(c.phone)
+			cars = append(cars, c)
+		}
+		rows.Close()
+		// Vehicle i drives 10·(i+1) minutes at 36 km/h: 6·(i+1) km, in
+		// 60·(i+1) + 20 positions, 2 to 9 reads of 40.
+		for i, c := range cars {
+			f.vehicle, f.unit, f.phone = c.vehicle, c.unit, c.phone
+			f.write(f.drive(t0, time.Duration(i+1)*10*time.Minute, t0))
+		}
+		f.now = t0.Add(2 * time.Hour)
+		st := f.run()
+		if st.Closed != len(cars) || st.Positions != 60*15+20*len(cars) {
+			t.Errorf("run: %+v, want %d trips closed from %d positions", st, len(cars), 60*15+20*len(cars))
+		}
+		for i, c := range cars {
+			var km, n int64
+			db.R.QueryRowContext(ctx, "SELECT distance_m, trips FROM vehicle_daily_mileage WHERE vehicle_id = ? AND day = '2030-03-04'", c.vehicle).Scan(&km, &n)
+			if want := 6000 * float64(i+1); n != 1 || math.Abs(float64(km)-want) > 200 {
+				t.Errorf("vehicle %d: %d m in %d trips, want %.0f m in 1", c.vehicle, km, n, want)
+			}
+		}
+		if st := f.run(); st.Positions != 0 || st.Closed != 0 {
+			t.Errorf("second run: %+v, want nothing new", st)
+		}
+	})
+}

@@ -396,6 +396,7 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 	for {
 		start := time.Now()
 		st, err := tr.Run(ctx)
+		took := time.Since(start) // of trips and health, not supervision
 		if ctx.Err() != nil {
 			return // shutting down: a run cut short is no failure
 		}
@@ -410,7 +411,9 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 				slog.Warn("supervision after trips", "err", err)
 			}
 		}
+		hstart := time.Now()
 		hs, err := he.Run(ctx)
+		took += time.Since(hstart)
 		if ctx.Err() != nil {
 			return
 		} else if err != nil {
@@ -418,7 +421,7 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 		} else if hs.Opened > 0 {
 			slog.Info("terminal-health events", "opened", hs.Opened)
 		}
-		if took := time.Since(start); took > time.Minute {
+		if took > time.Minute {
 			// Paced to a quarter of a core, the passes outlast the minute
 			// on a large fleet: trips and events come that much later.
 			slog.Info("trips and terminal health took longer than a minute", "took", took.Round(time.Second),

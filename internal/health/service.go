@@ -139,8 +139,15 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 		return nil
 	}
 	p := store.Pacer{Rest: 3}
+	seen := make(map[string]bool, len(ts))
 	for _, t := range ts {
+		// Two terminals whose SIM numbers differ by leading zeros report as
+		// one phone: check it once, or its batch would hold it twice.
 		phone := telematics.NormalizePhone(t.Sim)
+		if seen[phone] {
+			continue
+		}
+		seen[phone] = true
 		for more := true; more; {
 			p.Pause(ctx)
 			c, err := s.read(ctx, phone, t.Vehicle, t.Unit, now.Add(-lag), now)

@@ -204,3 +204,41 @@ func TestRunInBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestSamePhoneOnce: a second terminal whose SIM number is another's with
+// a leading zero reports as the same phone; one run checks that phone
+// once, even when both fall in one transaction's batch.
+func TestSamePhoneOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		defer health.SetLimits(5000, 10000)()
+		storetest.NewWorld(t, db)
+		ctx := context.Background()
+		var sim string
+		var vehicle int64
+		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vehicle); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO terminals (unit_id, terminal_no, sim, created_at, updated_at)
+			SELECT unit_id, 'DUP' || terminal_no, '0' || sim, created_at, updated_at FROM terminals WHERE sim = ?`, sim); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2030, 3, 4, 1, 0, 0, 0, time.UTC)
+		var ps []telematics.Position
+		for m := range 10 {
+			ps = append(ps, telematics.Position{VehicleID: vehicle, Phone: telematics.NormalizePhone(sim), At: t0.Add(time.Duration(m) * time.Minute),
+				ReceivedAt: t0, Lat: 31780000, Lng: 119950000})
+		}
+		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		wr.Close()
+		svc := &health.Service{DB: db, Now: func() time.Time { return t0.Add(12 * time.Minute) }}
+		if st, err := svc.Run(ctx); err != nil || st.Positions != len(ps) {
+			t.Errorf("run: %+v %v, want the %d positions read once", st, err, len(ps))
+		}
+	})
+}

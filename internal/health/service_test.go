@@ -48,14 +48,7 @@ func TestEventsLifecycle(t *testing.T) {
 			}
 			ps = append(ps, p)
 		}
-		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.Write(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
-		wr.Close()
+		writePositions(t, db, ps)
 		for _, after := range []time.Duration{5 * time.Minute, 20 * time.Minute, 25 * time.Minute, 26 * time.Minute} {
 			now = t0.Add(after)
 			if _, err := svc.Run(ctx); err != nil {
@@ -94,11 +87,7 @@ func TestEventsLifecycle(t *testing.T) {
 			}
 		}
 		// The terminal reports again: the silence clears, the event stays open.
-		if wr, err = telematics.NewWriter(ctx, db, telematics.WriterOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		wr.Write(ctx, []telematics.Position{{VehicleID: vehicle, Phone: phone, At: t0.Add(27 * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}})
-		wr.Close()
+		writePositions(t, db, []telematics.Position{{VehicleID: vehicle, Phone: phone, At: t0.Add(27 * time.Minute), ReceivedAt: t0, Lat: 31780000, Lng: 119950000}})
 		now = t0.Add(30 * time.Minute)
 		if _, err := svc.Run(ctx); err != nil {
 			t.Fatal(err)
@@ -175,14 +164,7 @@ func TestRunInBatches(t *testing.T) {
 			}
 		}
 		rows.Close()
-		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.Write(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
-		wr.Close()
+		writePositions(t, db, ps)
 		now := t0.Add(50 * time.Minute)
 		svc := &health.Service{DB: db, Now: func() time.Time { return now }}
 		st, err := svc.Run(ctx)
@@ -228,17 +210,23 @@ func TestSamePhoneOnce(t *testing.T) {
 			ps = append(ps, telematics.Position{VehicleID: vehicle, Phone: telematics.NormalizePhone(sim), At: t0.Add(time.Duration(m) * time.Minute),
 				ReceivedAt: t0, Lat: 31780000, Lng: 119950000})
 		}
-		wr, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.Write(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
-		wr.Close()
+		writePositions(t, db, ps)
 		svc := &health.Service{DB: db, Now: func() time.Time { return t0.Add(12 * time.Minute) }}
 		if st, err := svc.Run(ctx); err != nil || st.Positions != len(ps) {
 			t.Errorf("run: %+v %v, want the %d positions read once", st, err, len(ps))
 		}
 	})
+}
+
+// writePositions stores ps through a telematics Writer, as the gateway does.
+func writePositions(t *testing.T, db *store.DB, ps []telematics.Position) {
+	t.Helper()
+	wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wr.Close()
+	if err := wr.Write(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
 }

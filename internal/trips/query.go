@@ -78,7 +78,10 @@ func (s *Service) Vehicle(ctx context.Context, a *access.Actor, q Query) (*Vehic
 	for _, t := range out.Trips {
 		t.MaxSpeedKmh = float64(t.MaxSpeed) / 10
 		t.Minutes = t.EndedAt.Sub(t.StartedAt).Minutes()
-		if t.State == "closed" && t.OrderID == nil {
+		// Without order: the linker found none (linked_at set, a filing
+		// opened or found). A trip closed moments ago and not yet linked
+		// is not counted, or the count would flicker after every job run.
+		if t.State == "closed" && t.OrderID == nil && t.LinkedAt != nil {
 			out.Unlinked++
 		}
 	}

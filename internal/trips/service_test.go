@@ -286,3 +286,33 @@ func TestRunInBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestWithoutOrderCountsLinked: a closed trip counts as "without order"
+// once the linker found no order for it, not in the moment between its
+// closing and its linking (the count would flicker after each job run).
+func TestWithoutOrderCountsLinked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		f.write(f.drive(f.now, 20*time.Minute, f.now))
+		f.now = f.now.Add(time.Hour)
+		f.run()
+		q := trips.Query{VehicleID: f.vehicle, From: "2030-03-04", To: "2030-03-04"}
+		count := func() int {
+			vt, err := f.svc.Vehicle(ctx, f.w.Actor(t, "city_admin"), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return vt.Unlinked
+		}
+		if n := count(); n != 1 {
+			t.Errorf("linked trip without order: without_order = %d, want 1", n)
+		}
+		if _, err := db.W.ExecContext(ctx, "UPDATE trips SET linked_at = NULL, filing_id = NULL WHERE vehicle_id = ?", f.vehicle); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 0 {
+			t.Errorf("closed trip not linked yet: without_order = %d, want 0", n)
+		}
+	})
+}

@@ -96,17 +96,19 @@ type RunStats struct {
 }
 
 // Run reads the new positions of every terminal and checks its silence,
-// at about a quarter of a core (store.Pacer), and records the events, the
-// terminals of up to batchTerminals reads in one transaction. It is the
+// at about a quarter of a core, and records the events, the terminals of up
+// to batchTerminals reads in one transaction (store.InBatches). It is the
 // minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	now := s.now()
-	var ts []struct {
+	type terminal struct {
 		Sim     string `bun:"sim"`
 		Vehicle *int64 `bun:"vehicle_id"`
 		Unit    int64  `bun:"unit_id"`
+		Phone   string `bun:"-"`
 	}
+	var ts []terminal
 	if err := s.DB.R.NewSelect().TableExpr("terminals AS t").ColumnExpr("t.sim, t.vehicle_id, COALESCE(v.unit_id, t.unit_id) AS unit_id").
 		Join("LEFT JOIN vehicles AS v ON v.id = t.vehicle_id").OrderExpr("t.id").Scan(ctx, &ts); err != nil {
 		return st, store.Translate(err)
@@ -115,62 +117,41 @@ func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	if lag <= 0 {
 		lag = time.Minute
 	}
-	var batch []*check
-	flush := func() error {
-		opened := 0
-		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			opened = 0
-			for _, c := range batch {
-				n, err := s.write(ctx, tx, c, now)
-				if opened += n; err != nil {
-					return fmt.Errorf("terminal %s: %w", c.phone, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		st.Opened += opened
-		for _, c := range batch {
-			st.Positions += c.read
-		}
-		batch = batch[:0]
-		return nil
-	}
-	p := store.Pacer{Rest: 3}
+	// Two terminals whose SIM numbers differ by leading zeros report as one
+	// phone: check it once, or one batch would hold it twice.
+	var phones []terminal
 	seen := make(map[string]bool, len(ts))
 	for _, t := range ts {
-		// Two terminals whose SIM numbers differ by leading zeros report as
-		// one phone: check it once, or its batch would hold it twice.
-		phone := telematics.NormalizePhone(t.Sim)
-		if seen[phone] {
-			continue
+		if t.Phone = telematics.NormalizePhone(t.Sim); !seen[t.Phone] {
+			seen[t.Phone] = true
+			phones = append(phones, t)
 		}
-		seen[phone] = true
-		for more := true; more; {
-			p.Pause(ctx)
-			c, err := s.read(ctx, phone, t.Vehicle, t.Unit, now.Add(-lag), now)
+	}
+	err := store.InBatches(ctx, s.DB, &store.Pacer{Rest: 3}, phones, batchTerminals,
+		func(t terminal) (*check, bool, error) {
+			c, err := s.read(ctx, t.Phone, t.Vehicle, t.Unit, now.Add(-lag), now)
 			if err != nil {
-				return st, fmt.Errorf("terminal %s: %w", t.Sim, err)
+				return nil, false, fmt.Errorf("terminal %s: %w", t.Sim, err)
 			}
-			if more = c != nil && c.more; c != nil {
-				batch = append(batch, c)
+			return c, c != nil && c.more, nil
+		},
+		func(tx bun.Tx, c *check) (int, error) {
+			opened, err := s.write(ctx, tx, c, now)
+			if err != nil {
+				return opened, fmt.Errorf("terminal %s: %w", c.phone, err)
 			}
-			// A terminal with more to read reads on from its stored cursor.
-			if more || len(batch) >= batchTerminals {
-				if err := flush(); err != nil {
-					return st, err
-				}
+			return opened, nil
+		},
+		func(batch []*check, opened int) {
+			st.Opened += opened
+			for _, c := range batch {
+				st.Positions += c.read
 			}
-		}
-		st.Terminals++
+		})
+	if err != nil {
+		return st, err
 	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return st, err
-		}
-	}
+	st.Terminals = len(phones)
 	return st, nil
 }
 

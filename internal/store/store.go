@@ -200,6 +200,61 @@ func (p *Pacer) Pause(ctx context.Context) {
 	p.since = time.Now()
 }
 
+// InBatches is the pass of a background job over items (the minute's trips
+// and terminal health): read each item in turn, paced by p, and store what
+// the reads return with write, those of up to n reads in one transaction —
+// one commit (on SQLite one fsync) for many items instead of one each. A
+// read returns nil when there is nothing to store. An item whose read says
+// there is more is stored at once and read again, on from what was stored.
+// stored gets each committed batch and the sum of what write returned for
+// it (trips closed, events opened).
+func InBatches[I, R any](ctx context.Context, db *DB, p *Pacer, items []I, n int,
+	read func(item I) (r *R, more bool, err error),
+	write func(tx bun.Tx, r *R) (int, error),
+	stored func(batch []*R, sum int)) error {
+	var batch []*R
+	flush := func() error {
+		sum := 0
+		err := db.Tx(ctx, func(tx bun.Tx) error {
+			sum = 0
+			for _, r := range batch {
+				k, err := write(tx, r)
+				if sum += k; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		stored(batch, sum)
+		batch = batch[:0]
+		return nil
+	}
+	for _, it := range items {
+		for more := true; more; {
+			p.Pause(ctx)
+			r, m, err := read(it)
+			if err != nil {
+				return err
+			}
+			if more = m; r != nil {
+				batch = append(batch, r)
+			}
+			if more || len(batch) >= n {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(batch) > 0 {
+		return flush()
+	}
+	return nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	if db.stopCheckpoints != nil {

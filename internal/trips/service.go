@@ -97,68 +97,46 @@ type RunStats struct {
 }
 
 // Run reads the new positions of every vehicle fitted with a terminal, at
-// about a quarter of a core (store.Pacer), and stores what they make, the vehicles
-// of up to batchVehicles reads in one transaction; then it links the closed
-// trips. It is the minute job of serve.
+// about a quarter of a core, and stores what they make, the vehicles of up
+// to batchVehicles reads in one transaction (store.InBatches); then it
+// links the closed trips. It is the minute job of serve.
 func (s *Service) Run(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	until := s.now().Add(-orDefault(s.Lag, 5*time.Minute))
-	var vs []struct {
+	type vehicle struct {
 		ID   int64 `bun:"id"`
 		Unit int64 `bun:"unit_id"`
 	}
+	var vs []vehicle
 	if err := s.DB.R.NewSelect().TableExpr("vehicles AS v").ColumnExpr("v.id, v.unit_id").
 		Where("EXISTS (SELECT 1 FROM terminals AS t WHERE t.vehicle_id = v.id)").OrderExpr("v.id").Scan(ctx, &vs); err != nil {
 		return st, store.Translate(err)
 	}
-	var batch []*step
-	flush := func() error {
-		closed := 0
-		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			closed = 0
-			for _, b := range batch {
-				n, err := s.write(ctx, tx, b)
-				if closed += n; err != nil {
-					return fmt.Errorf("trips of vehicle %d: %w", b.vehicle, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		st.Closed += closed
-		for _, b := range batch {
-			st.Positions += b.read
-		}
-		batch = batch[:0]
-		return nil
-	}
-	p := store.Pacer{Rest: 3}
-	for _, v := range vs {
-		for more := true; more; {
-			p.Pause(ctx)
+	err := store.InBatches(ctx, s.DB, &store.Pacer{Rest: 3}, vs, batchVehicles,
+		func(v vehicle) (*step, bool, error) {
 			b, err := s.read(ctx, v.ID, v.Unit, until)
 			if err != nil {
-				return st, fmt.Errorf("trips of vehicle %d: %w", v.ID, err)
+				return nil, false, fmt.Errorf("trips of vehicle %d: %w", v.ID, err)
 			}
-			if more = b != nil && b.more; b != nil {
-				batch = append(batch, b)
+			return b, b != nil && b.more, nil
+		},
+		func(tx bun.Tx, b *step) (int, error) {
+			closed, err := s.write(ctx, tx, b)
+			if err != nil {
+				return closed, fmt.Errorf("trips of vehicle %d: %w", b.vehicle, err)
 			}
-			// A vehicle with more to read reads on from its stored cursor.
-			if more || len(batch) >= batchVehicles {
-				if err := flush(); err != nil {
-					return st, err
-				}
+			return closed, nil
+		},
+		func(batch []*step, closed int) {
+			st.Closed += closed
+			for _, b := range batch {
+				st.Positions += b.read
 			}
-		}
-		st.Vehicles++
+		})
+	if err != nil {
+		return st, err
 	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return st, err
-		}
-	}
+	st.Vehicles = len(vs)
 	linked, filings, err := s.Link(ctx)
 	st.Linked, st.Filings = linked, filings
 	return st, err

@@ -91,14 +91,19 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 			for i := 1; i < len(path); i++ {
 				total += haversine(path[i-1], path[i])
 			}
+			box := [4]float64{90, -90, 180, -180} // the box of its positions, as the trips builder keeps it
 			for i := 0; i <= n; i++ {
-				if err := pos(v, from.Add(time.Duration(i)*time.Minute), alongPath(path, total*float64(i)/float64(n)), 350); err != nil {
+				p := alongPath(path, total*float64(i)/float64(n))
+				box = [4]float64{min(box[0], p[0]), max(box[1], p[0]), min(box[2], p[1]), max(box[3], p[1])}
+				if err := pos(v, from.Add(time.Duration(i)*time.Minute), p, 350); err != nil {
 					return err
 				}
 			}
 			last := path[len(path)-1]
+			micro := func(deg float64) int64 { return int64(math.Round(deg * 1e6)) }
 			row := map[string]any{"vehicle_id": v.ID, "unit_id": v.UnitID, "terminal_phone": v.Phone, "started_at": from, "ended_at": to,
 				"start_lat": int64(path[0][0] * 1e6), "start_lng": int64(path[0][1] * 1e6), "end_lat": int64(last[0] * 1e6), "end_lng": int64(last[1] * 1e6),
+				"min_lat": micro(box[0]), "max_lat": micro(box[1]), "min_lng": micro(box[2]), "max_lng": micro(box[3]),
 				"distance_m": int64(total), "max_speed": 600, "points": n + 1, "state": "closed", "linked_at": to, "created_at": to, "updated_at": to}
 			if order != 0 {
 				row["order_id"] = order

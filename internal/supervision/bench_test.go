@@ -3,6 +3,7 @@ package supervision
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"syscall"
@@ -15,8 +16,9 @@ import (
 	"govfleet/internal/storetest"
 )
 
-// City-month scale (issue 7 quality bar).
-var benchVehicles = 20000
+// City-month scale (issue 7 quality bar): vehicles, and positions per
+// trip (SUPERVISION_BENCH_VEHICLES, SUPERVISION_BENCH_POINTS).
+var benchVehicles, benchPoints = 20000, 1
 
 const (
 	benchDays  = 30
@@ -69,6 +71,10 @@ type bTrip struct {
 	StartLng      int64     `bun:"start_lng"`
 	EndLat        int64     `bun:"end_lat"`
 	EndLng        int64     `bun:"end_lng"`
+	MinLat        int64     `bun:"min_lat"`
+	MaxLat        int64     `bun:"max_lat"`
+	MinLng        int64     `bun:"min_lng"`
+	MaxLng        int64     `bun:"max_lng"`
 	DistanceM     int64     `bun:"distance_m"`
 	MaxSpeed      int       `bun:"max_speed"`
 	Points        int       `bun:"points"`
@@ -129,7 +135,7 @@ func bulk[T any](ctx context.Context, db *store.DB, rows []T) error {
 
 // seedMonth fills db with a city's month: 20,000 vehicles in 400 units,
 // one trip a vehicle a day (600,000), an order for 99 % of them, the
-// positions closing each trip (600,000), the calendar of the month.
+// positions closing each trip (600,000; SUPERVISION_BENCH_POINTS a trip), the calendar of the month.
 func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 	ctx := context.Background()
 	f := newFx(b, db)
@@ -168,8 +174,10 @@ func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 			start := from.AddDate(0, 0, d).Add(time.Duration(8*60+i%600) * time.Minute)
 			end := start.Add(70 * time.Minute)
 			la, lo := int64(v.ParkingLat*1e6), int64(v.ParkingLng*1e6)
+			// A round trip of 18 km: its box (as the trips builder keeps it)
+			// reaches ~4.5 km from the parking place.
 			t := bTrip{ID: id, VehicleID: v.ID, UnitID: v.UnitID, Phone: phoneOf(v.ID), StartedAt: start, EndedAt: end, StartLat: la, StartLng: lo,
-				EndLat: la, EndLng: lo, DistanceM: 18000, MaxSpeed: 600, Points: 420, State: "closed", CreatedAt: end, UpdatedAt: end}
+				EndLat: la, EndLng: lo, MinLat: la - 40000, MaxLat: la + 40000, MinLng: lo - 47000, MaxLng: lo + 47000, DistanceM: 18000, MaxSpeed: 600, Points: 420, State: "closed", CreatedAt: end, UpdatedAt: end}
 			if i%100 != 0 {
 				oid := id
 				t.OrderID = &oid
@@ -178,7 +186,14 @@ func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 					State: "closed", VehicleID: v.ID, SealedFiling: sealed, CreatedAt: start, UpdatedAt: end})
 			}
 			ts = append(ts, t)
-			ps = append(ps, bPos{VehicleID: v.ID, Phone: phoneOf(v.ID), At: end, ReceivedAt: end, Lat: la, Lng: lo, Status: 3})
+			// benchPoints positions around a loop from the parking place, the
+			// last one back at it when the trip ends.
+			for k := 1; k <= benchPoints; k++ {
+				a := 2 * math.Pi * float64(k) / float64(benchPoints)
+				at := start.Add(70 * time.Minute * time.Duration(k) / time.Duration(benchPoints))
+				ps = append(ps, bPos{VehicleID: v.ID, Phone: phoneOf(v.ID), At: at, ReceivedAt: at,
+					Lat: la + int64(20000*(1-math.Cos(a))), Lng: lo + int64(23000*math.Sin(a)), Status: 3})
+			}
 		}
 		for _, rows := range []func() error{
 			func() error { return bulk(ctx, db, os) }, func() error { return bulk(ctx, db, ts) }, func() error { return bulk(ctx, db, ps) },
@@ -208,6 +223,9 @@ func BenchmarkMonth(b *testing.B) {
 	}
 	if n, err := strconv.Atoi(os.Getenv("SUPERVISION_BENCH_VEHICLES")); err == nil && n > 0 {
 		benchVehicles = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("SUPERVISION_BENCH_POINTS")); err == nil && n > 0 {
+		benchPoints = n
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {

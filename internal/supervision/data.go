@@ -22,17 +22,32 @@ type trip struct {
 	StartLng  int64     `bun:"start_lng" json:"start_lng"`
 	EndLat    int64     `bun:"end_lat" json:"end_lat"`
 	EndLng    int64     `bun:"end_lng" json:"end_lng"`
+	MinLat    *int64    `bun:"min_lat" json:"-"` // the box of its positions, NULL for a trip
+	MaxLat    *int64    `bun:"max_lat" json:"-"` // built before trips kept it (migration 0017)
+	MinLng    *int64    `bun:"min_lng" json:"-"`
+	MaxLng    *int64    `bun:"max_lng" json:"-"`
 	DistanceM int64     `bun:"distance_m" json:"distance_m"`
 	Points    int       `bun:"points" json:"points"`
 	OrderID   *int64    `bun:"order_id" json:"order_id"`
 	FilingID  *int64    `bun:"filing_id" json:"filing_id"`
 }
 
+// boxWithin reports whether the box of t's positions is known and lies
+// within [minLat, maxLat] × [minLng, maxLng] (degrees).
+func (t *trip) boxWithin(minLat, maxLat, minLng, maxLng float64) bool {
+	if t.MinLat == nil || t.MaxLat == nil || t.MinLng == nil || t.MaxLng == nil {
+		return false
+	}
+	return float64(*t.MinLat)/1e6 >= minLat && float64(*t.MaxLat)/1e6 <= maxLat &&
+		float64(*t.MinLng)/1e6 >= minLng && float64(*t.MaxLng)/1e6 <= maxLng
+}
+
 // tripsQuery selects closed trips with their vehicle and unit path.
 func tripsQuery(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("trips AS t").
 		ColumnExpr("t.id, t.vehicle_id, t.unit_id, u.path AS unit_path, v.plate, v.category, v.status, t.started_at, t.ended_at").
-		ColumnExpr("t.start_lat, t.start_lng, t.end_lat, t.end_lng, t.distance_m, t.points, t.order_id, t.filing_id").
+		ColumnExpr("t.start_lat, t.start_lng, t.end_lat, t.end_lng, t.min_lat, t.max_lat, t.min_lng, t.max_lng").
+		ColumnExpr("t.distance_m, t.points, t.order_id, t.filing_id").
 		Join("JOIN vehicles AS v ON v.id = t.vehicle_id").
 		Join("JOIN units AS u ON u.id = t.unit_id").
 		Where("t.state = 'closed'").

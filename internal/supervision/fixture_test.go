@@ -48,6 +48,13 @@ func (f *fx) insert(table string, row map[string]any) {
 	}
 }
 
+func (f *fx) exec(query string, args ...any) {
+	f.t.Helper()
+	if _, err := f.db.W.ExecContext(f.ctx, query, args...); err != nil {
+		f.t.Fatalf("%s: %v", query, err)
+	}
+}
+
 // bjt parses a Beijing time "2006-01-02 15:04".
 func bjt(s string) time.Time {
 	t, err := time.ParseInLocation("2006-01-02 15:04", s, Beijing)
@@ -100,23 +107,27 @@ func dist(path [][2]float64) float64 {
 
 // trip adds a closed trip from..to along path (positions every minute,
 // interpolated), optionally serving order; jumps are extra single
-// positions (at, place) mixed in. It returns the trip id.
+// positions (at, place) mixed in. Like the trips builder it stores the
+// box of the positions (migration 0017). It returns the trip id.
 func (f *fx) trip(unit, vehicle int64, from, to string, path [][2]float64, order int64, jumps map[string][2]float64) int64 {
 	id := f.next()
 	a, b := bjt(from), bjt(to)
 	n := int(b.Sub(a).Minutes())
 	total := dist(path)
+	box := [4]int64{math.MaxInt64, math.MinInt64, math.MaxInt64, math.MinInt64}
 	for i := 0; i <= n; i++ {
 		at := a.Add(time.Duration(i) * time.Minute)
 		p := along(path, total*float64(i)/float64(max(n, 1)))
 		if j, ok := jumps[at.In(Beijing).Format("2006-01-02 15:04")]; ok {
 			p = j
 		}
-		f.pos(vehicle, at, p, 300)
+		lat, lng := f.pos(vehicle, at, p, 300)
+		box = [4]int64{min(box[0], lat), max(box[1], lat), min(box[2], lng), max(box[3], lng)}
 	}
 	now := bjt("2026-01-01 00:00")
 	row := map[string]any{"id": id, "vehicle_id": vehicle, "unit_id": unit, "terminal_phone": phoneOf(vehicle), "started_at": a, "ended_at": b,
 		"start_lat": int64(path[0][0] * 1e6), "start_lng": int64(path[0][1] * 1e6), "end_lat": int64(path[len(path)-1][0] * 1e6), "end_lng": int64(path[len(path)-1][1] * 1e6),
+		"min_lat": box[0], "max_lat": box[1], "min_lng": box[2], "max_lng": box[3],
 		"distance_m": int64(total), "max_speed": 600, "points": n + 1, "state": "closed", "created_at": now, "updated_at": now}
 	if order != 0 {
 		row["order_id"] = order
@@ -141,12 +152,15 @@ func along(path [][2]float64, d float64) [2]float64 {
 	return path[len(path)-1]
 }
 
-func (f *fx) pos(vehicle int64, at time.Time, p [2]float64, speed int) {
+// pos adds a position of vehicle and returns its place in micro-degrees.
+func (f *fx) pos(vehicle int64, at time.Time, p [2]float64, speed int) (lat, lng int64) {
+	lat, lng = int64(math.Round(p[0]*1e6)), int64(math.Round(p[1]*1e6))
 	f.insert("positions", map[string]any{"vehicle_id": vehicle, "terminal_phone": phoneOf(vehicle), "at": at, "received_at": at,
-		"lat": int64(math.Round(p[0] * 1e6)), "lng": int64(math.Round(p[1] * 1e6)), "speed": speed, "heading": 0, "altitude": 10, "alarm": 0, "status": 3})
+		"lat": lat, "lng": lng, "speed": speed, "heading": 0, "altitude": 10, "alarm": 0, "status": 3})
 	if err := telematics.RecordDay(f.ctx, f.db.W, vehicle, phoneOf(vehicle), at); err != nil {
 		f.t.Fatal(err)
 	}
+	return lat, lng
 }
 
 type orderOpt struct {

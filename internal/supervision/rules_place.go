@@ -80,40 +80,15 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	if err != nil {
 		return nil, err
 	}
-	if len(ts) == 0 {
-		return nil, nil
-	}
-	// Candidates: vehicles with a position outside the polygon's bounding
-	// boxes (one scan) or a trip starting or ending outside it.
-	cands := map[int64]bool{}
-	seenBox := map[[4]float64]bool{}
-	for _, t := range ts {
-		poly := p(t.UnitPath).Polygon
-		sl, sg := float64(t.StartLat)/1e6, float64(t.StartLng)/1e6
-		el, eg := float64(t.EndLat)/1e6, float64(t.EndLng)/1e6
-		if !inside(poly, sl, sg) || !inside(poly, el, eg) {
-			cands[t.VehicleID] = true
-		}
-		a, b, c, d := bbox(poly)
-		box := [4]float64{a, b, c, d}
-		if seenBox[box] {
-			continue
-		}
-		seenBox[box] = true
-		var ids []int64
-		if err := db.NewSelect().Table("positions").ColumnExpr("DISTINCT vehicle_id").
-			Where("at >= ? AND at < ? AND vehicle_id IS NOT NULL", w.From.Add(-24*time.Hour).UTC(), w.To.UTC()).
-			Where("(lat < ? OR lat > ? OR lng < ? OR lng > ?)", int64(a*1e6), int64(b*1e6), int64(c*1e6), int64(d*1e6)).
-			Scan(ctx, &ids); err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			cands[id] = true
-		}
-	}
+	// Candidates: trips starting or ending outside the polygon, or whose
+	// positions' box (kept by the trips builder) leaves the polygon's box.
+	// Only their positions are read.
 	var out []Finding
 	for _, t := range ts {
-		if !cands[t.VehicleID] {
+		prm := p(t.UnitPath)
+		poly := prm.Polygon
+		if inside(poly, float64(t.StartLat)/1e6, float64(t.StartLng)/1e6) && inside(poly, float64(t.EndLat)/1e6, float64(t.EndLng)/1e6) &&
+			t.boxWithin(bbox(poly)) {
 			continue
 		}
 		var ps []pos
@@ -127,7 +102,6 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 				return nil, err
 			}
 		}
-		prm := p(t.UnitPath)
 		run := outsideRun(ps, prm)
 		if run == nil {
 			continue
@@ -235,21 +209,14 @@ type parked struct {
 func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
 	var vs []*parked
 	if err := db.NewSelect().TableExpr("vehicles AS v").ColumnExpr("v.id, v.unit_id, u.path AS unit_path, v.plate, v.parking_name, v.parking_lat, v.parking_lng, v.parking_radius").
-		Join("JOIN units AS u ON u.id = v.unit_id").Where("v.parking_lat IS NOT NULL AND v.parking_lng IS NOT NULL AND v.status <> 'disposed'").Scan(ctx, &vs); err != nil {
+		Join("JOIN units AS u ON u.id = v.unit_id").Where("v.parking_lat IS NOT NULL AND v.parking_lng IS NOT NULL AND v.status <> 'disposed'").OrderExpr("v.id").Scan(ctx, &vs); err != nil {
 		return nil, err
-	}
-	byID := map[int64]*parked{}
-	for _, v := range vs {
-		byID[v.ID] = v
 	}
 	// Check times: every Beijing day's check hour inside the window (the
 	// hour may differ by level).
 	checksAt := map[float64][]time.Time{}
-	maxLook := 0.0
 	for _, v := range vs {
-		prm := p(v.UnitPath)
-		h := prm.V("check_h")
-		maxLook = math.Max(maxLook, prm.V("lookback_h"))
+		h := p(v.UnitPath).V("check_h")
 		if _, ok := checksAt[h]; ok {
 			continue
 		}
@@ -264,63 +231,36 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	type far struct {
 		v     *parked
 		check time.Time
-		last  pos
+		last  telematics.Position
 		dist  float64
 	}
 	var fars []far
-	// One pass over the window's positions, vehicle by vehicle in time
-	// order: the last position before each check time.
-	rows, err := db.NewSelect().Table("positions").Column("vehicle_id", "at", "lat", "lng").
-		Where("vehicle_id IS NOT NULL AND at >= ? AND at < ?", w.From.Add(-hours(maxLook)).UTC(), w.To.UTC()).
-		Order("vehicle_id", "at").Rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cur []pos
-	flush := func() {
-		if len(cur) == 0 {
-			return
-		}
-		v := byID[cur[0].VehicleID]
-		if v == nil {
-			return
-		}
+	// Each vehicle's last position before each check time, within the
+	// lookback: a seek per terminal that reported for it in the window (no
+	// scan of the nights' positions).
+	for _, v := range vs {
 		prm := p(v.UnitPath)
-		i := 0
-		for _, c := range checksAt[prm.V("check_h")] {
-			for i < len(cur) && cur[i].At.Before(c) {
-				i++
+		checks, look := checksAt[prm.V("check_h")], hours(prm.V("lookback_h"))
+		if len(checks) == 0 {
+			continue
+		}
+		phones, err := telematics.Phones(ctx, db, v.ID, checks[0].Add(-look), checks[len(checks)-1])
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range checks {
+			l, ok, err := telematics.LastBefore(ctx, db, v.ID, phones, c.Add(-look), c)
+			if err != nil {
+				return nil, err
 			}
-			if i == 0 {
-				continue
+			if !ok {
+				continue // silent that night: the terminal rules' matter
 			}
-			l := cur[i-1]
-			if c.Sub(l.At) > hours(prm.V("lookback_h")) {
-				continue
-			}
-			la, lo := l.deg()
-			if d := haversine(la, lo, *v.Lat, *v.Lng); d > float64(v.Radius)+prm.V("tolerance_m") {
+			if d := haversine(float64(l.Lat)/1e6, float64(l.Lng)/1e6, *v.Lat, *v.Lng); d > float64(v.Radius)+prm.V("tolerance_m") {
 				fars = append(fars, far{v, c, l, d})
 			}
 		}
 	}
-	for rows.Next() {
-		var q pos
-		if err := rows.Scan(&q.VehicleID, &q.At, &q.Lat, &q.Lng); err != nil {
-			return nil, err
-		}
-		if len(cur) > 0 && cur[0].VehicleID != q.VehicleID {
-			flush()
-			cur = cur[:0]
-		}
-		cur = append(cur, q)
-	}
-	flush()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	var ids []int64
 	for _, f := range fars {
 		ids = append(ids, f.v.ID)
@@ -352,7 +292,7 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 		if covered {
 			continue
 		}
-		la, lo := l.deg()
+		la, lo := float64(l.Lat)/1e6, float64(l.Lng)/1e6
 		out = append(out, Finding{Rule: "overnight", Key: key("overnight", "vehicle", v.ID, check.In(Beijing).Format(time.DateOnly)),
 			VehicleID: v.ID, UnitID: v.UnitID, UnitPath: v.UnitPath, At: check,
 			Summary: fmt.Sprintf("%s %s 未停放在指定停放点（%s），最后定位 %s 距停放点%.0f米", v.Plate, bj(check), v.Name, bj(l.At), dist),

@@ -2,6 +2,8 @@ package telematics
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,14 +23,9 @@ import (
 // a terminal is changed. The caller adds its own bounds on at. ok is false
 // when no terminal reported for the vehicle on those days.
 func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) (cond string, args []any, ok bool, err error) {
-	var phones []string
-	if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT terminal_phone").
-		Where("vehicle_id = ? AND day >= ? AND day <= ?", vehicle, Day(from), Day(to)).
-		OrderExpr("terminal_phone").Scan(ctx, &phones); err != nil {
-		return "", nil, false, fmt.Errorf("terminals of vehicle %d: %w", vehicle, store.Translate(err))
-	}
-	if len(phones) == 0 {
-		return "", nil, false, nil
+	phones, err := Phones(ctx, db, vehicle, from, to)
+	if err != nil || len(phones) == 0 {
+		return "", nil, false, err
 	}
 	args = make([]any, 0, len(phones)+1)
 	for _, p := range phones {
@@ -36,6 +33,41 @@ func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Ti
 	}
 	args = append(args, vehicle)
 	return "terminal_phone IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(phones)), ", ") + ") AND vehicle_id = ?", args, true, nil
+}
+
+// Phones returns the terminals that reported for vehicle on the days
+// from … to (position_days).
+func Phones(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) ([]string, error) {
+	var phones []string
+	if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT terminal_phone").
+		Where("vehicle_id = ? AND day >= ? AND day <= ?", vehicle, Day(from), Day(to)).
+		OrderExpr("terminal_phone").Scan(ctx, &phones); err != nil {
+		return nil, fmt.Errorf("terminals of vehicle %d: %w", vehicle, store.Translate(err))
+	}
+	return phones, nil
+}
+
+// LastBefore returns the last position of vehicle with from <= at < to
+// among those of phones (its terminals, from Phones), with its time and
+// place only; ok is false if it has none. It is one seek down the
+// (terminal_phone, at) key per terminal.
+func LastBefore(ctx context.Context, db bun.IDB, vehicle int64, phones []string, from, to time.Time) (p Position, ok bool, err error) {
+	for _, phone := range phones {
+		var q Position
+		err := db.QueryRowContext(ctx, `SELECT at, lat, lng FROM positions WHERE terminal_phone = ? AND at >= ? AND at < ? AND vehicle_id = ?
+			ORDER BY at DESC LIMIT 1`, phone, from.UTC(), to.UTC(), vehicle).Scan(&q.At, &q.Lat, &q.Lng)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return p, false, fmt.Errorf("last position of vehicle %d: %w", vehicle, store.Translate(err))
+		}
+		if !ok || q.At.After(p.At) {
+			q.VehicleID, q.Phone, q.At = vehicle, phone, q.At.UTC()
+			p, ok = q, true
+		}
+	}
+	return p, ok, nil
 }
 
 // RecordDay adds (vehicle, day of at, phone) to position_days for a

@@ -93,3 +93,36 @@ func Haversine(lat1, lng1, lat2, lng2 int64) float64 {
 	a := math.Sin(dφ/2)*math.Sin(dφ/2) + math.Cos(φ1)*math.Cos(φ2)*math.Sin(dλ/2)*math.Sin(dλ/2)
 	return 2 * r * math.Asin(math.Sqrt(a))
 }
+
+// Track returns the positions of terminal phone (normalised) with from <=
+// at < to in time order, at most limit of them.
+func Track(ctx context.Context, db *store.DB, phone string, from, to time.Time, limit int) ([]Position, error) {
+	rows, err := db.R.QueryContext(ctx,
+		`SELECT vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras
+		FROM positions WHERE terminal_phone = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?`,
+		NormalizePhone(phone), from.UTC(), to.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("track: %w", store.Translate(err))
+	}
+	defer rows.Close()
+	var out []Position
+	for rows.Next() {
+		var p Position
+		var vid *int64
+		var alarm, status int64
+		if err := rows.Scan(&vid, &p.Phone, &p.At, &p.ReceivedAt, &p.Lat, &p.Lng, &p.Speed, &p.Heading, &p.Altitude,
+			&alarm, &status, &p.Mileage, &p.Fuel, &p.Extras); err != nil {
+			return nil, fmt.Errorf("track: %w", err)
+		}
+		if vid != nil {
+			p.VehicleID = *vid
+		}
+		p.Alarm, p.Status = uint32(alarm), uint32(status)
+		p.At, p.ReceivedAt = p.At.UTC(), p.ReceivedAt.UTC()
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("track: %w", err)
+	}
+	return out, nil
+}

@@ -90,6 +90,36 @@ func TestVehicleTrack(t *testing.T) {
 				}
 			})
 		}
+		// The overnight rule's read: the vehicle's last position in
+		// [from, to), over all its terminals, none of another car's.
+		for _, c := range []struct {
+			name     string
+			vehicle  int64
+			from, to time.Time
+			want     time.Time // zero: none
+		}{
+			{"the later of two terminals", 1, at(0, 0), at(24, 0), at(11, 0)},
+			{"not the terminal's report from its second car", 1, at(0, 0), at(10, 45), at(9, 30)},
+			{"to is excluded", 1, at(0, 0), at(9, 30), at(9, 0)},
+			{"nothing since from", 1, at(9, 31), at(10, 45), time.Time{}},
+			{"across the day boundary", 1, at(10, 0), at(25, 0), at(24, 5)},
+			{"the terminal's second car", 2, at(0, 0), at(24, 0), at(10, 30)},
+			{"unknown vehicle", 99, at(0, 0), at(24, 0), time.Time{}},
+		} {
+			t.Run("last "+c.name, func(t *testing.T) {
+				phones, err := telematics.Phones(ctx, db.R, c.vehicle, c.from, c.to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok, err := telematics.LastBefore(ctx, db.R, c.vehicle, phones, c.from, c.to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok != !c.want.IsZero() || ok && (!got.At.Equal(c.want) || got.VehicleID != c.vehicle || got.Lat != 31780000) {
+					t.Errorf("last position %+v (%v), want at %v", got, ok, c.want)
+				}
+			})
+		}
 		// Retention drops the days it emptied from position_days too.
 		if _, err := telematics.Prune(ctx, db, at(24, 0)); err != nil {
 			t.Fatal(err)

@@ -114,9 +114,9 @@ func benchSQLite(b *testing.B, n int) *store.DB {
 	}
 	db.Close()
 	// Load without journal or sync, in primary-key order (terminal, time:
-	// appends to the clustered table, see migration 0014), into the table
-	// stripped of its index on at, then build that index and position_days
-	// (on SQLite the merge of the inbox keeps it, see migration 0016).
+	// appends to the clustered table, see migration 0014), then build
+	// position_days (on SQLite the merge of the inbox keeps it, see
+	// migration 0016).
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=cache_size(-1048576)&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		b.Fatal(err)
@@ -124,7 +124,6 @@ func benchSQLite(b *testing.B, n int) *store.DB {
 	defer raw.Close()
 	raw.SetMaxOpenConns(1)
 	start := time.Now()
-	exec(b, raw, "DROP INDEX IF EXISTS ix_positions_at")
 	exec(b, raw, "DELETE FROM positions")
 	exec(b, raw, "DELETE FROM position_days")
 	steps := n / benchVehicles // n rounded down to whole vehicles
@@ -143,7 +142,6 @@ func benchSQLite(b *testing.B, n int) *store.DB {
 		}
 	}
 	loaded := time.Since(start)
-	exec(b, raw, "CREATE INDEX ix_positions_at ON positions(at)")
 	exec(b, raw, "INSERT INTO position_days SELECT DISTINCT vehicle_id, date(at), terminal_phone FROM positions")
 	exec(b, raw, "ANALYZE")
 	benchDone(b, raw, n)
@@ -198,7 +196,6 @@ func benchPostgres(b *testing.B, n int) *store.DB {
 	}
 	start := time.Now()
 	exec(b, db.W.DB, "DROP INDEX IF EXISTS ux_positions_terminal_phone_at")
-	exec(b, db.W.DB, "DROP INDEX IF EXISTS ix_positions_at")
 	exec(b, db.W.DB, "TRUNCATE positions, position_days")
 	// INSERT … SELECT from generate_series, 10 million rows a statement,
 	// in time order with all vehicles interleaved.
@@ -212,10 +209,9 @@ func benchPostgres(b *testing.B, n int) *store.DB {
 		b.Logf("postgres: %d rows in %v", min(k+chunk, n), time.Since(start).Round(time.Second))
 	}
 	loaded := time.Since(start)
-	// The indexes of migration 0015.
+	// The index of migration 0015.
 	exec(b, db.W.DB, `CREATE UNIQUE INDEX ux_positions_terminal_phone_at ON positions(terminal_phone, at)
 		INCLUDE (vehicle_id, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel)`)
-	exec(b, db.W.DB, "CREATE INDEX ix_positions_at ON positions(at)")
 	exec(b, db.W.DB, "VACUUM ANALYZE positions")
 	benchDone(b, db.W.DB, n)
 	b.Logf("postgres: generated %d positions in %v (load %v, indexes and analyze %v)", n, time.Since(start).Round(time.Second),

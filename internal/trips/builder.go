@@ -71,6 +71,17 @@ type Draft struct {
 	MaxSpeed   int32          `json:"max_speed"`
 	Points     int            `json:"points"`
 	Days       map[string]Day `json:"days"` // not yet flushed
+	// Box holds every position read while the trip was open: min lat, max
+	// lat, min lng, max lng (micro-degrees). Supervision's area rule reads
+	// the positions only of trips whose box leaves the allowed area's (R-13).
+	// A draft from before the box was kept has zeros: outside any area, so
+	// its positions are read — never a trip missed.
+	Box [4]int64 `json:"box"`
+}
+
+// extend widens the box to p.
+func (d *Draft) extend(p Point) {
+	d.Box = [4]int64{min(d.Box[0], p.Lat), max(d.Box[1], p.Lat), min(d.Box[2], p.Lng), max(d.Box[3], p.Lng)}
 }
 
 // Qualifies reports whether the draft is long enough to be a trip.
@@ -100,6 +111,9 @@ func (s *State) Feed(p telematics.Position, prm Params) (ended *Draft) {
 	pt := Point{At: p.At, Lat: p.Lat, Lng: p.Lng, Speed: p.Speed,
 		Active: jt808.StatusFlags(p.Status).ACC() || p.Speed >= movingSpeed}
 	if s.Prev != nil && !pt.At.After(s.Prev.At) {
+		if s.Trip != nil {
+			s.Trip.extend(pt) // another terminal's at the same time: still where the car was
+		}
 		return nil // not after what was read: ignore
 	}
 	if t := s.Trip; t != nil && pt.At.Sub(t.LastActive) > prm.StopGap {
@@ -110,11 +124,12 @@ func (s *State) Feed(p telematics.Position, prm Params) (ended *Draft) {
 	if s.Trip == nil {
 		if pt.Active {
 			s.Trip = &Draft{Phone: p.Phone, Start: pt, End: pt, LastActive: pt.At, MaxSpeed: pt.Speed, Points: 1,
-				Days: map[string]Day{DayOf(pt.At): {Trips: 1}}}
+				Days: map[string]Day{DayOf(pt.At): {Trips: 1}}, Box: [4]int64{pt.Lat, pt.Lat, pt.Lng, pt.Lng}}
 		}
 		return ended
 	}
 	t := s.Trip
+	t.extend(pt)
 	if !pt.Active && !prev.Active {
 		return ended // standing with the ignition off: jitter is not driving
 	}

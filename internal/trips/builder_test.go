@@ -110,6 +110,17 @@ func TestBuilder(t *testing.T) {
 				if !d.End.At.After(d.Start.At) || d.Points < 2 {
 					t.Errorf("trip %d: %v → %v, %d points", i, d.Start.At, d.End.At, d.Points)
 				}
+				// The box holds every position of the trip's time, the jump
+				// and the jitter of a stop included: supervision reads only
+				// the trips whose box leaves the allowed area.
+				for _, p := range c.ps {
+					if !p.At.Before(d.Start.At) && !p.At.After(d.End.At) && (p.Lat < d.Box[0] || p.Lat > d.Box[1] || p.Lng < d.Box[2] || p.Lng > d.Box[3]) {
+						t.Errorf("trip %d: position at %v (%d, %d) outside its box %v", i, p.At, p.Lat, p.Lng, d.Box)
+					}
+				}
+				if d.Box[0] < 31_000_000 || d.Box[2] < 119_000_000 {
+					t.Errorf("trip %d: box %v reaches far beyond its positions", i, d.Box)
+				}
 			}
 			if (st.Trip != nil && st.Trip.Qualifies(DefaultParams)) != c.open {
 				t.Errorf("trip in progress: %v, want %v", st.Trip != nil, c.open)

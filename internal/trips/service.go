@@ -30,6 +30,10 @@ type Trip struct {
 	StartLng  int64      `bun:"start_lng" json:"-"`
 	EndLat    int64      `bun:"end_lat" json:"-"`
 	EndLng    int64      `bun:"end_lng" json:"-"`
+	MinLat    int64      `bun:"min_lat" json:"-"` // the box of its positions (Draft.Box)
+	MaxLat    int64      `bun:"max_lat" json:"-"`
+	MinLng    int64      `bun:"min_lng" json:"-"`
+	MaxLng    int64      `bun:"max_lng" json:"-"`
 	DistanceM int64      `bun:"distance_m" json:"distance_m"`
 	MaxSpeed  int32      `bun:"max_speed" json:"-"`
 	Points    int        `bun:"points" json:"points"`
@@ -236,14 +240,15 @@ func (s *Service) write(ctx context.Context, tx bun.Tx, b *step) (closed int, er
 func (s *Service) save(ctx context.Context, tx bun.Tx, vehicle, unit int64, d *Draft, state string) error {
 	now := s.now()
 	t := &Trip{ID: d.ID, VehicleID: vehicle, UnitID: unit, Phone: d.Phone, StartedAt: d.Start.At.UTC(), EndedAt: d.End.At.UTC(),
-		StartLat: d.Start.Lat, StartLng: d.Start.Lng, EndLat: d.End.Lat, EndLng: d.End.Lng, DistanceM: int64(math.Round(d.DistanceM)),
+		StartLat: d.Start.Lat, StartLng: d.Start.Lng, EndLat: d.End.Lat, EndLng: d.End.Lng,
+		MinLat: d.Box[0], MaxLat: d.Box[1], MinLng: d.Box[2], MaxLng: d.Box[3], DistanceM: int64(math.Round(d.DistanceM)),
 		MaxSpeed: d.MaxSpeed, Points: d.Points, DrivingS: int64(d.DrivingS), State: state, CreatedAt: now, UpdatedAt: now}
 	if t.ID == 0 {
 		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 			return err
 		}
 		d.ID = t.ID
-	} else if _, err := tx.NewUpdate().Model(t).Column("ended_at", "end_lat", "end_lng", "distance_m", "max_speed", "points", "driving_s", "state", "updated_at").
+	} else if _, err := tx.NewUpdate().Model(t).Column("ended_at", "end_lat", "end_lng", "min_lat", "max_lat", "min_lng", "max_lng", "distance_m", "max_speed", "points", "driving_s", "state", "updated_at").
 		WherePK().Exec(ctx); err != nil {
 		return err
 	}

@@ -175,6 +175,11 @@ func TestBuildAndLink(t *testing.T) {
 			if (tr.FilingID == nil) != (want[i] != nil) {
 				t.Errorf("trip %d: filing %v", i+1, tr.FilingID)
 			}
+			// The stored box (migration 0017) spans the trip from start to
+			// end — trip 1's too, stored while open and updated when closed.
+			if tr.MinLat != 31780000 || tr.MaxLat != 31780000 || tr.MinLng != tr.StartLng || tr.MaxLng != tr.EndLng {
+				t.Errorf("trip %d: box lat %d–%d lng %d–%d, want lat 31780000, lng %d–%d", i+1, tr.MinLat, tr.MaxLat, tr.MinLng, tr.MaxLng, tr.StartLng, tr.EndLng)
+			}
 		}
 		// Trips 1 and 4 had no order: one filing each.
 		if n := f.filings(); n != 2 {

@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/store"
@@ -22,10 +25,11 @@ var ErrClosed = errors.New("telematics: writer closed")
 
 // ChunkRows is the number of rows of the largest INSERT statement on
 // PostgreSQL: 14 columns × 256 rows = 3,584 bound parameters (limit 65,535).
-// A batch is written as statements of ChunkRows, …, 2, 1 rows, each
-// prepared once per Writer and bound, not formatted: parsing and formatting
-// 2,000-row statements cost more than storing the rows. SQLite takes the
-// whole batch as one JSON text into its inbox (see inbox and batch.go).
+// A batch is stored with one COPY; only a batch holding a position already
+// stored is written as statements of ChunkRows, …, 2, 1 rows with ON
+// CONFLICT DO NOTHING, each prepared once per Writer and bound, not
+// formatted. SQLite takes the whole batch as one JSON text into its inbox
+// (see inbox and batch.go).
 const ChunkRows = 256
 
 const insertHead = "INSERT INTO positions (" + positionColumns + ") VALUES "
@@ -301,12 +305,56 @@ func (w *Writer) flusher() {
 }
 
 // insert writes rows in one transaction: on SQLite one append to the inbox,
-// on PostgreSQL the largest prepared statements that fit, ChunkRows rows at
-// most.
+// on PostgreSQL one COPY, or, when the batch holds a position already
+// stored, the largest prepared statements that fit, ChunkRows rows at most.
 func (w *Writer) insert(ctx context.Context, rows []Position) error {
 	if w.inbox != nil {
 		return w.inbox.append(ctx, rows)
 	}
+	err := w.copyRows(ctx, rows)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" { // not a unique violation
+		return err
+	}
+	return w.insertRows(ctx, rows)
+}
+
+// copyRows stores rows with one COPY: binary, nothing to bind, rows
+// inserted in bulk. COPY knows no ON CONFLICT: a batch holding a position
+// already stored (a re-sent or blind-area report) fails with a unique
+// violation, and nothing of it is stored.
+func (w *Writer) copyRows(ctx context.Context, rows []Position) error {
+	conn, err := w.db.W.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{"positions"}, copyColumns,
+			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+				p := &rows[i]
+				var vid, mileage, fuel any
+				if p.VehicleID != 0 {
+					vid = p.VehicleID
+				}
+				if p.Mileage.Valid {
+					mileage = p.Mileage.V
+				}
+				if p.Fuel.Valid {
+					fuel = int64(p.Fuel.V)
+				}
+				return []any{vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
+					int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras}, nil
+			}))
+		return err
+	})
+}
+
+var copyColumns = strings.Split(strings.ReplaceAll(positionColumns, " ", ""), ",")
+
+// insertRows stores rows with INSERT … ON CONFLICT DO NOTHING, in one
+// transaction of the largest prepared statements that fit.
+func (w *Writer) insertRows(ctx context.Context, rows []Position) error {
 	// Statements are prepared before the transaction.
 	chunk := ChunkRows
 	var sizes []int

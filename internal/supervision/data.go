@@ -32,16 +32,6 @@ type trip struct {
 	FilingID  *int64    `bun:"filing_id" json:"filing_id"`
 }
 
-// boxWithin reports whether the box of t's positions is known and lies
-// within [minLat, maxLat] × [minLng, maxLng] (degrees).
-func (t *trip) boxWithin(minLat, maxLat, minLng, maxLng float64) bool {
-	if t.MinLat == nil || t.MaxLat == nil || t.MinLng == nil || t.MaxLng == nil {
-		return false
-	}
-	return float64(*t.MinLat)/1e6 >= minLat && float64(*t.MaxLat)/1e6 <= maxLat &&
-		float64(*t.MinLng)/1e6 >= minLng && float64(*t.MaxLng)/1e6 <= maxLng
-}
-
 // tripsQuery selects closed trips with their vehicle and unit path.
 func tripsQuery(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("trips AS t").

@@ -268,3 +268,35 @@ func TestGeometry(t *testing.T) {
 		}
 	}
 }
+
+// TestBoxInside: the area rule skips a trip only when the box of its
+// positions lies wholly inside the polygon, which need not be convex.
+func TestBoxInside(t *testing.T) {
+	// A U, [lat, lng]: the square 0–10 × 0–10 with a slot lng 4–6 cut from
+	// lat 4 up to its top.
+	u := [][2]float64{{0, 0}, {0, 10}, {10, 10}, {10, 6}, {4, 6}, {4, 4}, {10, 4}, {10, 0}}
+	for _, c := range []struct {
+		name                           string
+		minLat, maxLat, minLng, maxLng float64
+		want                           bool
+	}{
+		{"below the slot", 1, 3, 1, 9, true},
+		{"in one arm", 5, 9, 1, 3, true},
+		{"a point", 2, 2, 2, 2, true},
+		{"corners in the arms, the slot's end in the box", 1, 6, 1, 9, false},
+		{"corners in the arms, the slot's sides across the box", 5, 8, 1, 9, false},
+		{"a corner in the slot", 5, 8, 1, 5, false},
+		{"wholly outside", 11, 12, 11, 12, false},
+		{"touching the boundary", 0, 3, 1, 3, false},
+	} {
+		if got := boxInside(u, c.minLat, c.maxLat, c.minLng, c.maxLng); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if !boxInside(DefaultPolygon, 31.70, 31.85, 119.90, 120.00) {
+		t.Error("central Changzhou is not inside the city")
+	}
+	if boxInside(DefaultPolygon, 31.30, 31.80, 119.80, 119.95) {
+		t.Error("a box reaching Yixing is inside the city")
+	}
+}

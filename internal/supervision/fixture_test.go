@@ -18,6 +18,7 @@ var (
 	cityC   = [2]float64{31.8100, 119.9900} // an office across town
 	homeR   = [2]float64{31.7420, 120.0150} // a residential compound ~7 km away
 	nanjing = [2]float64{32.0600, 118.7900}
+	yixing  = [2]float64{31.3600, 119.8200} // south of the city, in the notch of its polygon
 )
 
 // fx builds a bare database for rule tests: a city, a district, units,

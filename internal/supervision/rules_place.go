@@ -31,13 +31,41 @@ func inside(poly [][2]float64, lat, lng float64) bool {
 	return in
 }
 
-func bbox(poly [][2]float64) (minLat, maxLat, minLng, maxLng float64) {
-	minLat, minLng, maxLat, maxLng = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range poly {
-		minLat, maxLat = math.Min(minLat, p[0]), math.Max(maxLat, p[0])
-		minLng, maxLng = math.Min(minLng, p[1]), math.Max(maxLng, p[1])
+// boxInside reports whether the box [minLat, maxLat] × [minLng, maxLng]
+// lies wholly inside the polygon, which need not be convex: its corners
+// are inside and the polygon's boundary does not enter it (no vertex in it,
+// no edge crossing a side). Touching counts as entering.
+func boxInside(poly [][2]float64, minLat, maxLat, minLng, maxLng float64) bool {
+	c := [4][2]float64{{minLat, minLng}, {minLat, maxLng}, {maxLat, maxLng}, {maxLat, minLng}}
+	for _, q := range c {
+		if !inside(poly, q[0], q[1]) {
+			return false
+		}
 	}
-	return
+	for i, j := 0, len(poly)-1; i < len(poly); j, i = i, i+1 {
+		if v := poly[i]; v[0] >= minLat && v[0] <= maxLat && v[1] >= minLng && v[1] <= maxLng {
+			return false
+		}
+		for k := range 4 {
+			if crosses(poly[j], poly[i], c[k], c[(k+1)%4]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// crosses reports whether segments ab and cd intersect (touching included).
+func crosses(a, b, c, d [2]float64) bool {
+	turn := func(p, q, r [2]float64) float64 { return (q[0]-p[0])*(r[1]-p[1]) - (q[1]-p[1])*(r[0]-p[0]) }
+	d1, d2, d3, d4 := turn(c, d, a), turn(c, d, b), turn(a, b, c), turn(a, b, d)
+	if (d1 > 0) != (d2 > 0) && (d3 > 0) != (d4 > 0) && d1 != 0 && d2 != 0 && d3 != 0 && d4 != 0 {
+		return true
+	}
+	on := func(p, q, r [2]float64) bool { // r on segment pq, given collinear
+		return min(p[0], q[0]) <= r[0] && r[0] <= max(p[0], q[0]) && min(p[1], q[1]) <= r[1] && r[1] <= max(p[1], q[1])
+	}
+	return d1 == 0 && on(c, d, a) || d2 == 0 && on(c, d, b) || d3 == 0 && on(a, b, c) || d4 == 0 && on(a, b, d)
 }
 
 // haversine returns the distance in metres between two WGS-84 points.
@@ -80,15 +108,13 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	if err != nil {
 		return nil, err
 	}
-	// Candidates: trips starting or ending outside the polygon, or whose
-	// positions' box (kept by the trips builder) leaves the polygon's box.
-	// Only their positions are read.
+	// Only the positions of trips whose box (kept by the trips builder)
+	// may leave the polygon are read.
 	var out []Finding
 	for _, t := range ts {
 		prm := p(t.UnitPath)
-		poly := prm.Polygon
-		if inside(poly, float64(t.StartLat)/1e6, float64(t.StartLng)/1e6) && inside(poly, float64(t.EndLat)/1e6, float64(t.EndLng)/1e6) &&
-			t.boxWithin(bbox(poly)) {
+		if t.MinLat != nil && t.MaxLat != nil && t.MinLng != nil && t.MaxLng != nil &&
+			boxInside(prm.Polygon, float64(*t.MinLat)/1e6, float64(*t.MaxLat)/1e6, float64(*t.MinLng)/1e6, float64(*t.MaxLng)/1e6) {
 			continue
 		}
 		var ps []pos

@@ -122,6 +122,11 @@ var scenarios = []scenario{
 		id := f.trip(u, v, "2026-10-27 07:10", "2026-10-27 18:30", [][2]float64{parkP, nanjing, parkP}, o, nil)
 		f.exec("UPDATE trips SET min_lat = NULL, max_lat = NULL, min_lng = NULL, max_lng = NULL WHERE id = ?", id)
 	}, []string{"area_exit"}},
+	{"round trip to Yixing, in the polygon's bounding box but outside the city", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		o := f.order(u, v, "2026-10-27 07:00", "2026-10-27 19:00", orderOpt{})
+		f.trip(u, v, "2026-10-27 08:00", "2026-10-27 12:00", [][2]float64{parkP, yixing, parkP}, o, nil)
+	}, []string{"area_exit"}},
 	{"GPS jump to Nanjing during a city trip", 0, func(f *fx, u int64) {
 		v := f.vehicle(u, vehicleOpt{})
 		o := f.order(u, v, "2026-10-28 09:00", "2026-10-28 11:00", orderOpt{})

@@ -6,3 +6,6 @@ var MergeRows, MergeChunk = &mergeRows, &mergeChunk
 
 // MergeTxHook runs inside each transaction of a merge.
 var MergeTxHook = &testHookMergeTx
+
+// PruneTerminals is the most terminals Prune looks at per transaction.
+var PruneTerminals = &pruneTerminals

@@ -18,7 +18,7 @@ import (
 var PruneBatch = 5000
 
 // pruneTerminals is the most terminals Prune looks at in one transaction.
-const pruneTerminals = 500
+var pruneTerminals = 500
 
 // Prune deletes the positions older than before and returns how many it
 // deleted, then the position_days of the days before. positions has no

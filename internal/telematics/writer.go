@@ -81,6 +81,7 @@ type Writer struct {
 	stmts map[int]*sql.Stmt // PostgreSQL: prepared INSERT of n rows, n a power of two ≤ ChunkRows
 
 	rows, txs, failures atomic.Int64
+	insertUntil         atomic.Int64 // PostgreSQL: unix ns before which batches skip COPY (CopyPause)
 }
 
 type request struct {
@@ -311,13 +312,23 @@ func (w *Writer) insert(ctx context.Context, rows []Position) error {
 	if w.inbox != nil {
 		return w.inbox.append(ctx, rows)
 	}
+	if time.Now().UnixNano() < w.insertUntil.Load() {
+		return w.insertRows(ctx, rows)
+	}
 	err := w.copyRows(ctx, rows)
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23505" { // not a unique violation
 		return err
 	}
+	w.insertUntil.Store(time.Now().Add(CopyPause).UnixNano())
 	return w.insertRows(ctx, rows)
 }
+
+// CopyPause is how long PostgreSQL batches skip COPY after one met a
+// position already stored: re-sent reports come in bursts (terminals
+// reconnecting after a restart, or re-sending answers that came late under
+// overload), and each COPY that fails is work thrown away.
+var CopyPause = 10 * time.Second
 
 // copyRows stores rows with one COPY: binary, nothing to bind, rows
 // inserted in bulk. COPY knows no ON CONFLICT: a batch holding a position
@@ -330,7 +341,11 @@ func (w *Writer) copyRows(ctx context.Context, rows []Position) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{"positions"}, copyColumns,
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy positions: the PostgreSQL driver is %T, not pgx", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"positions"}, copyColumns,
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				p := &rows[i]
 				var vid, mileage, fuel any

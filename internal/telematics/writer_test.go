@@ -472,3 +472,42 @@ func TestInboxWALStartsOver(t *testing.T) {
 		t.Errorf("%d batches left in the inbox, want the one appended after the merge", batches)
 	}
 }
+
+// TestPruneWalk: retention walks the terminals along the key (there is no
+// index on at, migration 0017) in transactions of a few terminals and rows:
+// every old position goes, every newer one stays, whatever the batches cut.
+func TestPruneWalk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		// Seven terminals, 0–29 positions each, one a second from t0.
+		var ps []telematics.Position
+		for k := range 7 {
+			for i := range k * 5 {
+				ps = append(ps, pos(fmt.Sprintf("1360000000%d", k), i))
+			}
+		}
+		if err := w.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		batch, terms := telematics.PruneBatch, *telematics.PruneTerminals
+		telematics.PruneBatch, *telematics.PruneTerminals = 4, 2
+		defer func() { telematics.PruneBatch, *telematics.PruneTerminals = batch, terms }()
+		cut := t0.Add(12 * time.Second) // positions 0–11 of each terminal go
+		old, kept := count(t, db, "at < ?", cut), count(t, db, "at >= ?", cut)
+		n, err := telematics.Prune(ctx, db, cut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old != 5+10+12*4 || int(n) != old || count(t, db, "at < ?", cut) != 0 || count(t, db, "at >= ?", cut) != kept {
+			t.Errorf("pruned %d of %d old positions; %d old and %d of %d newer left", n, old, count(t, db, "at < ?", cut), count(t, db, "at >= ?", cut), kept)
+		}
+	})
+}

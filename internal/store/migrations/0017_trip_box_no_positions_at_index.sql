@@ -18,5 +18,7 @@ ALTER TABLE trips ADD COLUMN max_lng BIGINT;
 -- among the last seconds' entries (writer benchmark, 2,048 terminals:
 -- 62,000 → 104,000 positions/s stored). It also took ~40 bytes a position
 -- on disk on both databases. Retention walks the primary key terminal by
--- terminal (internal/telematics/prune.go).
+-- terminal (internal/telematics/prune.go). A binary from before this
+-- migration needs the index back (CREATE INDEX ix_positions_at ON
+-- positions(at); CONCURRENTLY on PostgreSQL) or its rules scan the table.
 DROP INDEX ix_positions_at;

@@ -35,11 +35,6 @@ func TestStops(t *testing.T) {
 func TestVehicleTrack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
 		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 		at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
 		p := func(phone string, vehicle int64, t time.Time) telematics.Position {
@@ -53,12 +48,7 @@ func TestVehicleTrack(t *testing.T) {
 			// An unbound terminal.
 			p("13800000003", 0, at(9, 15)),
 		}
-		if err := w.Write(ctx, write); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
+		storePositions(t, db, write)
 		for _, c := range []struct {
 			name     string
 			vehicle  int64

@@ -346,23 +346,25 @@ func (w *Writer) copyRows(ctx context.Context, rows []Position) error {
 			return fmt.Errorf("copy positions: the PostgreSQL driver is %T, not pgx", dc)
 		}
 		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"positions"}, copyColumns,
-			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-				p := &rows[i]
-				var vid, mileage, fuel any
-				if p.VehicleID != 0 {
-					vid = p.VehicleID
-				}
-				if p.Mileage.Valid {
-					mileage = p.Mileage.V
-				}
-				if p.Fuel.Valid {
-					fuel = int64(p.Fuel.V)
-				}
-				return []any{vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
-					int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras}, nil
-			}))
+			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return appendValues(make([]any, 0, 14), &rows[i]), nil }))
 		return err
 	})
+}
+
+// appendValues appends the values of p's columns (positionColumns) to args.
+func appendValues(args []any, p *Position) []any {
+	var vid, mileage, fuel any
+	if p.VehicleID != 0 {
+		vid = p.VehicleID
+	}
+	if p.Mileage.Valid {
+		mileage = p.Mileage.V
+	}
+	if p.Fuel.Valid {
+		fuel = int64(p.Fuel.V)
+	}
+	return append(args, vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
+		int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras)
 }
 
 var copyColumns = strings.Split(strings.ReplaceAll(positionColumns, " ", ""), ",")
@@ -394,19 +396,8 @@ func (w *Writer) insertRows(ctx context.Context, rows []Position) error {
 		rows := rows
 		for i, n := range sizes {
 			args = args[:0]
-			for _, p := range rows[:n] {
-				var vid, mileage, fuel any
-				if p.VehicleID != 0 {
-					vid = p.VehicleID
-				}
-				if p.Mileage.Valid {
-					mileage = p.Mileage.V
-				}
-				if p.Fuel.Valid {
-					fuel = int64(p.Fuel.V)
-				}
-				args = append(args, vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
-					int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras)
+			for i := range rows[:n] {
+				args = appendValues(args, &rows[i])
 			}
 			if _, err := tx.Tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...); err != nil {
 				return err

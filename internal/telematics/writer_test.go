@@ -27,6 +27,24 @@ func pos(phone string, i int) telematics.Position {
 	}
 }
 
+// storePositions writes ps with a Writer of its own and makes them readable (on
+// SQLite: merges the inbox).
+func storePositions(t *testing.T, db *store.DB, ps []telematics.Position) {
+	t.Helper()
+	ctx := context.Background()
+	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Write(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func count(t *testing.T, db *store.DB, where string, args ...any) int {
 	t.Helper()
 	var n int
@@ -479,11 +497,6 @@ func TestInboxWALStartsOver(t *testing.T) {
 func TestPruneWalk(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
 		// Seven terminals, 0–29 positions each, one a second from t0.
 		var ps []telematics.Position
 		for k := range 7 {
@@ -491,12 +504,7 @@ func TestPruneWalk(t *testing.T) {
 				ps = append(ps, pos(fmt.Sprintf("1360000000%d", k), i))
 			}
 		}
-		if err := w.Write(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
+		storePositions(t, db, ps)
 		batch, terms := telematics.PruneBatch, *telematics.PruneTerminals
 		telematics.PruneBatch, *telematics.PruneTerminals = 4, 2
 		defer func() { telematics.PruneBatch, *telematics.PruneTerminals = batch, terms }()

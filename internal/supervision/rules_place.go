@@ -264,27 +264,42 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	// Each vehicle's last position before each check time, within the
 	// lookback: a seek per terminal that reported for it in the window (no
 	// scan of the nights' positions).
+	type check struct {
+		v *parked
+		c time.Time
+	}
+	var checks []check
+	var seeks []telematics.Seek
 	for _, v := range vs {
 		prm := p(v.UnitPath)
-		checks, look := checksAt[prm.V("check_h")], hours(prm.V("lookback_h"))
-		if len(checks) == 0 {
+		cs, look := checksAt[prm.V("check_h")], hours(prm.V("lookback_h"))
+		if len(cs) == 0 {
 			continue
 		}
-		phones, err := telematics.Phones(ctx, db, v.ID, checks[0].Add(-look), checks[len(checks)-1])
+		phones, err := telematics.Phones(ctx, db, v.ID, cs[0].Add(-look), cs[len(cs)-1])
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range checks {
-			l, ok, err := telematics.LastBefore(ctx, db, v.ID, phones, c.Add(-look), c)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue // silent that night: the terminal rules' matter
-			}
-			if d := haversine(float64(l.Lat)/1e6, float64(l.Lng)/1e6, *v.Lat, *v.Lng); d > float64(v.Radius)+prm.V("tolerance_m") {
-				fars = append(fars, far{v, c, l, d})
-			}
+		if len(phones) == 0 {
+			continue // silent in the window: the terminal rules' matter
+		}
+		for _, c := range cs {
+			checks = append(checks, check{v, c})
+			seeks = append(seeks, telematics.Seek{Vehicle: v.ID, Phones: phones, From: c.Add(-look), To: c})
+		}
+	}
+	lasts, err := telematics.LastBefore(ctx, db, seeks)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range lasts {
+		v, c := checks[i].v, checks[i].c
+		if l.At.IsZero() {
+			continue // silent that night: the terminal rules' matter
+		}
+		prm := p(v.UnitPath)
+		if d := haversine(float64(l.Lat)/1e6, float64(l.Lng)/1e6, *v.Lat, *v.Lng); d > float64(v.Radius)+prm.V("tolerance_m") {
+			fars = append(fars, far{v, c, l, d})
 		}
 	}
 	var ids []int64

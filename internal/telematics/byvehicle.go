@@ -2,13 +2,12 @@ package telematics
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"govfleet/internal/store"
 )
@@ -47,27 +46,73 @@ func Phones(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) 
 	return phones, nil
 }
 
-// LastBefore returns the last position of vehicle with from <= at < to
-// among those of phones (its terminals, from Phones), with its time and
-// place only; ok is false if it has none. It is one seek down the
-// (terminal_phone, at) key per terminal.
-func LastBefore(ctx context.Context, db bun.IDB, vehicle int64, phones []string, from, to time.Time) (p Position, ok bool, err error) {
-	for _, phone := range phones {
-		var q Position
-		err := db.QueryRowContext(ctx, `SELECT at, lat, lng FROM positions WHERE terminal_phone = ? AND at >= ? AND at < ? AND vehicle_id = ?
-			ORDER BY at DESC LIMIT 1`, phone, from.UTC(), to.UTC(), vehicle).Scan(&q.At, &q.Lat, &q.Lng)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return p, false, fmt.Errorf("last position of vehicle %d: %w", vehicle, store.Translate(err))
-		}
-		if !ok || q.At.After(p.At) {
-			q.VehicleID, q.Phone, q.At = vehicle, phone, q.At.UTC()
-			p, ok = q, true
+// Seek asks for the last position of Vehicle with From <= at < To among
+// those of Phones (its terminals, from Phones).
+type Seek struct {
+	Vehicle  int64
+	Phones   []string
+	From, To time.Time
+}
+
+// seeksPerQuery is how many terminals' seeks one query of LastBefore
+// carries. The query is planned once: a UNION of one small query per seek
+// took PostgreSQL ~170 µs a seek, more with more of them in one query.
+var seeksPerQuery = 500
+
+// LastBefore returns, for each seek, the last position it asks for (its
+// time and place only), or a zero Position (At zero) if there is none:
+// one seek down the (terminal_phone, at) key per terminal, many to a query.
+func LastBefore(ctx context.Context, db bun.IDB, seeks []Seek) ([]Position, error) {
+	type one struct {
+		seek  int
+		phone string
+	}
+	var all []one
+	for i, s := range seeks {
+		for _, p := range s.Phones {
+			all = append(all, one{i, p})
 		}
 	}
-	return p, ok, nil
+	row := "(?, ?, ?, ?, ?)"
+	if db.Dialect().Name() == dialect.PG {
+		row = "(?::int, ?, ?::timestamptz, ?::timestamptz, ?::bigint)" // VALUES would take the times for text
+	}
+	out := make([]Position, len(seeks))
+	for len(all) > 0 {
+		part := all[:min(len(all), seeksPerQuery)]
+		all = all[len(part):]
+		args := make([]any, 0, 5*len(part))
+		for k, o := range part {
+			s := seeks[o.seek]
+			args = append(args, k, o.phone, s.From.UTC(), s.To.UTC(), s.Vehicle)
+		}
+		// v: (k, phone, from, to, vehicle), one row per seek.
+		rows, err := db.QueryContext(ctx, `SELECT v.column1, p.at, p.lat, p.lng
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", ")+`) AS v
+			JOIN positions AS p ON p.terminal_phone = v.column2 AND p.at = (SELECT q.at FROM positions AS q
+				WHERE q.terminal_phone = v.column2 AND q.at >= v.column3 AND q.at < v.column4 AND q.vehicle_id = v.column5
+				ORDER BY q.at DESC LIMIT 1)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("last positions: %w", store.Translate(err))
+		}
+		for rows.Next() {
+			var k int
+			var q Position
+			if err := rows.Scan(&k, &q.At, &q.Lat, &q.Lng); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("last positions: %w", err)
+			}
+			o := part[k]
+			if p := &out[o.seek]; q.At.After(p.At) {
+				*p = Position{VehicleID: seeks[o.seek].Vehicle, Phone: o.phone, At: q.At.UTC(), Lat: q.Lat, Lng: q.Lng}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("last positions: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // RecordDay adds (vehicle, day of at, phone) to position_days for a

@@ -9,3 +9,6 @@ var MergeTxHook = &testHookMergeTx
 
 // PruneTerminals is the most terminals Prune looks at per transaction.
 var PruneTerminals = &pruneTerminals
+
+// SeeksPerQuery is how many seeks one query of LastBefore carries.
+var SeeksPerQuery = &seeksPerQuery

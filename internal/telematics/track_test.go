@@ -101,12 +101,23 @@ func TestVehicleTrack(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, ok, err := telematics.LastBefore(ctx, db.R, c.vehicle, phones, c.from, c.to)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ok != !c.want.IsZero() || ok && (!got.At.Equal(c.want) || got.VehicleID != c.vehicle || got.Lat != 31780000) {
-					t.Errorf("last position %+v (%v), want at %v", got, ok, c.want)
+				// Asked after another seek, in one query and in one query
+				// per terminal: each answer goes to its seek.
+				seek := telematics.Seek{Vehicle: c.vehicle, Phones: phones, From: c.from, To: c.to}
+				for _, per := range []int{100, 1} {
+					old := *telematics.SeeksPerQuery
+					*telematics.SeeksPerQuery = per
+					got, err := telematics.LastBefore(ctx, db.R, []telematics.Seek{{Vehicle: 1, Phones: []string{"13800000001"}, From: at(0, 0), To: at(9, 10)}, seek})
+					*telematics.SeeksPerQuery = old
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !got[0].At.Equal(at(9, 0)) {
+						t.Errorf("%d a query: the other seek's answer %v, want %v", per, got[0].At, at(9, 0))
+					}
+					if l := got[1]; !l.At.Equal(c.want) || !c.want.IsZero() && (l.VehicleID != c.vehicle || l.Lat != 31780000) {
+						t.Errorf("%d a query: last position %+v, want at %v", per, l, c.want)
+					}
 				}
 			})
 		}

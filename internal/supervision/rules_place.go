@@ -113,8 +113,10 @@ func (AreaExit) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	var out []Finding
 	for _, t := range ts {
 		prm := p(t.UnitPath)
+		// The box widened by a micro-degree: a position exactly on the
+		// boundary must not round to inside.
 		if t.MinLat != nil && t.MaxLat != nil && t.MinLng != nil && t.MaxLng != nil &&
-			boxInside(prm.Polygon, float64(*t.MinLat)/1e6, float64(*t.MaxLat)/1e6, float64(*t.MinLng)/1e6, float64(*t.MaxLng)/1e6) {
+			boxInside(prm.Polygon, float64(*t.MinLat-1)/1e6, float64(*t.MaxLat+1)/1e6, float64(*t.MinLng-1)/1e6, float64(*t.MaxLng+1)/1e6) {
 			continue
 		}
 		var ps []pos

@@ -79,7 +79,7 @@ func LastBefore(ctx context.Context, db bun.IDB, seeks []Seek) ([]Position, erro
 	}
 	out := make([]Position, len(seeks))
 	for len(all) > 0 {
-		part := all[:min(len(all), seeksPerQuery)]
+		part := all[:min(len(all), max(1, seeksPerQuery))]
 		all = all[len(part):]
 		args := make([]any, 0, 5*len(part))
 		for k, o := range part {
@@ -103,7 +103,9 @@ func LastBefore(ctx context.Context, db bun.IDB, seeks []Seek) ([]Position, erro
 				return nil, fmt.Errorf("last positions: %w", err)
 			}
 			o := part[k]
-			if p := &out[o.seek]; q.At.After(p.At) {
+			// The latest; of two terminals' at the same time, the first
+			// phone's, whatever order the rows come in.
+			if p := &out[o.seek]; q.At.After(p.At) || q.At.Equal(p.At) && o.phone < p.Phone {
 				*p = Position{VehicleID: seeks[o.seek].Vehicle, Phone: o.phone, At: q.At.UTC(), Lat: q.Lat, Lng: q.Lng}
 			}
 		}

@@ -80,8 +80,9 @@ type Writer struct {
 	smu   sync.Mutex
 	stmts map[int]*sql.Stmt // PostgreSQL: prepared INSERT of n rows, n a power of two ≤ ChunkRows
 
-	rows, txs, failures atomic.Int64
-	insertUntil         atomic.Int64 // PostgreSQL: unix ns before which batches skip COPY (CopyPause)
+	rows, txs, failures, inserted atomic.Int64
+	start                         time.Time    // for insertUntil, on the monotonic clock
+	insertUntil                   atomic.Int64 // PostgreSQL: batches skip COPY until start + this (ns; CopyPause)
 }
 
 type request struct {
@@ -99,6 +100,7 @@ type WriterStats struct {
 	Rows         int64 // rows handed to committed transactions (duplicates included)
 	Transactions int64 // committed transactions
 	Failures     int64 // failed transactions
+	Inserted     int64 // PostgreSQL: committed with INSERT … ON CONFLICT, not COPY (a stored position met, CopyPause)
 }
 
 // NewWriter starts a Writer on db; on SQLite it first merges what the inbox
@@ -125,7 +127,7 @@ func NewWriter(ctx context.Context, db *store.DB, opt WriterOptions) (*Writer, e
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	w := &Writer{db: db, opt: opt, reqs: make(chan *request, 1024), batches: make(chan batch), stopMerging: func() {}}
+	w := &Writer{db: db, opt: opt, reqs: make(chan *request, 1024), batches: make(chan batch), stopMerging: func() {}, start: time.Now()}
 	if !db.Postgres {
 		in, err := openInbox(ctx, db)
 		if err != nil {
@@ -220,7 +222,7 @@ func (w *Writer) Close() error {
 
 // Stats returns the counters.
 func (w *Writer) Stats() WriterStats {
-	return WriterStats{Rows: w.rows.Load(), Transactions: w.txs.Load(), Failures: w.failures.Load()}
+	return WriterStats{Rows: w.rows.Load(), Transactions: w.txs.Load(), Failures: w.failures.Load(), Inserted: w.inserted.Load()}
 }
 
 // collect groups requests into batches and hands them to the flushers.
@@ -312,16 +314,19 @@ func (w *Writer) insert(ctx context.Context, rows []Position) error {
 	if w.inbox != nil {
 		return w.inbox.append(ctx, rows)
 	}
-	if time.Now().UnixNano() < w.insertUntil.Load() {
-		return w.insertRows(ctx, rows)
+	if int64(time.Since(w.start)) >= w.insertUntil.Load() {
+		err := w.copyRows(ctx, rows)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23505" { // not a unique violation
+			return err
+		}
+		w.insertUntil.Store(int64(time.Since(w.start) + CopyPause))
 	}
-	err := w.copyRows(ctx, rows)
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "23505" { // not a unique violation
+	if err := w.insertRows(ctx, rows); err != nil {
 		return err
 	}
-	w.insertUntil.Store(time.Now().Add(CopyPause).UnixNano())
-	return w.insertRows(ctx, rows)
+	w.inserted.Add(1)
+	return nil
 }
 
 // CopyPause is how long PostgreSQL batches skip COPY after one met a

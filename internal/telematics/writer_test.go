@@ -55,6 +55,10 @@ func count(t *testing.T, db *store.DB, where string, args ...any) int {
 }
 
 func TestWriter(t *testing.T) {
+	// PostgreSQL: batches after the duplicate below go by COPY too.
+	pause := telematics.CopyPause
+	telematics.CopyPause = 0
+	defer func() { telematics.CopyPause = pause }()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		latest := &telematics.Latest{}
@@ -488,6 +492,49 @@ func TestInboxWALStartsOver(t *testing.T) {
 	}
 	if batches != 1 {
 		t.Errorf("%d batches left in the inbox, want the one appended after the merge", batches)
+	}
+}
+
+// TestCopyPause: on PostgreSQL a batch goes by COPY; one holding a stored
+// position is written again with INSERT … ON CONFLICT DO NOTHING (in
+// statements of up to ChunkRows rows), and so are the batches of the next
+// CopyPause.
+func TestCopyPause(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	w, err := telematics.NewWriter(ctx, db, telematics.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	pause := telematics.CopyPause
+	defer func() { telematics.CopyPause = pause }()
+	write := func(ps []telematics.Position, inserted int64) {
+		t.Helper()
+		before := w.Stats().Inserted
+		if err := w.Write(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Stats().Inserted - before; got != inserted {
+			t.Errorf("%d batches written with INSERT, want %d", got, inserted)
+		}
+	}
+	big := make([]telematics.Position, 3*telematics.ChunkRows+7)
+	for i := range big {
+		big[i] = pos("13500000001", i)
+	}
+	telematics.CopyPause = 0
+	write(big[:10], 0)                                     // COPY
+	write(big[:1], 1)                                      // a stored one: INSERT
+	write([]telematics.Position{pos("13500000002", 0)}, 0) // no pause: COPY
+	telematics.CopyPause = time.Hour
+	write(big, 1)                                          // holds stored ones: INSERT, in chunks
+	write([]telematics.Position{pos("13500000002", 1)}, 1) // paused: INSERT
+	if n := count(t, db, "terminal_phone = ?", "13500000001"); n != len(big) {
+		t.Errorf("stored %d, want %d", n, len(big))
+	}
+	if n := count(t, db, "terminal_phone = ?", "13500000002"); n != 2 {
+		t.Errorf("stored %d, want 2", n)
 	}
 }
 

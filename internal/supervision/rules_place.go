@@ -264,7 +264,7 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	}
 	var fars []far
 	// Each vehicle's last position before each check time, within the
-	// lookback: a seek per terminal that reported for it in the window (no
+	// lookback: a seek per terminal that reported for it (no
 	// scan of the nights' positions).
 	type check struct {
 		v *parked
@@ -275,19 +275,9 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 	for _, v := range vs {
 		prm := p(v.UnitPath)
 		cs, look := checksAt[prm.V("check_h")], hours(prm.V("lookback_h"))
-		if len(cs) == 0 {
-			continue
-		}
-		phones, err := telematics.Phones(ctx, db, v.ID, cs[0].Add(-look), cs[len(cs)-1])
-		if err != nil {
-			return nil, err
-		}
-		if len(phones) == 0 {
-			continue // silent in the window: the terminal rules' matter
-		}
 		for _, c := range cs {
 			checks = append(checks, check{v, c})
-			seeks = append(seeks, telematics.Seek{Vehicle: v.ID, Phones: phones, From: c.Add(-look), To: c})
+			seeks = append(seeks, telematics.Seek{Vehicle: v.ID, From: c.Add(-look), To: c})
 		}
 	}
 	lasts, err := telematics.LastBefore(ctx, db, seeks)

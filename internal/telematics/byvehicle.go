@@ -22,7 +22,7 @@ import (
 // a terminal is changed. The caller adds its own bounds on at. ok is false
 // when no terminal reported for the vehicle on those days.
 func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) (cond string, args []any, ok bool, err error) {
-	phones, err := Phones(ctx, db, vehicle, from, to)
+	phones, err := terminalsOf(ctx, db, vehicle, from, to)
 	if err != nil || len(phones) == 0 {
 		return "", nil, false, err
 	}
@@ -34,9 +34,9 @@ func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Ti
 	return "terminal_phone IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(phones)), ", ") + ") AND vehicle_id = ?", args, true, nil
 }
 
-// Phones returns the terminals that reported for vehicle on the days
+// terminalsOf returns the terminals that reported for vehicle on the days
 // from … to (position_days).
-func Phones(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) ([]string, error) {
+func terminalsOf(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) ([]string, error) {
 	var phones []string
 	if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT terminal_phone").
 		Where("vehicle_id = ? AND day >= ? AND day <= ?", vehicle, Day(from), Day(to)).
@@ -46,12 +46,33 @@ func Phones(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) 
 	return phones, nil
 }
 
-// Seek asks for the last position of Vehicle with From <= at < To among
-// those of Phones (its terminals, from Phones).
+// Seek asks for the last position of Vehicle with From <= at < To.
 type Seek struct {
 	Vehicle  int64
-	Phones   []string
 	From, To time.Time
+}
+
+// vehiclePhones returns the terminals that reported for each of vehicles
+// on the days from … to (position_days), 500 vehicles a query.
+func vehiclePhones(ctx context.Context, db bun.IDB, vehicles []int64, from, to time.Time) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	for len(vehicles) > 0 {
+		part := vehicles[:min(len(vehicles), 500)]
+		vehicles = vehicles[len(part):]
+		var rows []struct {
+			Vehicle int64  `bun:"vehicle_id"`
+			Phone   string `bun:"terminal_phone"`
+		}
+		if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT vehicle_id, terminal_phone").
+			Where("vehicle_id IN (?) AND day >= ? AND day <= ?", bun.In(part), Day(from), Day(to)).
+			OrderExpr("vehicle_id, terminal_phone").Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("terminals of vehicles: %w", store.Translate(err))
+		}
+		for _, r := range rows {
+			out[r.Vehicle] = append(out[r.Vehicle], r.Phone)
+		}
+	}
+	return out, nil
 }
 
 // seeksPerQuery is how many terminals' seeks one query of LastBefore
@@ -61,15 +82,38 @@ var seeksPerQuery = 500
 
 // LastBefore returns, for each seek, the last position it asks for (its
 // time and place only), or a zero Position (At zero) if there is none:
-// one seek down the (terminal_phone, at) key per terminal, many to a query.
+// one seek down the (terminal_phone, at) key per terminal that reported for
+// the vehicle in the seeks' days, many to a query.
 func LastBefore(ctx context.Context, db bun.IDB, seeks []Seek) ([]Position, error) {
+	if len(seeks) == 0 {
+		return nil, nil
+	}
+	from, to := seeks[0].From, seeks[0].To
+	var vehicles []int64
+	seen := map[int64]bool{}
+	for _, s := range seeks {
+		if s.From.Before(from) {
+			from = s.From
+		}
+		if s.To.After(to) {
+			to = s.To
+		}
+		if !seen[s.Vehicle] {
+			seen[s.Vehicle] = true
+			vehicles = append(vehicles, s.Vehicle)
+		}
+	}
+	byVehicle, err := vehiclePhones(ctx, db, vehicles, from, to)
+	if err != nil {
+		return nil, err
+	}
 	type one struct {
 		seek  int
 		phone string
 	}
 	var all []one
 	for i, s := range seeks {
-		for _, p := range s.Phones {
+		for _, p := range byVehicle[s.Vehicle] {
 			all = append(all, one{i, p})
 		}
 	}

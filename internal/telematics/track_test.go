@@ -49,6 +49,8 @@ func TestVehicleTrack(t *testing.T) {
 			p("13800000002", 1, at(11, 0)), p("13800000002", 1, at(24, 5)),
 			// An unbound terminal.
 			p("13800000003", 0, at(9, 15)),
+			// Car 5's two terminals, the first phone's report the later.
+			p("13800000004", 5, at(10, 30)), p("13800000005", 5, at(10, 0)),
 		}
 		storePositions(t, db, write)
 		for _, c := range []struct {
@@ -96,24 +98,18 @@ func TestVehicleTrack(t *testing.T) {
 			{"nothing since from", 1, at(9, 31), at(10, 45), time.Time{}},
 			{"across the day boundary", 1, at(10, 0), at(25, 0), at(24, 5)},
 			{"the terminal's second car", 2, at(0, 0), at(24, 0), at(10, 30)},
+			{"the later of two terminals, the first phone's", 5, at(0, 0), at(24, 0), at(10, 30)},
 			{"unknown vehicle", 99, at(0, 0), at(24, 0), time.Time{}},
 		} {
 			t.Run("last "+c.name, func(t *testing.T) {
-				phones, err := telematics.Phones(ctx, db.R, c.vehicle, c.from, c.to)
-				if err != nil {
-					t.Fatal(err)
-				}
 				// Asked after another seek, in one query and in one query
-				// per terminal, the terminals in either order: each answer
-				// goes to its seek, and it is the latest.
-				seek := telematics.Seek{Vehicle: c.vehicle, Phones: phones, From: c.from, To: c.to}
-				if len(phones) > 1 && c.vehicle == 1 && !c.want.IsZero() {
-					seek.Phones = []string{phones[1], phones[0]}
-				}
+				// per terminal: each answer goes to its seek, and it is the
+				// latest.
+				seek := telematics.Seek{Vehicle: c.vehicle, From: c.from, To: c.to}
 				for _, per := range []int{100, 1} {
 					old := *telematics.SeeksPerQuery
 					*telematics.SeeksPerQuery = per
-					got, err := telematics.LastBefore(ctx, db.R, []telematics.Seek{{Vehicle: 1, Phones: []string{"13800000001"}, From: at(0, 0), To: at(9, 10)}, seek})
+					got, err := telematics.LastBefore(ctx, db.R, []telematics.Seek{{Vehicle: 1, From: at(0, 0), To: at(9, 10)}, seek})
 					*telematics.SeeksPerQuery = old
 					if err != nil {
 						t.Fatal(err)

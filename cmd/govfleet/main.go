@@ -404,7 +404,7 @@ func telematicsJobs(ctx context.Context, db *store.DB, tr *trips.Service, he *he
 			slog.Warn("trips", "err", err)
 		} else if st.Closed+st.Filings > 0 {
 			slog.Info("trips built", "positions", st.Positions, "closed", st.Closed, "linked", st.Linked, "filings", st.Filings,
-				"took", time.Since(start).Round(time.Millisecond))
+				"took", took.Round(time.Millisecond))
 		}
 		if st.Closed > 0 {
 			if err := tripsClosed(ctx, start.Add(-6*time.Hour).UTC(), start.UTC()); err != nil {

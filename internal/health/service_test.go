@@ -193,13 +193,9 @@ func TestRunInBatches(t *testing.T) {
 func TestSamePhoneOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		defer health.SetLimits(5000, 10000)()
-		storetest.NewWorld(t, db)
+		w := storetest.NewWorld(t, db)
 		ctx := context.Background()
-		var sim string
-		var vehicle int64
-		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vehicle); err != nil {
-			t.Fatal(err)
-		}
+		sim, vehicle := w.BoundTerminal(t)
 		if _, err := db.W.ExecContext(ctx, `INSERT INTO terminals (unit_id, terminal_no, sim, created_at, updated_at)
 			SELECT unit_id, 'DUP' || terminal_no, '0' || sim, created_at, updated_at FROM terminals WHERE sim = ?`, sim); err != nil {
 			t.Fatal(err)

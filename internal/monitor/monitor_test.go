@@ -28,11 +28,7 @@ func TestDirectory(t *testing.T) {
 		w := storetest.NewWorld(t, db)
 		ctx := context.Background()
 		d := &fleet.Directory{DB: db}
-		var sim string
-		var vid int64
-		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vid); err != nil {
-			t.Fatal(err)
-		}
+		sim, vid := w.BoundTerminal(t)
 		phone := telematics.NormalizePhone(sim)
 		if phone == sim {
 			t.Fatalf("demo SIM %s has no leading zero: the test wants one", sim)

@@ -309,6 +309,12 @@ func Translate(err error) error {
 	return errs.Wrap(err, "database")
 }
 
+// IsUniqueViolation reports whether err is a violated unique constraint.
+func IsUniqueViolation(err error) bool {
+	_, ok := uniqueKey(err)
+	return ok
+}
+
 // uniqueKey returns "table.column" of a violated unique constraint.
 func uniqueKey(err error) (string, bool) {
 	var pg *pgconn.PgError

@@ -114,3 +114,14 @@ func (w *World) UnitPath(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// BoundTerminal returns the SIM number and the vehicle of the first
+// terminal bound to a vehicle.
+func (w *World) BoundTerminal(t testing.TB) (sim string, vehicle int64) {
+	t.Helper()
+	if err := w.DB.R.QueryRowContext(context.Background(),
+		"SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vehicle); err != nil {
+		t.Fatalf("bound terminal: %v", err)
+	}
+	return sim, vehicle
+}

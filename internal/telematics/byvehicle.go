@@ -22,7 +22,8 @@ import (
 // a terminal is changed. The caller adds its own bounds on at. ok is false
 // when no terminal reported for the vehicle on those days.
 func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) (cond string, args []any, ok bool, err error) {
-	phones, err := terminalsOf(ctx, db, vehicle, from, to)
+	byVehicle, err := vehiclePhones(ctx, db, []int64{vehicle}, from, to)
+	phones := byVehicle[vehicle]
 	if err != nil || len(phones) == 0 {
 		return "", nil, false, err
 	}
@@ -32,18 +33,6 @@ func ForVehicle(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Ti
 	}
 	args = append(args, vehicle)
 	return "terminal_phone IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(phones)), ", ") + ") AND vehicle_id = ?", args, true, nil
-}
-
-// terminalsOf returns the terminals that reported for vehicle on the days
-// from … to (position_days).
-func terminalsOf(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) ([]string, error) {
-	var phones []string
-	if err := db.NewSelect().Table("position_days").ColumnExpr("DISTINCT terminal_phone").
-		Where("vehicle_id = ? AND day >= ? AND day <= ?", vehicle, Day(from), Day(to)).
-		OrderExpr("terminal_phone").Scan(ctx, &phones); err != nil {
-		return nil, fmt.Errorf("terminals of vehicle %d: %w", vehicle, store.Translate(err))
-	}
-	return phones, nil
 }
 
 // Seek asks for the last position of Vehicle with From <= at < To.

@@ -14,13 +14,9 @@ import (
 // position of every terminal, not from nothing.
 func TestPreload(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		storetest.NewWorld(t, db)
+		world := storetest.NewWorld(t, db)
 		ctx := context.Background()
-		var sim string
-		var vid int64
-		if err := db.R.QueryRowContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 1").Scan(&sim, &vid); err != nil {
-			t.Fatal(err)
-		}
+		sim, vid := world.BoundTerminal(t)
 		phone := telematics.NormalizePhone(sim)
 		old, last := pos(phone, 0), pos(phone, 30)
 		old.VehicleID, last.VehicleID = vid, vid

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
@@ -315,9 +314,7 @@ func (w *Writer) insert(ctx context.Context, rows []Position) error {
 		return w.inbox.append(ctx, rows)
 	}
 	if int64(time.Since(w.start)) >= w.insertUntil.Load() {
-		err := w.copyRows(ctx, rows)
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || pe.Code != "23505" { // not a unique violation
+		if err := w.copyRows(ctx, rows); !store.IsUniqueViolation(err) {
 			return err
 		}
 		w.insertUntil.Store(int64(time.Since(w.start) + CopyPause))

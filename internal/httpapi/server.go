@@ -88,7 +88,7 @@ func (s *Server) Handler() http.Handler {
 			imgSrc = " " + o // the map's tiles
 		}
 	}
-	return securityHeaders(s.mux, imgSrc)
+	return securityHeaders(compress(s.mux), imgSrc)
 }
 
 // Request is what a handler gets: the HTTP request, the response writer

@@ -1,9 +1,7 @@
 // Leaflet set-up shared by the live map and track playback: the configured tiles, or — without
 // tiles (the demo, offline) — a plain light background with labelled reference points of Changzhou.
-import L from './leaflet-global'
-import 'leaflet.markercluster'
+import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
-import 'leaflet.markercluster/dist/MarkerCluster.css'
 import './map.css'
 import api from '../../api'
 

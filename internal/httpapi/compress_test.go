@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestCompress(t *testing.T) {
+	big := strings.Repeat(`{"plate":"苏D10037","unit_name":"市委办公室"},`, 200)
+	handler := func(contentType string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if contentType != "" {
+				w.Header().Set("Content-Type", contentType)
+			}
+			io.WriteString(w, big[:len(big)/2])
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			io.WriteString(w, big[len(big)/2:])
+		})
+	}
+	for _, tc := range []struct {
+		name, contentType, acceptEncoding, rangeHeader string
+		gzipped                                        bool
+	}{
+		{"JSON to a browser", "application/json; charset=utf-8", "gzip, deflate, br", "", true},
+		{"a script", "text/javascript; charset=utf-8", "gzip", "", true},
+		{"no type set: sniffed as text", "", "gzip", "", true},
+		{"a client without gzip", "application/json", "", "", false},
+		{"gzip refused with q=0", "application/json", "br, gzip;q=0", "", false},
+		{"the live stream", "text/event-stream", "gzip", "", false},
+		{"a photo", "image/jpeg", "gzip", "", false},
+		{"a spreadsheet", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "gzip", "", false},
+		{"a byte range", "text/javascript", "gzip", "bytes=0-99", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/api/live/vehicles", nil)
+			if tc.acceptEncoding != "" {
+				req.Header.Set("Accept-Encoding", tc.acceptEncoding)
+			}
+			if tc.rangeHeader != "" {
+				req.Header.Set("Range", tc.rangeHeader)
+			}
+			rec := httptest.NewRecorder()
+			compress(handler(tc.contentType)).ServeHTTP(rec, req)
+			body := rec.Body.Bytes()
+			if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tc.gzipped {
+				t.Fatalf("Content-Encoding %q, want gzip: %v", rec.Header().Get("Content-Encoding"), tc.gzipped)
+			}
+			if tc.gzipped {
+				if len(body) >= len(big)/4 {
+					t.Errorf("compressed to %d bytes from %d", len(body), len(big))
+				}
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if string(body) != big {
+				t.Errorf("body of %d bytes differs from the %d written", len(body), len(big))
+			}
+		})
+	}
+}

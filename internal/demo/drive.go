@@ -108,8 +108,20 @@ func underway(ctx context.Context, db *store.DB, vehicle, unit int64, dep, now t
 		OrderExpr("CASE WHEN u.scope_id = ? THEN 0 ELSE 1 END, u.id", unit).Limit(1).Scan(ctx, &applicant); err != nil {
 		return store.Translate(err)
 	}
+	// Someone at the wheel who is not on another order under way (the live
+	// map's card shows the driver on duty): a driver bound to the car, else
+	// one of its unit, else of a unit beside it (the demo fleet has more
+	// cars than some units have drivers); a driver with an account only
+	// when bound to the car, so that the accounts' task lists stay as the
+	// demo lays them out.
+	const bound = "EXISTS (SELECT 1 FROM driver_vehicles AS dv WHERE dv.driver_id = d.id AND dv.vehicle_id = ?)"
 	var drivers []int64
-	if err := db.R.NewSelect().Table("driver_vehicles").Column("driver_id").Where("vehicle_id = ?", vehicle).Limit(1).Scan(ctx, &drivers); err != nil {
+	if err := db.R.NewSelect().TableExpr("drivers AS d").Column("d.id").
+		Join("JOIN units AS du ON du.id = d.unit_id").
+		Where("d.active AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.driver_id = d.id AND o.state = ?)", booking.Departed).
+		Where("("+bound+" OR d.user_id IS NULL AND du.parent_id = (SELECT parent_id FROM units WHERE id = ?))", vehicle, unit).
+		OrderExpr("CASE WHEN "+bound+" THEN 0 WHEN d.unit_id = ? THEN 1 ELSE 2 END, d.id", vehicle, unit).
+		Limit(1).Scan(ctx, &drivers); err != nil {
 		return store.Translate(err)
 	}
 	bj := now.In(booking.Beijing)

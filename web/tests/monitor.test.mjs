@@ -92,3 +92,29 @@ test('3. a dispatcher sees the live map but not track playback; an applicant see
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   assert.equal((await staff.get('/live/vehicles')).status, 403)
 })
+
+test('4. the vehicle list renders only the rows in view, scrolls to the end, and follows a click on the map', async () => {
+  await login(page, 'city_admin')
+  await menuItem(page, '实时监控').click()
+  await page.locator('[data-test=live-map] .leaflet-marker-icon').first().waitFor()
+  const all = await page.evaluate(async () => (await (await fetch('/api/live/vehicles')).json()).items.map((v) => v.plate))
+  const list = page.locator('[data-test=live-list]')
+  assert.match(await page.locator('.meta .muted').innerText(), new RegExp(`共 ${all.length} 辆`))
+  const rendered = await list.locator('.row').count()
+  assert.ok(rendered < all.length, `${rendered} rows in the page for ${all.length} vehicles`)
+  // The end of the list is reachable and shows the last vehicle.
+  await list.evaluate((e) => (e.scrollTop = e.scrollHeight))
+  await page.waitForFunction((last) => [...document.querySelectorAll('[data-test=live-list] .row .plate')].some((e) => e.textContent === last), all.at(-1))
+  // A vehicle clicked on the map (zoomed in until one stands alone) opens its card and its row shows selected.
+  for (let i = 0; i < 8 && !(await page.locator('.gf-car').count()); i++) {
+    await page.locator('.gf-cluster').first().click()
+    await page.waitForTimeout(700)
+  }
+  const car = page.locator('.gf-car').first()
+  const plate = await car.getAttribute('title')
+  await car.dispatchEvent('click')
+  await page.locator('[data-test=vehicle-card]').waitFor()
+  assert.equal((await page.locator('[data-test=vehicle-card] .plate').innerText()).trim(), plate)
+  await page.waitForFunction((p) => document.querySelector('[data-test=live-list] .row.sel .plate')?.textContent === p, plate)
+  await shot('monitor-list')
+})

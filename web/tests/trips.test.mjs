@@ -75,13 +75,27 @@ test('1. a simulated vehicle has trips served by its order, daily mileage, and a
 test('2. the terminal cut from power and silent is a health event; request repair, then mark fixed with a note', async () => {
   await menuItem(page, '终端健康').click()
   await page.waitForURL('**/terminal-health')
+  await page.locator('[data-test=health-table] .el-table__row', { hasText: '断电后失联' }).first().waitFor({ timeout: 60_000 })
+  // Evidence in words: the alarm's name, not its bit number; the demo's planted events (another evidence shape) too.
+  const evidence = await page.locator('[data-test=health-evidence]').allInnerTexts()
+  assert.ok(evidence.length >= 3, 'events of the simulated and the planted tamper case')
+  for (const e of evidence) {
+    assert.ok(e.trim() && e.trim() !== '—', `evidence shown: ${JSON.stringify(evidence)}`)
+    assert.doesNotMatch(e, /报警位/)
+  }
+  assert.ok(evidence.some((e) => /报警：终端主电源掉电/.test(e)), `the power cut named: ${JSON.stringify(evidence)}`)
+  assert.ok(evidence.some((e) => /失联 \d+ 小时/.test(e)), `the planted silence in hours: ${JSON.stringify(evidence)}`)
+  // At 1440 px every column — the handling notes too — fits without scrolling the table sideways.
+  const overflow = await page.locator('[data-test=health-table] .el-table__body-wrapper .el-scrollbar__wrap').first()
+    .evaluate((el) => el.scrollWidth - el.clientWidth)
+  assert.ok(overflow <= 1, `the table scrolls sideways by ${overflow} px`)
   await page.locator('[data-test=health-count-silent_after_power_cut]').click()
   const row = page.locator('[data-test=health-table] .el-table__row', { hasText: '断电后失联' }).first()
   await row.waitFor({ timeout: 60_000 })
   assert.ok(Number(await page.locator('[data-test=health-count-silent_after_power_cut] b').innerText()) >= 1)
   assert.ok(Number(await page.locator('[data-test=health-count-power_cut] b').innerText()) >= 1)
   await shot('health')
-  const plate = (await row.locator('td').first().innerText()).trim()
+  const plate = (await row.locator('td .plate').first().innerText()).trim()
   await row.locator('[data-test=health-repair]').click()
   let d = dialog(page, '报修')
   await d.locator('textarea').fill('已通知定点维修厂上门检查')
@@ -103,4 +117,13 @@ test('2. the terminal cut from power and silent is a health event; request repai
   assert.equal(evs[0].plate, plate)
   assert.equal(evs[0].note, '重新接通主电源并加装防拆封条')
   assert.ok(evs[0].fixed_by_name)
+  // From a vehicle card: the list narrowed to a vehicle without events names it by its plate, not its id.
+  const events = (await api.get('/terminal-events?page_size=100')).data.items
+  const quiet = (await api.get('/live/vehicles')).data.items.find((v) => v.position && !events.some((e) => e.vehicle_id === v.id))
+  await page.goto(`/terminal-health?vehicle=${quiet.id}`)
+  await page.locator('[data-test=health-table]').getByText('没有终端健康事件').waitFor()
+  await page.locator('[data-test=health-vehicle]', { hasText: quiet.plate }).waitFor()
+  assert.doesNotMatch(await page.locator('[data-test=health-vehicle]').innerText(), new RegExp(`车辆 ${quiet.id}$`))
+  // Leaving the track playback right after its query (test 1) threw nothing.
+  assert.deepEqual(b.errors.map(String), [])
 })

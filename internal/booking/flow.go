@@ -51,6 +51,19 @@ var ActionNames = map[string]string{
 	"rental": "转租赁", "attach": "添加附件", "rental_end": "租赁用车结束",
 }
 
+// The audit log's names of what this package records (R-27: the log is read
+// by discipline inspection and audit, in Chinese).
+func init() {
+	for a, n := range ActionNames {
+		audit.Labels["order."+a] = "用车订单：" + n
+	}
+	audit.Labels["emergency.open"] = "无单出车待补报"
+	audit.Labels["emergency.file"] = "紧急用车补报"
+	audit.Labels["emergency.escalate"] = "紧急用车逾期未补报"
+	audit.Labels["calendar.set"] = "设置节假日安排"
+	audit.Labels["dispatch.delegation"] = "派车长期授权"
+}
+
 // from lists the states each action may start from.
 var from = map[string][]string{
 	"approve":    {Submitted},

@@ -95,6 +95,9 @@ func (g *gzipWriter) Write(b []byte) (int, error) {
 // Flush sends what is compressed so far (the event streams are not
 // compressed, but a handler may flush any response).
 func (g *gzipWriter) Flush() {
+	if !g.decided { // the status line goes out now: decide before it does
+		g.WriteHeader(http.StatusOK)
+	}
 	if g.zw != nil {
 		g.zw.Flush()
 	}

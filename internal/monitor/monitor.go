@@ -141,9 +141,10 @@ type OnDuty struct {
 
 // Filter narrows the live list.
 type Filter struct {
-	UnitID int64
-	Q      string // plate
-	State  string
+	UnitID    int64
+	VehicleID int64  // one vehicle (a page narrowed to it names it by its plate)
+	Q         string // plate
+	State     string
 }
 
 // scopePath returns the path the list covers: the actor's scope, or a
@@ -164,7 +165,7 @@ func scopePath(ctx context.Context, db bun.IDB, a *access.Actor, unitID int64) (
 
 // vehicles returns the tracked vehicles under path: those fitted with a
 // terminal, not disposed and not exempt.
-func (s *Service) vehicles(ctx context.Context, path, q string) ([]*LiveVehicle, error) {
+func (s *Service) vehicles(ctx context.Context, path, q string, id int64) ([]*LiveVehicle, error) {
 	var out []*LiveVehicle
 	sel := s.DB.R.NewSelect().TableExpr("vehicles AS v").
 		ColumnExpr("v.id, v.plate, v.unit_id, u.name, u.path, v.category, v.brand, v.model, t.sim").
@@ -174,6 +175,9 @@ func (s *Service) vehicles(ctx context.Context, path, q string) ([]*LiveVehicle,
 		OrderExpr("v.plate")
 	if q = strings.TrimSpace(q); q != "" {
 		sel = sel.Where("v.plate LIKE ?", "%"+strings.ToUpper(q)+"%")
+	}
+	if id != 0 {
+		sel = sel.Where("v.id = ?", id)
 	}
 	rows, err := sel.Rows(ctx)
 	if err != nil {
@@ -244,7 +248,7 @@ func (s *Service) Live(ctx context.Context, a *access.Actor, f Filter) ([]*LiveV
 	if err != nil {
 		return nil, err
 	}
-	vs, err := s.vehicles(ctx, path, f.Q)
+	vs, err := s.vehicles(ctx, path, f.Q, f.VehicleID)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +289,7 @@ func (s *Service) Stream(ctx context.Context, a *access.Actor, period time.Durat
 		loaded  time.Time
 	)
 	load := func() error {
-		vs, err := s.vehicles(ctx, a.ScopePath, "")
+		vs, err := s.vehicles(ctx, a.ScopePath, "", 0)
 		if err != nil {
 			return err
 		}

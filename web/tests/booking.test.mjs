@@ -201,7 +201,11 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await rrow.waitFor()
   await rrow.getByRole('button', { name: orderNo }).click()
   const drw = page.locator('[data-test=order-drawer]')
-  await drw.locator('[data-test=ack-change]').click()
+  const [acked] = await Promise.all([
+    page.waitForResponse((r) => /\/changes\/\d+\/ack$/.test(r.url())),
+    drw.locator('[data-test=ack-change]').click(),
+  ])
+  assert.equal(acked.status(), 200, `acknowledging the change: ${await acked.text()}`)
   await drw.getByText(/已确认/).waitFor()
   await page.keyboard.press('Escape')
   await rrow.locator('[data-test=act-back]').click()

@@ -119,7 +119,7 @@ func underway(ctx context.Context, db *store.DB, vehicle, unit int64, dep, now t
 	if err := db.R.NewSelect().TableExpr("drivers AS d").Column("d.id").
 		Join("JOIN units AS du ON du.id = d.unit_id").
 		Where("d.active AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.driver_id = d.id AND o.state = ?)", booking.Departed).
-		Where("("+bound+" OR d.user_id IS NULL AND du.parent_id = (SELECT parent_id FROM units WHERE id = ?))", vehicle, unit).
+		Where("("+bound+" OR d.user_id IS NULL AND (du.id = ? OR du.parent_id = (SELECT parent_id FROM units WHERE id = ?)))", vehicle, unit, unit).
 		OrderExpr("CASE WHEN "+bound+" THEN 0 WHEN d.unit_id = ? THEN 1 ELSE 2 END, d.id", vehicle, unit).
 		Limit(1).Scan(ctx, &drivers); err != nil {
 		return store.Translate(err)

@@ -11,15 +11,18 @@ import (
 // for clients that accept it. The live map's list of a city's 19,000
 // vehicles is 7.3 MB of JSON and the console's scripts 1.4 MB, which a
 // phone on a mobile network waits for (issue 5, Live map). Event streams,
-// images and spreadsheets pass through as they are, and so does a request
-// for a byte range, whose offsets count the uncompressed file.
+// images and spreadsheets pass through as they are, and so do a request for
+// a byte range, whose offsets count the uncompressed file, and a HEAD, whose
+// Content-Length must be the GET's.
 func compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		// Every answer may differ by Accept-Encoding: a shared cache must not
+		// hand one client's copy to the next.
+		w.Header().Add("Vary", "Accept-Encoding")
+		if r.Method == http.MethodHead || r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept-Encoding")
 		g := &gzipWriter{ResponseWriter: w}
 		defer g.close()
 		next.ServeHTTP(g, r)

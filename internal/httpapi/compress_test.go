@@ -28,21 +28,22 @@ func TestCompress(t *testing.T) {
 		})
 	}
 	for _, tc := range []struct {
-		name, contentType, acceptEncoding, rangeHeader string
-		gzipped                                        bool
+		name, method, contentType, acceptEncoding, rangeHeader string
+		gzipped                                                bool
 	}{
-		{"JSON to a browser", "application/json; charset=utf-8", "gzip, deflate, br", "", true},
-		{"a script", "text/javascript; charset=utf-8", "gzip", "", true},
-		{"no type set: sniffed as text", "", "gzip", "", true},
-		{"a client without gzip", "application/json", "", "", false},
-		{"gzip refused with q=0", "application/json", "br, gzip;q=0", "", false},
-		{"the live stream", "text/event-stream", "gzip", "", false},
-		{"a photo", "image/jpeg", "gzip", "", false},
-		{"a spreadsheet", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "gzip", "", false},
-		{"a byte range", "text/javascript", "gzip", "bytes=0-99", false},
+		{"JSON to a browser", "GET", "application/json; charset=utf-8", "gzip, deflate, br", "", true},
+		{"a script", "GET", "text/javascript; charset=utf-8", "gzip", "", true},
+		{"no type set: sniffed as text", "GET", "", "gzip", "", true},
+		{"a client without gzip", "GET", "application/json", "", "", false},
+		{"gzip refused with q=0", "GET", "application/json", "br, gzip;q=0", "", false},
+		{"the live stream", "GET", "text/event-stream", "gzip", "", false},
+		{"a photo", "GET", "image/jpeg", "gzip", "", false},
+		{"a spreadsheet", "GET", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "gzip", "", false},
+		{"a byte range", "GET", "text/javascript", "gzip", "bytes=0-99", false},
+		{"a HEAD, whose length must be the GET's", "HEAD", "text/javascript", "gzip", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest("GET", "/api/live/vehicles", nil)
+			req := httptest.NewRequest(tc.method, "/api/live/vehicles", nil)
 			if tc.acceptEncoding != "" {
 				req.Header.Set("Accept-Encoding", tc.acceptEncoding)
 			}
@@ -53,6 +54,9 @@ func TestCompress(t *testing.T) {
 			compress(handler(tc.contentType)).ServeHTTP(rec, req)
 			body := rec.Body.Bytes()
 			sent := rec.Result().Header // as the status line sent them
+			if sent.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("Vary %q: a shared cache could serve this copy to any client", sent.Get("Vary"))
+			}
 			if got := sent.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
 				t.Fatalf("Content-Encoding %q, want gzip: %v", sent.Get("Content-Encoding"), tc.gzipped)
 			}

@@ -30,10 +30,13 @@ test('a vehicle alone stays itself; vehicles far apart are not grouped', () => {
 })
 
 test('two vehicles a few pixels apart across a cell edge are one cluster, not two circles on top of each other', () => {
-  // x = 119.9595 → 119,959.5 px (cell 1999), 119.9605 → 119,960.5 px (cell 2000): 1 px apart.
-  const gs = clusterPoints([pt(1, 31.01, 119.9595), pt(2, 31.01, 119.9605), pt(3, 31.01, 119.9606)], project, everywhere, 60)
+  // lng 119.9995 → x 119,999.5 px (cell 1999), 120.0005 → 120,000.5 px (cell 2000): 1 px apart.
+  const ps = [pt(1, 31.01, 119.9995), pt(2, 31.01, 120.0005), pt(3, 31.01, 120.0006)]
+  assert.deepEqual(new Set(ps.map((p) => Math.floor(project(p.lat, p.lng).x / 60))), new Set([1999, 2000]), 'the points straddle a cell edge')
+  const gs = clusterPoints(ps, project, everywhere, 60)
   assert.equal(gs.length, 1)
   assert.equal(gs[0].n, 3)
+  assert.deepEqual(gs[0].ids.sort(), [1, 2, 3], 'a cluster knows its vehicles (the list shows them when the map can zoom no further)')
 })
 
 test('only vehicles in view are clustered', () => {

@@ -8,7 +8,7 @@ export const CELL = 60
 
 // points: [{ id, lat, lng, state }]; project(lat, lng) → { x, y } in pixels at the current zoom;
 // inView(lat, lng) → boolean. Returns the groups, each { key, n, lat, lng (the centre),
-// south, west, north, east, states: { moving: k, … }, point (the only point when n is 1) }.
+// south, west, north, east, states: { moving: k, … }, ids (of its points), point (the only point when n is 1) }.
 // Groups of neighbouring cells whose centres lie closer than 3/4 of a cell are merged, larger first,
 // so that two clusters do not cover each other at a cell's edge.
 export function clusterPoints(points, project, inView, cell = CELL) {
@@ -21,10 +21,10 @@ export function clusterPoints(points, project, inView, cell = CELL) {
     const key = `${cx}:${cy}`
     let g = cells.get(key)
     if (!g) {
-      g = { key, cx, cy, n: 0, x: 0, y: 0, lat: 0, lng: 0, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: {}, point: p }
+      g = { key, cx, cy, n: 0, x: 0, y: 0, lat: 0, lng: 0, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: {}, ids: [], point: p }
       cells.set(key, g)
     }
-    add(g, { n: 1, x: xy.x, y: xy.y, lat: p.lat, lng: p.lng, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: { [p.state]: 1 } })
+    add(g, { n: 1, x: xy.x, y: xy.y, lat: p.lat, lng: p.lng, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: { [p.state]: 1 }, ids: [p.id] })
   }
   const groups = [...cells.values()].sort((a, b) => b.n - a.n)
   const near = (cell * 3) / 4
@@ -50,7 +50,7 @@ export function clusterPoints(points, project, inView, cell = CELL) {
   return out
 }
 
-// add adds group (or point) o to g: counts, sums of the centre, bounds and states.
+// add adds group (or point) o to g: counts, sums of the centre, bounds, states and ids.
 function add(g, o) {
   g.n += o.n
   g.x += o.x
@@ -62,6 +62,7 @@ function add(g, o) {
   g.west = Math.min(g.west, o.west)
   g.east = Math.max(g.east, o.east)
   for (const [st, k] of Object.entries(o.states)) g.states[st] = (g.states[st] || 0) + k
+  for (const id of o.ids) g.ids.push(id)
 }
 
 // The colour a cluster takes: alarm if any of its vehicles is in alarm, else moving if any moves.

@@ -187,6 +187,11 @@ test('7. on a phone-sized window the menu folds and track playback shows its map
     const card = await page.locator('[data-test=vehicle-card]').boundingBox()
     assert.ok(card.x >= 0 && card.x + card.width <= 391, `the card fits the phone: ${JSON.stringify(card)}`)
     await shot('monitor-phone')
+    // Widened, the window gets its menu back; narrowed again, the menu folds.
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.waitForFunction(() => document.querySelector('.aside').getBoundingClientRect().width > 150)
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.waitForFunction(() => document.querySelector('.aside').getBoundingClientRect().width <= 64)
     await logout(page)
   } finally {
     await page.setViewportSize({ width: 1440, height: 900 })

@@ -6,6 +6,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,6 +106,16 @@ var Labels = map[string]string{
 	"case.escalated":      "案件升级",
 }
 
+// ObjectTypes gives the Chinese name of each object type the services record,
+// for the log viewer, its filter and its export.
+var ObjectTypes = map[string]string{
+	"unit": "单位", "user": "账号", "api_token": "API令牌", "api_key": "API密钥", "policy": "安全策略",
+	"audit_log": "审计日志", "vehicle": "车辆", "driver": "驾驶员", "terminal": "北斗终端",
+	"terminal_event": "终端健康事件", "order": "用车订单", "emergency_filing": "紧急用车补报",
+	"calendar": "节假日安排", "case": "问题线索", "company": "合作企业", "fuel_import": "加油记录导入",
+	"repair_job": "维修单", "rental_order": "租赁用车单", "rental_vehicle": "租赁车辆", "rental_driver": "租赁驾驶员",
+}
+
 // Record appends ev to the log inside tx. The actor may be nil for events
 // the system itself causes (or an anonymous failed login: then actorName
 // says who was tried).
@@ -186,15 +197,13 @@ func (e *Entry) computeHash() string {
 type View struct {
 	*Entry
 	ActionLabel string          `json:"action_label"`
+	ObjectLabel string          `json:"object_label"` // the object type's name; the code when it has none
 	BeforeJSON  json.RawMessage `json:"before"`
 	AfterJSON   json.RawMessage `json:"after"`
 }
 
 func view(e *Entry) View {
-	v := View{Entry: e, ActionLabel: Labels[e.Action]}
-	if v.ActionLabel == "" {
-		v.ActionLabel = e.Action
-	}
+	v := View{Entry: e, ActionLabel: cmp.Or(Labels[e.Action], e.Action), ObjectLabel: cmp.Or(ObjectTypes[e.ObjectType], e.ObjectType)}
 	if e.Before != "" {
 		v.BeforeJSON = json.RawMessage(e.Before)
 	}

@@ -184,15 +184,22 @@ type metaOut struct {
 	MarkingStatuses []org.Code        `json:"marking_statuses"`
 	Kinds           []org.Code        `json:"kinds"`
 	AuditActions    []org.Code        `json:"audit_actions"`
+	AuditObjects    []org.Code        `json:"audit_object_types"`
+}
+
+// codes lists a map of names by code, sorted by code.
+func codes(names map[string]string) []org.Code {
+	out := make([]org.Code, 0, len(names))
+	for code, name := range names {
+		out = append(out, org.Code{Code: code, Name: name})
+	}
+	slices.SortFunc(out, func(a, b org.Code) int { return strings.Compare(a.Code, b.Code) })
+	return out
 }
 
 func (s *Server) meta(r *Request) (any, error) {
-	actions := make([]org.Code, 0, len(audit.Labels))
-	for code, name := range audit.Labels {
-		actions = append(actions, org.Code{Code: code, Name: name})
-	}
-	slices.SortFunc(actions, func(a, b org.Code) int { return strings.Compare(a.Code, b.Code) })
-	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds, AuditActions: actions}, nil
+	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds,
+		AuditActions: codes(audit.Labels), AuditObjects: codes(audit.ObjectTypes)}, nil
 }
 
 // ---- units ----
@@ -381,7 +388,7 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	header := []any{"序号", "时间", "操作人", "IP地址", "操作", "对象类型", "对象编号", "摘要", "变更前", "变更后", "哈希"}
 	x.SetSheetRow(sheet, "A1", &header)
 	for i, e := range rows {
-		row := []any{e.ID, e.At.In(cst).Format("2006-01-02 15:04:05"), e.ActorName, e.IP, e.ActionLabel, e.ObjectType, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
+		row := []any{e.ID, e.At.In(cst).Format("2006-01-02 15:04:05"), e.ActorName, e.IP, e.ActionLabel, e.ObjectLabel, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		x.SetSheetRow(sheet, cell, &row)
 	}

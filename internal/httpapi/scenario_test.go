@@ -95,6 +95,7 @@ func TestUnitScenarios(t *testing.T) {
 			{"supervisors read", "city_jw", "GET", "/api/units/{out}", nil, http.StatusOK, "", "钟楼区财政局", ""},
 			{"supervisors do not write", "city_jw", "PATCH", "/api/units/{out}", map[string]string{"contact_name": "x"}, http.StatusForbidden, "", "没有权限", ""},
 			{"audit admin reads the create", "city_audit", "GET", "/api/audit?action=unit.create&q=" + *good.Name, nil, http.StatusOK, "", `"total":1`, ""},
+			{"the log names the action and the object type (R-27)", "city_audit", "GET", "/api/audit?action=unit.create&q=" + *good.Name, nil, http.StatusOK, "", `"action_label":"新增单位","object_label":"单位"`, ""},
 			{"nobody else reads the log", "city_admin", "GET", "/api/audit", nil, http.StatusForbidden, "", "没有权限", ""},
 			{"chain intact", "city_audit", "GET", "/api/audit/verify", nil, http.StatusOK, "", `"ok":true`, ""},
 		})

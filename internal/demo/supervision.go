@@ -2,12 +2,15 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/health"
+	"govfleet/internal/jt808"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
 )
@@ -160,19 +163,25 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 				return err
 			}
 		}
-		ev := fmt.Sprintf(`{"last_position":{"at":%q,"lat":%.6f,"lng":%.6f},"supply_voltage_v":0}`, cut.Format(time.RFC3339), c.Lat, c.Lng)
+		// The evidence as the detectors write it (internal/health): the
+		// report that raised the alarm, the last report and the silence.
+		last := health.Sample{At: cut, Lat: c.Lat, Lng: c.Lng, Alarm: uint32(jt808.AlarmMainPowerCut)}
+		silence := map[string]any{"last_report": last, "silent_minutes": int64(now.Sub(cut).Minutes())}
 		for _, e := range []struct {
-			kind      string
-			from, to  time.Time
-			evidence  string
-			stillOpen bool
+			kind     string
+			from, to time.Time
+			evidence map[string]any
 		}{
-			{"power_cut", cut, cut, ev, true},
-			{"silent_after_power_cut", cut.Add(time.Minute), cut.Add(time.Minute), ev, true},
-			{"offline", cut.Add(time.Minute), now.Add(-5 * time.Minute).Truncate(time.Minute), `{"last_seen_minutes_ago":` + fmt.Sprint(int(now.Sub(cut).Minutes())) + `}`, true},
+			{"power_cut", cut, cut, map[string]any{"first": last, "alarm_bits": []int{8}}},
+			{"silent_after_power_cut", cut.Add(time.Minute), cut.Add(time.Minute), silence},
+			{"offline", cut.Add(time.Minute), now.Add(-5 * time.Minute).Truncate(time.Minute), silence},
 		} {
+			ev, err := json.Marshal(e.evidence)
+			if err != nil {
+				return err
+			}
 			if err := ins("terminal_events", map[string]any{"vehicle_id": c.ID, "unit_id": c.UnitID, "terminal_phone": c.Phone, "kind": e.kind,
-				"opened_at": e.from, "last_seen_at": e.to, "evidence": e.evidence, "state": "open", "created_at": e.from}); err != nil {
+				"opened_at": e.from, "last_seen_at": e.to, "evidence": string(ev), "state": "open", "created_at": e.from}); err != nil {
 				return err
 			}
 		}

@@ -76,7 +76,7 @@ test('2. the terminal cut from power and silent is a health event; request repai
   await menuItem(page, '终端健康').click()
   await page.waitForURL('**/terminal-health')
   await page.locator('[data-test=health-table] .el-table__row', { hasText: '断电后失联' }).first().waitFor({ timeout: 60_000 })
-  // Evidence in words: the alarm's name, not its bit number; the demo's planted events (another evidence shape) too.
+  // Evidence in words: the alarm's name, not its bit number; the demo's planted events too.
   const evidence = await page.locator('[data-test=health-evidence]').allInnerTexts()
   assert.ok(evidence.length >= 3, 'events of the simulated and the planted tamper case')
   for (const e of evidence) {

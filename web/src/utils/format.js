@@ -6,16 +6,18 @@ const shanghai = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
   hour: '2-digit',
   minute: '2-digit',
+  second: '2-digit',
   hourCycle: 'h23',
 })
 
-// RFC 3339 (UTC) → "YYYY-MM-DD HH:mm" in Asia/Shanghai; '' / null → '—'.
-export function formatTime(value) {
+// RFC 3339 (UTC) → "YYYY-MM-DD HH:mm" in Asia/Shanghai (with seconds: "YYYY-MM-DD HH:mm:ss");
+// '' / null → '—'.
+export function formatTime(value, { seconds = false } = {}) {
   if (!value) return '—'
   const d = new Date(value)
   if (Number.isNaN(d.getTime())) return String(value)
   const p = Object.fromEntries(shanghai.formatToParts(d).map((x) => [x.type, x.value]))
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ''}`
 }
 
 // "YYYY-MM-DD" (a Shanghai calendar day) → RFC 3339 UTC instant of its start, or of the next day's start.

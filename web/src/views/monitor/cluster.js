@@ -21,10 +21,10 @@ export function clusterPoints(points, project, inView, cell = CELL) {
     const key = `${cx}:${cy}`
     let g = cells.get(key)
     if (!g) {
-      g = { key, cx, cy, n: 0, x: 0, y: 0, lat: 0, lng: 0, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: {}, ids: [], point: p }
+      g = { key, cx, cy, n: 0, x: 0, y: 0, lat: 0, lng: 0, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: {}, members: [], xys: [] }
       cells.set(key, g)
     }
-    add(g, { n: 1, x: xy.x, y: xy.y, lat: p.lat, lng: p.lng, south: p.lat, west: p.lng, north: p.lat, east: p.lng, states: { [p.state]: 1 }, ids: [p.id] })
+    put(g, p, xy)
   }
   const groups = [...cells.values()].sort((a, b) => b.n - a.n)
   const near = (cell * 3) / 4
@@ -35,7 +35,7 @@ export function clusterPoints(points, project, inView, cell = CELL) {
         const o = (dx || dy) && cells.get(`${g.cx + dx}:${g.cy + dy}`)
         if (!o || o.merged) continue
         if (Math.hypot(g.x / g.n - o.x / o.n, g.y / g.n - o.y / o.n) < near) {
-          add(g, o)
+          o.members.forEach((q, i) => put(g, q, o.xys[i]))
           o.merged = true
         }
       }
@@ -45,24 +45,27 @@ export function clusterPoints(points, project, inView, cell = CELL) {
   for (const g of out) {
     g.lat /= g.n
     g.lng /= g.n
-    if (g.n > 1) g.point = null
+    g.ids = g.members.map((q) => q.id)
+    g.point = g.n === 1 ? g.members[0] : null
   }
   return out
 }
 
-// add adds group (or point) o to g: counts, sums of the centre, bounds, states and ids.
-function add(g, o) {
-  g.n += o.n
-  g.x += o.x
-  g.y += o.y
-  g.lat += o.lat
-  g.lng += o.lng
-  g.south = Math.min(g.south, o.south)
-  g.north = Math.max(g.north, o.north)
-  g.west = Math.min(g.west, o.west)
-  g.east = Math.max(g.east, o.east)
-  for (const [st, k] of Object.entries(o.states)) g.states[st] = (g.states[st] || 0) + k
-  for (const id of o.ids) g.ids.push(id)
+// put adds point p (at pixel xy) to group g: count, sums of the centre, bounds, states and members.
+// It runs for every vehicle in view at every live batch, so it makes no object per point.
+function put(g, p, xy) {
+  g.n++
+  g.x += xy.x
+  g.y += xy.y
+  g.lat += p.lat
+  g.lng += p.lng
+  g.south = Math.min(g.south, p.lat)
+  g.north = Math.max(g.north, p.lat)
+  g.west = Math.min(g.west, p.lng)
+  g.east = Math.max(g.east, p.lng)
+  g.states[p.state] = (g.states[p.state] || 0) + 1
+  g.members.push(p)
+  g.xys.push(xy)
 }
 
 // The colour a cluster takes: alarm if any of its vehicles is in alarm, else moving if any moves.

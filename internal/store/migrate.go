@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,13 +33,37 @@ var tokens = map[bool]*strings.Replacer{
 }
 
 type migration struct {
-	version int
-	name    string
-	sql     string
+	version  int
+	name     string
+	checksum string
+	sql      string
 }
 
-func loadMigrations(postgres bool) ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+// superseded lists the migrations that databases applied from a file since
+// removed or replaced under the same number. Such a record is not an error:
+// the current migration of that number is applied on top of it (it is
+// written to be correct after either) and the record becomes the current
+// one, so every history reaches the same schema. A record made before
+// checksums (no checksum) matches by name.
+var superseded = []struct {
+	version        int
+	name, checksum string
+}{
+	// 40154b8 dropped the index on positions(at); 961a591 deleted the file
+	// again without recreating the index where it had run; 0ecc778 added the
+	// current 0017, which adds the trips' box and drops the index if it is
+	// still there.
+	{17, "0017_positions_no_at_index.sql", "2d9eb588720e170862ad2682ec9a0315fb24ff37a7f43cf05b467bf8562ae7c2"},
+}
+
+// loadMigrations reads the migrations of files (a directory "migrations")
+// that apply to the database, in order. A migration's checksum is the
+// SHA-256 of its file as written, before the tokens are replaced: it names
+// the file (sha256sum gives the same), is the same on both databases for a
+// shared file, and a new spelling of a token cannot change the schema of a
+// database migrated before.
+func loadMigrations(files fs.FS, postgres bool) ([]migration, error) {
+	entries, err := fs.ReadDir(files, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +79,12 @@ func loadMigrations(postgres bool) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a number", n)
 		}
-		b, err := migrationFS.ReadFile("migrations/" + n)
+		b, err := fs.ReadFile(files, "migrations/"+n)
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: n, sql: string(b)})
+		sum := sha256.Sum256(b)
+		ms = append(ms, migration{version: v, name: n, checksum: hex.EncodeToString(sum[:]), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
@@ -66,40 +95,59 @@ func loadMigrations(postgres bool) ([]migration, error) {
 	return ms, nil
 }
 
+// record is a row of schema_migrations: an applied migration. Checksum is
+// "" for the rows written before checksums were recorded.
+type record struct {
+	Version        int
+	Name, Checksum string
+}
+
 // Migrate applies the migrations not yet applied, each in its own
-// transaction, and returns how many it applied.
+// transaction, and returns how many it applied. It first checks that every
+// migration the database recorded is still the file of that number with the
+// same content (or a superseded one), and stops before changing anything
+// when one is not.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
-	ms, err := loadMigrations(db.Postgres)
+	return db.migrate(ctx, migrationFS)
+}
+
+func (db *DB) migrate(ctx context.Context, files fs.FS) (int, error) {
+	ms, err := loadMigrations(files, db.Postgres)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := db.W.ExecContext(ctx, tokens[db.Postgres].Replace(
-		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {{ts}} NOT NULL)`)); err != nil {
-		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	recorded, err := db.records(ctx)
+	if err != nil {
+		return 0, err
 	}
-	var done []int
-	if err := db.W.NewSelect().Table("schema_migrations").Column("version").Scan(ctx, &done); err != nil {
-		return 0, fmt.Errorf("read schema_migrations: %w", err)
+	current := map[int]migration{}
+	for _, m := range ms {
+		current[m.version] = m
 	}
-	applied := map[int]bool{}
-	for _, v := range done {
-		applied[v] = true
+	for _, v := range slices.Sorted(maps.Keys(recorded)) {
+		if err := verify(recorded[v], current); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for _, m := range ms {
-		if applied[m.version] {
+		r, ok := recorded[m.version]
+		switch {
+		case ok && r.Name == m.name && r.Checksum == m.checksum:
 			continue
-		}
-		err := db.W.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			for _, stmt := range splitSQL(tokens[db.Postgres].Replace(m.sql)) {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("%w\n%s", err, stmt)
-				}
+		case ok && r.Name == m.name: // recorded before checksums
+			if _, err := db.W.ExecContext(ctx, "UPDATE schema_migrations SET checksum = ? WHERE version = ?", m.checksum, m.version); err != nil {
+				return n, fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, time.Now().UTC())
-			return err
-		})
+			continue
+		case ok: // superseded (verify)
+			slog.Info("migration superseded", "version", m.version, "name", r.Name)
+			err = db.apply(ctx, m, "UPDATE schema_migrations SET name = ?, checksum = ?, applied_at = ? WHERE version = ?",
+				m.name, m.checksum, time.Now().UTC(), m.version)
+		default:
+			err = db.apply(ctx, m, "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+				m.version, m.name, m.checksum, time.Now().UTC())
+		}
 		if err != nil {
 			return n, fmt.Errorf("migration %s: %w", m.name, err)
 		}
@@ -107,6 +155,76 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// records creates schema_migrations, or adds the checksum column to one
+// made before checksums, and returns its rows by version.
+func (db *DB) records(ctx context.Context) (map[int]record, error) {
+	if _, err := db.W.ExecContext(ctx, tokens[db.Postgres].Replace(
+		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {{ts}} NOT NULL, checksum TEXT NOT NULL DEFAULT '')`)); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	q := `SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'`
+	if db.Postgres {
+		q = `SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'checksum'`
+	}
+	var has int
+	if err := db.W.QueryRowContext(ctx, q).Scan(&has); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if has == 0 {
+		if _, err := db.W.ExecContext(ctx, `ALTER TABLE schema_migrations ADD COLUMN checksum TEXT NOT NULL DEFAULT ''`); err != nil {
+			return nil, fmt.Errorf("add schema_migrations.checksum: %w", err)
+		}
+	}
+	var rs []record
+	if err := db.W.NewRaw("SELECT version, name, checksum FROM schema_migrations").Scan(ctx, &rs); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	byVersion := map[int]record{}
+	for _, r := range rs {
+		byVersion[r.Version] = r
+	}
+	return byVersion, nil
+}
+
+// verify says why the applied migration r is not one this binary knows: the
+// file of its number was edited, renamed or replaced, or there is none.
+func verify(r record, current map[int]migration) error {
+	m, ok := current[r.Version]
+	if ok && r.Name == m.name && (r.Checksum == m.checksum || r.Checksum == "") {
+		return nil
+	}
+	for _, s := range superseded {
+		if ok && s.version == r.Version && s.name == r.Name && (r.Checksum == s.checksum || r.Checksum == "") {
+			return nil
+		}
+	}
+	now := "has no migration of that number (a newer binary migrated this database?)"
+	if ok {
+		now = fmt.Sprintf("has %s (sha256 %s)", m.name, m.checksum)
+	}
+	was := "no checksum recorded"
+	if r.Checksum != "" {
+		was = "sha256 " + r.Checksum
+	}
+	return fmt.Errorf("migration %d was applied as %s (%s) but this binary %s: "+
+		"an applied migration must stay as it was; restore its file and make the change a new migration",
+		r.Version, r.Name, was, now)
+}
+
+// apply runs the statements of m and then record, in one transaction.
+func (db *DB) apply(ctx context.Context, m migration, record string, args ...any) error {
+	return db.W.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, stmt := range splitSQL(tokens[db.Postgres].Replace(m.sql)) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%w\n%s", err, stmt)
+			}
+		}
+		_, err := tx.ExecContext(ctx, record, args...)
+		return err
+	})
 }
 
 // splitSQL splits a migration on semicolons at line ends; migrations keep

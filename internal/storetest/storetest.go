@@ -34,13 +34,23 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // SQLite opens a migrated database in a fresh temporary file.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return openMigrated(t, filepath.Join(t.TempDir(), "test.db"))
+	return migrated(t, Empty(t, false))
 }
 
 // Postgres opens a migrated database in a fresh schema of the server named
 // by GOVFLEET_TEST_POSTGRES; it skips the test when that is not set.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	return migrated(t, Empty(t, true))
+}
+
+// Empty opens a database as SQLite or Postgres does but applies no
+// migration: for the tests of store.Migrate.
+func Empty(t testing.TB, postgres bool) *store.DB {
+	t.Helper()
+	if !postgres {
+		return open(t, filepath.Join(t.TempDir(), "test.db"))
+	}
 	base := os.Getenv("GOVFLEET_TEST_POSTGRES")
 	if base == "" {
 		t.Skip("GOVFLEET_TEST_POSTGRES not set")
@@ -67,18 +77,22 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return openMigrated(t, u.String())
+	return open(t, u.String())
 }
 
-func openMigrated(t testing.TB, dsn string) *store.DB {
+func open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", dsn, err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	return db
+}
+
+func migrated(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return db

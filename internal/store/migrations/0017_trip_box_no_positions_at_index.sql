@@ -21,4 +21,7 @@ ALTER TABLE trips ADD COLUMN max_lng BIGINT;
 -- terminal (internal/telematics/prune.go). A binary from before this
 -- migration needs the index back (CREATE INDEX ix_positions_at ON
 -- positions(at); CONCURRENTLY on PostgreSQL) or its rules scan the table.
-DROP INDEX ix_positions_at;
+-- IF EXISTS: a database that applied the superseded 0017
+-- (0017_positions_no_at_index.sql, which only dropped the index) gets this
+-- one applied on top of it (store.superseded).
+DROP INDEX IF EXISTS ix_positions_at;

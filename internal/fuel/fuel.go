@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +24,8 @@ import (
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
+	"govfleet/internal/money"
+	"govfleet/internal/sheet"
 	"govfleet/internal/store"
 )
 
@@ -154,11 +155,11 @@ type ImportInput struct {
 // ImportResult reports an import: the accepted import, or — when any row
 // is bad — every problem (and nothing written).
 type ImportResult struct {
-	Import    *Import    `json:"import"`
-	Imported  int        `json:"imported"`
-	Replaced  int        `json:"replaced"`  // records of the month's previous import it replaced
-	Unchanged bool       `json:"unchanged"` // the identical file was already the month's import: nothing written
-	Errors    []RowError `json:"errors"`
+	Import    *Import          `json:"import"`
+	Imported  int              `json:"imported"`
+	Replaced  int              `json:"replaced"`  // records of the month's previous import it replaced
+	Unchanged bool             `json:"unchanged"` // the identical file was already the month's import: nothing written
+	Errors    []sheet.RowError `json:"errors"`
 }
 
 // vehicle is what the import needs of a vehicle.
@@ -182,28 +183,6 @@ func monthRange(m string) (time.Time, time.Time, error) {
 		return time.Time{}, time.Time{}, (&errs.Fields{"month": "导入月份格式应为“年-月”，如2026-03"}).Err()
 	}
 	return t, t.AddDate(0, 1, 0), nil
-}
-
-func importFailed(rows []RowError) *errs.Error {
-	f := errs.Fields{}
-	for _, e := range rows {
-		key := e.Cell
-		if key == "" {
-			key = fmt.Sprintf("row%d", e.Row)
-		}
-		msg := fmt.Sprintf("第%d行", e.Row)
-		if e.Column != "" {
-			msg += "「" + e.Column + "」"
-		}
-		f.Add(key, msg+"："+e.Message)
-	}
-	first := rows[0]
-	where := fmt.Sprintf("第%d行", first.Row)
-	if first.Column != "" {
-		where += "「" + first.Column + "」"
-	}
-	return &errs.Error{Code: errs.Invalid, Fields: f,
-		Message: fmt.Sprintf("导入失败，共%d处错误，未导入任何数据。%s：%s", len(rows), where, first.Message)}
 }
 
 // Import validates a month's file row by row and, when every row is good,
@@ -233,8 +212,8 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 	if err != nil {
 		return nil, err
 	}
-	res := &ImportResult{Errors: []RowError{}}
-	recs := parseRows(sh, from, to, now, &res.Errors)
+	recs := parseRows(sh, from, to, now)
+	res := &ImportResult{Errors: sh.Errors}
 
 	// Against the registry and the company's contracts.
 	plates := map[string]bool{}
@@ -249,22 +228,20 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 	outside := false
 	for _, r := range recs {
 		v := vs[r.Plate]
-		rc := &rowCheck{n: r.Row, pos: sh.pos, out: &res.Errors}
 		switch {
 		case r.Plate == "":
 		case v == nil:
-			rc.add(colPlate, fmt.Sprintf("车牌号%s未在平台登记", r.Plate))
+			sh.Add(r.Row, colPlate, fmt.Sprintf("车牌号%s未在平台登记", r.Plate))
 		case !a.Covers(v.Path):
-			rc.add(colPlate, fmt.Sprintf("车辆%s不在贵公司合同覆盖范围内", r.Plate))
+			sh.Add(r.Row, colPlate, fmt.Sprintf("车辆%s不在贵公司合同覆盖范围内", r.Plate))
 			outside = true
 		}
 	}
-	if len(res.Errors) > 0 {
-		sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Row < res.Errors[j].Row }) // the file's order
-		err := importFailed(res.Errors)
+	if err := sh.Failed(); err != nil {
 		if outside { // writing for vehicles outside the contracts is forbidden, reported row by row all the same
 			err.Code = errs.Forbidden
 		}
+		res.Errors = sh.Errors
 		return res, err
 	}
 
@@ -274,7 +251,7 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 	err = s.DB.R.NewSelect().Model(prev).Where("company_id = ? AND month = ? AND replaced_at IS NULL", a.CompanyID, in.Month).Scan(ctx)
 	switch {
 	case err == nil && prev.SHA256 == digest:
-		return &ImportResult{Import: prev, Imported: 0, Unchanged: true, Errors: []RowError{}}, nil
+		return &ImportResult{Import: prev, Imported: 0, Unchanged: true, Errors: []sheet.RowError{}}, nil
 	case err == nil:
 	case errs.Is(store.Translate(err), errs.NotFound):
 		prev = nil
@@ -339,7 +316,7 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 				return err
 			}
 		}
-		summary := fmt.Sprintf("导入%s加油记录%d条（%s），金额%s元，标记异常%d条", in.Month, len(rows), in.FileName, yuan(imp.AmountFen), imp.Flagged)
+		summary := fmt.Sprintf("导入%s加油记录%d条（%s），金额%s元，标记异常%d条", in.Month, len(rows), in.FileName, money.Yuan(imp.AmountFen), imp.Flagged)
 		if prev != nil {
 			summary += fmt.Sprintf("；替换该月原有记录%d条", res.Replaced)
 		}

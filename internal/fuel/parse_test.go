@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"govfleet/internal/errs"
+	"govfleet/internal/sheet"
 )
 
 const head = "加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n"
@@ -20,15 +21,14 @@ var (
 	testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 )
 
-func parse(t *testing.T, data []byte) ([]Record, []RowError, error) {
+func parse(t *testing.T, data []byte) ([]Record, []sheet.RowError, error) {
 	t.Helper()
 	sh, err := readFile(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []RowError
-	recs := parseRows(sh, march, april, testNow, &out)
-	return recs, out, nil
+	recs := parseRows(sh, march, april, testNow)
+	return recs, sh.Errors, nil
 }
 
 func xlsxOf(t *testing.T, rows [][]string) []byte {
@@ -169,8 +169,8 @@ func TestRowErrors(t *testing.T) {
 	})
 	t.Run("future time", func(t *testing.T) {
 		sh, _ := readFile([]byte(head + "1,苏D12345,2026-11-28 08:00,站,92#汽油,10,7.00,70.00\n"))
-		var out []RowError
-		parseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, Beijing), time.Date(2026, 12, 1, 0, 0, 0, 0, Beijing), testNow, &out)
+		parseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, Beijing), time.Date(2026, 12, 1, 0, 0, 0, 0, Beijing), testNow)
+		out := sh.Errors
 		if len(out) != 1 || !strings.Contains(out[0].Message, "不能晚于当前时间") {
 			t.Fatalf("%+v", out)
 		}

@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/sheet"
 )
 
 // fleetRoutes are the vehicle and driver registry's routes (issue: registry).
@@ -156,7 +157,7 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 }
 
 func xlsx(name string, data []byte) download {
-	return download{name: fmt.Sprintf("%s-%s.xlsx", name, time.Now().In(cst).Format("20060102-1504")), contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}
+	return download{name: fmt.Sprintf("%s-%s.xlsx", name, time.Now().In(cst).Format("20060102-1504")), contentType: sheet.XLSXType, data: data}
 }
 
 // ---- vehicles ----
@@ -232,7 +233,7 @@ func (s *Server) vehicleTemplate(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return download{name: "车辆导入模板.xlsx", contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+	return download{name: "车辆导入模板.xlsx", contentType: sheet.XLSXType, data: data}, nil
 }
 
 const maxImportBytes = 10 << 20
@@ -406,7 +407,7 @@ func (s *Server) driverTemplate(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return download{name: "驾驶员导入模板.xlsx", contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+	return download{name: "驾驶员导入模板.xlsx", contentType: sheet.XLSXType, data: data}, nil
 }
 
 func (s *Server) importDrivers(r *Request) (any, error) {

@@ -10,6 +10,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/errs"
 	"govfleet/internal/fuel"
+	"govfleet/internal/sheet"
 )
 
 func init() {
@@ -46,7 +47,7 @@ func (s *Server) fuelTemplate(r *Request) (any, error) {
 	if format == "csv" {
 		return download{name: "加油记录导入模板.csv", contentType: "text/csv; charset=utf-8", data: data}, nil
 	}
-	return download{name: "加油记录导入模板.xlsx", contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+	return download{name: "加油记录导入模板.xlsx", contentType: sheet.XLSXType, data: data}, nil
 }
 
 func (s *Server) fuelImport(r *Request) (any, error) {

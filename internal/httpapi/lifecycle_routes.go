@@ -1,17 +1,15 @@
 package httpapi
 
 import (
-	"bytes"
+	"cmp"
 	"fmt"
-
-	"github.com/xuri/excelize/v2"
 
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
-	"govfleet/internal/errs"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/sheet"
 )
 
 func init() {
@@ -162,49 +160,31 @@ func (s *Server) exportCosts(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return download{name: fmt.Sprintf("费用台账-%s.xlsx", sum.(*ledger.Summary).Period),
-		contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: data}, nil
+	return download{name: fmt.Sprintf("费用台账-%s.xlsx", sum.(*ledger.Summary).Period), contentType: sheet.XLSXType, data: data}, nil
 }
 
 // costsXLSX writes a summary as two sheets, by unit and by vehicle, in yuan.
 func costsXLSX(sum *ledger.Summary) ([]byte, error) {
-	x := excelize.NewFile()
-	defer x.Close()
-	sheets := []struct {
-		name, first string
-		rows        []*ledger.Row
-	}{{"按单位", "单位", sum.Units}, {"按车辆", "车牌", sum.Vehicles}}
-	for i, sh := range sheets {
-		if i == 0 {
-			x.SetSheetName("Sheet1", sh.name)
-		} else if _, err := x.NewSheet(sh.name); err != nil {
-			return nil, errs.Wrap(err, "xlsx")
+	sheets := []sheet.Sheet{{Name: "按单位"}, {Name: "按车辆"}}
+	for i, rows := range [][]*ledger.Row{sum.Units, sum.Vehicles} {
+		sh := &sheets[i]
+		sh.Columns = []sheet.Column{{Title: "单位", Width: 24}, {Title: "所属单位", Width: 24}}
+		if i == 1 {
+			sh.Columns[0].Title = "车牌"
 		}
-		header := []any{sh.first, "所属单位"}
 		for _, k := range sum.Kinds {
-			header = append(header, k.Name+"（元）")
+			sh.Columns = append(sh.Columns, sheet.Column{Title: k.Name + "（元）"})
 		}
-		header = append(header, "合计（元）")
-		x.SetSheetRow(sh.name, "A1", &header)
-		for j, r := range sh.rows {
-			row := []any{r.Name, r.Unit}
-			if r.Unit == "" {
-				row[1] = r.Name
-			}
+		sh.Columns = append(sh.Columns, sheet.Column{Title: "合计（元）"})
+		for _, r := range rows {
+			row := []any{r.Name, cmp.Or(r.Unit, r.Name)}
 			for _, k := range sum.Kinds {
-				row = append(row, float64(r.ByKind[k.Code])/100)
+				row = append(row, sheet.Money(r.ByKind[k.Code]))
 			}
-			row = append(row, float64(r.Total)/100)
-			cell, _ := excelize.CoordinatesToCellName(1, j+2)
-			x.SetSheetRow(sh.name, cell, &row)
+			sh.Rows = append(sh.Rows, append(row, sheet.Money(r.Total)))
 		}
-		x.SetColWidth(sh.name, "A", "B", 24)
 	}
-	var buf bytes.Buffer
-	if err := x.Write(&buf); err != nil {
-		return nil, errs.Wrap(err, "xlsx")
-	}
-	return buf.Bytes(), nil
+	return sheet.XLSX(sheets...)
 }
 
 func (s *Server) costs(r *Request) (any, error) {

@@ -1,13 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
@@ -15,6 +11,7 @@ import (
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
+	"govfleet/internal/sheet"
 )
 
 // Route is one API operation. Perm is mandatory: the route-permission test
@@ -381,29 +378,20 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "审计日志"
-	x.SetSheetName("Sheet1", sheet)
-	header := []any{"序号", "时间", "操作人", "IP地址", "操作", "对象类型", "对象编号", "摘要", "变更前", "变更后", "哈希"}
-	x.SetSheetRow(sheet, "A1", &header)
+	cols := []sheet.Column{{Title: "序号"}, {Title: "时间", Width: 20}, {Title: "操作人", Width: 18}, {Title: "IP地址"}, {Title: "操作"}, {Title: "对象类型"},
+		{Title: "对象编号"}, {Title: "摘要", Width: 50}, {Title: "变更前"}, {Title: "变更后"}, {Title: "哈希"}}
+	data := make([][]any, len(rows))
 	for i, e := range rows {
-		row := []any{e.ID, e.At.In(cst).Format("2006-01-02 15:04:05"), e.ActorName, e.IP, e.ActionLabel, e.ObjectLabel, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		x.SetSheetRow(sheet, cell, &row)
+		data[i] = []any{e.ID, e.At, e.ActorName, e.IP, e.ActionLabel, e.ObjectLabel, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
 	}
-	x.SetColWidth(sheet, "B", "B", 20)
-	x.SetColWidth(sheet, "C", "C", 18)
-	x.SetColWidth(sheet, "H", "H", 50)
-	var buf bytes.Buffer
-	if err := x.Write(&buf); err != nil {
-		return nil, errs.Wrap(err, "xlsx")
+	b, err := sheet.XLSX(sheet.Sheet{Name: "审计日志", Columns: cols, Rows: data})
+	if err != nil {
+		return nil, err
 	}
 	if err := s.recordRead(r, "audit.export", fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("审计日志-%s.xlsx", time.Now().In(cst).Format("20060102-1504"))
-	return download{name: name, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: buf.Bytes()}, nil
+	return xlsx("审计日志", b), nil
 }
 
 var cst = check.Beijing

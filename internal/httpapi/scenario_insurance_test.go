@@ -19,6 +19,7 @@ import (
 	"govfleet/internal/auth"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
+	"govfleet/internal/money"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 )
@@ -322,7 +323,7 @@ func TestCostsExport(t *testing.T) {
 		t.Fatalf("vehicle sheet: %d rows, first %v", len(rows), rows[1])
 	}
 	last := rows[1][len(rows[1])-1]
-	if want := strconv.FormatFloat(float64(sum.Vehicles[0].Total)/100, 'f', -1, 64); last != want {
+	if want := money.Yuan(sum.Vehicles[0].Total); last != want { // yuan with two decimals, as a number
 		t.Errorf("first vehicle's total %s in the sheet, %s on the page", last, want)
 	}
 }

@@ -40,27 +40,6 @@ export function codeName(list, code) {
   return (list || []).find((x) => x.code === code)?.name || code
 }
 
-// Integer fen → "¥1,234.56"; null/undefined → '—'.
-export function yuan(fen) {
-  if (fen === null || fen === undefined || fen === '') return '—'
-  const n = Number(fen) / 100
-  return '¥' + n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-}
-
-// "219800.5" (yuan, up to 2 decimals) → 21980050 fen; '' → null; NaN for malformed.
-export function yuanToFen(v) {
-  if (v === null || v === undefined || String(v).trim() === '') return null
-  const s = String(v).trim().replace(/,/g, '')
-  if (!/^\d+(\.\d{1,2})?$/.test(s)) return NaN
-  const [i, d = ''] = s.split('.')
-  return Number(i) * 100 + Number((d + '00').slice(0, 2))
-}
-
-export function fenToYuanText(fen) {
-  if (fen === null || fen === undefined) return ''
-  return (Number(fen) / 100).toFixed(2)
-}
-
 // Plate and VIN, normalised the way the server does, with a Chinese reason when malformed.
 const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼'
 export function normalisePlate(s) {

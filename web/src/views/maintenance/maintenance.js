@@ -10,11 +10,3 @@ export const stateOptions = [
 export const reviewNames = { pending: '待审核', confirmed: '已确认', disputed: '有异议' }
 export const reviewTag = { pending: 'info', confirmed: 'success', disputed: 'danger' }
 export const itemKinds = [['part', '配件'], ['labour', '工时']]
-
-// 123456 fen → "1,234.56"
-export function yuan(fen) {
-  if (fen === null || fen === undefined) return '—'
-  return (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-}
-
-export const toFen = (y) => Math.round(Number(y || 0) * 100)

@@ -1,9 +1,4 @@
-// Amounts are integer fen in the API; pages show yuan.
-export function yuan(fen) {
-  if (fen === undefined || fen === null) return '—'
-  return (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-}
-
+// Shared helpers of the lifecycle pages (insurance, inspection).
 // Element Plus tag type and text for days left until a date.
 export function daysTag(days) {
   if (days === undefined || days === null) return { type: 'info', text: '未设定' }

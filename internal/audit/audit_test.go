@@ -111,7 +111,7 @@ func TestConcurrentAppendsKeepTheChain(t *testing.T) {
 		errc := make(chan error, n)
 		for i := 0; i < n; i++ {
 			go func(i int) {
-				errc <- w.Audit.Note(ctx, a, audit.Event{Action: "audit.read", Summary: fmt.Sprintf("并发 %d", i)})
+				errc <- w.Audit.Note(ctx, a, audit.Event{Action: audit.ReadLog, Summary: fmt.Sprintf("并发 %d", i)})
 			}(i)
 		}
 		for i := 0; i < n; i++ {

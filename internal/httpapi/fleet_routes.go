@@ -17,6 +17,12 @@ import (
 	"govfleet/internal/fleet"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actDriverExport  = audit.NewAction("driver.export", "导出驾驶员")
+	actVehicleExport = audit.NewAction("vehicle.export", "导出车辆")
+)
+
 // fleetRoutes are the vehicle and driver registry's routes (issue: registry).
 func (s *Server) fleetRoutes() []Route {
 	vq := []string{"unit_id", "category", "status", "q", "incomplete", "stale", "no_terminal", "over_quota", "sort", "page", "page_size"}
@@ -220,7 +226,7 @@ func (s *Server) exportVehicles(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: "vehicle.export", ObjectType: "vehicle", ScopePath: r.Actor().ScopePath,
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actVehicleExport, ObjectType: audit.Vehicle, ScopePath: r.Actor().ScopePath,
 		Summary: fmt.Sprintf("导出车辆%d辆 %s", n, r.URL.RawQuery)}); err != nil {
 		return nil, err
 	}
@@ -394,7 +400,7 @@ func (s *Server) exportDrivers(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: "driver.export", ObjectType: "driver", ScopePath: r.Actor().ScopePath,
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actDriverExport, ObjectType: audit.Driver, ScopePath: r.Actor().ScopePath,
 		Summary: fmt.Sprintf("导出驾驶员%d名 %s", n, r.URL.RawQuery)}); err != nil {
 		return nil, err
 	}

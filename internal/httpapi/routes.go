@@ -201,7 +201,7 @@ func codes(names map[string]string) []org.Code {
 
 func (s *Server) meta(r *Request) (any, error) {
 	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds,
-		AuditActions: codes(audit.Labels), AuditObjects: codes(audit.ObjectTypes)}, nil
+		AuditActions: codes(audit.ActionLabels()), AuditObjects: codes(audit.ObjectLabels())}, nil
 }
 
 // ---- units ----
@@ -348,8 +348,8 @@ func (s *Server) auditFilter(r *Request) (audit.Filter, error) {
 }
 
 // recordRead notes a reading of the audit log in the log itself.
-func (s *Server) recordRead(r *Request, action, summary string) error {
-	return s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: action, ObjectType: "audit_log", ScopePath: r.Actor().ScopePath, Summary: summary})
+func (s *Server) recordRead(r *Request, action audit.Action, summary string) error {
+	return s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: action, ObjectType: audit.Log, ScopePath: r.Actor().ScopePath, Summary: summary})
 }
 
 func (s *Server) listAudit(r *Request) (any, error) {
@@ -365,7 +365,7 @@ func (s *Server) listAudit(r *Request) (any, error) {
 		return nil, err
 	}
 	if f.Page == 1 {
-		if err := s.recordRead(r, "audit.read", "查阅审计日志 "+r.URL.RawQuery); err != nil {
+		if err := s.recordRead(r, audit.ReadLog, "查阅审计日志 "+r.URL.RawQuery); err != nil {
 			return nil, err
 		}
 	}
@@ -401,7 +401,7 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	if err := x.Write(&buf); err != nil {
 		return nil, errs.Wrap(err, "xlsx")
 	}
-	if err := s.recordRead(r, "audit.export", fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
+	if err := s.recordRead(r, audit.ExportLog, fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
 		return nil, err
 	}
 	name := fmt.Sprintf("审计日志-%s.xlsx", time.Now().In(cst).Format("20060102-1504"))
@@ -415,7 +415,7 @@ func (s *Server) verifyAudit(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRead(r, "audit.verify", res.Message); err != nil {
+	if err := s.recordRead(r, audit.VerifyLog, res.Message); err != nil {
 		return nil, err
 	}
 	return res, nil

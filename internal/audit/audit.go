@@ -11,9 +11,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -45,8 +48,8 @@ type Entry struct {
 
 // Event is what a service reports; Record turns it into an Entry.
 type Event struct {
-	Action     string // e.g. "unit.create"; labels in Labels
-	ObjectType string
+	Action     Action
+	ObjectType ObjectType // zero when the event concerns no object (a failed login by an unknown name)
 	ObjectID   int64
 	ScopePath  string // path of the hierarchy node the event concerns
 	Summary    string
@@ -54,76 +57,119 @@ type Event struct {
 	After      any
 }
 
-// Labels gives the Chinese name of each action for the log viewer.
-var Labels = map[string]string{
-	"auth.login":          "登录",
-	"auth.login_failed":   "登录失败",
-	"auth.logout":         "退出登录",
-	"auth.locked":         "账号因多次失败被锁定",
-	"auth.password":       "修改密码",
-	"token.create":        "创建API令牌",
-	"token.revoke":        "吊销API令牌",
-	"unit.create":         "新增单位",
-	"unit.update":         "修改单位",
-	"unit.move":           "调整上级",
-	"unit.deactivate":     "停用单位",
-	"unit.activate":       "启用单位",
-	"user.create":         "新建账号",
-	"user.update":         "修改账号",
-	"user.roles":          "调整角色",
-	"user.lock":           "锁定账号",
-	"user.unlock":         "解锁账号",
-	"user.reset_password": "重置密码",
-	"policy.update":       "修改安全策略",
-	"audit.read":          "查阅审计日志",
-	"audit.export":        "导出审计日志",
-	"audit.verify":        "校验审计日志",
-	"vehicle.create":      "登记车辆",
-	"vehicle.update":      "修改车辆",
-	"vehicle.transfer":    "车辆划转",
-	"vehicle.category":    "车辆类别变更",
-	"vehicle.dispose":     "车辆处置",
-	"vehicle.import":      "导入车辆",
-	"vehicle.confirm":     "确认车辆信息",
-	"vehicle.export":      "导出车辆",
-	"driver.create":       "登记驾驶员",
-	"driver.update":       "修改驾驶员",
-	"driver.match":        "匹配驾驶员与车辆",
-	"driver.import":       "导入驾驶员",
-	"driver.confirm":      "确认驾驶员信息",
-	"driver.export":       "导出驾驶员",
-	"terminal.create":     "登记终端",
-	"terminal.bind":       "绑定终端",
-	"terminal.unbind":     "解绑终端",
-	"photo.upload":        "上传照片",
-	"photo.delete":        "删除照片",
-	"supervision.params":  "修改监督规则参数",
-	"case.open":           "监督立案",
-	"case.explained":      "案件情况说明",
-	"case.attach":         "上传案件说明材料",
-	"case.verified":       "案件核实违规",
-	"case.dismissed":      "案件排除",
-	"case.escalated":      "案件升级",
+// Action is a kind of event: its code, stored in the log (and covered by the
+// hash chain), and its Chinese name, which the log viewer, its filter and
+// its export show (R-27: the log is read by discipline inspection and
+// audit). Only NewAction makes one, so every recorded action has a name.
+type Action struct{ code, label string }
+
+// Code is what the log stores, e.g. "unit.create".
+func (a Action) Code() string { return a.code }
+
+// Label is the Chinese name, e.g. 新增单位.
+func (a Action) Label() string { return a.label }
+
+// actions holds every declared action, in declaration order.
+var actions []Action
+
+// NewAction declares an action. Declare each once, as a package variable
+// beside the code that records it (package initialisation is the only
+// writer of the registry).
+func NewAction(code, label string) Action {
+	a := Action{code, label}
+	actions = append(actions, a)
+	return a
 }
 
-// ObjectTypes gives the Chinese name of each object type the services record,
-// for the log viewer, its filter and its export.
-var ObjectTypes = map[string]string{
-	"unit": "单位", "user": "账号", "api_token": "API令牌", "api_key": "API密钥", "policy": "安全策略",
-	"audit_log": "审计日志", "vehicle": "车辆", "driver": "驾驶员", "terminal": "北斗终端",
-	"terminal_event": "终端健康事件", "order": "用车订单", "emergency_filing": "紧急用车补报",
-	"calendar": "节假日安排", "case": "问题线索", "company": "合作企业", "fuel_import": "加油记录导入",
-	"repair_job": "维修单", "rental_order": "租赁用车单", "rental_vehicle": "租赁车辆", "rental_driver": "租赁驾驶员",
+// NewActions declares a family of actions named by one table, e.g. the
+// order actions "order.<verb>" named labelPrefix + the verb's name; it
+// returns them by verb.
+func NewActions(codePrefix, labelPrefix string, names map[string]string) map[string]Action {
+	out := make(map[string]Action, len(names))
+	for verb, name := range names {
+		out[verb] = NewAction(codePrefix+verb, labelPrefix+name)
+	}
+	return out
 }
+
+// Actions returns every declared action.
+func Actions() []Action { return slices.Clone(actions) }
+
+// ObjectType is the kind of object an event concerns: its code, stored in
+// the log, and its Chinese name.
+type ObjectType struct{ code, label string }
+
+// Code is what the log stores, e.g. "vehicle".
+func (o ObjectType) Code() string { return o.code }
+
+// Label is the Chinese name, e.g. 车辆.
+func (o ObjectType) Label() string { return o.label }
+
+// The object types the services record.
+var (
+	Unit            = ObjectType{"unit", "单位"}
+	User            = ObjectType{"user", "账号"}
+	APIToken        = ObjectType{"api_token", "API令牌"}
+	APIKey          = ObjectType{"api_key", "API密钥"}
+	Policy          = ObjectType{"policy", "安全策略"}
+	Log             = ObjectType{"audit_log", "审计日志"}
+	Vehicle         = ObjectType{"vehicle", "车辆"}
+	Driver          = ObjectType{"driver", "驾驶员"}
+	Terminal        = ObjectType{"terminal", "北斗终端"}
+	TerminalEvent   = ObjectType{"terminal_event", "终端健康事件"}
+	Order           = ObjectType{"order", "用车订单"}
+	EmergencyFiling = ObjectType{"emergency_filing", "紧急用车补报"}
+	Calendar        = ObjectType{"calendar", "节假日安排"}
+	Case            = ObjectType{"case", "问题线索"}
+	Company         = ObjectType{"company", "合作企业"}
+	FuelImport      = ObjectType{"fuel_import", "加油记录导入"}
+	RepairJob       = ObjectType{"repair_job", "维修单"}
+	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
+	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
+	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+)
+
+// ObjectTypes lists every object type.
+var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
+	EmergencyFiling, Calendar, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+
+// The audit log's own reading, recorded in the log itself.
+var (
+	ReadLog   = NewAction("audit.read", "查阅审计日志")
+	ExportLog = NewAction("audit.export", "导出审计日志")
+	VerifyLog = NewAction("audit.verify", "校验审计日志")
+)
+
+// ActionLabels gives the Chinese name of every declared action by code (read
+// after package initialisation).
+var ActionLabels = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(actions))
+	for _, a := range actions {
+		m[a.code] = a.label
+	}
+	return m
+})
+
+// ObjectLabels gives the Chinese name of every object type by code.
+var ObjectLabels = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(ObjectTypes))
+	for _, o := range ObjectTypes {
+		m[o.code] = o.label
+	}
+	return m
+})
 
 // Record appends ev to the log inside tx. The actor may be nil for events
 // the system itself causes (or an anonymous failed login: then actorName
 // says who was tried).
 func Record(ctx context.Context, tx bun.IDB, a *access.Actor, ev Event) error {
+	if ev.Action.code == "" {
+		return errs.Wrap(errors.New("event without a declared action"), "audit")
+	}
 	e := &Entry{
 		At:         time.Now().UTC().Truncate(time.Microsecond),
-		Action:     ev.Action,
-		ObjectType: ev.ObjectType,
+		Action:     ev.Action.code,
+		ObjectType: ev.ObjectType.code,
 		ScopePath:  ev.ScopePath,
 		Summary:    ev.Summary,
 	}
@@ -203,7 +249,7 @@ type View struct {
 }
 
 func view(e *Entry) View {
-	v := View{Entry: e, ActionLabel: cmp.Or(Labels[e.Action], e.Action), ObjectLabel: cmp.Or(ObjectTypes[e.ObjectType], e.ObjectType)}
+	v := View{Entry: e, ActionLabel: cmp.Or(ActionLabels()[e.Action], e.Action), ObjectLabel: cmp.Or(ObjectLabels()[e.ObjectType], e.ObjectType)}
 	if e.Before != "" {
 		v.BeforeJSON = json.RawMessage(e.Before)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
@@ -111,7 +112,7 @@ func TestConcurrentAppendsKeepTheChain(t *testing.T) {
 		errc := make(chan error, n)
 		for i := 0; i < n; i++ {
 			go func(i int) {
-				errc <- w.Audit.Note(ctx, a, audit.Event{Action: "audit.read", Summary: fmt.Sprintf("并发 %d", i)})
+				errc <- w.Audit.Note(ctx, a, audit.Event{Action: audit.ReadLog, Summary: fmt.Sprintf("并发 %d", i)})
 			}(i)
 		}
 		for i := 0; i < n; i++ {
@@ -127,4 +128,28 @@ func TestConcurrentAppendsKeepTheChain(t *testing.T) {
 			t.Fatalf("chain after concurrent appends: %+v %v", res, err)
 		}
 	})
+}
+
+// An event without a declared action (the zero Action) is refused and
+// writes nothing; a declared one is stored under its code and shown with
+// its name.
+func TestRecordNeedsADeclaredAction(t *testing.T) {
+	db := storetest.SQLite(t)
+	s := &audit.Service{DB: db}
+	ctx := context.Background()
+	if err := s.Note(ctx, nil, audit.Event{Summary: "无操作"}); err == nil {
+		t.Fatal("an event without an action was recorded")
+	}
+	city := &access.Actor{ScopeKind: "city"}
+	if _, n, err := s.List(ctx, city, audit.Filter{Page: 1, Size: 10}); err != nil || n != 0 {
+		t.Fatalf("log after a refused event: %d rows, %v", n, err)
+	}
+	if err := s.Note(ctx, nil, audit.Event{Action: audit.VerifyLog, ObjectType: audit.Log, Summary: "校验"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, n, err := s.List(ctx, city, audit.Filter{Page: 1, Size: 10})
+	if err != nil || n != 1 || rows[0].Action != "audit.verify" || rows[0].ActionLabel != "校验审计日志" ||
+		rows[0].ObjectType != "audit_log" || rows[0].ObjectLabel != "审计日志" {
+		t.Fatalf("recorded: %d %v %+v", n, err, rows)
+	}
 }

@@ -23,11 +23,6 @@ import (
 	"govfleet/internal/store"
 )
 
-func init() {
-	audit.Labels["apikey.create"] = "创建企业API密钥"
-	audit.Labels["apikey.revoke"] = "吊销企业API密钥"
-}
-
 // Company API keys and request signing.
 //
 // A machine request of an outside organisation carries
@@ -133,7 +128,7 @@ func (s *Service) CreateKey(ctx context.Context, a *access.Actor, name string) (
 		if _, err := tx.NewInsert().Model(k).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "apikey.create", ObjectType: "api_key", ObjectID: k.ID, ScopePath: a.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actApikeyCreate, ObjectType: audit.APIKey, ObjectID: k.ID, ScopePath: a.ScopePath,
 			Summary: fmt.Sprintf("创建API密钥「%s」（%s）", name, k.KeyID)})
 	})
 	if err != nil {
@@ -160,7 +155,7 @@ func (s *Service) RevokeKey(ctx context.Context, a *access.Actor, id int64) erro
 		if n, _ := res.RowsAffected(); n == 0 || a.CompanyID == 0 {
 			return errs.E(errs.NotFound, "密钥不存在或已吊销")
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "apikey.revoke", ObjectType: "api_key", ObjectID: id, ScopePath: a.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actApikeyRevoke, ObjectType: audit.APIKey, ObjectID: id, ScopePath: a.ScopePath,
 			Summary: fmt.Sprintf("吊销API密钥（编号 %d）", id)})
 	})
 }

@@ -85,7 +85,7 @@ func (s *Service) SetPolicy(ctx context.Context, a *access.Actor, p Policy) (Pol
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "policy.update", ObjectType: "policy", Summary: "修改安全策略", Before: before, After: p})
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPolicyUpdate, ObjectType: audit.Policy, Summary: "修改安全策略", Before: before, After: p})
 	})
 	return p, err
 }

@@ -17,6 +17,26 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actApikeyCreate      = audit.NewAction("apikey.create", "创建企业API密钥")
+	actApikeyRevoke      = audit.NewAction("apikey.revoke", "吊销企业API密钥")
+	actAuthLocked        = audit.NewAction("auth.locked", "账号因多次失败被锁定")
+	actAuthLogin         = audit.NewAction("auth.login", "登录")
+	actAuthLoginFailed   = audit.NewAction("auth.login_failed", "登录失败")
+	actAuthLogout        = audit.NewAction("auth.logout", "退出登录")
+	actAuthPassword      = audit.NewAction("auth.password", "修改密码")
+	actPolicyUpdate      = audit.NewAction("policy.update", "修改安全策略")
+	actTokenCreate       = audit.NewAction("token.create", "创建API令牌")
+	actTokenRevoke       = audit.NewAction("token.revoke", "吊销API令牌")
+	actUserCreate        = audit.NewAction("user.create", "新建账号")
+	actUserLock          = audit.NewAction("user.lock", "锁定账号")
+	actUserResetPassword = audit.NewAction("user.reset_password", "重置密码")
+	actUserRoles         = audit.NewAction("user.roles", "调整角色")
+	actUserUnlock        = audit.NewAction("user.unlock", "解锁账号")
+	actUserUpdate        = audit.NewAction("user.update", "修改账号")
+)
+
 // Session is a logged-in browser session. Its id is the SHA-256 of the
 // cookie value, so a leaked database does not leak live sessions.
 type Session struct {
@@ -63,7 +83,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil { // unknown user: same work and the same answer as a wrong password
 		CheckPassword(dummyHash, password)
 		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
-			return audit.Record(ctx, tx, anon, audit.Event{Action: "auth.login_failed", Summary: fmt.Sprintf("用户名「%s」不存在", username)})
+			return audit.Record(ctx, tx, anon, audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("用户名「%s」不存在", username)})
 		})
 		return nil, errs.E(errs.Unauthenticated, "用户名或密码错误")
 	}
@@ -92,11 +112,11 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 					return err
 				}
 				result = errs.E(errs.Locked, "密码连续错误%d次，账号已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
-				return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.locked", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+				return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLocked, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
 					Summary: fmt.Sprintf("账号 %s 密码连续错误%d次，锁定至 %s", u.Username, pol.LockoutThreshold, shanghai(until))})
 			}
 			result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-failed)
-			return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.login_failed", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+			return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLoginFailed, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
 				Summary: fmt.Sprintf("账号 %s 密码错误（第%d次）", u.Username, failed)})
 		})
 		if err != nil {
@@ -118,7 +138,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, audit.Event{Action: "auth.login", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+		return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLogin, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
 			Summary: fmt.Sprintf("账号 %s 登录", u.Username)})
 	})
 	if err != nil {
@@ -229,7 +249,7 @@ func (s *Service) Logout(ctx context.Context, p *Principal) error {
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE id = ?", p.SessionID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: "auth.logout", ObjectType: "user", ObjectID: p.Actor.UserID,
+		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: actAuthLogout, ObjectType: audit.User, ObjectID: p.Actor.UserID,
 			ScopePath: p.Actor.ScopePath, Summary: fmt.Sprintf("账号 %s 退出登录", p.Actor.Username)})
 	})
 }
@@ -272,7 +292,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE user_id = ? AND id <> ?", u.ID, p.SessionID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: "auth.password", ObjectType: "user", ObjectID: u.ID,
+		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: actAuthPassword, ObjectType: audit.User, ObjectID: u.ID,
 			ScopePath: u.ScopePath, Summary: fmt.Sprintf("账号 %s 修改了密码", u.Username)})
 	})
 }
@@ -305,7 +325,7 @@ func (s *Service) CreateToken(ctx context.Context, a *access.Actor, name string)
 		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "token.create", ObjectType: "api_token", ObjectID: t.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenCreate, ObjectType: audit.APIToken, ObjectID: t.ID,
 			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 创建API令牌「%s」", a.Username, name)})
 	})
 	if err != nil {
@@ -332,7 +352,7 @@ func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) er
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E(errs.NotFound, "令牌不存在或已吊销")
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "token.revoke", ObjectType: "api_token", ObjectID: id,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenRevoke, ObjectType: audit.APIToken, ObjectID: id,
 			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 吊销API令牌（编号 %d）", a.Username, id)})
 	})
 }
@@ -380,7 +400,7 @@ func (s *Service) Bootstrap(ctx context.Context, username, realName, phone, pass
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, nil, audit.Event{Action: "user.create", ObjectType: "user", ObjectID: u.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, nil, audit.Event{Action: actUserCreate, ObjectType: audit.User, ObjectID: u.ID, ScopePath: n.Path,
 			Summary: fmt.Sprintf("系统初始化账号 %s（%s）", username, realName), After: u.auditView()})
 	})
 	return u, err

@@ -437,7 +437,7 @@ func (s *Service) create(ctx context.Context, a *access.Actor, in UserInput, com
 		if companyID != 0 {
 			summary = fmt.Sprintf("为企业「%s」新建账号 %s（%s）", company.Name, u.Username, u.RealName)
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "user.create", ObjectType: "user", ObjectID: u.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actUserCreate, ObjectType: audit.User, ObjectID: u.ID, ScopePath: n.Path,
 			Summary: summary, After: u.auditView()})
 	})
 	if err != nil {
@@ -479,7 +479,7 @@ func (s *Service) mutate(ctx context.Context, a *access.Actor, id int64, fn func
 		if _, err := tx.NewUpdate().Model(u).ExcludeColumn("id", "created_at", "username").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		ev.ObjectType, ev.ObjectID, ev.Before, ev.After = "user", u.ID, before, u.auditView()
+		ev.ObjectType, ev.ObjectID, ev.Before, ev.After = audit.User, u.ID, before, u.auditView()
 		if ev.ScopePath == "" {
 			ev.ScopePath = u.ScopePath
 		}
@@ -542,7 +542,7 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in User
 				summary = fmt.Sprintf("启用账号 %s（%s）", u.Username, u.RealName)
 			}
 		}
-		return audit.Event{Action: "user.update", Summary: summary}, nil
+		return audit.Event{Action: actUserUpdate, Summary: summary}, nil
 	})
 }
 
@@ -594,7 +594,7 @@ func (s *Service) SetRoles(ctx context.Context, a *access.Actor, id int64, roles
 			info, _ := access.Info(r)
 			names = append(names, info.Name)
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "user.roles", ObjectType: "user", ObjectID: u.ID, ScopePath: u.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actUserRoles, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
 			Summary: fmt.Sprintf("将账号 %s（%s）的角色设为：%s", u.Username, u.RealName, strings.Join(names, "、")),
 			Before:  before, After: u.auditView()})
 	})
@@ -610,10 +610,10 @@ func (s *Service) SetLocked(ctx context.Context, a *access.Actor, id int64, lock
 	return s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
 		u.AdminLocked = locked
 		if locked {
-			return audit.Event{Action: "user.lock", Summary: fmt.Sprintf("锁定账号 %s（%s）", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
+			return audit.Event{Action: actUserLock, Summary: fmt.Sprintf("锁定账号 %s（%s）", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 		}
 		u.LockedUntil, u.FailedLogins = nil, 0
-		return audit.Event{Action: "user.unlock", Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, nil
+		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, nil
 	})
 }
 
@@ -627,7 +627,7 @@ func (s *Service) ResetPassword(ctx context.Context, a *access.Actor, id int64) 
 	}
 	_, err = s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
 		u.PasswordHash, u.MustChangePassword, u.LockedUntil, u.FailedLogins = hash, true, nil, 0
-		return audit.Event{Action: "user.reset_password", Summary: fmt.Sprintf("重置账号 %s（%s）的密码", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
+		return audit.Event{Action: actUserResetPassword, Summary: fmt.Sprintf("重置账号 %s（%s）的密码", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 	})
 	if err != nil {
 		return "", err

@@ -96,7 +96,7 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id i
 		if err := event(ctx, tx, a, id, "attach", o.State, o.State, name); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "order.attach", ObjectType: "order", ObjectID: id, ScopePath: o.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: orderActions["attach"], ObjectType: audit.Order, ObjectID: id, ScopePath: o.UnitPath,
 			Summary: fmt.Sprintf("订单 %s 添加附件「%s」", o.No, name)})
 	})
 	if err != nil {

@@ -122,6 +122,6 @@ func (c *Calendar) Set(ctx context.Context, a *access.Actor, in DayInput) error 
 		if len(before) > 0 {
 			b = before[0]
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "calendar.set", ObjectType: "calendar", Summary: summary, Before: b, After: after})
+		return audit.Record(ctx, tx, a, audit.Event{Action: actCalendarSet, ObjectType: audit.Calendar, Summary: summary, Before: b, After: after})
 	})
 }

@@ -477,7 +477,7 @@ func (s *Service) SetDelegation(ctx context.Context, a *access.Actor, unitID int
 			}
 			summary = "授予调度员派车长期授权（无须逐单同意）"
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "dispatch.delegation", ObjectType: "unit", ObjectID: unitID, ScopePath: path, Summary: summary})
+		return audit.Record(ctx, tx, a, audit.Event{Action: actDispatchDelegation, ObjectType: audit.Unit, ObjectID: unitID, ScopePath: path, Summary: summary})
 	})
 }
 

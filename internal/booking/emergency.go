@@ -127,7 +127,7 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 		if fl.FiledLate {
 			summary += "，已超过48小时"
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "emergency.file", ObjectType: "emergency_filing", ObjectID: fl.ID, ScopePath: v.UnitPath, Summary: summary, After: fl})
+		return audit.Record(ctx, tx, a, audit.Event{Action: actEmergencyFile, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: v.UnitPath, Summary: summary, After: fl})
 	})
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (s *Service) OpenForTrip(ctx context.Context, vehicleID int64, startedAt ti
 		}
 		notes = []note{{users: managers, kind: "filing", title: "发现无单出车，请在48小时内补报",
 			body: fmt.Sprintf("%s %s 出车无订单，补报截止 %s", v.Plate, startedAt.In(Beijing).Format("01-02 15:04"), fl.DeadlineAt.In(Beijing).Format("01-02 15:04"))}}
-		return audit.Record(ctx, tx, nil, audit.Event{Action: "emergency.open", ObjectType: "emergency_filing", ObjectID: fl.ID, ScopePath: v.UnitPath,
+		return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyOpen, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("%s 无单出车，待单位补报（%s）", v.Plate, ref), After: fl})
 	})
 	if err != nil {
@@ -223,7 +223,7 @@ func (s *Service) CompleteFiling(ctx context.Context, a *access.Actor, id int64,
 		if _, err := tx.NewUpdate().Model(fl).Column("leader", "reason", "driver_id", "ended_at", "state", "filed_at", "filed_by", "filed_late").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "emergency.file", ObjectType: "emergency_filing", ObjectID: fl.ID, ScopePath: fl.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actEmergencyFile, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: fl.UnitPath,
 			Summary: fmt.Sprintf("补报紧急用车 %s：%s（%s同意）", fl.Plate, in.Reason, in.Leader), Before: before, After: fl})
 	})
 	if err != nil {
@@ -296,7 +296,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 			body := fmt.Sprintf("%s（%s）%s 开始的紧急用车超过48小时未补报", f.Plate, f.UnitName, f.StartedAt.In(Beijing).Format("01-02 15:04"))
 			notes = []note{{users: append(managers, admins...), kind: "filing", title: "紧急用车逾期未补报", body: body, sms: true}}
 			n++
-			return audit.Record(ctx, tx, nil, audit.Event{Action: "emergency.escalate", ObjectType: "emergency_filing", ObjectID: f.ID, ScopePath: f.UnitPath, Summary: body})
+			return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyEscalate, ObjectType: audit.EmergencyFiling, ObjectID: f.ID, ScopePath: f.UnitPath, Summary: body})
 		})
 		if err != nil {
 			return n, err

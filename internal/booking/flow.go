@@ -14,6 +14,15 @@ import (
 	"govfleet/internal/errs"
 )
 
+// The audit log's actions recorded here, with their Chinese names (R-27).
+var (
+	actCalendarSet        = audit.NewAction("calendar.set", "设置节假日安排")
+	actDispatchDelegation = audit.NewAction("dispatch.delegation", "派车长期授权")
+	actEmergencyEscalate  = audit.NewAction("emergency.escalate", "紧急用车逾期未补报")
+	actEmergencyFile      = audit.NewAction("emergency.file", "紧急用车补报")
+	actEmergencyOpen      = audit.NewAction("emergency.open", "无单出车待补报")
+)
+
 // Change is a change on the way reported by the driver (R-13(4)).
 type Change struct {
 	bun.BaseModel `bun:"table:order_changes"`
@@ -51,18 +60,8 @@ var ActionNames = map[string]string{
 	"rental": "转租赁", "attach": "添加附件", "rental_end": "租赁用车结束",
 }
 
-// The audit log's names of what this package records (R-27: the log is read
-// by discipline inspection and audit, in Chinese).
-func init() {
-	for a, n := range ActionNames {
-		audit.Labels["order."+a] = "用车订单：" + n
-	}
-	audit.Labels["emergency.open"] = "无单出车待补报"
-	audit.Labels["emergency.file"] = "紧急用车补报"
-	audit.Labels["emergency.escalate"] = "紧急用车逾期未补报"
-	audit.Labels["calendar.set"] = "设置节假日安排"
-	audit.Labels["dispatch.delegation"] = "派车长期授权"
-}
+// orderActions are the audit log's order actions, "order.<action>", by action.
+var orderActions = audit.NewActions("order.", "用车订单：", ActionNames)
 
 // from lists the states each action may start from.
 var from = map[string][]string{
@@ -140,7 +139,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 				summary += "：" + st.note
 			}
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "order." + action, ObjectType: "order", ObjectID: o.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: orderActions[action], ObjectType: audit.Order, ObjectID: o.ID,
 			ScopePath: o.UnitPath, Summary: summary, Before: before, After: o})
 	})
 	if err != nil {

@@ -318,7 +318,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 			return err
 		}
 		notes = append(notes, note{users: ns, kind: "approval", title: "新的用车申请待审批", body: fmt.Sprintf("%s：%s（%s）", a.Name, in.Reason, in.PickupAt.In(Beijing).Format("01-02 15:04")), order: o.ID})
-		return audit.Record(ctx, tx, a, audit.Event{Action: "order.submit", ObjectType: "order", ObjectID: o.ID, ScopePath: path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: orderActions["submit"], ObjectType: audit.Order, ObjectID: o.ID, ScopePath: path,
 			Summary: fmt.Sprintf("提交用车申请 %s：%s", o.No, o.Reason), After: o})
 	})
 	if err != nil {

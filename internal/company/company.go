@@ -24,15 +24,17 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actCompanyCreate  = audit.NewAction("company.create", "登记合作企业")
+	actCompanyUpdate  = audit.NewAction("company.update", "修改合作企业")
+	actContractCreate = audit.NewAction("contract.create", "新增企业合同")
+	actContractUpdate = audit.NewAction("contract.update", "修改企业合同")
+)
+
 func init() {
 	store.RegisterUnique("companies", "name", "name", "该企业名称已登记")
 	store.RegisterUnique("companies", "credit_code", "credit_code", "该统一社会信用代码已登记")
-	for k, v := range map[string]string{
-		"company.create": "登记合作企业", "company.update": "修改合作企业",
-		"contract.create": "新增企业合同", "contract.update": "修改企业合同",
-	} {
-		audit.Labels[k] = v
-	}
 }
 
 // Service keeps the companies, their contracts and accounts.
@@ -241,7 +243,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Compa
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "company.create", ObjectType: "company", ObjectID: c.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actCompanyCreate, ObjectType: audit.Company, ObjectID: c.ID, ScopePath: n.Path,
 			Summary: fmt.Sprintf("登记%s「%s」", kindName(c.Kind), c.Name), After: c.auditView()})
 	})
 	if err != nil {
@@ -266,7 +268,7 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Inpu
 		if _, err := tx.NewUpdate().Model(c).Column("name", "credit_code", "contact", "phone", "active").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "company.update", ObjectType: "company", ObjectID: c.ID, ScopePath: c.OwnerPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actCompanyUpdate, ObjectType: audit.Company, ObjectID: c.ID, ScopePath: c.OwnerPath,
 			Summary: fmt.Sprintf("修改%s「%s」", kindName(c.Kind), c.Name), Before: before, After: c.auditView()})
 	})
 	if err != nil {
@@ -336,7 +338,7 @@ func (s *Service) AddContract(ctx context.Context, a *access.Actor, companyID in
 			return err
 		}
 		k.UnitName = n.Name
-		return audit.Record(ctx, tx, a, audit.Event{Action: "contract.create", ObjectType: "company", ObjectID: c.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actContractCreate, ObjectType: audit.Company, ObjectID: c.ID, ScopePath: n.Path,
 			Summary: fmt.Sprintf("「%s」签约服务「%s」，%s 起", c.Name, n.Name, k.StartsOn), After: k})
 	})
 	if err != nil {
@@ -372,7 +374,7 @@ func (s *Service) UpdateContract(ctx context.Context, a *access.Actor, id int64,
 		if _, err := tx.NewUpdate().Model(k).Column("starts_on", "ends_on", "note").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "contract.update", ObjectType: "company", ObjectID: c.ID, ScopePath: k.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actContractUpdate, ObjectType: audit.Company, ObjectID: c.ID, ScopePath: k.UnitPath,
 			Summary: fmt.Sprintf("修改「%s」服务「%s」的合同", c.Name, k.UnitName), Before: &before, After: k})
 	})
 	if err != nil {

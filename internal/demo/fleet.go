@@ -450,7 +450,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, actor, audit.Event{Action: "vehicle.import", ObjectType: "vehicle", ScopePath: actor.ScopePath,
+		return audit.Record(ctx, tx, actor, audit.Event{Action: fleet.ActVehicleImport, ObjectType: audit.Vehicle, ScopePath: actor.ScopePath,
 			Summary: fmt.Sprintf("演示数据：登记车辆%d辆、驾驶员%d名、北斗终端%d台", len(vs), len(ds), len(terms))})
 	})
 	if err != nil {

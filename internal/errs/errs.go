@@ -22,6 +22,10 @@ const (
 	Internal               Code = "internal"
 )
 
+// Codes lists every Code, in the order above; the API documents them
+// (internal/httpapi's OpenAPI document) with their HTTP status.
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, Internal}
+
 // Error is an application error with a Chinese message for the user and,
 // for invalid input, a message per field (keyed by the JSON field name).
 type Error struct {

@@ -56,7 +56,7 @@ func (s *Service) Confirm(ctx context.Context, a *access.Actor, in ConfirmInput)
 			if _, err := tx.NewUpdate().Model(v).Column("confirmed_at", "confirmed_by", "confirmed_by_name").WherePK().Exec(ctx); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.confirm", ObjectType: "vehicle", ObjectID: v.ID, ScopePath: v.UnitPath,
+			if err := audit.Record(ctx, tx, a, audit.Event{Action: actVehicleConfirm, ObjectType: audit.Vehicle, ObjectID: v.ID, ScopePath: v.UnitPath,
 				Summary: fmt.Sprintf("确认车辆%s信息准确", v.Plate), Before: before, After: map[string]any{"confirmed_at": now, "confirmed_by_name": a.Name}}); err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ func (s *Service) Confirm(ctx context.Context, a *access.Actor, in ConfirmInput)
 			if _, err := tx.NewUpdate().Model(d).Column("confirmed_at", "confirmed_by", "confirmed_by_name").WherePK().Exec(ctx); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, a, audit.Event{Action: "driver.confirm", ObjectType: "driver", ObjectID: d.ID, ScopePath: d.UnitPath,
+			if err := audit.Record(ctx, tx, a, audit.Event{Action: actDriverConfirm, ObjectType: audit.Driver, ObjectID: d.ID, ScopePath: d.UnitPath,
 				Summary: fmt.Sprintf("确认驾驶员%s信息准确", d.Name), Before: before, After: map[string]any{"confirmed_at": now, "confirmed_by_name": a.Name}}); err != nil {
 				return err
 			}

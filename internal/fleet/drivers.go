@@ -223,7 +223,7 @@ func (s *Service) CreateDriver(ctx context.Context, a *access.Actor, in DriverIn
 			return err
 		}
 		id = d.ID
-		return audit.Record(ctx, tx, a, audit.Event{Action: "driver.create", ObjectType: "driver", ObjectID: d.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actDriverCreate, ObjectType: audit.Driver, ObjectID: d.ID,
 			ScopePath: d.UnitPath, Summary: fmt.Sprintf("登记驾驶员%s", d.Name), After: d.auditView()})
 	})
 	if err != nil {
@@ -324,7 +324,7 @@ func (s *Service) UpdateDriver(ctx context.Context, a *access.Actor, id int64, i
 		if err := refreshDriver(ctx, tx, d); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "driver.update", ObjectType: "driver", ObjectID: d.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actDriverUpdate, ObjectType: audit.Driver, ObjectID: d.ID,
 			ScopePath: d.UnitPath, Summary: fmt.Sprintf("修改驾驶员%s", d.Name), Before: before, After: d.auditView()})
 	})
 	if err != nil {
@@ -418,7 +418,7 @@ func (s *Service) MatchVehicles(ctx context.Context, a *access.Actor, id int64, 
 		if len(plates) == 0 {
 			summary = fmt.Sprintf("解除驾驶员%s的全部车辆匹配", d.Name)
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "driver.match", ObjectType: "driver", ObjectID: d.ID, ScopePath: d.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actDriverMatch, ObjectType: audit.Driver, ObjectID: d.ID, ScopePath: d.UnitPath,
 			Summary: summary, Before: map[string]any{"vehicle_ids": beforeIDs}, After: map[string]any{"vehicle_ids": after}})
 	})
 	if err != nil {

@@ -218,7 +218,7 @@ func (s *Service) ImportVehicles(ctx context.Context, a *access.Actor, rootID in
 			ps = append(ps, v.Plate)
 		}
 		res.Imported = len(ps)
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.import", ObjectType: "vehicle", ScopePath: root.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: ActVehicleImport, ObjectType: audit.Vehicle, ScopePath: root.Path,
 			Summary: fmt.Sprintf("从Excel导入车辆%d辆", len(ps)), After: map[string]any{"plates": ps}})
 	})
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Service) ImportDrivers(ctx context.Context, a *access.Actor, rootID int
 			names = append(names, d.Name)
 		}
 		res.Imported = len(names)
-		return audit.Record(ctx, tx, a, audit.Event{Action: "driver.import", ObjectType: "driver", ScopePath: root.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actDriverImport, ObjectType: audit.Driver, ScopePath: root.Path,
 			Summary: fmt.Sprintf("从Excel导入驾驶员%d名", len(names)), After: map[string]any{"names": names}})
 	})
 	if err != nil {

@@ -258,7 +258,7 @@ func (s *Service) AddVehiclePhoto(ctx context.Context, a *access.Actor, vehicleI
 		if err := refreshVehicle(ctx, tx, v); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "photo.upload", ObjectType: "vehicle", ObjectID: v.ID, ScopePath: v.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPhotoUpload, ObjectType: audit.Vehicle, ObjectID: v.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("上传车辆%s的%s", v.Plate, p.KindName), After: map[string]any{"photo_id": p.ID, "kind": p.Kind, "sha256": p.BlobKey, "size": p.Size}})
 	})
 	if err != nil {
@@ -288,7 +288,7 @@ func (s *Service) AddDriverPhoto(ctx context.Context, a *access.Actor, driverID 
 		if err := refreshDriver(ctx, tx, d); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "photo.upload", ObjectType: "driver", ObjectID: d.ID, ScopePath: d.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPhotoUpload, ObjectType: audit.Driver, ObjectID: d.ID, ScopePath: d.UnitPath,
 			Summary: fmt.Sprintf("上传驾驶员%s的%s", d.Name, p.KindName), After: map[string]any{"photo_id": p.ID, "kind": p.Kind, "sha256": p.BlobKey, "size": p.Size}})
 	})
 	if err != nil {
@@ -333,7 +333,7 @@ func (s *Service) DeleteVehiclePhoto(ctx context.Context, a *access.Actor, vehic
 		if err := refreshVehicle(ctx, tx, v); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "photo.delete", ObjectType: "vehicle", ObjectID: v.ID, ScopePath: v.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPhotoDelete, ObjectType: audit.Vehicle, ObjectID: v.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("删除车辆%s的%s", v.Plate, p.KindName), Before: map[string]any{"photo_id": p.ID, "kind": p.Kind, "sha256": p.BlobKey}})
 	})
 }

@@ -120,7 +120,7 @@ func (s *Service) CreateTerminal(ctx context.Context, a *access.Actor, in Termin
 			return store.Translate(err)
 		}
 		id = t.ID
-		return audit.Record(ctx, tx, a, audit.Event{Action: "terminal.create", ObjectType: "terminal", ObjectID: t.ID, ScopePath: u.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTerminalCreate, ObjectType: audit.Terminal, ObjectID: t.ID, ScopePath: u.Path,
 			Summary: fmt.Sprintf("登记终端%s（SIM %s）", t.TerminalNo, t.SIM), After: t})
 	})
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Service) Bind(ctx context.Context, a *access.Actor, terminalID, vehicle
 		if _, err := tx.NewInsert().Model(b).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "terminal.bind", ObjectType: "terminal", ObjectID: t.ID, ScopePath: v.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTerminalBind, ObjectType: audit.Terminal, ObjectID: t.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("终端%s绑定车辆%s", t.TerminalNo, v.Plate), Before: before, After: map[string]any{"vehicle_id": v.ID, "plate": v.Plate}})
 	})
 	if err != nil {
@@ -220,7 +220,7 @@ func (s *Service) Unbind(ctx context.Context, a *access.Actor, terminalID int64)
 		if _, err := tx.NewUpdate().Model(t).Column("vehicle_id", "updated_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "terminal.unbind", ObjectType: "terminal", ObjectID: t.ID, ScopePath: t.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTerminalUnbind, ObjectType: audit.Terminal, ObjectID: t.ID, ScopePath: t.UnitPath,
 			Summary: fmt.Sprintf("终端%s与车辆%s解绑", t.TerminalNo, t.Plate), Before: before, After: map[string]any{"vehicle_id": nil}})
 	})
 	if err != nil {

@@ -16,6 +16,27 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names (R-27).
+var (
+	actDriverConfirm   = audit.NewAction("driver.confirm", "确认驾驶员信息")
+	actDriverCreate    = audit.NewAction("driver.create", "登记驾驶员")
+	actDriverImport    = audit.NewAction("driver.import", "导入驾驶员")
+	actDriverMatch     = audit.NewAction("driver.match", "匹配驾驶员与车辆")
+	actDriverUpdate    = audit.NewAction("driver.update", "修改驾驶员")
+	actPhotoDelete     = audit.NewAction("photo.delete", "删除照片")
+	actPhotoUpload     = audit.NewAction("photo.upload", "上传照片")
+	actTerminalBind    = audit.NewAction("terminal.bind", "绑定终端")
+	actTerminalCreate  = audit.NewAction("terminal.create", "登记终端")
+	actTerminalUnbind  = audit.NewAction("terminal.unbind", "解绑终端")
+	actVehicleCategory = audit.NewAction("vehicle.category", "车辆类别变更")
+	actVehicleConfirm  = audit.NewAction("vehicle.confirm", "确认车辆信息")
+	actVehicleCreate   = audit.NewAction("vehicle.create", "登记车辆")
+	actVehicleDispose  = audit.NewAction("vehicle.dispose", "车辆处置")
+	ActVehicleImport   = audit.NewAction("vehicle.import", "导入车辆")
+	actVehicleTransfer = audit.NewAction("vehicle.transfer", "车辆划转")
+	actVehicleUpdate   = audit.NewAction("vehicle.update", "修改车辆")
+)
+
 // Vehicle is a registered official vehicle (R-8).
 type Vehicle struct {
 	bun.BaseModel `bun:"table:vehicles"`
@@ -357,7 +378,7 @@ func (s *Service) CreateVehicle(ctx context.Context, a *access.Actor, in Vehicle
 			return err
 		}
 		id = v.ID
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.create", ObjectType: "vehicle", ObjectID: v.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actVehicleCreate, ObjectType: audit.Vehicle, ObjectID: v.ID,
 			ScopePath: v.UnitPath, Summary: fmt.Sprintf("登记车辆%s（%s %s）", v.Plate, v.Brand, v.Model), After: v.auditView()})
 	})
 	if err != nil {
@@ -458,7 +479,7 @@ func (s *Service) UpdateVehicle(ctx context.Context, a *access.Actor, id int64, 
 		if err := refreshVehicle(ctx, tx, v); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.update", ObjectType: "vehicle", ObjectID: v.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actVehicleUpdate, ObjectType: audit.Vehicle, ObjectID: v.ID,
 			ScopePath: v.UnitPath, Summary: fmt.Sprintf("修改车辆%s", v.Plate), Before: before, After: v.auditView()})
 	})
 	if err != nil {
@@ -546,7 +567,7 @@ func (s *Service) Transfer(ctx context.Context, a *access.Actor, id int64, in Ch
 		if err := recount(ctx, tx, from, to.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.transfer", ObjectType: "vehicle", ObjectID: v.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actVehicleTransfer, ObjectType: audit.Vehicle, ObjectID: v.ID,
 			ScopePath: to.Path, Summary: fmt.Sprintf("车辆%s由「%s」划转至「%s」（%s，文号%s）", v.Plate, v.UnitName, to.Name, in.Date, in.DocNo),
 			Before: before, After: v.auditView()})
 	})
@@ -584,7 +605,7 @@ func (s *Service) ChangeCategory(ctx context.Context, a *access.Actor, id int64,
 		if _, err := tx.NewUpdate().Model(v).Column("category", "updated_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.category", ObjectType: "vehicle", ObjectID: v.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actVehicleCategory, ObjectType: audit.Vehicle, ObjectID: v.ID,
 			ScopePath: v.UnitPath, Summary: fmt.Sprintf("车辆%s类别由「%s」变更为「%s」（%s，文号%s）", v.Plate, name(Categories, c.FromCategory), name(Categories, c.ToCategory), in.Date, in.DocNo),
 			Before: before, After: v.auditView()})
 	})
@@ -635,7 +656,7 @@ func (s *Service) Dispose(ctx context.Context, a *access.Actor, id int64, in Cha
 		if err := recount(ctx, tx, unit); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "vehicle.dispose", ObjectType: "vehicle", ObjectID: v.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actVehicleDispose, ObjectType: audit.Vehicle, ObjectID: v.ID,
 			ScopePath: v.UnitPath, Summary: fmt.Sprintf("处置车辆%s（%s，文号%s）", v.Plate, in.Date, in.DocNo),
 			Before: before, After: v.auditView()})
 	})

@@ -29,9 +29,13 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actFuelImport = audit.NewAction("fuel.import", "导入加油记录")
+)
+
 func init() {
 	store.RegisterUnique("fuel_imports", "company_id", "month", "该月份的加油记录正在被另一次导入替换，请稍后重试")
-	audit.Labels["fuel.import"] = "导入加油记录"
 }
 
 // Service is the fuel domain.
@@ -320,7 +324,7 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 		if prev != nil {
 			summary += fmt.Sprintf("；替换该月原有记录%d条", res.Replaced)
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "fuel.import", ObjectType: "fuel_import", ObjectID: imp.ID, ScopePath: a.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actFuelImport, ObjectType: audit.FuelImport, ObjectID: imp.ID, ScopePath: a.ScopePath,
 			Summary: summary, After: map[string]any{"month": in.Month, "file": in.FileName, "sha256": digest, "rows": len(rows), "via": in.Via}})
 	})
 	if err != nil {

@@ -20,10 +20,11 @@ import (
 	"govfleet/internal/telematics"
 )
 
-func init() {
-	audit.Labels["terminal_event.repair"] = "终端故障报修"
-	audit.Labels["terminal_event.fix"] = "终端故障已修复"
-}
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actTerminalEventRepair = audit.NewAction("terminal_event.repair", "终端故障报修")
+	actTerminalEventFix    = audit.NewAction("terminal_event.fix", "终端故障已修复")
+)
 
 // Service runs the detectors and serves the events.
 type Service struct {
@@ -452,15 +453,15 @@ func (s *Service) step(ctx context.Context, a *access.Actor, id int64, in Action
 		if _, err := tx.NewUpdate().Model(e).Column(cols...).WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		action, verb := "terminal_event.repair", "报修"
+		action, verb := actTerminalEventRepair, "报修"
 		if to == Fixed {
-			action, verb = "terminal_event.fix", "修复"
+			action, verb = actTerminalEventFix, "修复"
 		}
 		what := e.Plate
 		if what == "" {
 			what = "终端" + e.Phone
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: action, ObjectType: "terminal_event", ObjectID: e.ID, ScopePath: e.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: action, ObjectType: audit.TerminalEvent, ObjectID: e.ID, ScopePath: e.UnitPath,
 			Summary: fmt.Sprintf("%s %s%s：%s", what, KindNames[e.Kind], verb, in.Note), Before: before, After: e})
 	})
 	if err != nil {

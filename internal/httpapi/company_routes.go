@@ -9,15 +9,15 @@ import (
 // companyRoutes are the outside organisations' register (issue 6 part 1).
 func (s *Server) companyRoutes() []Route {
 	return []Route{
-		{"GET", "/api/company-kinds", access.Self, "合作企业", "企业类别及其账号角色", nil, nil, access.CompanyKinds, s.companyKinds},
-		{"GET", "/api/companies", access.CompanyRead, "合作企业", "合作企业列表", []string{"kind", "q", "page", "page_size"}, nil, List[company.Company]{}, s.listCompanies},
-		{"POST", "/api/companies", access.CompanyWrite, "合作企业", "登记合作企业（由市级或辖市(区)签约）", nil, company.Input{}, company.Company{}, create(s.Companies.Create)},
-		{"GET", "/api/companies/{id}", access.CompanyRead, "合作企业", "企业详情与合同", nil, nil, company.Company{}, get(s.Companies.Get)},
-		{"PATCH", "/api/companies/{id}", access.CompanyWrite, "合作企业", "修改企业（名称、代码、联系人、启停）", nil, company.Input{}, company.Company{}, update(s.Companies.Update)},
-		{"POST", "/api/companies/{id}/contracts", access.CompanyWrite, "合作企业", "新增合同：企业服务的单位或辖市(区)及期限", nil, company.ContractInput{}, company.Contract{}, s.addContract},
-		{"PATCH", "/api/contracts/{id}", access.CompanyWrite, "合作企业", "修改合同期限或备注", nil, company.ContractInput{}, company.Contract{}, update(s.Companies.UpdateContract)},
-		{"GET", "/api/companies/{id}/users", access.CompanyRead, "合作企业", "企业的账号", nil, nil, []auth.User{}, get(s.Companies.Users)},
-		{"POST", "/api/companies/{id}/users", access.CompanyWrite, "合作企业", "为企业开设账号（返回一次性初始密码）", nil, auth.UserInput{}, auth.Created{}, s.createCompanyUser},
+		{Method: "GET", Path: "/api/company-kinds", Perm: access.Self, Tag: "合作企业", Summary: "企业类别及其账号角色", Out: access.CompanyKinds, Handle: s.companyKinds},
+		{Method: "GET", Path: "/api/companies", Perm: access.CompanyRead, Tag: "合作企业", Summary: "合作企业列表", Query: []string{"kind", "q", "page", "page_size"}, Out: List[company.Company]{}, Handle: s.listCompanies},
+		{Method: "POST", Path: "/api/companies", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "登记合作企业（由市级或辖市(区)签约）", In: company.Input{}, Out: company.Company{}, Handle: create(s.Companies.Create)},
+		{Method: "GET", Path: "/api/companies/{id}", Perm: access.CompanyRead, Tag: "合作企业", Summary: "企业详情与合同", Out: company.Company{}, Handle: get(s.Companies.Get)},
+		{Method: "PATCH", Path: "/api/companies/{id}", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "修改企业（名称、代码、联系人、启停）", In: company.Input{}, Out: company.Company{}, Handle: update(s.Companies.Update)},
+		{Method: "POST", Path: "/api/companies/{id}/contracts", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "新增合同：企业服务的单位或辖市(区)及期限", In: company.ContractInput{}, Out: company.Contract{}, Handle: s.addContract},
+		{Method: "PATCH", Path: "/api/contracts/{id}", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "修改合同期限或备注", In: company.ContractInput{}, Out: company.Contract{}, Handle: update(s.Companies.UpdateContract)},
+		{Method: "GET", Path: "/api/companies/{id}/users", Perm: access.CompanyRead, Tag: "合作企业", Summary: "企业的账号", Out: []auth.User{}, Handle: get(s.Companies.Users)},
+		{Method: "POST", Path: "/api/companies/{id}/users", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "为企业开设账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: s.createCompanyUser},
 	}
 }
 

@@ -18,46 +18,52 @@ import (
 	"govfleet/internal/sheet"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actDriverExport  = audit.NewAction("driver.export", "导出驾驶员")
+	actVehicleExport = audit.NewAction("vehicle.export", "导出车辆")
+)
+
 // fleetRoutes are the vehicle and driver registry's routes (issue: registry).
 func (s *Server) fleetRoutes() []Route {
 	vq := []string{"unit_id", "category", "status", "q", "incomplete", "stale", "no_terminal", "over_quota", "sort", "page", "page_size"}
 	dq := []string{"unit_id", "q", "licence_expired", "stale", "page", "page_size"}
 	return []Route{
-		{"GET", "/api/fleet/meta", access.FleetRead, "车辆", "车辆类别、状态、能源类型等代码表", nil, nil, fleetMeta{}, s.fleetMeta},
-		{"GET", "/api/vehicles", access.FleetRead, "车辆", "车辆列表（unit_id 含下级；sort=plate|purchase_date|unit，前缀-为倒序）", vq, nil, List[fleet.Vehicle]{}, s.listVehicles},
-		{"POST", "/api/vehicles", access.FleetWrite, "车辆", "登记车辆（同时记录购置登记）", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, create(s.Fleet.CreateVehicle)},
-		{"GET", "/api/vehicles/export", access.FleetRead, "车辆", "导出车辆列表（xlsx，筛选条件同列表）", vq[:8], nil, nil, s.exportVehicles},
-		{"GET", "/api/vehicles/import-template", access.FleetRead, "车辆", "下载车辆导入模板（xlsx）", nil, nil, nil, s.vehicleTemplate},
-		{"POST", "/api/vehicles/import", access.FleetWrite, "车辆", "从xlsx导入车辆（multipart 字段 file，或 JSON {file: base64}）；任一行有误则全部不导入", []string{"unit_id"}, importIn{}, fleet.ImportResult{}, s.importVehicles},
-		{"GET", "/api/vehicles/{id}", access.FleetRead, "车辆", "车辆详情：照片、终端、驾驶员、变更记录", nil, nil, fleet.VehicleDetail{}, get(s.Fleet.GetVehicle)},
-		{"PATCH", "/api/vehicles/{id}", access.FleetWrite, "车辆", "修改车辆基本信息", nil, fleet.VehicleInput{}, fleet.VehicleDetail{}, update(s.Fleet.UpdateVehicle)},
-		{"POST", "/api/vehicles/{id}/transfer", access.FleetWrite, "车辆", "车辆划转（两个单位均须在管辖范围内）", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("transfer")},
-		{"POST", "/api/vehicles/{id}/category", access.FleetWrite, "车辆", "车辆类别变更", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("category")},
-		{"POST", "/api/vehicles/{id}/dispose", access.FleetWrite, "车辆", "车辆处置", nil, fleet.ChangeInput{}, fleet.VehicleDetail{}, s.changeVehicle("dispose")},
-		{"POST", "/api/vehicles/{id}/photos", access.FleetWrite, "车辆", "上传车辆照片（multipart 字段 file、kind=front|side|rear|other；JPEG/PNG/WebP，不超过8 MB）", nil, photoIn{}, fleet.Photo{}, s.uploadPhoto("vehicle")},
-		{"GET", "/api/vehicles/{id}/photos/{photo_id}", access.FleetRead, "车辆", "车辆照片（thumb=1 为缩略图）", []string{"thumb"}, nil, nil, s.photo("vehicle")},
-		{"DELETE", "/api/vehicles/{id}/photos/{photo_id}", access.FleetWrite, "车辆", "删除车辆照片", nil, nil, nil, s.deleteVehiclePhoto},
-		{"GET", "/api/units/{id}/vehicles-on", access.FleetRead, "车辆", "单位在某日持有的车辆（年报用）", []string{"date"}, nil, fleet.HeldOn{}, s.vehiclesOn},
-		{"GET", "/api/quota-summary", access.FleetRead, "车辆", "各辖市(区)与全市的车辆编制数、实有数、超编单位数", []string{"scope_id"}, nil, fleet.QuotaSummary{}, s.quotaSummary},
-		{"POST", "/api/confirmations", access.FleetConfirm, "车辆", "确认车辆、驾驶员信息准确（每半年至少一次）", nil, fleet.ConfirmInput{}, fleet.ConfirmResult{}, s.confirm},
-		{"GET", "/api/confirmations/due", access.FleetRead, "车辆", "超过6个月未确认的车辆和驾驶员（按单位、辖市(区)汇总）", []string{"scope_id"}, nil, fleet.Due{}, s.confirmationsDue},
+		{Method: "GET", Path: "/api/fleet/meta", Perm: access.FleetRead, Tag: "车辆", Summary: "车辆类别、状态、能源类型等代码表", Out: fleetMeta{}, Handle: s.fleetMeta},
+		{Method: "GET", Path: "/api/vehicles", Perm: access.FleetRead, Tag: "车辆", Summary: "车辆列表（unit_id 含下级；sort=plate|purchase_date|unit，前缀-为倒序）", Query: vq, Out: List[fleet.Vehicle]{}, Handle: s.listVehicles},
+		{Method: "POST", Path: "/api/vehicles", Perm: access.FleetWrite, Tag: "车辆", Summary: "登记车辆（同时记录购置登记）", In: fleet.VehicleInput{}, Out: fleet.VehicleDetail{}, Handle: create(s.Fleet.CreateVehicle)},
+		{Method: "GET", Path: "/api/vehicles/export", Perm: access.FleetRead, Tag: "车辆", Summary: "导出车辆列表（xlsx，筛选条件同列表）", Query: vq[:8], Handle: s.exportVehicles},
+		{Method: "GET", Path: "/api/vehicles/import-template", Perm: access.FleetRead, Tag: "车辆", Summary: "下载车辆导入模板（xlsx）", Handle: s.vehicleTemplate},
+		{Method: "POST", Path: "/api/vehicles/import", Perm: access.FleetWrite, Tag: "车辆", Summary: "从xlsx导入车辆（multipart 字段 file，或 JSON {file: base64}）；任一行有误则全部不导入", Query: []string{"unit_id"}, In: importIn{}, Out: fleet.ImportResult{}, Handle: s.importVehicles},
+		{Method: "GET", Path: "/api/vehicles/{id}", Perm: access.FleetRead, Tag: "车辆", Summary: "车辆详情：照片、终端、驾驶员、变更记录", Out: fleet.VehicleDetail{}, Handle: get(s.Fleet.GetVehicle)},
+		{Method: "PATCH", Path: "/api/vehicles/{id}", Perm: access.FleetWrite, Tag: "车辆", Summary: "修改车辆基本信息", In: fleet.VehicleInput{}, Out: fleet.VehicleDetail{}, Handle: update(s.Fleet.UpdateVehicle)},
+		{Method: "POST", Path: "/api/vehicles/{id}/transfer", Perm: access.FleetWrite, Tag: "车辆", Summary: "车辆划转（两个单位均须在管辖范围内）", In: fleet.ChangeInput{}, Out: fleet.VehicleDetail{}, Handle: s.changeVehicle("transfer")},
+		{Method: "POST", Path: "/api/vehicles/{id}/category", Perm: access.FleetWrite, Tag: "车辆", Summary: "车辆类别变更", In: fleet.ChangeInput{}, Out: fleet.VehicleDetail{}, Handle: s.changeVehicle("category")},
+		{Method: "POST", Path: "/api/vehicles/{id}/dispose", Perm: access.FleetWrite, Tag: "车辆", Summary: "车辆处置", In: fleet.ChangeInput{}, Out: fleet.VehicleDetail{}, Handle: s.changeVehicle("dispose")},
+		{Method: "POST", Path: "/api/vehicles/{id}/photos", Perm: access.FleetWrite, Tag: "车辆", Summary: "上传车辆照片（multipart 字段 file、kind=front|side|rear|other；JPEG/PNG/WebP，不超过8 MB）", In: photoIn{}, Out: fleet.Photo{}, Handle: s.uploadPhoto("vehicle")},
+		{Method: "GET", Path: "/api/vehicles/{id}/photos/{photo_id}", Perm: access.FleetRead, Tag: "车辆", Summary: "车辆照片（thumb=1 为缩略图）", Query: []string{"thumb"}, Handle: s.photo("vehicle")},
+		{Method: "DELETE", Path: "/api/vehicles/{id}/photos/{photo_id}", Perm: access.FleetWrite, Tag: "车辆", Summary: "删除车辆照片", Handle: s.deleteVehiclePhoto},
+		{Method: "GET", Path: "/api/units/{id}/vehicles-on", Perm: access.FleetRead, Tag: "车辆", Summary: "单位在某日持有的车辆（年报用）", Query: []string{"date"}, Out: fleet.HeldOn{}, Handle: s.vehiclesOn},
+		{Method: "GET", Path: "/api/quota-summary", Perm: access.FleetRead, Tag: "车辆", Summary: "各辖市(区)与全市的车辆编制数、实有数、超编单位数", Query: []string{"scope_id"}, Out: fleet.QuotaSummary{}, Handle: s.quotaSummary},
+		{Method: "POST", Path: "/api/confirmations", Perm: access.FleetConfirm, Tag: "车辆", Summary: "确认车辆、驾驶员信息准确（每半年至少一次）", In: fleet.ConfirmInput{}, Out: fleet.ConfirmResult{}, Handle: s.confirm},
+		{Method: "GET", Path: "/api/confirmations/due", Perm: access.FleetRead, Tag: "车辆", Summary: "超过6个月未确认的车辆和驾驶员（按单位、辖市(区)汇总）", Query: []string{"scope_id"}, Out: fleet.Due{}, Handle: s.confirmationsDue},
 
-		{"GET", "/api/drivers", access.FleetRead, "驾驶员", "驾驶员列表（无车辆管理权限者身份证号脱敏）", dq, nil, List[fleet.Driver]{}, s.listDrivers},
-		{"POST", "/api/drivers", access.FleetWrite, "驾驶员", "登记驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, create(s.Fleet.CreateDriver)},
-		{"GET", "/api/drivers/export", access.FleetRead, "驾驶员", "导出驾驶员列表（xlsx）", dq[:4], nil, nil, s.exportDrivers},
-		{"GET", "/api/drivers/import-template", access.FleetRead, "驾驶员", "下载驾驶员导入模板（xlsx）", nil, nil, nil, s.driverTemplate},
-		{"POST", "/api/drivers/import", access.FleetWrite, "驾驶员", "从xlsx导入驾驶员；任一行有误则全部不导入", []string{"unit_id"}, importIn{}, fleet.ImportResult{}, s.importDrivers},
-		{"GET", "/api/drivers/{id}", access.FleetRead, "驾驶员", "驾驶员详情：照片、匹配车辆", nil, nil, fleet.DriverDetail{}, get(s.Fleet.GetDriver)},
-		{"PATCH", "/api/drivers/{id}", access.FleetWrite, "驾驶员", "修改驾驶员", nil, fleet.DriverInput{}, fleet.DriverDetail{}, update(s.Fleet.UpdateDriver)},
-		{"PUT", "/api/drivers/{id}/vehicles", access.FleetWrite, "驾驶员", "设置驾驶员匹配的车辆（须符合准驾车型）", nil, matchIn{}, fleet.DriverDetail{}, s.matchVehicles},
-		{"POST", "/api/drivers/{id}/photos", access.FleetWrite, "驾驶员", "上传驾驶员照片或驾驶证照片（kind=driver|licence）", nil, photoIn{}, fleet.Photo{}, s.uploadPhoto("driver")},
-		{"GET", "/api/drivers/{id}/photos/{photo_id}", access.FleetRead, "驾驶员", "驾驶员照片（thumb=1 为缩略图）", []string{"thumb"}, nil, nil, s.photo("driver")},
+		{Method: "GET", Path: "/api/drivers", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员列表（无车辆管理权限者身份证号脱敏）", Query: dq, Out: List[fleet.Driver]{}, Handle: s.listDrivers},
+		{Method: "POST", Path: "/api/drivers", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "登记驾驶员", In: fleet.DriverInput{}, Out: fleet.DriverDetail{}, Handle: create(s.Fleet.CreateDriver)},
+		{Method: "GET", Path: "/api/drivers/export", Perm: access.FleetRead, Tag: "驾驶员", Summary: "导出驾驶员列表（xlsx）", Query: dq[:4], Handle: s.exportDrivers},
+		{Method: "GET", Path: "/api/drivers/import-template", Perm: access.FleetRead, Tag: "驾驶员", Summary: "下载驾驶员导入模板（xlsx）", Handle: s.driverTemplate},
+		{Method: "POST", Path: "/api/drivers/import", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "从xlsx导入驾驶员；任一行有误则全部不导入", Query: []string{"unit_id"}, In: importIn{}, Out: fleet.ImportResult{}, Handle: s.importDrivers},
+		{Method: "GET", Path: "/api/drivers/{id}", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员详情：照片、匹配车辆", Out: fleet.DriverDetail{}, Handle: get(s.Fleet.GetDriver)},
+		{Method: "PATCH", Path: "/api/drivers/{id}", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "修改驾驶员", In: fleet.DriverInput{}, Out: fleet.DriverDetail{}, Handle: update(s.Fleet.UpdateDriver)},
+		{Method: "PUT", Path: "/api/drivers/{id}/vehicles", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "设置驾驶员匹配的车辆（须符合准驾车型）", In: matchIn{}, Out: fleet.DriverDetail{}, Handle: s.matchVehicles},
+		{Method: "POST", Path: "/api/drivers/{id}/photos", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "上传驾驶员照片或驾驶证照片（kind=driver|licence）", In: photoIn{}, Out: fleet.Photo{}, Handle: s.uploadPhoto("driver")},
+		{Method: "GET", Path: "/api/drivers/{id}/photos/{photo_id}", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员照片（thumb=1 为缩略图）", Query: []string{"thumb"}, Handle: s.photo("driver")},
 
-		{"GET", "/api/terminals", access.FleetRead, "终端", "北斗终端列表（bound=true|false）", []string{"unit_id", "bound", "q", "page", "page_size"}, nil, List[fleet.Terminal]{}, s.listTerminals},
-		{"POST", "/api/terminals", access.FleetWrite, "终端", "登记北斗终端", nil, fleet.TerminalInput{}, fleet.TerminalDetail{}, create(s.Fleet.CreateTerminal)},
-		{"GET", "/api/terminals/{id}", access.FleetRead, "终端", "终端详情与绑定历史", nil, nil, fleet.TerminalDetail{}, get(s.Fleet.GetTerminal)},
-		{"POST", "/api/terminals/{id}/bind", access.FleetWrite, "终端", "终端绑定车辆", nil, bindIn{}, fleet.TerminalDetail{}, s.bindTerminal},
-		{"POST", "/api/terminals/{id}/unbind", access.FleetWrite, "终端", "终端解绑", nil, nil, fleet.TerminalDetail{}, s.unbindTerminal},
+		{Method: "GET", Path: "/api/terminals", Perm: access.FleetRead, Tag: "终端", Summary: "北斗终端列表（bound=true|false）", Query: []string{"unit_id", "bound", "q", "page", "page_size"}, Out: List[fleet.Terminal]{}, Handle: s.listTerminals},
+		{Method: "POST", Path: "/api/terminals", Perm: access.FleetWrite, Tag: "终端", Summary: "登记北斗终端", In: fleet.TerminalInput{}, Out: fleet.TerminalDetail{}, Handle: create(s.Fleet.CreateTerminal)},
+		{Method: "GET", Path: "/api/terminals/{id}", Perm: access.FleetRead, Tag: "终端", Summary: "终端详情与绑定历史", Out: fleet.TerminalDetail{}, Handle: get(s.Fleet.GetTerminal)},
+		{Method: "POST", Path: "/api/terminals/{id}/bind", Perm: access.FleetWrite, Tag: "终端", Summary: "终端绑定车辆", In: bindIn{}, Out: fleet.TerminalDetail{}, Handle: s.bindTerminal},
+		{Method: "POST", Path: "/api/terminals/{id}/unbind", Perm: access.FleetWrite, Tag: "终端", Summary: "终端解绑", Out: fleet.TerminalDetail{}, Handle: s.unbindTerminal},
 	}
 }
 
@@ -221,7 +227,7 @@ func (s *Server) exportVehicles(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: "vehicle.export", ObjectType: "vehicle", ScopePath: r.Actor().ScopePath,
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actVehicleExport, ObjectType: audit.Vehicle, ScopePath: r.Actor().ScopePath,
 		Summary: fmt.Sprintf("导出车辆%d辆 %s", n, r.URL.RawQuery)}); err != nil {
 		return nil, err
 	}
@@ -395,7 +401,7 @@ func (s *Server) exportDrivers(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: "driver.export", ObjectType: "driver", ScopePath: r.Actor().ScopePath,
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actDriverExport, ObjectType: audit.Driver, ScopePath: r.Actor().ScopePath,
 		Summary: fmt.Sprintf("导出驾驶员%d名 %s", n, r.URL.RawQuery)}); err != nil {
 		return nil, err
 	}

@@ -13,21 +13,15 @@ import (
 	"govfleet/internal/sheet"
 )
 
-func init() {
-	signedRoutes["POST /api/fuel/imports"] = true
-	examples["POST /api/fuel/imports"] = fuelImportIn{Month: "2026-03", FileName: "2026-03.csv",
-		File: []byte("加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n1000113200012345678,苏D12345,2026-03-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38\n")}
-}
-
 // fuelRoutes are the fuel company's imports and the staff's view of the
 // records and consumption (R-24, R-30).
 func (s *Server) fuelRoutes() []Route {
 	return []Route{
-		{"GET", "/api/fuel/import-template", access.FuelRead, "加油", "下载加油记录导入模板（format=xlsx|csv）", []string{"format"}, nil, nil, s.fuelTemplate},
-		{"POST", "/api/fuel/imports", access.FuelImport, "加油", "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month，或 JSON {month, file_name, file: base64}）；任一行有误则全部不导入并逐行报错；同月再次导入替换该月记录，文件相同则不重复写入", []string{"month"}, fuelImportIn{}, fuel.ImportResult{}, s.fuelImport},
-		{"GET", "/api/fuel/imports", access.FuelRead, "加油", "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", []string{"page", "page_size"}, nil, List[fuel.Import]{}, s.fuelImports},
-		{"GET", "/api/fuel/records", access.FuelRead, "加油", "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, nil, List[fuel.Rec]{}, s.fuelRecords},
-		{"GET", "/api/fuel/consumption", access.FuelRead, "加油", "各车辆月度油耗：加油量、金额、GPS里程与百公里油耗（无GPS里程时为空）", []string{"month", "unit_id", "page", "page_size"}, nil, List[fuel.Consumption]{}, s.fuelConsumption},
+		{Method: "GET", Path: "/api/fuel/import-template", Perm: access.FuelRead, Tag: "加油", Summary: "下载加油记录导入模板（format=xlsx|csv）", Query: []string{"format"}, Handle: s.fuelTemplate},
+		{Method: "POST", Path: "/api/fuel/imports", Perm: access.FuelImport, Tag: "加油", Summary: "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month，或 JSON {month, file_name, file: base64}）；任一行有误则全部不导入并逐行报错；同月再次导入替换该月记录，文件相同则不重复写入", Query: []string{"month"}, In: fuelImportIn{}, Example: fuelImportExample, Out: fuel.ImportResult{}, Signed: true, Handle: s.fuelImport},
+		{Method: "GET", Path: "/api/fuel/imports", Perm: access.FuelRead, Tag: "加油", Summary: "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", Query: []string{"page", "page_size"}, Out: List[fuel.Import]{}, Handle: s.fuelImports},
+		{Method: "GET", Path: "/api/fuel/records", Perm: access.FuelRead, Tag: "加油", Summary: "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", Query: []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, Out: List[fuel.Rec]{}, Handle: s.fuelRecords},
+		{Method: "GET", Path: "/api/fuel/consumption", Perm: access.FuelRead, Tag: "加油", Summary: "各车辆月度油耗：加油量、金额、GPS里程与百公里油耗（无GPS里程时为空）", Query: []string{"month", "unit_id", "page", "page_size"}, Out: List[fuel.Consumption]{}, Handle: s.fuelConsumption},
 	}
 }
 
@@ -37,6 +31,9 @@ type fuelImportIn struct {
 	FileName string `json:"file_name"`
 	File     []byte `json:"file"` // base64
 }
+
+var fuelImportExample = fuelImportIn{Month: "2026-03", FileName: "2026-03.csv",
+	File: []byte("加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n1000113200012345678,苏D12345,2026-03-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38\n")}
 
 func (s *Server) fuelTemplate(r *Request) (any, error) {
 	format := r.URL.Query().Get("format")

@@ -12,41 +12,39 @@ import (
 	"govfleet/internal/sheet"
 )
 
-func init() {
-	for _, k := range []string{"POST /api/insurance/policies", "POST /api/insurance/claims"} {
-		signedRoutes[k] = true
-	}
-	examples["POST /api/insurance/policies"] = insurance.PolicyInput{PolicyNo: "PDZA202632040000012345", Kind: "commercial", Plate: "苏D12345",
+// Request bodies shown in the OpenAPI document.
+var (
+	policyExample = insurance.PolicyInput{PolicyNo: "PDZA202632040000012345", Kind: "commercial", Plate: "苏D12345",
 		StartsOn: "2026-03-01", EndsOn: "2027-02-28", PremiumFen: 468000, Coverage: []insurance.Coverage{
 			{Name: "机动车损失保险", AmountFen: 18000000}, {Name: "第三者责任保险", AmountFen: 200000000}, {Name: "车上人员责任保险（司机）", AmountFen: 5000000}}}
-	examples["POST /api/insurance/claims"] = map[string]any{"claim_no": "RDAA2026320400000789", "policy_no": "PDZA202632040000012345",
+	claimExample = map[string]any{"claim_no": "RDAA2026320400000789", "policy_no": "PDZA202632040000012345",
 		"occurred_at": "2026-05-12T09:30:00+08:00", "place": "常州市天宁区延陵西路与和平北路路口", "damage": "前保险杠及左前大灯受损，无人员伤亡",
 		"amount_fen": 356000, "paid_fen": 0, "status": "reported"}
-	examples["POST /api/vehicles/{id}/inspections"] = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
-}
+	inspectionExample = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
+)
 
 // lifecycleRoutes are the companies' API keys, insurance, annual
 // inspection and the cost ledger (issue 6 parts 4, 5, 7).
 func (s *Server) lifecycleRoutes() []Route {
 	return []Route{
-		{"GET", "/api/company/keys", access.CompanyKeys, "企业接口", "本企业的API密钥", nil, nil, []auth.APIKey{}, s.companyKeys},
-		{"POST", "/api/company/keys", access.CompanyKeys, "企业接口", "创建API密钥（密钥只显示一次）", nil, tokenIn{}, auth.APIKey{}, s.createCompanyKey},
-		{"DELETE", "/api/company/keys/{id}", access.CompanyKeys, "企业接口", "吊销API密钥", nil, nil, nil, s.revokeCompanyKey},
+		{Method: "GET", Path: "/api/company/keys", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "本企业的API密钥", Out: []auth.APIKey{}, Handle: s.companyKeys},
+		{Method: "POST", Path: "/api/company/keys", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "创建API密钥（密钥只显示一次）", In: tokenIn{}, Out: auth.APIKey{}, Handle: s.createCompanyKey},
+		{Method: "DELETE", Path: "/api/company/keys/{id}", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "吊销API密钥", Handle: s.revokeCompanyKey},
 
-		{"POST", "/api/insurance/policies", access.InsuranceWrite, "保险", "保险公司推送保单（同一保单号再次推送即更新）", nil, insurance.PolicyInput{}, insurance.Policy{}, create(s.Insurance.PushPolicy)},
-		{"POST", "/api/insurance/claims", access.InsuranceWrite, "保险", "保险公司推送理赔（同一案号再次推送即更新状态与金额）", nil, insurance.ClaimInput{}, insurance.Claim{}, create(s.Insurance.PushClaim)},
-		{"GET", "/api/insurance/policies", access.InsuranceRead, "保险", "保单列表（state=expiring 为30天内到期未续保）", []string{"unit_id", "vehicle_id", "state", "q", "page", "page_size"}, nil, List[insurance.Policy]{}, s.listPolicies},
-		{"GET", "/api/insurance/policies/{id}", access.InsuranceRead, "保险", "保单详情", nil, nil, insurance.Policy{}, get(s.Insurance.Policy)},
-		{"GET", "/api/insurance/claims", access.InsuranceRead, "保险", "理赔列表", []string{"unit_id", "vehicle_id", "q", "page", "page_size"}, nil, List[insurance.Claim]{}, s.listClaims},
-		{"GET", "/api/insurance/claims/{id}", access.InsuranceRead, "保险", "理赔详情", nil, nil, insurance.Claim{}, get(s.Insurance.Claim)},
+		{Method: "POST", Path: "/api/insurance/policies", Perm: access.InsuranceWrite, Tag: "保险", Summary: "保险公司推送保单（同一保单号再次推送即更新）", In: insurance.PolicyInput{}, Example: policyExample, Out: insurance.Policy{}, Signed: true, Handle: create(s.Insurance.PushPolicy)},
+		{Method: "POST", Path: "/api/insurance/claims", Perm: access.InsuranceWrite, Tag: "保险", Summary: "保险公司推送理赔（同一案号再次推送即更新状态与金额）", In: insurance.ClaimInput{}, Example: claimExample, Out: insurance.Claim{}, Signed: true, Handle: create(s.Insurance.PushClaim)},
+		{Method: "GET", Path: "/api/insurance/policies", Perm: access.InsuranceRead, Tag: "保险", Summary: "保单列表（state=expiring 为30天内到期未续保）", Query: []string{"unit_id", "vehicle_id", "state", "q", "page", "page_size"}, Out: List[insurance.Policy]{}, Handle: s.listPolicies},
+		{Method: "GET", Path: "/api/insurance/policies/{id}", Perm: access.InsuranceRead, Tag: "保险", Summary: "保单详情", Out: insurance.Policy{}, Handle: get(s.Insurance.Policy)},
+		{Method: "GET", Path: "/api/insurance/claims", Perm: access.InsuranceRead, Tag: "保险", Summary: "理赔列表", Query: []string{"unit_id", "vehicle_id", "q", "page", "page_size"}, Out: List[insurance.Claim]{}, Handle: s.listClaims},
+		{Method: "GET", Path: "/api/insurance/claims/{id}", Perm: access.InsuranceRead, Tag: "保险", Summary: "理赔详情", Out: insurance.Claim{}, Handle: get(s.Insurance.Claim)},
 
-		{"GET", "/api/inspections", access.InspectionRead, "年检", "车辆年检到期情况（within=30 为30天内到期及逾期，overdue=1 仅逾期）", []string{"unit_id", "within", "overdue", "q", "page", "page_size"}, nil, List[inspection.Due]{}, s.listInspections},
-		{"GET", "/api/vehicles/{id}/inspection", access.InspectionRead, "年检", "车辆的年检日期与检验记录", nil, nil, inspection.Detail{}, get(s.Inspection.Get)},
-		{"PUT", "/api/vehicles/{id}/inspection-due", access.InspectionPlan, "年检", "设定下次年检日期", nil, inspection.DueInput{}, inspection.Detail{}, update(s.Inspection.SetDue)},
-		{"POST", "/api/vehicles/{id}/inspections", access.InspectionRecord, "年检", "检测机构登记年检结果（检验费记入费用台账）", nil, inspection.ResultInput{}, inspection.Detail{}, s.recordInspection},
+		{Method: "GET", Path: "/api/inspections", Perm: access.InspectionRead, Tag: "年检", Summary: "车辆年检到期情况（within=30 为30天内到期及逾期，overdue=1 仅逾期）", Query: []string{"unit_id", "within", "overdue", "q", "page", "page_size"}, Out: List[inspection.Due]{}, Handle: s.listInspections},
+		{Method: "GET", Path: "/api/vehicles/{id}/inspection", Perm: access.InspectionRead, Tag: "年检", Summary: "车辆的年检日期与检验记录", Out: inspection.Detail{}, Handle: get(s.Inspection.Get)},
+		{Method: "PUT", Path: "/api/vehicles/{id}/inspection-due", Perm: access.InspectionPlan, Tag: "年检", Summary: "设定下次年检日期", In: inspection.DueInput{}, Out: inspection.Detail{}, Handle: update(s.Inspection.SetDue)},
+		{Method: "POST", Path: "/api/vehicles/{id}/inspections", Perm: access.InspectionRecord, Tag: "年检", Summary: "检测机构登记年检结果（检验费记入费用台账）", In: inspection.ResultInput{}, Example: inspectionExample, Out: inspection.Detail{}, Handle: s.recordInspection},
 
-		{"GET", "/api/costs", access.CostRead, "费用台账", "费用台账：按单位、月份（或年份）、类别、车辆汇总（金额单位：分）", []string{"unit_id", "period"}, nil, ledger.Summary{}, s.costs},
-		{"GET", "/api/costs/export", access.CostRead, "费用台账", "导出费用台账（xlsx，金额单位：元）", []string{"unit_id", "period"}, nil, nil, s.exportCosts},
+		{Method: "GET", Path: "/api/costs", Perm: access.CostRead, Tag: "费用台账", Summary: "费用台账：按单位、月份（或年份）、类别、车辆汇总（金额单位：分）", Query: []string{"unit_id", "period"}, Out: ledger.Summary{}, Handle: s.costs},
+		{Method: "GET", Path: "/api/costs/export", Perm: access.CostRead, Tag: "费用台账", Summary: "导出费用台账（xlsx，金额单位：元）", Query: []string{"unit_id", "period"}, Handle: s.exportCosts},
 	}
 }
 

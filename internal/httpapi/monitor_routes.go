@@ -15,11 +15,11 @@ var StreamPeriod = 2 * time.Second
 
 func (s *Server) monitorRoutes() []Route {
 	return []Route{
-		{"GET", "/api/live/config", access.MonitorRead, "实时监控", "地图配置（底图地址、参考地点、离线判定）", nil, nil, monitor.Config{}, s.liveConfig},
-		{"GET", "/api/live/vehicles", access.MonitorRead, "实时监控", "管辖范围内车辆的最新位置与状态（moving 行驶、parked 停车、offline 离线、alarm 报警）、当班驾驶员与当前订单", []string{"unit_id", "vehicle_id", "q", "state"}, nil, liveOut{}, s.liveVehicles},
-		{"GET", "/api/live/stream", access.MonitorRead, "实时监控", "位置更新推送（Server-Sent Events，每2秒一批）", nil, nil, nil, s.liveStream},
-		{"POST", "/api/live/vehicles/{id}/command", access.MonitorCommand, "实时监控", "向车载终端下发指令：locate 立即定位（0x8201）、track 临时跟踪（0x8202）、text 文本（0x8300）、interval 上报间隔（0x8103）", nil, monitor.Command{}, monitor.CommandResult{}, s.liveCommand},
-		{"GET", "/api/vehicles/{id}/track", access.TrackRead, "实时监控", "轨迹回放（须填写事由，最多7天，每次查看记入审计日志）", []string{"from", "to", "reason"}, nil, monitor.Track{}, s.vehicleTrack},
+		{Method: "GET", Path: "/api/live/config", Perm: access.MonitorRead, Tag: "实时监控", Summary: "地图配置（底图地址、参考地点、离线判定）", Out: monitor.Config{}, Handle: s.liveConfig},
+		{Method: "GET", Path: "/api/live/vehicles", Perm: access.MonitorRead, Tag: "实时监控", Summary: "管辖范围内车辆的最新位置与状态（moving 行驶、parked 停车、offline 离线、alarm 报警）、当班驾驶员与当前订单", Query: []string{"unit_id", "vehicle_id", "q", "state"}, Out: liveOut{}, Handle: s.liveVehicles},
+		{Method: "GET", Path: "/api/live/stream", Perm: access.MonitorRead, Tag: "实时监控", Summary: "位置更新推送（Server-Sent Events，每2秒一批）", Handle: s.liveStream},
+		{Method: "POST", Path: "/api/live/vehicles/{id}/command", Perm: access.MonitorCommand, Tag: "实时监控", Summary: "向车载终端下发指令：locate 立即定位（0x8201）、track 临时跟踪（0x8202）、text 文本（0x8300）、interval 上报间隔（0x8103）", In: monitor.Command{}, Out: monitor.CommandResult{}, Handle: s.liveCommand},
+		{Method: "GET", Path: "/api/vehicles/{id}/track", Perm: access.TrackRead, Tag: "实时监控", Summary: "轨迹回放（须填写事由，最多7天，每次查看记入审计日志）", Query: []string{"from", "to", "reason"}, Out: monitor.Track{}, Handle: s.vehicleTrack},
 	}
 }
 

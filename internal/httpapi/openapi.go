@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 
 	"govfleet/internal/access"
+	"govfleet/internal/errs"
 )
 
 var (
@@ -23,25 +25,29 @@ func (s *Server) openapi(r *Request) (any, error) {
 	return openapiDoc, nil
 }
 
-var errorSchema = map[string]any{
-	"type": "object",
-	"properties": map[string]any{
-		"error": map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "not_found", "conflict", "forbidden", "unauthenticated", "password_change_required", "locked", "internal"}},
-				"message": map[string]any{"type": "string", "description": "中文说明"},
-				"fields":  map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "各字段的错误说明"},
+// errorSchema is the body of every error: its code is one of errs.Codes,
+// each answered with the HTTP status statusOf gives it.
+func errorSchema() map[string]any {
+	codes := make([]string, len(errs.Codes))
+	statuses := make([]string, len(errs.Codes))
+	for i, c := range errs.Codes {
+		codes[i] = string(c)
+		statuses[i] = fmt.Sprintf("%s：HTTP %d", c, statusOf[c])
+	}
+	return map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"error": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"code":    map[string]any{"type": "string", "enum": codes, "description": "错误代码及其HTTP状态码：" + strings.Join(statuses, "；")},
+					"message": map[string]any{"type": "string", "description": "中文说明"},
+					"fields":  map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "各字段的错误说明"},
+				},
 			},
 		},
-	},
+	}
 }
-
-// examples are request bodies shown in the document, by "METHOD path".
-var examples = map[string]any{}
-
-// signedRoutes are meant for companies' signed machine requests (R-23).
-var signedRoutes = map[string]bool{}
 
 // signingDoc describes the companies' request signing (auth/apikeys.go).
 const signingDoc = "合作企业（保险公司等）的机器请求使用API密钥签名（R-23）。企业账号在「企业工作台 → API密钥」创建密钥，得到 key_id 与 secret（只显示一次）。每个请求带以下请求头：\n" +
@@ -51,7 +57,7 @@ const signingDoc = "合作企业（保险公司等）的机器请求使用API密
 	"同一签名只能使用一次（重放返回 401），重试须以新的时间戳（与上次相隔至少1秒）重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
 
 func buildOpenAPI(routes []Route) map[string]any {
-	g := &schemaGen{defs: map[string]any{"Error": errorSchema}}
+	g := &schemaGen{defs: map[string]any{"Error": errorSchema()}}
 	paths := map[string]any{}
 	for _, rt := range routes {
 		op := map[string]any{
@@ -77,12 +83,12 @@ func buildOpenAPI(routes []Route) map[string]any {
 		}
 		if rt.In != nil {
 			media := map[string]any{"schema": g.schema(reflect.TypeOf(rt.In))}
-			if ex, ok := examples[rt.Method+" "+rt.Path]; ok {
-				media["example"] = ex
+			if rt.Example != nil {
+				media["example"] = rt.Example
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": media}}
 		}
-		if signedRoutes[rt.Method+" "+rt.Path] {
+		if rt.Signed {
 			op["security"] = []any{map[string]any{"signature": []any{}}, map[string]any{"cookie": []any{}}}
 			op["description"] = signingDoc
 		}

@@ -18,18 +18,18 @@ func (s *Server) rentalRoutes() []Route {
 		return rs.SaveDriver(ctx, a, 0, in)
 	}
 	return []Route{
-		{"GET", "/api/orders/{id}/rental-companies", access.OrderDispatch, "调度", "合同覆盖该单位、可转租赁的租赁公司", nil, nil, []rental.Company{}, get(rs.Companies)},
-		{"GET", "/api/rental/orders", access.RentalRead, "租赁", "租赁订单（租赁公司账号只见本公司的）", []string{"state", "month", "page", "page_size"}, nil, List[rental.Order]{}, s.listRentalOrders},
-		{"POST", "/api/rental/orders/{id}/assign", access.RentalOperate, "租赁", "租赁公司安排车辆与驾驶员", nil, rental.AssignInput{}, rental.Order{}, update(rs.Assign)},
-		{"POST", "/api/rental/orders/{id}/usage", access.RentalOperate, "租赁", "租赁公司登记用车：起止里程、时间、费用（计入费用台账）", nil, rental.UsageInput{}, rental.Order{}, update(rs.RecordUsage)},
-		{"GET", "/api/rental/vehicles", access.RentalOperate, "租赁", "本公司登记的租赁车辆", nil, nil, []rental.Vehicle{}, s.rentalList(true)},
-		{"POST", "/api/rental/vehicles", access.RentalOperate, "租赁", "登记租赁车辆", nil, rental.VehicleInput{}, rental.Vehicle{}, create(newVehicle)},
-		{"PATCH", "/api/rental/vehicles/{id}", access.RentalOperate, "租赁", "修改或停用租赁车辆", nil, rental.VehicleInput{}, rental.Vehicle{}, update(rs.SaveVehicle)},
-		{"GET", "/api/rental/drivers", access.RentalOperate, "租赁", "本公司登记的驾驶员", nil, nil, []rental.Driver{}, s.rentalList(false)},
-		{"POST", "/api/rental/drivers", access.RentalOperate, "租赁", "登记驾驶员", nil, rental.DriverInput{}, rental.Driver{}, create(newDriver)},
-		{"PATCH", "/api/rental/drivers/{id}", access.RentalOperate, "租赁", "修改或停用驾驶员", nil, rental.DriverInput{}, rental.Driver{}, update(rs.SaveDriver)},
-		{"GET", "/api/rental/assessments", access.RentalRead, "租赁", "租赁公司月度考核：订单、准时率、评分、投诉（1–2星）、费用（R-29(2)）", []string{"month"}, nil, []rental.Assessment{}, s.rentalAssessments},
-		{"POST", "/api/rental/assessments", access.RentalAssess, "租赁", "签署租赁公司某月的考核（等次与意见）", nil, rental.SignInput{}, rental.SignOff{}, create(rs.Sign)},
+		{Method: "GET", Path: "/api/orders/{id}/rental-companies", Perm: access.OrderDispatch, Tag: "调度", Summary: "合同覆盖该单位、可转租赁的租赁公司", Out: []rental.Company{}, Handle: get(rs.Companies)},
+		{Method: "GET", Path: "/api/rental/orders", Perm: access.RentalRead, Tag: "租赁", Summary: "租赁订单（租赁公司账号只见本公司的）", Query: []string{"state", "month", "page", "page_size"}, Out: List[rental.Order]{}, Handle: s.listRentalOrders},
+		{Method: "POST", Path: "/api/rental/orders/{id}/assign", Perm: access.RentalOperate, Tag: "租赁", Summary: "租赁公司安排车辆与驾驶员", In: rental.AssignInput{}, Out: rental.Order{}, Handle: update(rs.Assign)},
+		{Method: "POST", Path: "/api/rental/orders/{id}/usage", Perm: access.RentalOperate, Tag: "租赁", Summary: "租赁公司登记用车：起止里程、时间、费用（计入费用台账）", In: rental.UsageInput{}, Out: rental.Order{}, Handle: update(rs.RecordUsage)},
+		{Method: "GET", Path: "/api/rental/vehicles", Perm: access.RentalOperate, Tag: "租赁", Summary: "本公司登记的租赁车辆", Out: []rental.Vehicle{}, Handle: s.rentalList(true)},
+		{Method: "POST", Path: "/api/rental/vehicles", Perm: access.RentalOperate, Tag: "租赁", Summary: "登记租赁车辆", In: rental.VehicleInput{}, Out: rental.Vehicle{}, Handle: create(newVehicle)},
+		{Method: "PATCH", Path: "/api/rental/vehicles/{id}", Perm: access.RentalOperate, Tag: "租赁", Summary: "修改或停用租赁车辆", In: rental.VehicleInput{}, Out: rental.Vehicle{}, Handle: update(rs.SaveVehicle)},
+		{Method: "GET", Path: "/api/rental/drivers", Perm: access.RentalOperate, Tag: "租赁", Summary: "本公司登记的驾驶员", Out: []rental.Driver{}, Handle: s.rentalList(false)},
+		{Method: "POST", Path: "/api/rental/drivers", Perm: access.RentalOperate, Tag: "租赁", Summary: "登记驾驶员", In: rental.DriverInput{}, Out: rental.Driver{}, Handle: create(newDriver)},
+		{Method: "PATCH", Path: "/api/rental/drivers/{id}", Perm: access.RentalOperate, Tag: "租赁", Summary: "修改或停用驾驶员", In: rental.DriverInput{}, Out: rental.Driver{}, Handle: update(rs.SaveDriver)},
+		{Method: "GET", Path: "/api/rental/assessments", Perm: access.RentalRead, Tag: "租赁", Summary: "租赁公司月度考核：订单、准时率、评分、投诉（1–2星）、费用（R-29(2)）", Query: []string{"month"}, Out: []rental.Assessment{}, Handle: s.rentalAssessments},
+		{Method: "POST", Path: "/api/rental/assessments", Perm: access.RentalAssess, Tag: "租赁", Summary: "签署租赁公司某月的考核（等次与意见）", In: rental.SignInput{}, Out: rental.SignOff{}, Handle: create(rs.Sign)},
 	}
 }
 

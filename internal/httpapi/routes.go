@@ -24,7 +24,9 @@ type Route struct {
 	Summary string
 	Query   []string // documented query parameters
 	In      any      // request body type, for the OpenAPI document
+	Example any      // a request body shown in the OpenAPI document
 	Out     any      // response type
+	Signed  bool     // meant for companies' signed machine requests
 	Handle  func(*Request) (any, error)
 }
 
@@ -37,42 +39,42 @@ func (s *Server) Routes() []Route {
 
 func (s *Server) coreRoutes() []Route {
 	return []Route{
-		{"GET", "/api/openapi.json", access.Public, "系统", "OpenAPI 3 文档", nil, nil, nil, s.openapi},
+		{Method: "GET", Path: "/api/openapi.json", Perm: access.Public, Tag: "系统", Summary: "OpenAPI 3 文档", Handle: s.openapi},
 
-		{"POST", "/api/auth/login", access.Public, "认证", "登录", nil, loginIn{}, meOut{}, s.login},
-		{"POST", "/api/auth/logout", access.Self, "认证", "退出登录", nil, nil, nil, s.logout},
-		{"GET", "/api/me", access.Self, "认证", "当前用户、权限与CSRF令牌", nil, nil, meOut{}, s.me},
-		{"POST", "/api/me/password", access.Self, "认证", "修改本人密码", nil, passwordIn{}, nil, s.changePassword},
-		{"GET", "/api/me/tokens", access.Self, "认证", "本人的API令牌", nil, nil, []auth.APIToken{}, s.tokens},
-		{"POST", "/api/me/tokens", access.Self, "认证", "创建API令牌（令牌只显示一次）", nil, tokenIn{}, auth.APIToken{}, s.createToken},
-		{"DELETE", "/api/me/tokens/{id}", access.Self, "认证", "吊销API令牌", nil, nil, nil, s.revokeToken},
-		{"GET", "/api/meta", access.Self, "系统", "角色、单位类型等代码表", nil, nil, metaOut{}, s.meta},
+		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录", In: loginIn{}, Out: meOut{}, Handle: s.login},
+		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Tag: "认证", Summary: "退出登录", Handle: s.logout},
+		{Method: "GET", Path: "/api/me", Perm: access.Self, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
+		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
+		{Method: "GET", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "本人的API令牌", Out: []auth.APIToken{}, Handle: s.tokens},
+		{Method: "POST", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "创建API令牌（令牌只显示一次）", In: tokenIn{}, Out: auth.APIToken{}, Handle: s.createToken},
+		{Method: "DELETE", Path: "/api/me/tokens/{id}", Perm: access.Self, Tag: "认证", Summary: "吊销API令牌", Handle: s.revokeToken},
+		{Method: "GET", Path: "/api/meta", Perm: access.Self, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
-		{"GET", "/api/units/tree", access.OrgRead, "组织机构", "管辖范围内的组织树", nil, nil, []org.TreeNode{}, s.unitTree},
-		{"GET", "/api/units", access.OrgRead, "组织机构", "单位列表", []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, nil, List[org.Unit]{}, s.listUnits},
-		{"POST", "/api/units", access.OrgWrite, "组织机构", "新增单位（kind=district 仅市级可建辖市(区)）", nil, unitIn{}, org.Unit{}, s.createUnit},
-		{"GET", "/api/units/{id}", access.OrgRead, "组织机构", "单位详情", nil, nil, org.Unit{}, get(s.Org.Get)},
-		{"PATCH", "/api/units/{id}", access.OrgWrite, "组织机构", "修改单位", nil, org.Input{}, org.Unit{}, update(s.Org.Update)},
-		{"POST", "/api/units/{id}/move", access.OrgWrite, "组织机构", "调整上级单位", nil, moveIn{}, org.Unit{}, s.moveUnit},
-		{"POST", "/api/units/{id}/deactivate", access.OrgWrite, "组织机构", "停用单位", nil, nil, org.Unit{}, s.setUnitActive(false)},
-		{"POST", "/api/units/{id}/activate", access.OrgWrite, "组织机构", "启用单位", nil, nil, org.Unit{}, s.setUnitActive(true)},
+		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
+		{Method: "GET", Path: "/api/units", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位列表", Query: []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, Out: List[org.Unit]{}, Handle: s.listUnits},
+		{Method: "POST", Path: "/api/units", Perm: access.OrgWrite, Tag: "组织机构", Summary: "新增单位（kind=district 仅市级可建辖市(区)）", In: unitIn{}, Out: org.Unit{}, Handle: s.createUnit},
+		{Method: "GET", Path: "/api/units/{id}", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位详情", Out: org.Unit{}, Handle: get(s.Org.Get)},
+		{Method: "PATCH", Path: "/api/units/{id}", Perm: access.OrgWrite, Tag: "组织机构", Summary: "修改单位", In: org.Input{}, Out: org.Unit{}, Handle: update(s.Org.Update)},
+		{Method: "POST", Path: "/api/units/{id}/move", Perm: access.OrgWrite, Tag: "组织机构", Summary: "调整上级单位", In: moveIn{}, Out: org.Unit{}, Handle: s.moveUnit},
+		{Method: "POST", Path: "/api/units/{id}/deactivate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "停用单位", Out: org.Unit{}, Handle: s.setUnitActive(false)},
+		{Method: "POST", Path: "/api/units/{id}/activate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "启用单位", Out: org.Unit{}, Handle: s.setUnitActive(true)},
 
-		{"GET", "/api/users", access.UsersRead, "账号", "账号列表", []string{"scope_id", "q", "role", "status", "page", "page_size"}, nil, List[auth.User]{}, s.listUsers},
-		{"POST", "/api/users", access.UsersWrite, "账号", "新建账号（返回一次性初始密码）", nil, auth.UserInput{}, auth.Created{}, create(s.Auth.Create)},
-		{"GET", "/api/users/{id}", access.UsersRead, "账号", "账号详情", nil, nil, auth.User{}, get(s.Auth.Get)},
-		{"PATCH", "/api/users/{id}", access.UsersWrite, "账号", "修改账号（姓名、电话、所属单位、启停）", nil, auth.UserInput{}, auth.User{}, update(s.Auth.Update)},
-		{"PUT", "/api/users/{id}/roles", access.RolesAssign, "账号", "分配角色", nil, rolesIn{}, auth.User{}, s.setRoles},
-		{"POST", "/api/users/{id}/lock", access.UsersWrite, "账号", "锁定账号", nil, nil, auth.User{}, s.lockUser(true)},
-		{"POST", "/api/users/{id}/unlock", access.UsersWrite, "账号", "解锁账号", nil, nil, auth.User{}, s.lockUser(false)},
-		{"POST", "/api/users/{id}/reset-password", access.UsersWrite, "账号", "重置密码（返回新密码）", nil, nil, passwordOut{}, s.resetPassword},
-		{"GET", "/api/role-filings", access.FilingsRead, "账号", "各级管理员、审核员、调度员备案（R-9）", nil, nil, []auth.Filing{}, s.filings},
+		{Method: "GET", Path: "/api/users", Perm: access.UsersRead, Tag: "账号", Summary: "账号列表", Query: []string{"scope_id", "q", "role", "status", "page", "page_size"}, Out: List[auth.User]{}, Handle: s.listUsers},
+		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
+		{Method: "GET", Path: "/api/users/{id}", Perm: access.UsersRead, Tag: "账号", Summary: "账号详情", Out: auth.User{}, Handle: get(s.Auth.Get)},
+		{Method: "PATCH", Path: "/api/users/{id}", Perm: access.UsersWrite, Tag: "账号", Summary: "修改账号（姓名、电话、所属单位、启停）", In: auth.UserInput{}, Out: auth.User{}, Handle: update(s.Auth.Update)},
+		{Method: "PUT", Path: "/api/users/{id}/roles", Perm: access.RolesAssign, Tag: "账号", Summary: "分配角色", In: rolesIn{}, Out: auth.User{}, Handle: s.setRoles},
+		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersWrite, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
+		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersWrite, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
+		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersWrite, Tag: "账号", Summary: "重置密码（返回新密码）", Out: passwordOut{}, Handle: s.resetPassword},
+		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
 
-		{"GET", "/api/audit", access.AuditRead, "审计", "审计日志", []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, nil, List[audit.View]{}, s.listAudit},
-		{"GET", "/api/audit/export", access.AuditRead, "审计", "导出审计日志（xlsx）", []string{"q", "actor", "action", "object_type", "from", "to"}, nil, nil, s.exportAudit},
-		{"GET", "/api/audit/verify", access.AuditRead, "审计", "校验审计日志哈希链", nil, nil, audit.VerifyResult{}, s.verifyAudit},
+		{Method: "GET", Path: "/api/audit", Perm: access.AuditRead, Tag: "审计", Summary: "审计日志", Query: []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, Out: List[audit.View]{}, Handle: s.listAudit},
+		{Method: "GET", Path: "/api/audit/export", Perm: access.AuditRead, Tag: "审计", Summary: "导出审计日志（xlsx）", Query: []string{"q", "actor", "action", "object_type", "from", "to"}, Handle: s.exportAudit},
+		{Method: "GET", Path: "/api/audit/verify", Perm: access.AuditRead, Tag: "审计", Summary: "校验审计日志哈希链", Out: audit.VerifyResult{}, Handle: s.verifyAudit},
 
-		{"GET", "/api/policy", access.Self, "安全策略", "密码与会话策略", nil, nil, auth.Policy{}, s.policy},
-		{"PUT", "/api/policy", access.PolicyWrite, "安全策略", "修改密码与会话策略", nil, auth.Policy{}, auth.Policy{}, s.setPolicy},
+		{Method: "GET", Path: "/api/policy", Perm: access.Self, Tag: "安全策略", Summary: "密码与会话策略", Out: auth.Policy{}, Handle: s.policy},
+		{Method: "PUT", Path: "/api/policy", Perm: access.PolicyWrite, Tag: "安全策略", Summary: "修改密码与会话策略", In: auth.Policy{}, Out: auth.Policy{}, Handle: s.setPolicy},
 	}
 }
 
@@ -196,7 +198,7 @@ func codes(names map[string]string) []org.Code {
 
 func (s *Server) meta(r *Request) (any, error) {
 	return metaOut{Roles: access.Roles, UnitTypes: org.UnitTypes, MarkingStatuses: org.MarkingStatuses, Kinds: org.Kinds,
-		AuditActions: codes(audit.Labels), AuditObjects: codes(audit.ObjectTypes)}, nil
+		AuditActions: codes(audit.ActionLabels()), AuditObjects: codes(audit.ObjectLabels())}, nil
 }
 
 // ---- units ----
@@ -343,8 +345,8 @@ func (s *Server) auditFilter(r *Request) (audit.Filter, error) {
 }
 
 // recordRead notes a reading of the audit log in the log itself.
-func (s *Server) recordRead(r *Request, action, summary string) error {
-	return s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: action, ObjectType: "audit_log", ScopePath: r.Actor().ScopePath, Summary: summary})
+func (s *Server) recordRead(r *Request, action audit.Action, summary string) error {
+	return s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: action, ObjectType: audit.Log, ScopePath: r.Actor().ScopePath, Summary: summary})
 }
 
 func (s *Server) listAudit(r *Request) (any, error) {
@@ -360,7 +362,7 @@ func (s *Server) listAudit(r *Request) (any, error) {
 		return nil, err
 	}
 	if f.Page == 1 {
-		if err := s.recordRead(r, "audit.read", "查阅审计日志 "+r.URL.RawQuery); err != nil {
+		if err := s.recordRead(r, audit.ReadLog, "查阅审计日志 "+r.URL.RawQuery); err != nil {
 			return nil, err
 		}
 	}
@@ -388,7 +390,7 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRead(r, "audit.export", fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
+	if err := s.recordRead(r, audit.ExportLog, fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
 		return nil, err
 	}
 	return xlsx("审计日志", b), nil
@@ -401,7 +403,7 @@ func (s *Server) verifyAudit(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRead(r, "audit.verify", res.Message); err != nil {
+	if err := s.recordRead(r, audit.VerifyLog, res.Message); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -12,17 +12,17 @@ import (
 // rule parameters and replay (issue 7, R-29(5), R-30).
 func (s *Server) supervisionRoutes() []Route {
 	return []Route{
-		{"GET", "/api/supervision/dashboard", access.SupervisionRead, "监督", "监督总览：管辖范围内问题线索与案件按规则、单位、月份统计", []string{"unit_id", "months"}, nil, supervision.Dashboard{}, s.supDashboard},
-		{"GET", "/api/supervision/cases", access.SupervisionRead, "监督", "案件列表（state: open 待说明、explained 待核查、verified 核实违规、dismissed 已排除、active 未结）", []string{"unit_id", "rule", "state", "month", "discipline", "page", "page_size"}, nil, List[*supervision.Case]{}, s.supCases},
-		{"GET", "/api/supervision/cases/{id}", access.SupervisionRead, "监督", "案件详情：问题线索及证据、处理时间线、说明材料、可执行的操作", nil, nil, supervision.CaseDetail{}, get(s.Supervision.CaseByID)},
-		{"POST", "/api/supervision/cases/{id}/explain", access.CaseExplain, "监督", "单位情况说明", nil, supervision.ExplainInput{}, supervision.CaseDetail{}, update(s.Supervision.Explain)},
-		{"POST", "/api/supervision/cases/{id}/attachments", access.CaseExplain, "监督", "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", nil, nil, supervision.CaseAttachment{}, s.supAttach},
-		{"GET", "/api/supervision/cases/{id}/attachments/{att_id}", access.SupervisionRead, "监督", "下载说明材料", nil, nil, nil, s.supAttachment},
-		{"POST", "/api/supervision/cases/{id}/decide", access.CaseDecide, "监督", "核查结论：verified 核实违规 / dismissed 排除（须填理由）", nil, supervision.DecideInput{}, supervision.CaseDetail{}, update(s.Supervision.Decide)},
-		{"POST", "/api/supervision/cases/{id}/escalate", access.CaseDecide, "监督", "升级：level 提交上级核查 / discipline 移送纪检监察", nil, supervision.EscalateInput{}, supervision.CaseDetail{}, update(s.Supervision.Escalate)},
-		{"GET", "/api/supervision/rules", access.SupervisionRead, "监督", "监督规则及其在某层级（市、辖市(区)）的参数", []string{"unit_id"}, nil, []*supervision.RuleSetting{}, s.supRules},
-		{"PUT", "/api/supervision/rules/{code}", access.SupervisionRules, "监督", "设置某层级的规则参数（市级定默认与上限，辖市(区)只能收紧）", nil, supervision.ParamsInput{}, supervision.RuleSetting{}, s.supSetRule},
-		{"POST", "/api/supervision/rules/{code}/replay", access.SupervisionRules, "监督", "以新参数回放历史时段，与已立问题线索对比（不写入）", nil, supervision.ReplayInput{}, supervision.ReplayResult{}, s.supReplay},
+		{Method: "GET", Path: "/api/supervision/dashboard", Perm: access.SupervisionRead, Tag: "监督", Summary: "监督总览：管辖范围内问题线索与案件按规则、单位、月份统计", Query: []string{"unit_id", "months"}, Out: supervision.Dashboard{}, Handle: s.supDashboard},
+		{Method: "GET", Path: "/api/supervision/cases", Perm: access.SupervisionRead, Tag: "监督", Summary: "案件列表（state: open 待说明、explained 待核查、verified 核实违规、dismissed 已排除、active 未结）", Query: []string{"unit_id", "rule", "state", "month", "discipline", "page", "page_size"}, Out: List[*supervision.Case]{}, Handle: s.supCases},
+		{Method: "GET", Path: "/api/supervision/cases/{id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "案件详情：问题线索及证据、处理时间线、说明材料、可执行的操作", Out: supervision.CaseDetail{}, Handle: get(s.Supervision.CaseByID)},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/explain", Perm: access.CaseExplain, Tag: "监督", Summary: "单位情况说明", In: supervision.ExplainInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Explain)},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/attachments", Perm: access.CaseExplain, Tag: "监督", Summary: "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", Out: supervision.CaseAttachment{}, Handle: s.supAttach},
+		{Method: "GET", Path: "/api/supervision/cases/{id}/attachments/{att_id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "下载说明材料", Handle: s.supAttachment},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/decide", Perm: access.CaseDecide, Tag: "监督", Summary: "核查结论：verified 核实违规 / dismissed 排除（须填理由）", In: supervision.DecideInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Decide)},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/escalate", Perm: access.CaseDecide, Tag: "监督", Summary: "升级：level 提交上级核查 / discipline 移送纪检监察", In: supervision.EscalateInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Escalate)},
+		{Method: "GET", Path: "/api/supervision/rules", Perm: access.SupervisionRead, Tag: "监督", Summary: "监督规则及其在某层级（市、辖市(区)）的参数", Query: []string{"unit_id"}, Out: []*supervision.RuleSetting{}, Handle: s.supRules},
+		{Method: "PUT", Path: "/api/supervision/rules/{code}", Perm: access.SupervisionRules, Tag: "监督", Summary: "设置某层级的规则参数（市级定默认与上限，辖市(区)只能收紧）", In: supervision.ParamsInput{}, Out: supervision.RuleSetting{}, Handle: s.supSetRule},
+		{Method: "POST", Path: "/api/supervision/rules/{code}/replay", Perm: access.SupervisionRules, Tag: "监督", Summary: "以新参数回放历史时段，与已立问题线索对比（不写入）", In: supervision.ReplayInput{}, Out: supervision.ReplayResult{}, Handle: s.supReplay},
 	}
 }
 

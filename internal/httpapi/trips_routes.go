@@ -14,11 +14,11 @@ import (
 // a reason, audited).
 func (s *Server) tripsRoutes() []Route {
 	return []Route{
-		{"GET", "/api/vehicles/{id}/trips", access.MonitorRead, "行程与里程", "车辆的行程（点火与行驶）、每日里程（北京时间）与关联订单，from/to 为日期（默认最近7天，最多92天）", []string{"from", "to"}, nil, trips.VehicleTrips{}, s.vehicleTrips},
-		{"GET", "/api/terminal-events", access.MonitorRead, "终端健康", "终端健康事件（离线、主电源掉电、天线故障、断电后失联、位置跳变），可按单位（含下级）、车辆、类型、状态（pending=未修复）筛选", []string{"unit_id", "vehicle_id", "kind", "state", "page", "page_size"}, nil, List[health.Event]{}, s.terminalEvents},
-		{"GET", "/api/terminal-events/counts", access.MonitorRead, "终端健康", "终端健康事件按类型与状态计数", []string{"unit_id"}, nil, []health.Count{}, s.terminalEventCounts},
-		{"POST", "/api/terminal-events/{id}/repair", access.HealthWrite, "终端健康", "报修（待处理 → 已报修）", nil, health.Action{}, health.Event{}, update(s.Health.RequestRepair)},
-		{"POST", "/api/terminal-events/{id}/fix", access.HealthWrite, "终端健康", "标记已修复（须填写处理说明）", nil, health.Action{}, health.Event{}, update(s.Health.MarkFixed)},
+		{Method: "GET", Path: "/api/vehicles/{id}/trips", Perm: access.MonitorRead, Tag: "行程与里程", Summary: "车辆的行程（点火与行驶）、每日里程（北京时间）与关联订单，from/to 为日期（默认最近7天，最多92天）", Query: []string{"from", "to"}, Out: trips.VehicleTrips{}, Handle: s.vehicleTrips},
+		{Method: "GET", Path: "/api/terminal-events", Perm: access.MonitorRead, Tag: "终端健康", Summary: "终端健康事件（离线、主电源掉电、天线故障、断电后失联、位置跳变），可按单位（含下级）、车辆、类型、状态（pending=未修复）筛选", Query: []string{"unit_id", "vehicle_id", "kind", "state", "page", "page_size"}, Out: List[health.Event]{}, Handle: s.terminalEvents},
+		{Method: "GET", Path: "/api/terminal-events/counts", Perm: access.MonitorRead, Tag: "终端健康", Summary: "终端健康事件按类型与状态计数", Query: []string{"unit_id"}, Out: []health.Count{}, Handle: s.terminalEventCounts},
+		{Method: "POST", Path: "/api/terminal-events/{id}/repair", Perm: access.HealthWrite, Tag: "终端健康", Summary: "报修（待处理 → 已报修）", In: health.Action{}, Out: health.Event{}, Handle: update(s.Health.RequestRepair)},
+		{Method: "POST", Path: "/api/terminal-events/{id}/fix", Perm: access.HealthWrite, Tag: "终端健康", Summary: "标记已修复（须填写处理说明）", In: health.Action{}, Out: health.Event{}, Handle: update(s.Health.MarkFixed)},
 	}
 }
 

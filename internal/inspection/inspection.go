@@ -24,10 +24,11 @@ import (
 	"govfleet/internal/store"
 )
 
-func init() {
-	audit.Labels["inspection.due"] = "设定年检日期"
-	audit.Labels["inspection.record"] = "登记年检结果"
-}
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actInspectionDue    = audit.NewAction("inspection.due", "设定年检日期")
+	actInspectionRecord = audit.NewAction("inspection.record", "登记年检结果")
+)
 
 // RemindDays is how long before the due date the reminder goes out.
 const RemindDays = 30
@@ -269,7 +270,7 @@ func (s *Service) SetDue(ctx context.Context, a *access.Actor, vehicleID int64, 
 		if err := setDue(ctx, tx, vehicleID, in.DueOn, "manual", s.now()); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "inspection.due", ObjectType: "vehicle", ObjectID: vehicleID, ScopePath: d.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actInspectionDue, ObjectType: audit.Vehicle, ObjectID: vehicleID, ScopePath: d.UnitPath,
 			Summary: fmt.Sprintf("将 %s 的下次年检日期设为 %s", d.Plate, in.DueOn), Before: d.DueOn, After: in.DueOn})
 	})
 	if err != nil {
@@ -353,7 +354,7 @@ func (s *Service) Record(ctx context.Context, a *access.Actor, vehicleID int64, 
 		if !in.Passed {
 			verdict = "不合格"
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "inspection.record", ObjectType: "vehicle", ObjectID: vehicleID, ScopePath: d.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actInspectionRecord, ObjectType: audit.Vehicle, ObjectID: vehicleID, ScopePath: d.UnitPath,
 			Summary: fmt.Sprintf("%s %s 年检%s，下次 %s，检验费 %.2f 元", d.Plate, in.InspectedOn, verdict, in.NextDueOn, float64(in.FeeFen)/100), After: in})
 	})
 	if err != nil {

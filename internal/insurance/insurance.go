@@ -27,11 +27,15 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actInsuranceClaim  = audit.NewAction("insurance.claim", "推送理赔")
+	actInsurancePolicy = audit.NewAction("insurance.policy", "推送保单")
+)
+
 func init() {
 	store.RegisterUnique("insurance_policies", "policy_no", "policy_no", "保单号重复")
 	store.RegisterUnique("insurance_claims", "claim_no", "claim_no", "理赔案号重复")
-	audit.Labels["insurance.policy"] = "推送保单"
-	audit.Labels["insurance.claim"] = "推送理赔"
 }
 
 // Service keeps policies and claims.
@@ -272,7 +276,7 @@ func (s *Service) PushPolicy(ctx context.Context, a *access.Actor, in PolicyInpu
 			return err
 		}
 		id = p.ID
-		return audit.Record(ctx, tx, a, audit.Event{Action: "insurance.policy", ObjectType: "vehicle", ObjectID: v.ID, ScopePath: v.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actInsurancePolicy, ObjectType: audit.Vehicle, ObjectID: v.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("%s %s 保单 %s（%s 至 %s，保费 %.2f 元）", verb, v.Plate, p.PolicyNo, p.StartsOn, p.EndsOn, float64(p.PremiumFen)/100), After: in})
 	})
 	if err != nil {
@@ -367,7 +371,7 @@ func (s *Service) PushClaim(ctx context.Context, a *access.Actor, in ClaimInput)
 			return err
 		}
 		id = c.ID
-		return audit.Record(ctx, tx, a, audit.Event{Action: "insurance.claim", ObjectType: "vehicle", ObjectID: c.VehicleID, ScopePath: p.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actInsuranceClaim, ObjectType: audit.Vehicle, ObjectID: c.VehicleID, ScopePath: p.UnitPath,
 			Summary: fmt.Sprintf("%s %s 理赔案 %s：%s，损失 %.2f 元，赔付 %.2f 元", verb, p.Plate, c.ClaimNo, statusName(c.Status),
 				float64(c.AmountFen)/100, float64(c.PaidFen)/100), After: in})
 	})

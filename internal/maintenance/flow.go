@@ -80,7 +80,7 @@ func (s *Service) Request(ctx context.Context, a *access.Actor, in RequestInput)
 			return err
 		}
 		notes = []note{{users: without(managers, a.UserID), title: "新的" + Kinds[in.Kind] + "申请待估价", body: fmt.Sprintf("%s %s：%s", j.No, v.Plate, in.Problem)}}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "repair.request", ObjectType: "repair_job", ObjectID: j.ID, ScopePath: v.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: repairActions["request"], ObjectType: audit.RepairJob, ObjectID: j.ID, ScopePath: v.Path,
 			Summary: fmt.Sprintf("车辆 %s 申请%s：%s", v.Plate, Kinds[in.Kind], in.Problem), After: j})
 	})
 	if err != nil {

@@ -26,6 +26,11 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actRepairThresholds = audit.NewAction("repair.thresholds", "设置维修审批额度")
+)
+
 // Job states.
 const (
 	Requested = "requested" // 待估价
@@ -69,12 +74,8 @@ var from = map[string][]string{
 // open are the states in which a job holds its vehicle.
 var open = []string{Approved, Assigned, Quoted, Reviewed}
 
-func init() {
-	for a, n := range ActionNames {
-		audit.Labels["repair."+a] = "维修：" + n
-	}
-	audit.Labels["repair.thresholds"] = "设置维修审批额度"
-}
+// repairActions are the audit log's job actions, "repair.<action>", by action.
+var repairActions = audit.NewActions("repair.", "维修：", ActionNames)
 
 // Beijing is the zone of calendar days.
 var Beijing = booking.Beijing
@@ -312,7 +313,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 		if st.note != "" {
 			summary += "：" + st.note
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "repair." + action, ObjectType: "repair_job", ObjectID: j.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: repairActions[action], ObjectType: audit.RepairJob, ObjectID: j.ID,
 			ScopePath: j.UnitPath, Summary: summary, Before: before, After: j})
 	})
 	if err != nil {

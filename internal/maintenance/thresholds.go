@@ -180,7 +180,7 @@ func (s *Service) SetThresholds(ctx context.Context, a *access.Actor, unitID int
 		if out, err = s.thresholds(ctx, tx, n); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "repair.thresholds", ObjectType: "unit", ObjectID: n.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRepairThresholds, ObjectType: audit.Unit, ObjectID: n.ID, ScopePath: n.Path,
 			Summary: fmt.Sprintf("维修审批额度：%s 元以下车管负责人审批，%s 元以下单位审批", yuan(in.Tier1Fen), yuan(in.Tier2Fen)), Before: cur, After: out})
 	})
 	return out, err

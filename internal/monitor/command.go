@@ -81,7 +81,7 @@ func (s *Service) SendCommand(ctx context.Context, a *access.Actor, id int64, c 
 		return nil, errs.E(errs.Conflict, "车辆%s的终端不在线，无法下发指令", plate)
 	}
 	if err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		return audit.Record(ctx, tx, a, audit.Event{Action: "terminal.command", ObjectType: "vehicle", ObjectID: id, ScopePath: path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actTerminalCommand, ObjectType: audit.Vehicle, ObjectID: id, ScopePath: path,
 			Summary: strings.TrimSuffix(fmt.Sprintf("向%s终端下发%s：%s", plate, kindNames[c.Kind], detail), "："), After: c})
 	}); err != nil {
 		return nil, err

@@ -20,10 +20,11 @@ import (
 	"govfleet/internal/telematics"
 )
 
-func init() {
-	audit.Labels["track.read"] = "查看车辆轨迹"
-	audit.Labels["terminal.command"] = "向终端下发指令"
-}
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actTerminalCommand = audit.NewAction("terminal.command", "向终端下发指令")
+	actTrackRead       = audit.NewAction("track.read", "查看车辆轨迹")
+)
 
 // Service answers the live map and track playback.
 type Service struct {

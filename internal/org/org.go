@@ -20,6 +20,15 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actUnitActivate   = audit.NewAction("unit.activate", "启用单位")
+	actUnitCreate     = audit.NewAction("unit.create", "新增单位")
+	actUnitDeactivate = audit.NewAction("unit.deactivate", "停用单位")
+	actUnitMove       = audit.NewAction("unit.move", "调整上级")
+	actUnitUpdate     = audit.NewAction("unit.update", "修改单位")
+)
+
 // Node kinds.
 const (
 	KindCity     = "city"     // 市级: the city platform's root
@@ -401,7 +410,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, kind string, in I
 		}
 		u.fill()
 		created = u
-		return audit.Record(ctx, tx, a, audit.Event{Action: "unit.create", ObjectType: "unit", ObjectID: u.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actUnitCreate, ObjectType: audit.Unit, ObjectID: u.ID,
 			ScopePath: u.Path, Summary: fmt.Sprintf("在「%s」下新增单位「%s」", p.Name, u.Name), After: u})
 	})
 	if err != nil {
@@ -431,7 +440,7 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Inpu
 		if _, err := tx.NewUpdate().Model(u).WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "unit.update", ObjectType: "unit", ObjectID: u.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actUnitUpdate, ObjectType: audit.Unit, ObjectID: u.ID,
 			ScopePath: u.Path, Summary: fmt.Sprintf("修改单位「%s」", u.Name), Before: before, After: u})
 	})
 	if err != nil {
@@ -490,7 +499,7 @@ func (s *Service) Move(ctx context.Context, a *access.Actor, id, parentID int64)
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "unit.move", ObjectType: "unit", ObjectID: u.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actUnitMove, ObjectType: audit.Unit, ObjectID: u.ID,
 			ScopePath: u.Path, Summary: fmt.Sprintf("将单位「%s」移至「%s」之下", u.Name, p.Name), Before: before, After: u})
 	})
 	if err != nil {
@@ -546,11 +555,11 @@ func (s *Service) SetActive(ctx context.Context, a *access.Actor, id int64, acti
 		if _, err := tx.NewUpdate().Model(u).Column("active", "updated_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		action, verb := "unit.activate", "启用"
+		action, verb := actUnitActivate, "启用"
 		if !active {
-			action, verb = "unit.deactivate", "停用"
+			action, verb = actUnitDeactivate, "停用"
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: action, ObjectType: "unit", ObjectID: u.ID,
+		return audit.Record(ctx, tx, a, audit.Event{Action: action, ObjectType: audit.Unit, ObjectID: u.ID,
 			ScopePath: u.Path, Summary: fmt.Sprintf("%s单位「%s」", verb, u.Name), Before: before, After: u})
 	})
 	if err != nil {
@@ -582,7 +591,7 @@ func (s *Service) CreateRoot(ctx context.Context, name, creditCode string) (*Uni
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, nil, audit.Event{Action: "unit.create", ObjectType: "unit", ObjectID: root.ID,
+		return audit.Record(ctx, tx, nil, audit.Event{Action: actUnitCreate, ObjectType: audit.Unit, ObjectID: root.ID,
 			ScopePath: root.Path, Summary: fmt.Sprintf("初始化市级平台「%s」", name), After: root})
 	})
 	return root, err

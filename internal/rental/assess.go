@@ -191,7 +191,7 @@ func (s *Service) Sign(ctx context.Context, a *access.Actor, in SignInput) (*Sig
 		if _, err := tx.NewInsert().Model(out).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.assess", ObjectType: "company", ObjectID: c.ID, ScopePath: c.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalAssess, ObjectType: audit.Company, ObjectID: c.ID, ScopePath: c.Path,
 			Summary: fmt.Sprintf("%s %s 月度考核：%s，%s", c.Name, in.Month, Grades[in.Grade], in.Comment), After: out})
 	})
 	if err != nil {

@@ -170,7 +170,7 @@ func (s *Service) HandOver(ctx context.Context, a *access.Actor, orderID int64, 
 		if err := tx.NewSelect().Table("users").Column("id").Where("company_id = ? AND active = ?", in.CompanyID, true).Scan(ctx, &users); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.handover", ObjectType: "rental_order", ObjectID: r.ID, ScopePath: o.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalHandover, ObjectType: audit.RentalOrder, ObjectID: r.ID, ScopePath: o.UnitPath,
 			Summary: fmt.Sprintf("订单 %s 转租赁公司 %s", o.No, name), After: r})
 	})
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *Service) Assign(ctx context.Context, a *access.Actor, id int64, in Assi
 			return err
 		}
 		r.Plate, r.VehicleModel, r.DriverName, r.DriverPhone = v.Plate, v.Model, d.Name, d.Phone
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.assign", ObjectType: "rental_order", ObjectID: r.ID, ScopePath: r.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalAssign, ObjectType: audit.RentalOrder, ObjectID: r.ID, ScopePath: r.UnitPath,
 			Summary: fmt.Sprintf("订单 %s 安排租赁车辆 %s，驾驶员 %s %s", r.OrderNo, v.Plate, d.Name, d.Phone), Before: before, After: r})
 	})
 	if err != nil {
@@ -340,7 +340,7 @@ func (s *Service) RecordUsage(ctx context.Context, a *access.Actor, id int64, in
 			OccurredAt: ended, Note: fmt.Sprintf("%s %s %s", r.OrderNo, r.CompanyName, r.Plate)}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.usage", ObjectType: "rental_order", ObjectID: r.ID, ScopePath: r.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalUsage, ObjectType: audit.RentalOrder, ObjectID: r.ID, ScopePath: r.UnitPath,
 			Summary: "订单 " + r.OrderNo + " " + text, Before: before, After: r})
 	})
 	if err != nil {

@@ -23,11 +23,17 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names.
+var (
+	actRentalAssess   = audit.NewAction("rental.assess", "签署租赁公司月度考核")
+	actRentalAssign   = audit.NewAction("rental.assign", "安排租赁车辆")
+	actRentalDriver   = audit.NewAction("rental.driver", "登记租赁驾驶员")
+	actRentalHandover = audit.NewAction("rental.handover", "转租赁公司")
+	actRentalUsage    = audit.NewAction("rental.usage", "登记租赁用车")
+	actRentalVehicle  = audit.NewAction("rental.vehicle", "登记租赁车辆")
+)
+
 func init() {
-	for a, n := range map[string]string{"handover": "转租赁公司", "assign": "安排租赁车辆", "usage": "登记租赁用车",
-		"vehicle": "登记租赁车辆", "driver": "登记租赁驾驶员", "assess": "签署租赁公司月度考核"} {
-		audit.Labels["rental."+a] = n
-	}
 	store.RegisterUnique("rental_vehicles", "plate", "plate", "该号牌的租赁车辆已登记")
 	store.RegisterUnique("rental_drivers", "company_id", "phone", "该手机号的驾驶员已登记")
 	store.RegisterUnique("rental_assessments", "company_id", "month", "该公司本月的考核已签署")
@@ -185,7 +191,7 @@ func (s *Service) SaveVehicle(ctx context.Context, a *access.Actor, id int64, in
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.vehicle", ObjectType: "rental_vehicle", ObjectID: v.ID, ScopePath: a.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalVehicle, ObjectType: audit.RentalVehicle, ObjectID: v.ID, ScopePath: a.ScopePath,
 			Summary: fmt.Sprintf("租赁车辆 %s %s %d座", v.Plate, v.Model, v.Seats), Before: before, After: v})
 	})
 	if err != nil {
@@ -231,7 +237,7 @@ func (s *Service) SaveDriver(ctx context.Context, a *access.Actor, id int64, in 
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "rental.driver", ObjectType: "rental_driver", ObjectID: d.ID, ScopePath: a.ScopePath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actRentalDriver, ObjectType: audit.RentalDriver, ObjectID: d.ID, ScopePath: a.ScopePath,
 			Summary: fmt.Sprintf("租赁驾驶员 %s %s 准驾%s", d.Name, d.Phone, d.LicenceClass), Before: before, After: d})
 	})
 	if err != nil {

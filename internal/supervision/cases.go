@@ -20,6 +20,17 @@ import (
 	"govfleet/internal/store"
 )
 
+// The audit log's actions recorded here, with their Chinese names:
+// the case steps ("case.<step>", by step) and the others.
+var caseSteps = audit.NewActions("case.", "", map[string]string{
+	"explained": "案件情况说明", "verified": "案件核实违规", "dismissed": "案件排除", "escalated": "案件升级"})
+
+var (
+	actCaseAttach        = audit.NewAction("case.attach", "上传案件说明材料")
+	actCaseOpen          = audit.NewAction("case.open", "监督立案")
+	actSupervisionParams = audit.NewAction("supervision.params", "修改监督规则参数")
+)
+
 // Case states (R-28, R-29(5)).
 const (
 	Open      = "open"      // 待单位说明
@@ -182,7 +193,7 @@ func (s *Service) fileFinding(ctx context.Context, tx bun.IDB, f *storedFinding,
 		}
 		notes = append(notes, caseNote{role: access.SupervisorDiscipline, path: f.UnitPath, title: "严重问题移送纪检监察", body: c.Title, caseID: c.ID})
 	}
-	if err := audit.Record(ctx, tx, nil, audit.Event{Action: "case.open", ObjectType: "case", ObjectID: c.ID, ScopePath: c.UnitPath,
+	if err := audit.Record(ctx, tx, nil, audit.Event{Action: actCaseOpen, ObjectType: audit.Case, ObjectID: c.ID, ScopePath: c.UnitPath,
 		Summary: "系统立案：" + c.Title, After: c}); err != nil {
 		return 0, false, nil, err
 	}
@@ -347,7 +358,7 @@ func (s *Service) step(ctx context.Context, a *access.Actor, id int64, action, l
 			return err
 		}
 		notes = ns
-		return audit.Record(ctx, tx, a, audit.Event{Action: "case." + action, ObjectType: "case", ObjectID: c.ID, ScopePath: c.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: caseSteps[action], ObjectType: audit.Case, ObjectID: c.ID, ScopePath: c.UnitPath,
 			Summary: fmt.Sprintf("%s案件 %d（%s）：%s", label, c.ID, c.RuleName, note), Before: map[string]any{"state": before.State, "authority_id": before.AuthorityID},
 			After: map[string]any{"state": c.State, "authority_id": c.AuthorityID, "discipline": c.Discipline}})
 	})
@@ -517,7 +528,7 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name st
 		if err := event(ctx, tx, a, id, "attached", name); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "case.attach", ObjectType: "case", ObjectID: id, ScopePath: c.UnitPath,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actCaseAttach, ObjectType: audit.Case, ObjectID: id, ScopePath: c.UnitPath,
 			Summary: fmt.Sprintf("为案件 %d 上传说明材料 %s", id, name), After: att})
 	})
 	return att, err

@@ -293,7 +293,7 @@ func (s *Service) SetParams(ctx context.Context, a *access.Actor, code string, i
 		if before != nil {
 			bv = map[string]any{"enabled": before.Enabled, "params": json.RawMessage(before.Params)}
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: "supervision.params", ObjectType: "unit", ObjectID: n.ID, ScopePath: n.Path,
+		return audit.Record(ctx, tx, a, audit.Event{Action: actSupervisionParams, ObjectType: audit.Unit, ObjectID: n.ID, ScopePath: n.Path,
 			Summary: fmt.Sprintf("修改%s监督规则“%s”的参数", n.Name, r.Info().Name), Before: bv,
 			After: map[string]any{"rule": code, "enabled": in.Enabled, "params": json.RawMessage(b)}})
 	})

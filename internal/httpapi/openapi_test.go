@@ -1,0 +1,34 @@
+package httpapi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"govfleet/internal/errs"
+)
+
+// TestOpenAPIErrorCodes: the document lists every code of internal/errs
+// with the HTTP status the server answers it with.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	doc := buildOpenAPI(nil)
+	schema := doc["components"].(map[string]any)["schemas"].(map[string]any)["Error"].(map[string]any)
+	code := schema["properties"].(map[string]any)["error"].(map[string]any)["properties"].(map[string]any)["code"].(map[string]any)
+	enum, desc := code["enum"].([]string), code["description"].(string)
+	for _, c := range errs.Codes {
+		status, ok := statusOf[c]
+		if !ok {
+			t.Errorf("code %q has no HTTP status in statusOf", c)
+		}
+		if !slices.Contains(enum, string(c)) {
+			t.Errorf("code %q is missing from the OpenAPI document", c)
+		}
+		if want := fmt.Sprintf("%s：HTTP %d", c, status); !strings.Contains(desc, want) {
+			t.Errorf("the OpenAPI document does not say %q", want)
+		}
+	}
+	if len(enum) != len(errs.Codes) || len(statusOf) != len(errs.Codes) {
+		t.Errorf("document lists %d codes, statusOf maps %d, errs declares %d", len(enum), len(statusOf), len(errs.Codes))
+	}
+}

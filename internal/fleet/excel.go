@@ -15,6 +15,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
@@ -658,7 +659,7 @@ func fmtTime(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(cst).Format("2006-01-02 15:04")
+	return t.In(beijing.Zone).Format("2006-01-02 15:04")
 }
 
 func intOrEmpty(n int) any {

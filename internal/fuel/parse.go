@@ -15,7 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 )
 
@@ -253,9 +253,6 @@ func (r *rowCheck) decimal(c map[string]string, header string, places int, examp
 	return rat.Num().Int64(), dec, true
 }
 
-// Beijing is the time zone of the file's times and of months.
-var Beijing = check.Beijing
-
 var timeLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-1-2 15:04:05", "2006-1-2 15:04",
 	"2006/01/02 15:04:05", "2006/01/02 15:04", "2006/1/2 15:04:05", "2006/1/2 15:04", "2006-01-02T15:04:05", "2006年1月2日 15:04"}
 
@@ -267,14 +264,14 @@ func (r *rowCheck) at(c map[string]string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, v, Beijing); err == nil {
+		if t, err := time.ParseInLocation(l, v, beijing.Zone); err == nil {
 			return t, true
 		}
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil && f > 30000 && f < 80000 {
 		if t, err := excelize.ExcelDateToTime(f, false); err == nil {
 			t = t.Round(time.Second)
-			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, Beijing), true
+			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, beijing.Zone), true
 		}
 	}
 	r.add(colAt, "加油时间格式应为“年-月-日 时:分”，如2026-03-15 08:30")
@@ -318,7 +315,7 @@ func yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
 func parseRows(s *sheet, from, to, now time.Time, out *[]RowError) []Record {
 	var recs []Record
 	seen := map[string]int{}
-	month := from.In(Beijing).Format("2006-01")
+	month := beijing.Month(from)
 	for _, l := range s.rows {
 		r := &rowCheck{n: l.n, pos: s.pos, out: out}
 		c := l.cells

@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/rental"
 )
 
@@ -47,9 +50,9 @@ func (s *Server) bookingRoutes() []Route {
 		{"GET", "/api/emergency-filings", access.OrderRead, "紧急用车", "紧急用车补报（state=open|filed|overdue|late）", []string{"state", "page", "page_size"}, nil, List[booking.Filing]{}, s.emergencyFilings},
 		{"POST", "/api/emergency-filings", access.EmergencyFile, "紧急用车", "补报紧急用车（R-14，48小时内）", nil, booking.FilingInput{}, booking.Filing{}, create(s.Booking.FileEmergency)},
 		{"POST", "/api/emergency-filings/{id}/complete", access.EmergencyFile, "紧急用车", "补全待补报的无单出车", nil, booking.FilingInput{}, booking.Filing{}, update(s.Booking.CompleteFiling)},
-		{"GET", "/api/calendar", access.Self, "节假日", "某年的法定节假日与调休上班日（R-15）", []string{"year"}, nil, []booking.Day{}, s.calendar},
-		{"PUT", "/api/calendar/{day}", access.CalendarWrite, "节假日", "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", nil, booking.DayInput{}, nil, s.setDay},
-		{"GET", "/api/notifications", access.Self, "消息", "我的消息（unread=true 仅未读）", []string{"unread", "page", "page_size"}, nil, List[booking.Notification]{}, s.notifications},
+		{"GET", "/api/calendar", access.Self, "节假日", "某年的法定节假日与调休上班日（R-15）", []string{"year"}, nil, []calendar.Day{}, s.calendar},
+		{"PUT", "/api/calendar/{day}", access.CalendarWrite, "节假日", "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", nil, calendar.DayInput{}, nil, s.setDay},
+		{"GET", "/api/notifications", access.Self, "消息", "我的消息（unread=true 仅未读）", []string{"unread", "page", "page_size"}, nil, List[notify.Notification]{}, s.notifications},
 		{"POST", "/api/notifications/read", access.Self, "消息", "标为已读（id 为空则全部）", nil, readIn{}, nil, s.markRead},
 		{"GET", "/api/notifications/stream", access.Self, "消息", "新消息推送（Server-Sent Events）", nil, nil, nil, s.stream},
 	}
@@ -258,7 +261,7 @@ func (s *Server) board(r *Request) (any, error) {
 	}
 	day := time.Now()
 	if v := r.URL.Query().Get("date"); v != "" {
-		if day, err = time.ParseInLocation(time.DateOnly, v, booking.Beijing); err != nil {
+		if day, err = beijing.ParseDate(v); err != nil {
 			return nil, (&errs.Fields{"date": "日期格式应为 YYYY-MM-DD"}).Err()
 		}
 	}
@@ -298,7 +301,7 @@ func (s *Server) emergencyFilings(r *Request) (any, error) {
 }
 
 func (s *Server) calendar(r *Request) (any, error) {
-	year, err := queryInt(r, "year", time.Now().In(booking.Beijing).Year())
+	year, err := queryInt(r, "year", time.Now().In(beijing.Zone).Year())
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +312,7 @@ func (s *Server) calendar(r *Request) (any, error) {
 }
 
 func (s *Server) setDay(r *Request) (any, error) {
-	var in booking.DayInput
+	var in calendar.DayInput
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
 )
@@ -388,7 +388,7 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	header := []any{"序号", "时间", "操作人", "IP地址", "操作", "对象类型", "对象编号", "摘要", "变更前", "变更后", "哈希"}
 	x.SetSheetRow(sheet, "A1", &header)
 	for i, e := range rows {
-		row := []any{e.ID, e.At.In(cst).Format("2006-01-02 15:04:05"), e.ActorName, e.IP, e.ActionLabel, e.ObjectLabel, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
+		row := []any{e.ID, e.At.In(beijing.Zone).Format("2006-01-02 15:04:05"), e.ActorName, e.IP, e.ActionLabel, e.ObjectLabel, e.ObjectID, e.Summary, e.Before, e.After, e.Hash}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		x.SetSheetRow(sheet, cell, &row)
 	}
@@ -402,11 +402,9 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	if err := s.recordRead(r, "audit.export", fmt.Sprintf("导出审计日志 %d 条 %s", len(rows), r.URL.RawQuery)); err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("审计日志-%s.xlsx", time.Now().In(cst).Format("20060102-1504"))
+	name := fmt.Sprintf("审计日志-%s.xlsx", time.Now().In(beijing.Zone).Format("20060102-1504"))
 	return download{name: name, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: buf.Bytes()}, nil
 }
-
-var cst = check.Beijing
 
 func (s *Server) verifyAudit(r *Request) (any, error) {
 	res, err := s.Audit.Verify(r.Context())

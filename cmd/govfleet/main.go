@@ -31,7 +31,9 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
@@ -44,6 +46,7 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
+	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
 	"govfleet/internal/sim"
@@ -173,7 +176,7 @@ type services struct {
 func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
-	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
+	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}}
 	a := &auth.Service{DB: db, Org: o}
 	sup := &supervision.Service{DB: db, Notify: b.Notify, Blobs: f.Blobs}
 	return services{org: o, auth: a, audit: &audit.Service{DB: db}, fleet: f, booking: b, sup: sup,
@@ -232,7 +235,7 @@ func serve(ctx context.Context, args []string) error {
 	// the working calendar of this year and the next, from the State
 	// Council's schedules as maintained by lunar-go; edits by the
 	// administrator are kept.
-	year := time.Now().In(booking.Beijing).Year()
+	year := time.Now().In(beijing.Zone).Year()
 	if n, err := svc.booking.Calendar.SeedYears(ctx, year, year+1); err != nil {
 		return fmt.Errorf("calendar: %w", err)
 	} else if n > 0 {

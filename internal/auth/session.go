@@ -12,7 +12,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -158,10 +158,8 @@ func truncate(s string, n int) string {
 	return s
 }
 
-var cst = check.Beijing
-
 // shanghai formats t as Beijing time for messages.
-func shanghai(t time.Time) string { return t.In(cst).Format("15:04") }
+func shanghai(t time.Time) string { return t.In(beijing.Zone).Format("15:04") }
 
 // Principal is an authenticated caller: the actor plus what the HTTP layer
 // needs to enforce (CSRF for sessions, the forced password change).
@@ -205,7 +203,7 @@ func (s *Service) companyActor(ctx context.Context, u *User, a *access.Actor) er
 	if !c.Active {
 		return errs.E(errs.Unauthenticated, "企业「%s」已停用，请联系签约单位", u.CompanyName)
 	}
-	today := s.now().In(cst).Format(time.DateOnly)
+	today := beijing.Date(s.now())
 	a.CompanyID, a.CompanyKind, a.Contracts = *u.CompanyID, u.CompanyKind, []string{}
 	a.Name = u.RealName + "（" + u.CompanyName + "）"
 	err := s.DB.R.NewSelect().TableExpr("company_contracts AS k").ColumnExpr("n.path").

@@ -9,15 +9,18 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 )
 
 // bj is a Beijing wall-clock time.
 func bj(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, booking.Beijing)
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
 	if err != nil {
 		panic(err)
 	}
@@ -37,11 +40,11 @@ type fx struct {
 func newFx(t *testing.T, db *store.DB, now time.Time) *fx {
 	w := storetest.NewWorld(t, db)
 	ctx := context.Background()
-	cal := &booking.Calendar{DB: db}
+	cal := &calendar.Calendar{DB: db}
 	if _, err := cal.SeedYears(ctx, 2026, 2027); err != nil {
 		t.Fatal(err)
 	}
-	svc := &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}, Now: func() time.Time { return now }}
+	svc := &booking.Service{DB: db, Calendar: cal, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}, Now: func() time.Time { return now }}
 	f := &fx{t: t, w: w, svc: svc, v: map[string]int64{}, d: map[string]int64{}}
 	jgj := w.UnitID(t, "市机关事务管理局")
 	czj := w.UnitID(t, "市财政局")

@@ -12,8 +12,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
+	"govfleet/internal/calendar"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -63,13 +66,6 @@ type VehicleCandidate struct {
 	Drivers       []*DriverCandidate `json:"drivers"`
 }
 
-// exemptFromSealing are the categories that keep running on holidays (R-15).
-var exemptFromSealing = []string{"emergency", "law_enforcement"}
-
-// RunsOnHolidays reports whether vehicles of category keep running on
-// statutory holidays instead of being sealed (R-15).
-func RunsOnHolidays(category string) bool { return slices.Contains(exemptFromSealing, category) }
-
 // window is the time an order needs a vehicle and a driver.
 type window struct {
 	from, to time.Time
@@ -108,7 +104,7 @@ func busy(ctx context.Context, db bun.IDB, column string, ids []int64, w window)
 }
 
 // assess fills the reasons a vehicle cannot serve order o.
-func assess(o *Order, v *vehicle, busyNo string, holidays []*Day) *VehicleCandidate {
+func assess(o *Order, v *vehicle, busyNo string, holidays []*calendar.Day) *VehicleCandidate {
 	c := &VehicleCandidate{vehicle: *v, Reasons: []string{}, OwnUnit: v.UnitID == o.UnitID, Drivers: []*DriverCandidate{}}
 	switch v.Status {
 	case "maintenance":
@@ -125,7 +121,7 @@ func assess(o *Order, v *vehicle, busyNo string, holidays []*Day) *VehicleCandid
 	if busyNo != "" {
 		c.Reasons = append(c.Reasons, "该时段已有任务（"+busyNo+"）")
 	}
-	if c.Sealed == "" && len(holidays) > 0 && !slices.Contains(exemptFromSealing, v.Category) {
+	if c.Sealed == "" && len(holidays) > 0 && !calendar.RunsOnHolidays(v.Category) {
 		c.Sealed = fmt.Sprintf("%s %s 法定节假日封存", holidays[0].Day, holidays[0].Name)
 	}
 	return c
@@ -137,7 +133,7 @@ func assessDriver(o *Order, v *vehicle, d *driver, busyNo string) *DriverCandida
 	if !d.Active {
 		c.Reasons = append(c.Reasons, "驾驶员已停用")
 	}
-	if d.LicenceExpiry < o.ReturnAt.In(Beijing).Format(time.DateOnly) {
+	if d.LicenceExpiry < beijing.Date(o.ReturnAt) {
 		c.Reasons = append(c.Reasons, "驾驶证已过期或将在任务期间过期（"+d.LicenceExpiry+"）")
 	}
 	if !check.LicenceAllows(d.LicenceClass, v.VehicleClass) {
@@ -186,7 +182,7 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, limit 
 
 func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*vehicle, limit int) ([]*VehicleCandidate, error) {
 	w := window{from: o.PickupAt, to: o.ReturnAt, orderID: o.ID}
-	holidays, err := s.Calendar.Holidays(ctx, db, w.from, w.to)
+	holidays, err := calendar.Holidays(ctx, db, w.from, w.to)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +195,7 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 		cands = append(cands, assess(o, v, busyV[v.ID], holidays))
 	}
 	// Rank before loading drivers: only the shortlist needs them.
-	monthStart := time.Date(o.PickupAt.In(Beijing).Year(), o.PickupAt.In(Beijing).Month(), 1, 0, 0, 0, 0, Beijing)
+	monthStart := beijing.MonthStart(o.PickupAt)
 	// Up to one row per vehicle of the city: scanned without reflection.
 	rows, err := db.QueryContext(ctx, `SELECT vehicle_id, COUNT(*) FROM orders
 		WHERE pickup_at >= ? AND pickup_at < ? AND vehicle_id IS NOT NULL AND state <> ? GROUP BY vehicle_id`,
@@ -379,24 +375,27 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 			return step{}, err
 		}
 		if !delegated {
-			managers, err := recipients(ctx, tx, access.VehicleManager, v.UnitPath)
+			managers, err := notify.Recipients(ctx, tx, access.VehicleManager, v.UnitPath)
 			if err != nil {
 				return step{}, err
 			}
 			o.Consent = ""
 			return step{to: PendingConsent, note: desc + "（待车管负责人同意）",
-				notes: []note{{users: managers, kind: "consent", title: "派车待您同意", body: o.No + " " + desc, order: o.ID}}}, nil
+				notes: []notify.Message{{Users: managers, Kind: "consent", Title: "派车待您同意", Body: o.No + " " + desc, Link: orderLink(o.ID)}}}, nil
 		}
 		o.Consent = "delegation"
 		return step{to: Dispatched, note: desc + "（车管负责人已长期授权）", notes: dispatchedNotes(o, dc, desc)}, nil
 	})
 }
 
-func dispatchedNotes(o *Order, d *DriverCandidate, desc string) []note {
-	ns := []note{{users: []int64{o.ApplicantID}, kind: "order", title: "已派车", body: o.No + " " + desc, order: o.ID}}
+// orderLink is the console page of an order, where its notifications lead.
+func orderLink(id int64) string { return fmt.Sprintf("/orders/%d", id) }
+
+func dispatchedNotes(o *Order, d *DriverCandidate, desc string) []notify.Message {
+	ns := []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "order", Title: "已派车", Body: o.No + " " + desc, Link: orderLink(o.ID)}}
 	if d.UserID != nil {
-		ns = append(ns, note{users: []int64{*d.UserID}, kind: "task", title: "新的出车任务",
-			body: fmt.Sprintf("%s %s报到，%s", o.PickupAt.In(Beijing).Format("01-02 15:04"), o.PickupPlace, desc), order: o.ID, sms: true})
+		ns = append(ns, notify.Message{Users: []int64{*d.UserID}, Kind: "task", Title: "新的出车任务",
+			Body: fmt.Sprintf("%s %s报到，%s", o.PickupAt.In(beijing.Zone).Format("01-02 15:04"), o.PickupPlace, desc), Link: orderLink(o.ID), SMS: true})
 	}
 	return ns
 }
@@ -415,7 +414,7 @@ func (s *Service) Consent(ctx context.Context, a *access.Actor, id int64) (*Orde
 		desc := fmt.Sprintf("%s，驾驶员 %s", o.Plate, o.DriverName)
 		ns := dispatchedNotes(o, &DriverCandidate{driver: d}, desc)
 		if o.DispatcherID != nil {
-			ns = append(ns, note{users: []int64{*o.DispatcherID}, kind: "dispatch", title: "车管负责人已同意派车", body: o.No, order: o.ID})
+			ns = append(ns, notify.Message{Users: []int64{*o.DispatcherID}, Kind: "dispatch", Title: "车管负责人已同意派车", Body: o.No, Link: orderLink(o.ID)})
 		}
 		return step{to: Dispatched, notes: ns}, nil
 	})
@@ -436,7 +435,7 @@ func (s *Service) Refuse(ctx context.Context, a *access.Actor, id int64, reason 
 			users = append(users, *o.DispatcherID)
 		}
 		o.VehicleID, o.DriverID, o.DispatcherID, o.SealedFiling, o.Note = nil, nil, nil, "", reason
-		return step{to: Approved, note: reason, notes: []note{{users: users, kind: "dispatch", title: "车管负责人不同意派车，请重新派车", body: o.No + "：" + reason, order: o.ID}}}, nil
+		return step{to: Approved, note: reason, notes: []notify.Message{{Users: users, Kind: "dispatch", Title: "车管负责人不同意派车，请重新派车", Body: o.No + "：" + reason, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -524,8 +523,7 @@ func (s *Service) Board(ctx context.Context, a *access.Actor, day time.Time, uni
 		}
 		base = p
 	}
-	y, m, d := day.In(Beijing).Date()
-	start := time.Date(y, m, d, 0, 0, 0, 0, Beijing)
+	start := beijing.DayStart(day)
 	end := start.AddDate(0, 0, 1)
 	var vs []*vehicle
 	total, err := vehicleQuery(s.DB.R).Where("u.path LIKE ?", base+"%").OrderExpr("u.depth, u.id, v.plate").

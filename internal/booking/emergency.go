@@ -10,7 +10,9 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -150,7 +152,7 @@ func (s *Service) filing(ctx context.Context, id int64) (*Filing, error) {
 // no-op. It returns the filing.
 func (s *Service) OpenForTrip(ctx context.Context, vehicleID int64, startedAt time.Time, endedAt *time.Time, ref string) (*Filing, error) {
 	var id int64
-	var notes []note
+	var notes []notify.Message
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		var existing []int64
 		if err := tx.NewSelect().Table("emergency_filings").Column("id").Where("source_ref = ?", ref).Scan(ctx, &existing); err != nil {
@@ -175,19 +177,19 @@ func (s *Service) OpenForTrip(ctx context.Context, vehicleID int64, startedAt ti
 			return err
 		}
 		id = fl.ID
-		managers, err := recipients(ctx, tx, access.VehicleManager, v.UnitPath)
+		managers, err := notify.Recipients(ctx, tx, access.VehicleManager, v.UnitPath)
 		if err != nil {
 			return err
 		}
-		notes = []note{{users: managers, kind: "filing", title: "发现无单出车，请在48小时内补报",
-			body: fmt.Sprintf("%s %s 出车无订单，补报截止 %s", v.Plate, startedAt.In(Beijing).Format("01-02 15:04"), fl.DeadlineAt.In(Beijing).Format("01-02 15:04"))}}
+		notes = []notify.Message{{Users: managers, Kind: "filing", Title: "发现无单出车，请在48小时内补报",
+			Body: fmt.Sprintf("%s %s 出车无订单，补报截止 %s", v.Plate, startedAt.In(beijing.Zone).Format("01-02 15:04"), fl.DeadlineAt.In(beijing.Zone).Format("01-02 15:04"))}}
 		return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyOpen, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("%s 无单出车，待单位补报（%s）", v.Plate, ref), After: fl})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.sendAll(ctx, notes)
+	s.Notify.Send(ctx, notes...)
 	return s.filing(ctx, id)
 }
 
@@ -274,7 +276,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, f := range due {
-		var notes []note
+		var notes []notify.Message
 		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 			res, err := tx.NewUpdate().Model((*Filing)(nil)).Set("escalated_at = ?", now).Where("id = ? AND escalated_at IS NULL", f.ID).Exec(ctx)
 			if err != nil {
@@ -283,25 +285,25 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 			if k, _ := res.RowsAffected(); k == 0 {
 				return nil
 			}
-			managers, err := recipients(ctx, tx, access.VehicleManager, f.UnitPath)
+			managers, err := notify.Recipients(ctx, tx, access.VehicleManager, f.UnitPath)
 			if err != nil {
 				return err
 			}
 			// The level above: platform administrators whose scope covers the
 			// unit's parent level (the district, or the city).
-			admins, err := recipients(ctx, tx, access.PlatformAdmin, f.UnitPath)
+			admins, err := notify.Recipients(ctx, tx, access.PlatformAdmin, f.UnitPath)
 			if err != nil {
 				return err
 			}
-			body := fmt.Sprintf("%s（%s）%s 开始的紧急用车超过48小时未补报", f.Plate, f.UnitName, f.StartedAt.In(Beijing).Format("01-02 15:04"))
-			notes = []note{{users: append(managers, admins...), kind: "filing", title: "紧急用车逾期未补报", body: body, sms: true}}
+			body := fmt.Sprintf("%s（%s）%s 开始的紧急用车超过48小时未补报", f.Plate, f.UnitName, f.StartedAt.In(beijing.Zone).Format("01-02 15:04"))
+			notes = []notify.Message{{Users: append(managers, admins...), Kind: "filing", Title: "紧急用车逾期未补报", Body: body, SMS: true}}
 			n++
 			return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyEscalate, ObjectType: audit.EmergencyFiling, ObjectID: f.ID, ScopePath: f.UnitPath, Summary: body})
 		})
 		if err != nil {
 			return n, err
 		}
-		s.Notify.sendAll(ctx, notes)
+		s.Notify.Send(ctx, notes...)
 	}
 	return n, nil
 }

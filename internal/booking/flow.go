@@ -11,12 +11,13 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 )
 
 // The audit log's actions recorded here, with their Chinese names.
 var (
-	actCalendarSet        = audit.NewAction("calendar.set", "设置节假日安排")
 	actDispatchDelegation = audit.NewAction("dispatch.delegation", "派车长期授权")
 	actEmergencyEscalate  = audit.NewAction("emergency.escalate", "紧急用车逾期未补报")
 	actEmergencyFile      = audit.NewAction("emergency.file", "紧急用车补报")
@@ -84,10 +85,10 @@ var from = map[string][]string{
 
 // step is what an action does to a locked order.
 type step struct {
-	to    string // new state ("" keeps it)
-	note  string // timeline note
-	notes []note // notifications after commit
-	audit string // audit summary
+	to    string           // new state ("" keeps it)
+	note  string           // timeline note
+	notes []notify.Message // notifications after commit
+	audit string           // audit summary
 }
 
 // act runs one action on an order inside a transaction: it locks the
@@ -95,7 +96,7 @@ type step struct {
 // check the actor and change the order, then saves it and writes the
 // timeline and the audit log. Notifications go out after the commit.
 func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action string, fn func(tx bun.Tx, o *Order) (step, error)) (*Order, error) {
-	var notes []note
+	var notes []notify.Message
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		// Lock the order: concurrent actions on it run one after another.
 		res, err := tx.NewRaw("UPDATE orders SET updated_at = updated_at WHERE id = ?", id).Exec(ctx)
@@ -145,7 +146,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.sendAll(ctx, notes)
+	s.Notify.Send(ctx, notes...)
 	return s.load(ctx, s.DB.R, id)
 }
 
@@ -186,20 +187,20 @@ func (s *Service) Approve(ctx context.Context, a *access.Actor, id int64, commen
 		}
 		o.ApprovalsDone++
 		if o.ApprovalsDone < o.ApprovalsNeeded {
-			others, err := recipients(ctx, tx, access.Approver, o.UnitPath)
+			others, err := notify.Recipients(ctx, tx, access.Approver, o.UnitPath)
 			if err != nil {
 				return step{}, err
 			}
 			return step{note: fmt.Sprintf("第%d级审批通过 %s", o.ApprovalsDone, comment),
-				notes: []note{{users: without(others, a.UserID), kind: "approval", title: "用车申请待第二级审批", body: o.No + " " + o.Reason, order: o.ID}}}, nil
+				notes: []notify.Message{{Users: without(others, a.UserID), Kind: "approval", Title: "用车申请待第二级审批", Body: o.No + " " + o.Reason, Link: orderLink(o.ID)}}}, nil
 		}
-		dispatchers, err := recipients(ctx, tx, access.Dispatcher, o.UnitPath)
+		dispatchers, err := notify.Recipients(ctx, tx, access.Dispatcher, o.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		return step{to: Approved, note: comment, notes: []note{
-			{users: []int64{o.ApplicantID}, kind: "order", title: "用车申请已审批通过", body: o.No + " " + o.Reason, order: o.ID},
-			{users: dispatchers, kind: "dispatch", title: "新的订单待派车", body: fmt.Sprintf("%s %s，%s", o.No, o.PickupPlace, o.PickupAt.In(Beijing).Format("01-02 15:04")), order: o.ID},
+		return step{to: Approved, note: comment, notes: []notify.Message{
+			{Users: []int64{o.ApplicantID}, Kind: "order", Title: "用车申请已审批通过", Body: o.No + " " + o.Reason, Link: orderLink(o.ID)},
+			{Users: dispatchers, Kind: "dispatch", Title: "新的订单待派车", Body: fmt.Sprintf("%s %s，%s", o.No, o.PickupPlace, o.PickupAt.In(beijing.Zone).Format("01-02 15:04")), Link: orderLink(o.ID)},
 		}}, nil
 	})
 }
@@ -221,7 +222,7 @@ func (s *Service) Return(ctx context.Context, a *access.Actor, id int64, reason 
 			return step{}, errs.E(errs.Forbidden, "不能审批本人提交的申请")
 		}
 		o.ApprovalsDone, o.Note = 0, reason
-		return step{to: Returned, note: reason, notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "用车申请被退回", body: o.No + "：" + reason, order: o.ID}}}, nil
+		return step{to: Returned, note: reason, notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "order", Title: "用车申请被退回", Body: o.No + "：" + reason, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -241,11 +242,11 @@ func (s *Service) Resubmit(ctx context.Context, a *access.Actor, id int64, in In
 		o.Reason, o.Passengers, o.PassengerCount, o.ContactPhone = in.Reason, in.Passengers, in.PassengerCount, in.ContactPhone
 		o.PickupPlace, o.DestinationsRaw, o.PickupAt, o.ReturnAt = in.PickupPlace, dests, in.PickupAt.UTC(), in.ReturnAt.UTC()
 		o.OutOfCity, o.Category, o.ApprovalsDone, o.Note = in.OutOfCity, in.Category, 0, ""
-		approvers, err := recipients(ctx, tx, access.Approver, o.UnitPath)
+		approvers, err := notify.Recipients(ctx, tx, access.Approver, o.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		return step{to: Submitted, notes: []note{{users: approvers, kind: "approval", title: "用车申请已修改，待审批", body: o.No + " " + o.Reason, order: o.ID}}}, nil
+		return step{to: Submitted, notes: []notify.Message{{Users: approvers, Kind: "approval", Title: "用车申请已修改，待审批", Body: o.No + " " + o.Reason, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -266,7 +267,7 @@ func (s *Service) Cancel(ctx context.Context, a *access.Actor, id int64, reason 
 		if o.DriverUserID != nil {
 			users = append(users, *o.DriverUserID)
 		}
-		return step{to: Cancelled, note: reason, notes: []note{{users: without(users, a.UserID), kind: "order", title: "订单已取消", body: o.No + "：" + reason, order: o.ID, sms: o.State == Dispatched}}}, nil
+		return step{to: Cancelled, note: reason, notes: []notify.Message{{Users: without(users, a.UserID), Kind: "order", Title: "订单已取消", Body: o.No + "：" + reason, Link: orderLink(o.ID), SMS: o.State == Dispatched}}}, nil
 	})
 }
 
@@ -285,7 +286,7 @@ func (s *Service) ToRental(ctx context.Context, a *access.Actor, id int64, reaso
 		if err := then(tx, o); err != nil {
 			return step{}, err
 		}
-		return step{to: Rental, note: reason, notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "订单已转租赁车辆保障", body: o.No, order: o.ID}}}, nil
+		return step{to: Rental, note: reason, notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "order", Title: "订单已转租赁车辆保障", Body: o.No, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -300,7 +301,7 @@ func (s *Service) RentalDone(ctx context.Context, a *access.Actor, id int64, tex
 		now := s.now()
 		o.ReturnedAt = &now
 		return step{to: Back, note: text,
-			notes: []note{{users: []int64{o.ApplicantID}, kind: "rate", title: "租赁用车已结束，请评价服务", body: o.No + " " + text, order: o.ID}}}, nil
+			notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "rate", Title: "租赁用车已结束，请评价服务", Body: o.No + " " + text, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -316,7 +317,7 @@ func (s *Service) Depart(ctx context.Context, a *access.Actor, id int64, odomete
 		now := s.now()
 		o.StartOdometer, o.DepartedAt = &odometer, &now
 		return step{to: Departed, note: fmt.Sprintf("出车里程 %d 公里", odometer),
-			notes: []note{{users: []int64{o.ApplicantID}, kind: "order", title: "驾驶员已出车", body: fmt.Sprintf("%s %s %s", o.No, o.Plate, o.DriverName), order: o.ID}}}, nil
+			notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "order", Title: "驾驶员已出车", Body: fmt.Sprintf("%s %s %s", o.No, o.Plate, o.DriverName), Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -360,7 +361,7 @@ func (s *Service) ReportChange(ctx context.Context, a *access.Actor, id int64, i
 			o.DestinationsRaw = b
 		}
 		if in.ReturnAt != nil {
-			parts = append(parts, "新返回时间："+in.ReturnAt.In(Beijing).Format("01-02 15:04"))
+			parts = append(parts, "新返回时间："+in.ReturnAt.In(beijing.Zone).Format("01-02 15:04"))
 			o.ReturnAt = in.ReturnAt.UTC()
 		}
 		if in.Note != "" {
@@ -371,7 +372,7 @@ func (s *Service) ReportChange(ctx context.Context, a *access.Actor, id int64, i
 		if o.DispatcherID != nil {
 			users = append(users, *o.DispatcherID)
 		}
-		return step{note: text, notes: []note{{users: users, kind: "change", title: "途中变更待确认", body: fmt.Sprintf("%s %s：%s", o.No, o.Plate, text), order: o.ID}}}, nil
+		return step{note: text, notes: []notify.Message{{Users: users, Kind: "change", Title: "途中变更待确认", Body: fmt.Sprintf("%s %s：%s", o.No, o.Plate, text), Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -394,7 +395,7 @@ func (s *Service) AckChange(ctx context.Context, a *access.Actor, id, changeID i
 		if o.DriverUserID != nil {
 			users = append(users, *o.DriverUserID)
 		}
-		return step{notes: []note{{users: users, kind: "order", title: "调度员已确认途中变更", body: o.No, order: o.ID}}}, nil
+		return step{notes: []notify.Message{{Users: users, Kind: "order", Title: "调度员已确认途中变更", Body: o.No, Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -421,7 +422,7 @@ func (s *Service) Finish(ctx context.Context, a *access.Actor, id int64, odomete
 			dist = odometer - *o.StartOdometer
 		}
 		return step{to: Finished, note: fmt.Sprintf("结束里程 %d 公里，本次 %d 公里", odometer, dist),
-			notes: []note{{users: users, kind: "dispatch", title: "任务结束待回场", body: fmt.Sprintf("%s %s", o.No, o.Plate), order: o.ID}}}, nil
+			notes: []notify.Message{{Users: users, Kind: "dispatch", Title: "任务结束待回场", Body: fmt.Sprintf("%s %s", o.No, o.Plate), Link: orderLink(o.ID)}}}, nil
 	})
 }
 
@@ -438,7 +439,7 @@ func (s *Service) ReturnToBase(ctx context.Context, a *access.Actor, id int64, p
 		now := s.now()
 		o.ReturnedAt, o.ParkingPlace = &now, strings.TrimSpace(parking)
 		return step{to: Back, note: "停放于 " + o.ParkingPlace,
-			notes: []note{{users: []int64{o.ApplicantID}, kind: "rate", title: "用车已结束，请评价驾驶员服务", body: fmt.Sprintf("%s %s", o.No, o.DriverName), order: o.ID}}}, nil
+			notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "rate", Title: "用车已结束，请评价驾驶员服务", Body: fmt.Sprintf("%s %s", o.No, o.DriverName), Link: orderLink(o.ID)}}}, nil
 	})
 }
 

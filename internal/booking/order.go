@@ -18,8 +18,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
+	"govfleet/internal/calendar"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -144,8 +147,8 @@ var Categories = []string{"confidential", "emergency", "law_enforcement", "speci
 // Service runs the booking workflow.
 type Service struct {
 	DB       *store.DB
-	Calendar *Calendar
-	Notify   *Notifier
+	Calendar *calendar.Calendar // kept here for the console's calendar pages
+	Notify   *notify.Notifier
 	Now      func() time.Time
 }
 
@@ -276,7 +279,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 		return nil, err
 	}
 	var id int64
-	var notes []note
+	var notes []notify.Message
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		needed := 1
 		if in.OutOfCity {
@@ -300,7 +303,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 		if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 			return err
 		}
-		o.No = fmt.Sprintf("YC%s%05d", now.In(Beijing).Format("20060102"), o.ID%100000)
+		o.No = fmt.Sprintf("YC%s%05d", now.In(beijing.Zone).Format("20060102"), o.ID%100000)
 		if _, err := tx.NewUpdate().Model(o).Column("no").WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -313,18 +316,18 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 			return err
 		}
 		o.UnitPath = path
-		ns, err := recipients(ctx, tx, access.Approver, path)
+		ns, err := notify.Recipients(ctx, tx, access.Approver, path)
 		if err != nil {
 			return err
 		}
-		notes = append(notes, note{users: ns, kind: "approval", title: "新的用车申请待审批", body: fmt.Sprintf("%s：%s（%s）", a.Name, in.Reason, in.PickupAt.In(Beijing).Format("01-02 15:04")), order: o.ID})
+		notes = append(notes, notify.Message{Users: ns, Kind: "approval", Title: "新的用车申请待审批", Body: fmt.Sprintf("%s：%s（%s）", a.Name, in.Reason, in.PickupAt.In(beijing.Zone).Format("01-02 15:04")), Link: orderLink(o.ID)})
 		return audit.Record(ctx, tx, a, audit.Event{Action: orderActions["submit"], ObjectType: audit.Order, ObjectID: o.ID, ScopePath: path,
 			Summary: fmt.Sprintf("提交用车申请 %s：%s", o.No, o.Reason), After: o})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.sendAll(ctx, notes)
+	s.Notify.Send(ctx, notes...)
 	return s.load(ctx, s.DB.R, id)
 }
 

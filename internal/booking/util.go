@@ -1,6 +1,8 @@
 package booking
 
-import "encoding/json"
+import (
+	"encoding/json"
+)
 
 func jsonMarshal(v any) (string, error) {
 	b, err := json.Marshal(v)

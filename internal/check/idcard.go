@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"govfleet/internal/beijing"
 )
 
 var idCardWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
@@ -11,11 +13,6 @@ var idCardWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 // idCardCheckChars maps (sum of weighted digits) mod 11 to the check
 // character (ISO 7064 MOD 11-2).
 const idCardCheckChars = "10X98765432"
-
-// Beijing is China Standard Time (UTC+8, no daylight saving): the zone in
-// which the platform's days, months and displayed times are reckoned,
-// whatever the server's zone. Every package uses this one.
-var Beijing = time.FixedZone("CST", 8*60*60)
 
 // now is replaced in tests.
 var now = time.Now
@@ -82,7 +79,7 @@ func idCardBirth(s string) (time.Time, error) {
 	if y < 1900 {
 		return time.Time{}, errorf("第7至14位出生日期“%s”早于1900年", ds)
 	}
-	ty, tm, td := now().In(Beijing).Date()
+	ty, tm, td := now().In(beijing.Zone).Date()
 	if t.After(time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC)) {
 		return time.Time{}, errorf("第7至14位出生日期“%s”晚于今天", ds)
 	}

@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
@@ -51,8 +52,6 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
-
-var beijing = check.Beijing
 
 // Company is an outside organisation.
 type Company struct {
@@ -152,7 +151,7 @@ func (s *Service) complete(ctx context.Context, db bun.IDB, cs ...*Company) erro
 	if err != nil {
 		return store.Translate(err)
 	}
-	today := s.now().In(beijing).Format(time.DateOnly)
+	today := beijing.Date(s.now())
 	for _, k := range ks {
 		k.Current = k.StartsOn <= today && (k.EndsOn == nil || *k.EndsOn >= today)
 		byID[k.CompanyID].Contracts = append(byID[k.CompanyID].Contracts, k)

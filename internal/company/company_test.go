@@ -9,6 +9,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
@@ -50,7 +51,7 @@ func TestCompanyActorCoversItsContracts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		today := time.Now().In(time.FixedZone("CST", 8*3600))
+		today := time.Now().In(beijing.Zone)
 		day := func(d int) *string { return str(today.AddDate(0, 0, d).Format(time.DateOnly)) }
 		for _, k := range []company.ContractInput{
 			{UnitID: w.UnitID(t, "天宁区"), StartsOn: day(-30)},                   // in force

@@ -11,7 +11,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/store"
 )
 
@@ -151,18 +153,14 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 
 	// Statutory holidays (R-15): little use, and a filing for every sealed
 	// vehicle that does run.
-	cal := &booking.Calendar{DB: db}
-	y := now.In(booking.Beijing).Year()
+	cal := &calendar.Calendar{DB: db}
+	y := now.In(beijing.Zone).Year()
 	if _, err := cal.SeedYears(ctx, y-1, y, y+1); err != nil {
 		return err
 	}
-	hs, err := cal.Holidays(ctx, nil, now.AddDate(0, 0, -130), now.AddDate(0, 0, 10))
+	holiday, err := calendar.HolidayDates(ctx, db.R, now.AddDate(0, 0, -130), now.AddDate(0, 0, 10))
 	if err != nil {
 		return err
-	}
-	holiday := map[string]bool{}
-	for _, h := range hs {
-		holiday[h.Day] = true
 	}
 	var categories = map[int64]string{}
 	var cats []struct {
@@ -175,7 +173,7 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 	for _, c := range cats {
 		categories[c.ID] = c.Category
 	}
-	today := time.Date(now.In(booking.Beijing).Year(), now.In(booking.Beijing).Month(), now.In(booking.Beijing).Day(), 0, 0, 0, 0, booking.Beijing)
+	today := beijing.DayStart(now)
 	seq := map[string]int{}
 	// Whatever the hour the demo starts, some cars are on the road now and
 	// one has just finished, waiting for the dispatcher's return to base:
@@ -343,7 +341,7 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		if n.state == booking.Submitted {
 			created = now.Add(-time.Hour).UTC()
 		}
-		key := pickup.In(booking.Beijing).Format("20060102")
+		key := pickup.In(beijing.Zone).Format("20060102")
 		seq[key]++
 		o := &order{Order: booking.Order{No: fmt.Sprintf("YC%s%04d", key, seq[key]), UnitID: home, ApplicantID: app.ID, ApplicantName: app.Name,
 			Reason: reasons[i], Passengers: app.Name + "等", PassengerCount: 2, PickupPlace: places[i], DestinationsRaw: fmt.Sprintf(`[%q]`, places[i+4]),

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/demo"
 	"govfleet/internal/store"
@@ -20,8 +21,8 @@ import (
 // empty, at 15:45 nothing waited for the vehicle manager's consent, and in
 // the evening the driver had no task (:10 and :45 of every hour checked).
 func TestDemoHasWorkForEveryone(t *testing.T) {
-	b := time.Now().In(booking.Beijing)
-	at := func(h, m int) time.Time { return time.Date(b.Year(), b.Month(), b.Day(), h, m, 0, 0, booking.Beijing) }
+	b := time.Now().In(beijing.Zone)
+	at := func(h, m int) time.Time { return time.Date(b.Year(), b.Month(), b.Day(), h, m, 0, 0, beijing.Zone) }
 	for _, at := range []time.Time{b, at(11, 45), at(13, 45), at(15, 45), at(20, 45)} {
 		t.Run(at.Format("15:04"), func(t *testing.T) {
 			defer func(old func() time.Time) { *demo.Clock = old }(*demo.Clock)

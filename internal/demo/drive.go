@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/jt808"
 	"govfleet/internal/sim"
@@ -124,8 +125,7 @@ func underway(ctx context.Context, db *store.DB, vehicle, unit int64, dep, now t
 		Limit(1).Scan(ctx, &drivers); err != nil {
 		return store.Translate(err)
 	}
-	bj := now.In(booking.Beijing)
-	ret := time.Date(bj.Year(), bj.Month(), bj.Day()+1, 0, 0, 0, 0, booking.Beijing).UTC()
+	ret := beijing.DayStart(now).AddDate(0, 0, 1).UTC()
 	if min4 := now.Add(4 * time.Hour).Truncate(time.Hour); ret.Before(min4) {
 		ret = min4
 	}
@@ -137,7 +137,7 @@ func underway(ctx context.Context, db *store.DB, vehicle, unit int64, dep, now t
 	if len(drivers) > 0 {
 		o.DriverID = &drivers[0]
 	}
-	day := dep.In(booking.Beijing).Format("20060102")
+	day := dep.In(beijing.Zone).Format("20060102")
 	return db.Tx(ctx, func(tx bun.Tx) error {
 		for k := 9000; ; k++ {
 			o.No = fmt.Sprintf("YC%s%04d", day, k)

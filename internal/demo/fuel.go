@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/fuel"
 	"govfleet/internal/store"
 )
@@ -91,7 +92,7 @@ func seedFuel(ctx context.Context, db *store.DB, now time.Time) error {
 	}
 	r := rand.New(rand.NewPCG(2026, 24))
 	svc := &fuel.Service{DB: db, Now: func() time.Time { return now }}
-	cur := time.Date(now.In(fuel.Beijing).Year(), now.In(fuel.Beijing).Month(), 1, 0, 0, 0, 0, fuel.Beijing)
+	cur := beijing.MonthStart(now)
 	monthly := make([]float64, len(vs)) // km a month
 	for i := range vs {
 		monthly[i] = 600 + r.Float64()*1400

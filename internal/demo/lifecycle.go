@@ -8,14 +8,12 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
 	"govfleet/internal/store"
 )
-
-var beijing = check.Beijing
 
 func date(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)
@@ -53,9 +51,11 @@ func seedLifecycle(ctx context.Context, db *store.DB, now time.Time) error {
 	if err := db.R.NewSelect().Table("users").Column("id").Where("username = 'co_inspect'").Scan(ctx, &inspector); err != nil {
 		return err
 	}
-	today := time.Date(now.In(beijing).Year(), now.In(beijing).Month(), now.In(beijing).Day(), 0, 0, 0, 0, time.UTC)
+	today := time.Date(now.In(beijing.Zone).Year(), now.In(beijing.Zone).Month(), now.In(beijing.Zone).Day(), 0, 0, 0, 0, time.UTC)
 	day := func(t time.Time) string { return t.Format(time.DateOnly) }
-	at := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, beijing).UTC() }
+	at := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, beijing.Zone).UTC()
+	}
 	var policies []*insurance.Policy
 	var claims []*insurance.Claim
 	var results []*inspection.Inspection
@@ -64,7 +64,7 @@ func seedLifecycle(ctx context.Context, db *store.DB, now time.Time) error {
 	claimPolicy := map[*insurance.Claim]*insurance.Policy{}
 	cost := func(v int64, unit int64, path, kind string, fen int64, src string, id int64, when time.Time, note string) {
 		vid := v
-		costs = append(costs, &ledger.Entry{VehicleID: &vid, UnitID: unit, UnitPath: path, Month: when.In(beijing).Format("2006-01"), Kind: kind, AmountFen: fen,
+		costs = append(costs, &ledger.Entry{VehicleID: &vid, UnitID: unit, UnitPath: path, Month: beijing.Month(when), Kind: kind, AmountFen: fen,
 			Source: src, SourceID: id, OccurredAt: when, Note: note, CreatedAt: now})
 	}
 	type due struct {

@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/fleet"
 	"govfleet/internal/maintenance"
+	"govfleet/internal/notify"
 	"govfleet/internal/rental"
 	"govfleet/internal/store"
 )
@@ -62,7 +65,7 @@ func seedMaintenance(ctx context.Context, db *store.DB, blobs fleet.BlobStore, n
 		who[u] = a
 	}
 	clk := &clock{}
-	notify := &booking.Notifier{DB: db}
+	notify := &notify.Notifier{DB: db}
 	m := &maintenance.Service{DB: db, Fleet: &fleet.Service{DB: db, Blobs: blobs}, Notify: notify, Now: clk.now}
 	var vehicles []int64
 	if err := db.R.NewSelect().TableExpr("vehicles AS v").Column("v.id").Join("JOIN units AS u ON u.id = v.unit_id").
@@ -196,9 +199,9 @@ func seedMaintenance(ctx context.Context, db *store.DB, blobs fleet.BlobStore, n
 // seedRental registers the rental companies' vehicles and drivers and hands
 // them orders of 市机关事务管理局: last month's (completed and rated, for
 // the assessment) and this month's (waiting and assigned).
-func seedRental(ctx context.Context, db *store.DB, who map[string]*access.Actor, notify *booking.Notifier, now time.Time) (int, error) {
+func seedRental(ctx context.Context, db *store.DB, who map[string]*access.Actor, notify *notify.Notifier, now time.Time) (int, error) {
 	clk := &clock{t: now.AddDate(0, -2, 0)}
-	b := &booking.Service{DB: db, Calendar: &booking.Calendar{DB: db}, Notify: notify, Now: clk.now}
+	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: notify, Now: clk.now}
 	rs := &rental.Service{DB: db, Booking: b, Notify: notify, Now: clk.now}
 	fleetOf := map[string][][2]int64{}
 	regs := map[string][]struct {
@@ -223,8 +226,8 @@ func seedRental(ctx context.Context, db *store.DB, who map[string]*access.Actor,
 			fleetOf[co] = append(fleetOf[co], [2]int64{v.ID, d.ID})
 		}
 	}
-	bj := now.In(booking.Beijing)
-	lastMonth := time.Date(bj.Year(), bj.Month()-1, 1, 8, 30, 0, 0, booking.Beijing)
+	bj := now.In(beijing.Zone)
+	lastMonth := time.Date(bj.Year(), bj.Month()-1, 1, 8, 30, 0, 0, beijing.Zone)
 	type trip struct {
 		pickup  time.Time
 		late    time.Duration

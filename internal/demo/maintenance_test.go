@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"govfleet/internal/booking"
+	"govfleet/internal/beijing"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
@@ -25,8 +25,7 @@ func TestDemoHasRepairsAndRentals(t *testing.T) {
 		if n, err := db.R.NewSelect().Table("repair_items").Where("review = 'disputed'").Count(ctx); err != nil || n == 0 {
 			t.Errorf("no disputed item in the demo (%v)", err)
 		}
-		now := time.Now().In(booking.Beijing)
-		last := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, booking.Beijing).Format("2006-01")
+		last := beijing.Month(beijing.MonthStart(time.Now()).AddDate(0, -1, 0))
 		as, err := w.Rental.Assessments(ctx, w.Actor(t, "city_admin"), last)
 		if err != nil {
 			t.Fatal(err)

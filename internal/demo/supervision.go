@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/health"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
@@ -67,8 +68,8 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 	if err := db.R.NewSelect().Table("users").Column("id").Where("username = 'jgj_staff'").Scan(ctx, &applicant); err != nil {
 		return err
 	}
-	bjNow := now.In(beijing)
-	midnight := time.Date(bjNow.Year(), bjNow.Month(), bjNow.Day(), 0, 0, 0, 0, beijing)
+	bjNow := now.In(beijing.Zone)
+	midnight := beijing.DayStart(now)
 	at := func(daysAgo int, hm string) time.Time {
 		var h, m int
 		fmt.Sscanf(hm, "%d:%d", &h, &m)
@@ -120,7 +121,7 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 			err := tx.NewRaw(`INSERT INTO orders (no, unit_id, applicant_id, applicant_name, reason, passenger_count, pickup_place, destinations,
 				pickup_at, return_at, state, vehicle_id, departed_at, returned_at, created_at, updated_at)
 				VALUES (?, ?, ?, '秦小敏', ?, 2, '市机关事务管理局', '["市行政中心"]', ?, ?, 'closed', ?, ?, ?, ?, ?) RETURNING id`,
-				fmt.Sprintf("JD%sS%02d", from.In(beijing).Format("20060102"), seq), v.UnitID, applicant, reason, from, to, v.ID, from, to, from.Add(-24*time.Hour), to).Scan(ctx, &id)
+				fmt.Sprintf("JD%sS%02d", from.In(beijing.Zone).Format("20060102"), seq), v.UnitID, applicant, reason, from, to, v.ID, from, to, from.Add(-24*time.Hour), to).Scan(ctx, &id)
 			return id, err
 		}
 		park := func(v veh) [2]float64 { return [2]float64{v.Lat, v.Lng} }

@@ -17,7 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -193,10 +193,8 @@ func recount(ctx context.Context, tx bun.IDB, unitIDs ...int64) error {
 
 const dateLayout = "2006-01-02"
 
-var cst = check.Beijing
-
 // today is the current date in China.
-func (s *Service) today() string { return s.now().In(cst).Format(dateLayout) }
+func (s *Service) today() string { return s.now().In(beijing.Zone).Format(dateLayout) }
 
 // checkDate validates a YYYY-MM-DD date; empty is allowed unless required.
 func checkDate(f *errs.Fields, field, label, v string, required bool) {

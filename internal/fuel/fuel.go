@@ -20,7 +20,8 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
+	"govfleet/internal/beijing"
+	"govfleet/internal/calendar"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
@@ -182,7 +183,7 @@ type vehicle struct {
 // monthRange parses YYYY-MM: the month's first instant and the next
 // month's, Beijing.
 func monthRange(m string) (time.Time, time.Time, error) {
-	t, err := time.ParseInLocation("2006-01", m, Beijing)
+	t, err := beijing.ParseMonth(m)
 	if err != nil || len(m) != 7 {
 		return time.Time{}, time.Time{}, (&errs.Fields{"month": "导入月份格式应为“年-月”，如2026-03"}).Err()
 	}
@@ -389,13 +390,9 @@ func (s *Service) Flag(ctx context.Context, company int64, month string, rows []
 			byID[v.ID] = v
 		}
 	}
-	days, err := (&booking.Calendar{DB: s.DB}).Holidays(ctx, s.DB.R, from, to)
+	holiday, err := calendar.HolidayDates(ctx, s.DB.R, from, to)
 	if err != nil {
 		return err
-	}
-	holiday := map[string]bool{}
-	for _, d := range days {
-		holiday[d.Day] = true
 	}
 	// Orders filed to use a sealed vehicle in the month.
 	type filed struct {
@@ -433,7 +430,7 @@ func (s *Service) Flag(ctx context.Context, company int64, month string, rows []
 		months = append(months, m...)
 	}
 
-	day := func(t time.Time) string { return t.In(Beijing).Format(time.DateOnly) }
+	day := beijing.Date
 	dayTotal := map[string]int64{}  // vehicle|day
 	monthTotal := map[int64]int64{} // this month
 	for _, r := range rows {
@@ -456,8 +453,8 @@ func (s *Service) Flag(ctx context.Context, company int64, month string, rows []
 			f = append(f, FlagOverTank)
 		}
 		sealed := v.Status == "sealed"
-		if holiday[d] && !booking.RunsOnHolidays(v.Category) {
-			dayStart, _ := time.ParseInLocation(time.DateOnly, d, Beijing)
+		if holiday[d] && !calendar.RunsOnHolidays(v.Category) {
+			dayStart, _ := beijing.ParseDate(d)
 			covered := slices.ContainsFunc(filings, func(o filed) bool {
 				return o.VehicleID == v.ID && o.From.Before(dayStart.AddDate(0, 0, 1)) && !o.To.Before(dayStart)
 			})

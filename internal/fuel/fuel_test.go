@@ -9,6 +9,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
@@ -306,7 +307,7 @@ func TestFlags(t *testing.T) {
 }
 
 func mustTime(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, fuel.Beijing)
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
 	if err != nil {
 		panic(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/money"
 	"govfleet/internal/sheet"
 )
@@ -46,9 +46,6 @@ func readFile(data []byte) (*sheet.File, error) {
 	return sheet.Read(data, sheet.Spec{Columns: columns, MaxRows: MaxRows, CSV: true, Fill: true})
 }
 
-// Beijing is the time zone of the file's times and of months.
-var Beijing = check.Beijing
-
 // Record is one fuelling as read from the file (amounts in integer units).
 type Record struct {
 	Row          int
@@ -84,7 +81,7 @@ func AmountMismatch(litresML int64, litresDecimals int, priceFen, amountFen int6
 func parseRows(f *sheet.File, from, to, now time.Time) []Record {
 	var recs []Record
 	seen := map[string]int{}
-	month := from.In(Beijing).Format("2006-01")
+	month := from.In(beijing.Zone).Format("2006-01")
 	for _, r := range f.Rows {
 		rec := Record{Row: r.N}
 		rec.CardNo = r.Text(colCard, 32)

@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/sheet"
 )
@@ -16,8 +17,8 @@ import (
 const head = "加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n"
 
 var (
-	march   = time.Date(2026, 3, 1, 0, 0, 0, 0, Beijing)
-	april   = time.Date(2026, 4, 1, 0, 0, 0, 0, Beijing)
+	march   = time.Date(2026, 3, 1, 0, 0, 0, 0, beijing.Zone)
+	april   = time.Date(2026, 4, 1, 0, 0, 0, 0, beijing.Zone)
 	testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 )
 
@@ -169,7 +170,7 @@ func TestRowErrors(t *testing.T) {
 	})
 	t.Run("future time", func(t *testing.T) {
 		sh, _ := readFile([]byte(head + "1,苏D12345,2026-11-28 08:00,站,92#汽油,10,7.00,70.00\n"))
-		parseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, Beijing), time.Date(2026, 12, 1, 0, 0, 0, 0, Beijing), testNow)
+		parseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, beijing.Zone), time.Date(2026, 12, 1, 0, 0, 0, 0, beijing.Zone), testNow)
 		out := sh.Errors
 		if len(out) != 1 || !strings.Contains(out[0].Message, "不能晚于当前时间") {
 			t.Fatalf("%+v", out)

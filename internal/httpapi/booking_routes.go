@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/rental"
 )
 
@@ -47,9 +50,9 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
 		{Method: "POST", Path: "/api/emergency-filings", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补报紧急用车（R-14，48小时内）", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: create(s.Booking.FileEmergency)},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
-		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []booking.Day{}, Handle: s.calendar},
-		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: booking.DayInput{}, Handle: s.setDay},
-		{Method: "GET", Path: "/api/notifications", Perm: access.Self, Tag: "消息", Summary: "我的消息（unread=true 仅未读）", Query: []string{"unread", "page", "page_size"}, Out: List[booking.Notification]{}, Handle: s.notifications},
+		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
+		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: calendar.DayInput{}, Handle: s.setDay},
+		{Method: "GET", Path: "/api/notifications", Perm: access.Self, Tag: "消息", Summary: "我的消息（unread=true 仅未读）", Query: []string{"unread", "page", "page_size"}, Out: List[notify.Notification]{}, Handle: s.notifications},
 		{Method: "POST", Path: "/api/notifications/read", Perm: access.Self, Tag: "消息", Summary: "标为已读（id 为空则全部）", In: readIn{}, Handle: s.markRead},
 		{Method: "GET", Path: "/api/notifications/stream", Perm: access.Self, Tag: "消息", Summary: "新消息推送（Server-Sent Events）", Handle: s.stream},
 	}
@@ -258,7 +261,7 @@ func (s *Server) board(r *Request) (any, error) {
 	}
 	day := time.Now()
 	if v := r.URL.Query().Get("date"); v != "" {
-		if day, err = time.ParseInLocation(time.DateOnly, v, booking.Beijing); err != nil {
+		if day, err = beijing.ParseDate(v); err != nil {
 			return nil, (&errs.Fields{"date": "日期格式应为 YYYY-MM-DD"}).Err()
 		}
 	}
@@ -298,7 +301,7 @@ func (s *Server) emergencyFilings(r *Request) (any, error) {
 }
 
 func (s *Server) calendar(r *Request) (any, error) {
-	year, err := queryInt(r, "year", time.Now().In(booking.Beijing).Year())
+	year, err := queryInt(r, "year", time.Now().In(beijing.Zone).Year())
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +312,7 @@ func (s *Server) calendar(r *Request) (any, error) {
 }
 
 func (s *Server) setDay(r *Request) (any, error) {
-	var in booking.DayInput
+	var in calendar.DayInput
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/sheet"
@@ -163,7 +164,7 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 }
 
 func xlsx(name string, data []byte) download {
-	return download{name: fmt.Sprintf("%s-%s.xlsx", name, time.Now().In(cst).Format("20060102-1504")), contentType: sheet.XLSXType, data: data}
+	return download{name: fmt.Sprintf("%s-%s.xlsx", name, time.Now().In(beijing.Zone).Format("20060102-1504")), contentType: sheet.XLSXType, data: data}
 }
 
 // ---- vehicles ----

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 )
@@ -58,7 +59,7 @@ func (e *env) lifecycleFixtures(place func(in bool) int64) map[string]func(c cal
 		}
 		return e.anyInsurer()
 	}
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	today := beijing.Date(time.Now())
 	return map[string]func(c caller, in bool) call{
 		"GET /api/company/keys": func(c caller, in bool) call { return call{"GET", "/api/company/keys", nil} },
 		"POST /api/company/keys": func(c caller, in bool) call {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/rental"
@@ -265,7 +266,7 @@ func (e *env) rentalFixtures(place func(in bool) int64) map[string]func(c caller
 		}
 		return zl
 	}
-	lastMonth := time.Now().In(booking.Beijing).AddDate(0, -1, -time.Now().In(booking.Beijing).Day()+1).Format("2006-01")
+	lastMonth := time.Now().In(beijing.Zone).AddDate(0, -1, -time.Now().In(beijing.Zone).Day()+1).Format("2006-01")
 	now := time.Now().UTC()
 	return map[string]func(c caller, in bool) call{
 		"GET /api/orders/{id}/rental-companies": func(c caller, in bool) call {

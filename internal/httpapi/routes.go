@@ -8,7 +8,6 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
-	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
 	"govfleet/internal/sheet"
@@ -395,8 +394,6 @@ func (s *Server) exportAudit(r *Request) (any, error) {
 	}
 	return xlsx("审计日志", b), nil
 }
-
-var cst = check.Beijing
 
 func (s *Server) verifyAudit(r *Request) (any, error) {
 	res, err := s.Audit.Verify(r.Context())

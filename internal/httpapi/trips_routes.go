@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/health"
 	"govfleet/internal/trips"
 )
@@ -28,7 +29,7 @@ func (s *Server) vehicleTrips(r *Request) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	today := time.Now().In(cst)
+	today := time.Now().In(beijing.Zone)
 	from, to := q.Get("from"), q.Get("to")
 	if to == "" {
 		to = today.Format(time.DateOnly)

@@ -17,10 +17,10 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -36,7 +36,7 @@ const RemindDays = 30
 // Service keeps due dates and results.
 type Service struct {
 	DB     *store.DB
-	Notify *booking.Notifier
+	Notify *notify.Notifier
 	Now    func() time.Time // for tests; time.Now when nil
 }
 
@@ -47,9 +47,7 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-var beijing = check.Beijing
-
-func (s *Service) today() string { return s.now().In(beijing).Format(time.DateOnly) }
+func (s *Service) today() string { return beijing.Date(s.now()) }
 
 // NextDue applies the inspection cycle of non-commercial passenger cars
 // (《机动车安全技术检验项目和方法》and the 2022 reform of the Ministry of
@@ -100,7 +98,7 @@ func (s *Service) FillDefaults(ctx context.Context) (int, error) {
 		for _, r := range rows {
 			reg, err := time.Parse(time.DateOnly, r.PurchaseDate)
 			if err != nil {
-				reg, _ = time.Parse(time.DateOnly, r.CreatedAt.In(beijing).Format(time.DateOnly))
+				reg, _ = time.Parse(time.DateOnly, beijing.Date(r.CreatedAt))
 			}
 			due := NextDue(reg, r.Seats, today.AddDate(0, 0, -1)).Format(time.DateOnly)
 			if _, err := tx.NewRaw("INSERT INTO inspection_due (vehicle_id, due_on, source, updated_at) VALUES (?, ?, 'rule', ?) ON CONFLICT DO NOTHING", r.ID, due, now).Exec(ctx); err != nil {
@@ -182,7 +180,7 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Due, 
 	}
 	today := s.today()
 	if f.Within > 0 {
-		q = q.Where("d.due_on <= ?", s.now().In(beijing).AddDate(0, 0, f.Within).Format(time.DateOnly))
+		q = q.Where("d.due_on <= ?", beijing.Date(s.now().AddDate(0, 0, f.Within)))
 	}
 	if f.Overdue {
 		q = q.Where("d.due_on < ?", today)
@@ -345,7 +343,7 @@ func (s *Service) Record(ctx context.Context, a *access.Actor, vehicleID int64, 
 		if err := setDue(ctx, tx, vehicleID, in.NextDueOn, "result", now); err != nil {
 			return err
 		}
-		t, _ := time.ParseInLocation(time.DateOnly, in.InspectedOn, beijing)
+		t, _ := beijing.ParseDate(in.InspectedOn)
 		if err := ledger.Post(ctx, tx, ledger.Entry{VehicleID: &vehicleID, UnitID: d.UnitID, Kind: "inspection", AmountFen: in.FeeFen,
 			Source: "inspection", SourceID: i.ID, OccurredAt: t, Note: "年检 " + in.InspectedOn}); err != nil {
 			return err
@@ -368,7 +366,7 @@ func (s *Service) Record(ctx context.Context, a *access.Actor, vehicleID int64, 
 // vehicle and due date, in the app and by SMS. It returns how many
 // vehicles it reminded of.
 func (s *Service) Remind(ctx context.Context) (int, error) {
-	soon := s.now().In(beijing).AddDate(0, 0, RemindDays).Format(time.DateOnly)
+	soon := beijing.Date(s.now().AddDate(0, 0, RemindDays))
 	var due []*Due
 	err := s.selectDue().Where("d.due_on <= ?", soon).
 		Where("NOT EXISTS (SELECT 1 FROM lifecycle_reminders AS m WHERE m.kind = 'inspection' AND m.object_id = v.id AND m.due_on = d.due_on)").
@@ -386,7 +384,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
 		}
-		users, err := booking.Recipients(ctx, s.DB.R, access.VehicleManager, d.UnitPath)
+		users, err := notify.Recipients(ctx, s.DB.R, access.VehicleManager, d.UnitPath)
 		if err != nil {
 			return sent, store.Translate(err)
 		}
@@ -401,9 +399,9 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 		if d.Overdue {
 			when = fmt.Sprintf("已于 %s 到期（逾期）", *d.DueOn)
 		}
-		s.Notify.Send(ctx, append(users, drivers...), "inspection", "车辆年检提醒",
-			fmt.Sprintf("%s（%s）的年检%s，请按时送检", d.Plate, d.UnitName, when),
-			fmt.Sprintf("/inspection?q=%s", d.Plate), true)
+		s.Notify.Send(ctx, notify.Message{Users: append(users, drivers...), Kind: "inspection", Title: "车辆年检提醒",
+			Body: fmt.Sprintf("%s（%s）的年检%s，请按时送检", d.Plate, d.UnitName, when),
+			Link: fmt.Sprintf("/inspection?q=%s", d.Plate), SMS: true})
 		sent++
 	}
 	return sent, nil

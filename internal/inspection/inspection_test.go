@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/inspection"
 	"govfleet/internal/store"
@@ -70,7 +71,7 @@ func TestRemindersAndResults(t *testing.T) {
 		if _, err := w.Inspection.FillDefaults(ctx); err != nil {
 			t.Fatal(err)
 		}
-		in20 := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 20).Format(time.DateOnly)
+		in20 := beijing.Date(time.Now().AddDate(0, 0, 20))
 		if _, err := w.Inspection.SetDue(ctx, vm, v.ID, inspection.DueInput{DueOn: in20}); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestRemindersAndResults(t *testing.T) {
 		if n, m := notes(t, db, vm.UserID, "inspection", v.Plate), notes(t, db, driver.UserID, "inspection", v.Plate); n != 1 || m != 1 {
 			t.Errorf("reminders after two runs: vehicle manager %d, driver %d; want 1 each", n, m)
 		}
-		yesterday := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format(time.DateOnly)
+		yesterday := beijing.Date(time.Now().AddDate(0, 0, -1))
 		if _, err := w.Inspection.SetDue(ctx, vm, v.ID, inspection.DueInput{DueOn: yesterday}); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +100,7 @@ func TestRemindersAndResults(t *testing.T) {
 
 		// Results: the inspection company covering the city records one.
 		inspector := w.Actor(t, "co_inspect")
-		today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+		today := beijing.Date(time.Now())
 		d, err := w.Inspection.Record(ctx, inspector, v.ID, inspection.ResultInput{InspectedOn: today, Passed: true, FeeFen: 30000})
 		if err != nil {
 			t.Fatal(err)

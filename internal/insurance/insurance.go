@@ -20,10 +20,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -41,7 +42,7 @@ func init() {
 // Service keeps policies and claims.
 type Service struct {
 	DB     *store.DB
-	Notify *booking.Notifier
+	Notify *notify.Notifier
 	Now    func() time.Time // for tests; time.Now when nil
 }
 
@@ -133,9 +134,7 @@ type Claim struct {
 	StatusName string `bun:"-" json:"status_name"`
 }
 
-var beijing = check.Beijing
-
-func (s *Service) today() string { return s.now().In(beijing).Format(time.DateOnly) }
+func (s *Service) today() string { return beijing.Date(s.now()) }
 
 func daysBetween(from, to string) int {
 	a, _ := time.Parse(time.DateOnly, from)
@@ -232,7 +231,7 @@ func (in *PolicyInput) validate() error {
 }
 
 func startOfDay(d string) time.Time {
-	t, _ := time.ParseInLocation(time.DateOnly, d, beijing)
+	t, _ := beijing.ParseDate(d)
 	return t.UTC()
 }
 
@@ -433,7 +432,7 @@ func (s *Service) Policies(ctx context.Context, a *access.Actor, f Filter) ([]*P
 		return nil, 0, err
 	}
 	today := s.today()
-	soon := s.now().In(beijing).AddDate(0, 0, RemindDays).Format(time.DateOnly)
+	soon := beijing.Date(s.now().AddDate(0, 0, RemindDays))
 	switch f.State {
 	case "":
 	case "active":
@@ -521,7 +520,7 @@ func (s *Service) Claim(ctx context.Context, a *access.Actor, id int64) (*Claim,
 // it reminded of.
 func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
 	today := s.today()
-	soon := s.now().In(beijing).AddDate(0, 0, RemindDays).Format(time.DateOnly)
+	soon := beijing.Date(s.now().AddDate(0, 0, RemindDays))
 	var due []*Policy
 	err := s.DB.R.NewSelect().Model(&due).ColumnExpr("p.*").ColumnExpr("v.plate, n.name AS unit_name, n.path AS unit_path").
 		Join("JOIN vehicles AS v ON v.id = p.vehicle_id").Join("JOIN units AS n ON n.id = p.unit_id").
@@ -542,13 +541,13 @@ func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // another process reminded first
 		}
-		users, err := booking.Recipients(ctx, s.DB.R, access.VehicleManager, p.UnitPath)
+		users, err := notify.Recipients(ctx, s.DB.R, access.VehicleManager, p.UnitPath)
 		if err != nil {
 			return sent, store.Translate(err)
 		}
-		s.Notify.Send(ctx, users, "insurance", "保险即将到期",
-			fmt.Sprintf("%s（%s）的%s（保单号 %s）将于 %s 到期，请及时续保", p.Plate, p.UnitName, Kinds[p.Kind], p.PolicyNo, p.EndsOn),
-			fmt.Sprintf("/insurance/policies?vehicle_id=%d", p.VehicleID), true)
+		s.Notify.Send(ctx, notify.Message{Users: users, Kind: "insurance", Title: "保险即将到期",
+			Body: fmt.Sprintf("%s（%s）的%s（保单号 %s）将于 %s 到期，请及时续保", p.Plate, p.UnitName, Kinds[p.Kind], p.PolicyNo, p.EndsOn),
+			Link: fmt.Sprintf("/insurance/policies?vehicle_id=%d", p.VehicleID), SMS: true})
 		sent++
 	}
 	return sent, nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/insurance"
 	"govfleet/internal/store"
@@ -25,7 +26,7 @@ func TestExpiryReminderAndScope(t *testing.T) {
 			t.Fatal(err)
 		}
 		day := func(d int) string {
-			return time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, d).Format(time.DateOnly)
+			return beijing.Date(time.Now().AddDate(0, 0, d))
 		}
 		push := func(no, ends string) {
 			t.Helper()

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"govfleet/internal/beijing"
 )
 
 // reader reads big-endian fields from a body. The first read past the end
@@ -178,11 +180,8 @@ func appendBCD(dst []byte, digits string, n int) ([]byte, error) {
 
 // ---- BCD time ----
 
-// beijing is the zone of every time on the wire: "GMT+8 时间，本标准中之后涉
-// 及的时间均采用此时区" (2013 table 23, quoted in toggery B0200.java).
-var beijing = time.FixedZone("CST", 8*60*60)
-
-// decodeTime parses BCD[6] YYMMDDhhmmss (Beijing time) and returns it in UTC.
+// decodeTime parses BCD[6] YYMMDDhhmmss (Beijing time: "GMT+8 时间，本标准中
+// 之后涉及的时间均采用此时区", 2013 table 23) and returns it in UTC.
 // All zeros, which terminals send before their clock is set, is the zero
 // time.Time.
 func decodeTime(b []byte) (time.Time, error) {
@@ -205,7 +204,7 @@ func decodeTime(b []byte) (time.Time, error) {
 	if f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59 {
 		return time.Time{}, fmt.Errorf("%w: time %x out of range", ErrValue, b)
 	}
-	t := time.Date(2000+f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, beijing)
+	t := time.Date(2000+f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, beijing.Zone)
 	if t.Day() != f[2] { // e.g. 30 February
 		return time.Time{}, fmt.Errorf("%w: time %x is not a calendar date", ErrValue, b)
 	}
@@ -218,7 +217,7 @@ func appendTime(dst []byte, t time.Time) ([]byte, error) {
 	if t.IsZero() {
 		return append(dst, 0, 0, 0, 0, 0, 0), nil
 	}
-	t = t.In(beijing)
+	t = t.In(beijing.Zone)
 	if t.Year() < 2000 || t.Year() > 2099 {
 		return dst, fmt.Errorf("%w: year %d cannot be sent as two BCD digits", ErrValue, t.Year())
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"govfleet/internal/beijing"
 )
 
 // readFrames reads a testdata .hex file: one frame per line, '#' comments.
@@ -47,7 +49,7 @@ func ptr[T any](v T) *T { return &v }
 
 // bj returns a Beijing wall-clock time (as written on the wire) in UTC.
 func bj(y int, mo time.Month, d, h, mi, s int) time.Time {
-	return time.Date(y, mo, d, h, mi, s, 0, beijing).UTC()
+	return time.Date(y, mo, d, h, mi, s, 0, beijing.Zone).UTC()
 }
 
 // stripOrder clears the unexported decode order of the locations inside m,

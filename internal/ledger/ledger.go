@@ -13,7 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -33,8 +33,6 @@ var Kinds = []Kind{
 func knownKind(k string) bool {
 	return slices.ContainsFunc(Kinds, func(x Kind) bool { return x.Code == k })
 }
-
-var beijing = check.Beijing
 
 // Entry is one cost. VehicleID 0 is a cost of the unit without a vehicle.
 // The unit's path and the month are filled in by Post.
@@ -76,7 +74,7 @@ func Post(ctx context.Context, tx bun.IDB, e Entry) error {
 	}
 	e.ID = 0
 	e.OccurredAt = e.OccurredAt.UTC()
-	e.Month = e.OccurredAt.In(beijing).Format("2006-01")
+	e.Month = beijing.Month(e.OccurredAt)
 	e.CreatedAt = time.Now().UTC()
 	_, err := tx.NewInsert().Model(&e).Exec(ctx)
 	return store.Translate(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -43,7 +44,7 @@ type Summary struct {
 // and vehicle.
 func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, period string) (*Summary, error) {
 	if period == "" {
-		period = time.Now().In(beijing).Format("2006-01")
+		period = beijing.Month(time.Now())
 	}
 	if _, e1 := time.Parse("2006-01", period); e1 != nil {
 		if _, e2 := time.Parse("2006", period); e2 != nil {

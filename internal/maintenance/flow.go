@@ -11,9 +11,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
+	"govfleet/internal/money"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -67,7 +69,7 @@ func (s *Service) Request(ctx context.Context, a *access.Actor, in RequestInput)
 		if _, err := tx.NewInsert().Model(j).Exec(ctx); err != nil {
 			return err
 		}
-		j.No = fmt.Sprintf("WX%s%05d", now.In(Beijing).Format("20060102"), j.ID)
+		j.No = fmt.Sprintf("WX%s%05d", now.In(beijing.Zone).Format("20060102"), j.ID)
 		if _, err := tx.NewUpdate().Model(j).Column("no").WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -75,7 +77,7 @@ func (s *Service) Request(ctx context.Context, a *access.Actor, in RequestInput)
 		if err := s.event(ctx, tx, a, j.ID, "request", "", Requested, in.Problem); err != nil {
 			return err
 		}
-		managers, err := booking.Recipients(ctx, tx, access.VehicleManager, v.Path)
+		managers, err := notify.Recipients(ctx, tx, access.VehicleManager, v.Path)
 		if err != nil {
 			return err
 		}
@@ -87,7 +89,7 @@ func (s *Service) Request(ctx context.Context, a *access.Actor, in RequestInput)
 		return nil, store.Translate(err)
 	}
 	for _, n := range notes {
-		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id), false)
+		s.Notify.Send(ctx, notify.Message{Users: n.users, Kind: "repair", Title: n.title, Body: n.body, Link: fmt.Sprintf("/repairs/%d", id)})
 	}
 	return s.load(ctx, s.DB.R, id)
 }
@@ -120,13 +122,13 @@ func (s *Service) Estimate(ctx context.Context, a *access.Actor, id int64, in Es
 		j.BudgetFen, j.EstimateNote, j.ApprovalTier = in.BudgetFen, in.Note, tierOf(in.BudgetFen, t1, t2)
 		var users []int64
 		for _, r := range tierRoles[j.ApprovalTier] {
-			ids, err := booking.Recipients(ctx, tx, r, j.UnitPath)
+			ids, err := notify.Recipients(ctx, tx, r, j.UnitPath)
 			if err != nil {
 				return step{}, err
 			}
 			users = append(users, ids...)
 		}
-		text := fmt.Sprintf("预算 %s 元，%s", yuan(in.BudgetFen), tierNames[j.ApprovalTier])
+		text := fmt.Sprintf("预算 %s 元，%s", money.Yuan(in.BudgetFen), tierNames[j.ApprovalTier])
 		if in.Note != "" {
 			text += "；" + in.Note
 		}
@@ -152,11 +154,11 @@ func (s *Service) Approve(ctx context.Context, a *access.Actor, id int64, commen
 		if _, err := tx.NewUpdate().Table("vehicles").Set("status = 'maintenance', updated_at = ?", now).Where("id = ?", j.VehicleID).Exec(ctx); err != nil {
 			return step{}, err
 		}
-		managers, err := booking.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
+		managers, err := notify.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		text := fmt.Sprintf("预算 %s 元", yuan(j.BudgetFen))
+		text := fmt.Sprintf("预算 %s 元", money.Yuan(j.BudgetFen))
 		if comment = strings.TrimSpace(comment); comment != "" {
 			text += "；" + comment
 		}
@@ -169,7 +171,7 @@ func (s *Service) canApprove(a *access.Actor, j *Job) error {
 		return err
 	}
 	if maxTier(a) < j.ApprovalTier {
-		return errs.E(errs.Forbidden, "预算 %s 元超出您的审批额度，须由%s", yuan(j.BudgetFen), strings.TrimSuffix(tierNames[j.ApprovalTier], "审批")+"审批")
+		return errs.E(errs.Forbidden, "预算 %s 元超出您的审批额度，须由%s", money.Yuan(j.BudgetFen), strings.TrimSuffix(tierNames[j.ApprovalTier], "审批")+"审批")
 	}
 	return nil
 }
@@ -198,7 +200,7 @@ type Shop struct {
 // shopsCovering returns the active repair shops with a contract in force
 // today covering the node with path (one shop when id is not 0).
 func (s *Service) shopsCovering(ctx context.Context, db bun.IDB, path string, id int64) ([]*Shop, error) {
-	today := s.now().In(Beijing).Format("2006-01-02")
+	today := beijing.Date(s.now())
 	out := []*Shop{}
 	q := db.NewSelect().TableExpr("companies AS c").ColumnExpr("DISTINCT c.id, c.name, c.phone").
 		Join("JOIN company_contracts AS k ON k.company_id = c.id").
@@ -286,7 +288,7 @@ func checkItem(f *errs.Fields, prefix string, it *ItemInput) {
 	f.Check(it.Quantity < 1 || it.Quantity > 10000, prefix+"quantity", "数量须为1至10000的整数")
 	f.Check(it.UnitPriceFen < 0 || it.UnitPriceFen > 100000000, prefix+"unit_price_fen", "单价须在0至100万元之间")
 	if it.Quantity >= 1 && it.Quantity <= 10000 && it.UnitPriceFen >= 0 && it.UnitPriceFen <= 100000000 && it.AmountFen != it.Quantity*it.UnitPriceFen {
-		f.Add(prefix+"amount_fen", fmt.Sprintf("金额与数量×单价不符：%d × %s = %s 元，填写的是 %s 元", it.Quantity, yuan(it.UnitPriceFen), yuan(it.Quantity*it.UnitPriceFen), yuan(it.AmountFen)))
+		f.Add(prefix+"amount_fen", fmt.Sprintf("金额与数量×单价不符：%d × %s = %s 元，填写的是 %s 元", it.Quantity, money.Yuan(it.UnitPriceFen), money.Yuan(it.Quantity*it.UnitPriceFen), money.Yuan(it.AmountFen)))
 	}
 }
 
@@ -303,7 +305,7 @@ func (s *Service) Quote(ctx context.Context, a *access.Actor, id int64, in Quote
 		sum += in.Items[i].AmountFen
 	}
 	if len(in.Items) > 0 && sum != in.TotalFen {
-		f.Add("total_fen", fmt.Sprintf("合计金额与各项金额之和不符：各项之和为 %s 元，填写的合计为 %s 元", yuan(sum), yuan(in.TotalFen)))
+		f.Add("total_fen", fmt.Sprintf("合计金额与各项金额之和不符：各项之和为 %s 元，填写的合计为 %s 元", money.Yuan(sum), money.Yuan(in.TotalFen)))
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -321,11 +323,11 @@ func (s *Service) Quote(ctx context.Context, a *access.Actor, id int64, in Quote
 			}
 		}
 		j.QuotedFen = sum
-		managers, err := booking.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
+		managers, err := notify.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		text := fmt.Sprintf("%d 项，合计 %s 元", len(in.Items), yuan(sum))
+		text := fmt.Sprintf("%d 项，合计 %s 元", len(in.Items), money.Yuan(sum))
 		return step{to: Quoted, note: text, notes: []note{{users: managers, title: "维修厂已上传维修项目，待审核", body: fmt.Sprintf("%s %s %s", j.No, j.Plate, text)}}}, nil
 	})
 }
@@ -362,7 +364,7 @@ func (s *Service) Revise(ctx context.Context, a *access.Actor, id, itemID int64,
 		if it.Review != "disputed" {
 			return step{}, errs.E(errs.Conflict, "只能修改有异议的维修项目")
 		}
-		old := fmt.Sprintf("%s %d×%s=%s", it.Name, it.Quantity, yuan(it.UnitPriceFen), yuan(it.AmountFen))
+		old := fmt.Sprintf("%s %d×%s=%s", it.Name, it.Quantity, money.Yuan(it.UnitPriceFen), money.Yuan(it.AmountFen))
 		it.Kind, it.Name, it.Quantity, it.UnitPriceFen, it.AmountFen = in.Kind, in.Name, in.Quantity, in.UnitPriceFen, in.AmountFen
 		it.Review, it.UpdatedAt = "pending", s.now()
 		if _, err := tx.NewUpdate().Model(it).Column("kind", "name", "quantity", "unit_price_fen", "amount_fen", "review", "updated_at").WherePK().Exec(ctx); err != nil {
@@ -371,11 +373,11 @@ func (s *Service) Revise(ctx context.Context, a *access.Actor, id, itemID int64,
 		if err := requote(ctx, tx, j); err != nil {
 			return step{}, err
 		}
-		managers, err := booking.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
+		managers, err := notify.Recipients(ctx, tx, access.VehicleManager, j.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		text := fmt.Sprintf("%s 改为 %s %d×%s=%s 元", old, it.Name, it.Quantity, yuan(it.UnitPriceFen), yuan(it.AmountFen))
+		text := fmt.Sprintf("%s 改为 %s %d×%s=%s 元", old, it.Name, it.Quantity, money.Yuan(it.UnitPriceFen), money.Yuan(it.AmountFen))
 		return step{note: text, notes: []note{{users: managers, title: "维修厂已修改有异议的项目", body: j.No + " " + text}}}, nil
 	})
 }
@@ -425,7 +427,7 @@ func (s *Service) Review(ctx context.Context, a *access.Actor, id, itemID int64,
 		if err := tx.NewSelect().Table("repair_items").ColumnExpr("COUNT(*)").Where("job_id = ? AND review <> 'confirmed'", j.ID).Scan(ctx, &left); err != nil {
 			return step{}, err
 		}
-		text := fmt.Sprintf("确认「%s」%s 元", it.Name, yuan(it.AmountFen))
+		text := fmt.Sprintf("确认「%s」%s 元", it.Name, money.Yuan(it.AmountFen))
 		if left > 0 {
 			return step{note: text}, nil
 		}
@@ -434,7 +436,7 @@ func (s *Service) Review(ctx context.Context, a *access.Actor, id, itemID int64,
 		}
 		final := j.QuotedFen
 		j.FinalFen = &final
-		return step{to: Reviewed, note: text + fmt.Sprintf("；全部项目已确认，合计 %s 元", yuan(final))}, nil
+		return step{to: Reviewed, note: text + fmt.Sprintf("；全部项目已确认，合计 %s 元", money.Yuan(final))}, nil
 	})
 }
 
@@ -458,7 +460,7 @@ func (s *Service) Close(ctx context.Context, a *access.Actor, id int64) (*Job, e
 		if _, err := tx.NewUpdate().Table("vehicles").Set("status = ?, updated_at = ?", back, now).Where("id = ? AND status = 'maintenance'", j.VehicleID).Exec(ctx); err != nil {
 			return step{}, err
 		}
-		return step{to: Closed, note: fmt.Sprintf("确认金额 %s 元计入费用台账", yuan(*j.FinalFen)),
+		return step{to: Closed, note: fmt.Sprintf("确认金额 %s 元计入费用台账", money.Yuan(*j.FinalFen)),
 			notes: []note{{users: []int64{j.RequestedBy}, title: Kinds[j.Kind] + "已完成", body: fmt.Sprintf("%s %s 已结案", j.No, j.Plate)}}}, nil
 	})
 }

@@ -20,9 +20,9 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -77,14 +77,11 @@ var open = []string{Approved, Assigned, Quoted, Reviewed}
 // repairActions are the audit log's job actions, "repair.<action>", by action.
 var repairActions = audit.NewActions("repair.", "维修：", ActionNames)
 
-// Beijing is the zone of calendar days.
-var Beijing = booking.Beijing
-
 // Service runs the maintenance workflow.
 type Service struct {
 	DB     *store.DB
 	Fleet  *fleet.Service // photos go through the registry's image checks and blob store
-	Notify *booking.Notifier
+	Notify *notify.Notifier
 	Now    func() time.Time
 }
 
@@ -320,7 +317,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 		return nil, err
 	}
 	for _, n := range notes {
-		s.Notify.Send(ctx, n.users, "repair", n.title, n.body, fmt.Sprintf("/repairs/%d", id), false)
+		s.Notify.Send(ctx, notify.Message{Users: n.users, Kind: "repair", Title: n.title, Body: n.body, Link: fmt.Sprintf("/repairs/%d", id)})
 	}
 	return s.load(ctx, s.DB.R, id)
 }
@@ -463,12 +460,4 @@ func randomNo() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return "tmp-" + hex.EncodeToString(b)
-}
-
-func yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }

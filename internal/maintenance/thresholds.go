@@ -11,6 +11,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/money"
 	"govfleet/internal/store"
 )
 
@@ -167,8 +168,8 @@ func (s *Service) SetThresholds(ctx context.Context, a *access.Actor, unitID int
 		var f errs.Fields
 		f.Check(in.Tier1Fen <= 0, "tier1_fen", "车管负责人审批额度须大于0")
 		f.Check(in.Tier2Fen < in.Tier1Fen, "tier2_fen", "单位审批额度不能低于车管负责人审批额度")
-		f.Check(in.Tier1Fen > cur.MaxTier1, "tier1_fen", fmt.Sprintf("不能高于上级设定的 %s 元", yuan(cur.MaxTier1)))
-		f.Check(in.Tier2Fen > cur.MaxTier2, "tier2_fen", fmt.Sprintf("不能高于上级设定的 %s 元", yuan(cur.MaxTier2)))
+		f.Check(in.Tier1Fen > cur.MaxTier1, "tier1_fen", fmt.Sprintf("不能高于上级设定的 %s 元", money.Yuan(cur.MaxTier1)))
+		f.Check(in.Tier2Fen > cur.MaxTier2, "tier2_fen", fmt.Sprintf("不能高于上级设定的 %s 元", money.Yuan(cur.MaxTier2)))
 		if err := f.Err(); err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func (s *Service) SetThresholds(ctx context.Context, a *access.Actor, unitID int
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actRepairThresholds, ObjectType: audit.Unit, ObjectID: n.ID, ScopePath: n.Path,
-			Summary: fmt.Sprintf("维修审批额度：%s 元以下车管负责人审批，%s 元以下单位审批", yuan(in.Tier1Fen), yuan(in.Tier2Fen)), Before: cur, After: out})
+			Summary: fmt.Sprintf("维修审批额度：%s 元以下车管负责人审批，%s 元以下单位审批", money.Yuan(in.Tier1Fen), money.Yuan(in.Tier2Fen)), Before: cur, After: out})
 	})
 	return out, err
 }

@@ -11,7 +11,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/telematics"
 )
@@ -87,8 +87,8 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 	from, to := q.From.UTC(), q.To.UTC()
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 		return audit.Record(ctx, tx, a, audit.Event{Action: actTrackRead, ObjectType: audit.Vehicle, ObjectID: q.VehicleID, ScopePath: path,
-			Summary: fmt.Sprintf("查看%s轨迹 %s 至 %s，事由：%s", plate, from.In(beijing).Format("2006-01-02 15:04"),
-				to.In(beijing).Format("2006-01-02 15:04"), q.Reason),
+			Summary: fmt.Sprintf("查看%s轨迹 %s 至 %s，事由：%s", plate, from.In(beijing.Zone).Format("2006-01-02 15:04"),
+				to.In(beijing.Zone).Format("2006-01-02 15:04"), q.Reason),
 			After: map[string]any{"vehicle_id": q.VehicleID, "plate": plate, "from": from, "to": to, "reason": q.Reason}})
 	})
 	if err != nil {
@@ -116,5 +116,3 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 	}
 	return t, nil
 }
-
-var beijing = check.Beijing

@@ -11,7 +11,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -163,7 +163,7 @@ func (s *Service) Sign(ctx context.Context, a *access.Actor, in SignInput) (*Sig
 	var f errs.Fields
 	if err := checkMonth(in.Month); err != nil {
 		f.Add("month", "月份格式应为 YYYY-MM，例如 2026-10")
-	} else if in.Month >= s.now().In(booking.Beijing).Format("2006-01") {
+	} else if in.Month >= beijing.Month(s.now()) {
 		f.Add("month", "只能考核已结束的月份")
 	}
 	f.Check(Grades[in.Grade] == "", "grade", "请选择考核等次（优秀、良好、合格、不合格）")

@@ -10,9 +10,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -112,7 +114,7 @@ type Company struct {
 // companiesCovering returns the active rental companies with a contract in
 // force today covering the node with path (one when id is not 0).
 func (s *Service) companiesCovering(ctx context.Context, db bun.IDB, path string, id int64) ([]*Company, error) {
-	today := s.now().In(booking.Beijing).Format("2006-01-02")
+	today := beijing.Date(s.now())
 	out := []*Company{}
 	q := db.NewSelect().TableExpr("companies AS c").ColumnExpr("DISTINCT c.id, c.name, c.phone").
 		Join("JOIN company_contracts AS k ON k.company_id = c.id").
@@ -162,7 +164,7 @@ func (s *Service) HandOver(ctx context.Context, a *access.Actor, orderID int64, 
 		}
 		name = cs[0].Name
 		now := s.now()
-		r := &Order{OrderID: o.ID, CompanyID: in.CompanyID, UnitID: o.UnitID, State: Handed, Month: o.PickupAt.In(booking.Beijing).Format("2006-01"),
+		r := &Order{OrderID: o.ID, CompanyID: in.CompanyID, UnitID: o.UnitID, State: Handed, Month: beijing.Month(o.PickupAt),
 			HandedBy: &a.UserID, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 			return err
@@ -176,7 +178,8 @@ func (s *Service) HandOver(ctx context.Context, a *access.Actor, orderID int64, 
 	if err != nil {
 		return nil, err
 	}
-	s.Notify.Send(ctx, users, "rental", "新的租赁用车订单", fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(booking.Beijing).Format("01-02 15:04")), "/rental-orders", false)
+	s.Notify.Send(ctx, notify.Message{Users: users, Kind: "rental", Title: "新的租赁用车订单",
+		Body: fmt.Sprintf("%s %s %s", o.No, o.PickupPlace, o.PickupAt.In(beijing.Zone).Format("01-02 15:04")), Link: "/rental-orders"})
 	return o, nil
 }
 
@@ -265,7 +268,8 @@ func (s *Service) Assign(ctx context.Context, a *access.Actor, id int64, in Assi
 	}
 	var applicant int64
 	if err := s.DB.R.NewSelect().Table("orders").Column("applicant_id").Where("id = ?", r.OrderID).Scan(ctx, &applicant); err == nil {
-		s.Notify.Send(ctx, []int64{applicant}, "order", "租赁车辆已安排", fmt.Sprintf("%s %s，驾驶员 %s %s", r.OrderNo, r.Plate, r.DriverName, r.DriverPhone), fmt.Sprintf("/orders/%d", r.OrderID), true)
+		s.Notify.Send(ctx, notify.Message{Users: []int64{applicant}, Kind: "order", Title: "租赁车辆已安排",
+			Body: fmt.Sprintf("%s %s，驾驶员 %s %s", r.OrderNo, r.Plate, r.DriverName, r.DriverPhone), Link: fmt.Sprintf("/orders/%d", r.OrderID), SMS: true})
 	}
 	return s.load(ctx, s.DB.R, id)
 }

@@ -20,6 +20,7 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -47,7 +48,7 @@ const Grace = 10 * time.Minute
 type Service struct {
 	DB      *store.DB
 	Booking *booking.Service
-	Notify  *booking.Notifier
+	Notify  *notify.Notifier
 	Now     func() time.Time
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
@@ -62,8 +63,8 @@ func TestRentalFlowAndAssessment(t *testing.T) {
 
 		// Three orders of the month before last (the demo's are later)
 		// handed to co_rental.
-		now := time.Now().In(booking.Beijing)
-		month := time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, booking.Beijing)
+		now := time.Now().In(beijing.Zone)
+		month := beijing.MonthStart(now).AddDate(0, -2, 0)
 		type trip struct {
 			late   time.Duration // start after pickup
 			fee    int64

@@ -9,6 +9,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/calendar"
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
 	"govfleet/internal/fleet"
@@ -16,6 +17,7 @@ import (
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
+	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
 	"govfleet/internal/store"
@@ -49,11 +51,11 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	if _, err := demo.Seed(context.Background(), w.Org, w.Auth, w.Fleet.Blobs); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
-	cal := &booking.Calendar{DB: db}
+	cal := &calendar.Calendar{DB: db}
 	if _, err := cal.SeedYears(context.Background(), 2026, 2027); err != nil {
 		t.Fatalf("seed calendar: %v", err)
 	}
-	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &booking.Notifier{DB: db, SMS: booking.LogSMS{}}}
+	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}}
 	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
 	w.Auth.KeyMaster = []byte("test master key of the API key secrets")
 	w.Insurance = &insurance.Service{DB: db, Notify: w.Booking.Notify}

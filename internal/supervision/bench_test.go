@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 )
@@ -139,8 +140,8 @@ func bulk[T any](ctx context.Context, db *store.DB, rows []T) error {
 func seedMonth(b testing.TB, db *store.DB, from time.Time) {
 	ctx := context.Background()
 	f := newFx(b, db)
-	f.day(from.AddDate(0, 0, 3).In(Beijing).Format(time.DateOnly), "holiday")
-	f.day(from.AddDate(0, 0, 5).In(Beijing).Format(time.DateOnly), "workday")
+	f.day(beijing.Date(from.AddDate(0, 0, 3)), "holiday")
+	f.day(beijing.Date(from.AddDate(0, 0, 5)), "workday")
 	now := from.AddDate(0, -1, 0)
 	var units []bUnit
 	for i := 0; i < benchUnits; i++ {

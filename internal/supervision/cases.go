@@ -17,6 +17,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
@@ -125,7 +126,7 @@ func (s *Service) send(ctx context.Context, notes []caseNote) {
 		if err := q.Scan(ctx, &ids); err != nil {
 			continue
 		}
-		s.Notify.Send(ctx, ids, "case", n.title, n.body, fmt.Sprintf("/supervision/cases/%d", n.caseID), false)
+		s.Notify.Send(ctx, notify.Message{Users: ids, Kind: "case", Title: n.title, Body: n.body, Link: fmt.Sprintf("/supervision/cases/%d", n.caseID)})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 )
 
 // Count is one group of the dashboard.
@@ -40,8 +41,7 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	if months < 1 || months > 24 {
 		months = 12
 	}
-	now := time.Now().In(Beijing)
-	since := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, Beijing).AddDate(0, 1-months, 0).Format("2006-01")
+	since := beijing.Month(beijing.MonthStart(time.Now()).AddDate(0, 1-months, 0))
 	d := &Dashboard{UnitID: n.ID, Since: since, ByRule: []Count{}, ByUnit: []Count{}, ByMonth: []Count{}, ByState: []Count{}}
 	like, from := n.Path+"%", since+"-01"
 	db := s.DB.R

@@ -228,32 +228,6 @@ func filingFor(t *trip, fs []*filing, tol time.Duration) *filing {
 	return nil
 }
 
-// calendar is the working calendar of a period: Beijing date → kind.
-type calendar map[string]string
-
-func loadCalendar(ctx context.Context, db bun.IDB, from, to time.Time) (calendar, error) {
-	var rows []struct {
-		Day  string `bun:"day"`
-		Kind string `bun:"kind"`
-	}
-	if err := db.NewSelect().Table("calendar_days").Column("day", "kind").
-		Where("day >= ? AND day <= ?", from.In(Beijing).Format(time.DateOnly), to.In(Beijing).Format(time.DateOnly)).Scan(ctx, &rows); err != nil {
-		return nil, err
-	}
-	c := calendar{}
-	for _, r := range rows {
-		c[r.Day] = r.Kind
-	}
-	return c, nil
-}
-
-// holiday reports whether the Beijing day of t is a statutory holiday. A
-// make-up working day (调休上班) is a working day; ordinary weekends are
-// not statutory holidays (R-15 seals vehicles on statutory holidays).
-func (c calendar) holiday(t time.Time) bool {
-	return c[t.In(Beijing).Format(time.DateOnly)] == "holiday"
-}
-
 func tripEvidence(t *trip) map[string]any {
 	return map[string]any{"trip": map[string]any{"id": t.ID, "plate": t.Plate, "started_at": t.StartedAt, "ended_at": t.EndedAt,
 		"distance_m": t.DistanceM, "points": t.Points, "start": [2]float64{float64(t.StartLat) / 1e6, float64(t.StartLng) / 1e6},

@@ -12,16 +12,16 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
-	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
 
 // Service runs the rules and keeps findings and cases.
 type Service struct {
 	DB     *store.DB
-	Notify *booking.Notifier
+	Notify *notify.Notifier
 	Blobs  fleet.BlobStore
 	Rules  []Rule // nil: all of Rules
 }

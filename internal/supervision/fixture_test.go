@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/fuel"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
@@ -58,7 +59,7 @@ func (f *fx) exec(query string, args ...any) {
 
 // bjt parses a Beijing time "2006-01-02 15:04".
 func bjt(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, Beijing)
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
 	if err != nil {
 		panic(err)
 	}
@@ -119,7 +120,7 @@ func (f *fx) trip(unit, vehicle int64, from, to string, path [][2]float64, order
 	for i := 0; i <= n; i++ {
 		at := a.Add(time.Duration(i) * time.Minute)
 		p := along(path, total*float64(i)/float64(max(n, 1)))
-		if j, ok := jumps[at.In(Beijing).Format("2006-01-02 15:04")]; ok {
+		if j, ok := jumps[at.In(beijing.Zone).Format("2006-01-02 15:04")]; ok {
 			p = j
 		}
 		lat, lng := f.pos(vehicle, at, p, 300)
@@ -229,7 +230,7 @@ func (f *fx) fuelMonth(unit, vehicle int64, month string, fills map[string]float
 	now := bjt("2026-01-01 00:00")
 	f.insert("companies", map[string]any{"id": co, "name": fmt.Sprintf("加油公司%d", co), "kind": "fuel", "credit_code": fmt.Sprintf("91320400%010d", co),
 		"owner_unit_id": 1, "created_at": now})
-	start, _ := time.ParseInLocation("2006-01", month, Beijing)
+	start, _ := beijing.ParseMonth(month)
 	imp := &fuel.Import{CompanyID: co, Month: month, FileName: "加油记录.xlsx", SHA256: fmt.Sprint(co), RowCount: len(fills), ImportedBy: 1, ImportedByName: "加油公司",
 		Via: "console", CreatedAt: start.AddDate(0, 1, 2).UTC()}
 	var path string

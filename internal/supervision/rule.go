@@ -18,11 +18,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 )
-
-// Beijing is the zone of calendar days, night hours and overnight checks.
-var Beijing = check.Beijing
 
 // Window is the period a rule evaluates: findings whose deciding moment
 // (a trip's end, a filing's deadline, a night's check time) lies in
@@ -79,7 +76,7 @@ type Finding struct {
 }
 
 // Day is the Beijing date of the finding.
-func (f *Finding) Day() string { return f.At.In(Beijing).Format(time.DateOnly) }
+func (f *Finding) Day() string { return beijing.Date(f.At) }
 
 // Rule is one supervision rule.
 type Rule interface {
@@ -145,4 +142,4 @@ func key(rule string, parts ...any) string {
 	return strings.Join(s, ":")
 }
 
-func bj(t time.Time) string { return t.In(Beijing).Format("2006-01-02 15:04") }
+func bj(t time.Time) string { return t.In(beijing.Zone).Format("2006-01-02 15:04") }

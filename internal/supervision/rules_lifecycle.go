@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"govfleet/internal/beijing"
+	"govfleet/internal/money"
 )
 
 // fuelRec is a flagged fuel record as evidence (R-24).
@@ -78,7 +81,7 @@ func (FuelAnomaly) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolve
 	}
 	for _, r := range rs {
 		v := p(r.UnitPath)
-		day := r.At.In(Beijing).Format(time.DateOnly)
+		day := beijing.Date(r.At)
 		if r.has("sealed") && v.V("sealed") >= 1 {
 			why := "车辆封存期间"
 			if r.has("holiday") {
@@ -126,8 +129,6 @@ type repairJob struct {
 	ClosedAt  time.Time `bun:"closed_at" json:"closed_at"`
 }
 
-func yuan(fen int64) string { return fmt.Sprintf("%.2f元", float64(fen)/100) }
-
 // RepairCost is a repair whose cost runs away (R-30, R-22): a closed job
 // whose final amount exceeds its approved budget by more than a percentage,
 // or a vehicle whose closed repairs of the twelve months up to a job's
@@ -166,12 +167,12 @@ func (RepairCost) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver
 		v := p(j.UnitPath)
 		if j.BudgetFen > 0 && float64(j.FinalFen) > float64(j.BudgetFen)*(1+v.V("over_budget_pct")/100) {
 			out = append(out, Finding{Rule: "repair_cost", Key: key("repair_cost", "job", j.ID), VehicleID: j.VehicleID, UnitID: j.UnitID, UnitPath: j.UnitPath,
-				At: j.ClosedAt, Summary: fmt.Sprintf("%s 维修单%s 结算%s，超出审批预算%s的%.0f%%", j.Plate, j.No, yuan(j.FinalFen), yuan(j.BudgetFen),
+				At: j.ClosedAt, Summary: fmt.Sprintf("%s 维修单%s 结算%s元，超出审批预算%s元的%.0f%%", j.Plate, j.No, money.Yuan(j.FinalFen), money.Yuan(j.BudgetFen),
 					float64(j.FinalFen-j.BudgetFen)*100/float64(j.BudgetFen)),
 				Evidence: map[string]any{"repair_job": j}})
 		}
 		// The vehicle's twelve months up to this closing against its category.
-		m := j.ClosedAt.In(Beijing).Format("2006-01")
+		m := beijing.Month(j.ClosedAt)
 		k := key("repair_cost", "vehicle", j.VehicleID, m)
 		if seen[k] {
 			continue
@@ -205,8 +206,8 @@ func (RepairCost) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver
 		}
 		seen[k] = true
 		out = append(out, Finding{Rule: "repair_cost", Key: k, VehicleID: j.VehicleID, UnitID: j.UnitID, UnitPath: j.UnitPath, At: j.ClosedAt,
-			Summary: fmt.Sprintf("%s 近12个月维修%d次共%s，为同类%d辆车中位数%s的%.1f倍", j.Plate, len(own), yuan(per[j.VehicleID]), len(per),
-				yuan(int64(med)), float64(per[j.VehicleID])/med),
+			Summary: fmt.Sprintf("%s 近12个月维修%d次共%s元，为同类%d辆车中位数%s元的%.1f倍", j.Plate, len(own), money.Yuan(per[j.VehicleID]), len(per),
+				money.Yuan(int64(med)), float64(per[j.VehicleID])/med),
 			Evidence: map[string]any{"repair_jobs": own, "total_fen": per[j.VehicleID], "category": j.Category, "vehicles": len(per), "median_fen": int64(med),
 				"since": since, "until": j.ClosedAt}})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/telematics"
 )
 
@@ -249,8 +250,7 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 			continue
 		}
 		checksAt[h] = []time.Time{}
-		d := w.From.In(Beijing)
-		for day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, Beijing); day.Before(w.To); day = day.AddDate(0, 0, 1) {
+		for day := beijing.DayStart(w.From); day.Before(w.To); day = day.AddDate(0, 0, 1) {
 			if c := day.Add(hours(h)); !c.Before(w.From) && c.Before(w.To) {
 				checksAt[h] = append(checksAt[h], c)
 			}
@@ -326,7 +326,7 @@ func (Overnight) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver)
 			continue
 		}
 		la, lo := float64(l.Lat)/1e6, float64(l.Lng)/1e6
-		out = append(out, Finding{Rule: "overnight", Key: key("overnight", "vehicle", v.ID, check.In(Beijing).Format(time.DateOnly)),
+		out = append(out, Finding{Rule: "overnight", Key: key("overnight", "vehicle", v.ID, beijing.Date(check)),
 			VehicleID: v.ID, UnitID: v.UnitID, UnitPath: v.UnitPath, At: check,
 			Summary: fmt.Sprintf("%s %s 未停放在指定停放点（%s），最后定位 %s 距停放点%.0f米", v.Plate, bj(check), v.Name, bj(l.At), dist),
 			Evidence: map[string]any{"last_position": map[string]any{"at": l.At, "lat": la, "lng": lo}, "parking": map[string]any{"name": v.Name,

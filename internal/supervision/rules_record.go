@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"govfleet/internal/beijing"
 )
 
 type termEvent struct {
@@ -131,8 +133,8 @@ func (FilingOverdue) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resol
 // month returns the Beijing month of the window's end (periodic findings
 // are raised once per unit and month).
 func month(w Window) (string, time.Time) {
-	t := w.To.Add(-time.Nanosecond).In(Beijing)
-	return t.Format("2006-01"), time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, Beijing)
+	t := w.To.Add(-time.Nanosecond)
+	return beijing.Month(t), beijing.MonthStart(t)
 }
 
 // Unconfirmed is master data not confirmed for six months: one

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"govfleet/internal/beijing"
+	"govfleet/internal/calendar"
 )
 
 func minutes(v float64) time.Duration { return time.Duration(v * float64(time.Minute)) }
@@ -135,9 +137,6 @@ func (OrderWindow) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolve
 // Make-up working days are working days.
 type HolidaySealed struct{}
 
-// exemptFromSealing are the categories that keep running on holidays.
-var exemptFromSealing = []string{"emergency", "law_enforcement"}
-
 func (HolidaySealed) Info() Info {
 	return Info{Code: "holiday_sealed", Name: "节假日封存车辆违规使用", Basis: "R-15",
 		Desc: "法定节假日（调休上班日视为工作日）封存期间使用车辆，且无封存期用车备案或应急用车备案；应急、执法执勤车辆除外",
@@ -153,13 +152,13 @@ func (HolidaySealed) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resol
 	if err != nil {
 		return nil, err
 	}
-	cal, err := loadCalendar(ctx, db, w.From.Add(-48*time.Hour), w.To)
+	holiday, err := calendar.HolidayDates(ctx, db, w.From.Add(-48*time.Hour), w.To)
 	if err != nil {
 		return nil, err
 	}
 	var cands []*trip
 	for _, t := range ts {
-		if (cal.holiday(t.StartedAt) || cal.holiday(t.EndedAt)) && !slices.Contains(exemptFromSealing, t.Category) && float64(t.DistanceM) >= p(t.UnitPath).V("min_distance_m") {
+		if (holiday[beijing.Date(t.StartedAt)] || holiday[beijing.Date(t.EndedAt)]) && !calendar.RunsOnHolidays(t.Category) && float64(t.DistanceM) >= p(t.UnitPath).V("min_distance_m") {
 			cands = append(cands, t)
 		}
 	}
@@ -220,9 +219,7 @@ func (NightUse) Info() Info {
 func nightOverlap(a, b time.Time, fromH, toH float64) (time.Duration, time.Time) {
 	var total time.Duration
 	var first time.Time
-	d := a.In(Beijing)
-	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, Beijing).AddDate(0, 0, -1)
-	for ; day.Before(b); day = day.AddDate(0, 0, 1) {
+	for day := beijing.DayStart(a).AddDate(0, 0, -1); day.Before(b); day = day.AddDate(0, 0, 1) {
 		ns, ne := day.Add(hours(fromH)), day.AddDate(0, 0, 1).Add(hours(toH))
 		s, e := maxT(a, ns), minT(b, ne)
 		if e.After(s) {
@@ -261,7 +258,7 @@ func (NightUse) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	var cands []cand
 	var cts []*trip
 	for _, t := range ts {
-		if slices.Contains(exemptFromSealing, t.Category) {
+		if calendar.RunsOnHolidays(t.Category) {
 			continue
 		}
 		ps := p(t.UnitPath)

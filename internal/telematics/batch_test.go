@@ -8,12 +8,14 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"govfleet/internal/beijing"
 )
 
 // The merge reads back exactly what the append wrote: every column, nulls,
 // negative numbers and strings that need escaping (issue 5).
 func TestParseBatchRoundTrip(t *testing.T) {
-	at := time.Date(2026, 11, 20, 8, 0, 0, 500_000_000, time.FixedZone("CST", 8*3600))
+	at := time.Date(2026, 11, 20, 8, 0, 0, 500_000_000, beijing.Zone)
 	ps := []Position{
 		{VehicleID: 7, Phone: "013800000001", At: at, ReceivedAt: at.Add(300 * time.Millisecond), Lat: 31780000, Lng: 119950000,
 			Speed: 450, Heading: 359, Altitude: -12, Alarm: 1 << 31, Status: 3, Mileage: sql.Null[int64]{V: 123400, Valid: true},

@@ -16,7 +16,7 @@ package trips
 import (
 	"time"
 
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/jt808"
 	"govfleet/internal/telematics"
 )
@@ -95,10 +95,8 @@ type State struct {
 	Trip *Draft `json:"trip"` // trip in progress
 }
 
-var beijing = check.Beijing
-
 // Day returns the Beijing date of t.
-func DayOf(t time.Time) string { return t.In(beijing).Format(time.DateOnly) }
+func DayOf(t time.Time) string { return beijing.Date(t) }
 
 // Feed reads the next position (in time order) and returns the trip it
 // ended, if any (qualifying or not).

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
@@ -40,8 +41,8 @@ type Mileage struct {
 
 func (q *Query) period() (from, to time.Time, err error) {
 	var f errs.Fields
-	from, e1 := time.ParseInLocation(time.DateOnly, q.From, beijing)
-	to, e2 := time.ParseInLocation(time.DateOnly, q.To, beijing)
+	from, e1 := beijing.ParseDate(q.From)
+	to, e2 := beijing.ParseDate(q.To)
 	f.Check(e1 != nil, "from", "开始日期格式应为 YYYY-MM-DD")
 	f.Check(e2 != nil, "to", "结束日期格式应为 YYYY-MM-DD")
 	if e1 == nil && e2 == nil {

@@ -1,8 +1,9 @@
-package booking
+// Package notify is the in-app notification centre and its text messages:
+// every domain's reminders and order steps reach people through it.
+package notify
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -53,15 +54,12 @@ type Notifier struct {
 	subs map[int64]map[chan *Notification]struct{}
 }
 
-// note is a notification to send once the transaction that caused it has
-// committed.
-type note struct {
-	users       []int64
-	kind, title string
-	body        string
-	order       int64
-	link        string // when not about an order
-	sms         bool
+// Message is one notification to users. SMS also texts it to them.
+type Message struct {
+	Users             []int64
+	Kind, Title, Body string
+	Link              string // the console page it opens
+	SMS               bool
 }
 
 // Subscribe returns a channel of the user's new notifications and a
@@ -95,28 +93,26 @@ func (n *Notifier) push(userID int64, x *Notification) {
 	}
 }
 
-// sendAll stores and pushes notes; failures are logged, never returned:
-// the order has already changed and a missed message must not undo it.
-func (n *Notifier) sendAll(ctx context.Context, notes []note) {
+// Send stores and pushes messages, and texts those marked SMS. Call it
+// once the transaction that caused them has committed. Failures are
+// logged, never returned: the change has happened and a missed message
+// must not undo it. A nil Notifier sends nothing.
+func (n *Notifier) Send(ctx context.Context, msgs ...Message) {
 	if n == nil {
 		return
 	}
-	for _, nt := range notes {
-		link := nt.link
-		if nt.order != 0 {
-			link = fmt.Sprintf("/orders/%d", nt.order)
-		}
-		for _, uid := range dedup(nt.users) {
-			x := &Notification{UserID: uid, Kind: nt.kind, Title: nt.title, Body: nt.body, Link: link, CreatedAt: time.Now().UTC()}
+	for _, m := range msgs {
+		for _, uid := range dedup(m.Users) {
+			x := &Notification{UserID: uid, Kind: m.Kind, Title: m.Title, Body: m.Body, Link: m.Link, CreatedAt: time.Now().UTC()}
 			if _, err := n.DB.W.NewInsert().Model(x).Exec(ctx); err != nil {
 				slog.Warn("notification not stored", "user", uid, "err", err)
 				continue
 			}
 			n.push(uid, x)
-			if nt.sms && n.SMS != nil {
+			if m.SMS && n.SMS != nil {
 				var phone string
 				if err := n.DB.R.NewSelect().Table("users").Column("phone").Where("id = ?", uid).Scan(ctx, &phone); err == nil && phone != "" {
-					if err := n.SMS.Send(ctx, phone, "【常州公务用车】"+nt.title+"："+nt.body); err != nil {
+					if err := n.SMS.Send(ctx, phone, "【常州公务用车】"+m.Title+"："+m.Body); err != nil {
 						slog.Warn("sms not sent", "user", uid, "err", err)
 					}
 				}
@@ -137,9 +133,9 @@ func dedup(ids []int64) []int64 {
 	return out
 }
 
-// recipients returns the active users holding role whose scope covers the
+// Recipients returns the active users holding role whose scope covers the
 // node with the given path.
-func recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
+func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
 	var ids []int64
 	err := db.NewSelect().TableExpr("users AS u").Column("u.id").
 		Join("JOIN user_roles AS r ON r.user_id = u.id").
@@ -147,22 +143,6 @@ func recipients(ctx context.Context, db bun.IDB, role access.Role, path string) 
 		Where("u.active = ? AND r.role = ? AND ? LIKE n.path || '%'", true, string(role), path).
 		Scan(ctx, &ids)
 	return ids, err
-}
-
-// Send stores and pushes one message to users, and texts it to them when
-// sms is set; other domains' reminders use it (issue 6: ).
-// Failures are logged, never returned.
-func (n *Notifier) Send(ctx context.Context, users []int64, kind, title, body, link string, sms bool) {
-	if n == nil {
-		return
-	}
-	n.sendAll(ctx, []note{{users: users, kind: kind, title: title, body: body, link: link, sms: sms}})
-}
-
-// Recipients returns the active users holding role whose scope covers the
-// node with the given path.
-func Recipients(ctx context.Context, db bun.IDB, role access.Role, path string) ([]int64, error) {
-	return recipients(ctx, db, role, path)
 }
 
 // List returns the user's notifications, newest first.

@@ -1,8 +1,14 @@
-package booking
+// Package calendar is the working calendar of R-15: the statutory holidays
+// and make-up working days (调休上班) of the State Council's yearly schedule,
+// on which vehicles other than emergency and law-enforcement ones are
+// sealed. Booking, supervision and fuel read it; the city administrator
+// keeps it.
+package calendar
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
@@ -10,13 +16,20 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/check"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
 
-// Beijing is the zone in which calendar days and working hours are read.
-var Beijing = check.Beijing
+// actCalendarSet is the audit log's action of an edit of the calendar.
+var actCalendarSet = audit.NewAction("calendar.set", "设置节假日安排")
+
+// exemptFromSealing are the categories that keep running on holidays.
+var exemptFromSealing = []string{"emergency", "law_enforcement"}
+
+// RunsOnHolidays reports whether vehicles of category keep running on
+// statutory holidays instead of being sealed.
+func RunsOnHolidays(category string) bool { return slices.Contains(exemptFromSealing, category) }
 
 // Day is an entry of the working calendar: a statutory holiday or a
 // make-up working day (调休上班).
@@ -69,16 +82,24 @@ func (c *Calendar) Year(ctx context.Context, year int) ([]*Day, error) {
 }
 
 // Holidays returns the statutory holidays among the Beijing days touched
-// by [from, to).
-func (c *Calendar) Holidays(ctx context.Context, db bun.IDB, from, to time.Time) ([]*Day, error) {
-	if db == nil {
-		db = c.DB.R
-	}
+// by [from, to), read through db (a transaction or the pool). A make-up
+// working day (调休上班) is a working day; ordinary weekends are not
+// statutory holidays (R-15 seals vehicles on statutory holidays).
+func Holidays(ctx context.Context, db bun.IDB, from, to time.Time) ([]*Day, error) {
 	out := []*Day{}
-	last := to.Add(-time.Nanosecond)
 	err := db.NewSelect().Model(&out).Where("kind = 'holiday' AND day >= ? AND day <= ?",
-		from.In(Beijing).Format(time.DateOnly), last.In(Beijing).Format(time.DateOnly)).Order("day").Scan(ctx)
+		beijing.Date(from), beijing.Date(to.Add(-time.Nanosecond))).Order("day").Scan(ctx)
 	return out, store.Translate(err)
+}
+
+// HolidayDates is Holidays as a set of Beijing dates (2006-01-02).
+func HolidayDates(ctx context.Context, db bun.IDB, from, to time.Time) (map[string]bool, error) {
+	days, err := Holidays(ctx, db, from, to)
+	set := make(map[string]bool, len(days))
+	for _, d := range days {
+		set[d.Day] = true
+	}
+	return set, err
 }
 
 // DayInput sets one calendar day.

@@ -24,7 +24,14 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 	cd web && npm run build
 
-test: build test-go test-browser
+# Both halves run and report even when the other fails; then the target fails
+# if either did.
+test: build
+	@go=0; browser=0; \
+	$(MAKE) --no-print-directory test-go || go=1; \
+	$(MAKE) --no-print-directory test-browser || browser=1; \
+	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
+	[ $$go = 0 ] && [ $$browser = 0 ]
 
 test-go:
 	$(GO) vet ./...

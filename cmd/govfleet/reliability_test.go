@@ -108,13 +108,24 @@ func killUnderLoad(t *testing.T, dsn, gatewayAddr string) {
 		done <- st
 	}()
 
-	time.Sleep(3 * time.Second) // all connected, about 600 reports/s
-	mu.Lock()
-	before := len(acked)
-	killedAt = time.Now()
-	mu.Unlock()
-	if before < reliabilityTerminals {
-		t.Fatalf("only %d positions acknowledged before the kill", before)
+	var before int // positions acknowledged before the kill
+	// Kill once every terminal has had a report acknowledged (about 3 s, 600
+	// reports/s, on an idle machine; a busy one takes longer).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		reported := map[string]bool{}
+		for k := range acked {
+			reported[k.phone] = true
+		}
+		if len(reported) == reliabilityTerminals {
+			killedAt, before = time.Now(), len(acked)
+			mu.Unlock()
+			break
+		}
+		mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d terminals had a report acknowledged before the kill", len(reported), reliabilityTerminals)
+		}
 	}
 	srv.kill(t)
 	srv = startServer(t, dsn, dataDir, gatewayAddr)

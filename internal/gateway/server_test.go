@@ -246,20 +246,29 @@ func TestMisbehavingConnectionsAreCut(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	srv, addr := start(t, storetest.SQLite(t), func(s *gateway.Server) { s.IdleTimeout = 300 * time.Millisecond })
+	const idle = time.Second
+	srv, addr := start(t, storetest.SQLite(t), func(s *gateway.Server) { s.IdleTimeout = idle })
 	tm := dial(t, addr, phone1, jt808.V2013)
 	tm.login()
-	for range 3 { // activity keeps it open
-		time.Sleep(150 * time.Millisecond)
+	// Activity keeps it open past the timeout: 1.6 s of heartbeats with gaps
+	// well under it (room for a busy machine's late wake-ups).
+	for range 3 {
+		time.Sleep(400 * time.Millisecond)
 		if r := tm.ack(&jt808.Heartbeat{}); r != jt808.ResultOK {
 			t.Fatalf("heartbeat %d", r)
 		}
 	}
+	// The last frame was sent after start, and the server re-arms its
+	// deadline (lazily: up to a tenth of the timeout early) only after
+	// reading it: closing comes no sooner, however slow the machine.
 	start := time.Now()
-	if err := tm.closed(3 * time.Second); err != nil {
+	if r := tm.ack(&jt808.Heartbeat{}); r != jt808.ResultOK {
+		t.Fatalf("heartbeat %d", r)
+	}
+	if err := tm.closed(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 250*time.Millisecond {
+	if d := time.Since(start); d < idle-idle/10 {
 		t.Errorf("closed after %v", d)
 	}
 	if m := srv.Metrics(); m.IdleClosed != 1 {

@@ -77,14 +77,16 @@ func TestSimulatorAgainstGateway(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Close()
-			t.Logf("%v", st)
+			t.Logf("%v; steady %v", st, st.Steady)
 			if st.Acked < n*5 || st.Errors != 0 || st.Lost != 0 || st.Failed != 0 || st.Heartbeats == 0 || st.Batches == 0 {
 				t.Errorf("stats %v", st)
 			}
-			// The steady figures cover the last ~2 s: about 2/3 of the reports, and
-			// every terminal sends ~5 a second.
-			if s := st.Steady; s == nil || s.Elapsed < 1900*time.Millisecond || s.Elapsed > 2100*time.Millisecond ||
-				s.Acked < n*8 || s.Acked >= st.Acked || s.P99 == 0 {
+			// The steady figures start RampUp + Settle after the start and end when
+			// sending stops, no earlier than Duration: a slow machine stretches the
+			// window, so it is bounded by the run's own figures, not by the clock.
+			// They hold part of the acknowledged reports, not all.
+			if s := st.Steady; s == nil || s.Elapsed < 2*time.Second || s.Elapsed > st.Elapsed-time.Second ||
+				s.Acked < n || s.Acked >= st.Acked || s.P99 == 0 {
 				t.Errorf("steady stats %+v", s)
 			}
 			if len(reports) < 2 {

@@ -155,7 +155,7 @@ func TestPacer(t *testing.T) {
 	work(time.Second)
 	start = time.Now()
 	p.Pause(cancelled)
-	if slept := time.Since(start); slept > 500*time.Millisecond {
+	if slept := time.Since(start); slept >= time.Second { // a rest would match the second of work
 		t.Errorf("paused %v with its context ended, want no wait", slept)
 	}
 

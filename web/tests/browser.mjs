@@ -94,7 +94,7 @@ export async function apiSession(baseURL, username, password = DEMO_PASSWORD) {
     }
     return { status: r.status, data }
   }
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b) }
+  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b) => call('PUT', p, b) }
 }
 
 // A valid unified social credit code (GB 32100-2015 check digit) ending with the given serial.

@@ -149,6 +149,7 @@ type Principal struct {
 	Actor      *access.Actor
 	SessionID  string // empty for API tokens
 	KeyID      int64  // the company API key of a signed request
+	TokenID    int64  // the API token of a bearer request
 	CSRFToken  string
 	MustChange bool
 }
@@ -225,6 +226,7 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principa
 
 // Logout ends the session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	defer s.Revoked.Notify(p.Actor.UserID) // open streams of the session end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE id = ?", p.SessionID).Exec(ctx); err != nil {
 			return err
@@ -246,6 +248,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 	if err != nil {
 		return err
 	}
+	defer s.Revoked.Notify(p.Actor.UserID) // the other sessions' streams end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, p.Actor.UserID)
 		if err != nil {
@@ -324,6 +327,7 @@ func (s *Service) Tokens(ctx context.Context, a *access.Actor) ([]*APIToken, err
 
 // RevokeToken revokes one of the caller's tokens.
 func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) error {
+	defer s.Revoked.Notify(a.UserID)
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		res, err := tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", s.now(), id, a.UserID).Exec(ctx)
 		if err != nil {
@@ -356,7 +360,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Pr
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor}, nil
+	return &Principal{Actor: actor, TokenID: t.ID}, nil
 }
 
 // Bootstrap creates an account with the given roles without an actor (the

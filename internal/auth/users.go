@@ -34,6 +34,8 @@ type Service struct {
 	Now func() time.Time // for tests; time.Now when nil
 	// KeyMaster derives the secrets of companies' API keys (apikeys.go).
 	KeyMaster []byte
+	// Revoked tells open streams that an account's credentials changed.
+	Revoked Revocations
 }
 
 func (s *Service) now() time.Time {
@@ -462,6 +464,7 @@ func insertRoles(ctx context.Context, tx bun.IDB, userID int64, roles []access.R
 // mutate runs fn on the target account inside a transaction after the
 // manage check, then records the audit event fn describes.
 func (s *Service) mutate(ctx context.Context, a *access.Actor, id int64, fn func(tx bun.Tx, u *User) (audit.Event, error)) (*User, error) {
+	defer s.Revoked.Notify(id) // a lock, deactivation, reset or role change reaches open streams at once
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, id)
 		if err != nil {

@@ -60,6 +60,7 @@ var Labels = map[string]string{
 	"auth.login_failed":   "登录失败",
 	"auth.logout":         "退出登录",
 	"auth.locked":         "账号因多次失败被锁定",
+	"auth.login_refused":  "登录被拒绝（过于频繁、锁定中或系统繁忙）",
 	"auth.password":       "修改密码",
 	"token.create":        "创建API令牌",
 	"token.revoke":        "吊销API令牌",

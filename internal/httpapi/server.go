@@ -227,6 +227,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthenticated:        http.StatusUnauthorized,
 	errs.PasswordChangeRequired: http.StatusForbidden,
 	errs.Locked:                 http.StatusLocked,
+	errs.TooManyRequests:        http.StatusTooManyRequests,
 	errs.Internal:               http.StatusInternalServerError,
 }
 

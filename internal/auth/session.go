@@ -24,6 +24,7 @@ var (
 	actAuthLocked        = audit.NewAction("auth.locked", "账号因多次失败被锁定")
 	actAuthLogin         = audit.NewAction("auth.login", "登录")
 	actAuthLoginFailed   = audit.NewAction("auth.login_failed", "登录失败")
+	actAuthLoginRefused  = audit.NewAction("auth.login_refused", "登录被拒绝（过于频繁、锁定中或系统繁忙）")
 	actAuthLogout        = audit.NewAction("auth.logout", "退出登录")
 	actAuthPassword      = audit.NewAction("auth.password", "修改密码")
 	actPolicyUpdate      = audit.NewAction("policy.update", "修改安全策略")
@@ -63,8 +64,9 @@ type Login struct {
 	User      *User
 }
 
-// Login checks a user name and password under the lockout policy and opens
-// a session.
+// Login checks a user name and password under the throttling rules of
+// throttle.go and opens a session. Unknown and known names get the same
+// answers, after the same work.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*Login, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
@@ -74,55 +76,47 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return nil, err
 	}
+	anon := &access.Actor{Name: username, IP: ip}
+	refused := func(err error, why string) error { // refusals are audited like failures
+		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
+			return audit.Record(ctx, tx, anon, audit.Event{Action: actAuthLoginRefused, Summary: fmt.Sprintf("账号 %s 登录被拒绝：%s", username, why)})
+		})
+		return err
+	}
+	if !s.Hashing.TryAcquire() {
+		return nil, refused(errs.E(errs.TooManyRequests, "登录请求过多，请稍后再试"), "系统繁忙（密码校验已满）")
+	}
+	defer s.Hashing.Release()
+	at, err := s.count(ctx, username, ip, pol)
+	if errs.Is(err, errs.TooManyRequests) || errs.Is(err, errs.Locked) {
+		return nil, refused(err, err.(*errs.Error).Message)
+	}
+	if err != nil {
+		return nil, err
+	}
 	var u User
 	err = s.selectUsers(s.DB.R).Where("u.username = ?", username).Scan(ctx, &u)
 	if err != nil && !errs.Is(store.Translate(err), errs.NotFound) {
 		return nil, store.Translate(err)
 	}
-	anon := &access.Actor{Name: username, IP: ip}
-	if err != nil { // unknown user: same work and the same answer as a wrong password
-		CheckPassword(dummyHash, password)
-		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
-			return audit.Record(ctx, tx, anon, audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("用户名「%s」不存在", username)})
-		})
-		return nil, errs.E(errs.Unauthenticated, "用户名或密码错误")
+	found := err == nil
+	hash := dummyHash // an unknown user: the same work and the same answer as a wrong password
+	if found {
+		hash = u.PasswordHash
 	}
 	now := s.now()
-	if !u.Active {
+	actor := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, IP: ip}
+	if !found {
+		actor = anon
+	}
+	if !s.Hashing.check(hash, password) || !found {
+		return nil, s.failed(ctx, actor, &u, username, at, pol, now)
+	}
+	if !u.Active { // told only to whoever knows the password
 		return nil, errs.E(errs.Unauthenticated, "账号已停用，请联系管理员")
 	}
 	if u.AdminLocked {
 		return nil, errs.E(errs.Locked, "账号已被管理员锁定，请联系管理员")
-	}
-	if u.LockedUntil != nil && u.LockedUntil.After(now) {
-		return nil, errs.E(errs.Locked, "密码错误次数过多，账号已锁定，请在 %s 后重试", shanghai(*u.LockedUntil))
-	}
-	actor := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, IP: ip}
-	if !CheckPassword(u.PasswordHash, password) {
-		var result error
-		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			// Count in the database so concurrent attempts all count.
-			var failed int
-			if err := tx.NewRaw("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins", u.ID).Scan(ctx, &failed); err != nil {
-				return err
-			}
-			if failed >= pol.LockoutThreshold {
-				until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
-				if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
-					return err
-				}
-				result = errs.E(errs.Locked, "密码连续错误%d次，账号已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
-				return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLocked, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-					Summary: fmt.Sprintf("账号 %s 密码连续错误%d次，锁定至 %s", u.Username, pol.LockoutThreshold, shanghai(until))})
-			}
-			result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-failed)
-			return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLoginFailed, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-				Summary: fmt.Sprintf("账号 %s 密码错误（第%d次）", u.Username, failed)})
-		})
-		if err != nil {
-			return nil, err
-		}
-		return nil, result
 	}
 	if u.CompanyID != nil { // a deactivated company's accounts cannot log in
 		if err := s.companyActor(ctx, &u, &access.Actor{}); err != nil {
@@ -132,7 +126,10 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	token := randomToken(32)
 	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw("UPDATE users SET previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if err := forgive(ctx, tx, username, ip, at, now); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
@@ -151,6 +148,40 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full}, nil
 }
 
+// failed records a wrong password (or unknown name) and answers it: the
+// tries left from this source, or the lock it has just reached.
+func (s *Service) failed(ctx context.Context, actor *access.Actor, u *User, username string, at *attempt, pol Policy, now time.Time) error {
+	until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
+	accountLock := at.accountFailures >= AccountFactor*pol.LockoutThreshold
+	var result error
+	ev := audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("账号 %s 密码错误（本地址第%d次）", username, at.failures)}
+	switch {
+	case accountLock:
+		result = errs.E(errs.Locked, "密码错误次数过多，账号已锁定%d分钟（曾成功登录过的地址不受影响），请在 %s 后重试", pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 从未登录过的地址密码错误%d次，对这些地址锁定至 %s", username, at.accountFailures, shanghai(until))}
+	case at.failures >= pol.LockoutThreshold:
+		result = errs.E(errs.Locked, "密码连续错误%d次，该账号在本地址已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 在地址 %s 密码连续错误%d次，该地址锁定至 %s", username, actor.IP, pol.LockoutThreshold, shanghai(until))}
+	default:
+		result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-at.failures)
+	}
+	if u.ID != 0 {
+		ev.ObjectType, ev.ObjectID, ev.ScopePath = audit.User, u.ID, u.ScopePath
+	}
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if accountLock && u.ID != 0 { // shown to administrators, who may unlock
+			if _, err := tx.NewRaw("UPDATE users SET locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, actor, ev)
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -167,6 +198,7 @@ type Principal struct {
 	Actor      *access.Actor
 	SessionID  string // empty for API tokens
 	KeyID      int64  // the company API key of a signed request
+	TokenID    int64  // the API token of a bearer request
 	CSRFToken  string
 	MustChange bool
 }
@@ -177,7 +209,7 @@ func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User,
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.Active || u.Locked {
+	if !u.Active || u.AdminLocked { // a lockout after failed logins stops logins, not the owner's sessions
 		return nil, nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
 	}
 	a := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
@@ -243,6 +275,7 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principa
 
 // Logout ends the session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	defer s.Revoked.Notify(p.Actor.UserID) // open streams of the session end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE id = ?", p.SessionID).Exec(ctx); err != nil {
 			return err
@@ -264,6 +297,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 	if err != nil {
 		return err
 	}
+	defer s.Revoked.Notify(p.Actor.UserID) // the other sessions' streams end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, p.Actor.UserID)
 		if err != nil {
@@ -342,6 +376,7 @@ func (s *Service) Tokens(ctx context.Context, a *access.Actor) ([]*APIToken, err
 
 // RevokeToken revokes one of the caller's tokens.
 func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) error {
+	defer s.Revoked.Notify(a.UserID)
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		res, err := tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", s.now(), id, a.UserID).Exec(ctx)
 		if err != nil {
@@ -374,7 +409,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Pr
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor}, nil
+	return &Principal{Actor: actor, TokenID: t.ID}, nil
 }
 
 // Bootstrap creates an account with the given roles without an actor (the

@@ -34,6 +34,10 @@ type Service struct {
 	Now func() time.Time // for tests; time.Now when nil
 	// KeyMaster derives the secrets of companies' API keys (apikeys.go).
 	KeyMaster []byte
+	// Revoked tells open streams that an account's credentials changed.
+	Revoked Revocations
+	// Hashing bounds the password hashes of concurrent logins.
+	Hashing HashPool
 }
 
 func (s *Service) now() time.Time {
@@ -54,7 +58,6 @@ type User struct {
 	ScopeID            int64      `bun:"scope_id" json:"scope_id"`
 	PasswordHash       string     `bun:"password_hash" json:"-"`
 	MustChangePassword bool       `bun:"must_change_password" json:"must_change_password"`
-	FailedLogins       int        `bun:"failed_logins" json:"-"`
 	LockedUntil        *time.Time `bun:"locked_until" json:"locked_until"`
 	AdminLocked        bool       `bun:"admin_locked" json:"-"`
 	Active             bool       `bun:"active" json:"active"`
@@ -462,6 +465,7 @@ func insertRoles(ctx context.Context, tx bun.IDB, userID int64, roles []access.R
 // mutate runs fn on the target account inside a transaction after the
 // manage check, then records the audit event fn describes.
 func (s *Service) mutate(ctx context.Context, a *access.Actor, id int64, fn func(tx bun.Tx, u *User) (audit.Event, error)) (*User, error) {
+	defer s.Revoked.Notify(id) // a lock, deactivation, reset or role change reaches open streams at once
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, id)
 		if err != nil {
@@ -612,8 +616,8 @@ func (s *Service) SetLocked(ctx context.Context, a *access.Actor, id int64, lock
 		if locked {
 			return audit.Event{Action: actUserLock, Summary: fmt.Sprintf("锁定账号 %s（%s）", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 		}
-		u.LockedUntil, u.FailedLogins = nil, 0
-		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, nil
+		u.LockedUntil = nil
+		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, clearAttempts(ctx, tx, u.Username)
 	})
 }
 
@@ -626,7 +630,10 @@ func (s *Service) ResetPassword(ctx context.Context, a *access.Actor, id int64) 
 		return "", errs.Wrap(err, "hash")
 	}
 	_, err = s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
-		u.PasswordHash, u.MustChangePassword, u.LockedUntil, u.FailedLogins = hash, true, nil, 0
+		u.PasswordHash, u.MustChangePassword, u.LockedUntil = hash, true, nil
+		if err := clearAttempts(ctx, tx, u.Username); err != nil {
+			return audit.Event{}, err
+		}
 		return audit.Event{Action: actUserResetPassword, Summary: fmt.Sprintf("重置账号 %s（%s）的密码", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 	})
 	if err != nil {

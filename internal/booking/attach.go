@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -50,9 +51,12 @@ func sniff(name string, data []byte) (string, error) {
 			return t, nil
 		}
 	default:
-		switch t := http.DetectContentType(data); t {
-		case "image/jpeg", "image/png", "image/webp":
-			return t, nil
+		if picture.IsImage(http.DetectContentType(data)) { // a bomb is refused by its header
+			info, err := picture.Check("file", "附件图片", data)
+			if err != nil {
+				return "", err
+			}
+			return info.ContentType, nil
 		}
 	}
 	return "", (&errs.Fields{"file": "附件只能是PDF、图片（JPEG/PNG/WebP）或Office文档（Word、Excel、PowerPoint）"}).Err()

@@ -19,6 +19,7 @@ const (
 	Unauthenticated        Code = "unauthenticated"
 	PasswordChangeRequired Code = "password_change_required"
 	Locked                 Code = "locked"
+	TooManyRequests        Code = "too_many_requests" // throttled: try again later (HTTP 429)
 	Internal               Code = "internal"
 )
 

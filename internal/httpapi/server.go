@@ -53,10 +53,13 @@ type Server struct {
 	Supervision *supervision.Service // findings, cases, rule parameters (issue 7)
 	Web         fs.FS                // the built console (index.html at its root); nil: none
 	Secure      bool                 // mark cookies Secure (behind HTTPS)
-	Companies   *company.Service     // outside organisations (issue 6)
-	Insurance   *insurance.Service   // policies and claims
-	Inspection  *inspection.Service  // annual inspections
-	Ledger      *ledger.Service      // the cost ledger
+	// StreamRecheck is how often an open event stream re-checks its session
+	// (0: every 30 s); logout and locks reach streams at once (startStream).
+	StreamRecheck time.Duration
+	Companies     *company.Service    // outside organisations (issue 6)
+	Insurance     *insurance.Service  // policies and claims
+	Inspection    *inspection.Service // annual inspections
+	Ledger        *ledger.Service     // the cost ledger
 
 	// The life cycle (issue 6).
 	Maintenance *maintenance.Service // repair jobs
@@ -224,6 +227,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthenticated:        http.StatusUnauthorized,
 	errs.PasswordChangeRequired: http.StatusForbidden,
 	errs.Locked:                 http.StatusLocked,
+	errs.TooManyRequests:        http.StatusTooManyRequests,
 	errs.Internal:               http.StatusInternalServerError,
 }
 

@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
+	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -499,6 +500,11 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name st
 		ct = ct[:i]
 	}
 	f.Check(len(data) > 0 && !attachTypes[ct], "file", "附件须为PDF、JPEG、PNG或ZIP（Office文档请打包为ZIP）")
+	if len(data) > 0 && len(data) <= MaxAttachment && picture.IsImage(ct) { // a bomb is refused by its header
+		if _, err := picture.Check("file", "附件图片", data); err != nil {
+			return nil, err
+		}
+	}
 	if name == "" || name == "." {
 		name = "说明材料" + attachExt[ct]
 	}

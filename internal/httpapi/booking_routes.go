@@ -220,13 +220,7 @@ func (s *Server) attach(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := vals["filename"]
-	if r.MultipartForm != nil {
-		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
-			name = fh[0].Filename
-		}
-	}
-	att, err := s.Booking.Attach(r.Context(), r.Actor(), s.Fleet.Blobs, id, name, data)
+	att, err := s.Booking.Attach(r.Context(), r.Actor(), s.Fleet.Blobs, id, vals["filename"], data)
 	if err != nil {
 		return nil, err
 	}

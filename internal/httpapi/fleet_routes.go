@@ -109,9 +109,10 @@ func queryBool(r *Request, name string) bool {
 	return v == "true" || v == "1"
 }
 
-// upload reads an uploaded file: multipart/form-data (field "file", other
-// fields returned as values), or JSON {"file": base64, …}. Bodies larger
-// than max (plus room for the form) are refused with msg.
+// upload reads an uploaded file: multipart/form-data (field "file", its
+// name returned as value "filename", other fields as values), or JSON
+// {"file": base64, "kind": …}. Bodies larger than max (plus room for the
+// form) are refused with msg; values with control characters too.
 func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error) {
 	vals := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -131,11 +132,12 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 				vals[k] = v[0]
 			}
 		}
-		f, _, err := r.FormFile("file")
+		f, h, err := r.FormFile("file")
 		if err != nil {
 			return nil, nil, (&errs.Fields{"file": "请选择要上传的文件"}).Err()
 		}
 		defer f.Close()
+		vals["filename"] = h.Filename
 		data, err := io.ReadAll(io.LimitReader(f, max+1))
 		if err != nil {
 			return nil, nil, errs.Wrap(err, "upload")
@@ -143,7 +145,7 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 		if int64(len(data)) > max {
 			return nil, nil, (&errs.Fields{"file": msg}).Err()
 		}
-		return data, vals, nil
+		return data, vals, formText(vals)
 	}
 	var in struct {
 		File []byte `json:"file"`
@@ -160,7 +162,7 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 		return nil, nil, (&errs.Fields{"file": msg}).Err()
 	}
 	vals["kind"] = in.Kind
-	return in.File, vals, nil
+	return in.File, vals, formText(vals)
 }
 
 func xlsx(name string, data []byte) download {

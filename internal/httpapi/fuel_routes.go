@@ -96,7 +96,7 @@ func fuelUpload(r *Request) (fuelImportIn, error) {
 	if len(in.File) > maxImportBytes {
 		return in, tooBig
 	}
-	return in, nil
+	return in, formText(map[string]string{"month": in.Month, "file_name": in.FileName})
 }
 
 func (s *Server) fuelImports(r *Request) (any, error) {

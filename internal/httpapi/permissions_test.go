@@ -257,6 +257,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		"GET /api/audit":        func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
 		"GET /api/audit/export": func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
 		"GET /api/audit/verify": func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
+		"GET /api/audit/checkpoints": func(c caller, in bool) call { return call{"GET", "/api/audit/checkpoints", nil} },
 		"GET /api/policy":       func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
 		"PUT /api/policy": func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
@@ -277,7 +278,7 @@ var untargeted = map[string]bool{
 	"GET /api/openapi.json": true, "POST /api/auth/login": true, "POST /api/auth/logout": true, "GET /api/me": true,
 	"POST /api/me/password": true, "GET /api/me/tokens": true, "POST /api/me/tokens": true, "DELETE /api/me/tokens/{id}": true,
 	"GET /api/meta": true, "GET /api/units/tree": true, "GET /api/role-filings": true, "GET /api/audit": true,
-	"GET /api/audit/export": true, "GET /api/audit/verify": true, "GET /api/policy": true, "PUT /api/policy": true,
+	"GET /api/audit/export": true, "GET /api/audit/verify": true, "GET /api/audit/checkpoints": true, "GET /api/policy": true, "PUT /api/policy": true,
 }
 
 // spendsCaller are routes after which the caller's session or password is

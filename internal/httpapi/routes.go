@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
 	"govfleet/internal/sheet"
@@ -70,7 +73,8 @@ func (s *Server) coreRoutes() []Route {
 
 		{Method: "GET", Path: "/api/audit", Perm: access.AuditRead, Tag: "审计", Summary: "审计日志", Query: []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, Out: List[audit.View]{}, Handle: s.listAudit},
 		{Method: "GET", Path: "/api/audit/export", Perm: access.AuditRead, Tag: "审计", Summary: "导出审计日志（xlsx）", Query: []string{"q", "actor", "action", "object_type", "from", "to"}, Handle: s.exportAudit},
-		{Method: "GET", Path: "/api/audit/verify", Perm: access.AuditRead, Tag: "审计", Summary: "校验审计日志哈希链", Out: audit.VerifyResult{}, Handle: s.verifyAudit},
+		{Method: "GET", Path: "/api/audit/verify", Perm: access.AuditRead, Tag: "审计", Summary: "校验审计日志（带密钥的哈希链，对照校验点）", Out: audit.VerifyResult{}, Handle: s.verifyAudit},
+		{Method: "GET", Path: "/api/audit/checkpoints", Perm: access.AuditRead, Tag: "审计", Summary: "下载审计日志校验点（签名的链头记录，留存于平台之外）", Handle: s.auditCheckpoints},
 
 		{Method: "GET", Path: "/api/policy", Perm: access.Self, Tag: "安全策略", Summary: "密码与会话策略", Out: auth.Policy{}, Handle: s.policy},
 		{Method: "PUT", Path: "/api/policy", Perm: access.PolicyWrite, Tag: "安全策略", Summary: "修改密码与会话策略", In: auth.Policy{}, Out: auth.Policy{}, Handle: s.setPolicy},
@@ -404,6 +408,21 @@ func (s *Server) verifyAudit(r *Request) (any, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// auditCheckpoints downloads the checkpoints file: the audit administrator
+// keeps copies outside the platform, against which `govfleet audit-verify
+// --checkpoints FILE` detects a chain cut or rewritten since.
+func (s *Server) auditCheckpoints(r *Request) (any, error) {
+	data, err := s.Audit.CheckpointsFile()
+	if err != nil {
+		return nil, errs.Wrap(err, "audit checkpoints")
+	}
+	if err := s.recordRead(r, audit.CheckpointsLog, fmt.Sprintf("下载审计日志校验点（%d 条）", bytes.Count(data, []byte("\n")))); err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("audit-checkpoints-%s.log", time.Now().In(beijing.Zone).Format("20060102-1504"))
+	return download{name: name, contentType: "text/plain; charset=utf-8", data: data}, nil
 }
 
 // ---- policy ----

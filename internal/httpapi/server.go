@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -375,7 +376,7 @@ func decode(r *Request, v any) error {
 		}
 		return errs.E(errs.Invalid, "请求格式错误，应为JSON")
 	}
-	return nil
+	return checkText(reflect.ValueOf(v), "")
 }
 
 func pathID(r *Request) (int64, error) {

@@ -292,6 +292,16 @@ func TestReaders(t *testing.T) {
 				t.Errorf("text %q", v)
 			}
 		}, []want{{"名称", "A2", fmt.Sprintf("名称超过%d个字", MaxCell)}}},
+		// Control characters (issue 19; the OOXML escape _x0001_ reads as U+0001)
+		// are refused, line breaks and tabs in a cell are not.
+		{"control character", []any{"甲_x0001_乙", "", "", "1", "", "", "两行\n\t文字", ""}, func(t *testing.T, r *Row) {
+			if v := r.Text("名称", 5); v != "" {
+				t.Errorf("text %q", v)
+			}
+			if v := r.Value("类别"); v != "两行\n\t文字" {
+				t.Errorf("multi-line cell %q", v)
+			}
+		}, []want{{"名称", "A2", "名称含有不允许的控制字符（U+0001），请删除后重试"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@
 // lock, reset-password users; API tokens; policy; audit verify and export; session expiry).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { startServer } from './server.mjs'
 import { apiSession, creditCode, dialog, launchBrowser, login, logout, menuItem, submitLogin } from './browser.mjs'
 
@@ -174,7 +175,7 @@ test('login: repeated wrong passwords lock the account with a Chinese message', 
   await page.locator('[data-test=login-error]', { hasText: '锁定' }).waitFor()
 })
 
-test('audit: verify the chain and export to Excel; an expired session returns to login', async () => {
+test('audit: verify the chain, export to Excel, download the checkpoints; an expired session returns to login', async () => {
   await login(page, 'city_audit')
   await menuItem(page, '审计日志').click()
   await page.locator('[data-test=audit-table] .el-table__row').first().waitFor()
@@ -186,6 +187,11 @@ test('audit: verify the chain and export to Excel; an expired session returns to
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=audit-export]').click()])
   assert.match(download.suggestedFilename(), /\.xlsx$/)
+
+  // Issue 19: the signed checkpoints of the chain's head (one written at start), kept outside the platform.
+  const [cps] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=audit-checkpoints]').click()])
+  assert.match(cps.suggestedFilename(), /^audit-checkpoints-\d{8}-\d{4}\.log$/)
+  assert.match(await readFile(await cps.path(), 'utf8'), /"seq":\d+,"hash":"[0-9a-f]{64}".*"mac":"[0-9a-f]{64}"/)
 
   await page.context().clearCookies()
   await menuItem(page, '个人中心').click() // its token list gets 401 → back to the login page

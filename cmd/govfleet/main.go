@@ -177,7 +177,7 @@ func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
 	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}}
-	a := &auth.Service{DB: db, Org: o}
+	a := &auth.Service{DB: db, Org: o, SMS: b.Notify.SMS}
 	sup := &supervision.Service{DB: db, Notify: b.Notify, Blobs: f.Blobs}
 	return services{org: o, auth: a, audit: &audit.Service{DB: db, Checkpoints: filepath.Join(dataDir, audit.CheckpointFile)}, fleet: f, booking: b, sup: sup,
 		company:    &company.Service{DB: db, Org: o, Auth: a},

@@ -139,16 +139,25 @@ func TestCreateUserForcedChangeAndPolicy(t *testing.T) {
 		if p.MustChange {
 			t.Error("still must change after changing")
 		}
-		// An admin reset forces the change again and ends the sessions.
-		pw, err := w.Auth.ResetPassword(ctx, jgjAdmin, c.User.ID)
-		if err != nil {
-			t.Fatal(err)
+		// An admin reset ends the sessions and the old password; the owner
+		// sets a new one with the code texted to its phone.
+		sms := &fakeSMS{}
+		w.Auth.SMS = sms
+		res, err := w.Auth.ResetPassword(ctx, jgjAdmin, c.User.ID)
+		if err != nil || res.Status != "sms" || res.Link != "" {
+			t.Fatalf("reset: %+v, %v", res, err)
 		}
 		if _, err := w.Auth.Authenticate(ctx, l.Token, ""); err == nil {
 			t.Error("session survived a reset")
 		}
-		l, err = w.Auth.Login(ctx, "jgj_new", pw, "", "")
-		if err != nil || !l.User.MustChangePassword {
+		if _, err := w.Auth.Login(ctx, "jgj_new", "Cz#2026abc", "", ""); err == nil {
+			t.Error("the old password survived a reset")
+		}
+		if err := w.Auth.UseResetCode(ctx, "jgj_new", sms.code(t, "13812345678"), "Cz#2026xyz", ""); err != nil {
+			t.Fatal(err)
+		}
+		l, err = w.Auth.Login(ctx, "jgj_new", "Cz#2026xyz", "", "")
+		if err != nil || l.User.MustChangePassword {
 			t.Fatalf("login after reset: %v", err)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 )
@@ -38,6 +39,9 @@ type Service struct {
 	Revoked Revocations
 	// Hashing bounds the password hashes of concurrent logins.
 	Hashing HashPool
+	// SMS texts password-reset codes to the accounts' owners (reset.go);
+	// nil: no SMS, a reset then waits for a second administrator.
+	SMS notify.SMSSender
 }
 
 func (s *Service) now() time.Time {
@@ -324,24 +328,17 @@ func dedupRoles(rs []access.Role) []access.Role {
 	return out
 }
 
-// canManage reports whether the actor may change the target account: the
-// account lies in the actor's scope, is not the actor's own (that goes
-// through the profile), and the actor could grant every role it holds,
-// unless the actor is the system administrator, whose job is accounts.
+// account is what access.CanManage needs of u.
+func (u *User) account() access.Account {
+	return access.Account{ID: u.ID, ScopePath: u.ScopePath, Roles: u.Roles}
+}
+
+// canManage applies the one rule of who may manage whom (access.CanManage)
+// to every change of an account: edit, deactivate, lock, unlock, roles,
+// password reset.
 func canManage(a *access.Actor, t *User) error {
-	if !a.Covers(t.ScopePath) {
-		return errs.E(errs.Forbidden, "该账号不在您的管辖范围内")
-	}
-	if t.ID == a.UserID {
-		return errs.E(errs.Forbidden, "不能在账号管理中修改自己的账号，请到个人中心操作")
-	}
-	if a.HasRole(access.SysAdmin) {
-		return nil
-	}
-	for _, r := range t.Roles {
-		if !a.CanGrant(r, t.ScopePath) {
-			return errs.E(errs.Forbidden, "该账号持有您无权管理的角色，请联系系统管理员")
-		}
+	if ok, why := access.CanManage(a, t.account()); !ok {
+		return errs.E(errs.Forbidden, "%s", why)
 	}
 	return nil
 }
@@ -558,11 +555,8 @@ func (s *Service) SetRoles(ctx context.Context, a *access.Actor, id int64, roles
 		if err != nil {
 			return err
 		}
-		if !a.Covers(u.ScopePath) {
-			return errs.E(errs.Forbidden, "该账号不在您的管辖范围内")
-		}
-		if u.ID == a.UserID {
-			return errs.E(errs.Forbidden, "不能调整自己的角色")
+		if err := canManage(a, u); err != nil {
+			return err
 		}
 		var changed []access.Role
 		for _, r := range roles {
@@ -619,27 +613,6 @@ func (s *Service) SetLocked(ctx context.Context, a *access.Actor, id int64, lock
 		u.LockedUntil = nil
 		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, clearAttempts(ctx, tx, u.Username)
 	})
-}
-
-// ResetPassword gives the account a new generated password that must be
-// changed at the next login, ends its sessions and returns the password.
-func (s *Service) ResetPassword(ctx context.Context, a *access.Actor, id int64) (string, error) {
-	pw := GeneratePassword()
-	hash, err := HashPassword(pw)
-	if err != nil {
-		return "", errs.Wrap(err, "hash")
-	}
-	_, err = s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
-		u.PasswordHash, u.MustChangePassword, u.LockedUntil = hash, true, nil
-		if err := clearAttempts(ctx, tx, u.Username); err != nil {
-			return audit.Event{}, err
-		}
-		return audit.Event{Action: actUserResetPassword, Summary: fmt.Sprintf("重置账号 %s（%s）的密码", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
-	})
-	if err != nil {
-		return "", err
-	}
-	return pw, nil
 }
 
 func dropSessions(ctx context.Context, tx bun.IDB, userID int64) error {

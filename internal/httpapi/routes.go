@@ -44,6 +44,7 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "GET", Path: "/api/openapi.json", Perm: access.Public, Tag: "系统", Summary: "OpenAPI 3 文档", Handle: s.openapi},
 
 		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录", In: loginIn{}, Out: meOut{}, Handle: s.login},
+		{Method: "POST", Path: "/api/auth/reset-password", Perm: access.Public, Tag: "认证", Summary: "使用一次性验证码设置新密码", In: resetCodeIn{}, Handle: s.useResetCode},
 		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Tag: "认证", Summary: "退出登录", Handle: s.logout},
 		{Method: "GET", Path: "/api/me", Perm: access.Self, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
 		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
@@ -66,9 +67,11 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "GET", Path: "/api/users/{id}", Perm: access.UsersRead, Tag: "账号", Summary: "账号详情", Out: auth.User{}, Handle: get(s.Auth.Get)},
 		{Method: "PATCH", Path: "/api/users/{id}", Perm: access.UsersWrite, Tag: "账号", Summary: "修改账号（姓名、电话、所属单位、启停）", In: auth.UserInput{}, Out: auth.User{}, Handle: update(s.Auth.Update)},
 		{Method: "PUT", Path: "/api/users/{id}/roles", Perm: access.RolesAssign, Tag: "账号", Summary: "分配角色", In: rolesIn{}, Out: auth.User{}, Handle: s.setRoles},
-		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersWrite, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
-		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersWrite, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
-		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersWrite, Tag: "账号", Summary: "重置密码（返回新密码）", Out: passwordOut{}, Handle: s.resetPassword},
+		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersManage, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
+		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersManage, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
+		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersManage, Tag: "账号", Summary: "重置密码：一次性验证码短信发给本人，或待另一名管理员审批", Out: auth.Reset{}, Handle: s.resetPassword},
+		{Method: "GET", Path: "/api/password-resets", Perm: access.UsersManage, Tag: "账号", Summary: "待本人审批的密码重置申请", Out: []auth.PendingReset{}, Handle: s.pendingResets},
+		{Method: "POST", Path: "/api/password-resets/{id}/approve", Perm: access.UsersManage, Tag: "账号", Summary: "审批密码重置（无短信时返回只显示一次的一次性链接）", Out: auth.Reset{}, Handle: s.approveReset},
 		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
 
 		{Method: "GET", Path: "/api/audit", Perm: access.AuditRead, Tag: "审计", Summary: "审计日志", Query: []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, Out: List[audit.View]{}, Handle: s.listAudit},
@@ -103,8 +106,18 @@ type tokenIn struct {
 	Name string `json:"name"`
 }
 
-type passwordOut struct {
-	Password string `json:"password"`
+type resetCodeIn struct {
+	Username    string `json:"username"`
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+func (s *Server) useResetCode(r *Request) (any, error) {
+	var in resetCodeIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	return nil, s.Auth.UseResetCode(r.Context(), in.Username, in.Code, in.NewPassword, clientIP(r.Request))
 }
 
 func perms(a *access.Actor) []access.Perm {
@@ -323,11 +336,19 @@ func (s *Server) resetPassword(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw, err := s.Auth.ResetPassword(r.Context(), r.Actor(), id)
+	return s.Auth.ResetPassword(r.Context(), r.Actor(), id)
+}
+
+func (s *Server) pendingResets(r *Request) (any, error) {
+	return s.Auth.PendingResets(r.Context(), r.Actor())
+}
+
+func (s *Server) approveReset(r *Request) (any, error) {
+	id, err := pathID(r)
 	if err != nil {
 		return nil, err
 	}
-	return passwordOut{pw}, nil
+	return s.Auth.ApproveReset(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) filings(r *Request) (any, error) { return s.Auth.Filings(r.Context(), r.Actor()) }

@@ -126,6 +126,9 @@ const (
 	FilingsRead Perm = "filings.read" // R-9 filing of who holds which role
 	AuditRead   Perm = "audit.read"   // the audit log (audit administrator only)
 	PolicyWrite Perm = "policy.write" // password and session policy
+	// CredentialsManage: list and revoke the API tokens and company API keys
+	// of the accounts in scope (issue 19 item 5).
+	CredentialsManage Perm = "credentials.manage"
 
 	FleetRead    Perm = "fleet.read"    // view the vehicle and driver registry
 	FleetWrite   Perm = "fleet.write"   // register and change vehicles, drivers, terminals, photos
@@ -173,7 +176,7 @@ const (
 )
 
 // Perms lists every permission except Public and Self.
-var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
+var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesAssign, FilingsRead, AuditRead, PolicyWrite, CredentialsManage, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
@@ -199,6 +202,9 @@ var grants = map[Perm][]Role{
 	FilingsRead: append([]Role{PlatformAdmin, SecAdmin}, supervisors...),
 	AuditRead:   {AuditAdmin},
 	PolicyWrite: {SecAdmin},
+	// Whoever manages accounts, and the security administrator, stops the
+	// machine credentials of the accounts it may act on (auth.canRevoke).
+	CredentialsManage: {PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin},
 	// The registry: every staff role and the supervisors read;
 	// administrators and vehicle managers write; unit and platform
 	// administrators confirm the twice-yearly review.

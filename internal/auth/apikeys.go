@@ -60,7 +60,9 @@ type APIKey struct {
 	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
 	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
 	RevokedAt  *time.Time `bun:"revoked_at" json:"revoked_at"`
-	Secret     string     `bun:"-" json:"secret,omitempty"` // only when created
+	// RevokedReason says who or what revoked it (credentials.go).
+	RevokedReason string `bun:"revoked_reason" json:"revoked_reason,omitempty"`
+	Secret        string `bun:"-" json:"secret,omitempty"` // only when created
 }
 
 // LoadKeyMaster reads the master key of API key secrets from path, creating
@@ -114,9 +116,9 @@ func (s *Service) CreateKey(ctx context.Context, a *access.Actor, name string) (
 	if len(s.KeyMaster) == 0 {
 		return nil, errs.E(errs.Internal, "API key master key not configured")
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 40 {
-		return nil, (&errs.Fields{"name": "请填写密钥名称（不超过40个字）"}).Err()
+	name, err := credentialName(name, "密钥")
+	if err != nil {
+		return nil, err
 	}
 	id := make([]byte, 10)
 	if _, err := rand.Read(id); err != nil {
@@ -124,7 +126,7 @@ func (s *Service) CreateKey(ctx context.Context, a *access.Actor, name string) (
 	}
 	k := &APIKey{CompanyID: a.CompanyID, UserID: a.UserID, KeyID: keyIDPrefix + hex.EncodeToString(id),
 		Salt: randomToken(16), Name: name, CreatedAt: s.now()}
-	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(k).Exec(ctx); err != nil {
 			return err
 		}
@@ -147,16 +149,11 @@ func (s *Service) Keys(ctx context.Context, a *access.Actor) ([]*APIKey, error) 
 
 // RevokeKey revokes one of the caller's company's keys.
 func (s *Service) RevokeKey(ctx context.Context, a *access.Actor, id int64) error {
-	return s.DB.Tx(ctx, func(tx bun.Tx) error {
-		res, err := tx.NewRaw("UPDATE company_api_keys SET revoked_at = ? WHERE id = ? AND company_id = ? AND revoked_at IS NULL", s.now(), id, a.CompanyID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 || a.CompanyID == 0 {
+	return s.revoke(ctx, a, keyKind, id, "企业吊销", func(c *credentialRow, _ *User) error {
+		if a.CompanyID == 0 || c.CompanyID != a.CompanyID {
 			return errs.E(errs.NotFound, "密钥不存在或已吊销")
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actApikeyRevoke, ObjectType: audit.APIKey, ObjectID: id, ScopePath: a.ScopePath,
-			Summary: fmt.Sprintf("吊销API密钥（编号 %d）", id)})
+		return nil
 	})
 }
 

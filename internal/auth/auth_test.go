@@ -252,7 +252,7 @@ func TestAPIToken(t *testing.T) {
 		w := storetest.NewWorld(t, db)
 		ctx := context.Background()
 		a := w.Actor(t, "jgj_dispatcher")
-		tok, err := w.Auth.CreateToken(ctx, a, "调度大屏")
+		tok, err := w.Auth.CreateToken(ctx, a, auth.TokenInput{Name: "调度大屏"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -244,6 +244,9 @@ func (s *Service) issue(ctx context.Context, tx bun.Tx, a *access.Actor, u *User
 	if err := clearAttempts(ctx, tx, u.Username); err != nil {
 		return nil, err
 	}
+	if err := s.revokeCredentials(ctx, tx, a, u, "重置密码"); err != nil { // issue 19 item 5
+		return nil, err
+	}
 	if err := dropSessions(ctx, tx, u.ID); err != nil {
 		return nil, err
 	}

@@ -19,8 +19,6 @@ import (
 
 // The audit log's actions recorded here, with their Chinese names (R-27).
 var (
-	actApikeyCreate      = audit.NewAction("apikey.create", "创建企业API密钥")
-	actApikeyRevoke      = audit.NewAction("apikey.revoke", "吊销企业API密钥")
 	actAuthLocked        = audit.NewAction("auth.locked", "账号因多次失败被锁定")
 	actAuthLogin         = audit.NewAction("auth.login", "登录")
 	actAuthLoginFailed   = audit.NewAction("auth.login_failed", "登录失败")
@@ -28,8 +26,6 @@ var (
 	actAuthLogout        = audit.NewAction("auth.logout", "退出登录")
 	actAuthPassword      = audit.NewAction("auth.password", "修改密码")
 	actPolicyUpdate      = audit.NewAction("policy.update", "修改安全策略")
-	actTokenCreate       = audit.NewAction("token.create", "创建API令牌")
-	actTokenRevoke       = audit.NewAction("token.revoke", "吊销API令牌")
 	actUserCreate        = audit.NewAction("user.create", "新建账号")
 	actUserLock          = audit.NewAction("user.lock", "锁定账号")
 	actUserResetPassword = audit.NewAction("user.reset_password", "重置密码")
@@ -196,9 +192,9 @@ func shanghai(t time.Time) string { return t.In(beijing.Zone).Format("15:04") }
 // needs to enforce (CSRF for sessions, the forced password change).
 type Principal struct {
 	Actor      *access.Actor
-	SessionID  string // empty for API tokens
-	KeyID      int64  // the company API key of a signed request (R-23)
+	SessionID  string // empty for API tokens and keys: see Interactive
 	TokenID    int64  // the API token of a bearer request
+	KeyID      int64  // the company API key of a signed request (R-23)
 	CSRFToken  string
 	MustChange bool
 }
@@ -324,92 +320,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE user_id = ? AND id <> ?", u.ID, p.SessionID).Exec(ctx); err != nil {
 			return err
 		}
+		if err := s.revokeCredentials(ctx, tx, p.Actor, u, "修改密码"); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: actAuthPassword, ObjectType: audit.User, ObjectID: u.ID,
 			ScopePath: u.ScopePath, Summary: fmt.Sprintf("账号 %s 修改了密码", u.Username)})
 	})
-}
-
-// APIToken is a bearer token for machine clients acting as a user.
-type APIToken struct {
-	bun.BaseModel `bun:"table:api_tokens"`
-
-	ID         int64      `bun:"id,pk,autoincrement" json:"id"`
-	UserID     int64      `bun:"user_id" json:"-"`
-	Name       string     `bun:"name" json:"name"`
-	TokenHash  string     `bun:"token_hash" json:"-"`
-	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
-	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
-	RevokedAt  *time.Time `bun:"revoked_at" json:"-"`
-	Token      string     `bun:"-" json:"token,omitempty"` // only when created
-}
-
-const tokenPrefix = "gft_"
-
-// CreateToken issues a token for the caller; the secret is shown once.
-func (s *Service) CreateToken(ctx context.Context, a *access.Actor, name string) (*APIToken, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 40 {
-		return nil, (&errs.Fields{"name": "请填写令牌名称（不超过40个字）"}).Err()
-	}
-	secret := tokenPrefix + randomToken(32)
-	t := &APIToken{UserID: a.UserID, Name: name, TokenHash: sha(secret), CreatedAt: s.now()}
-	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenCreate, ObjectType: audit.APIToken, ObjectID: t.ID,
-			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 创建API令牌「%s」", a.Username, name)})
-	})
-	if err != nil {
-		return nil, err
-	}
-	t.Token = secret
-	return t, nil
-}
-
-// Tokens lists the caller's live tokens.
-func (s *Service) Tokens(ctx context.Context, a *access.Actor) ([]*APIToken, error) {
-	out := []*APIToken{}
-	err := s.DB.R.NewSelect().Model(&out).Where("user_id = ? AND revoked_at IS NULL", a.UserID).Order("id").Scan(ctx)
-	return out, store.Translate(err)
-}
-
-// RevokeToken revokes one of the caller's tokens.
-func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) error {
-	defer s.Revoked.Notify(a.UserID)
-	return s.DB.Tx(ctx, func(tx bun.Tx) error {
-		res, err := tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", s.now(), id, a.UserID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "令牌不存在或已吊销")
-		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenRevoke, ObjectType: audit.APIToken, ObjectID: id,
-			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 吊销API令牌（编号 %d）", a.Username, id)})
-	})
-}
-
-// AuthenticateToken resolves a bearer token.
-func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Principal, error) {
-	if !strings.HasPrefix(secret, tokenPrefix) {
-		return nil, errs.E(errs.Unauthenticated, "API令牌无效")
-	}
-	var t APIToken
-	if err := s.DB.R.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", sha(secret)).Scan(ctx); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API令牌无效或已吊销"))
-	}
-	_, actor, err := s.actorFor(ctx, t.UserID, ip)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if _, err := s.DB.W.NewRaw("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, t.ID).Exec(ctx); err != nil {
-			return nil, store.Translate(err)
-		}
-	}
-	return &Principal{Actor: actor, TokenID: t.ID}, nil
 }
 
 // Bootstrap creates an account with the given roles without an actor (the

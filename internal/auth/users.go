@@ -216,18 +216,28 @@ type UserFilter struct {
 	Page, Size int
 }
 
+// subtree is the path of node scopeID when the actor covers it, or the
+// actor's scope's for 0: what a list of accounts (or of their
+// credentials) is narrowed to.
+func (s *Service) subtree(ctx context.Context, a *access.Actor, scopeID int64) (string, error) {
+	if scopeID == 0 {
+		return a.ScopePath, nil
+	}
+	n, err := s.Org.Node(ctx, nil, scopeID)
+	if err != nil {
+		return "", err
+	}
+	if !a.Covers(n.Path) {
+		return "", errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+	}
+	return n.Path, nil
+}
+
 // List returns a page of accounts inside the actor's scope.
 func (s *Service) List(ctx context.Context, a *access.Actor, f UserFilter) ([]*User, int, error) {
-	base := a.ScopePath
-	if f.ScopeID != 0 {
-		n, err := s.Org.Node(ctx, nil, f.ScopeID)
-		if err != nil {
-			return nil, 0, err
-		}
-		if !a.Covers(n.Path) {
-			return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
-		}
-		base = n.Path
+	base, err := s.subtree(ctx, a, f.ScopeID)
+	if err != nil {
+		return nil, 0, err
 	}
 	q := s.selectUsers(s.DB.R).Where("n.path LIKE ?", base+"%")
 	if f.CompanyID != 0 {
@@ -539,6 +549,9 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in User
 				if err := dropSessions(ctx, tx, u.ID); err != nil {
 					return audit.Event{}, err
 				}
+				if err := s.revokeCredentials(ctx, tx, a, u, "停用账号"); err != nil {
+					return audit.Event{}, err
+				}
 			} else {
 				summary = fmt.Sprintf("启用账号 %s（%s）", u.Username, u.RealName)
 			}
@@ -608,6 +621,9 @@ func (s *Service) SetLocked(ctx context.Context, a *access.Actor, id int64, lock
 	return s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
 		u.AdminLocked = locked
 		if locked {
+			if err := s.revokeCredentials(ctx, tx, a, u, "锁定账号"); err != nil {
+				return audit.Event{}, err
+			}
 			return audit.Event{Action: actUserLock, Summary: fmt.Sprintf("锁定账号 %s（%s）", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 		}
 		u.LockedUntil = nil

@@ -196,11 +196,36 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			return call{"POST", "/api/me/tokens", map[string]string{"name": "脚本"}}
 		},
 		"DELETE /api/me/tokens/{id}": func(c caller, in bool) call {
-			tok, err := e.w.Auth.CreateToken(context.Background(), c.actor, "待吊销")
+			tok, err := e.w.Auth.CreateToken(context.Background(), c.actor, auth.TokenInput{Name: "待吊销"})
 			if err != nil {
 				e.t.Fatal(err)
 			}
 			return call{"DELETE", fmt.Sprintf("/api/me/tokens/%d", tok.ID), nil}
+		},
+		"GET /api/credentials": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/credentials?scope_id=%d", place(in)), nil}
+		},
+		"GET /api/credentials/export": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/credentials/export?scope_id=%d", place(in)), nil}
+		},
+		"DELETE /api/credentials/tokens/{id}": func(c caller, in bool) call {
+			owner := e.newUser(place(in), access.Applicant)
+			tok, err := e.w.Auth.CreateToken(context.Background(), &access.Actor{UserID: owner.ID, Username: owner.Username}, auth.TokenInput{Name: "他人令牌"})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"DELETE", fmt.Sprintf("/api/credentials/tokens/%d", tok.ID), nil}
+		},
+		// A key whose creating account lies at the place: the matrix tests
+		// the scope; who may manage a company's accounts is
+		// auth.TestAdministratorsRevokeCredentials'.
+		"DELETE /api/credentials/keys/{id}": func(c caller, in bool) call {
+			owner := e.newUser(place(in), access.Applicant)
+			k, err := e.w.Auth.CreateKey(context.Background(), &access.Actor{UserID: owner.ID, Username: owner.Username, CompanyID: e.anyInsurer()}, "他人密钥")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"DELETE", fmt.Sprintf("/api/credentials/keys/%d", k.ID), nil}
 		},
 		"GET /api/meta":       func(c caller, in bool) call { return call{"GET", "/api/meta", nil} },
 		"GET /api/units/tree": func(c caller, in bool) call { return call{"GET", "/api/units/tree", nil} },

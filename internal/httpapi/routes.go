@@ -29,14 +29,19 @@ type Route struct {
 	Example any      // a request body shown in the OpenAPI document
 	Out     any      // response type
 	Signed  bool     // meant for companies' signed machine requests
-	Handle  func(*Request) (any, error)
+	// Interactive routes create or change a credential (a token, a key, a
+	// password): only a logged-in session calls them, never an API token or
+	// key, so that no credential outlives the revocation of the one that
+	// made it (issue 19 item 5).
+	Interactive bool
+	Handle      func(*Request) (any, error)
 }
 
 // Routes is the route table of the whole API: the foundation's routes
 // below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
 	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes(),
-		s.supervisionRoutes(), s.companyRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes())
+		s.supervisionRoutes(), s.companyRoutes(), s.credentialRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes())
 }
 
 func (s *Server) coreRoutes() []Route {
@@ -47,10 +52,7 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/auth/reset-password", Perm: access.Public, Tag: "认证", Summary: "使用一次性验证码设置新密码", In: resetCodeIn{}, Handle: s.useResetCode},
 		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Tag: "认证", Summary: "退出登录", Handle: s.logout},
 		{Method: "GET", Path: "/api/me", Perm: access.Self, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
-		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
-		{Method: "GET", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "本人的API令牌", Out: []auth.APIToken{}, Handle: s.tokens},
-		{Method: "POST", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "创建API令牌（令牌只显示一次）", In: tokenIn{}, Out: auth.APIToken{}, Handle: s.createToken},
-		{Method: "DELETE", Path: "/api/me/tokens/{id}", Perm: access.Self, Tag: "认证", Summary: "吊销API令牌", Handle: s.revokeToken},
+		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Interactive: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
 		{Method: "GET", Path: "/api/meta", Perm: access.Self, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
 		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
@@ -63,13 +65,13 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/units/{id}/activate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "启用单位", Out: org.Unit{}, Handle: s.setUnitActive(true)},
 
 		{Method: "GET", Path: "/api/users", Perm: access.UsersRead, Tag: "账号", Summary: "账号列表", Query: []string{"scope_id", "q", "role", "status", "page", "page_size"}, Out: List[auth.User]{}, Handle: s.listUsers},
-		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
+		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Interactive: true, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
 		{Method: "GET", Path: "/api/users/{id}", Perm: access.UsersRead, Tag: "账号", Summary: "账号详情", Out: auth.User{}, Handle: get(s.Auth.Get)},
 		{Method: "PATCH", Path: "/api/users/{id}", Perm: access.UsersWrite, Tag: "账号", Summary: "修改账号（姓名、电话、所属单位、启停）", In: auth.UserInput{}, Out: auth.User{}, Handle: update(s.Auth.Update)},
 		{Method: "PUT", Path: "/api/users/{id}/roles", Perm: access.RolesAssign, Tag: "账号", Summary: "分配角色", In: rolesIn{}, Out: auth.User{}, Handle: s.setRoles},
 		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersManage, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
 		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersManage, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
-		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersManage, Tag: "账号", Summary: "重置密码：一次性验证码短信发给本人，或待另一名管理员审批", Out: auth.Reset{}, Handle: s.resetPassword},
+		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersManage, Interactive: true, Tag: "账号", Summary: "重置密码：一次性验证码短信发给本人，或待另一名管理员审批", Out: auth.Reset{}, Handle: s.resetPassword},
 		{Method: "GET", Path: "/api/password-resets", Perm: access.UsersManage, Tag: "账号", Summary: "待本人审批的密码重置申请", Out: []auth.PendingReset{}, Handle: s.pendingResets},
 		{Method: "POST", Path: "/api/password-resets/{id}/approve", Perm: access.UsersManage, Tag: "账号", Summary: "审批密码重置（无短信时返回只显示一次的一次性链接）", Out: auth.Reset{}, Handle: s.approveReset},
 		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
@@ -165,32 +167,7 @@ func (s *Server) changePassword(r *Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if r.P.SessionID == "" {
-		return nil, errs.E(errs.Forbidden, "API令牌不能修改密码")
-	}
 	return noContent{}, s.Auth.ChangePassword(r.Context(), r.P, in.OldPassword, in.NewPassword)
-}
-
-func (s *Server) tokens(r *Request) (any, error) { return s.Auth.Tokens(r.Context(), r.Actor()) }
-
-func (s *Server) createToken(r *Request) (any, error) {
-	var in tokenIn
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	t, err := s.Auth.CreateToken(r.Context(), r.Actor(), in.Name)
-	if err != nil {
-		return nil, err
-	}
-	return created{t}, nil
-}
-
-func (s *Server) revokeToken(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return noContent{}, s.Auth.RevokeToken(r.Context(), r.Actor(), id)
 }
 
 type metaOut struct {

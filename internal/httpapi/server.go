@@ -160,6 +160,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 				writeError(w, hr, errs.E(errs.Forbidden, "页面已过期（安全令牌无效），请刷新页面后重试"))
 				return
 			}
+			if rt.Interactive && p.SessionID == "" {
+				writeError(w, hr, errs.E(errs.Forbidden, "API令牌和企业API密钥不能创建令牌、密钥、账号或修改密码，请登录平台后操作"))
+				return
+			}
 			if p.MustChange && rt.Perm != access.Self {
 				writeError(w, hr, errs.E(errs.PasswordChangeRequired, "首次登录或密码被重置后须先修改密码"))
 				return

@@ -126,7 +126,7 @@ test('API tokens: create (shown once), list, delete', async () => {
   await page.locator('[data-test=token-create]').click()
   const create = dialog(page, '新建 API 令牌')
   await create.waitFor()
-  await create.locator('input').fill('数据对接脚本')
+  await create.locator('.el-form-item', { hasText: '名称' }).locator('input').fill('数据对接脚本')
   await create.getByRole('button', { name: '创建' }).click()
   const secret = dialog(page, '令牌已创建')
   await secret.waitFor()

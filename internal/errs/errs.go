@@ -25,7 +25,7 @@ const (
 
 // Codes lists every Code, in the order above; the API documents them
 // (internal/httpapi's OpenAPI document) with their HTTP status.
-var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, Internal}
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, TooManyRequests, Internal}
 
 // Error is an application error with a Chinese message for the user and,
 // for invalid input, a message per field (keyed by the JSON field name).

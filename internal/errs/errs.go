@@ -19,12 +19,14 @@ const (
 	Unauthenticated        Code = "unauthenticated"
 	PasswordChangeRequired Code = "password_change_required"
 	Locked                 Code = "locked"
+	TooLarge               Code = "too_large"              // a request body over the limit
+	UnsupportedMedia       Code = "unsupported_media_type" // a body that is not JSON where JSON is expected
 	Internal               Code = "internal"
 )
 
 // Codes lists every Code, in the order above; the API documents them
 // (internal/httpapi's OpenAPI document) with their HTTP status.
-var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, Internal}
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, TooLarge, UnsupportedMedia, Internal}
 
 // Error is an application error with a Chinese message for the user and,
 // for invalid input, a message per field (keyed by the JSON field name).

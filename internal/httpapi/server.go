@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -510,6 +511,11 @@ func queryTime(r *Request, name string) (time.Time, error) {
 	return t, nil
 }
 
+// MaxPage is the highest page number a list accepts: 20 million rows at
+// 200 a page, far beyond any list here; a larger number is a mistake or a
+// probe (issue 19: page ≥ 2^31 came back as page 1).
+const MaxPage = 100_000
+
 // page reads page and page_size: 1-based, 20 by default, 200 at most.
 func page(r *Request) (int, int, error) {
 	p, err := queryInt(r, "page", 1)
@@ -522,6 +528,9 @@ func page(r *Request) (int, int, error) {
 	}
 	if p < 1 {
 		return 0, 0, (&errs.Fields{"page": "页码须从1开始"}).Err()
+	}
+	if p > MaxPage {
+		return 0, 0, (&errs.Fields{"page": fmt.Sprintf("页码不能超过%d", MaxPage)}).Err()
 	}
 	if size < 1 || size > 200 {
 		return 0, 0, (&errs.Fields{"page_size": "每页条数须在1至200之间"}).Err()

@@ -183,7 +183,7 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s.Auth.AuthenticateSigned(r.Context(), kid, r.Header.Get("X-Timestamp"), r.Header.Get("X-Signature"), r.Method, r.URL.RequestURI(), body, ip)
+		return s.Auth.AuthenticateSigned(r.Context(), kid, r.Header.Get("X-Timestamp"), r.Header.Get("X-Nonce"), r.Header.Get("X-Signature"), r.Method, r.URL.RequestURI(), body, ip)
 	}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return s.Auth.AuthenticateToken(r.Context(), strings.TrimPrefix(h, "Bearer "), ip)

@@ -249,7 +249,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := api.HTTPServer()
 	go jobs(ctx, svc)
 	errc := make(chan error, 2)
 	// The JT/T 808 gateway: terminals of the registry report into

@@ -131,8 +131,9 @@ func TestCredentialsDieWithTheirOwner(t *testing.T) {
 			}
 			if key != nil {
 				ts := time.Now().Unix()
-				sig := auth.Sign(key.Secret, "GET", "/api/me", strconv.FormatInt(ts, 10), nil)
-				if _, err := w.Auth.AuthenticateSigned(ctx, key.KeyID, strconv.FormatInt(ts, 10), sig, "GET", "/api/me", nil, ""); !errs.Is(err, errs.Unauthenticated) {
+				const nonce = "revoked-key-check-0001"
+				sig := auth.Sign(key.Secret, "GET", "/api/me", strconv.FormatInt(ts, 10), nonce, nil)
+				if _, err := w.Auth.AuthenticateSigned(ctx, key.KeyID, strconv.FormatInt(ts, 10), nonce, sig, "GET", "/api/me", nil, ""); !errs.Is(err, errs.Unauthenticated) {
 					t.Errorf("%s: the key still works: %v", c.name, err)
 				}
 			}

@@ -82,8 +82,11 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id i
 	if err != nil {
 		return nil, err
 	}
-	if o.ApplicantID != a.UserID && !a.Covers(o.UnitPath) {
-		return nil, errs.E(errs.Forbidden, "该订单不在您的管辖范围内")
+	// Only the applicant, or an approver or dispatcher over the order's
+	// unit, adds files; a colleague who merely applies in the same unit
+	// does not (issue 19).
+	if o.ApplicantID != a.UserID && !((a.Has(access.OrderApprove) || a.Has(access.OrderDispatch)) && a.Covers(o.UnitPath)) {
+		return nil, errs.E(errs.Forbidden, "只有申请人及本单位的审批人、调度员可以为该订单添加附件")
 	}
 	if o.State == Closed || o.State == Cancelled {
 		return nil, errs.E(errs.Conflict, "订单已%s，不能再添加附件", o.StateName)

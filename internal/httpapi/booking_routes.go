@@ -58,7 +58,7 @@ func (s *Server) bookingRoutes() []Route {
 }
 
 type reasonIn struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" max:"500"`
 }
 
 type odometerIn struct {
@@ -71,12 +71,12 @@ type backIn struct {
 
 type rateIn struct {
 	Rating  int    `json:"rating"`
-	Comment string `json:"comment"`
+	Comment string `json:"comment" max:"300"`
 }
 
 type delegationIn struct {
 	On   bool   `json:"on"`
-	Note string `json:"note"`
+	Note string `json:"note" max:"500"`
 }
 
 type readIn struct {

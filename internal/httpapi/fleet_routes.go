@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,9 +115,8 @@ func queryBool(r *Request, name string) bool {
 func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error) {
 	vals := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	body := http.MaxBytesReader(r.W, r.Body, max*4/3+(1<<20))
 	if ct == "multipart/form-data" {
-		r.Body = body
+		r.Body = http.MaxBytesReader(r.W, r.Body, max*4/3+(1<<20))
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -151,12 +149,10 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 		File []byte `json:"file"`
 		Kind string `json:"kind"`
 	}
-	if err := json.NewDecoder(body).Decode(&in); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nil, (&errs.Fields{"file": msg}).Err()
-		}
-		return nil, nil, errs.E(errs.Invalid, "请以 multipart/form-data 上传文件（字段 file）")
+	if err := decodeJSON(r, &in, max*4/3+(1<<20)); errs.Is(err, errs.TooLarge) {
+		return nil, nil, (&errs.Fields{"file": msg}).Err()
+	} else if err != nil {
+		return nil, nil, err
 	}
 	if int64(len(in.File)) > max {
 		return nil, nil, (&errs.Fields{"file": msg}).Err()

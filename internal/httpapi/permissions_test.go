@@ -286,12 +286,12 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 			u := e.newUser(e.inUnit, access.Applicant)
 			return call{"POST", "/api/auth/reset-password", map[string]string{"username": u.Username, "code": e.resetCode(u.ID), "new_password": "Reset#2026pw"}}
 		},
-		"GET /api/role-filings": func(c caller, in bool) call { return call{"GET", "/api/role-filings", nil} },
-		"GET /api/audit":        func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
-		"GET /api/audit/export": func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
-		"GET /api/audit/verify": func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
+		"GET /api/role-filings":      func(c caller, in bool) call { return call{"GET", "/api/role-filings", nil} },
+		"GET /api/audit":             func(c caller, in bool) call { return call{"GET", "/api/audit?page_size=5", nil} },
+		"GET /api/audit/export":      func(c caller, in bool) call { return call{"GET", "/api/audit/export?action=unit.create", nil} },
+		"GET /api/audit/verify":      func(c caller, in bool) call { return call{"GET", "/api/audit/verify", nil} },
 		"GET /api/audit/checkpoints": func(c caller, in bool) call { return call{"GET", "/api/audit/checkpoints", nil} },
-		"GET /api/policy":       func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
+		"GET /api/policy":            func(c caller, in bool) call { return call{"GET", "/api/policy", nil} },
 		"PUT /api/policy": func(c caller, in bool) call {
 			return call{"PUT", "/api/policy", auth.DefaultPolicy}
 		},

@@ -265,8 +265,11 @@ func (s *Server) setUnitActive(active bool) func(*Request) (any, error) {
 
 // ---- users ----
 
+// rolesIn is the whole new set of roles. The field is required: a body
+// without it ({}) once removed every role; an explicit [] still removes
+// them all, as asked.
 type rolesIn struct {
-	Roles []access.Role `json:"roles"`
+	Roles *[]access.Role `json:"roles"`
 }
 
 func (s *Server) listUsers(r *Request) (any, error) {
@@ -295,7 +298,10 @@ func (s *Server) setRoles(r *Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	return s.Auth.SetRoles(r.Context(), r.Actor(), id, in.Roles)
+	if in.Roles == nil {
+		return nil, (&errs.Fields{"roles": "请指定角色列表（roles）；清空全部角色须明确传 []"}).Err()
+	}
+	return s.Auth.SetRoles(r.Context(), r.Actor(), id, *in.Roles)
 }
 
 func (s *Server) lockUser(locked bool) func(*Request) (any, error) {

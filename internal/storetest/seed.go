@@ -34,6 +34,12 @@ type seeded struct {
 	once     sync.Once
 	dsn, dir string // SQLite: the file; PostgreSQL: the template database's name
 	err      error
+	next     chan copied // PostgreSQL: the next test's copy, made while a test runs
+}
+
+type copied struct {
+	name string
+	err  error
 }
 
 // NewSeed returns a Seed that fill fills: it gets the database's DSN
@@ -43,9 +49,10 @@ func NewSeed(fill func(ctx context.Context, dsn, dataDir string) error) *Seed {
 }
 
 var (
-	mainRuns bool
-	mu       sync.Mutex
-	atExit   []func() // run last first
+	mainRuns   bool
+	mu         sync.Mutex
+	atExit     []func()       // run last first
+	background sync.WaitGroup // copies made and dropped beside the tests
 )
 
 // Main runs the package's tests, then removes the seeded databases and
@@ -53,6 +60,7 @@ var (
 func Main(m *testing.M) {
 	mainRuns = true
 	code := m.Run()
+	background.Wait()
 	mu.Lock()
 	for i := len(atExit) - 1; i >= 0; i-- {
 		atExit[i]()
@@ -119,20 +127,42 @@ func (s *Seed) Postgres(t testing.TB) (dsn, dataDir string) {
 	if base == "" {
 		t.Skip("GOVFLEET_TEST_POSTGRES not set")
 	}
-	s.postgres.once.Do(func() { s.postgres.dsn, s.postgres.dir, s.postgres.err = s.fillPostgres(base) })
+	s.postgres.once.Do(func() {
+		if s.postgres.dsn, s.postgres.dir, s.postgres.err = s.fillPostgres(base); s.postgres.err == nil {
+			s.postgres.next = make(chan copied, 1)
+			s.postgres.prepare()
+			onExit(func() {
+				if c := <-s.postgres.next; c.err == nil {
+					drop(c.name) // made for no test
+				}
+			})
+		}
+	})
 	if s.postgres.err != nil {
 		t.Fatalf("seed PostgreSQL: %v", s.postgres.err)
 	}
-	name := "t_" + randomName()
-	if err := createFrom(name, s.postgres.dsn); err != nil {
-		t.Fatal(err)
+	c := <-s.postgres.next
+	s.postgres.prepare()
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	t.Cleanup(func() { drop(name) })
+	t.Cleanup(func() { background.Go(func() { drop(c.name) }) })
 	dataDir = filepath.Join(t.TempDir(), "data")
 	if err := os.CopyFS(dataDir, os.DirFS(s.postgres.dir)); err != nil {
 		t.Fatal(err)
 	}
-	return databaseURL(base, name), dataDir
+	return databaseURL(base, c.name), dataDir
+}
+
+// prepare creates the next copy of the template in the background: tests
+// of a package run one after the other, so the next one finds its copy
+// ready. Main drops a copy nobody took.
+func (s *seeded) prepare() {
+	background.Go(func() {
+		c := copied{name: "t_" + randomName()}
+		c.err = createFrom(c.name, s.dsn)
+		s.next <- c
+	})
 }
 
 // fillPostgres fills a template database of a random name (the server is

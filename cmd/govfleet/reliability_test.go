@@ -69,7 +69,7 @@ func killUnderLoad(t *testing.T, dsn, gatewayAddr string) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if err := provisionTerminals(ctx, &dbFlags{db: dsn}, reliabilityPrefix, 0, reliabilityTerminals); err != nil {
+	if err := provisionTerminals(ctx, &dbFlags{db: dsn, dataDir: dataDir}, reliabilityPrefix, 0, reliabilityTerminals); err != nil {
 		t.Fatal(err)
 	}
 

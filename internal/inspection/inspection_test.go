@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"govfleet/internal/access"
-	"govfleet/internal/beijing"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/inspection"
 	"govfleet/internal/store"

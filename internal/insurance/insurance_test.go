@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"govfleet/internal/beijing"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/insurance"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"govfleet/internal/beijing"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"

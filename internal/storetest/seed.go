@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"govfleet/internal/audit"
 	"govfleet/internal/store"
 )
 
@@ -105,6 +106,9 @@ func (s *Seed) fillSQLite() (path, dir string, err error) {
 	onExit(func() { os.RemoveAll(base) })
 	path, dir = filepath.Join(base, "seed.db"), filepath.Join(base, "data")
 	ctx := context.Background()
+	if err := writeTestKeys(dir); err != nil {
+		return "", "", err
+	}
 	if err := s.fill(ctx, path, dir); err != nil {
 		return "", "", err
 	}
@@ -184,7 +188,21 @@ func (s *Seed) fillPostgres(base string) (name, dir string, err error) {
 		return "", "", err
 	}
 	onExit(func() { os.RemoveAll(dir) })
+	if err := writeTestKeys(dir); err != nil {
+		return "", "", err
+	}
 	return name, dir, s.fill(context.Background(), databaseURL(base, name), dir)
+}
+
+// writeTestKeys puts the tests' audit chain key in a seeded data directory,
+// so that an app built over any copy (which loads the key from its data
+// directory, as the server does) keys the chain as every other test of the
+// package does: the key is process-wide (audit.SetKeys).
+func writeTestKeys(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, audit.KeyFile), []byte(hex.EncodeToString(TestAuditKey)+"\n"), 0o600)
 }
 
 // admin is the connection to the server's database of

@@ -212,6 +212,10 @@ func serve(ctx context.Context, args []string) error {
 	if svc.auth.KeyMaster, err = auth.LoadKeyMaster(filepath.Join(d.dataDir, "apikey-master.key")); err != nil {
 		return fmt.Errorf("API key master key: %w", err)
 	}
+	// Issue 19: the key the accounts' TOTP secrets are sealed with.
+	if svc.auth.TOTPKey, err = auth.LoadKeyMaster(filepath.Join(d.dataDir, "totp-master.key")); err != nil {
+		return fmt.Errorf("TOTP key: %w", err)
+	}
 	if *withDemo {
 		if _, err := demo.Seed(ctx, svc.org, svc.auth, svc.fleet.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

@@ -56,11 +56,14 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login is the result of a successful login.
+// Login is the result of a successful login, or of a right password when
+// the account also needs its code: then only Ticket is set.
 type Login struct {
 	Token     string // cookie value
 	CSRFToken string
 	User      *User
+	MustEnrol bool   // the policy asks this account for two factors and it has none yet
+	Ticket    string // the pending second step (totp.go)
 }
 
 // Login checks a user name and password under the lockout policy and opens
@@ -129,9 +132,19 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 			return nil, err
 		}
 	}
+	if u.TOTPEnrolledAt != nil { // the second step (totp.go)
+		return s.pendingLogin(ctx, &u)
+	}
+	return s.openSession(ctx, &u, actor, ip, userAgent, pol, "")
+}
+
+// openSession ends a successful login: it clears the failure count and
+// opens the session. how says which second factor was used, if any.
+func (s *Service) openSession(ctx context.Context, u *User, actor *access.Actor, ip, userAgent string, pol Policy, how string) (*Login, error) {
+	now := s.now()
 	token := randomToken(32)
 	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
-	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
 			return err
 		}
@@ -139,7 +152,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 			return err
 		}
 		return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLogin, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-			Summary: fmt.Sprintf("账号 %s 登录", u.Username)})
+			Summary: fmt.Sprintf("账号 %s 登录%s", u.Username, how)})
 	})
 	if err != nil {
 		return nil, err
@@ -148,7 +161,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return nil, err
 	}
-	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full}, nil
+	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full, MustEnrol: full.TOTPEnrolledAt == nil && pol.RequiresTOTP(full.Roles)}, nil
 }
 
 func truncate(s string, n int) string {
@@ -169,6 +182,7 @@ type Principal struct {
 	KeyID      int64  // the company API key of a signed request
 	CSRFToken  string
 	MustChange bool
+	MustEnrol  bool // restricted to the enrolment routes until a second factor is bound (totp.go)
 }
 
 // actorFor builds the actor of an active, unlocked account.
@@ -238,7 +252,8 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principa
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword}, nil
+	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword,
+		MustEnrol: u.TOTPEnrolledAt == nil && pol.RequiresTOTP(u.Roles)}, nil
 }
 
 // Logout ends the session.
@@ -412,6 +427,9 @@ func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
 	}
 	res, err := s.DB.W.NewRaw("DELETE FROM sessions WHERE last_seen_at < ?", s.now().Add(-time.Duration(pol.IdleTimeoutMinutes)*time.Minute)).Exec(ctx)
 	if err != nil {
+		return 0, store.Translate(err)
+	}
+	if _, err := s.DB.W.NewRaw("DELETE FROM login_tickets WHERE expires_at < ?", s.now()).Exec(ctx); err != nil {
 		return 0, store.Translate(err)
 	}
 	return res.RowsAffected()

@@ -26,6 +26,7 @@ type Route struct {
 	Example any      // a request body shown in the OpenAPI document
 	Out     any      // response type
 	Signed  bool     // meant for companies' signed machine requests (R-23)
+	Enrol   bool     // open to a session that must bind a second factor first (auth.Principal.MustEnrol)
 	Handle  func(*Request) (any, error)
 }
 
@@ -40,14 +41,18 @@ func (s *Server) coreRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/openapi.json", Perm: access.Public, Tag: "系统", Summary: "OpenAPI 3 文档", Handle: s.openapi},
 
-		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录", In: loginIn{}, Out: meOut{}, Handle: s.login},
-		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Tag: "认证", Summary: "退出登录", Handle: s.logout},
-		{Method: "GET", Path: "/api/me", Perm: access.Self, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
-		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
+		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录（已绑定动态验证码的账号返回第二步的凭据）", In: loginIn{}, Out: loginOut{}, Handle: s.login},
+		{Method: "POST", Path: "/api/auth/login/code", Perm: access.Public, Tag: "认证", Summary: "登录第二步：动态验证码或恢复码", In: codeLoginIn{}, Out: loginOut{}, Handle: s.loginCode},
+		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "退出登录", Handle: s.logout},
+		{Method: "GET", Path: "/api/me", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
+		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
+		{Method: "GET", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "本人的动态验证码绑定状态", Out: auth.TOTPStatus{}, Handle: s.totpStatus},
+		{Method: "POST", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "开始绑定动态验证码（密钥与二维码）", Out: auth.TOTPSetup{}, Handle: s.beginTOTP},
+		{Method: "POST", Path: "/api/me/totp/confirm", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "以验证码确认绑定（恢复码只显示一次）", In: codeIn{}, Out: recoveryOut{}, Handle: s.confirmTOTP},
 		{Method: "GET", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "本人的API令牌", Out: []auth.APIToken{}, Handle: s.tokens},
 		{Method: "POST", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "创建API令牌（令牌只显示一次）", In: tokenIn{}, Out: auth.APIToken{}, Handle: s.createToken},
 		{Method: "DELETE", Path: "/api/me/tokens/{id}", Perm: access.Self, Tag: "认证", Summary: "吊销API令牌", Handle: s.revokeToken},
-		{Method: "GET", Path: "/api/meta", Perm: access.Self, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
+		{Method: "GET", Path: "/api/meta", Perm: access.Self, Enrol: true, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
 		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
 		{Method: "GET", Path: "/api/units", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位列表", Query: []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, Out: List[org.Unit]{}, Handle: s.listUnits},
@@ -66,6 +71,7 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersWrite, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
 		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersWrite, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
 		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersWrite, Tag: "账号", Summary: "重置密码（返回新密码）", Out: passwordOut{}, Handle: s.resetPassword},
+		{Method: "POST", Path: "/api/users/{id}/totp/reset", Perm: access.PolicyWrite, Tag: "账号", Summary: "重置动态验证码绑定（安全管理员）", Out: auth.User{}, Handle: s.resetTOTP},
 		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
 
 		{Method: "GET", Path: "/api/audit", Perm: access.AuditRead, Tag: "审计", Summary: "审计日志", Query: []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, Out: List[audit.View]{}, Handle: s.listAudit},
@@ -88,6 +94,28 @@ type meOut struct {
 	User        *auth.User    `json:"user"`
 	CSRFToken   string        `json:"csrf_token"`
 	Permissions []access.Perm `json:"permissions"`
+	MustEnrol   bool          `json:"must_enrol"` // only the enrolment routes answer until a second factor is bound
+}
+
+// loginOut is the session, or, for an account with a second factor, only
+// the ticket of the second step (no session yet).
+type loginOut struct {
+	meOut
+	TOTPTicket string `json:"totp_ticket,omitempty"`
+	Message    string `json:"message,omitempty"`
+}
+
+type codeLoginIn struct {
+	Ticket string `json:"ticket"`
+	Code   string `json:"code"` // 6 digits from the authenticator, or a recovery code
+}
+
+type codeIn struct {
+	Code string `json:"code"`
+}
+
+type recoveryOut struct {
+	RecoveryCodes []string `json:"recovery_codes"`
 }
 
 type passwordIn struct {
@@ -117,12 +145,28 @@ func (s *Server) login(r *Request) (any, error) {
 		return nil, err
 	}
 	l, err := s.Auth.Login(r.Context(), in.Username, in.Password, clientIP(r.Request), r.UserAgent())
+	return s.loggedIn(r, l, err)
+}
+
+func (s *Server) loginCode(r *Request) (any, error) {
+	var in codeLoginIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	l, err := s.Auth.LoginCode(r.Context(), in.Ticket, in.Code, clientIP(r.Request), r.UserAgent())
+	return s.loggedIn(r, l, err)
+}
+
+func (s *Server) loggedIn(r *Request, l *auth.Login, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.Ticket != "" {
+		return loginOut{meOut: meOut{Permissions: []access.Perm{}}, TOTPTicket: l.Ticket, Message: "需要动态验证码"}, nil
+	}
 	s.setCookie(r.W, l.Token)
 	a := &access.Actor{Roles: l.User.Roles}
-	return meOut{User: l.User, CSRFToken: l.CSRFToken, Permissions: perms(a)}, nil
+	return loginOut{meOut: meOut{User: l.User, CSRFToken: l.CSRFToken, Permissions: perms(a), MustEnrol: l.MustEnrol}}, nil
 }
 
 func (s *Server) logout(r *Request) (any, error) {
@@ -140,7 +184,42 @@ func (s *Server) me(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return meOut{User: u, CSRFToken: r.P.CSRFToken, Permissions: perms(r.Actor())}, nil
+	return meOut{User: u, CSRFToken: r.P.CSRFToken, Permissions: perms(r.Actor()), MustEnrol: r.P.MustEnrol}, nil
+}
+
+func (s *Server) totpStatus(r *Request) (any, error) { return s.Auth.TOTPStatusOf(r.Context(), r.Actor()) }
+
+// A second factor is bound from a logged-in page, never by a token or key.
+var errBindInteractively = errs.E(errs.Forbidden, "请在登录后的页面中绑定动态验证码")
+
+func (s *Server) beginTOTP(r *Request) (any, error) {
+	if r.P.SessionID == "" {
+		return nil, errBindInteractively
+	}
+	return s.Auth.BeginTOTP(r.Context(), r.Actor())
+}
+
+func (s *Server) confirmTOTP(r *Request) (any, error) {
+	var in codeIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if r.P.SessionID == "" {
+		return nil, errBindInteractively
+	}
+	codes, err := s.Auth.ConfirmTOTP(r.Context(), r.Actor(), in.Code)
+	if err != nil {
+		return nil, err
+	}
+	return recoveryOut{RecoveryCodes: codes}, nil
+}
+
+func (s *Server) resetTOTP(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Auth.ResetTOTP(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) changePassword(r *Request) (any, error) {

@@ -160,6 +160,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 				writeError(w, hr, errs.E(errs.PasswordChangeRequired, "首次登录或密码被重置后须先修改密码"))
 				return
 			}
+			if p.MustEnrol && !rt.Enrol {
+				writeError(w, hr, errs.E(errs.TOTPEnrolRequired, "安全策略要求您的账号使用动态验证码，请先完成绑定"))
+				return
+			}
 			if !p.Actor.Has(rt.Perm) {
 				writeError(w, hr, errs.E(errs.Forbidden, "您没有权限执行此操作"))
 				return
@@ -223,6 +227,7 @@ var statusOf = map[errs.Code]int{
 	errs.Forbidden:              http.StatusForbidden,
 	errs.Unauthenticated:        http.StatusUnauthorized,
 	errs.PasswordChangeRequired: http.StatusForbidden,
+	errs.TOTPEnrolRequired:      http.StatusForbidden,
 	errs.Locked:                 http.StatusLocked,
 	errs.Internal:               http.StatusInternalServerError,
 }

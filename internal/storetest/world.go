@@ -58,6 +58,7 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	w.Booking = &booking.Service{DB: db, Calendar: cal, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}}
 	w.Companies = &company.Service{DB: db, Org: o, Auth: w.Auth}
 	w.Auth.KeyMaster = []byte("test master key of the API key secrets")
+	w.Auth.TOTPKey = []byte("test key of the TOTP secrets")
 	w.Insurance = &insurance.Service{DB: db, Notify: w.Booking.Notify}
 	w.Inspection = &inspection.Service{DB: db, Notify: w.Booking.Notify}
 	w.Ledger = &ledger.Service{DB: db}

@@ -7,7 +7,8 @@
 #
 # KEY_ID and SECRET come from 企业工作台 → API密钥 (the secret is shown once).
 # Needs bash, openssl and curl. Signature:
-#   hex(HMAC-SHA256(secret, METHOD \n PATH \n TIMESTAMP \n hex(SHA-256(body))))
+#   hex(HMAC-SHA256(secret, METHOD \n PATH \n TIMESTAMP \n NONCE \n hex(SHA-256(body))))
+# where NONCE (header X-Nonce) is a fresh random string for every request.
 set -euo pipefail
 : "${GOVFLEET_URL:?set GOVFLEET_URL}" "${KEY_ID:?set KEY_ID}" "${SECRET:?set SECRET}" "${PLATE:?set PLATE to the vehicle plate}"
 stamp=$(date +%Y%m%d%H%M%S)
@@ -19,13 +20,14 @@ hex_sha256() { openssl dgst -sha256 -hex | sed 's/^.*= //'; }
 # signed METHOD PATH BODY IDEMPOTENCY-KEY: sends one signed request and
 # prints the response; fails on a non-2xx answer.
 signed() {
-	local method=$1 path=$2 body=$3 idem=$4 ts sig
+	local method=$1 path=$2 body=$3 idem=$4 ts nonce sig
 	ts=$(date +%s)
-	sig=$(printf '%s\n%s\n%s\n%s' "$method" "$path" "$ts" "$(printf '%s' "$body" | hex_sha256)" |
+	nonce=$(openssl rand -hex 16)
+	sig=$(printf '%s\n%s\n%s\n%s\n%s' "$method" "$path" "$ts" "$nonce" "$(printf '%s' "$body" | hex_sha256)" |
 		openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.*= //')
 	curl -sS --fail-with-body -X "$method" "$GOVFLEET_URL$path" \
 		-H 'Content-Type: application/json' \
-		-H "X-Key-Id: $KEY_ID" -H "X-Timestamp: $ts" -H "X-Signature: $sig" \
+		-H "X-Key-Id: $KEY_ID" -H "X-Timestamp: $ts" -H "X-Nonce: $nonce" -H "X-Signature: $sig" \
 		-H "Idempotency-Key: $idem" \
 		--data-binary "$body"
 	echo

@@ -1,9 +1,26 @@
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
+// Vant's stylesheet declares its icon font as an inline woff2 with a woff
+// fallback on an outside CDN (at.alicdn.com), which the CSP blocks and a
+// government network cannot reach (issue 19). The build keeps the inline
+// font, bundled with the phone pages, and drops every outside font URL;
+// the build fails if Vant's CSS stops carrying the font inline.
+function localFonts() {
+  return {
+    name: 'govfleet-local-fonts',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/\/vant\/.*\.css$/.test(id) || !code.includes('@font-face')) return null
+      if (!code.includes('url(data:font/woff2')) this.error('vant: the icon font is no longer inline; bundle it from the vant package')
+      return { code: code.replace(/,\s*url\((?:https?:)?\/\/[^)]*\)\s*format\([^)]*\)/g, ''), map: null }
+    },
+  }
+}
+
 export default defineConfig({
   base: '/',
-  plugins: [vue()],
+  plugins: [vue(), localFonts()],
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

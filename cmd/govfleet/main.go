@@ -4,7 +4,7 @@
 //	govfleet serve [--demo] [--listen ADDR] [--gateway-listen ADDR] [--demo-fleet N] [--tile-url URL] [--retention-days N] [--db URL] [--data-dir DIR]
 //	govfleet migrate [--db URL]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
-//	govfleet audit-verify [--db URL]            check the audit log's hash chain
+//	govfleet audit-verify [--db URL] [--checkpoints FILE]   check the audit log's keyed chain
 //	govfleet version
 //
 // Every flag can also be set as GOVFLEET_<FLAG> (upper case, - as _).
@@ -100,7 +100,7 @@ commands:
   serve         run the API, web console and background jobs
   migrate       apply database migrations and exit
   init          create the city root and its first administrators on an empty database
-  audit-verify  check the audit log's hash chain
+  audit-verify  check the audit log's keyed chain against the signed checkpoints
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
   version       print the version
 
@@ -177,9 +177,9 @@ func wire(db *store.DB, dataDir string) services {
 	o := &org.Service{DB: db}
 	f := &fleet.Service{DB: db, Blobs: fleet.FSBlobs{Dir: filepath.Join(dataDir, "blobs")}}
 	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: &notify.Notifier{DB: db, SMS: notify.LogSMS{}}}
-	a := &auth.Service{DB: db, Org: o}
+	a := &auth.Service{DB: db, Org: o, SMS: b.Notify.SMS}
 	sup := &supervision.Service{DB: db, Notify: b.Notify, Blobs: f.Blobs}
-	return services{org: o, auth: a, audit: &audit.Service{DB: db}, fleet: f, booking: b, sup: sup,
+	return services{org: o, auth: a, audit: &audit.Service{DB: db, Checkpoints: filepath.Join(dataDir, audit.CheckpointFile)}, fleet: f, booking: b, sup: sup,
 		company:    &company.Service{DB: db, Org: o, Auth: a},
 		insurance:  &insurance.Service{DB: db, Notify: b.Notify},
 		inspection: &inspection.Service{DB: db, Notify: b.Notify},
@@ -211,6 +211,10 @@ func serve(ctx context.Context, args []string) error {
 	// the master key the companies' API key secrets derive from.
 	if svc.auth.KeyMaster, err = auth.LoadKeyMaster(filepath.Join(d.dataDir, "apikey-master.key")); err != nil {
 		return fmt.Errorf("API key master key: %w", err)
+	}
+	// Issue 19: the audit chain's MAC key, outside the database (made at first start).
+	if err := audit.LoadKeys(filepath.Join(d.dataDir, audit.KeyFile), true); err != nil {
+		return fmt.Errorf("audit chain key: %w", err)
 	}
 	// Issue 19: the key the accounts' TOTP secrets are sealed with.
 	if svc.auth.TOTPKey, err = auth.LoadKeyMaster(filepath.Join(d.dataDir, "totp-master.key")); err != nil {
@@ -249,7 +253,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := api.HTTPServer()
 	go jobs(ctx, svc)
 	errc := make(chan error, 2)
 	// The JT/T 808 gateway: terminals of the registry report into
@@ -327,6 +331,9 @@ func serve(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	if err := svc.audit.Checkpoint(context.Background()); err != nil {
+		slog.Error("audit checkpoint", "err", err)
+	}
 	// Then the gateway: it stops accepting, acknowledges the reports being
 	// stored and closes the terminals; then the writer flushes.
 	stopGateway()
@@ -372,6 +379,10 @@ func jobs(ctx context.Context, svc services) {
 			slog.Warn("policy expiry reminders", "err", err)
 		} else if n > 0 {
 			slog.Info("policy expiry reminders sent", "policies", n)
+		}
+		// Issue 19: the audit chain's head, signed, outside the database.
+		if err := svc.audit.Checkpoint(ctx); err != nil {
+			slog.Warn("audit checkpoint", "err", err)
 		}
 		if err := svc.auth.PurgeSigned(ctx); err != nil {
 			slog.Warn("purge signed-request records", "err", err)
@@ -497,6 +508,9 @@ func initCmd(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	svc := wire(db, d.dataDir)
+	if err := audit.LoadKeys(filepath.Join(d.dataDir, audit.KeyFile), true); err != nil {
+		return fmt.Errorf("audit chain key: %w", err)
+	}
 	n, err := db.R.NewSelect().Table("users").Count(ctx)
 	if err != nil {
 		return err
@@ -524,19 +538,32 @@ func initCmd(ctx context.Context, args []string) error {
 func auditVerify(ctx context.Context, args []string) error {
 	var d dbFlags
 	fs := newFlags("audit-verify", &d)
+	checkpoints := fs.String("checkpoints", "", "signed checkpoints of the chain's head to verify against, e.g. a copy the audit administrator downloaded (default <data-dir>/"+audit.CheckpointFile+")")
 	if err := parse(fs, args, &d); err != nil {
 		return err
+	}
+	if err := audit.LoadKeys(filepath.Join(d.dataDir, audit.KeyFile), false); err != nil {
+		return fmt.Errorf("audit chain key: %w", err)
+	}
+	if *checkpoints == "" {
+		*checkpoints = filepath.Join(d.dataDir, audit.CheckpointFile)
 	}
 	db, err := open(ctx, &d)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := (&audit.Service{DB: db}).Verify(ctx)
+	res, err := (&audit.Service{DB: db, Checkpoints: *checkpoints}).Verify(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Println(res.Message)
+	for _, p := range res.Problems {
+		fmt.Println("  " + p.Message)
+	}
+	if res.Count > len(res.Problems) {
+		fmt.Printf("  ……（共 %d 处，仅列出前 %d 处）\n", res.Count, len(res.Problems))
+	}
 	if !res.OK {
 		os.Exit(3)
 	}

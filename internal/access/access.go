@@ -120,11 +120,15 @@ const (
 	OrgRead     Perm = "org.read"     // view the hierarchy and units
 	OrgWrite    Perm = "org.write"    // create, edit, move, deactivate units
 	UsersRead   Perm = "users.read"   // view accounts
-	UsersWrite  Perm = "users.write"  // create, edit, lock, reset accounts
+	UsersWrite  Perm = "users.write"  // create and edit accounts
+	UsersManage Perm = "users.manage" // lock, unlock, reset passwords (by one-time code) and approve resets, of the accounts CanManage allows
 	RolesAssign Perm = "roles.assign" // grant and revoke roles
 	FilingsRead Perm = "filings.read" // R-9 filing of who holds which role
 	AuditRead   Perm = "audit.read"   // the audit log (audit administrator only)
 	PolicyWrite Perm = "policy.write" // password and session policy
+	// CredentialsManage: list and revoke the API tokens and company API keys
+	// of the accounts in scope (issue 19 item 5).
+	CredentialsManage Perm = "credentials.manage"
 
 	FleetRead    Perm = "fleet.read"    // view the vehicle and driver registry
 	FleetWrite   Perm = "fleet.write"   // register and change vehicles, drivers, terminals, photos
@@ -172,7 +176,7 @@ const (
 )
 
 // Perms lists every permission except Public and Self.
-var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, RolesAssign, FilingsRead, AuditRead, PolicyWrite, FleetRead, FleetWrite, FleetConfirm,
+var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesAssign, FilingsRead, AuditRead, PolicyWrite, CredentialsManage, FleetRead, FleetWrite, FleetConfirm,
 	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
@@ -186,14 +190,21 @@ var companies = []Role{RepairShop, FuelCompany, Insurer, InspectionCompany, Rent
 // grants says which roles hold each permission. Supervisors read, never
 // write; the three separated administrators each do one thing.
 var grants = map[Perm][]Role{
-	OrgRead:     append(append([]Role{PlatformAdmin, SysAdmin, SecAdmin}, business...), supervisors...),
-	OrgWrite:    {PlatformAdmin},
-	UsersRead:   append([]Role{PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin}, supervisors...),
-	UsersWrite:  {PlatformAdmin, UnitAdmin, SysAdmin},
+	OrgRead:    append(append([]Role{PlatformAdmin, SysAdmin, SecAdmin}, business...), supervisors...),
+	OrgWrite:   {PlatformAdmin},
+	UsersRead:  append([]Role{PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin}, supervisors...),
+	UsersWrite: {PlatformAdmin, UnitAdmin, SysAdmin},
+	// The security administrator keeps the accounts of the roles it grants
+	// (the three administrators of the levels below among them); the audit
+	// administrator acts only as the second of the city's three (DualControl).
+	UsersManage: {PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin, AuditAdmin},
 	RolesAssign: {PlatformAdmin, UnitAdmin, SecAdmin},
 	FilingsRead: append([]Role{PlatformAdmin, SecAdmin}, supervisors...),
 	AuditRead:   {AuditAdmin},
 	PolicyWrite: {SecAdmin},
+	// Whoever manages accounts, and the security administrator, stops the
+	// machine credentials of the accounts it may act on (auth.canRevoke).
+	CredentialsManage: {PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin},
 	// The registry: every staff role and the supervisors read;
 	// administrators and vehicle managers write; unit and platform
 	// administrators confirm the twice-yearly review.
@@ -378,3 +389,104 @@ func (a *Actor) CanGrant(r Role, target string) bool {
 	}
 	return false
 }
+
+// Account is what the manage rule needs of the account acted on.
+type Account struct {
+	ID        int64
+	ScopePath string
+	Roles     []Role
+}
+
+// managers are the roles whose holders manage accounts at all (open, edit,
+// lock, reset, or grant roles).
+var managers = []Role{SecAdmin, PlatformAdmin, UnitAdmin, SysAdmin}
+
+// sysManaged are the roles of the accounts the system administrator keeps
+// (it grants no role): the people who use the platform, staff and
+// companies. Accounts with power over the platform or oversight of it
+// (platform administrators, supervisors, the three administrators) are
+// kept by the security administrator, who grants those roles, or by the
+// level above.
+var sysManaged = append(append([]Role{}, business...), companies...)
+
+// oversees reports whether a holder of r checks the work of an account
+// holding any of roles, so that such an account may not manage it:
+// supervisors oversee how their level uses the platform, the
+// approver checks the applications of those who apply (R-13(2)), the audit
+// administrator checks the other two administrators (三员分立).
+func oversees(r Role, roles []Role) bool {
+	for _, x := range roles {
+		switch {
+		case slices.Contains(supervisors, r) && (x == PlatformAdmin || slices.Contains(business, x)):
+			return true
+		case r == Approver && RoleHas(x, OrderApply):
+			return true
+		case r == AuditAdmin && (x == SysAdmin || x == SecAdmin):
+			return true
+		}
+	}
+	return false
+}
+
+func roleName(r Role) string {
+	info, _ := Info(r)
+	return info.Name
+}
+
+func anySeparated(rs []Role) bool { return slices.ContainsFunc(rs, IsSeparated) }
+
+// CanManage decides whether the actor may reset, lock, unlock, deactivate,
+// edit or change the roles of account t, and if not, says why in Chinese.
+// The actor may manage t only when t lies in its scope and is not its own
+// account; t is not one of the three administrators of the actor's own
+// node when the actor is one too (三员分立: the level above's security
+// administrator acts, or at the city two of the three together, see
+// DualControl); t holds no role that oversees the actor's work at the
+// actor's level or above; and the actor could grant every role t holds
+// (R-5; the system administrator, which grants none, keeps the accounts of
+// the business and company roles).
+func CanManage(a *Actor, t Account) (bool, string) {
+	switch {
+	case !slices.ContainsFunc(a.Roles, func(r Role) bool { return slices.Contains(managers, r) }):
+		return false, "您无权管理账号"
+	case !a.Covers(t.ScopePath):
+		return false, "该账号不在您的管辖范围内"
+	case t.ID == a.UserID:
+		return false, "不能在账号管理中修改自己的账号，请到个人中心操作"
+	case anySeparated(a.Roles) && anySeparated(t.Roles) && t.ScopePath == a.ScopePath:
+		if isRoot(t.ScopePath) {
+			return false, "三员（系统、安全、审计管理员）不能单独管理彼此的账号：市级须由另外两名管理员共同办理（一人申请重置、一人审批）"
+		}
+		return false, "三员（系统、安全、审计管理员）不能管理彼此的账号，请由上级安全管理员办理"
+	}
+	for _, r := range t.Roles {
+		if oversees(r, a.Roles) && strings.HasPrefix(a.ScopePath, t.ScopePath) {
+			if r == Approver {
+				return false, "不能管理审批您用车申请的审核员账号，请由上级管理员或安全管理员办理"
+			}
+			return false, "不能管理监督本级的" + roleName(r) + "账号，请由安全管理员或上级办理"
+		}
+	}
+	for _, r := range t.Roles {
+		ok := a.CanGrant(r, t.ScopePath)
+		if a.HasRole(SysAdmin) {
+			ok = slices.Contains(sysManaged, r)
+		}
+		if !ok {
+			return false, "该账号持有「" + roleName(r) + "」角色，您无权授予该角色，因而不能管理该账号"
+		}
+	}
+	return true, ""
+}
+
+// DualControl reports whether the actor may act on t only together with a
+// second administrator: both are among the three administrators of the
+// city, which has no level above to act for them. One of the three asks
+// for a password reset of another, and the third approves it.
+func DualControl(a *Actor, t Account) bool {
+	return anySeparated(a.Roles) && anySeparated(t.Roles) && t.ScopePath == a.ScopePath &&
+		isRoot(t.ScopePath) && t.ID != a.UserID
+}
+
+// isRoot reports whether path is the top of the hierarchy ("/1/").
+func isRoot(path string) bool { return strings.Count(path, "/") == 2 }

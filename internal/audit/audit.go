@@ -1,15 +1,15 @@
 // Package audit is the append-only, hash-chained audit log (R-27, R-28).
 // Every write and every sensitive read records who, when, from where, what,
 // and the values before and after, in the same transaction as the change.
-// Each row's hash covers the previous row's hash, so an edited or deleted
-// row is detected by Verify.
+// Each row's hash is a MAC under a key kept outside the database and covers
+// the previous row's hash, so an edited, deleted or re-chained row is
+// detected by Verify; checkpoints of the head written outside the database
+// catch a cut tail (chain.go).
 package audit
 
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +44,7 @@ type Entry struct {
 	After      string    `bun:"after_json" json:"-"`
 	PrevHash   string    `bun:"prev_hash" json:"-"`
 	Hash       string    `bun:"hash" json:"hash"`
+	Alg        string    `bun:"alg" json:"-"` // how Hash was made: "" (unkeyed, before issue 19) or "hmac-sha256:<key id>"
 }
 
 // Event is what a service reports; Record turns it into an Entry.
@@ -135,9 +136,10 @@ var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicl
 
 // The audit log's own reading, recorded in the log itself.
 var (
-	ReadLog   = NewAction("audit.read", "查阅审计日志")
-	ExportLog = NewAction("audit.export", "导出审计日志")
-	VerifyLog = NewAction("audit.verify", "校验审计日志")
+	ReadLog        = NewAction("audit.read", "查阅审计日志")
+	ExportLog      = NewAction("audit.export", "导出审计日志")
+	VerifyLog      = NewAction("audit.verify", "校验审计日志")
+	CheckpointsLog = NewAction("audit.checkpoints", "下载审计日志校验点")
 )
 
 // ActionLabels gives the Chinese name of every declared action by code (read
@@ -165,6 +167,10 @@ var ObjectLabels = sync.OnceValue(func() map[string]string {
 func Record(ctx context.Context, tx bun.IDB, a *access.Actor, ev Event) error {
 	if ev.Action.code == "" {
 		return errs.Wrap(errors.New("event without a declared action"), "audit")
+	}
+	k := current()
+	if k == nil {
+		return errs.Wrap(errors.New("chain key not loaded (audit.LoadKeys or audit.SetKeys at start)"), "audit")
 	}
 	e := &Entry{
 		At:         time.Now().UTC().Truncate(time.Microsecond),
@@ -203,11 +209,13 @@ func Record(ctx context.Context, tx bun.IDB, a *access.Actor, ev Event) error {
 		return errs.Wrap(err, "audit head")
 	}
 	e.PrevHash = head.Hash
-	e.Hash = e.computeHash()
+	e.normalise()
+	e.Alg = "hmac-sha256:" + k.id
+	e.Hash = e.mac(k.key)
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return errs.Wrap(err, "audit insert")
 	}
-	if _, err := tx.NewRaw("UPDATE audit_head SET hash = ? WHERE id = 1", e.Hash).Exec(ctx); err != nil {
+	if _, err := tx.NewRaw("UPDATE audit_head SET hash = ?, mac = ? WHERE id = 1", e.Hash, k.headMAC(head.Seq, e.Hash)).Exec(ctx); err != nil {
 		return errs.Wrap(err, "audit head")
 	}
 	return nil
@@ -222,21 +230,6 @@ func marshal(v any) (string, error) {
 		return "", errs.Wrap(err, "audit marshal")
 	}
 	return string(b), nil
-}
-
-// computeHash covers every field but the row's own hash and the database id
-// (ids of a PostgreSQL identity may skip; the chain order is the id order).
-func (e *Entry) computeHash() string {
-	h := sha256.New()
-	actor := ""
-	if e.ActorID != nil {
-		actor = strconv.FormatInt(*e.ActorID, 10)
-	}
-	for _, f := range []string{e.PrevHash, e.At.UTC().Format(time.RFC3339Nano), actor, e.ActorName, e.IP,
-		e.Action, e.ObjectType, e.ObjectID, e.ScopePath, e.Summary, e.Before, e.After} {
-		fmt.Fprintf(h, "%d:%s\n", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // View is an entry as the audit administrator sees it.
@@ -270,7 +263,15 @@ type Filter struct {
 }
 
 // Service reads and verifies the log.
-type Service struct{ DB *store.DB }
+type Service struct {
+	DB *store.DB
+	// Checkpoints is the file the head's signed checkpoints are appended
+	// to and verified against (<data-dir>/audit-checkpoints.log); empty:
+	// none.
+	Checkpoints string
+	mu          sync.Mutex // serialises Checkpoint
+	lastSeq     int64      // the head of the last checkpoint written
+}
 
 func (s *Service) query(a *access.Actor, f Filter) *bun.SelectQuery {
 	q := s.DB.R.NewSelect().Model((*Entry)(nil))
@@ -328,62 +329,6 @@ func (s *Service) All(ctx context.Context, a *access.Actor, f Filter, limit int)
 		out[i] = view(e)
 	}
 	return out, nil
-}
-
-// VerifyResult reports the outcome of a chain check.
-type VerifyResult struct {
-	OK       bool   `json:"ok"`
-	Checked  int    `json:"checked"`
-	BrokenID *int64 `json:"broken_id"`
-	Message  string `json:"message"`
-}
-
-// Verify walks the whole chain in id order and reports the first row whose
-// hash or link does not match, and a head that does not match the last row
-// (rows deleted at the end).
-func (s *Service) Verify(ctx context.Context) (VerifyResult, error) {
-	var res VerifyResult
-	prev := ""
-	var lastID int64
-	const batch = 5000
-	for {
-		var rows []*Entry
-		if err := s.DB.R.NewSelect().Model(&rows).Where("id > ?", lastID).Order("id ASC").Limit(batch).Scan(ctx); err != nil {
-			return res, store.Translate(err)
-		}
-		for _, e := range rows {
-			res.Checked++
-			if e.PrevHash != prev || e.computeHash() != e.Hash {
-				id := e.ID
-				res.BrokenID = &id
-				if e.PrevHash != prev {
-					res.Message = fmt.Sprintf("第 %d 条记录之前的日志被删除或篡改（链接断开）", e.ID)
-				} else {
-					res.Message = fmt.Sprintf("第 %d 条记录的内容被篡改（哈希不符）", e.ID)
-				}
-				return res, nil
-			}
-			prev = e.Hash
-			lastID = e.ID
-		}
-		if len(rows) < batch {
-			break
-		}
-	}
-	var head struct {
-		Seq  int64  `bun:"seq"`
-		Hash string `bun:"hash"`
-	}
-	if err := s.DB.R.NewRaw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(ctx, &head); err != nil {
-		return res, store.Translate(err)
-	}
-	if head.Hash != prev || head.Seq != int64(res.Checked) {
-		res.Message = fmt.Sprintf("日志末尾的记录被删除（应有 %d 条，实有 %d 条）", head.Seq, res.Checked)
-		return res, nil
-	}
-	res.OK = true
-	res.Message = fmt.Sprintf("审计日志完整，共校验 %d 条记录", res.Checked)
-	return res, nil
 }
 
 // Note records ev in its own transaction (for sensitive reads).

@@ -29,11 +29,14 @@ import (
 //
 //	X-Key-Id:    the key's public id
 //	X-Timestamp: Unix seconds when it was signed
-//	X-Signature: hex(HMAC-SHA256(secret, METHOD "\n" PATH "\n" TIMESTAMP "\n" hex(SHA-256(body))))
+//	X-Nonce:     a random string, new for every request (16 to 64 of A-Z a-z 0-9 - _)
+//	X-Signature: hex(HMAC-SHA256(secret, METHOD "\n" PATH "\n" TIMESTAMP "\n" NONCE "\n" hex(SHA-256(body))))
 //
 // where PATH is the request path with its query string as sent. Requests
 // signed more than ReplayWindow away from the server's clock, or whose
-// signature was already seen, are refused.
+// nonce the key already used, are refused: a replay carries the nonce it
+// was signed with, while two identical requests signed in the same second
+// differ by theirs (issue 19).
 //
 // Verifying an HMAC needs the secret on the server. The database holds
 // none: a key's secret is HMAC-SHA256(master key, key_id "." salt), so a
@@ -42,7 +45,7 @@ import (
 // key invalidates every API key at once.
 
 // ReplayWindow is how far a request's timestamp may be from the server's
-// clock; seen signatures are kept twice as long.
+// clock; used nonces are kept twice as long.
 const ReplayWindow = 5 * time.Minute
 
 const keyIDPrefix = "gfk_"
@@ -60,7 +63,9 @@ type APIKey struct {
 	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
 	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
 	RevokedAt  *time.Time `bun:"revoked_at" json:"revoked_at"`
-	Secret     string     `bun:"-" json:"secret,omitempty"` // only when created
+	// RevokedReason says who or what revoked it (credentials.go).
+	RevokedReason string `bun:"revoked_reason" json:"revoked_reason,omitempty"`
+	Secret        string `bun:"-" json:"secret,omitempty"` // only when created
 }
 
 // LoadKeyMaster reads the master key of API key secrets from path, creating
@@ -98,10 +103,10 @@ func (s *Service) secret(k *APIKey) string {
 
 // Sign returns the X-Signature of a request: the scheme every client
 // follows (docs/insurer-client.sh does the same with openssl).
-func Sign(secret, method, path, timestamp string, body []byte) string {
+func Sign(secret, method, path, timestamp, nonce string, body []byte) string {
 	h := sha256.Sum256(body)
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method + "\n" + path + "\n" + timestamp + "\n" + hex.EncodeToString(h[:])))
+	m.Write([]byte(method + "\n" + path + "\n" + timestamp + "\n" + nonce + "\n" + hex.EncodeToString(h[:])))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -114,9 +119,9 @@ func (s *Service) CreateKey(ctx context.Context, a *access.Actor, name string) (
 	if len(s.KeyMaster) == 0 {
 		return nil, errs.E(errs.Internal, "API key master key not configured")
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 40 {
-		return nil, (&errs.Fields{"name": "请填写密钥名称（不超过40个字）"}).Err()
+	name, err := credentialName(name, "密钥")
+	if err != nil {
+		return nil, err
 	}
 	id := make([]byte, 10)
 	if _, err := rand.Read(id); err != nil {
@@ -124,7 +129,7 @@ func (s *Service) CreateKey(ctx context.Context, a *access.Actor, name string) (
 	}
 	k := &APIKey{CompanyID: a.CompanyID, UserID: a.UserID, KeyID: keyIDPrefix + hex.EncodeToString(id),
 		Salt: randomToken(16), Name: name, CreatedAt: s.now()}
-	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(k).Exec(ctx); err != nil {
 			return err
 		}
@@ -147,22 +152,17 @@ func (s *Service) Keys(ctx context.Context, a *access.Actor) ([]*APIKey, error) 
 
 // RevokeKey revokes one of the caller's company's keys.
 func (s *Service) RevokeKey(ctx context.Context, a *access.Actor, id int64) error {
-	return s.DB.Tx(ctx, func(tx bun.Tx) error {
-		res, err := tx.NewRaw("UPDATE company_api_keys SET revoked_at = ? WHERE id = ? AND company_id = ? AND revoked_at IS NULL", s.now(), id, a.CompanyID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 || a.CompanyID == 0 {
+	return s.revoke(ctx, a, keyKind, id, "企业吊销", func(c *credentialRow, _ *User) error {
+		if a.CompanyID == 0 || c.CompanyID != a.CompanyID {
 			return errs.E(errs.NotFound, "密钥不存在或已吊销")
 		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actApikeyRevoke, ObjectType: audit.APIKey, ObjectID: id, ScopePath: a.ScopePath,
-			Summary: fmt.Sprintf("吊销API密钥（编号 %d）", id)})
+		return nil
 	})
 }
 
 // AuthenticateSigned verifies a signed request and returns the principal
 // of the key's company account. path is the path with its query string.
-func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, signature, method, path string, body []byte, ip string) (*Principal, error) {
+func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, nonce, signature, method, path string, body []byte, ip string) (*Principal, error) {
 	var k APIKey
 	if err := s.DB.R.NewSelect().Model(&k).Where("key_id = ? AND revoked_at IS NULL", keyID).Scan(ctx); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API密钥无效或已吊销（X-Key-Id）"))
@@ -175,21 +175,24 @@ func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, sign
 	if d := now.Sub(time.Unix(sec, 0)); d > ReplayWindow || d < -ReplayWindow {
 		return nil, errs.E(errs.Unauthenticated, "请求时间戳超出允许范围（±%d分钟），请校准时钟后重新签名", int(ReplayWindow.Minutes()))
 	}
-	want := Sign(s.secret(&k), method, path, timestamp, body)
+	if !validNonce(nonce) {
+		return nil, errs.E(errs.Unauthenticated, "X-Nonce 须为每个请求新生成的16至64位随机串（字母、数字、-、_）")
+	}
+	want := Sign(s.secret(&k), method, path, timestamp, nonce, body)
 	if !hmac.Equal([]byte(strings.ToLower(signature)), []byte(want)) {
 		return nil, errs.E(errs.Unauthenticated, "签名校验失败（X-Signature）")
 	}
-	// The same signature twice is a replay; seen signatures older than
-	// twice the window can no longer validate and are dropped.
+	// A nonce used twice is a replay; nonces older than twice the window
+	// can no longer validate and are dropped.
 	if _, err := s.DB.W.NewRaw("DELETE FROM api_signatures WHERE key_id = ? AND seen_at < ?", k.ID, now.Add(-2*ReplayWindow)).Exec(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
-	res, err := s.DB.W.NewRaw("INSERT INTO api_signatures (key_id, signature, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", k.ID, want, now).Exec(ctx)
+	res, err := s.DB.W.NewRaw("INSERT INTO api_signatures (key_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", k.ID, nonce, now).Exec(ctx)
 	if err != nil {
 		return nil, store.Translate(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, errs.E(errs.Unauthenticated, "重复的请求（签名已使用过），重试请重新签名")
+		return nil, errs.E(errs.Unauthenticated, "重复的请求（X-Nonce 已使用过），重试请以新的 X-Nonce 重新签名")
 	}
 	u, actor, err := s.actorFor(ctx, k.UserID, ip)
 	if err != nil {
@@ -205,6 +208,19 @@ func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, sign
 		}
 	}
 	return &Principal{Actor: actor, KeyID: k.ID}, nil
+}
+
+// validNonce reports whether n is 16 to 64 of A-Z a-z 0-9 - _.
+func validNonce(n string) bool {
+	if len(n) < 16 || len(n) > 64 {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Idempotent is the stored outcome of a signed write with an
@@ -264,7 +280,7 @@ func (s *Service) EndIdempotent(ctx context.Context, keyID int64, idemKey string
 const IdempotencyTTL = 24 * time.Hour
 
 // PurgeSigned drops idempotency records older than IdempotencyTTL and
-// signatures too old to validate again.
+// nonces too old to validate again.
 func (s *Service) PurgeSigned(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.DB.W.NewRaw("DELETE FROM api_idempotency WHERE created_at < ?", now.Add(-IdempotencyTTL)).Exec(ctx); err != nil {

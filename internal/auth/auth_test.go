@@ -30,11 +30,13 @@ func TestLoginLockout(t *testing.T) {
 
 		// Four failures tell how many tries remain; the fifth locks (R-5 policy: 5 / 15 min).
 		for i := 1; i <= 4; i++ {
+			c.t = c.t.Add(10 * time.Second) // past the growing wait after the third failure
 			_, err := w.Auth.Login(ctx, "jgj_staff", "wrong", "10.0.0.1", "")
 			if !errs.Is(err, errs.Unauthenticated) || !strings.Contains(err.Error(), "还可尝试") {
 				t.Fatalf("failure %d: %v", i, err)
 			}
 		}
+		c.t = c.t.Add(10 * time.Second)
 		_, err := w.Auth.Login(ctx, "jgj_staff", "wrong", "10.0.0.1", "")
 		if !errs.Is(err, errs.Locked) || !strings.Contains(err.Error(), "已锁定15分钟") {
 			t.Fatalf("fifth failure: %v", err)
@@ -48,7 +50,7 @@ func TestLoginLockout(t *testing.T) {
 			t.Fatalf("after the lockout: %v", err)
 		}
 		// Unknown users get the same answer as a wrong password.
-		if _, err := w.Auth.Login(ctx, "nobody", "x", "10.0.0.1", ""); err == nil || err.(*errs.Error).Message != "用户名或密码错误" {
+		if _, err := w.Auth.Login(ctx, "nobody", "x", "10.0.0.1", ""); err == nil || err.(*errs.Error).Message != "用户名或密码错误，还可尝试4次" {
 			t.Fatalf("unknown user: %v", err)
 		}
 		// The failures and the lockout are in the audit log.
@@ -137,16 +139,25 @@ func TestCreateUserForcedChangeAndPolicy(t *testing.T) {
 		if p.MustChange {
 			t.Error("still must change after changing")
 		}
-		// An admin reset forces the change again and ends the sessions.
-		pw, err := w.Auth.ResetPassword(ctx, jgjAdmin, c.User.ID)
-		if err != nil {
-			t.Fatal(err)
+		// An admin reset ends the sessions and the old password; the owner
+		// sets a new one with the code texted to its phone.
+		sms := &fakeSMS{}
+		w.Auth.SMS = sms
+		res, err := w.Auth.ResetPassword(ctx, jgjAdmin, c.User.ID)
+		if err != nil || res.Status != "sms" || res.Link != "" {
+			t.Fatalf("reset: %+v, %v", res, err)
 		}
 		if _, err := w.Auth.Authenticate(ctx, l.Token, ""); err == nil {
 			t.Error("session survived a reset")
 		}
-		l, err = w.Auth.Login(ctx, "jgj_new", pw, "", "")
-		if err != nil || !l.User.MustChangePassword {
+		if _, err := w.Auth.Login(ctx, "jgj_new", "Cz#2026abc", "", ""); err == nil {
+			t.Error("the old password survived a reset")
+		}
+		if err := w.Auth.UseResetCode(ctx, "jgj_new", sms.code(t, "13812345678"), "Cz#2026xyz", ""); err != nil {
+			t.Fatal(err)
+		}
+		l, err = w.Auth.Login(ctx, "jgj_new", "Cz#2026xyz", "", "")
+		if err != nil || l.User.MustChangePassword {
 			t.Fatalf("login after reset: %v", err)
 		}
 	})
@@ -241,7 +252,7 @@ func TestAPIToken(t *testing.T) {
 		w := storetest.NewWorld(t, db)
 		ctx := context.Background()
 		a := w.Actor(t, "jgj_dispatcher")
-		tok, err := w.Auth.CreateToken(ctx, a, "调度大屏")
+		tok, err := w.Auth.CreateToken(ctx, a, auth.TokenInput{Name: "调度大屏"})
 		if err != nil {
 			t.Fatal(err)
 		}

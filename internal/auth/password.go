@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"math/big"
@@ -96,7 +97,84 @@ func PasswordProblem(pw, username string, minLen int) string {
 	if username != "" && strings.Contains(strings.ToLower(pw), strings.ToLower(username)) {
 		return "密码不能包含用户名"
 	}
+	if weakPassword(pw) {
+		return "密码过于常见、容易被猜中（如Password1、Admin@123、Qwerty123!、姓名拼音加生日），请换一个"
+	}
 	return ""
+}
+
+//go:embed common_passwords.txt
+var commonPasswordsFile string
+
+// commonStems are the words of common_passwords.txt.
+var commonStems = func() map[string]bool {
+	m := map[string]bool{}
+	for line := range strings.Lines(commonPasswordsFile) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, w := range strings.Fields(line) {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// leet reads look-alike characters back as the letters they stand for.
+var leet = strings.NewReplacer("@", "a", "4", "a", "0", "o", "1", "i", "!", "i", "3", "e", "$", "s", "5", "s", "7", "t", "+", "t")
+
+// weakPassword reports whether pw is a common or breached-pattern password:
+// a stem of common_passwords.txt with digits and symbols around it, in
+// look-alike spelling, as its letters (and digits) only, or as its leading
+// five or more letters (or letters and digits) before a symbol; or letters
+// that are one repeated character or an alphabetical run together with
+// digits that are few, repeated, a run or a date.
+func weakPassword(pw string) bool {
+	lower := strings.ToLower(pw)
+	notLetter := func(r rune) bool { return r < 'a' || r > 'z' }
+	var letters, alnum, digits strings.Builder
+	for _, r := range lower {
+		switch {
+		case r >= 'a' && r <= 'z':
+			letters.WriteRune(r)
+			alnum.WriteRune(r)
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+			alnum.WriteRune(r)
+		}
+	}
+	notAlnum := func(r rune) bool { return notLetter(r) && (r < '0' || r > '9') }
+	lead := func(stop func(rune) bool) string { // the leading run up to stop, if 5 long
+		if i := strings.IndexFunc(lower, stop); i >= 5 {
+			return lower[:i]
+		}
+		return ""
+	}
+	core := strings.TrimFunc(lower, notLetter)
+	for _, c := range []string{core, leet.Replace(core), leet.Replace(lower), letters.String(), alnum.String(), lead(notLetter), lead(notAlnum)} {
+		if commonStems[c] {
+			return true
+		}
+	}
+	return trivialRun(letters.String()) && (digits.Len() <= 4 || trivialRun(digits.String()) || isDate(digits.String()))
+}
+
+// trivialRun reports whether s is empty, one repeated character, or a run
+// of consecutive characters up or down (abcd, 4321).
+func trivialRun(s string) bool {
+	same, up, down := true, true, true
+	for i := 1; i < len(s); i++ {
+		same = same && s[i] == s[0]
+		up = up && s[i] == s[i-1]+1
+		down = down && s[i] == s[i-1]-1
+	}
+	return same || up || down
+}
+
+// isDate reports whether digits read as a year or a date from 1900 to 2099
+// (1990, 19900101, 900101 is not matched).
+func isDate(d string) bool {
+	return (len(d) == 4 || len(d) == 6 || len(d) == 8) && (strings.HasPrefix(d, "19") || strings.HasPrefix(d, "20"))
 }
 
 // GeneratePassword returns a random 12-character password that meets the

@@ -14,24 +14,25 @@ import (
 	"govfleet/internal/store"
 )
 
-// Policy is the platform's password and session policy, set by the city's
-// security administrator.
+// Policy is the platform's password, session and API token policy, set by
+// the city's security administrator.
 type Policy struct {
 	PasswordMinLength  int `json:"password_min_length"`
 	LockoutThreshold   int `json:"lockout_threshold"`
 	LockoutMinutes     int `json:"lockout_minutes"`
 	IdleTimeoutMinutes int `json:"idle_timeout_minutes"`
+	TokenDays          int `json:"token_days"` // the longest life of an API token (credentials.go)
 	// TOTPRoles are the roles whose holders must log in with a second
 	// factor (totp.go). Absent from a change: left as it is.
 	TOTPRoles []access.Role `json:"totp_roles"`
 }
 
 // DefaultPolicy: 8 characters, 5 failures lock for 15 minutes, 30 minutes
-// idle; two factors for the three separated administrators, the platform
-// administrators and the supervisors (等保 level 3: administrators log in
-// with two factors). A new install (govfleet init) starts with it; the demo
-// turns two factors off (demo.Seed).
-var DefaultPolicy = Policy{PasswordMinLength: 8, LockoutThreshold: 5, LockoutMinutes: 15, IdleTimeoutMinutes: 30,
+// idle, API tokens live 90 days at most; two factors for the three
+// separated administrators, the platform administrators and the supervisors
+// (等保 level 3: administrators log in with two factors). A new install
+// (govfleet init) starts with it; the demo turns two factors off (demo.Seed).
+var DefaultPolicy = Policy{PasswordMinLength: 8, LockoutThreshold: 5, LockoutMinutes: 15, IdleTimeoutMinutes: 30, TokenDays: 90,
 	TOTPRoles: []access.Role{access.SysAdmin, access.SecAdmin, access.AuditAdmin, access.PlatformAdmin,
 		access.SupervisorDiscipline, access.SupervisorFinance, access.SupervisorAudit}}
 
@@ -46,6 +47,7 @@ func (p *Policy) fields() map[string]*int {
 		"lockout_threshold":    &p.LockoutThreshold,
 		"lockout_minutes":      &p.LockoutMinutes,
 		"idle_timeout_minutes": &p.IdleTimeoutMinutes,
+		"token_days":           &p.TokenDays,
 	}
 }
 
@@ -55,6 +57,7 @@ func (p Policy) validate() error {
 	f.Check(p.LockoutThreshold < 3 || p.LockoutThreshold > 10, "lockout_threshold", "锁定前允许的失败次数须在3至10之间")
 	f.Check(p.LockoutMinutes < 5 || p.LockoutMinutes > 1440, "lockout_minutes", "锁定时长须在5至1440分钟之间")
 	f.Check(p.IdleTimeoutMinutes < 5 || p.IdleTimeoutMinutes > 480, "idle_timeout_minutes", "空闲超时须在5至480分钟之间")
+	f.Check(p.TokenDays < 1 || p.TokenDays > 365, "token_days", "API令牌有效期须在1至365天之间")
 	for _, r := range p.TOTPRoles {
 		_, ok := access.Info(r)
 		f.Check(!ok, "totp_roles", "未知角色："+string(r))

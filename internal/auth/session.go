@@ -19,16 +19,13 @@ import (
 
 // The audit log's actions recorded here, with their Chinese names (R-27).
 var (
-	actApikeyCreate      = audit.NewAction("apikey.create", "创建企业API密钥")
-	actApikeyRevoke      = audit.NewAction("apikey.revoke", "吊销企业API密钥")
 	actAuthLocked        = audit.NewAction("auth.locked", "账号因多次失败被锁定")
 	actAuthLogin         = audit.NewAction("auth.login", "登录")
 	actAuthLoginFailed   = audit.NewAction("auth.login_failed", "登录失败")
+	actAuthLoginRefused  = audit.NewAction("auth.login_refused", "登录被拒绝（过于频繁、锁定中或系统繁忙）")
 	actAuthLogout        = audit.NewAction("auth.logout", "退出登录")
 	actAuthPassword      = audit.NewAction("auth.password", "修改密码")
 	actPolicyUpdate      = audit.NewAction("policy.update", "修改安全策略")
-	actTokenCreate       = audit.NewAction("token.create", "创建API令牌")
-	actTokenRevoke       = audit.NewAction("token.revoke", "吊销API令牌")
 	actUserCreate        = audit.NewAction("user.create", "新建账号")
 	actUserLock          = audit.NewAction("user.lock", "锁定账号")
 	actUserResetPassword = audit.NewAction("user.reset_password", "重置密码")
@@ -66,8 +63,9 @@ type Login struct {
 	Ticket    string // the pending second step (totp.go)
 }
 
-// Login checks a user name and password under the lockout policy and opens
-// a session.
+// Login checks a user name and password under the throttling rules of
+// throttle.go and opens a session. Unknown and known names get the same
+// answers, after the same work.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*Login, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
@@ -77,55 +75,47 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return nil, err
 	}
+	anon := &access.Actor{Name: username, IP: ip}
+	refused := func(err error, why string) error { // refusals are audited like failures
+		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
+			return audit.Record(ctx, tx, anon, audit.Event{Action: actAuthLoginRefused, Summary: fmt.Sprintf("账号 %s 登录被拒绝：%s", username, why)})
+		})
+		return err
+	}
+	if !s.Hashing.TryAcquire() {
+		return nil, refused(errs.E(errs.TooManyRequests, "登录请求过多，请稍后再试"), "系统繁忙（密码校验已满）")
+	}
+	defer s.Hashing.Release()
+	at, err := s.count(ctx, username, ip, pol)
+	if errs.Is(err, errs.TooManyRequests) || errs.Is(err, errs.Locked) {
+		return nil, refused(err, err.(*errs.Error).Message)
+	}
+	if err != nil {
+		return nil, err
+	}
 	var u User
 	err = s.selectUsers(s.DB.R).Where("u.username = ?", username).Scan(ctx, &u)
 	if err != nil && !errs.Is(store.Translate(err), errs.NotFound) {
 		return nil, store.Translate(err)
 	}
-	anon := &access.Actor{Name: username, IP: ip}
-	if err != nil { // unknown user: same work and the same answer as a wrong password
-		CheckPassword(dummyHash, password)
-		_ = s.DB.Tx(ctx, func(tx bun.Tx) error {
-			return audit.Record(ctx, tx, anon, audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("用户名「%s」不存在", username)})
-		})
-		return nil, errs.E(errs.Unauthenticated, "用户名或密码错误")
+	found := err == nil
+	hash := dummyHash // an unknown user: the same work and the same answer as a wrong password
+	if found {
+		hash = u.PasswordHash
 	}
 	now := s.now()
-	if !u.Active {
+	actor := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, IP: ip}
+	if !found {
+		actor = anon
+	}
+	if !s.Hashing.check(hash, password) || !found {
+		return nil, s.failed(ctx, actor, &u, username, at, pol, now, "密码")
+	}
+	if !u.Active { // told only to whoever knows the password
 		return nil, errs.E(errs.Unauthenticated, "账号已停用，请联系管理员")
 	}
 	if u.AdminLocked {
 		return nil, errs.E(errs.Locked, "账号已被管理员锁定，请联系管理员")
-	}
-	if u.LockedUntil != nil && u.LockedUntil.After(now) {
-		return nil, errs.E(errs.Locked, "密码错误次数过多，账号已锁定，请在 %s 后重试", shanghai(*u.LockedUntil))
-	}
-	actor := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, IP: ip}
-	if !CheckPassword(u.PasswordHash, password) {
-		var result error
-		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			// Count in the database so concurrent attempts all count.
-			var failed int
-			if err := tx.NewRaw("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins", u.ID).Scan(ctx, &failed); err != nil {
-				return err
-			}
-			if failed >= pol.LockoutThreshold {
-				until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
-				if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
-					return err
-				}
-				result = errs.E(errs.Locked, "密码连续错误%d次，账号已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
-				return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLocked, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-					Summary: fmt.Sprintf("账号 %s 密码连续错误%d次，锁定至 %s", u.Username, pol.LockoutThreshold, shanghai(until))})
-			}
-			result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-failed)
-			return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLoginFailed, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-				Summary: fmt.Sprintf("账号 %s 密码错误（第%d次）", u.Username, failed)})
-		})
-		if err != nil {
-			return nil, err
-		}
-		return nil, result
 	}
 	if u.CompanyID != nil { // a deactivated company's accounts cannot log in
 		if err := s.companyActor(ctx, &u, &access.Actor{}); err != nil {
@@ -133,19 +123,23 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		}
 	}
 	if u.TOTPEnrolledAt != nil { // the second step (totp.go)
-		return s.pendingLogin(ctx, &u)
+		return s.pendingLogin(ctx, &u, ip, at)
 	}
-	return s.openSession(ctx, &u, actor, ip, userAgent, pol, "")
+	return s.openSession(ctx, &u, actor, userAgent, pol, at, "")
 }
 
-// openSession ends a successful login: it clears the failure count and
-// opens the session. how says which second factor was used, if any.
-func (s *Service) openSession(ctx context.Context, u *User, actor *access.Actor, ip, userAgent string, pol Policy, how string) (*Login, error) {
+// openSession ends a successful login from actor.IP: it forgives the
+// attempt at counted and opens the session. how says which second factor
+// was used, if any.
+func (s *Service) openSession(ctx context.Context, u *User, actor *access.Actor, userAgent string, pol Policy, at *attempt, how string) (*Login, error) {
 	now := s.now()
 	token := randomToken(32)
-	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
+	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: actor.IP, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = NULL, previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw("UPDATE users SET previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if err := forgive(ctx, tx, u.Username, actor.IP, at, now); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
@@ -164,6 +158,41 @@ func (s *Service) openSession(ctx context.Context, u *User, actor *access.Actor,
 	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full, MustEnrol: full.TOTPEnrolledAt == nil && pol.RequiresTOTP(full.Roles)}, nil
 }
 
+// failed records a wrong password (or unknown name), or a wrong second
+// factor (what names which), and answers it: the tries left from this
+// source, or the lock it has just reached.
+func (s *Service) failed(ctx context.Context, actor *access.Actor, u *User, username string, at *attempt, pol Policy, now time.Time, what string) error {
+	until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
+	accountLock := at.accountFailures >= AccountFactor*pol.LockoutThreshold
+	var result error
+	ev := audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("账号 %s %s错误（本地址第%d次）", username, what, at.failures)}
+	switch {
+	case accountLock:
+		result = errs.E(errs.Locked, "%s错误次数过多，账号已锁定%d分钟（曾成功登录过的地址不受影响），请在 %s 后重试", what, pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 从未登录过的地址%s错误%d次，对这些地址锁定至 %s", username, what, at.accountFailures, shanghai(until))}
+	case at.failures >= pol.LockoutThreshold:
+		result = errs.E(errs.Locked, "%s连续错误%d次，该账号在本地址已锁定%d分钟，请在 %s 后重试", what, pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 在地址 %s %s连续错误%d次，该地址锁定至 %s", username, actor.IP, what, pol.LockoutThreshold, shanghai(until))}
+	default:
+		result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-at.failures)
+	}
+	if u.ID != 0 {
+		ev.ObjectType, ev.ObjectID, ev.ScopePath = audit.User, u.ID, u.ScopePath
+	}
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if accountLock && u.ID != 0 { // shown to administrators, who may unlock
+			if _, err := tx.NewRaw("UPDATE users SET locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, actor, ev)
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -178,7 +207,8 @@ func shanghai(t time.Time) string { return t.In(beijing.Zone).Format("15:04") }
 // needs to enforce (CSRF for sessions, the forced password change).
 type Principal struct {
 	Actor      *access.Actor
-	SessionID  string // empty for API tokens
+	SessionID  string // empty for API tokens and keys: see Interactive
+	TokenID    int64  // the API token of a bearer request
 	KeyID      int64  // the company API key of a signed request (R-23)
 	CSRFToken  string
 	MustChange bool
@@ -191,7 +221,7 @@ func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User,
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.Active || u.Locked {
+	if !u.Active || u.AdminLocked { // a lockout after failed logins stops logins, not the owner's sessions
 		return nil, nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
 	}
 	a := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
@@ -258,6 +288,7 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principa
 
 // Logout ends the session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	defer s.Revoked.Notify(p.Actor.UserID) // open streams of the session end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE id = ?", p.SessionID).Exec(ctx); err != nil {
 			return err
@@ -279,6 +310,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 	if err != nil {
 		return err
 	}
+	defer s.Revoked.Notify(p.Actor.UserID) // the other sessions' streams end
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, p.Actor.UserID)
 		if err != nil {
@@ -305,91 +337,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPw, newPw
 		if _, err := tx.NewRaw("DELETE FROM sessions WHERE user_id = ? AND id <> ?", u.ID, p.SessionID).Exec(ctx); err != nil {
 			return err
 		}
+		if err := s.revokeCredentials(ctx, tx, p.Actor, u, "修改密码"); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, p.Actor, audit.Event{Action: actAuthPassword, ObjectType: audit.User, ObjectID: u.ID,
 			ScopePath: u.ScopePath, Summary: fmt.Sprintf("账号 %s 修改了密码", u.Username)})
 	})
-}
-
-// APIToken is a bearer token for machine clients acting as a user.
-type APIToken struct {
-	bun.BaseModel `bun:"table:api_tokens"`
-
-	ID         int64      `bun:"id,pk,autoincrement" json:"id"`
-	UserID     int64      `bun:"user_id" json:"-"`
-	Name       string     `bun:"name" json:"name"`
-	TokenHash  string     `bun:"token_hash" json:"-"`
-	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
-	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
-	RevokedAt  *time.Time `bun:"revoked_at" json:"-"`
-	Token      string     `bun:"-" json:"token,omitempty"` // only when created
-}
-
-const tokenPrefix = "gft_"
-
-// CreateToken issues a token for the caller; the secret is shown once.
-func (s *Service) CreateToken(ctx context.Context, a *access.Actor, name string) (*APIToken, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 40 {
-		return nil, (&errs.Fields{"name": "请填写令牌名称（不超过40个字）"}).Err()
-	}
-	secret := tokenPrefix + randomToken(32)
-	t := &APIToken{UserID: a.UserID, Name: name, TokenHash: sha(secret), CreatedAt: s.now()}
-	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenCreate, ObjectType: audit.APIToken, ObjectID: t.ID,
-			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 创建API令牌「%s」", a.Username, name)})
-	})
-	if err != nil {
-		return nil, err
-	}
-	t.Token = secret
-	return t, nil
-}
-
-// Tokens lists the caller's live tokens.
-func (s *Service) Tokens(ctx context.Context, a *access.Actor) ([]*APIToken, error) {
-	out := []*APIToken{}
-	err := s.DB.R.NewSelect().Model(&out).Where("user_id = ? AND revoked_at IS NULL", a.UserID).Order("id").Scan(ctx)
-	return out, store.Translate(err)
-}
-
-// RevokeToken revokes one of the caller's tokens.
-func (s *Service) RevokeToken(ctx context.Context, a *access.Actor, id int64) error {
-	return s.DB.Tx(ctx, func(tx bun.Tx) error {
-		res, err := tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL", s.now(), id, a.UserID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "令牌不存在或已吊销")
-		}
-		return audit.Record(ctx, tx, a, audit.Event{Action: actTokenRevoke, ObjectType: audit.APIToken, ObjectID: id,
-			ScopePath: a.ScopePath, Summary: fmt.Sprintf("账号 %s 吊销API令牌（编号 %d）", a.Username, id)})
-	})
-}
-
-// AuthenticateToken resolves a bearer token.
-func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Principal, error) {
-	if !strings.HasPrefix(secret, tokenPrefix) {
-		return nil, errs.E(errs.Unauthenticated, "API令牌无效")
-	}
-	var t APIToken
-	if err := s.DB.R.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", sha(secret)).Scan(ctx); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API令牌无效或已吊销"))
-	}
-	_, actor, err := s.actorFor(ctx, t.UserID, ip)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if _, err := s.DB.W.NewRaw("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, t.ID).Exec(ctx); err != nil {
-			return nil, store.Translate(err)
-		}
-	}
-	return &Principal{Actor: actor}, nil
 }
 
 // Bootstrap creates an account with the given roles without an actor (the

@@ -284,13 +284,20 @@ func (s *Service) TOTPStatusOf(ctx context.Context, a *access.Actor) (*TOTPStatu
 	return st, store.Translate(err)
 }
 
-// pendingLogin answers a right password of a bound account with a ticket
-// for the second step.
-func (s *Service) pendingLogin(ctx context.Context, u *User) (*Login, error) {
+// pendingLogin answers a right password of a bound account from ip with a
+// ticket for the second step. The attempt at is taken back, as a right
+// password is no failure, but its source stays unproven until the code:
+// the counters go on, so the codes tried count with the passwords.
+func (s *Service) pendingLogin(ctx context.Context, u *User, ip string, at *attempt) (*Login, error) {
 	ticket := randomToken(32)
-	_, err := s.DB.W.NewRaw("INSERT INTO login_tickets (id, user_id, expires_at) VALUES (?, ?, ?)", sha(ticket), u.ID, s.now().Add(ticketTTL)).Exec(ctx)
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewRaw("INSERT INTO login_tickets (id, user_id, expires_at) VALUES (?, ?, ?)", sha(ticket), u.ID, s.now().Add(ticketTTL)).Exec(ctx); err != nil {
+			return err
+		}
+		return takeBack(ctx, tx, u.Username, ip, at)
+	})
 	if err != nil {
-		return nil, store.Translate(err)
+		return nil, err
 	}
 	return &Login{Ticket: ticket}, nil
 }
@@ -317,10 +324,16 @@ func (s *Service) LoginCode(ctx context.Context, ticket, code, ip, userAgent str
 	if err != nil {
 		return nil, err
 	}
-	if !u.Active || u.Locked {
+	if !u.Active || u.AdminLocked {
 		return nil, errs.E(errs.Locked, "账号已停用或锁定，请联系管理员")
 	}
 	pol, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A code is counted before it is checked, in the counters of the
+	// passwords (throttle.go): waits and locks stop guessing either.
+	at, err := s.count(ctx, u.Username, ip, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +343,7 @@ func (s *Service) LoginCode(ctx context.Context, ticket, code, ip, userAgent str
 		return nil, err
 	}
 	if how == "" {
-		return nil, s.codeFailed(ctx, u, actor, pol)
+		return nil, s.codeFailed(ctx, ticket, u, actor, at, pol)
 	}
 	res, err := s.DB.W.NewRaw("DELETE FROM login_tickets WHERE id = ?", sha(ticket)).Exec(ctx)
 	if err != nil {
@@ -339,7 +352,7 @@ func (s *Service) LoginCode(ctx context.Context, ticket, code, ip, userAgent str
 	if n, _ := res.RowsAffected(); n == 0 { // a parallel request used it
 		return nil, expired
 	}
-	return s.openSession(ctx, u, actor, ip, userAgent, pol, how)
+	return s.openSession(ctx, u, actor, userAgent, pol, at, how)
 }
 
 // useCode accepts a TOTP code of a step later than the last accepted one,
@@ -383,35 +396,20 @@ func (s *Service) useCode(ctx context.Context, userID int64, code string) (strin
 	return "（恢复码）", nil
 }
 
-// codeFailed counts a wrong code toward the lockout, as a wrong password
-// counts; the lockout also voids the account's pending tickets.
-func (s *Service) codeFailed(ctx context.Context, u *User, actor *access.Actor, pol Policy) error {
-	var result error
-	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		var failed int
-		if err := tx.NewRaw("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins", u.ID).Scan(ctx, &failed); err != nil {
-			return err
+// codeFailed answers a wrong or replayed code as a wrong password is
+// answered (failed), the tries left as the code field's error; a lock also
+// voids the ticket.
+func (s *Service) codeFailed(ctx context.Context, ticket string, u *User, actor *access.Actor, at *attempt, pol Policy) error {
+	err := s.failed(ctx, actor, u, u.Username, at, pol, s.now(), "密码或动态验证码")
+	switch {
+	case errs.Is(err, errs.Unauthenticated):
+		return (&errs.Fields{"code": fmt.Sprintf("验证码错误或已使用过，还可尝试%d次", pol.LockoutThreshold-at.failures)}).Err()
+	case errs.Is(err, errs.Locked):
+		if _, derr := s.DB.W.NewRaw("DELETE FROM login_tickets WHERE id = ?", sha(ticket)).Exec(ctx); derr != nil {
+			return store.Translate(derr)
 		}
-		ev := audit.Event{Action: actAuthLoginFailed, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-			Summary: fmt.Sprintf("账号 %s 动态验证码错误或已使用（第%d次）", u.Username, failed)}
-		result = (&errs.Fields{"code": fmt.Sprintf("验证码错误或已使用过，还可尝试%d次", pol.LockoutThreshold-failed)}).Err()
-		if failed >= pol.LockoutThreshold {
-			until := s.now().Add(time.Duration(pol.LockoutMinutes) * time.Minute)
-			if _, err := tx.NewRaw("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", until, u.ID).Exec(ctx); err != nil {
-				return err
-			}
-			if _, err := tx.NewRaw("DELETE FROM login_tickets WHERE user_id = ?", u.ID).Exec(ctx); err != nil {
-				return err
-			}
-			result = errs.E(errs.Locked, "连续错误%d次，账号已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
-			ev.Action, ev.Summary = actAuthLocked, fmt.Sprintf("账号 %s 连续错误%d次（含动态验证码），锁定至 %s", u.Username, pol.LockoutThreshold, shanghai(until))
-		}
-		return audit.Record(ctx, tx, actor, ev)
-	})
-	if err != nil {
-		return err
 	}
-	return result
+	return err
 }
 
 // ResetTOTP removes an account's binding and recovery codes and ends its

@@ -93,6 +93,21 @@ func TestTOTPLogin(t *testing.T) {
 		if _, err := w.Auth.Authenticate(ctx, l.Token, "10.0.0.1"); err != nil {
 			t.Fatalf("session after the code: %v", err)
 		}
+		// The right code clears the address's counter (the replay counted
+		// in it) and makes the address known; the account-wide counter
+		// keeps the replay only (neither the right password nor the right
+		// code is a failure).
+		want := map[string]int{"10.0.0.1": 0, "": 1}
+		for source, n := range want {
+			var r struct {
+				Failures    int        `bun:"failures"`
+				SucceededAt *time.Time `bun:"succeeded_at"`
+			}
+			err := db.R.NewSelect().Table("login_attempts").Column("failures", "succeeded_at").Where("username = 'jgj_staff' AND source = ?", source).Scan(ctx, &r)
+			if err != nil || r.Failures != n || (source != "") != (r.SucceededAt != nil) {
+				t.Errorf("login attempts of %q after the code: %+v (%v), want %d failures", source, r, err, n)
+			}
+		}
 		// The ticket is used up, and the same code on a new ticket is a replay.
 		if _, err := w.Auth.LoginCode(ctx, tk, code(t, secret, c.t), "10.0.0.1", ""); !errs.Is(err, errs.Unauthenticated) {
 			t.Fatalf("used ticket: %v", err)
@@ -127,7 +142,10 @@ func TestTOTPLogin(t *testing.T) {
 	})
 }
 
-// Wrong codes count toward the lockout with wrong passwords.
+// Wrong codes count toward the lockout with wrong passwords, in the same
+// counter of the account and source address (throttle.go); the right
+// password of the first step is not a failure. The clock moves past each
+// wait the counter sets from DelayAfter failures on.
 func TestTOTPLockout(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w, c := clockedWorld(t, db)
@@ -140,10 +158,15 @@ func TestTOTPLockout(t *testing.T) {
 		}
 		tk := ticket(t, w, "jgj_staff")
 		for i := range 2 {
+			c.t = c.t.Add(10 * time.Second)
 			if _, err := w.Auth.LoginCode(ctx, tk, "123456", "10.0.0.1", ""); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "还可尝试") {
 				t.Fatalf("wrong code %d: %v", i, err)
 			}
 		}
+		if _, err := w.Auth.LoginCode(ctx, tk, "123456", "10.0.0.1", ""); !errs.Is(err, errs.TooManyRequests) {
+			t.Fatalf("a code within the wait: %v", err)
+		}
+		c.t = c.t.Add(10 * time.Second)
 		if _, err := w.Auth.LoginCode(ctx, tk, "abcde-fghij", "10.0.0.1", ""); !errs.Is(err, errs.Locked) {
 			t.Fatalf("fifth failure: %v", err)
 		}

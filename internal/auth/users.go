@@ -19,6 +19,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/store"
 )
@@ -37,6 +38,13 @@ type Service struct {
 	// TOTPKey seals the accounts' TOTP secrets and keys their recovery
 	// codes (totp.go); like KeyMaster, a file in the data directory.
 	TOTPKey []byte
+	// Revoked tells open streams that an account's credentials changed.
+	Revoked Revocations
+	// Hashing bounds the password hashes of concurrent logins.
+	Hashing HashPool
+	// SMS texts password-reset codes to the accounts' owners (reset.go);
+	// nil: no SMS, a reset then waits for a second administrator.
+	SMS notify.SMSSender
 }
 
 func (s *Service) now() time.Time {
@@ -57,7 +65,6 @@ type User struct {
 	ScopeID            int64      `bun:"scope_id" json:"scope_id"`
 	PasswordHash       string     `bun:"password_hash" json:"-"`
 	MustChangePassword bool       `bun:"must_change_password" json:"must_change_password"`
-	FailedLogins       int        `bun:"failed_logins" json:"-"`
 	LockedUntil        *time.Time `bun:"locked_until" json:"locked_until"`
 	AdminLocked        bool       `bun:"admin_locked" json:"-"`
 	Active             bool       `bun:"active" json:"active"`
@@ -215,18 +222,28 @@ type UserFilter struct {
 	Page, Size int
 }
 
+// subtree is the path of node scopeID when the actor covers it, or the
+// actor's scope's for 0: what a list of accounts (or of their
+// credentials) is narrowed to.
+func (s *Service) subtree(ctx context.Context, a *access.Actor, scopeID int64) (string, error) {
+	if scopeID == 0 {
+		return a.ScopePath, nil
+	}
+	n, err := s.Org.Node(ctx, nil, scopeID)
+	if err != nil {
+		return "", err
+	}
+	if !a.Covers(n.Path) {
+		return "", errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+	}
+	return n.Path, nil
+}
+
 // List returns a page of accounts inside the actor's scope.
 func (s *Service) List(ctx context.Context, a *access.Actor, f UserFilter) ([]*User, int, error) {
-	base := a.ScopePath
-	if f.ScopeID != 0 {
-		n, err := s.Org.Node(ctx, nil, f.ScopeID)
-		if err != nil {
-			return nil, 0, err
-		}
-		if !a.Covers(n.Path) {
-			return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
-		}
-		base = n.Path
+	base, err := s.subtree(ctx, a, f.ScopeID)
+	if err != nil {
+		return nil, 0, err
 	}
 	q := s.selectUsers(s.DB.R).Where("n.path LIKE ?", base+"%")
 	if f.CompanyID != 0 {
@@ -327,24 +344,17 @@ func dedupRoles(rs []access.Role) []access.Role {
 	return out
 }
 
-// canManage reports whether the actor may change the target account: the
-// account lies in the actor's scope, is not the actor's own (that goes
-// through the profile), and the actor could grant every role it holds,
-// unless the actor is the system administrator, whose job is accounts.
+// account is what access.CanManage needs of u.
+func (u *User) account() access.Account {
+	return access.Account{ID: u.ID, ScopePath: u.ScopePath, Roles: u.Roles}
+}
+
+// canManage applies the one rule of who may manage whom (access.CanManage)
+// to every change of an account: edit, deactivate, lock, unlock, roles,
+// password reset.
 func canManage(a *access.Actor, t *User) error {
-	if !a.Covers(t.ScopePath) {
-		return errs.E(errs.Forbidden, "该账号不在您的管辖范围内")
-	}
-	if t.ID == a.UserID {
-		return errs.E(errs.Forbidden, "不能在账号管理中修改自己的账号，请到个人中心操作")
-	}
-	if a.HasRole(access.SysAdmin) {
-		return nil
-	}
-	for _, r := range t.Roles {
-		if !a.CanGrant(r, t.ScopePath) {
-			return errs.E(errs.Forbidden, "该账号持有您无权管理的角色，请联系系统管理员")
-		}
+	if ok, why := access.CanManage(a, t.account()); !ok {
+		return errs.E(errs.Forbidden, "%s", why)
 	}
 	return nil
 }
@@ -468,6 +478,7 @@ func insertRoles(ctx context.Context, tx bun.IDB, userID int64, roles []access.R
 // mutate runs fn on the target account inside a transaction after the
 // manage check, then records the audit event fn describes.
 func (s *Service) mutate(ctx context.Context, a *access.Actor, id int64, fn func(tx bun.Tx, u *User) (audit.Event, error)) (*User, error) {
+	defer s.Revoked.Notify(id) // a lock, deactivation, reset or role change reaches open streams at once
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		u, err := s.load(ctx, tx, id)
 		if err != nil {
@@ -544,6 +555,9 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in User
 				if err := dropSessions(ctx, tx, u.ID); err != nil {
 					return audit.Event{}, err
 				}
+				if err := s.revokeCredentials(ctx, tx, a, u, "停用账号"); err != nil {
+					return audit.Event{}, err
+				}
 			} else {
 				summary = fmt.Sprintf("启用账号 %s（%s）", u.Username, u.RealName)
 			}
@@ -560,11 +574,8 @@ func (s *Service) SetRoles(ctx context.Context, a *access.Actor, id int64, roles
 		if err != nil {
 			return err
 		}
-		if !a.Covers(u.ScopePath) {
-			return errs.E(errs.Forbidden, "该账号不在您的管辖范围内")
-		}
-		if u.ID == a.UserID {
-			return errs.E(errs.Forbidden, "不能调整自己的角色")
+		if err := canManage(a, u); err != nil {
+			return err
 		}
 		var changed []access.Role
 		for _, r := range roles {
@@ -616,29 +627,14 @@ func (s *Service) SetLocked(ctx context.Context, a *access.Actor, id int64, lock
 	return s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
 		u.AdminLocked = locked
 		if locked {
+			if err := s.revokeCredentials(ctx, tx, a, u, "锁定账号"); err != nil {
+				return audit.Event{}, err
+			}
 			return audit.Event{Action: actUserLock, Summary: fmt.Sprintf("锁定账号 %s（%s）", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
 		}
-		u.LockedUntil, u.FailedLogins = nil, 0
-		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, nil
+		u.LockedUntil = nil
+		return audit.Event{Action: actUserUnlock, Summary: fmt.Sprintf("解锁账号 %s（%s）", u.Username, u.RealName)}, clearAttempts(ctx, tx, u.Username)
 	})
-}
-
-// ResetPassword gives the account a new generated password that must be
-// changed at the next login, ends its sessions and returns the password.
-func (s *Service) ResetPassword(ctx context.Context, a *access.Actor, id int64) (string, error) {
-	pw := GeneratePassword()
-	hash, err := HashPassword(pw)
-	if err != nil {
-		return "", errs.Wrap(err, "hash")
-	}
-	_, err = s.mutate(ctx, a, id, func(tx bun.Tx, u *User) (audit.Event, error) {
-		u.PasswordHash, u.MustChangePassword, u.LockedUntil, u.FailedLogins = hash, true, nil, 0
-		return audit.Event{Action: actUserResetPassword, Summary: fmt.Sprintf("重置账号 %s（%s）的密码", u.Username, u.RealName)}, dropSessions(ctx, tx, u.ID)
-	})
-	if err != nil {
-		return "", err
-	}
-	return pw, nil
 }
 
 func dropSessions(ctx context.Context, tx bun.IDB, userID int64) error {

@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -50,9 +51,12 @@ func sniff(name string, data []byte) (string, error) {
 			return t, nil
 		}
 	default:
-		switch t := http.DetectContentType(data); t {
-		case "image/jpeg", "image/png", "image/webp":
-			return t, nil
+		if picture.IsImage(http.DetectContentType(data)) { // a bomb is refused by its header
+			info, err := picture.Check("file", "附件图片", data)
+			if err != nil {
+				return "", err
+			}
+			return info.ContentType, nil
 		}
 	}
 	return "", (&errs.Fields{"file": "附件只能是PDF、图片（JPEG/PNG/WebP）或Office文档（Word、Excel、PowerPoint）"}).Err()
@@ -78,8 +82,11 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id i
 	if err != nil {
 		return nil, err
 	}
-	if o.ApplicantID != a.UserID && !a.Covers(o.UnitPath) {
-		return nil, errs.E(errs.Forbidden, "该订单不在您的管辖范围内")
+	// Only the applicant, or an approver or dispatcher over the order's
+	// unit, adds files; a colleague who merely applies in the same unit
+	// does not (issue 19).
+	if o.ApplicantID != a.UserID && !((a.Has(access.OrderApprove) || a.Has(access.OrderDispatch)) && a.Covers(o.UnitPath)) {
+		return nil, errs.E(errs.Forbidden, "只有申请人及本单位的审批人、调度员可以为该订单添加附件")
 	}
 	if o.State == Closed || o.State == Cancelled {
 		return nil, errs.E(errs.Conflict, "订单已%s，不能再添加附件", o.StateName)

@@ -296,7 +296,7 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 type DispatchInput struct {
 	VehicleID    int64  `json:"vehicle_id"`
 	DriverID     int64  `json:"driver_id"`
-	SealedFiling string `json:"sealed_filing"` // R-15: why a sealed vehicle must run
+	SealedFiling string `json:"sealed_filing" max:"500"` // R-15: why a sealed vehicle must run
 }
 
 // Dispatch assigns a vehicle and a driver (R-13(3)). The vehicle and the

@@ -53,8 +53,8 @@ type Filing struct {
 type FilingInput struct {
 	VehicleID int64      `json:"vehicle_id"`
 	DriverID  *int64     `json:"driver_id"`
-	Leader    string     `json:"leader"`
-	Reason    string     `json:"reason"`
+	Leader    string     `json:"leader" max:"50"`
+	Reason    string     `json:"reason" max:"500"`
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at"`
 }

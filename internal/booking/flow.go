@@ -332,7 +332,7 @@ func isDriver(a *access.Actor, o *Order) error {
 type ChangeInput struct {
 	Destination string     `json:"destination"`
 	ReturnAt    *time.Time `json:"return_at"`
-	Note        string     `json:"note"`
+	Note        string     `json:"note" max:"500"`
 }
 
 // ReportChange records a change on the way; the dispatcher is notified and

@@ -129,8 +129,8 @@ type Event struct {
 
 // Input is what an applicant fills in (R-13(1)).
 type Input struct {
-	Reason         string    `json:"reason"`
-	Passengers     string    `json:"passengers"`
+	Reason         string    `json:"reason" max:"500"`
+	Passengers     string    `json:"passengers" max:"200"`
 	PassengerCount int       `json:"passenger_count"`
 	ContactPhone   string    `json:"contact_phone"`
 	PickupPlace    string    `json:"pickup_place"`

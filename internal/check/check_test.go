@@ -552,3 +552,27 @@ func FuzzOthers(f *testing.F) {
 		LicenceAllows(s, VehicleSmall)
 	})
 }
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		multiline bool
+		bad       string // "" when accepted
+	}{
+		{"常州市 公务用车 😀 e\u0301 \u200b", false, ""},
+		{"ab\x00cd", false, "U+0000"},
+		{"ab\x00cd", true, "U+0000"},
+		{"两行\n文字\t制表", true, ""},
+		{"两行\n文字", false, "U+000A"},
+		{"制表\t", false, "U+0009"},
+		{"回车\r\n", true, "U+000D"},
+		{"删除\x7f", true, "U+007F"},
+		{"C1\u0085", true, "U+0085"},
+		{"转义\x1b[31m", false, "U+001B"},
+	} {
+		err := Text(tc.in, tc.multiline)
+		if (err == nil) != (tc.bad == "") || err != nil && !strings.Contains(err.Error(), tc.bad) {
+			t.Errorf("Text(%q, %v) = %v, want %q", tc.in, tc.multiline, err, tc.bad)
+		}
+	}
+}

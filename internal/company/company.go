@@ -281,7 +281,7 @@ type ContractInput struct {
 	UnitID   int64   `json:"unit_id,omitempty"`
 	StartsOn *string `json:"starts_on,omitempty"`
 	EndsOn   *string `json:"ends_on,omitempty"` // "" clears (open-ended)
-	Note     *string `json:"note,omitempty"`
+	Note     *string `json:"note,omitempty" max:"200"`
 }
 
 func (k *Contract) apply(in ContractInput) error {

@@ -20,12 +20,15 @@ const (
 	PasswordChangeRequired Code = "password_change_required"
 	TOTPEnrolRequired      Code = "totp_enrol_required" // the policy asks a second factor the account has not bound yet
 	Locked                 Code = "locked"
+	TooManyRequests        Code = "too_many_requests"      // throttled: try again later (HTTP 429)
+	TooLarge               Code = "too_large"              // a request body over the limit
+	UnsupportedMedia       Code = "unsupported_media_type" // a body that is not JSON where JSON is expected
 	Internal               Code = "internal"
 )
 
 // Codes lists every Code, in the order above; the API documents them
 // (internal/httpapi's OpenAPI document) with their HTTP status.
-var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, TOTPEnrolRequired, Locked, Internal}
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, TOTPEnrolRequired, Locked, TooManyRequests, TooLarge, UnsupportedMedia, Internal}
 
 // Error is an application error with a Chinese message for the user and,
 // for invalid input, a message per field (keyed by the JSON field name).

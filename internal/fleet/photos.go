@@ -9,21 +9,19 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	_ "image/png" // registers PNG decoding
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/uptrace/bun"
 	"golang.org/x/image/draw"
-	_ "golang.org/x/image/webp" // registers WebP decoding
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -156,7 +154,8 @@ type checkedImage struct {
 }
 
 // checkImage accepts JPEG, PNG and WebP by content (never by file name):
-// the sniffed type must be one of them and the data must decode.
+// picture.Check reads the header and refuses oversized canvases before the
+// data is decoded.
 func checkImage(data []byte) (*checkedImage, error) {
 	if len(data) == 0 {
 		return nil, (&errs.Fields{"file": "请选择要上传的照片"}).Err()
@@ -164,25 +163,15 @@ func checkImage(data []byte) (*checkedImage, error) {
 	if len(data) > MaxPhotoBytes {
 		return nil, (&errs.Fields{"file": msgPhotoTooLarge}).Err()
 	}
-	ct := http.DetectContentType(data)
-	switch ct {
-	case "image/jpeg", "image/png", "image/webp":
-	default:
-		return nil, (&errs.Fields{"file": "只能上传JPEG、PNG或WebP格式的照片（文件内容不是图片）"}).Err()
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, info, err := picture.Decode("file", "照片", data) // the header first: a bomb is never decoded
 	if err != nil {
-		return nil, (&errs.Fields{"file": "照片文件已损坏，无法读取，请重新拍摄或导出后上传"}).Err()
-	}
-	b := img.Bounds()
-	if b.Dx() < 1 || b.Dy() < 1 || b.Dx() > 20000 || b.Dy() > 20000 {
-		return nil, (&errs.Fields{"file": "照片尺寸无效"}).Err()
+		return nil, err
 	}
 	thumb, err := thumbnail(img)
 	if err != nil {
 		return nil, err
 	}
-	return &checkedImage{contentType: ct, width: b.Dx(), height: b.Dy(), thumb: thumb}, nil
+	return &checkedImage{contentType: info.ContentType, width: info.Width, height: info.Height, thumb: thumb}, nil
 }
 
 // thumbnail scales img to ThumbWidth pixels wide (never up) as JPEG.

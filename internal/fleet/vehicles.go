@@ -137,7 +137,7 @@ type VehicleInput struct {
 	ParkingRadius *int     `json:"parking_radius,omitempty"`
 	Marking       *string  `json:"marking,omitempty"`
 	Exempt        *bool    `json:"exempt,omitempty"`
-	ExemptReason  *string  `json:"exempt_reason,omitempty"`
+	ExemptReason  *string  `json:"exempt_reason,omitempty" max:"200"`
 	Status        *string  `json:"status,omitempty"`
 	// Acquisition record (create only): date (default: purchase date, else
 	// today) and document number.
@@ -495,7 +495,7 @@ type ChangeInput struct {
 	Category string `json:"category,omitempty"`
 	Date     string `json:"date"`
 	DocNo    string `json:"doc_no"`
-	Note     string `json:"note,omitempty"`
+	Note     string `json:"note,omitempty" max:"500"`
 }
 
 func (s *Service) checkChange(ctx context.Context, tx bun.IDB, v *Vehicle, in *ChangeInput, f *errs.Fields) error {

@@ -398,7 +398,7 @@ func (s *Service) Counts(ctx context.Context, a *access.Actor, unit int64) ([]Co
 
 // Action is a step of an event's lifecycle.
 type Action struct {
-	Note string `json:"note"`
+	Note string `json:"note" max:"500"`
 }
 
 // RequestRepair marks an open event as sent for repair.

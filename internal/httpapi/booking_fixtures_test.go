@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"govfleet/internal/access"
 	"govfleet/internal/booking"
 )
 
@@ -174,8 +175,9 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 			return call{"POST", path(own(c, in, booking.Submitted), "/attachments"), map[string]any{"file": []byte("%PDF-1.4\n%测试会议通知\n")}}
 		},
 		"GET /api/orders/{id}/attachments/{att_id}": func(c caller, in bool) call {
-			id := e.order(place(in), booking.Submitted, other(in), 0, 0)
-			att, err := e.w.Booking.Attach(context.Background(), e.city(), e.w.Fleet.Blobs, id, "通知.pdf", []byte("%PDF-1.4\n"))
+			applicant := e.caller(place(in), access.Applicant)
+			id := e.order(place(in), booking.Submitted, applicant.user.ID, 0, 0)
+			att, err := e.w.Booking.Attach(context.Background(), applicant.actor, e.w.Fleet.Blobs, id, "通知.pdf", []byte("%PDF-1.4\n"))
 			if err != nil {
 				e.t.Fatal(err)
 			}

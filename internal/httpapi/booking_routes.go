@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -59,7 +58,7 @@ func (s *Server) bookingRoutes() []Route {
 }
 
 type reasonIn struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" max:"500"`
 }
 
 type odometerIn struct {
@@ -72,12 +71,12 @@ type backIn struct {
 
 type rateIn struct {
 	Rating  int    `json:"rating"`
-	Comment string `json:"comment"`
+	Comment string `json:"comment" max:"300"`
 }
 
 type delegationIn struct {
 	On   bool   `json:"on"`
-	Note string `json:"note"`
+	Note string `json:"note" max:"500"`
 }
 
 type readIn struct {
@@ -221,13 +220,7 @@ func (s *Server) attach(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := vals["filename"]
-	if r.MultipartForm != nil {
-		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
-			name = fh[0].Filename
-		}
-	}
-	att, err := s.Booking.Attach(r.Context(), r.Actor(), s.Fleet.Blobs, id, name, data)
+	att, err := s.Booking.Attach(r.Context(), r.Actor(), s.Fleet.Blobs, id, vals["filename"], data)
 	if err != nil {
 		return nil, err
 	}
@@ -343,27 +336,21 @@ func (s *Server) markRead(r *Request) (any, error) {
 }
 
 // stream pushes the caller's new notifications as server-sent events until
-// the client goes away; a comment line every 25 s keeps proxies from
-// closing the connection.
+// the client goes away or the session ends (startStream); a comment line
+// every 25 s keeps proxies from closing the connection.
 func (s *Server) stream(r *Request) (any, error) {
-	fl, ok := r.W.(http.Flusher)
-	if !ok {
-		return nil, errs.E(errs.Internal, "不支持推送")
+	ch, unsubscribe := s.Booking.Notify.Subscribe(r.Actor().UserID)
+	defer unsubscribe()
+	fl, ctx, stop, err := s.startStream(r)
+	if err != nil {
+		return nil, err
 	}
-	ch, stop := s.Booking.Notify.Subscribe(r.Actor().UserID)
 	defer stop()
-	h := r.W.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	r.W.WriteHeader(http.StatusOK)
-	fmt.Fprint(r.W, ": connected\n\n")
-	fl.Flush()
 	tick := time.NewTicker(25 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return streamed{}, nil
 		case <-tick.C:
 			fmt.Fprint(r.W, ": ping\n\n")

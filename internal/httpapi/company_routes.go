@@ -17,7 +17,7 @@ func (s *Server) companyRoutes() []Route {
 		{Method: "POST", Path: "/api/companies/{id}/contracts", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "新增合同：企业服务的单位或辖市(区)及期限", In: company.ContractInput{}, Out: company.Contract{}, Handle: s.addContract},
 		{Method: "PATCH", Path: "/api/contracts/{id}", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "修改合同期限或备注", In: company.ContractInput{}, Out: company.Contract{}, Handle: update(s.Companies.UpdateContract)},
 		{Method: "GET", Path: "/api/companies/{id}/users", Perm: access.CompanyRead, Tag: "合作企业", Summary: "企业的账号", Out: []auth.User{}, Handle: get(s.Companies.Users)},
-		{Method: "POST", Path: "/api/companies/{id}/users", Perm: access.CompanyWrite, Tag: "合作企业", Summary: "为企业开设账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: s.createCompanyUser},
+		{Method: "POST", Path: "/api/companies/{id}/users", Perm: access.CompanyWrite, Interactive: true, Tag: "合作企业", Summary: "为企业开设账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: s.createCompanyUser},
 	}
 }
 

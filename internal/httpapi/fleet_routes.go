@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -109,15 +108,15 @@ func queryBool(r *Request, name string) bool {
 	return v == "true" || v == "1"
 }
 
-// upload reads an uploaded file: multipart/form-data (field "file", other
-// fields returned as values), or JSON {"file": base64, …}. Bodies larger
-// than max (plus room for the form) are refused with msg.
+// upload reads an uploaded file: multipart/form-data (field "file", its
+// name returned as value "filename", other fields as values), or JSON
+// {"file": base64, "kind": …}. Bodies larger than max (plus room for the
+// form) are refused with msg; values with control characters too.
 func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error) {
 	vals := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	body := http.MaxBytesReader(r.W, r.Body, max*4/3+(1<<20))
 	if ct == "multipart/form-data" {
-		r.Body = body
+		r.Body = http.MaxBytesReader(r.W, r.Body, max*4/3+(1<<20))
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -131,11 +130,12 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 				vals[k] = v[0]
 			}
 		}
-		f, _, err := r.FormFile("file")
+		f, h, err := r.FormFile("file")
 		if err != nil {
 			return nil, nil, (&errs.Fields{"file": "请选择要上传的文件"}).Err()
 		}
 		defer f.Close()
+		vals["filename"] = h.Filename
 		data, err := io.ReadAll(io.LimitReader(f, max+1))
 		if err != nil {
 			return nil, nil, errs.Wrap(err, "upload")
@@ -143,24 +143,22 @@ func upload(r *Request, max int64, msg string) ([]byte, map[string]string, error
 		if int64(len(data)) > max {
 			return nil, nil, (&errs.Fields{"file": msg}).Err()
 		}
-		return data, vals, nil
+		return data, vals, formText(vals)
 	}
 	var in struct {
 		File []byte `json:"file"`
 		Kind string `json:"kind"`
 	}
-	if err := json.NewDecoder(body).Decode(&in); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nil, (&errs.Fields{"file": msg}).Err()
-		}
-		return nil, nil, errs.E(errs.Invalid, "请以 multipart/form-data 上传文件（字段 file）")
+	if err := decodeJSON(r, &in, max*4/3+(1<<20)); errs.Is(err, errs.TooLarge) {
+		return nil, nil, (&errs.Fields{"file": msg}).Err()
+	} else if err != nil {
+		return nil, nil, err
 	}
 	if int64(len(in.File)) > max {
 		return nil, nil, (&errs.Fields{"file": msg}).Err()
 	}
 	vals["kind"] = in.Kind
-	return in.File, vals, nil
+	return in.File, vals, formText(vals)
 }
 
 func xlsx(name string, data []byte) download {

@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 
 	"govfleet/internal/access"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/fuel"
 	"govfleet/internal/sheet"
@@ -28,7 +28,7 @@ func (s *Server) fuelRoutes() []Route {
 // fuelImportIn is the JSON form of an import (machine clients).
 type fuelImportIn struct {
 	Month    string `json:"month"`
-	FileName string `json:"file_name"`
+	FileName string `json:"file_name" max:"255"`
 	File     []byte `json:"file"` // base64
 }
 
@@ -67,8 +67,9 @@ func (s *Server) fuelImport(r *Request) (any, error) {
 func fuelUpload(r *Request) (fuelImportIn, error) {
 	var in fuelImportIn
 	tooBig := (&errs.Fields{"file": "导入文件不能超过10 MB"}).Err()
-	r.Body = http.MaxBytesReader(r.W, r.Body, maxImportBytes*4/3+(1<<20))
+	limit := int64(maxImportBytes*4/3 + (1 << 20))
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(r.W, r.Body, limit)
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -86,17 +87,18 @@ func fuelUpload(r *Request) (fuelImportIn, error) {
 			return in, errs.Wrap(err, "upload")
 		}
 		in.Month, in.FileName = r.FormValue("month"), h.Filename
-	} else if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return in, tooBig
+		if f := check.Lengths(&in); f != nil {
+			return in, errs.Fields(f).Err()
 		}
-		return in, errs.E(errs.Invalid, "请以 multipart/form-data（字段 file、month）或 JSON {month, file_name, file: base64} 上传")
+	} else if err := decodeJSON(r, &in, limit); errs.Is(err, errs.TooLarge) {
+		return in, tooBig
+	} else if err != nil {
+		return in, err
 	}
 	if len(in.File) > maxImportBytes {
 		return in, tooBig
 	}
-	return in, nil
+	return in, formText(map[string]string{"month": in.Month, "file_name": in.FileName})
 }
 
 func (s *Server) fuelImports(r *Request) (any, error) {

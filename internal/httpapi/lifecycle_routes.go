@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"govfleet/internal/access"
-	"govfleet/internal/auth"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
@@ -23,14 +22,10 @@ var (
 	inspectionExample = inspection.ResultInput{InspectedOn: "2026-05-20", Passed: true, FeeFen: 30000, Note: "上线检验合格"}
 )
 
-// lifecycleRoutes are the companies' API keys, insurance, annual
+// lifecycleRoutes are insurance, annual
 // inspection and the cost ledger (issue 6 parts 4, 5, 7).
 func (s *Server) lifecycleRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/api/company/keys", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "本企业的API密钥", Out: []auth.APIKey{}, Handle: s.companyKeys},
-		{Method: "POST", Path: "/api/company/keys", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "创建API密钥（密钥只显示一次）", In: tokenIn{}, Out: auth.APIKey{}, Handle: s.createCompanyKey},
-		{Method: "DELETE", Path: "/api/company/keys/{id}", Perm: access.CompanyKeys, Tag: "企业接口", Summary: "吊销API密钥", Handle: s.revokeCompanyKey},
-
 		{Method: "POST", Path: "/api/insurance/policies", Perm: access.InsuranceWrite, Tag: "保险", Summary: "保险公司推送保单（同一保单号再次推送即更新）", In: insurance.PolicyInput{}, Example: policyExample, Out: insurance.Policy{}, Signed: true, Handle: create(s.Insurance.PushPolicy)},
 		{Method: "POST", Path: "/api/insurance/claims", Perm: access.InsuranceWrite, Tag: "保险", Summary: "保险公司推送理赔（同一案号再次推送即更新状态与金额）", In: insurance.ClaimInput{}, Example: claimExample, Out: insurance.Claim{}, Signed: true, Handle: create(s.Insurance.PushClaim)},
 		{Method: "GET", Path: "/api/insurance/policies", Perm: access.InsuranceRead, Tag: "保险", Summary: "保单列表（state=expiring 为30天内到期未续保）", Query: []string{"unit_id", "vehicle_id", "state", "q", "page", "page_size"}, Out: List[insurance.Policy]{}, Handle: s.listPolicies},
@@ -46,28 +41,6 @@ func (s *Server) lifecycleRoutes() []Route {
 		{Method: "GET", Path: "/api/costs", Perm: access.CostRead, Tag: "费用台账", Summary: "费用台账：按单位、月份（或年份）、类别、车辆汇总（金额单位：分）", Query: []string{"unit_id", "period"}, Out: ledger.Summary{}, Handle: s.costs},
 		{Method: "GET", Path: "/api/costs/export", Perm: access.CostRead, Tag: "费用台账", Summary: "导出费用台账（xlsx，金额单位：元）", Query: []string{"unit_id", "period"}, Handle: s.exportCosts},
 	}
-}
-
-func (s *Server) companyKeys(r *Request) (any, error) { return s.Auth.Keys(r.Context(), r.Actor()) }
-
-func (s *Server) createCompanyKey(r *Request) (any, error) {
-	var in tokenIn
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	k, err := s.Auth.CreateKey(r.Context(), r.Actor(), in.Name)
-	if err != nil {
-		return nil, err
-	}
-	return created{k}, nil
-}
-
-func (s *Server) revokeCompanyKey(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return noContent{}, s.Auth.RevokeKey(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) insuranceFilter(r *Request) (insurance.Filter, error) {

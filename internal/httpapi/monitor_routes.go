@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"govfleet/internal/access"
-	"govfleet/internal/errs"
 	"govfleet/internal/monitor"
 )
 
@@ -59,22 +57,17 @@ func (s *Server) liveVehicles(r *Request) (any, error) {
 }
 
 // liveStream pushes the positions of the caller's scope that changed, one
-// "positions" event per period, until the client goes away; a comment
-// line every 25 s keeps proxies from closing the connection.
+// "positions" event per period, until the client goes away or the session
+// ends (startStream); a comment line every 25 s keeps proxies from closing
+// the connection.
 func (s *Server) liveStream(r *Request) (any, error) {
-	fl, ok := r.W.(http.Flusher)
-	if !ok {
-		return nil, errs.E(errs.Internal, "不支持推送")
+	fl, ctx, stop, err := s.startStream(r)
+	if err != nil {
+		return nil, err
 	}
-	h := r.W.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	r.W.WriteHeader(http.StatusOK)
-	fmt.Fprint(r.W, ": connected\n\n")
-	fl.Flush()
+	defer stop()
 	lastWrite := time.Now()
-	err := s.Monitor.Stream(r.Context(), r.Actor(), StreamPeriod, func(ps []*monitor.Point) error {
+	err = s.Monitor.Stream(ctx, r.Actor(), StreamPeriod, func(ps []*monitor.Point) error {
 		b, _ := jsonBytes(ps)
 		if _, err := fmt.Fprintf(r.W, "event: positions\ndata: %s\n\n", b); err != nil {
 			return err
@@ -91,7 +84,7 @@ func (s *Server) liveStream(r *Request) (any, error) {
 		fl.Flush()
 		return err
 	})
-	if err != nil && r.Context().Err() == nil {
+	if err != nil && ctx.Err() == nil {
 		fmt.Fprintf(r.W, "event: error\ndata: {}\n\n")
 		fl.Flush()
 	}

@@ -52,9 +52,10 @@ func errorSchema() map[string]any {
 // signingDoc describes the companies' request signing (auth/apikeys.go).
 const signingDoc = "合作企业（保险公司等）的机器请求使用API密钥签名（R-23）。企业账号在「企业工作台 → API密钥」创建密钥，得到 key_id 与 secret（只显示一次）。每个请求带以下请求头：\n" +
 	"- X-Key-Id: key_id\n- X-Timestamp: 签名时的 Unix 秒数，与服务器时间相差不得超过 ±300 秒\n" +
-	"- X-Signature: hex(HMAC-SHA256(secret, METHOD + \"\\n\" + PATH + \"\\n\" + X-Timestamp + \"\\n\" + hex(SHA-256(请求体))))，PATH 为含查询串的请求路径，如 /api/insurance/policies\n" +
+	"- X-Nonce: 每个请求新生成的随机串（16至64位字母、数字、-、_），同一密钥10分钟内不得重复\n" +
+	"- X-Signature: hex(HMAC-SHA256(secret, METHOD + \"\\n\" + PATH + \"\\n\" + X-Timestamp + \"\\n\" + X-Nonce + \"\\n\" + hex(SHA-256(请求体))))，PATH 为含查询串的请求路径，如 /api/insurance/policies\n" +
 	"- Idempotency-Key（写操作建议携带）: 同一键、同一请求体的重试（24小时内）返回首次的响应（响应头 Idempotent-Replayed: true），不会重复执行；同一键、不同请求体返回 409。\n" +
-	"同一签名只能使用一次（重放返回 401），重试须以新的时间戳（与上次相隔至少1秒）重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
+	"同一 X-Nonce 只能使用一次（重放返回 401），重试须以新的 X-Nonce 重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
 
 func buildOpenAPI(routes []Route) map[string]any {
 	g := &schemaGen{defs: map[string]any{"Error": errorSchema()}}

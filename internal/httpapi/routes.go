@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
 	"govfleet/internal/sheet"
@@ -27,14 +30,19 @@ type Route struct {
 	Out     any      // response type
 	Signed  bool     // meant for companies' signed machine requests (R-23)
 	Enrol   bool     // open to a session that must bind a second factor first (auth.Principal.MustEnrol)
-	Handle  func(*Request) (any, error)
+	// Interactive routes create or change a credential (a token, a key, a
+	// password, a second factor): only a logged-in session calls them,
+	// never an API token or key, so that no credential outlives the
+	// revocation of the one that made it (issue 19 item 5).
+	Interactive bool
+	Handle      func(*Request) (any, error)
 }
 
 // Routes is the route table of the whole API: the foundation's routes
 // below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
 	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes(),
-		s.supervisionRoutes(), s.companyRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes())
+		s.supervisionRoutes(), s.companyRoutes(), s.credentialRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes())
 }
 
 func (s *Server) coreRoutes() []Route {
@@ -43,15 +51,13 @@ func (s *Server) coreRoutes() []Route {
 
 		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录（已绑定动态验证码的账号返回第二步的凭据）", In: loginIn{}, Out: loginOut{}, Handle: s.login},
 		{Method: "POST", Path: "/api/auth/login/code", Perm: access.Public, Tag: "认证", Summary: "登录第二步：动态验证码或恢复码", In: codeLoginIn{}, Out: loginOut{}, Handle: s.loginCode},
+		{Method: "POST", Path: "/api/auth/reset-password", Perm: access.Public, Tag: "认证", Summary: "使用一次性验证码设置新密码", In: resetCodeIn{}, Handle: s.useResetCode},
 		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "退出登录", Handle: s.logout},
 		{Method: "GET", Path: "/api/me", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
-		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
+		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
 		{Method: "GET", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "本人的动态验证码绑定状态", Out: auth.TOTPStatus{}, Handle: s.totpStatus},
-		{Method: "POST", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "开始绑定动态验证码（密钥与二维码）", Out: auth.TOTPSetup{}, Handle: s.beginTOTP},
-		{Method: "POST", Path: "/api/me/totp/confirm", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "以验证码确认绑定（恢复码只显示一次）", In: codeIn{}, Out: recoveryOut{}, Handle: s.confirmTOTP},
-		{Method: "GET", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "本人的API令牌", Out: []auth.APIToken{}, Handle: s.tokens},
-		{Method: "POST", Path: "/api/me/tokens", Perm: access.Self, Tag: "认证", Summary: "创建API令牌（令牌只显示一次）", In: tokenIn{}, Out: auth.APIToken{}, Handle: s.createToken},
-		{Method: "DELETE", Path: "/api/me/tokens/{id}", Perm: access.Self, Tag: "认证", Summary: "吊销API令牌", Handle: s.revokeToken},
+		{Method: "POST", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "开始绑定动态验证码（密钥与二维码）", Out: auth.TOTPSetup{}, Handle: s.beginTOTP},
+		{Method: "POST", Path: "/api/me/totp/confirm", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "以验证码确认绑定（恢复码只显示一次）", In: codeIn{}, Out: recoveryOut{}, Handle: s.confirmTOTP},
 		{Method: "GET", Path: "/api/meta", Perm: access.Self, Enrol: true, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
 		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
@@ -64,19 +70,22 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/units/{id}/activate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "启用单位", Out: org.Unit{}, Handle: s.setUnitActive(true)},
 
 		{Method: "GET", Path: "/api/users", Perm: access.UsersRead, Tag: "账号", Summary: "账号列表", Query: []string{"scope_id", "q", "role", "status", "page", "page_size"}, Out: List[auth.User]{}, Handle: s.listUsers},
-		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
+		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Interactive: true, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
 		{Method: "GET", Path: "/api/users/{id}", Perm: access.UsersRead, Tag: "账号", Summary: "账号详情", Out: auth.User{}, Handle: get(s.Auth.Get)},
 		{Method: "PATCH", Path: "/api/users/{id}", Perm: access.UsersWrite, Tag: "账号", Summary: "修改账号（姓名、电话、所属单位、启停）", In: auth.UserInput{}, Out: auth.User{}, Handle: update(s.Auth.Update)},
 		{Method: "PUT", Path: "/api/users/{id}/roles", Perm: access.RolesAssign, Tag: "账号", Summary: "分配角色", In: rolesIn{}, Out: auth.User{}, Handle: s.setRoles},
-		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersWrite, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
-		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersWrite, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
-		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersWrite, Tag: "账号", Summary: "重置密码（返回新密码）", Out: passwordOut{}, Handle: s.resetPassword},
+		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersManage, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
+		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersManage, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
+		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersManage, Interactive: true, Tag: "账号", Summary: "重置密码：一次性验证码短信发给本人，或待另一名管理员审批", Out: auth.Reset{}, Handle: s.resetPassword},
 		{Method: "POST", Path: "/api/users/{id}/totp/reset", Perm: access.PolicyWrite, Tag: "账号", Summary: "重置动态验证码绑定（安全管理员）", Out: auth.User{}, Handle: s.resetTOTP},
+		{Method: "GET", Path: "/api/password-resets", Perm: access.UsersManage, Tag: "账号", Summary: "待本人审批的密码重置申请", Out: []auth.PendingReset{}, Handle: s.pendingResets},
+		{Method: "POST", Path: "/api/password-resets/{id}/approve", Perm: access.UsersManage, Tag: "账号", Summary: "审批密码重置（无短信时返回只显示一次的一次性链接）", Out: auth.Reset{}, Handle: s.approveReset},
 		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
 
 		{Method: "GET", Path: "/api/audit", Perm: access.AuditRead, Tag: "审计", Summary: "审计日志", Query: []string{"q", "actor", "action", "object_type", "from", "to", "page", "page_size"}, Out: List[audit.View]{}, Handle: s.listAudit},
 		{Method: "GET", Path: "/api/audit/export", Perm: access.AuditRead, Tag: "审计", Summary: "导出审计日志（xlsx）", Query: []string{"q", "actor", "action", "object_type", "from", "to"}, Handle: s.exportAudit},
-		{Method: "GET", Path: "/api/audit/verify", Perm: access.AuditRead, Tag: "审计", Summary: "校验审计日志哈希链", Out: audit.VerifyResult{}, Handle: s.verifyAudit},
+		{Method: "GET", Path: "/api/audit/verify", Perm: access.AuditRead, Tag: "审计", Summary: "校验审计日志（带密钥的哈希链，对照校验点）", Out: audit.VerifyResult{}, Handle: s.verifyAudit},
+		{Method: "GET", Path: "/api/audit/checkpoints", Perm: access.AuditRead, Tag: "审计", Summary: "下载审计日志校验点（签名的链头记录，留存于平台之外）", Handle: s.auditCheckpoints},
 
 		{Method: "GET", Path: "/api/policy", Perm: access.Self, Tag: "安全策略", Summary: "密码与会话策略", Out: auth.Policy{}, Handle: s.policy},
 		{Method: "PUT", Path: "/api/policy", Perm: access.PolicyWrite, Tag: "安全策略", Summary: "修改密码与会话策略", In: auth.Policy{}, Out: auth.Policy{}, Handle: s.setPolicy},
@@ -127,8 +136,18 @@ type tokenIn struct {
 	Name string `json:"name"`
 }
 
-type passwordOut struct {
-	Password string `json:"password"`
+type resetCodeIn struct {
+	Username    string `json:"username"`
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+func (s *Server) useResetCode(r *Request) (any, error) {
+	var in resetCodeIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	return nil, s.Auth.UseResetCode(r.Context(), in.Username, in.Code, in.NewPassword, clientIP(r.Request))
 }
 
 func perms(a *access.Actor) []access.Perm {
@@ -187,25 +206,16 @@ func (s *Server) me(r *Request) (any, error) {
 	return meOut{User: u, CSRFToken: r.P.CSRFToken, Permissions: perms(r.Actor()), MustEnrol: r.P.MustEnrol}, nil
 }
 
-func (s *Server) totpStatus(r *Request) (any, error) { return s.Auth.TOTPStatusOf(r.Context(), r.Actor()) }
-
-// A second factor is bound from a logged-in page, never by a token or key.
-var errBindInteractively = errs.E(errs.Forbidden, "请在登录后的页面中绑定动态验证码")
-
-func (s *Server) beginTOTP(r *Request) (any, error) {
-	if r.P.SessionID == "" {
-		return nil, errBindInteractively
-	}
-	return s.Auth.BeginTOTP(r.Context(), r.Actor())
+func (s *Server) totpStatus(r *Request) (any, error) {
+	return s.Auth.TOTPStatusOf(r.Context(), r.Actor())
 }
+
+func (s *Server) beginTOTP(r *Request) (any, error) { return s.Auth.BeginTOTP(r.Context(), r.Actor()) }
 
 func (s *Server) confirmTOTP(r *Request) (any, error) {
 	var in codeIn
 	if err := decode(r, &in); err != nil {
 		return nil, err
-	}
-	if r.P.SessionID == "" {
-		return nil, errBindInteractively
 	}
 	codes, err := s.Auth.ConfirmTOTP(r.Context(), r.Actor(), in.Code)
 	if err != nil {
@@ -227,32 +237,7 @@ func (s *Server) changePassword(r *Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	if r.P.SessionID == "" {
-		return nil, errs.E(errs.Forbidden, "API令牌不能修改密码")
-	}
 	return noContent{}, s.Auth.ChangePassword(r.Context(), r.P, in.OldPassword, in.NewPassword)
-}
-
-func (s *Server) tokens(r *Request) (any, error) { return s.Auth.Tokens(r.Context(), r.Actor()) }
-
-func (s *Server) createToken(r *Request) (any, error) {
-	var in tokenIn
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	t, err := s.Auth.CreateToken(r.Context(), r.Actor(), in.Name)
-	if err != nil {
-		return nil, err
-	}
-	return created{t}, nil
-}
-
-func (s *Server) revokeToken(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	return noContent{}, s.Auth.RevokeToken(r.Context(), r.Actor(), id)
 }
 
 type metaOut struct {
@@ -350,8 +335,11 @@ func (s *Server) setUnitActive(active bool) func(*Request) (any, error) {
 
 // ---- users ----
 
+// rolesIn is the whole new set of roles. The field is required: a body
+// without it ({}) once removed every role; an explicit [] still removes
+// them all, as asked.
 type rolesIn struct {
-	Roles []access.Role `json:"roles"`
+	Roles *[]access.Role `json:"roles"`
 }
 
 func (s *Server) listUsers(r *Request) (any, error) {
@@ -380,7 +368,10 @@ func (s *Server) setRoles(r *Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	return s.Auth.SetRoles(r.Context(), r.Actor(), id, in.Roles)
+	if in.Roles == nil {
+		return nil, (&errs.Fields{"roles": "请指定角色列表（roles）；清空全部角色须明确传 []"}).Err()
+	}
+	return s.Auth.SetRoles(r.Context(), r.Actor(), id, *in.Roles)
 }
 
 func (s *Server) lockUser(locked bool) func(*Request) (any, error) {
@@ -398,11 +389,19 @@ func (s *Server) resetPassword(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw, err := s.Auth.ResetPassword(r.Context(), r.Actor(), id)
+	return s.Auth.ResetPassword(r.Context(), r.Actor(), id)
+}
+
+func (s *Server) pendingResets(r *Request) (any, error) {
+	return s.Auth.PendingResets(r.Context(), r.Actor())
+}
+
+func (s *Server) approveReset(r *Request) (any, error) {
+	id, err := pathID(r)
 	if err != nil {
 		return nil, err
 	}
-	return passwordOut{pw}, nil
+	return s.Auth.ApproveReset(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) filings(r *Request) (any, error) { return s.Auth.Filings(r.Context(), r.Actor()) }
@@ -483,6 +482,21 @@ func (s *Server) verifyAudit(r *Request) (any, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// auditCheckpoints downloads the checkpoints file: the audit administrator
+// keeps copies outside the platform, against which `govfleet audit-verify
+// --checkpoints FILE` detects a chain cut or rewritten since.
+func (s *Server) auditCheckpoints(r *Request) (any, error) {
+	data, err := s.Audit.CheckpointsFile()
+	if err != nil {
+		return nil, errs.Wrap(err, "audit checkpoints")
+	}
+	if err := s.recordRead(r, audit.CheckpointsLog, fmt.Sprintf("下载审计日志校验点（%d 条）", bytes.Count(data, []byte("\n")))); err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("audit-checkpoints-%s.log", time.Now().In(beijing.Zone).Format("20060102-1504"))
+	return download{name: name, contentType: "text/plain; charset=utf-8", data: data}, nil
 }
 
 // ---- policy ----

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,15 +37,16 @@ type signedReq struct {
 	at           time.Time // signing time; zero: now
 	idem         string
 	badSig       bool
-	sig          string // reuse this signature and timestamp (replay)
-	ts           string
+	sig          string // reuse this signature, timestamp and nonce (replay)
+	ts, nonce    string
+	noNonce      bool // send no X-Nonce
 }
 
 type signedResp struct {
-	status   int
-	body     []byte
-	replayed bool
-	sig, ts  string
+	status         int
+	body           []byte
+	replayed       bool
+	sig, ts, nonce string
 }
 
 func (s signer) do(r signedReq) signedResp {
@@ -54,17 +56,22 @@ func (s signer) do(r signedReq) signedResp {
 		at = time.Now()
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
-	sig := auth.Sign(s.secret, r.method, r.path, ts, r.body)
+	nonce := rand.Text()
+	if r.noNonce {
+		nonce = ""
+	}
+	sig := auth.Sign(s.secret, r.method, r.path, ts, nonce, r.body)
 	if r.badSig {
-		sig = auth.Sign(s.secret+"x", r.method, r.path, ts, r.body)
+		sig = auth.Sign(s.secret+"x", r.method, r.path, ts, nonce, r.body)
 	}
 	if r.sig != "" {
-		sig, ts = r.sig, r.ts
+		sig, ts, nonce = r.sig, r.ts, r.nonce
 	}
 	req, _ := http.NewRequest(r.method, s.e.srv.URL+r.path, bytes.NewReader(r.body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Key-Id", s.key)
 	req.Header.Set("X-Timestamp", ts)
+	req.Header.Set("X-Nonce", nonce)
 	req.Header.Set("X-Signature", sig)
 	if r.idem != "" {
 		req.Header.Set("Idempotency-Key", r.idem)
@@ -76,7 +83,7 @@ func (s signer) do(r signedReq) signedResp {
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	buf.ReadFrom(resp.Body)
-	return signedResp{resp.StatusCode, buf.Bytes(), resp.Header.Get("Idempotent-Replayed") == "true", sig, ts}
+	return signedResp{resp.StatusCode, buf.Bytes(), resp.Header.Get("Idempotent-Replayed") == "true", sig, ts, nonce}
 }
 
 func mustJSON(v any) []byte {
@@ -142,8 +149,9 @@ func TestInsurerSignedAPI(t *testing.T) {
 			{"bad signature", signedReq{method: "POST", path: path, body: policy("P-2", in, 1000), badSig: true}, 401, "签名校验失败"},
 			{"stale timestamp", signedReq{method: "POST", path: path, body: policy("P-3", in, 1000), at: time.Now().Add(-6 * time.Minute)}, 401, "时间戳"},
 			{"future timestamp", signedReq{method: "POST", path: path, body: policy("P-3", in, 1000), at: time.Now().Add(6 * time.Minute)}, 401, "时间戳"},
-			{"replayed request", signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", sig: first.sig, ts: first.ts}, 401, "重复的请求"},
-			{"signature of another path", signedReq{method: "POST", path: "/api/insurance/claims", body: policy("P-4", in, 1000), sig: auth.Sign(key.Secret, "POST", path, strconv.FormatInt(time.Now().Unix(), 10), policy("P-4", in, 1000)), ts: strconv.FormatInt(time.Now().Unix(), 10)}, 401, "签名校验失败"},
+			{"replayed request", signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", sig: first.sig, ts: first.ts, nonce: first.nonce}, 401, "重复的请求"},
+			{"no nonce", signedReq{method: "POST", path: path, body: policy("P-3", in, 1000), noNonce: true}, 401, "X-Nonce"},
+			{"signature of another path", signedReq{method: "POST", path: "/api/insurance/claims", body: policy("P-4", in, 1000), sig: auth.Sign(key.Secret, "POST", path, strconv.FormatInt(time.Now().Unix(), 10), "n0nce-of-the-test", policy("P-4", in, 1000)), ts: strconv.FormatInt(time.Now().Unix(), 10), nonce: "n0nce-of-the-test"}, 401, "签名校验失败"},
 			{"same idempotency key, other body", signedReq{method: "POST", path: path, body: policy("P-1", in, 999999), idem: "idem-1"}, 409, "内容不同"},
 			{"vehicle outside the contracts", signedReq{method: "POST", path: path, body: policy("P-5", out, 1000), idem: "idem-5"}, 403, "不在贵公司保险合同"},
 			{"malformed policy", signedReq{method: "POST", path: path, body: []byte(`{"policy_no":"P-6","kind":"life","plate":"` + e.plateOf(in) + `","premium_fen":-1}`), idem: "idem-6"}, 400, "险种"},
@@ -158,6 +166,12 @@ func TestInsurerSignedAPI(t *testing.T) {
 			t.Errorf("after refused requests: %d policies, premiums %d fen; want 1 and 468000", n, premiums())
 		}
 
+		// An identical retry signed in the same second as the first (its
+		// own nonce) is no replay: it gets the first answer (issue 19).
+		sec, _ := strconv.ParseInt(first.ts, 10, 64)
+		if same := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", at: time.Unix(sec, 0)}); same.status != http.StatusCreated || !same.replayed {
+			t.Errorf("identical request in the same second: %d replayed=%v %s", same.status, same.replayed, same.body)
+		}
 		// A retry (signed afresh, a second later) with the same key and body gets the first
 		// answer and writes nothing.
 		retry := s.do(signedReq{method: "POST", path: path, body: policy("P-1", in, 468000), idem: "idem-1", at: time.Now().Add(time.Second)})

@@ -9,12 +9,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
+	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
@@ -53,10 +57,13 @@ type Server struct {
 	Supervision *supervision.Service // findings, cases, rule parameters (issue 7)
 	Web         fs.FS                // the built console (index.html at its root); nil: none
 	Secure      bool                 // mark cookies Secure (behind HTTPS)
-	Companies   *company.Service     // outside organisations (issue 6)
-	Insurance   *insurance.Service   // policies and claims
-	Inspection  *inspection.Service  // annual inspections
-	Ledger      *ledger.Service      // the cost ledger
+	// StreamRecheck is how often an open event stream re-checks its session
+	// (0: every 30 s); logout and locks reach streams at once (startStream).
+	StreamRecheck time.Duration
+	Companies     *company.Service    // outside organisations (issue 6)
+	Insurance     *insurance.Service  // policies and claims
+	Inspection    *inspection.Service // annual inspections
+	Ledger        *ledger.Service     // the cost ledger
 
 	// The life cycle (issue 6).
 	Maintenance *maintenance.Service // repair jobs
@@ -64,6 +71,8 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+
+	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 
 	mux *http.ServeMux
 }
@@ -88,7 +97,59 @@ func (s *Server) Handler() http.Handler {
 			imgSrc = " " + o // the map's tiles
 		}
 	}
-	return securityHeaders(compress(s.mux), imgSrc)
+	return s.bodyDeadline(securityHeaders(compress(s.mux), imgSrc))
+}
+
+// Server timeouts (issue 19). A request's headers must arrive within
+// HeaderTimeout and its body within BodyTimeout of the handler starting
+// (a client sending a byte every ten seconds is cut off); an idle
+// keep-alive connection closes after IdleTimeout. There is no
+// http.Server ReadTimeout or WriteTimeout: either would end the event
+// streams (/api/live/stream, which read no body and write for hours) and
+// long exports.
+const (
+	HeaderTimeout = 10 * time.Second
+	BodyTimeout   = 2 * time.Minute // a 20 MB upload at about 1.5 Mbit/s
+	IdleTimeout   = 2 * time.Minute
+)
+
+// HTTPServer returns the HTTP server of the API with its timeouts.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{Handler: s.Handler(), ReadHeaderTimeout: HeaderTimeout, IdleTimeout: IdleTimeout}
+}
+
+// bodyDeadline sets a read deadline of BodyTimeout (s.BodyTimeout when
+// set) on requests with a body and lifts it once the whole body has been
+// read, so that a slow handler after it is not cut off. A body that times
+// out keeps the deadline: the server's reading of the rest after the
+// handler fails too and the connection is closed.
+func (s *Server) bodyDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			d := s.BodyTimeout
+			if d == 0 {
+				d = BodyTimeout
+			}
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+				r.Body = &deadlineBody{r.Body, rc}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type deadlineBody struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // Request is what a handler gets: the HTTP request, the response writer
@@ -126,7 +187,7 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s.Auth.AuthenticateSigned(r.Context(), kid, r.Header.Get("X-Timestamp"), r.Header.Get("X-Signature"), r.Method, r.URL.RequestURI(), body, ip)
+		return s.Auth.AuthenticateSigned(r.Context(), kid, r.Header.Get("X-Timestamp"), r.Header.Get("X-Nonce"), r.Header.Get("X-Signature"), r.Method, r.URL.RequestURI(), body, ip)
 	}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return s.Auth.AuthenticateToken(r.Context(), strings.TrimPrefix(h, "Bearer "), ip)
@@ -154,6 +215,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 			unsafe := hr.Method != http.MethodGet && hr.Method != http.MethodHead
 			if unsafe && p.SessionID != "" && hr.Header.Get("X-CSRF-Token") != p.CSRFToken {
 				writeError(w, hr, errs.E(errs.Forbidden, "页面已过期（安全令牌无效），请刷新页面后重试"))
+				return
+			}
+			if rt.Interactive && p.SessionID == "" {
+				writeError(w, hr, errs.E(errs.Forbidden, "API令牌和企业API密钥不能创建令牌、密钥、账号或修改密码，也不能绑定动态验证码，请登录平台后操作"))
 				return
 			}
 			if p.MustChange && rt.Perm != access.Self {
@@ -229,6 +294,9 @@ var statusOf = map[errs.Code]int{
 	errs.PasswordChangeRequired: http.StatusForbidden,
 	errs.TOTPEnrolRequired:      http.StatusForbidden,
 	errs.Locked:                 http.StatusLocked,
+	errs.TooManyRequests:        http.StatusTooManyRequests,
+	errs.TooLarge:               http.StatusRequestEntityTooLarge,
+	errs.UnsupportedMedia:       http.StatusUnsupportedMediaType,
 	errs.Internal:               http.StatusInternalServerError,
 }
 
@@ -363,21 +431,59 @@ func create[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) f
 
 // ---- request parsing helpers ----
 
-func decode(r *Request, v any) error {
-	body := http.MaxBytesReader(r.W, r.Body, 1<<20)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errs.E(errs.Invalid, "请求内容为空")
+// MaxJSONBody is the largest JSON request body accepted.
+const MaxJSONBody = 1 << 20
+
+var errTooLarge = errs.E(errs.TooLarge, "请求内容过大（不能超过1 MB）")
+
+// decode reads a JSON body into v: it must be sent as application/json (a
+// form or text/plain body could come from another site's page: login CSRF),
+// hold one JSON value and nothing after it, fit in MaxJSONBody, and every
+// string in it must fit its field's limit (check.Lengths).
+func decode(r *Request, v any) error { return decodeJSON(r, v, MaxJSONBody) }
+
+// decodeJSON is decode with another size limit (a file sent in base64).
+func decodeJSON(r *Request, v any, limit int64) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return errs.E(errs.UnsupportedMedia, "请求须为JSON（Content-Type: application/json）")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(r.W, r.Body, limit))
+	err := dec.Decode(v)
+	if err == nil {
+		var tooBig *http.MaxBytesError
+		if _, terr := dec.Token(); errors.As(terr, &tooBig) {
+			err = terr
+		} else if terr != io.EOF {
+			err = errTrailing
 		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+	case errors.As(err, &tooBig):
+		return errTooLarge
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Invalid, "请求内容为空")
+	case errors.Is(err, errTrailing):
+		return errs.E(errs.Invalid, "请求格式错误：JSON之后还有多余的内容")
+	default:
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return (&errs.Fields{te.Field: "格式不正确"}).Err()
 		}
 		return errs.E(errs.Invalid, "请求格式错误，应为JSON")
 	}
+	// Control characters first (they could hide in a text that looks short), then lengths.
+	if err := checkText(reflect.ValueOf(v), ""); err != nil {
+		return err
+	}
+	if f := check.Lengths(v); f != nil {
+		return errs.Fields(f).Err()
+	}
 	return nil
 }
+
+var errTrailing = errors.New("data after the JSON value")
 
 func pathID(r *Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -423,6 +529,11 @@ func queryTime(r *Request, name string) (time.Time, error) {
 	return t, nil
 }
 
+// MaxPage is the highest page number a list accepts: 20 million rows at
+// 200 a page, far beyond any list here; a larger number is a mistake or a
+// probe (issue 19: page ≥ 2^31 came back as page 1).
+const MaxPage = 100_000
+
 // page reads page and page_size: 1-based, 20 by default, 200 at most.
 func page(r *Request) (int, int, error) {
 	p, err := queryInt(r, "page", 1)
@@ -435,6 +546,9 @@ func page(r *Request) (int, int, error) {
 	}
 	if p < 1 {
 		return 0, 0, (&errs.Fields{"page": "页码须从1开始"}).Err()
+	}
+	if p > MaxPage {
+		return 0, 0, (&errs.Fields{"page": fmt.Sprintf("页码不能超过%d", MaxPage)}).Err()
 	}
 	if size < 1 || size > 200 {
 		return 0, 0, (&errs.Fields{"page_size": "每页条数须在1至200之间"}).Err()

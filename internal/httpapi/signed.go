@@ -18,12 +18,12 @@ func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "读取请求内容失败")
 	}
-	if len(b) > 1<<20 {
-		return nil, errs.E(errs.Invalid, "请求内容超过1 MB")
+	if len(b) > MaxJSONBody {
+		return nil, errTooLarge
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return b, nil

@@ -65,13 +65,7 @@ func (s *Server) supAttach(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := vals["filename"]
-	if r.MultipartForm != nil {
-		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
-			name = fh[0].Filename
-		}
-	}
-	att, err := s.Supervision.Attach(r.Context(), r.Actor(), id, name, data)
+	att, err := s.Supervision.Attach(r.Context(), r.Actor(), id, vals["filename"], data)
 	if err != nil {
 		return nil, err
 	}

@@ -294,7 +294,7 @@ type ResultInput struct {
 	Passed      bool   `json:"passed"`                //
 	NextDueOn   string `json:"next_due_on,omitempty"` // YYYY-MM-DD; default: the rule's next date (passed) or 30 days for the re-test (failed)
 	FeeFen      int64  `json:"fee_fen"`
-	Note        string `json:"note"`
+	Note        string `json:"note" max:"200"`
 }
 
 // Record stores a result of a vehicle the inspection company's contracts

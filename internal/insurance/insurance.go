@@ -291,7 +291,7 @@ type ClaimInput struct {
 	PolicyNo   string    `json:"policy_no"`
 	OccurredAt time.Time `json:"occurred_at"`
 	Place      string    `json:"place"`
-	Damage     string    `json:"damage"`
+	Damage     string    `json:"damage" max:"500"`
 	AmountFen  int64     `json:"amount_fen"`
 	PaidFen    int64     `json:"paid_fen"`
 	Status     string    `json:"status"` // reported | assessing | approved | paid | rejected | closed

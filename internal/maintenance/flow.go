@@ -23,7 +23,7 @@ import (
 type RequestInput struct {
 	VehicleID int64  `json:"vehicle_id"`
 	Kind      string `json:"kind"` // repair | maintenance
-	Problem   string `json:"problem"`
+	Problem   string `json:"problem" max:"1000"`
 }
 
 // Request opens a job for a vehicle of the actor's scope (R-22). A
@@ -101,7 +101,7 @@ func without(ids []int64, id int64) []int64 {
 // EstimateInput is the repair administrator's budget.
 type EstimateInput struct {
 	BudgetFen int64  `json:"budget_fen"`
-	Note      string `json:"note"`
+	Note      string `json:"note" max:"500"`
 }
 
 // Estimate sets the budget (again, until approved); the approvers of the
@@ -385,7 +385,7 @@ func (s *Service) Revise(ctx context.Context, a *access.Actor, id, itemID int64,
 // ReviewInput confirms an item or disputes it with a reason.
 type ReviewInput struct {
 	Confirm bool   `json:"confirm"`
-	Reason  string `json:"reason"`
+	Reason  string `json:"reason" max:"500"`
 }
 
 // Review confirms or disputes one item. When every item is confirmed the

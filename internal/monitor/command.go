@@ -20,10 +20,10 @@ import (
 
 // Command is a command to a vehicle's terminal from the vehicle card.
 type Command struct {
-	Kind     string `json:"kind"`     // locate (0x8201) | track (0x8202) | text (0x8300) | interval (0x8103)
-	Minutes  int    `json:"minutes"`  // track: how long, 1–120
-	Interval int    `json:"interval"` // track: seconds between reports (default 10); interval: default reporting interval, 5–3600 s
-	Text     string `json:"text"`     // text: to the driver, at most 200 characters
+	Kind     string `json:"kind"`           // locate (0x8201) | track (0x8202) | text (0x8300) | interval (0x8103)
+	Minutes  int    `json:"minutes"`        // track: how long, 1–120
+	Interval int    `json:"interval"`       // track: seconds between reports (default 10); interval: default reporting interval, 5–3600 s
+	Text     string `json:"text" max:"200"` // text: to the driver, at most 200 characters
 }
 
 // CommandResult is the terminal's answer.

@@ -141,7 +141,7 @@ type Input struct {
 	MarkingStatus *string `json:"marking_status,omitempty"`
 	ContactName   *string `json:"contact_name,omitempty"`
 	ContactPhone  *string `json:"contact_phone,omitempty"`
-	Address       *string `json:"address,omitempty"`
+	Address       *string `json:"address,omitempty" max:"120"`
 }
 
 // apply copies the set fields of in onto u and validates the result.

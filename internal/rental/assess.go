@@ -153,7 +153,7 @@ type SignInput struct {
 	CompanyID int64  `json:"company_id"`
 	Month     string `json:"month"`
 	Grade     string `json:"grade"`
-	Comment   string `json:"comment"`
+	Comment   string `json:"comment" max:"1000"`
 }
 
 // Sign signs off a finished month of a rental company the actor's level

@@ -143,7 +143,7 @@ func (s *Service) Companies(ctx context.Context, a *access.Actor, orderID int64)
 // HandOverInput names the company and why own vehicles cannot serve.
 type HandOverInput struct {
 	CompanyID int64  `json:"company_id"`
-	Reason    string `json:"reason"`
+	Reason    string `json:"reason" max:"500"`
 }
 
 // HandOver hands an approved order to a rental company whose contract

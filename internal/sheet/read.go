@@ -22,6 +22,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"govfleet/internal/beijing"
+	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 )
@@ -216,6 +217,12 @@ func (f *File) add(n int, cells []string) error {
 		v := strings.TrimSpace(cells[p])
 		if utf8.RuneCountInString(v) > MaxCell {
 			r.Add(c.Title, fmt.Sprintf("%s超过%d个字", c.Title, MaxCell))
+			continue
+		}
+		// A cell may break lines (Alt+Enter) and hold tabs; no other control
+		// character (issue 19: NUL is dropped by the database).
+		if err := check.Text(v, true); err != nil {
+			r.Add(c.Title, c.Title+err.Error())
 			continue
 		}
 		r.cells[c.Title] = v

@@ -5,8 +5,12 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"hash/crc32"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -292,6 +296,16 @@ func TestReaders(t *testing.T) {
 				t.Errorf("text %q", v)
 			}
 		}, []want{{"名称", "A2", fmt.Sprintf("名称超过%d个字", MaxCell)}}},
+		// Control characters (issue 19; the OOXML escape _x0001_ reads as U+0001)
+		// are refused, line breaks and tabs in a cell are not.
+		{"control character", []any{"甲_x0001_乙", "", "", "1", "", "", "两行\n\t文字", ""}, func(t *testing.T, r *Row) {
+			if v := r.Text("名称", 5); v != "" {
+				t.Errorf("text %q", v)
+			}
+			if v := r.Value("类别"); v != "两行\n\t文字" {
+				t.Errorf("multi-line cell %q", v)
+			}
+		}, []want{{"名称", "A2", "名称含有不允许的控制字符（U+0001），请删除后重试"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -422,5 +436,49 @@ func TestWrite(t *testing.T) {
 	notes, _ := tx.GetRows("填写说明")
 	if len(notes) != len(cols)+3 || notes[1][0] != "名称" || notes[1][1] != "是" || notes[2][1] != "否" || notes[len(notes)-1][0] != "说明一" {
 		t.Errorf("notes %q", notes)
+	}
+}
+
+// TestCSVNeutralisesEveryText: text of any type (a named string type, a
+// fmt.Stringer) that Excel would take for a formula is neutralised;
+// numbers, money and bools are not.
+func TestCSVNeutralisesEveryText(t *testing.T) {
+	type status string
+	got, err := CSV([]Column{{Title: "a"}, {Title: "b"}, {Title: "c"}, {Title: "d"}}, [][]any{{status("=1+1"), time.Duration(-5), Money(-150), -3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\xEF\xBB\xBFa,b,c,d\n'=1+1,-5ns,-1.50,-3\n"; string(got) != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// TestOnlySheetWritesCSV: no package but this one imports encoding/csv, so
+// every CSV govfleet writes goes through CSV and its neutralisation.
+func TestOnlySheetWritesCSV(t *testing.T) {
+	n := 0
+	for _, root := range []string{"../../internal", "../../cmd"} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			n++
+			for _, im := range f.Imports {
+				if im.Path.Value == `"encoding/csv"` && filepath.Base(filepath.Dir(p)) != "sheet" {
+					t.Errorf("%s imports encoding/csv: write CSV with sheet.CSV", p)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d Go files read", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -189,9 +190,22 @@ func Template(name string, cols []Column, notes ...string) ([]byte, error) {
 			Rows: lines, Notes: notes})
 }
 
+// isText reports whether v is written as text: anything but a number
+// (Money included) or a bool, so that a named string type or a
+// fmt.Stringer is neutralised like a string.
+func isText(v any) bool {
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64, reflect.Bool, reflect.Invalid:
+		return false
+	}
+	return true
+}
+
 // CSV writes one list as CSV in UTF-8 with a BOM (so that Excel opens it
 // right). A text value Excel would take for a formula (starting with =, +,
-// -, @, tab or carriage return) is prefixed with a single quote.
+// -, @, tab or carriage return) is prefixed with a single quote. It is the
+// only CSV writer of govfleet (TestOnlySheetWritesCSV).
 func CSV(cols []Column, rows [][]any) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("\xEF\xBB\xBF")
@@ -205,7 +219,7 @@ func CSV(cols []Column, rows [][]any) ([]byte, error) {
 		rec = rec[:0]
 		for _, v := range r {
 			s := text(v)
-			if _, isText := v.(string); isText && s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			if isText(v) && s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 				s = "'" + s
 			}
 			rec = append(rec, s)

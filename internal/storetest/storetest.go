@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/store"
 )
@@ -19,7 +20,13 @@ import (
 func init() {
 	// Tests create many accounts; keep argon2id cheap there.
 	auth.HashParams.Memory = 1024
+	// The audit chain's MAC key, which the server reads from its data
+	// directory (audit.LoadKeys).
+	audit.SetKeys(TestAuditKey)
 }
+
+// TestAuditKey is the audit chain key of every test database.
+var TestAuditKey = []byte("govfleet test audit chain key, 32+ bytes")
 
 // Each runs fn once per available database as subtests "sqlite" and
 // "postgres".

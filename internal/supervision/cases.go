@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
+	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -334,7 +335,7 @@ func (s *Service) CaseByID(ctx context.Context, a *access.Actor, id int64) (*Cas
 
 // ExplainInput is the unit's explanation.
 type ExplainInput struct {
-	Text string `json:"text"`
+	Text string `json:"text" max:"2000"`
 }
 
 // step runs fn on the case inside a transaction after the scope check,
@@ -404,7 +405,7 @@ func (s *Service) Explain(ctx context.Context, a *access.Actor, id int64, in Exp
 // DecideInput is the authority's verdict.
 type DecideInput struct {
 	Verdict string `json:"verdict"` // verified | dismissed
-	Reason  string `json:"reason"`
+	Reason  string `json:"reason" max:"500"`
 }
 
 func (s *Service) authority(a *access.Actor, c *Case) error {
@@ -445,7 +446,7 @@ func (s *Service) Decide(ctx context.Context, a *access.Actor, id int64, in Deci
 // EscalateInput sends a case up.
 type EscalateInput struct {
 	To     string `json:"to"` // level (the level above) | discipline (discipline inspection)
-	Reason string `json:"reason"`
+	Reason string `json:"reason" max:"500"`
 }
 
 // Escalate hands the case to the level above, or refers it to discipline
@@ -499,6 +500,11 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name st
 		ct = ct[:i]
 	}
 	f.Check(len(data) > 0 && !attachTypes[ct], "file", "附件须为PDF、JPEG、PNG或ZIP（Office文档请打包为ZIP）")
+	if len(data) > 0 && len(data) <= MaxAttachment && picture.IsImage(ct) { // a bomb is refused by its header
+		if _, err := picture.Check("file", "附件图片", data); err != nil {
+			return nil, err
+		}
+	}
 	if name == "" || name == "." {
 		name = "说明材料" + attachExt[ct]
 	}

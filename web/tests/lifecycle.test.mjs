@@ -86,11 +86,12 @@ test('2. the insurer creates an API key; its signed policy appears on the vehicl
   const policyNo = `PDZA-BROWSER-${Date.now()}`
   const body = JSON.stringify({ policy_no: policyNo, kind: 'compulsory', plate, starts_on: day(-345), ends_on: day(20), premium_fen: 95000, coverage: [] })
   const ts = String(Math.floor(Date.now() / 1000))
+  const nonce = crypto.randomBytes(16).toString('hex')
   const hash = crypto.createHash('sha256').update(body).digest('hex')
-  const sig = crypto.createHmac('sha256', secret).update(`POST\n/api/insurance/policies\n${ts}\n${hash}`).digest('hex')
+  const sig = crypto.createHmac('sha256', secret).update(`POST\n/api/insurance/policies\n${ts}\n${nonce}\n${hash}`).digest('hex')
   const res = await fetch(`${server.baseURL}/api/insurance/policies`, {
     method: 'POST', body,
-    headers: { 'Content-Type': 'application/json', 'X-Key-Id': keyId, 'X-Timestamp': ts, 'X-Signature': sig, 'Idempotency-Key': policyNo },
+    headers: { 'Content-Type': 'application/json', 'X-Key-Id': keyId, 'X-Timestamp': ts, 'X-Nonce': nonce, 'X-Signature': sig, 'Idempotency-Key': policyNo },
   })
   assert.equal(res.status, 201, await res.text())
 

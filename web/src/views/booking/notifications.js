@@ -1,6 +1,7 @@
 // Live notifications: one EventSource on GET /api/notifications/stream (`event: notification`)
 // while the console or the phone pages are open; new messages refresh the to-do counts.
 import { onBeforeUnmount } from 'vue'
+import api from '../../api'
 import { refreshCounts } from './booking'
 
 let source = null
@@ -21,7 +22,26 @@ export function connectNotifications() {
     refreshCounts()
     for (const fn of listeners) fn(n)
   })
-  // The browser reconnects by itself; an expired session answers 401 and ends it for good.
+  // The browser reconnects by itself; an expired session answers 401 and ends it for good. A
+  // session ended while streaming (logout elsewhere, lock) gets `event: ended`: stop, and let the
+  // session check send the user to the login page.
+  source.addEventListener('ended', endedStream)
+}
+
+// endedStream closes a stream the server ended and asks who we are: an ended session answers 401,
+// which sends the page to the login (api.js); a session still valid reconnects.
+function endedStream() {
+  source.close()
+  source = null
+  api.get('/me', null, { silent: true }).then(
+    () => {
+      if (users > 0 && !source) {
+        users--
+        connectNotifications()
+      }
+    },
+    () => {},
+  )
 }
 
 export function disconnectNotifications() {

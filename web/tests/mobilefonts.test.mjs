@@ -1,0 +1,74 @@
+// The phone pages use nothing from outside the server (issue 19): Vant's icon
+// font came from a CDN the CSP blocks and a government network cannot reach.
+// Every request of the /m pages stays on the server, no stylesheet names an
+// outside URL, and the icon font is loaded and draws the icons.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startServer } from './server.mjs'
+import { launchBrowser, DEMO_PASSWORD } from './browser.mjs'
+
+const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
+let server
+let b
+
+before(async () => {
+  await mkdir(shotDir, { recursive: true })
+  server = await startServer()
+  b = await launchBrowser({ baseURL: server.baseURL })
+})
+
+after(async () => {
+  if (b) await b.close()
+  if (server) await server.stop()
+})
+
+test('phone pages load everything, the icon font included, from the server', async () => {
+  const page = b.page
+  const origin = new URL(server.baseURL).origin
+  const outside = []
+  const sheets = []
+  const cspErrors = []
+  b.context.on('request', (r) => {
+    const u = r.url()
+    if (!u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:')) outside.push(u)
+  })
+  b.context.on('response', async (r) => {
+    if (r.request().resourceType() === 'stylesheet') sheets.push({ url: r.url(), text: await r.text() })
+  })
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()) })
+
+  await page.setViewportSize({ width: 375, height: 812 })
+  await page.goto('/m/login')
+  await page.locator('input[name=username]').fill('jgj_staff')
+  await page.locator('input[name=password]').fill(DEMO_PASSWORD)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL((u) => /\/m\/?$/.test(u.pathname))
+  await page.locator('.van-grid-item .van-icon').first().waitFor()
+  await page.evaluate(() => document.fonts.ready)
+  const font = await page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'vant-icon').map((f) => f.status))
+  assert.ok(font.includes('loaded'), `vant-icon font: ${JSON.stringify(font)}`)
+  // An icon glyph is drawn in the icon font (a private-use character), not as a fallback box.
+  const icon = await page.locator('.van-grid-item .van-icon').first().evaluate((el) => {
+    const before = getComputedStyle(el, '::before')
+    return { family: getComputedStyle(el).fontFamily, content: before.content, width: el.getBoundingClientRect().width }
+  })
+  assert.match(icon.family, /vant-icon/)
+  assert.match(icon.content, /^"[\uE000-\uF8FF]"$/u, `icon content ${icon.content}`)
+  assert.ok(icon.width > 10, `icon width ${icon.width}`)
+  await page.screenshot({ path: path.join(shotDir, 'm-home-icons.png') })
+
+  for (const p of ['/m/apply', '/m/orders']) {
+    await page.goto(p)
+    await page.locator('.van-tabbar').waitFor()
+  }
+  await page.evaluate(() => document.fonts.ready)
+  assert.deepEqual(outside, [], 'requests leaving the server')
+  assert.deepEqual(cspErrors, [], 'CSP violations')
+  assert.ok(sheets.length > 0, 'no stylesheet seen')
+  for (const s of sheets) {
+    assert.doesNotMatch(s.text, /url\(\s*["']?(https?:)?\/\//, `${s.url} names an outside URL`)
+  }
+})

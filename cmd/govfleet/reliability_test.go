@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"govfleet/internal/org"
+	"govfleet/internal/app"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 )
@@ -58,18 +58,17 @@ func killUnderLoad(t *testing.T, dsn, gatewayAddr string) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
 	// A registry with a root unit and the simulated terminals.
-	db, err := store.Open(ctx, dsn)
+	a, err := app.New(ctx, app.Config{DB: dsn, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := a.Org.CreateRoot(ctx, "常州市", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&org.Service{DB: db}).CreateRoot(ctx, "常州市", ""); err != nil {
+	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if err := provisionTerminals(ctx, &dbFlags{db: dsn}, reliabilityPrefix, 0, reliabilityTerminals); err != nil {
+	if err := provisionTerminals(ctx, &dbFlags{db: dsn, dataDir: dataDir}, reliabilityPrefix, 0, reliabilityTerminals); err != nil {
 		t.Fatal(err)
 	}
 
@@ -172,7 +171,7 @@ func killUnderLoad(t *testing.T, dsn, gatewayAddr string) {
 		t.Error("no position was acknowledged twice: the duplicates were not exercised")
 	}
 
-	db, err = store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

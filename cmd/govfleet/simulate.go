@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/app"
 	"govfleet/internal/gateway"
 	"govfleet/internal/jt808"
 	"govfleet/internal/sim"
@@ -105,11 +106,12 @@ func simulate(ctx context.Context, args []string) error {
 // vehicles, then one INSERT … SELECT of their terminals, in one
 // transaction. Terminals already there are left as they are.
 func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n int) error {
-	db, err := open(ctx, d)
+	a, err := app.New(ctx, d.config())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db := a.DB
 	start := time.Now()
 	var unitID int64
 	if err := db.R.QueryRowContext(ctx, "SELECT id FROM units ORDER BY CASE kind WHEN 'unit' THEN 0 ELSE 1 END, id LIMIT 1").Scan(&unitID); err != nil {
@@ -164,11 +166,12 @@ func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n
 
 // simulateGateway serves the simulated terminals with a MemDirectory.
 func simulateGateway(ctx context.Context, d *dbFlags, addr, prefix string, first, n int, duration time.Duration) error {
-	db, err := open(ctx, d)
+	a, err := app.New(ctx, d.config())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db := a.DB
 	if duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, duration)

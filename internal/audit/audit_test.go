@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/audit"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
@@ -29,8 +30,8 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}
 	for _, tc := range tamper {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				w := storetest.NewWorld(t, db)
+			apptest.Each(t, func(t *testing.T, w *apptest.World) {
+				db := w.DB
 				ctx := context.Background()
 				if tc.sql != "" {
 					// The application cannot change the log…
@@ -70,8 +71,7 @@ func dropGuard(t *testing.T, db *store.DB) {
 
 // Entries are scoped: a district's audit administrator sees its subtree only.
 func TestListScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_audit")
 		all, nAll, err := w.Audit.List(ctx, city, audit.Filter{Page: 1, Size: 200})
@@ -103,8 +103,7 @@ func TestListScope(t *testing.T) {
 
 // Concurrent writers never fork the chain: each append waits for the head.
 func TestConcurrentAppendsKeepTheChain(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		a := w.Actor(t, "city_admin")
 		before := w.Count(t, "audit_log")

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -22,8 +21,8 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func TestLoginLockout(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		c := &clock{time.Now()}
 		w.Auth.Now = c.now
@@ -62,8 +61,7 @@ func TestLoginLockout(t *testing.T) {
 }
 
 func TestSessionIdleTimeoutAndLogout(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		c := &clock{time.Now()}
 		w.Auth.Now = c.now
@@ -97,8 +95,7 @@ func TestSessionIdleTimeoutAndLogout(t *testing.T) {
 }
 
 func TestCreateUserForcedChangeAndPolicy(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		jgjAdmin := w.Actor(t, "jgj_admin")
 		jgj := w.UnitID(t, "市机关事务管理局")
@@ -164,8 +161,7 @@ func TestCreateUserForcedChangeAndPolicy(t *testing.T) {
 }
 
 func TestRoleAssignment(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		jgj, tn, city := w.UnitID(t, "市机关事务管理局"), w.UnitID(t, "天宁区"), w.UnitID(t, "常州市")
 		cases := []struct {
@@ -219,8 +215,7 @@ func TestRoleAssignment(t *testing.T) {
 }
 
 func TestFilings(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		fs, err := w.Auth.Filings(ctx, w.Actor(t, "city_jw"))
 		if err != nil {
@@ -248,8 +243,7 @@ func TestFilings(t *testing.T) {
 }
 
 func TestAPIToken(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		a := w.Actor(t, "jgj_dispatcher")
 		tok, err := w.Auth.CreateToken(ctx, a, auth.TokenInput{Name: "调度大屏"})
@@ -271,8 +265,7 @@ func TestAPIToken(t *testing.T) {
 
 // 上次登录 shows the login before the current one.
 func TestPreviousLogin(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		c := &clock{time.Now()}
 		w.Auth.Now = c.now

@@ -7,18 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // Tokens expire: the policy's 90 days by default, fewer when asked, never
 // more; lowering the policy shortens the tokens already issued.
 func TestTokenExpiry(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		start := time.Now().Truncate(time.Second) // as the databases keep it
 		c := &clock{start}
@@ -78,8 +76,8 @@ func TestTokenExpiry(t *testing.T) {
 // Every token and key of an account dies with its password change or
 // reset, its lock or its deactivation, and the log says so.
 func TestCredentialsDieWithTheirOwner(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		admin := w.Actor(t, "city_admin")
 		cases := []struct {
@@ -147,8 +145,8 @@ func TestCredentialsDieWithTheirOwner(t *testing.T) {
 
 // A token carries its owner's forced password change.
 func TestTokenMustChange(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		a := w.Actor(t, "jgj_staff")
 		tok, err := w.Auth.CreateToken(ctx, a, auth.TokenInput{Name: "脚本"})
@@ -169,8 +167,8 @@ func TestTokenMustChange(t *testing.T) {
 // of the accounts they manage; the security administrator those of its
 // whole scope; nobody outside it.
 func TestAdministratorsRevokeCredentials(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		staff := w.Actor(t, "jgj_staff")
 		tok, err := w.Auth.CreateToken(ctx, staff, auth.TokenInput{Name: "员工脚本"})

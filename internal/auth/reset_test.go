@@ -9,11 +9,10 @@ import (
 	"testing"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // fakeSMS keeps the texts a test's resets send.
@@ -55,8 +54,8 @@ func (f *fakeSMS) code(t *testing.T, phone string) string {
 // call: the takeovers are refused with a reason, the ordinary
 // administration still works.
 func TestWhoManagesWhom(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		w.Auth.SMS = &fakeSMS{}
 		ctx := context.Background()
 		ops := map[string]func(a *access.Actor, id int64) error{
@@ -147,8 +146,8 @@ func TestWhoManagesWhom(t *testing.T) {
 // codes burn it; the city's three administrators reset one another only
 // two together. Every step is in the audit log.
 func TestResetByCode(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		id := func(name string) int64 {
 			var id int64
@@ -160,6 +159,7 @@ func TestResetByCode(t *testing.T) {
 		jgjAdmin, cityAdmin := w.Actor(t, "jgj_admin"), w.Actor(t, "city_admin")
 
 		// No SMS: the request waits; the password still works meanwhile.
+		w.Auth.SMS = nil // the app texts through the log sender by default
 		res, err := w.Auth.ResetPassword(ctx, jgjAdmin, id("jgj_staff"))
 		if err != nil || res.Status != "pending" || res.Link != "" {
 			t.Fatalf("reset without SMS: %+v, %v", res, err)

@@ -7,26 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/demo"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // clocked is the demo world with a settable clock.
-func clocked(t *testing.T, db *store.DB) (*storetest.World, *clock) {
-	w := storetest.NewWorld(t, db)
+func clocked(w *apptest.World) *clock {
 	c := &clock{time.Now()}
 	w.Auth.Now = c.now
-	return w, c
+	return c
 }
 
 // Issue 19, item 4: twelve attempts on one account (11 wrong in parallel,
 // then the right one) evaluate at most the limit, and once the limit is
 // spent the right password is refused.
 func TestParallelLoginsEvaluateAtMostTheLimit(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w, c := clocked(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		c := clocked(w)
 		ctx := context.Background()
 		w.Auth.Hashing.Size = 12 // the pool is not what stops them here
 		burst := func(username string) {
@@ -67,7 +65,7 @@ func TestParallelLoginsEvaluateAtMostTheLimit(t *testing.T) {
 // When every hashing slot is busy, a login is answered 429 at once, without
 // hashing and without counting a failure.
 func TestLoginPoolFull(t *testing.T) {
-	w := storetest.NewWorld(t, storetest.SQLite(t))
+	w := apptest.SQLite(t)
 	w.Auth.Hashing.Size = 40
 	for range 40 {
 		if !w.Auth.Hashing.TryAcquire() {
@@ -94,7 +92,8 @@ func TestLoginPoolFull(t *testing.T) {
 // An unknown user name gets, attempt by attempt, exactly the answers a
 // known one does, after the same hashing.
 func TestUnknownAndKnownUsersAnsweredAlike(t *testing.T) {
-	w, c := clocked(t, storetest.SQLite(t))
+	w := apptest.SQLite(t)
+	c := clocked(w)
 	ctx := context.Background()
 	for i := range 7 {
 		c.t = c.t.Add(3 * time.Second) // some attempts wait, some not
@@ -114,8 +113,8 @@ func TestUnknownAndKnownUsersAnsweredAlike(t *testing.T) {
 // A stranger guessing from many addresses locks the account for addresses
 // it never logged in from (等保's limit holds), but not for the owner's.
 func TestStrangerCannotLockTheOwnerOut(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w, c := clocked(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db, c := w.DB, clocked(w)
 		ctx := context.Background()
 		owner, err := w.Auth.Login(ctx, "jgj_staff", demo.Password, "10.0.0.1", "")
 		if err != nil {

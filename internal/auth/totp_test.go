@@ -10,24 +10,15 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
-
-// clockedWorld is the demo world on a settable clock.
-func clockedWorld(t *testing.T, db *store.DB) (*storetest.World, *clock) {
-	w := storetest.NewWorld(t, db)
-	c := &clock{time.Now()}
-	w.Auth.Now = c.now
-	return w, c
-}
 
 // enrol binds an authenticator to username at the clock's time and returns
 // its secret and recovery codes.
-func enrol(t *testing.T, w *storetest.World, c *clock, username string) (string, []string) {
+func enrol(t *testing.T, w *apptest.World, c *clock, username string) (string, []string) {
 	t.Helper()
 	ctx := context.Background()
 	a := w.Actor(t, username)
@@ -59,7 +50,7 @@ func code(t *testing.T, secret string, at time.Time) string {
 
 // ticket logs username in with the right password and returns the ticket
 // of the second step.
-func ticket(t *testing.T, w *storetest.World, username string) string {
+func ticket(t *testing.T, w *apptest.World, username string) string {
 	t.Helper()
 	l, err := w.Auth.Login(context.Background(), username, demo.Password, "10.0.0.1", "")
 	if err != nil || l.Token != "" || l.Ticket == "" {
@@ -69,8 +60,8 @@ func ticket(t *testing.T, w *storetest.World, username string) string {
 }
 
 func TestTOTPLogin(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w, c := clockedWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		c, db := clocked(w), w.DB
 		ctx := context.Background()
 		secret, recovery := enrol(t, w, c, "jgj_staff")
 
@@ -147,8 +138,8 @@ func TestTOTPLogin(t *testing.T) {
 // password of the first step is not a failure. The clock moves past each
 // wait the counter sets from DelayAfter failures on.
 func TestTOTPLockout(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w, c := clockedWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		c := clocked(w)
 		ctx := context.Background()
 		secret, _ := enrol(t, w, c, "jgj_staff")
 		for range 2 {
@@ -185,8 +176,8 @@ func TestTOTPLockout(t *testing.T) {
 // route), and afterwards its login has two steps. The security
 // administrator resets a binding, recorded in the audit log.
 func TestTOTPRequiredAndReset(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w, c := clockedWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		c, db := clocked(w), w.DB
 		ctx := context.Background()
 
 		pol, err := w.Auth.Policy(ctx)
@@ -281,8 +272,8 @@ func TestTOTPDefaultPolicy(t *testing.T) {
 
 // A secret sealed under one key does not open under another.
 func TestTOTPKeyOutsideDatabase(t *testing.T) {
-	db := storetest.SQLite(t)
-	w, c := clockedWorld(t, db)
+	w := apptest.SQLite(t)
+	c := clocked(w)
 	ctx := context.Background()
 	enrol(t, w, c, "jgj_staff")
 	tk := ticket(t, w, "jgj_staff")

@@ -12,9 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/booking"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // Issue target: with 20,000 vehicles and 1,000,000 past orders, vehicle
@@ -27,9 +26,9 @@ func BenchmarkDispatch(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("BOOKING_BENCH_ORDERS")); err == nil {
 		orders = v
 	}
-	run := func(name string, open func(testing.TB) *store.DB) {
+	run := func(name string, open func(testing.TB) *apptest.World) {
 		b.Run(name, func(b *testing.B) {
-			w := storetest.NewWorld(b, open(b))
+			w := open(b)
 			start := time.Now()
 			now := bulk(b, w, 20000, orders)
 			b.Logf("loaded 20,000 vehicles, 20,000 drivers and %d orders in %v", orders, time.Since(start).Round(time.Second))
@@ -60,16 +59,16 @@ func BenchmarkDispatch(b *testing.B) {
 			}
 		})
 	}
-	run("sqlite", func(tb testing.TB) *store.DB { return storetest.SQLite(tb) })
+	run("sqlite", apptest.SQLite)
 	if os.Getenv("GOVFLEET_TEST_POSTGRES") != "" {
-		run("postgres", func(tb testing.TB) *store.DB { return storetest.Postgres(tb) })
+		run("postgres", apptest.Postgres)
 	}
 }
 
 // bulk adds nv vehicles with one matched driver each over the demo's units
 // and no past orders spread over the last three years, most of them closed,
 // today's share dispatched; it returns "now".
-func bulk(b *testing.B, w *storetest.World, nv, no int) time.Time {
+func bulk(b *testing.B, w *apptest.World, nv, no int) time.Time {
 	ctx := context.Background()
 	var units []int64
 	if err := w.DB.R.NewSelect().Table("units").Column("id").Where("kind = 'unit'").Order("id").Scan(ctx, &units); err != nil {

@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // bj is a Beijing wall-clock time.
@@ -31,14 +30,14 @@ func bj(s string) time.Time {
 // service on a fixed clock, and the demo accounts' actors.
 type fx struct {
 	t   *testing.T
-	w   *storetest.World
+	w   *apptest.World
 	svc *booking.Service
 	v   map[string]int64 // vehicles by name
 	d   map[string]int64 // drivers by name
 }
 
-func newFx(t *testing.T, db *store.DB, now time.Time) *fx {
-	w := storetest.NewWorld(t, db)
+func newFx(t *testing.T, w *apptest.World, now time.Time) *fx {
+	db := w.DB
 	ctx := context.Background()
 	cal := &calendar.Calendar{DB: db}
 	if _, err := cal.SeedYears(ctx, 2026, 2027); err != nil {
@@ -128,8 +127,9 @@ func (f *fx) events(id int64) int {
 
 // The whole life of an order, each step by the person R-13 names.
 func TestOrderLifecycle(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-11-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFx(t, w, bj("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		// No standing delegation: the vehicle manager consents to this one.
@@ -205,8 +205,8 @@ func TestOrderLifecycle(t *testing.T) {
 
 // Every illegal step is refused with a clear message and changes nothing.
 func TestIllegalTransitions(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-11-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		f := newFx(t, w, bj("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		o := f.order("jgj_staff", "2026-11-23 09:00", 4, 3)
@@ -262,8 +262,8 @@ func TestIllegalTransitions(t *testing.T) {
 }
 
 func TestOrderValidation(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-11-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		f := newFx(t, w, bj("2026-11-20 09:00"))
 		before := f.w.Count(t, "orders")
 		ok := booking.Input{Reason: "调研", PassengerCount: 2, PickupPlace: "市政府", Destinations: []string{"溧阳"}, PickupAt: bj("2026-11-21 09:00"), ReturnAt: bj("2026-11-21 17:00")}
 		cases := []struct {
@@ -299,8 +299,8 @@ func TestOrderValidation(t *testing.T) {
 // Two dispatchers assign the same vehicle for overlapping times at once:
 // exactly one succeeds (R-13(3)).
 func TestConcurrentDispatch(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-11-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		f := newFx(t, w, bj("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), f.w.UnitID(t, "市机关事务管理局"), true, "")
@@ -342,8 +342,9 @@ func TestConcurrentDispatch(t *testing.T) {
 
 // Out-of-city trips of a unit that asks for it need two different approvers.
 func TestSecondApproval(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-11-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFx(t, w, bj("2026-11-20 09:00"))
 		ctx := context.Background()
 		jgj := f.w.UnitID(t, "市机关事务管理局")
 		if _, err := db.W.ExecContext(ctx, "INSERT INTO booking_rules (unit_id, second_approval_out_of_city, updated_at) VALUES (?, ?, ?)", jgj, true, time.Now().UTC()); err != nil {
@@ -379,8 +380,8 @@ func TestSecondApproval(t *testing.T) {
 // first, and holidays seal all but emergency and law-enforcement vehicles
 //
 func TestSuggestionsAndSealing(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFx(t, db, bj("2026-09-20 09:00"))
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		f := newFx(t, w, bj("2026-09-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), f.w.UnitID(t, "市机关事务管理局"), true, "")
@@ -457,9 +458,9 @@ func TestSuggestionsAndSealing(t *testing.T) {
 // Emergency use: late filings are marked; a trip without an order
 // opens a filing once; overdue filings escalate once.
 func TestEmergencyFilings(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		now := bj("2026-11-20 09:00")
-		f := newFx(t, db, now)
+		f := newFx(t, w, now)
 		ctx := context.Background()
 		s := f.svc
 		vm := f.a("jgj_vm")

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func day(s string) time.Time {
@@ -24,8 +23,8 @@ func day(s string) time.Time {
 // The State Council's schedule seeds the calendar once; an administrator's
 // edit outlives a reseed; the holidays of a period are its Beijing days.
 func TestCalendar(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db) // seeds 2026 and 2027
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB // seeds 2026 and 2027
 		ctx := context.Background()
 		cal := w.Booking.Calendar
 		if n, err := cal.SeedYears(ctx, 2026); err != nil || n != 0 {

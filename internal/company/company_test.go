@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func str(s string) *string { return &s }
@@ -26,7 +25,7 @@ func code(n int) string {
 }
 
 // login opens a session with the initial password and returns the actor and the session token.
-func login(t *testing.T, w *storetest.World, c *auth.Created) (*access.Actor, string) {
+func login(t *testing.T, w *apptest.World, c *auth.Created) (*access.Actor, string) {
 	t.Helper()
 	l, err := w.Auth.Login(context.Background(), c.User.Username, c.InitialPassword, "127.0.0.1", "test")
 	if err != nil {
@@ -43,8 +42,7 @@ func login(t *testing.T, w *storetest.World, c *auth.Created) (*access.Actor, st
 // cover, not what its owner level covers; ended or future contracts and a
 // deactivated company give nothing.
 func TestCompanyActorCoversItsContracts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		co, err := w.Companies.Create(ctx, city, company.Input{Name: str("常州测试保险有限公司"), Kind: "insurer", CreditCode: str(code(1)), OwnerUnitID: w.UnitID(t, "常州市")})
@@ -107,8 +105,8 @@ func TestCompanyActorCoversItsContracts(t *testing.T) {
 // company account holds no staff role; a district administrator registers
 // companies of its own level only.
 func TestCompanyRolesAndScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		tn := w.Actor(t, "tn_admin")
@@ -166,8 +164,7 @@ func TestCompanyRolesAndScope(t *testing.T) {
 
 // Every demo company has an account that logs in as the company.
 func TestDemoCompanies(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		for user, kind := range map[string]string{"co_repair": "repair", "co_fuel": "fuel", "co_insurer": "insurer", "co_inspect": "inspection", "co_rental": "rental", "co_rental2": "rental"} {
 			a := w.Actor(t, user)
 			if a.CompanyID == 0 || a.CompanyKind != kind || len(a.Contracts) == 0 || !a.HasRole(access.CompanyRole(kind)) {

@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/demo"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // The demo gives every role something to see: orders in every state of
@@ -33,8 +32,8 @@ func TestDemoHasWorkForEveryone(t *testing.T) {
 }
 
 func demoHasWorkForEveryone(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		for _, st := range []string{booking.Submitted, booking.Returned, booking.Approved, booking.PendingConsent, booking.Dispatched,
 			booking.Departed, booking.Finished, booking.Back, booking.Closed, booking.Cancelled} {

@@ -5,17 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/maintenance"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // The demo has a repair job in every state and a month of rental
 // orders for the assessment (R-29(2)).
 func TestDemoHasRepairsAndRentals(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		for st := range maintenance.StateNames {
 			if n, err := db.R.NewSelect().Table("repair_jobs").Where("state = ?", st).Count(ctx); err != nil || n == 0 {

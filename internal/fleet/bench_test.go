@@ -11,20 +11,19 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/check"
 	"govfleet/internal/fleet"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 const benchN = 20000
 
 // benchDBs runs fn on SQLite and, when configured, PostgreSQL, each holding
 // the demo plus benchN vehicles and benchN drivers.
-func benchDBs(b *testing.B, fn func(b *testing.B, w *storetest.World)) {
-	run := func(name string, open func(testing.TB) *store.DB) {
+func benchDBs(b *testing.B, fn func(b *testing.B, w *apptest.World)) {
+	run := func(name string, open func(testing.TB) *apptest.World) {
 		b.Run(name, func(b *testing.B) {
-			w := storetest.NewWorld(b, open(b))
+			w := open(b)
 			start := time.Now()
 			bulkLoad(b, w)
 			b.Logf("loaded %d vehicles and %d drivers in %v", w.Count(b, "vehicles"), w.Count(b, "drivers"), time.Since(start))
@@ -32,15 +31,15 @@ func benchDBs(b *testing.B, fn func(b *testing.B, w *storetest.World)) {
 			fn(b, w)
 		})
 	}
-	run("sqlite", func(tb testing.TB) *store.DB { return storetest.SQLite(tb) })
+	run("sqlite", apptest.SQLite)
 	if os.Getenv("GOVFLEET_TEST_POSTGRES") != "" {
-		run("postgres", func(tb testing.TB) *store.DB { return storetest.Postgres(tb) })
+		run("postgres", apptest.Postgres)
 	}
 }
 
 // bulkLoad inserts benchN vehicles and drivers over the demo's units in
 // batches of 500, then refreshes the units' counts.
-func bulkLoad(b *testing.B, w *storetest.World) {
+func bulkLoad(b *testing.B, w *apptest.World) {
 	ctx := context.Background()
 	var units []int64
 	if err := w.DB.R.NewSelect().Table("units").Column("id").Where("kind = 'unit'").Order("id").Scan(ctx, &units); err != nil {
@@ -101,7 +100,7 @@ func timed(b *testing.B, call func() error) {
 }
 
 func BenchmarkVehicleList(b *testing.B) {
-	benchDBs(b, func(b *testing.B, w *storetest.World) {
+	benchDBs(b, func(b *testing.B, w *apptest.World) {
 		ctx := context.Background()
 		city, tn := w.Actor(b, "city_admin"), w.Actor(b, "tn_admin")
 		cases := []struct {
@@ -128,7 +127,7 @@ func BenchmarkVehicleList(b *testing.B) {
 }
 
 func BenchmarkQuotaSummary(b *testing.B) {
-	benchDBs(b, func(b *testing.B, w *storetest.World) {
+	benchDBs(b, func(b *testing.B, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(b, "city_admin")
 		timed(b, func() error {

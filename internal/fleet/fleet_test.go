@@ -17,12 +17,11 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/org"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func str(s string) *string { return &s }
@@ -68,7 +67,7 @@ func pngBytes(w, h int) []byte {
 }
 
 // newUnit creates a unit with a quota under parent.
-func newUnit(t *testing.T, w *storetest.World, parent int64, name string, quota int) int64 {
+func newUnit(t *testing.T, w *apptest.World, parent int64, name string, quota int) int64 {
 	t.Helper()
 	seq++
 	first := fmt.Sprintf("11320402%09d", 500000+seq)
@@ -81,7 +80,7 @@ func newUnit(t *testing.T, w *storetest.World, parent int64, name string, quota 
 	return u.ID
 }
 
-func unitCount(t *testing.T, w *storetest.World, unit int64) (count, quota int) {
+func unitCount(t *testing.T, w *apptest.World, unit int64) (count, quota int) {
 	t.Helper()
 	var u org.Unit
 	if err := w.DB.R.NewSelect().Model(&u).Where("id = ?", unit).Scan(context.Background()); err != nil {
@@ -104,8 +103,7 @@ func fieldOf(err error) (errs.Code, string, string) {
 }
 
 func TestVehicleValidation(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		tn := w.UnitID(t, "天宁区城市管理局")
 		zl := w.UnitID(t, "钟楼区财政局")
@@ -179,8 +177,7 @@ func TestVehicleValidation(t *testing.T) {
 }
 
 func TestScopeTransferAndHistory(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		tnAdmin, zlAdmin, city := w.Actor(t, "tn_admin"), w.Actor(t, "zl_admin"), w.Actor(t, "city_admin")
 		tn := w.UnitID(t, "天宁区")
@@ -265,8 +262,7 @@ func TestScopeTransferAndHistory(t *testing.T) {
 }
 
 func TestQuota(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city, tnAdmin := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin")
 		sum, err := w.Fleet.QuotaSummary(ctx, city, 0)
@@ -310,8 +306,7 @@ func TestQuota(t *testing.T) {
 }
 
 func TestTerminalsDriversPhotos(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		admin := w.Actor(t, "tn_admin")
 		unit := w.UnitID(t, "天宁区城市管理局")
@@ -452,8 +447,7 @@ func TestTerminalsDriversPhotos(t *testing.T) {
 }
 
 func TestStaleAndConfirm(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		clock := time.Now()
 		w.Fleet.Now = func() time.Time { return clock }
@@ -494,8 +488,7 @@ func TestStaleAndConfirm(t *testing.T) {
 }
 
 func TestExcelImportExport(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		admin := w.Actor(t, "tn_admin")
 		tn := w.UnitID(t, "天宁区")
@@ -589,7 +582,7 @@ func TestExcelImportExport(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("export: %v %d", err, n)
 		}
-		w2 := storetest.NewWorld(t, storetest.SQLite(t))
+		w2 := apptest.SQLite(t)
 		unit2 := newUnit(t, w2, w2.UnitID(t, "天宁区"), "天宁区导入测试局", 10)
 		res, err = w2.Fleet.ImportVehicles(ctx, w2.Actor(t, "tn_admin"), 0, data)
 		if err != nil || res.Imported != 3 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/beijing"
 	"govfleet/internal/check"
@@ -15,7 +16,6 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fuel"
 	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 const head = "加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n"
@@ -45,13 +45,13 @@ func vehicle(t *testing.T, db *store.DB, where string, args ...any) veh {
 }
 
 type fixture struct {
-	w    *storetest.World
+	w    *apptest.World
 	svc  *fuel.Service
 	fuel *access.Actor // co_fuel: the demo's fuel company, contracted for the whole city
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
-	w := storetest.NewWorld(t, db)
+func newFixture(t *testing.T, w *apptest.World) *fixture {
+	db := w.DB
 	return &fixture{w: w, svc: &fuel.Service{DB: db}, fuel: w.Actor(t, "co_fuel")}
 }
 
@@ -86,8 +86,9 @@ func (f *fixture) ledgerFen(t *testing.T, month string) (int, int64) {
 // nothing, a changed file replaces the month, a bad row writes nothing;
 // the ledger holds exactly the current records.
 func TestImportMonth(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		a := vehicle(t, db, "v.energy_type = 'petrol' AND v.category = 'other'")
 		b := vehicle(t, db, "v.energy_type = 'petrol' AND v.id > ?", a.ID)
@@ -170,8 +171,9 @@ func TestImportMonth(t *testing.T) {
 // A fuel company imports only vehicles its contracts cover; staff and
 // supervisors do not import; readers see their scope, a company its own.
 func TestImportScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		tn := vehicle(t, db, "u.path LIKE ? AND v.energy_type = 'petrol'", f.w.UnitPath(t, "天宁区")+"%")
 		zl := vehicle(t, db, "u.path LIKE ? AND v.energy_type = 'petrol'", f.w.UnitPath(t, "钟楼区")+"%")
@@ -229,8 +231,9 @@ func TestImportScope(t *testing.T) {
 
 // The flags the supervision rules read, each true and false.
 func TestFlags(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		// 2024 is before the demo's calendar: holidays set here.
 		for _, d := range []string{"2024-05-01", "2024-05-02"} {
@@ -317,8 +320,9 @@ func mustTime(s string) time.Time {
 // Consumption divides the month's litres by the GPS mileage, and says
 // nothing where there is none.
 func TestConsumption(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		a := vehicle(t, db, "v.energy_type = 'petrol'")
 		b := vehicle(t, db, "v.energy_type = 'petrol' AND v.id > ?", a.ID)
@@ -353,7 +357,7 @@ func TestConsumption(t *testing.T) {
 
 // newFuelCompany registers a fuel company contracted for the node called
 // covers, with an account, and returns the account's actor.
-func newFuelCompany(t *testing.T, w *storetest.World, covers string) *access.Actor {
+func newFuelCompany(t *testing.T, w *apptest.World, covers string) *access.Actor {
 	t.Helper()
 	ctx := context.Background()
 	city := w.Actor(t, "city_admin")

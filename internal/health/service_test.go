@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
 	"govfleet/internal/health"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 	"govfleet/internal/telematics"
 )
 
@@ -19,8 +19,8 @@ import (
 // it runs; the unit's vehicle manager requests the repair and marks it
 // fixed (audited), an administrator of another district may not.
 func TestEventsLifecycle(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		var phone string
 		var vehicle int64
@@ -134,9 +134,9 @@ func TestEventsLifecycle(t *testing.T) {
 // cursor; each terminal's power cut is raised once, at its own time (issue
 // 5, Performance: the minute job at 19,000 terminals).
 func TestRunInBatches(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		defer health.SetLimits(15, 2)()
-		storetest.NewWorld(t, db)
+		db := w.DB
 		ctx := context.Background()
 		rows, err := db.R.QueryContext(ctx, "SELECT sim, vehicle_id FROM terminals WHERE vehicle_id IS NOT NULL ORDER BY id LIMIT 5")
 		if err != nil {
@@ -191,9 +191,9 @@ func TestRunInBatches(t *testing.T) {
 // a leading zero reports as the same phone; one run checks that phone
 // once, even when both fall in one transaction's batch.
 func TestSamePhoneOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		defer health.SetLimits(5000, 10000)()
-		w := storetest.NewWorld(t, db)
+		db := w.DB
 		ctx := context.Background()
 		sim, vehicle := w.BoundTerminal(t)
 		if _, err := db.W.ExecContext(ctx, `INSERT INTO terminals (unit_id, terminal_no, sim, created_at, updated_at)

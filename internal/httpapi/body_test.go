@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/httpapi"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // raw sends body as is with the content type and returns status and body.
@@ -40,8 +39,8 @@ func (e *env) raw(method, path, contentType string, body []byte) (int, string) {
 // text/plain login could be posted by another site: login CSRF), fit in
 // 1 MiB (413 with 请求内容过大), and hold nothing after the JSON value.
 func TestJSONBodies(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		u := e.newUser(e.inUnit, access.Applicant)
 		login := fmt.Sprintf(`{"username":%q,"password":%q}`, u.Username, testPassword)
 		for _, tc := range []struct {
@@ -72,8 +71,8 @@ func TestJSONBodies(t *testing.T) {
 // (BodyTimeout) but keeps an event stream open well past it, and has no
 // ReadTimeout or WriteTimeout that would end streams.
 func TestServerTimeouts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		srv := e.api.HTTPServer()
 		if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > time.Minute || srv.ReadTimeout != 0 || srv.WriteTimeout != 0 || srv.IdleTimeout <= 0 {
 			t.Errorf("timeouts: header %v, read %v, write %v, idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)

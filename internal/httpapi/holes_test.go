@@ -7,9 +7,8 @@ import (
 	"testing"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/booking"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // roleHolder returns a caller in 天宁区 holding a role with p.
@@ -28,8 +27,8 @@ func (e *env) roleHolder(p access.Perm) caller {
 // removed every role), and a page number beyond MaxPage is refused rather
 // than answered with page 1.
 func TestRolesAndPages(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		admin := e.roleHolder(access.RolesAssign)
 		target := e.newUser(e.inUnit, access.Applicant)
 		for _, tc := range []struct {
@@ -56,8 +55,8 @@ func TestRolesAndPages(t *testing.T) {
 // files to someone else's order; the applicant, the unit's approver and
 // dispatcher can.
 func TestOrderAttachments(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		owner := e.caller(e.inUnit, access.Applicant)
 		order := e.order(e.inUnit, booking.Submitted, owner.user.ID, 0, 0)
 		file := map[string]any{"file": []byte("%PDF-1.4\n%会议通知\n")}

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
+	"govfleet/internal/app/apptest"
 )
 
 // textField is a string somewhere in a request body type: the JSON key
@@ -95,8 +94,8 @@ func body(t reflect.Type, path []int, s string) any {
 // with that field 5,000 characters long: each must be refused with 400 and
 // the field named (issue 19: an order's pick-up place took 100,000).
 func TestEveryTextFieldIsLimited(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		callers := map[access.Role]caller{}
 		callerFor := func(p access.Perm) *caller {
 			for _, ri := range access.Roles {

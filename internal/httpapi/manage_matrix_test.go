@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // manages is the who-manages-whom matrix of docs/security.md, restated
@@ -48,8 +47,8 @@ func manages(ar, tr access.Role, same, atCity, dual bool) bool {
 // permission, the account lies in the actor's scope and the matrix says
 // the actor manages it; otherwise 403.
 func TestManageMatrix(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e, db := newEnv(t, w), w.DB
 		ctx := context.Background()
 		city := e.w.UnitID(t, "常州市")
 		places := []int64{city, e.tn, e.inUnit, e.w.UnitID(t, "钟楼区"), e.outUnit}

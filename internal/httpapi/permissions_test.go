@@ -12,18 +12,11 @@ import (
 	"testing"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
-	"govfleet/internal/fuel"
-	"govfleet/internal/health"
 	"govfleet/internal/httpapi"
-	"govfleet/internal/monitor"
 	"govfleet/internal/org"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
-	"govfleet/internal/supervision"
-	"govfleet/internal/telematics"
-	"govfleet/internal/trips"
 )
 
 const testPassword = "Test#2026pw"
@@ -33,7 +26,7 @@ const testPassword = "Test#2026pw"
 // outside it (钟楼区).
 type env struct {
 	t       *testing.T
-	w       *storetest.World
+	w       *apptest.World
 	srv     *httptest.Server
 	api     *httpapi.Server
 	inUnit  int64 // 天宁区城市管理局
@@ -54,17 +47,13 @@ func (e *env) city() *access.Actor {
 	return e.cityA
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
-	w := storetest.NewWorld(t, db)
-	api := &httpapi.Server{Org: w.Org, Auth: w.Auth, Audit: w.Audit, Fleet: w.Fleet, Booking: w.Booking, Companies: w.Companies,
-		Insurance: w.Insurance, Inspection: w.Inspection, Ledger: w.Ledger,
-		Monitor:     &monitor.Service{DB: db, Latest: &telematics.Latest{}, Gateway: fakeTerminals{}},
-		Supervision: &supervision.Service{DB: db, Notify: w.Booking.Notify, Blobs: w.Fleet.Blobs},
-		Maintenance: w.Maintenance, Rental: w.Rental, Fuel: &fuel.Service{DB: db},
-		Trips: &trips.Service{DB: db, Booking: w.Booking}, Health: &health.Service{DB: db}}
-	srv := httptest.NewServer(api.Handler())
+// newEnv serves the API of w as govfleet does, with terminals that
+// answer every command in place of the gateway.
+func newEnv(t *testing.T, w *apptest.World) *env {
+	w.Monitor.Gateway = fakeTerminals{}
+	srv := httptest.NewServer(w.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, w: w, srv: srv, api: api, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
+	return &env{t: t, w: w, srv: srv, api: w.Server, inUnit: w.UnitID(t, "天宁区城市管理局"), outUnit: w.UnitID(t, "钟楼区财政局"), tn: w.UnitID(t, "天宁区")}
 }
 
 func (e *env) next() int64 { return e.seq.Add(1) }
@@ -334,8 +323,8 @@ var dualOnly = map[access.Perm]access.Role{access.UsersManage: access.AuditAdmin
 // target is inside the scope, and refused with 403 otherwise; without a
 // session every non-public route answers 401.
 func TestRoutePermissions(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		fx := e.fixtures()
 		known := append([]access.Perm{access.Public, access.Self}, access.Perms...)
 		// One caller per role, placed in 天宁区 (level roles) or in its

@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // bearer sends a request authenticated by an API token.
@@ -53,8 +52,8 @@ const notInteractive = "API令牌和企业API密钥不能创建令牌、密钥�
 // Interactive, and a token or a key calling one gets 403 — so nothing a
 // token or key makes can outlive its revocation.
 func TestCredentialsOnlyFromASession(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		ctx := context.Background()
 		credentialTypes := map[string]bool{"APIToken": true, "APIKey": true, "Created": true, "passwordOut": true}
 		for _, rt := range e.api.Routes() {
@@ -102,8 +101,8 @@ func TestCredentialsOnlyFromASession(t *testing.T) {
 // A token expires (the policy's days at most), dies with its owner's
 // password reset, and carries the forced password change.
 func TestTokenLifetime(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e, db := newEnv(t, w), w.DB
 		ctx := context.Background()
 		u := e.newUser(e.inUnit, access.Applicant)
 		owner := ptrSession(e.login(u.Username, testPassword))
@@ -174,8 +173,8 @@ func TestTokenLifetime(t *testing.T) {
 // Administrators list, filter, export and revoke the tokens and keys of
 // their scope; the revocation is logged.
 func TestAdministratorsCredentialList(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e, db := newEnv(t, w), w.DB
 		u := e.newUser(e.inUnit, access.Applicant)
 		tok := e.newToken(ptrSession(e.login(u.Username, testPassword)), 0)
 		var id int64

@@ -3,11 +3,9 @@ package httpapi_test
 import (
 	"encoding/base64"
 	"fmt"
+	"govfleet/internal/app/apptest"
 	"net/http"
 	"testing"
-
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // The registry through the API as a clerk uses it: bad plates, VINs and
@@ -15,8 +13,9 @@ import (
 // good vehicle is registered, photographed, listed and exported; another
 // district does not see it.
 func TestVehicleScenarios(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		e := newEnv(t, w)
 		good := e.vehicleIn(e.inUnit)
 		badPlate := e.vehicleIn(e.inUnit)
 		*badPlate.Plate = "苏D1234"

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/fuel"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // The fuel company's system imports a month through the API with its
@@ -20,8 +19,8 @@ import (
 // identical file writes nothing more), recorded as coming through the API;
 // a replayed signature is refused; staff read the records.
 func TestFuelSignedImport(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		ctx := context.Background()
 		company := e.caller(e.tn, access.FuelCompany)
 		key, err := e.w.Auth.CreateKey(ctx, company.actor, "加油卡管理系统")

@@ -17,12 +17,11 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/money"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // signer sends requests signed with a company API key.
@@ -106,8 +105,9 @@ func (e *env) count(table, where string, args ...any) int {
 // an idempotency key reused for another body write nothing; a retry with
 // the same key and body returns the first answer without writing again.
 func TestInsurerSignedAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		e := newEnv(t, w)
 		ctx := context.Background()
 		insurer := e.caller(e.tn, access.Insurer)
 		key, err := e.w.Auth.CreateKey(ctx, insurer.actor, "核心业务系统")
@@ -252,8 +252,7 @@ func TestInsurerClientScript(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	db := storetest.SQLite(t)
-	e := newEnv(t, db)
+	e := newEnv(t, apptest.SQLite(t))
 	insurer := e.caller(e.tn, access.Insurer)
 	key, err := e.w.Auth.CreateKey(context.Background(), insurer.actor, "脚本")
 	if err != nil {
@@ -275,7 +274,7 @@ func TestInsurerClientScript(t *testing.T) {
 
 // The OpenAPI document shows the signing scheme and the insurer's examples.
 func TestOpenAPISigning(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	status, body := e.do(nil, "GET", "/api/openapi.json", nil)
 	if status != 200 {
 		t.Fatal(status)
@@ -303,7 +302,7 @@ func TestOpenAPISigning(t *testing.T) {
 
 // The ledger's export carries the same totals as the page, in yuan.
 func TestCostsExport(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	s := e.login("jgj_vm", "Demo@2026")
 	status, body := e.do(&s, "GET", "/api/costs?period=2026", nil)
 	if status != 200 {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/demo"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 type apiError struct {
@@ -68,8 +67,8 @@ func runSteps(t *testing.T, e *env, steps []step) {
 }
 
 func TestUnitScenarios(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		good := e.unitInput(e.tn)
 		bad := e.unitInput(e.tn)
 		*bad.CreditCode = "91320400MA1MXXXXX"
@@ -109,8 +108,8 @@ func TestUnitScenarios(t *testing.T) {
 func ptrSession(s session) *session { return &s }
 
 func TestAccountScenarios(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e := newEnv(t, w)
 		jgj := e.w.UnitID(t, "市机关事务管理局")
 		admin := ptrSession(e.login("jgj_admin", demo.Password))
 		status, body := e.do(admin, "POST", "/api/users", map[string]any{"username": "jgj_li", "real_name": "李明", "phone": "13912345678", "scope_id": jgj, "roles": []string{"applicant"}})
@@ -161,7 +160,7 @@ func TestAccountScenarios(t *testing.T) {
 
 // Every route is in the OpenAPI document with its permission.
 func TestOpenAPICoversRoutes(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	_, body := e.do(nil, "GET", "/api/openapi.json", nil)
 	var doc struct {
 		OpenAPI string                               `json:"openapi"`

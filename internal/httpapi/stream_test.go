@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/httpapi"
-	"govfleet/internal/storetest"
 )
 
 // openStream opens an event stream with the session and returns a channel
@@ -39,7 +39,7 @@ func (e *env) openStream(s session, path string) <-chan string {
 // the account is locked (the broadcast, with the periodic re-check set to
 // an hour), and when the session disappears otherwise (the re-check).
 func TestStreamsEndWithTheSession(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	ctx := context.Background()
 	wait := func(what string, ended <-chan string) {
 		t.Helper()

@@ -7,16 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/audit"
 	"govfleet/internal/demo"
-	"govfleet/internal/storetest"
 )
 
 // Issue 19: a token named "ab\u0000cd" by any user was stored without the
 // NUL but hashed with it into the audit chain. Control characters are now
 // refused with a message naming the field, and nothing is created.
 func TestControlCharactersRefused(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	s := e.login("tn_cgj_approver", demo.Password)
 	before := e.w.Count(t, "api_tokens")
 	for _, name := range []string{"ab\u0000cd", "ab\u001bcd", "两\n行"} {
@@ -44,7 +44,7 @@ func TestControlCharactersRefused(t *testing.T) {
 // the chain's head, and the server's verification checks the chain
 // against them (a copy kept outside detects a cut tail).
 func TestAuditCheckpointsDownload(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	e := newEnv(t, apptest.SQLite(t))
 	e.w.Audit.Checkpoints = filepath.Join(t.TempDir(), audit.CheckpointFile)
 	s := e.login("city_audit", demo.Password)
 	if code, body := e.do(&s, "GET", "/api/audit/checkpoints", nil); code != 200 || len(body) != 0 {

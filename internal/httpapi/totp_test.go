@@ -12,10 +12,9 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func init() {
@@ -79,8 +78,8 @@ func (e *env) totpFixtures(place func(in bool) int64) map[string]func(c caller, 
 // and an account the policy asks to enrol reaches only the enrolment
 // routes until it has.
 func TestTwoStepLogin(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		e, db := newEnv(t, w), w.DB
 		post := func(s *session, path string, body any) (int, map[string]any) {
 			t.Helper()
 			status, b := e.do(s, "POST", path, body)

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/inspection"
 	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func date(s string) time.Time {
@@ -54,8 +54,8 @@ func notes(t *testing.T, db *store.DB, user int64, kind, text string) int {
 // flagged; the inspection company records a result that moves the date
 // and posts the fee; nobody else records, and nobody outside the contracts.
 func TestRemindersAndResults(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		vm, driver := w.Actor(t, "jgj_vm"), w.Actor(t, "jgj_driver")
 		var v struct {

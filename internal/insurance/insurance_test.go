@@ -5,19 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/insurance"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // A policy ending within 30 days without a renewal reminds the vehicle
 // managers once; the list of expiring policies shows it until renewed; a
 // company sees only its own policies on vehicles its contracts cover.
 func TestExpiryReminderAndScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		insurer, vm := w.Actor(t, "co_insurer"), w.Actor(t, "jgj_vm")
 		var plate string

@@ -7,16 +7,15 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/ledger"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // Posting the same source again replaces its amount; zero removes it; the
 // month is the Beijing month of the cost.
 func TestPostReplaces(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		unit := w.UnitID(t, "市机关事务管理局")
 		// 2026-03-31 20:00 UTC is 1 April in Beijing.

@@ -7,17 +7,16 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // The summary totals a node's subtree by kind, unit and vehicle for a
 // month or a year, and refuses nodes outside the caller's scope.
 func TestSummarise(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		type veh struct {
 			ID     int64 `bun:"id"`

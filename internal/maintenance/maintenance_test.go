@@ -7,24 +7,23 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
 	"govfleet/internal/maintenance"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // fixture is the demo world with a vehicle of 市机关事务管理局 and the
 // people around it.
 type fixture struct {
-	w                             *storetest.World
+	w                             *apptest.World
 	m                             *maintenance.Service
 	vehicle                       int64
 	driver, vm, admin, appr, city *access.Actor
 	unitPath                      string
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
-	w := storetest.NewWorld(t, db)
+func newFixture(t *testing.T, w *apptest.World) *fixture {
+	db := w.DB
 	f := &fixture{w: w, m: w.Maintenance, driver: w.Actor(t, "jgj_driver"), vm: w.Actor(t, "jgj_vm"), admin: w.Actor(t, "jgj_admin"),
 		appr: w.Actor(t, "jgj_approver"), city: w.Actor(t, "city_admin"), unitPath: w.UnitPath(t, "市机关事务管理局")}
 	if err := db.R.NewSelect().Table("vehicles").Column("id").Where("unit_id = ? AND status = 'available'", w.UnitID(t, "市机关事务管理局")).
@@ -95,9 +94,10 @@ func fieldMsg(err error, field string) string {
 // revision, the ledger posted once, and the vehicle under maintenance
 // from approval to close.
 func TestRepairFlow(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
-		f := newFixture(t, db)
+		db := w.DB
+		f := newFixture(t, w)
 		shop := f.company(t, "常州市测试汽修厂", "repair", "常州市")
 		other := f.company(t, "钟楼区测试汽修厂", "repair", "钟楼区")
 		fuel := f.company(t, "常州市测试加油站", "fuel", "常州市")
@@ -234,9 +234,10 @@ func TestRepairFlow(t *testing.T) {
 // TestRepairThresholds: who approves depends on the budget and on the
 // thresholds in force, which a level may only tighten.
 func TestRepairThresholds(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
-		f := newFixture(t, db)
+		db := w.DB
+		f := newFixture(t, w)
 		jgj := f.w.UnitID(t, "市机关事务管理局")
 		tn := f.w.UnitID(t, "天宁区")
 		dist := f.w.Actor(t, "tn_admin")

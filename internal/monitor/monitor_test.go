@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/gateway"
 	"govfleet/internal/jt808"
 	"govfleet/internal/monitor"
 	"govfleet/internal/sim"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 	"govfleet/internal/telematics"
 )
 
@@ -24,8 +23,8 @@ import (
 // ignored), result 4 for an unknown phone, 2 for an unbound terminal, and
 // authentication with the code returning the bound vehicle.
 func TestDirectory(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		d := &fleet.Directory{DB: db}
 		sim, vid := w.BoundTerminal(t)
@@ -70,8 +69,8 @@ func TestDirectory(t *testing.T) {
 // TestLiveAndTrack drives three demo terminals through a real gateway and
 // checks the live list, scope, the track's rules and its audit entry.
 func TestLiveAndTrack(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		latest := &telematics.Latest{}
@@ -177,8 +176,8 @@ func TestLiveAndTrack(t *testing.T) {
 // for the period asked, setting the reporting interval changes the
 // terminal's parameter, both are checked and audited.
 func TestCommands(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})

@@ -8,10 +8,9 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 // texts records the text messages it would send.
@@ -25,8 +24,8 @@ func (x *texts) Send(_ context.Context, phone, text string) error {
 // A message reaches each of its users once: stored, pushed to their open
 // consoles and, when asked, texted; they read it and mark it read.
 func TestNotifier(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		var sms texts
 		n := &notify.Notifier{DB: db, SMS: &sms}

@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func str(s string) *string { return &s }
@@ -33,8 +32,7 @@ func validInput(parent int64) org.Input {
 }
 
 func TestCreateUnit(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		tn := w.UnitID(t, "天宁区")
 		zl := w.UnitID(t, "钟楼区")
@@ -126,8 +124,7 @@ func assertErr(t *testing.T, err error, code errs.Code, field, message string) {
 }
 
 func TestMoveAndScope(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		tnAdmin := w.Actor(t, "tn_admin")
@@ -187,8 +184,7 @@ func TestMoveAndScope(t *testing.T) {
 }
 
 func TestDeactivate(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		jgj := w.UnitID(t, "市机关事务管理局")
@@ -218,8 +214,8 @@ func TestDeactivate(t *testing.T) {
 
 // A level shows the totals of the units beneath it.
 func TestLevelTotals(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		tnID := w.UnitID(t, "天宁区")

@@ -7,12 +7,11 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 )
 
 func fieldMsg(err error, field string) string {
@@ -28,9 +27,9 @@ func fieldMsg(err error, field string) string {
 // month's assessment counts orders, on-time starts, ratings and
 // complaints, and the contracting level signs it off once.
 func TestRentalFlowAndAssessment(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
-		w := storetest.NewWorld(t, db)
+		db := w.DB
 		rs := w.Rental
 		staff, appr, disp := w.Actor(t, "jgj_staff"), w.Actor(t, "jgj_approver"), w.Actor(t, "jgj_dispatcher")
 		co, co2, city, tn := w.Actor(t, "co_rental"), w.Actor(t, "co_rental2"), w.Actor(t, "city_admin"), w.Actor(t, "tn_admin")

@@ -1,12 +1,11 @@
 // Package storetest gives tests real databases: a fresh SQLite file always,
 // and a fresh PostgreSQL schema when GOVFLEET_TEST_POSTGRES holds a URL
-// (CI sets it). Each runs the migrations first.
+// (CI sets it). Each runs the migrations first. A Seed gives each test a
+// copy of a database filled once per package run (the demo: apptest).
 package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,9 +61,7 @@ func Empty(t testing.TB, postgres bool) *store.DB {
 	if base == "" {
 		t.Skip("GOVFLEET_TEST_POSTGRES not set")
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
+	schema := "t_" + randomName()
 	ctx := context.Background()
 	admin, err := store.Open(ctx, base)
 	if err != nil {

@@ -1,4 +1,4 @@
-package supervision
+package supervision_test
 
 import (
 	"context"
@@ -6,26 +6,32 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/fleet"
-	"govfleet/internal/store"
 	"govfleet/internal/storetest"
+	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 )
+
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // TestDemoPlantedViolations: the engine run at serve start finds the
 // demo's planted violations as cases and flags none of its clean trips.
 func TestDemoPlantedViolations(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
-		w := storetest.NewWorld(t, db)
-		s := &Service{DB: db, Notify: w.Booking.Notify}
+		db := w.DB
+		s := w.Supervision
 		now := time.Now().UTC()
-		res, err := s.Run(ctx, Window{From: now.Add(-31 * 24 * time.Hour), To: now})
+		res, err := s.Run(ctx, supervision.Window{From: now.Add(-31 * 24 * time.Hour), To: now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var fs []storedFinding
-		if err := db.R.NewSelect().Model(&fs).Order("rule", "id").Scan(ctx); err != nil {
+		var fs []struct {
+			Rule    string `bun:"rule"`
+			Summary string `bun:"summary"`
+		}
+		if err := db.R.NewSelect().Table("findings").Column("rule", "summary").Order("rule", "id").Scan(ctx, &fs); err != nil {
 			t.Fatal(err)
 		}
 		byRule := map[string]int{}
@@ -75,15 +81,17 @@ func TestDemoPlantedViolations(t *testing.T) {
 		}
 		// The cases are there for the discipline supervisor, tamper at once.
 		jw := w.Actor(t, "city_jw")
-		cs, total, err := s.Cases(ctx, jw, CaseFilter{Page: 1, Size: 200})
+		cs, total, err := s.Cases(ctx, jw, supervision.CaseFilter{Page: 1, Size: 200})
 		if err != nil || total != res.Cases {
 			t.Fatalf("cases: %v %d, run opened %d", err, total, res.Cases)
 		}
-		serious := slices.IndexFunc(cs, func(c *Case) bool { return c.Rule == "tamper" && c.Discipline })
+		serious := slices.IndexFunc(cs, func(c *supervision.Case) bool { return c.Rule == "tamper" && c.Discipline })
 		if serious < 0 {
 			t.Errorf("tamper case not referred to discipline inspection")
 		}
-		if !slices.ContainsFunc(cs, func(c *Case) bool { return c.Rule == "fuel_anomaly" && c.VehicleID != nil && *c.VehicleID == sealedCar }) {
+		if !slices.ContainsFunc(cs, func(c *supervision.Case) bool {
+			return c.Rule == "fuel_anomaly" && c.VehicleID != nil && *c.VehicleID == sealedCar
+		}) {
 			t.Errorf("no case for the sealed car's fuelling")
 		}
 		// The planted vehicles are not among those the live demo fleet drives.

@@ -5,16 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"govfleet/internal/store"
-	"govfleet/internal/storetest"
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/telematics"
 )
 
 // TestPreload: after a restart the live view starts from the latest stored
 // position of every terminal, not from nothing.
 func TestPreload(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		world := storetest.NewWorld(t, db)
+	apptest.Each(t, func(t *testing.T, world *apptest.World) {
+		db := world.DB
 		ctx := context.Background()
 		sim, vid := world.BoundTerminal(t)
 		phone := telematics.NormalizePhone(sim)

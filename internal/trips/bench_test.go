@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/health"
 	"govfleet/internal/jt808"
-	"govfleet/internal/storetest"
 	"govfleet/internal/telematics"
 	"govfleet/internal/trips"
 )
@@ -19,9 +19,8 @@ import (
 //
 //	go test ./internal/trips -run '^$' -bench MinuteJob -benchtime 20x
 func BenchmarkMinuteJobIdle(b *testing.B) {
-	db := storetest.SQLite(b)
-	w := storetest.NewWorld(b, db)
-	tr, he := &trips.Service{DB: db, Booking: w.Booking}, &health.Service{DB: db}
+	w := apptest.SQLite(b)
+	tr, he := w.Trips, w.Health
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := tr.Run(ctx); err != nil {
@@ -40,8 +39,8 @@ func BenchmarkMinuteJobIdle(b *testing.B) {
 //
 //	go test ./internal/trips -run '^$' -bench MinuteJob -benchtime 20x
 func BenchmarkMinuteJob(b *testing.B) {
-	db := storetest.SQLite(b)
-	w := storetest.NewWorld(b, db)
+	w := apptest.SQLite(b)
+	db := w.DB
 	ctx := context.Background()
 	var terminals []telematics.Position
 	rows, err := db.R.QueryContext(ctx, "SELECT t.sim, t.vehicle_id FROM terminals t WHERE t.vehicle_id IS NOT NULL ORDER BY t.id")

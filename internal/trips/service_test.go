@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"govfleet/internal/app/apptest"
 	"govfleet/internal/booking"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
-	"govfleet/internal/storetest"
 	"govfleet/internal/telematics"
 	"govfleet/internal/trips"
 )
@@ -20,7 +20,7 @@ import (
 type fixture struct {
 	t       *testing.T
 	db      *store.DB
-	w       *storetest.World
+	w       *apptest.World
 	svc     *trips.Service
 	now     time.Time
 	vehicle int64
@@ -29,8 +29,8 @@ type fixture struct {
 	lng     float64
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
-	w := storetest.NewWorld(t, db)
+func newFixture(t *testing.T, w *apptest.World) *fixture {
+	db := w.DB
 	f := &fixture{t: t, db: db, w: w, now: time.Date(2030, 3, 4, 1, 0, 0, 0, time.UTC), lng: 119.95}
 	if err := db.R.QueryRowContext(context.Background(), `SELECT t.vehicle_id, v.unit_id, t.sim FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
 		ORDER BY t.id LIMIT 1`).Scan(&f.vehicle, &f.unit, &f.phone); err != nil {
@@ -122,8 +122,9 @@ func (f *fixture) filings() int {
 // it is not counted twice, and each trip finds its order or opens one
 // filing.
 func TestBuildAndLink(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		t0 := f.now
 		// Trip 1 (09:00–09:30 Beijing) with a tunnel 09:10–09:14 whose batch
@@ -219,8 +220,9 @@ func TestBuildAndLink(t *testing.T) {
 // TestEmergencyFilingCovers: a trip during an emergency use the unit
 // already filed opens no second filing.
 func TestEmergencyFilingCovers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		t0 := f.now
 		end := t0.Add(2 * time.Hour)
 		fl := &booking.Filing{UnitID: f.unit, VehicleID: f.vehicle, Leader: "王局长", Reason: "防汛抢险", StartedAt: t0.Add(-10 * time.Minute), EndedAt: &end,
@@ -244,9 +246,10 @@ func TestEmergencyFilingCovers(t *testing.T) {
 // after each; every vehicle gets its trip and mileage once (issue 5,
 // Performance: the minute job at 19,000 terminals).
 func TestRunInBatches(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		defer trips.SetLimits(40, 2)()
-		f := newFixture(t, db)
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		t0 := f.now
 		rows, err := db.R.QueryContext(ctx, `SELECT t.vehicle_id, v.unit_id, t.sim FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
@@ -296,8 +299,9 @@ func TestRunInBatches(t *testing.T) {
 // once the linker found no order for it, not in the moment between its
 // closing and its linking (the count would flicker after each job run).
 func TestWithoutOrderCountsLinked(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
 		ctx := context.Background()
 		f.write(f.drive(f.now, 20*time.Minute, f.now))
 		f.now = f.now.Add(time.Hour)

@@ -1,0 +1,275 @@
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"govfleet/internal/audit"
+	"govfleet/internal/store"
+)
+
+// A Seed is a database (and its data directory) filled once per package
+// run and copied for every test that asks for it, so that a test starts
+// from the filled state in the time of a file copy instead of a fill, and
+// what it writes is its own: on SQLite the checkpointed file, on
+// PostgreSQL a database created from a template database. The package's
+// TestMain must call Main, which removes the seeded databases at the end.
+type Seed struct {
+	fill             func(ctx context.Context, dsn, dataDir string) error
+	sqlite, postgres seeded
+}
+
+type seeded struct {
+	once     sync.Once
+	dsn, dir string // SQLite: the file; PostgreSQL: the template database's name
+	err      error
+	next     chan copied // PostgreSQL: the next test's copy, made while a test runs
+}
+
+type copied struct {
+	name string
+	err  error
+}
+
+// NewSeed returns a Seed that fill fills: it gets the database's DSN
+// (migrated or not) and an empty data directory, and closes what it opens.
+func NewSeed(fill func(ctx context.Context, dsn, dataDir string) error) *Seed {
+	return &Seed{fill: fill}
+}
+
+var (
+	mainRuns   bool
+	mu         sync.Mutex
+	atExit     []func()       // run last first
+	background sync.WaitGroup // copies made and dropped beside the tests
+)
+
+// Main runs the package's tests, then removes the seeded databases and
+// directories, and exits. Call it from TestMain.
+func Main(m *testing.M) {
+	mainRuns = true
+	code := m.Run()
+	background.Wait()
+	mu.Lock()
+	for i := len(atExit) - 1; i >= 0; i-- {
+		atExit[i]()
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+func onExit(fn func()) {
+	mu.Lock()
+	atExit = append(atExit, fn)
+	mu.Unlock()
+}
+
+// SQLite returns a private copy of the seeded SQLite database in a
+// temporary directory of the test: its file and data directory.
+func (s *Seed) SQLite(t testing.TB) (path, dataDir string) {
+	t.Helper()
+	s.sqlite.once.Do(func() { s.sqlite.dsn, s.sqlite.dir, s.sqlite.err = s.fillSQLite() })
+	if s.sqlite.err != nil {
+		t.Fatalf("seed SQLite: %v", s.sqlite.err)
+	}
+	tmp := t.TempDir()
+	path, dataDir = filepath.Join(tmp, "test.db"), filepath.Join(tmp, "data")
+	if err := copyFile(path, s.sqlite.dsn); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(dataDir, os.DirFS(s.sqlite.dir)); err != nil {
+		t.Fatal(err)
+	}
+	return path, dataDir
+}
+
+func (s *Seed) fillSQLite() (path, dir string, err error) {
+	if !mainRuns {
+		return "", "", errors.New("the package's TestMain must call storetest.Main")
+	}
+	base, err := os.MkdirTemp("", "govfleet-seed-")
+	if err != nil {
+		return "", "", err
+	}
+	onExit(func() { os.RemoveAll(base) })
+	path, dir = filepath.Join(base, "seed.db"), filepath.Join(base, "data")
+	ctx := context.Background()
+	if err := writeTestKeys(dir); err != nil {
+		return "", "", err
+	}
+	if err := s.fill(ctx, path, dir); err != nil {
+		return "", "", err
+	}
+	// Everything in the file, nothing in a WAL beside it: the copy is the file.
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return "", "", err
+	}
+	_, err = db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return path, dir, errors.Join(err, db.Close())
+}
+
+// Postgres returns a private copy of the seeded database on the server
+// named by GOVFLEET_TEST_POSTGRES — a database of its own created from the
+// seeded template and dropped at the end of the test — and a copy of the
+// data directory; it skips the test when that is not set.
+func (s *Seed) Postgres(t testing.TB) (dsn, dataDir string) {
+	t.Helper()
+	base := os.Getenv("GOVFLEET_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("GOVFLEET_TEST_POSTGRES not set")
+	}
+	s.postgres.once.Do(func() {
+		if s.postgres.dsn, s.postgres.dir, s.postgres.err = s.fillPostgres(base); s.postgres.err == nil {
+			s.postgres.next = make(chan copied, 1)
+			s.postgres.prepare()
+			onExit(func() {
+				if c := <-s.postgres.next; c.err == nil {
+					drop(c.name) // made for no test
+				}
+			})
+		}
+	})
+	if s.postgres.err != nil {
+		t.Fatalf("seed PostgreSQL: %v", s.postgres.err)
+	}
+	c := <-s.postgres.next
+	s.postgres.prepare()
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	t.Cleanup(func() { background.Go(func() { drop(c.name) }) })
+	dataDir = filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(dataDir, os.DirFS(s.postgres.dir)); err != nil {
+		t.Fatal(err)
+	}
+	return databaseURL(base, c.name), dataDir
+}
+
+// prepare creates the next copy of the template in the background: tests
+// of a package run one after the other, so the next one finds its copy
+// ready. Main drops a copy nobody took.
+func (s *seeded) prepare() {
+	background.Go(func() {
+		c := copied{name: "t_" + randomName()}
+		c.err = createFrom(c.name, s.dsn)
+		s.next <- c
+	})
+}
+
+// fillPostgres fills a template database of a random name (the server is
+// shared with other package runs); once filled nobody connects to it.
+func (s *Seed) fillPostgres(base string) (name, dir string, err error) {
+	if !mainRuns {
+		return "", "", errors.New("the package's TestMain must call storetest.Main")
+	}
+	if err := connectAdmin(base); err != nil {
+		return "", "", err
+	}
+	name = "tpl_" + randomName()
+	if _, err := admin.W.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
+		return "", "", err
+	}
+	onExit(func() { drop(name) })
+	dir, err = os.MkdirTemp("", "govfleet-seed-")
+	if err != nil {
+		return "", "", err
+	}
+	onExit(func() { os.RemoveAll(dir) })
+	if err := writeTestKeys(dir); err != nil {
+		return "", "", err
+	}
+	return name, dir, s.fill(context.Background(), databaseURL(base, name), dir)
+}
+
+// writeTestKeys puts the tests' audit chain key in a seeded data directory,
+// so that an app built over any copy (which loads the key from its data
+// directory, as the server does) keys the chain as every other test of the
+// package does: the key is process-wide (audit.SetKeys).
+func writeTestKeys(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, audit.KeyFile), []byte(hex.EncodeToString(TestAuditKey)+"\n"), 0o600)
+}
+
+// admin is the connection to the server's database of
+// GOVFLEET_TEST_POSTGRES that creates and drops the databases.
+var (
+	admin     *store.DB
+	adminOnce sync.Once
+	adminErr  error
+)
+
+func connectAdmin(base string) error {
+	adminOnce.Do(func() {
+		if admin, adminErr = store.Open(context.Background(), base); adminErr == nil {
+			onExit(func() { admin.Close() })
+		}
+	})
+	return adminErr
+}
+
+// createFrom creates database name from template; a connection to the
+// template that is still closing on the server makes it wait a moment.
+func createFrom(name, template string) error {
+	for try := 0; ; try++ {
+		_, err := admin.W.ExecContext(context.Background(), "CREATE DATABASE "+name+" TEMPLATE "+template)
+		var pg *pgconn.PgError
+		if err == nil || !errors.As(err, &pg) || pg.Code != "55006" || try == 50 {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func drop(name string) {
+	if _, err := admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		fmt.Fprintf(os.Stderr, "storetest: drop database %s: %v\n", name, err)
+	}
+}
+
+// databaseURL is base with the database name replaced.
+func databaseURL(base, name string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

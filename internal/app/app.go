@@ -123,6 +123,10 @@ func (a *App) build(ctx context.Context) error {
 	if au.KeyMaster, err = auth.LoadKeyMaster(filepath.Join(cfg.DataDir, "apikey-master.key")); err != nil {
 		return fmt.Errorf("API key master key: %w", err)
 	}
+	// Issue 19: the key the accounts' TOTP secrets are sealed with.
+	if au.TOTPKey, err = auth.LoadKeyMaster(filepath.Join(cfg.DataDir, "totp-master.key")); err != nil {
+		return fmt.Errorf("TOTP key: %w", err)
+	}
 	// Issue 19: the audit chain's MAC key, outside the database.
 	if err := audit.LoadKeys(filepath.Join(cfg.DataDir, audit.KeyFile), !cfg.VerifyOnly); err != nil {
 		return fmt.Errorf("audit chain key: %w", err)

@@ -53,11 +53,14 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login is the result of a successful login.
+// Login is the result of a successful login, or of a right password when
+// the account also needs its code: then only Ticket is set.
 type Login struct {
 	Token     string // cookie value
 	CSRFToken string
 	User      *User
+	MustEnrol bool   // the policy asks this account for two factors and it has none yet
+	Ticket    string // the pending second step (totp.go)
 }
 
 // Login checks a user name and password under the throttling rules of
@@ -106,7 +109,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		actor = anon
 	}
 	if !s.Hashing.check(hash, password) || !found {
-		return nil, s.failed(ctx, actor, &u, username, at, pol, now)
+		return nil, s.failed(ctx, actor, &u, username, at, pol, now, "密码")
 	}
 	if !u.Active { // told only to whoever knows the password
 		return nil, errs.E(errs.Unauthenticated, "账号已停用，请联系管理员")
@@ -119,20 +122,31 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 			return nil, err
 		}
 	}
+	if u.TOTPEnrolledAt != nil { // the second step (totp.go)
+		return s.pendingLogin(ctx, &u, ip, at)
+	}
+	return s.openSession(ctx, &u, actor, userAgent, pol, at, "")
+}
+
+// openSession ends a successful login from actor.IP: it forgives the
+// attempt at counted and opens the session. how says which second factor
+// was used, if any.
+func (s *Service) openSession(ctx context.Context, u *User, actor *access.Actor, userAgent string, pol Policy, at *attempt, how string) (*Login, error) {
+	now := s.now()
 	token := randomToken(32)
-	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: ip, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
-	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+	sess := &Session{ID: sha(token), UserID: u.ID, CSRFToken: randomToken(24), IP: actor.IP, UserAgent: truncate(userAgent, 250), CreatedAt: now, LastSeenAt: now}
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if _, err := tx.NewRaw("UPDATE users SET previous_login_at = last_login_at, last_login_at = ? WHERE id = ?", now, u.ID).Exec(ctx); err != nil {
 			return err
 		}
-		if err := forgive(ctx, tx, username, ip, at, now); err != nil {
+		if err := forgive(ctx, tx, u.Username, actor.IP, at, now); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, audit.Event{Action: actAuthLogin, ObjectType: audit.User, ObjectID: u.ID, ScopePath: u.ScopePath,
-			Summary: fmt.Sprintf("账号 %s 登录", u.Username)})
+			Summary: fmt.Sprintf("账号 %s 登录%s", u.Username, how)})
 	})
 	if err != nil {
 		return nil, err
@@ -141,23 +155,24 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return nil, err
 	}
-	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full}, nil
+	return &Login{Token: token, CSRFToken: sess.CSRFToken, User: full, MustEnrol: full.TOTPEnrolledAt == nil && pol.RequiresTOTP(full.Roles)}, nil
 }
 
-// failed records a wrong password (or unknown name) and answers it: the
-// tries left from this source, or the lock it has just reached.
-func (s *Service) failed(ctx context.Context, actor *access.Actor, u *User, username string, at *attempt, pol Policy, now time.Time) error {
+// failed records a wrong password (or unknown name), or a wrong second
+// factor (what names which), and answers it: the tries left from this
+// source, or the lock it has just reached.
+func (s *Service) failed(ctx context.Context, actor *access.Actor, u *User, username string, at *attempt, pol Policy, now time.Time, what string) error {
 	until := now.Add(time.Duration(pol.LockoutMinutes) * time.Minute)
 	accountLock := at.accountFailures >= AccountFactor*pol.LockoutThreshold
 	var result error
-	ev := audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("账号 %s 密码错误（本地址第%d次）", username, at.failures)}
+	ev := audit.Event{Action: actAuthLoginFailed, Summary: fmt.Sprintf("账号 %s %s错误（本地址第%d次）", username, what, at.failures)}
 	switch {
 	case accountLock:
-		result = errs.E(errs.Locked, "密码错误次数过多，账号已锁定%d分钟（曾成功登录过的地址不受影响），请在 %s 后重试", pol.LockoutMinutes, shanghai(until))
-		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 从未登录过的地址密码错误%d次，对这些地址锁定至 %s", username, at.accountFailures, shanghai(until))}
+		result = errs.E(errs.Locked, "%s错误次数过多，账号已锁定%d分钟（曾成功登录过的地址不受影响），请在 %s 后重试", what, pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 从未登录过的地址%s错误%d次，对这些地址锁定至 %s", username, what, at.accountFailures, shanghai(until))}
 	case at.failures >= pol.LockoutThreshold:
-		result = errs.E(errs.Locked, "密码连续错误%d次，该账号在本地址已锁定%d分钟，请在 %s 后重试", pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
-		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 在地址 %s 密码连续错误%d次，该地址锁定至 %s", username, actor.IP, pol.LockoutThreshold, shanghai(until))}
+		result = errs.E(errs.Locked, "%s连续错误%d次，该账号在本地址已锁定%d分钟，请在 %s 后重试", what, pol.LockoutThreshold, pol.LockoutMinutes, shanghai(until))
+		ev = audit.Event{Action: actAuthLocked, Summary: fmt.Sprintf("账号 %s 在地址 %s %s连续错误%d次，该地址锁定至 %s", username, actor.IP, what, pol.LockoutThreshold, shanghai(until))}
 	default:
 		result = errs.E(errs.Unauthenticated, "用户名或密码错误，还可尝试%d次", pol.LockoutThreshold-at.failures)
 	}
@@ -197,6 +212,7 @@ type Principal struct {
 	KeyID      int64  // the company API key of a signed request
 	CSRFToken  string
 	MustChange bool
+	MustEnrol  bool // restricted to the enrolment routes until a second factor is bound (totp.go)
 }
 
 // actorFor builds the actor of an active, unlocked account.
@@ -266,7 +282,8 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principa
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword}, nil
+	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword,
+		MustEnrol: u.TOTPEnrolledAt == nil && pol.RequiresTOTP(u.Roles)}, nil
 }
 
 // Logout ends the session.
@@ -363,6 +380,9 @@ func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
 	}
 	res, err := s.DB.W.NewRaw("DELETE FROM sessions WHERE last_seen_at < ?", s.now().Add(-time.Duration(pol.IdleTimeoutMinutes)*time.Minute)).Exec(ctx)
 	if err != nil {
+		return 0, store.Translate(err)
+	}
+	if _, err := s.DB.W.NewRaw("DELETE FROM login_tickets WHERE expires_at < ?", s.now()).Exec(ctx); err != nil {
 		return 0, store.Translate(err)
 	}
 	return res.RowsAffected()

@@ -128,7 +128,7 @@ func bump(ctx context.Context, tx bun.Tx, username, source string, lockAt, delay
 			return 0, nil, err
 		}
 		if row.Failures >= lockAt {
-			return 0, nil, errs.E(errs.Locked, "密码错误次数过多，登录已暂停，请在 %s 后重试", shanghai(*row.WaitUntil))
+			return 0, nil, errs.E(errs.Locked, "错误次数过多，登录已锁定，请在 %s 后重试", shanghai(*row.WaitUntil))
 		}
 		return 0, nil, errs.E(errs.TooManyRequests, "登录尝试过于频繁，请稍后再试（%d秒后）", max(1, int(row.WaitUntil.Sub(now).Seconds()+0.999)))
 	}
@@ -152,13 +152,23 @@ func ptrTime(t time.Time) *time.Time { return &t }
 // it known; the account-wide counter keeps the other sources' failures and
 // takes back only this attempt.
 func forgive(ctx context.Context, tx bun.IDB, username, source string, at *attempt, now time.Time) error {
-	if _, err := tx.NewRaw("UPDATE login_attempts SET failures = 0, wait_until = NULL, succeeded_at = ? WHERE username = ? AND source = ?", now, username, source).Exec(ctx); err != nil {
+	if err := takeBack(ctx, tx, username, source, at); err != nil {
 		return err
 	}
-	if at.known {
-		return nil
+	_, err := tx.NewRaw("UPDATE login_attempts SET failures = 0, wait_until = NULL, succeeded_at = ? WHERE username = ? AND source = ?", now, username, source).Exec(ctx)
+	return err
+}
+
+// takeBack uncounts an attempt that was no failure from the source's
+// counter and the account-wide one (where a known source did not count):
+// a right password still awaiting its second factor (totp.go), which
+// neither clears the counters nor makes the source known.
+func takeBack(ctx context.Context, tx bun.IDB, username, source string, at *attempt) error {
+	sources := []string{source}
+	if !at.known {
+		sources = append(sources, "")
 	}
-	_, err := tx.NewRaw("UPDATE login_attempts SET failures = failures - 1 WHERE username = ? AND source = '' AND failures > 0", username).Exec(ctx)
+	_, err := tx.NewRaw("UPDATE login_attempts SET failures = failures - 1 WHERE username = ? AND source IN (?) AND failures > 0", username, bun.In(sources)).Exec(ctx)
 	return err
 }
 

@@ -35,6 +35,9 @@ type Service struct {
 	Now func() time.Time // for tests; time.Now when nil
 	// KeyMaster derives the secrets of companies' API keys (apikeys.go).
 	KeyMaster []byte
+	// TOTPKey seals the accounts' TOTP secrets and keys their recovery
+	// codes (totp.go); like KeyMaster, a file in the data directory.
+	TOTPKey []byte
 	// Revoked tells open streams that an account's credentials changed.
 	Revoked Revocations
 	// Hashing bounds the password hashes of concurrent logins.
@@ -77,6 +80,7 @@ type User struct {
 	ScopeKind      string        `bun:"scope_kind,scanonly" json:"scope_kind"`
 	CompanyName    string        `bun:"company_name,scanonly" json:"company_name,omitempty"`
 	CompanyKind    string        `bun:"company_kind,scanonly" json:"company_kind,omitempty"`
+	TOTPEnrolledAt *time.Time    `bun:"totp_enrolled_at,scanonly" json:"totp_enrolled_at"` // a second factor is bound (totp.go)
 	ScopePathNames []string      `bun:"-" json:"scope_path_names"`
 	Roles          []access.Role `bun:"-" json:"roles"`
 	Locked         bool          `bun:"-" json:"locked"`
@@ -97,8 +101,10 @@ func (s *Service) selectUsers(db bun.IDB) *bun.SelectQuery {
 		ColumnExpr("u.*").
 		ColumnExpr("n.name AS scope_name, n.path AS scope_path, n.kind AS scope_kind").
 		ColumnExpr("c.name AS company_name, c.kind AS company_kind").
+		ColumnExpr("t.enrolled_at AS totp_enrolled_at").
 		Join("JOIN units AS n ON n.id = u.scope_id").
-		Join("LEFT JOIN companies AS c ON c.id = u.company_id")
+		Join("LEFT JOIN companies AS c ON c.id = u.company_id").
+		Join("LEFT JOIN user_totp AS t ON t.user_id = u.id")
 }
 
 // complete loads roles and path names and computes Locked.

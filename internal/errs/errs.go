@@ -18,6 +18,7 @@ const (
 	Forbidden              Code = "forbidden"
 	Unauthenticated        Code = "unauthenticated"
 	PasswordChangeRequired Code = "password_change_required"
+	TOTPEnrolRequired      Code = "totp_enrol_required" // the policy asks a second factor the account has not bound yet
 	Locked                 Code = "locked"
 	TooManyRequests        Code = "too_many_requests"      // throttled: try again later (HTTP 429)
 	TooLarge               Code = "too_large"              // a request body over the limit
@@ -27,7 +28,7 @@ const (
 
 // Codes lists every Code, in the order above; the API documents them
 // (internal/httpapi's OpenAPI document) with their HTTP status.
-var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, Locked, TooManyRequests, TooLarge, UnsupportedMedia, Internal}
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PasswordChangeRequired, TOTPEnrolRequired, Locked, TooManyRequests, TooLarge, UnsupportedMedia, Internal}
 
 // Error is an application error with a Chinese message for the user and,
 // for invalid input, a message per field (keyed by the JSON field name).

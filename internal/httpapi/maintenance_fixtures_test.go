@@ -292,7 +292,7 @@ func (e *env) rentalFixtures(place func(in bool) int64) map[string]func(c caller
 		},
 		"GET /api/rental/drivers": func(c caller, in bool) call { return call{"GET", "/api/rental/drivers", nil} },
 		"POST /api/rental/drivers": func(c caller, in bool) call {
-			return call{"POST", "/api/rental/drivers", rental.DriverInput{Name: "新司机", Phone: fmt.Sprintf("1390519%04d", 5000+e.next()), LicenceClass: "B1"}}
+			return call{"POST", "/api/rental/drivers", rental.DriverInput{Name: "新司机", Phone: fmt.Sprintf("1380%07d", e.next()), LicenceClass: "B1"}}
 		},
 		"PATCH /api/rental/drivers/{id}": func(c caller, in bool) call {
 			_, d := e.rentalPair(e.rentFor(c, in))

@@ -144,8 +144,8 @@ func TestManageMatrix(t *testing.T) {
 				req  func(tgt account) call
 			}{key, rt.Perm, dual, req})
 		}
-		if len(routes) != 6 {
-			t.Fatalf("%d user-management routes, want 6 (PATCH, roles, lock, unlock, reset, approve): add the new one here", len(routes))
+		if len(routes) != 7 {
+			t.Fatalf("%d user-management routes, want 7 (PATCH, roles, lock, unlock, reset, TOTP reset, approve): add the new one here", len(routes))
 		}
 		allowed := 0
 		for _, ri := range access.Roles {

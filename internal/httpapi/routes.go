@@ -29,10 +29,11 @@ type Route struct {
 	Example any      // a request body shown in the OpenAPI document
 	Out     any      // response type
 	Signed  bool     // meant for companies' signed machine requests (R-23)
+	Enrol   bool     // open to a session that must bind a second factor first (auth.Principal.MustEnrol)
 	// Interactive routes create or change a credential (a token, a key, a
-	// password): only a logged-in session calls them, never an API token or
-	// key, so that no credential outlives the revocation of the one that
-	// made it (issue 19 item 5).
+	// password, a second factor): only a logged-in session calls them,
+	// never an API token or key, so that no credential outlives the
+	// revocation of the one that made it (issue 19 item 5).
 	Interactive bool
 	Handle      func(*Request) (any, error)
 }
@@ -48,12 +49,16 @@ func (s *Server) coreRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/openapi.json", Perm: access.Public, Tag: "系统", Summary: "OpenAPI 3 文档", Handle: s.openapi},
 
-		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录", In: loginIn{}, Out: meOut{}, Handle: s.login},
+		{Method: "POST", Path: "/api/auth/login", Perm: access.Public, Tag: "认证", Summary: "登录（已绑定动态验证码的账号返回第二步的凭据）", In: loginIn{}, Out: loginOut{}, Handle: s.login},
+		{Method: "POST", Path: "/api/auth/login/code", Perm: access.Public, Tag: "认证", Summary: "登录第二步：动态验证码或恢复码", In: codeLoginIn{}, Out: loginOut{}, Handle: s.loginCode},
 		{Method: "POST", Path: "/api/auth/reset-password", Perm: access.Public, Tag: "认证", Summary: "使用一次性验证码设置新密码", In: resetCodeIn{}, Handle: s.useResetCode},
-		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Tag: "认证", Summary: "退出登录", Handle: s.logout},
-		{Method: "GET", Path: "/api/me", Perm: access.Self, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
-		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Interactive: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
-		{Method: "GET", Path: "/api/meta", Perm: access.Self, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
+		{Method: "POST", Path: "/api/auth/logout", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "退出登录", Handle: s.logout},
+		{Method: "GET", Path: "/api/me", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "当前用户、权限与CSRF令牌", Out: meOut{}, Handle: s.me},
+		{Method: "POST", Path: "/api/me/password", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "修改本人密码", In: passwordIn{}, Handle: s.changePassword},
+		{Method: "GET", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Tag: "认证", Summary: "本人的动态验证码绑定状态", Out: auth.TOTPStatus{}, Handle: s.totpStatus},
+		{Method: "POST", Path: "/api/me/totp", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "开始绑定动态验证码（密钥与二维码）", Out: auth.TOTPSetup{}, Handle: s.beginTOTP},
+		{Method: "POST", Path: "/api/me/totp/confirm", Perm: access.Self, Enrol: true, Interactive: true, Tag: "认证", Summary: "以验证码确认绑定（恢复码只显示一次）", In: codeIn{}, Out: recoveryOut{}, Handle: s.confirmTOTP},
+		{Method: "GET", Path: "/api/meta", Perm: access.Self, Enrol: true, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
 		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
 		{Method: "GET", Path: "/api/units", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位列表", Query: []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, Out: List[org.Unit]{}, Handle: s.listUnits},
@@ -72,6 +77,7 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/users/{id}/lock", Perm: access.UsersManage, Tag: "账号", Summary: "锁定账号", Out: auth.User{}, Handle: s.lockUser(true)},
 		{Method: "POST", Path: "/api/users/{id}/unlock", Perm: access.UsersManage, Tag: "账号", Summary: "解锁账号", Out: auth.User{}, Handle: s.lockUser(false)},
 		{Method: "POST", Path: "/api/users/{id}/reset-password", Perm: access.UsersManage, Interactive: true, Tag: "账号", Summary: "重置密码：一次性验证码短信发给本人，或待另一名管理员审批", Out: auth.Reset{}, Handle: s.resetPassword},
+		{Method: "POST", Path: "/api/users/{id}/totp/reset", Perm: access.PolicyWrite, Tag: "账号", Summary: "重置动态验证码绑定（安全管理员）", Out: auth.User{}, Handle: s.resetTOTP},
 		{Method: "GET", Path: "/api/password-resets", Perm: access.UsersManage, Tag: "账号", Summary: "待本人审批的密码重置申请", Out: []auth.PendingReset{}, Handle: s.pendingResets},
 		{Method: "POST", Path: "/api/password-resets/{id}/approve", Perm: access.UsersManage, Tag: "账号", Summary: "审批密码重置（无短信时返回只显示一次的一次性链接）", Out: auth.Reset{}, Handle: s.approveReset},
 		{Method: "GET", Path: "/api/role-filings", Perm: access.FilingsRead, Tag: "账号", Summary: "各级管理员、审核员、调度员备案（R-9）", Out: []auth.Filing{}, Handle: s.filings},
@@ -97,6 +103,28 @@ type meOut struct {
 	User        *auth.User    `json:"user"`
 	CSRFToken   string        `json:"csrf_token"`
 	Permissions []access.Perm `json:"permissions"`
+	MustEnrol   bool          `json:"must_enrol"` // only the enrolment routes answer until a second factor is bound
+}
+
+// loginOut is the session, or, for an account with a second factor, only
+// the ticket of the second step (no session yet).
+type loginOut struct {
+	meOut
+	TOTPTicket string `json:"totp_ticket,omitempty"`
+	Message    string `json:"message,omitempty"`
+}
+
+type codeLoginIn struct {
+	Ticket string `json:"ticket"`
+	Code   string `json:"code"` // 6 digits from the authenticator, or a recovery code
+}
+
+type codeIn struct {
+	Code string `json:"code"`
+}
+
+type recoveryOut struct {
+	RecoveryCodes []string `json:"recovery_codes"`
 }
 
 type passwordIn struct {
@@ -136,12 +164,28 @@ func (s *Server) login(r *Request) (any, error) {
 		return nil, err
 	}
 	l, err := s.Auth.Login(r.Context(), in.Username, in.Password, clientIP(r.Request), r.UserAgent())
+	return s.loggedIn(r, l, err)
+}
+
+func (s *Server) loginCode(r *Request) (any, error) {
+	var in codeLoginIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	l, err := s.Auth.LoginCode(r.Context(), in.Ticket, in.Code, clientIP(r.Request), r.UserAgent())
+	return s.loggedIn(r, l, err)
+}
+
+func (s *Server) loggedIn(r *Request, l *auth.Login, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.Ticket != "" {
+		return loginOut{meOut: meOut{Permissions: []access.Perm{}}, TOTPTicket: l.Ticket, Message: "需要动态验证码"}, nil
+	}
 	s.setCookie(r.W, l.Token)
 	a := &access.Actor{Roles: l.User.Roles}
-	return meOut{User: l.User, CSRFToken: l.CSRFToken, Permissions: perms(a)}, nil
+	return loginOut{meOut: meOut{User: l.User, CSRFToken: l.CSRFToken, Permissions: perms(a), MustEnrol: l.MustEnrol}}, nil
 }
 
 func (s *Server) logout(r *Request) (any, error) {
@@ -159,7 +203,33 @@ func (s *Server) me(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return meOut{User: u, CSRFToken: r.P.CSRFToken, Permissions: perms(r.Actor())}, nil
+	return meOut{User: u, CSRFToken: r.P.CSRFToken, Permissions: perms(r.Actor()), MustEnrol: r.P.MustEnrol}, nil
+}
+
+func (s *Server) totpStatus(r *Request) (any, error) {
+	return s.Auth.TOTPStatusOf(r.Context(), r.Actor())
+}
+
+func (s *Server) beginTOTP(r *Request) (any, error) { return s.Auth.BeginTOTP(r.Context(), r.Actor()) }
+
+func (s *Server) confirmTOTP(r *Request) (any, error) {
+	var in codeIn
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	codes, err := s.Auth.ConfirmTOTP(r.Context(), r.Actor(), in.Code)
+	if err != nil {
+		return nil, err
+	}
+	return recoveryOut{RecoveryCodes: codes}, nil
+}
+
+func (s *Server) resetTOTP(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Auth.ResetTOTP(r.Context(), r.Actor(), id)
 }
 
 func (s *Server) changePassword(r *Request) (any, error) {

@@ -218,11 +218,15 @@ func (s *Server) wrap(rt Route) http.Handler {
 				return
 			}
 			if rt.Interactive && p.SessionID == "" {
-				writeError(w, hr, errs.E(errs.Forbidden, "API令牌和企业API密钥不能创建令牌、密钥、账号或修改密码，请登录平台后操作"))
+				writeError(w, hr, errs.E(errs.Forbidden, "API令牌和企业API密钥不能创建令牌、密钥、账号或修改密码，也不能绑定动态验证码，请登录平台后操作"))
 				return
 			}
 			if p.MustChange && rt.Perm != access.Self {
 				writeError(w, hr, errs.E(errs.PasswordChangeRequired, "首次登录或密码被重置后须先修改密码"))
+				return
+			}
+			if p.MustEnrol && !rt.Enrol {
+				writeError(w, hr, errs.E(errs.TOTPEnrolRequired, "安全策略要求您的账号使用动态验证码，请先完成绑定"))
 				return
 			}
 			if !p.Actor.Has(rt.Perm) {
@@ -288,6 +292,7 @@ var statusOf = map[errs.Code]int{
 	errs.Forbidden:              http.StatusForbidden,
 	errs.Unauthenticated:        http.StatusUnauthorized,
 	errs.PasswordChangeRequired: http.StatusForbidden,
+	errs.TOTPEnrolRequired:      http.StatusForbidden,
 	errs.Locked:                 http.StatusLocked,
 	errs.TooManyRequests:        http.StatusTooManyRequests,
 	errs.TooLarge:               http.StatusRequestEntityTooLarge,

@@ -3,16 +3,17 @@
 import { ElMessage } from 'element-plus'
 
 let csrfToken = ''
-const hooks = { unauthenticated: () => {}, passwordChangeRequired: () => {} }
+const hooks = { unauthenticated: () => {}, passwordChangeRequired: () => {}, enrolRequired: () => {} }
 
 export function setCsrfToken(token) {
   csrfToken = token || ''
 }
 
 // main.js wires these to the router and the session store (avoids import cycles).
-export function setSessionHooks({ unauthenticated, passwordChangeRequired }) {
+export function setSessionHooks({ unauthenticated, passwordChangeRequired, enrolRequired }) {
   if (unauthenticated) hooks.unauthenticated = unauthenticated
   if (passwordChangeRequired) hooks.passwordChangeRequired = passwordChangeRequired
+  if (enrolRequired) hooks.enrolRequired = enrolRequired
 }
 
 export class ApiError extends Error {
@@ -78,6 +79,10 @@ export async function request(method, path, { query, body, silent = false } = {}
   }
   if (err.code === 'password_change_required') {
     hooks.passwordChangeRequired()
+    throw err
+  }
+  if (err.code === 'totp_enrol_required') {
+    hooks.enrolRequired()
     throw err
   }
   if (!silent) ElMessage.error(err.message)

@@ -33,6 +33,10 @@ setSessionHooks({
   passwordChangeRequired() {
     session.mustChangePassword = true
   },
+  // The security policy asks this account for a second factor: the layout shows the forced binding.
+  enrolRequired() {
+    session.mustEnrol = true
+  },
 })
 
 app.mount('#app')

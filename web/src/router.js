@@ -54,7 +54,9 @@ router.beforeEach(async (to) => {
     if (to.meta.mobile) return { name: 'm-login', query: to.fullPath !== '/m' ? { redirect: to.fullPath } : {} }
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
-  if (to.meta.perm && !session.can(to.meta.perm) && !session.mustChangePassword) {
+  // The forced password change or second-factor binding happens in the console (the phone pages link there).
+  if (to.meta.mobile && session.restricted) return { path: '/' }
+  if (to.meta.perm && !session.can(to.meta.perm) && !session.restricted) {
     return { name: 'home' }
   }
   return true

@@ -10,11 +10,14 @@ export const useSession = defineStore('session', {
     permissions: [],
     loaded: false,
     mustChangePassword: false,
+    mustEnrol: false, // the policy asks a second factor this account has not bound yet
     meta: FALLBACK_META,
     metaLoaded: false,
   }),
   getters: {
     loggedIn: (s) => !!s.user,
+    // Only the forced password change or second-factor binding is open.
+    restricted: (s) => s.mustChangePassword || s.mustEnrol,
     roleNames: (s) => (s.user?.roles || []).map((c) => nameOf(s.meta.roles, c)),
   },
   actions: {
@@ -43,6 +46,7 @@ export const useSession = defineStore('session', {
       this.user = normalizeUser(me.user)
       this.permissions = me.permissions || []
       this.mustChangePassword = !!me.user?.must_change_password
+      this.mustEnrol = !!me.must_enrol
       if (me.csrf_token) setCsrfToken(me.csrf_token)
     },
     async loadMeta() {
@@ -54,11 +58,22 @@ export const useSession = defineStore('session', {
         /* names fall back to codes */
       }
     },
+    // The password step. An account with a second factor gets no session yet: returns { ticket } for loginCode.
     async login(username, password) {
       const res = await api.post('/auth/login', { username, password }, { silent: true })
+      if (res.totp_ticket) return { ticket: res.totp_ticket }
+      await this.openSession(res)
+      return null
+    },
+    // The second step: the ticket and a 6-digit code or a recovery code.
+    async loginCode(ticket, code) {
+      await this.openSession(await api.post('/auth/login/code', { ticket, code }, { silent: true }))
+    },
+    async openSession(res) {
       setCsrfToken(res.csrf_token)
       this.user = normalizeUser(res.user)
       this.mustChangePassword = !!res.user?.must_change_password
+      this.mustEnrol = !!res.must_enrol
       if (!this.mustChangePassword) await this.loadMe()
       else await this.loadMeta()
       this.loaded = true
@@ -75,6 +90,7 @@ export const useSession = defineStore('session', {
       this.user = null
       this.permissions = []
       this.mustChangePassword = false
+      this.mustEnrol = false
       setCsrfToken('')
     },
     roleName(code) {

@@ -10,7 +10,7 @@ const run = Date.now().toString(36).slice(-5)
 const UNIT_NAME = `天宁区测试单位${run}`
 const USERNAME = `tester_${run}`
 const REAL_NAME = '测试审核员'
-const NEW_PASSWORD = 'Tester#2026x'
+const NEW_PASSWORD = 'Hy4#pTz9Wq' // not a common one (issue 19's password policy)
 
 let server
 let b // browser handle

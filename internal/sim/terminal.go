@@ -100,6 +100,9 @@ func (t *terminal) session(ctx, drain context.Context) error {
 		return fmt.Errorf("dial: %w", err)
 	}
 	t.conn, t.fr = conn, gateway.NewFrameReader(conn, 0)
+	// The end of ctx wakes a read waiting for the next report at once: a
+	// parked terminal reports every 30 s, and a stop must not wait for it.
+	defer context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })()
 	t.r.c.connected.Add(1)
 	defer func() {
 		conn.Close()
@@ -123,7 +126,7 @@ func (t *terminal) session(ctx, drain context.Context) error {
 	defer t.r.c.authenticated.Add(-1)
 	for {
 		now := time.Now()
-		stopping := t.r.stopSending.Load()
+		stopping := t.r.stopSending.Load() || ctx.Err() != nil
 		if drain.Err() != nil || stopping && len(t.pending) == 0 {
 			return nil
 		}

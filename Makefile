@@ -24,12 +24,15 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 	cd web && npm run build
 
-# Both halves run and report even when the other fails; then the target fails
-# if either did.
+# Both halves run at once (the browser tests mostly wait on pages, the Go
+# tests compile and compute; every test holds on a busy machine), each
+# reports even when the other fails — the browser tests' report follows the
+# Go tests' — then the target fails if either did.
 test: build
-	@go=0; browser=0; \
+	@go=0; browser=0; log=$$(mktemp); \
+	( $(MAKE) --no-print-directory test-browser >"$$log" 2>&1 ) & bpid=$$!; \
 	$(MAKE) --no-print-directory test-go || go=1; \
-	$(MAKE) --no-print-directory test-browser || browser=1; \
+	wait $$bpid || browser=1; cat "$$log"; rm -f "$$log"; \
 	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
 	[ $$go = 0 ] && [ $$browser = 0 ]
 

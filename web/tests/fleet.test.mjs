@@ -335,7 +335,8 @@ test('5. 天宁区 administrator sees only 天宁区 vehicles', async () => {
   await page.locator('.el-pagination__total', { hasText: `共 ${mine.total} 条` }).waitFor()
   await page.locator('.el-pagination .el-select').click()
   await pickOption(page, '100条/页')
-  await page.waitForLoadState('networkidle')
+  // The larger page has arrived once the table holds every row (networkidle may come before the request).
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test=vehicle-table] .el-table__body-wrapper .el-table__row').length === n, mine.total)
   const units = await page.locator('[data-test=vehicle-table] .el-table__body-wrapper .el-table__row td.col-unit').allInnerTexts()
   assert.equal(units.length, mine.total)
   for (const u of units) assert.ok(tnUnits.includes(u.trim()), `${u} is a 天宁区 unit`)

@@ -30,6 +30,16 @@ const detail = () => page.locator('[data-test=unit-detail]')
 const success = (text) => page.locator('.el-message--success', { hasText: text }).last().waitFor()
 const confirmBox = async (button) => page.locator('.el-message-box').getByRole('button', { name: button }).click()
 
+// searchUser filters 用户管理 by a user name and waits until the table shows that account alone
+// (the unfiltered page may still be there right after the click).
+async function searchUser(username) {
+  await page.locator('input[placeholder="用户名、姓名或手机号"]').fill(username)
+  await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
+  const body = page.locator('[data-test=user-table] .el-table__body-wrapper .el-table__row')
+  for (let i = 0; i < 50 && (await body.count()) !== 1; i++) await page.waitForTimeout(200)
+  await body.filter({ hasText: username }).first().waitFor()
+}
+
 test('units: edit, move, deactivate and activate', async () => {
   // A fresh unit without accounts (units with active accounts cannot be deactivated).
   const api = await apiSession(server.baseURL, 'city_admin')
@@ -75,8 +85,7 @@ test('units: edit, move, deactivate and activate', async () => {
 
 test('users: edit, roles, lock/unlock, reset password (code to the owner by SMS)', async () => {
   await menuItem(page, '用户管理').click()
-  await page.locator('input[placeholder="用户名、姓名或手机号"]').fill('jgj_staff')
-  await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
+  await searchUser('jgj_staff')
   const row = page.locator('[data-test=user-table] .el-table__body-wrapper .el-table__row', { hasText: 'jgj_staff' })
   const fixedRow = page.locator('[data-test=user-table] .el-table__row').filter({ hasText: '重置密码' }).first()
   await row.first().waitFor()
@@ -215,9 +224,7 @@ async function smsCode() {
 test('reset password: code by SMS, the owner sets a new password at login', async () => {
   await login(page, 'jgj_admin')
   await menuItem(page, '用户管理').click()
-  await page.locator('input[placeholder="用户名、姓名或手机号"]').fill('jgj_vm')
-  await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
-  await page.locator('[data-test=user-table] .el-table__body-wrapper .el-table__row', { hasText: 'jgj_vm' }).first().waitFor()
+  await searchUser('jgj_vm')
   await page.locator('[data-test=user-table] .el-table__row').filter({ hasText: '重置密码' }).first()
     .getByRole('button', { name: '重置密码', exact: true }).click()
   await page.locator('.el-message-box').getByRole('button', { name: '重置' }).click()

@@ -214,6 +214,8 @@ test('5. the audit admin sees the earlier actions; nobody else has the 审计日
   await page.locator('.filter-form .el-form-item', { has: page.locator('.el-form-item__label', { hasText: /^操作$/ }) }).locator('.el-select').click()
   await pickOption(page, '登录失败')
   await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
+  // The filtered page has arrived once no row of the earlier search is left (up to 10 s).
+  for (let i = 0; i < 50 && (await rows.filter({ hasNotText: '登录失败' }).count()) > 0; i++) await page.waitForTimeout(200)
   await rows.filter({ hasText: 'city_admin' }).first().waitFor()
   assert.equal(await rows.filter({ hasNotText: '登录失败' }).count(), 0)
   await page.locator('.filter-form').getByRole('button', { name: '重置' }).click()

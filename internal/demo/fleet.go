@@ -112,6 +112,19 @@ func demoPortrait(bg color.RGBA) []byte {
 	return buf.Bytes()
 }
 
+// demoInvoice is a repair shop's invoice photo: a sheet with a red seal and lines.
+func demoInvoice() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{250, 248, 240, 255}}, image.Point{}, draw.Src)
+	for y := 40; y < 180; y += 24 {
+		draw.Draw(img, image.Rect(20, y, 300, y+2), &image.Uniform{color.RGBA{120, 130, 150, 255}}, image.Point{}, draw.Src)
+	}
+	draw.Draw(img, image.Rect(230, 130, 290, 180), &image.Uniform{color.RGBA{200, 40, 40, 255}}, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	return buf.Bytes()
+}
+
 var surnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文")
 var givenNames = []string{"建华", "国强", "志明", "海涛", "永康", "伟", "军", "勇", "斌", "峰", "俊杰", "文彬", "晓东", "春生", "红兵", "建国", "立新", "卫东", "明亮", "小平", "德明", "金龙", "宏伟", "振华"}
 var colours = []string{"黑色", "黑色", "黑色", "白色", "银灰色", "深蓝色"}

@@ -163,6 +163,9 @@ func seedMaintenance(ctx context.Context, db *store.DB, blobs fleet.BlobStore, n
 			if _, err := m.Quote(ctx, who["co_repair"], j.ID, maintenance.QuoteInput{Items: jb.items, TotalFen: total}); err != nil {
 				return err
 			}
+			if _, err := m.AddPhoto(ctx, who["co_repair"], j.ID, "invoice", demoInvoice()); err != nil {
+				return err
+			}
 			d, err := m.Get(ctx, who["jgj_vm"], j.ID)
 			if err != nil {
 				return err

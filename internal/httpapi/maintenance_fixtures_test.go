@@ -83,6 +83,9 @@ func (e *env) repairJob(unit int64, state string, budget int64, shop *access.Act
 			_, err := m.Quote(ctx, shop, j.ID, maintenance.QuoteInput{TotalFen: 30000, Items: []maintenance.ItemInput{
 				{Kind: "part", Name: "火花塞", Quantity: 4, UnitPriceFen: 5000, AmountFen: 20000},
 				{Kind: "labour", Name: "工时", Quantity: 1, UnitPriceFen: 10000, AmountFen: 10000}}})
+			if err == nil {
+				_, err = m.AddPhoto(ctx, shop, j.ID, "invoice", testPNG())
+			}
 			return err
 		}},
 		{"disputed", func() error {

@@ -115,11 +115,11 @@ func (s *Service) Estimate(ctx context.Context, a *access.Actor, id int64, in Es
 		if err := staff(a, access.RepairManage, j, "估价（维修管理员：车管负责人）"); err != nil {
 			return step{}, err
 		}
-		t1, t2, err := limits(ctx, tx, j.UnitPath)
+		r, err := limits(ctx, tx, j.UnitPath)
 		if err != nil {
 			return step{}, err
 		}
-		j.BudgetFen, j.EstimateNote, j.ApprovalTier = in.BudgetFen, in.Note, tierOf(in.BudgetFen, t1, t2)
+		j.BudgetFen, j.EstimateNote, j.ApprovalTier = in.BudgetFen, in.Note, tierOf(in.BudgetFen, r.tier1, r.tier2)
 		var users []int64
 		for _, r := range tierRoles[j.ApprovalTier] {
 			ids, err := notify.Recipients(ctx, tx, r, j.UnitPath)
@@ -442,10 +442,25 @@ func (s *Service) Review(ctx context.Context, a *access.Actor, id, itemID int64,
 
 // Close ends a reviewed job: the confirmed amount goes to the cost ledger
 // in the same transaction, and the vehicle returns to the status it had.
+// Unless the unit's level waives it, the shop must have uploaded an
+// invoice photo.
 func (s *Service) Close(ctx context.Context, a *access.Actor, id int64) (*Job, error) {
 	return s.act(ctx, a, id, "close", func(tx bun.Tx, j *Job) (step, error) {
 		if err := staff(a, access.RepairManage, j, "结案（维修管理员：车管负责人）"); err != nil {
 			return step{}, err
+		}
+		r, err := limits(ctx, tx, j.UnitPath)
+		if err != nil {
+			return step{}, err
+		}
+		if r.invoice {
+			n, err := tx.NewSelect().Model((*Photo)(nil)).Where("job_id = ? AND kind = 'invoice'", j.ID).Count(ctx)
+			if err != nil {
+				return step{}, err
+			}
+			if n == 0 {
+				return step{}, errs.E(errs.Conflict, "尚无发票照片，不能结案：请维修厂上传发票照片后再结案")
+			}
 		}
 		now := s.now()
 		j.ClosedAt = &now

@@ -202,6 +202,8 @@ type Detail struct {
 	Items  []*Item  `json:"items"`
 	Photos []*Photo `json:"photos"`
 	Events []*Event `json:"events"`
+	// InvoiceRequired: the unit's rules require an invoice photo to close.
+	InvoiceRequired bool `json:"invoice_required"`
 }
 
 func selectJobs(db bun.IDB) *bun.SelectQuery {
@@ -357,6 +359,11 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Detail, 
 	for _, e := range d.Events {
 		e.ActionName = ActionNames[e.Action]
 	}
+	r, err := limits(ctx, s.DB.R, j.UnitPath)
+	if err != nil {
+		return nil, err
+	}
+	d.InvoiceRequired = r.invoice
 	return d, nil
 }
 

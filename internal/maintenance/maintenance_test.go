@@ -1,7 +1,11 @@
 package maintenance_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"fmt"
 	"testing"
 	"time"
@@ -79,6 +83,19 @@ func must[T any](v T, err error) T {
 		panic(fmt.Sprintf("unexpected error: %v", err))
 	}
 	return v
+}
+
+// testPNG is a small valid PNG.
+func testPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		img.Set(x, x%30, color.RGBA{30, 30, 200, 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
 }
 
 func fieldMsg(err error, field string) string {
@@ -200,6 +217,13 @@ func TestRepairFlow(t *testing.T) {
 			t.Fatalf("vehicle %s before close", f.status(t))
 		}
 
+		// No invoice photo yet: the close is refused (issue 24).
+		_, err = f.m.Close(ctx, f.vm, j.ID)
+		wantCode(t, err, errs.Conflict, "close without an invoice photo")
+		if f.status(t) != "maintenance" {
+			t.Fatalf("vehicle %s after the refused close", f.status(t))
+		}
+		must(f.m.AddPhoto(ctx, shop, j.ID, "invoice", testPNG()))
 		j = must(f.m.Close(ctx, f.vm, j.ID))
 		_, err = f.m.Close(ctx, f.vm, j.ID)
 		wantCode(t, err, errs.Conflict, "second close")
@@ -294,6 +318,60 @@ func TestRepairThresholds(t *testing.T) {
 		th = must(f.m.GetThresholds(ctx, dist, f.w.UnitID(t, "天宁区城市管理局")))
 		if th.Tier1Fen != 50000 || th.Tier2Fen != 500000 || th.MaxTier1 != 50000 {
 			t.Fatalf("unit under the district: %+v", th)
+		}
+	})
+}
+
+// TestInvoiceRule: closing needs the shop's invoice photo by default; a
+// level waives it only where the level above does not require it.
+func TestInvoiceRule(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := newFixture(t, w)
+		shop := f.company(t, "常州市发票测试汽修厂", "repair", "常州市")
+		root, tn, tnUnit := w.UnitID(t, "常州市"), w.UnitID(t, "天宁区"), w.UnitID(t, "天宁区城市管理局")
+		dist := w.Actor(t, "tn_admin")
+		no, yes := false, true
+		// reviewed drives a new job of the fixture's vehicle to 已审核.
+		reviewed := func() int64 {
+			j := must(f.m.Request(ctx, f.driver, maintenance.RequestInput{VehicleID: f.vehicle, Kind: "repair", Problem: "更换雨刮"}))
+			must(f.m.Estimate(ctx, f.vm, j.ID, maintenance.EstimateInput{BudgetFen: 10000}))
+			must(f.m.Approve(ctx, f.vm, j.ID, ""))
+			must(f.m.Assign(ctx, f.vm, j.ID, maintenance.AssignInput{ShopCompanyID: shop.CompanyID}))
+			must(f.m.Quote(ctx, shop, j.ID, maintenance.QuoteInput{TotalFen: 8000, Items: []maintenance.ItemInput{{Kind: "part", Name: "雨刮片", Quantity: 2, UnitPriceFen: 4000, AmountFen: 8000}}}))
+			d := must(f.m.Get(ctx, f.vm, j.ID))
+			must(f.m.Review(ctx, f.vm, j.ID, d.Items[0].ID, maintenance.ReviewInput{Confirm: true}))
+			return j.ID
+		}
+
+		th := must(f.m.GetThresholds(ctx, f.city, root))
+		if !th.InvoiceRequired {
+			t.Fatalf("default: %+v, want the invoice required", th)
+		}
+		id := reviewed()
+		if d := must(f.m.Get(ctx, f.vm, id)); !d.InvoiceRequired {
+			t.Fatal("the job does not say the invoice is required")
+		}
+		_, err := f.m.Close(ctx, f.vm, id)
+		wantCode(t, err, errs.Conflict, "close without an invoice by default")
+
+		// The district requires it while the city does not: a unit of the district may not waive it.
+		must(f.m.SetThresholds(ctx, f.city, root, maintenance.ThresholdsInput{Tier1Fen: maintenance.DefaultTier1Fen, Tier2Fen: maintenance.DefaultTier2Fen, InvoiceRequired: &no}))
+		must(f.m.SetThresholds(ctx, dist, tn, maintenance.ThresholdsInput{Tier1Fen: maintenance.DefaultTier1Fen, Tier2Fen: maintenance.DefaultTier2Fen, InvoiceRequired: &yes}))
+		_, err = f.m.SetThresholds(ctx, dist, tnUnit, maintenance.ThresholdsInput{Tier1Fen: maintenance.DefaultTier1Fen, Tier2Fen: maintenance.DefaultTier2Fen, InvoiceRequired: &no})
+		if fieldMsg(err, "invoice_required") == "" {
+			t.Fatalf("a unit waives what its district requires: %v", err)
+		}
+		if th := must(f.m.GetThresholds(ctx, dist, tnUnit)); !th.InvoiceRequired || !th.AboveInvoice {
+			t.Fatalf("unit under the district: %+v", th)
+		}
+		// The city waives it for itself: the job of the city's unit closes without an invoice.
+		if th := must(f.m.GetThresholds(ctx, f.city, w.UnitID(t, "市机关事务管理局"))); th.InvoiceRequired {
+			t.Fatalf("city unit after the waiver: %+v", th)
+		}
+		j := must(f.m.Close(ctx, f.vm, id))
+		if j.State != maintenance.Closed {
+			t.Fatalf("state %s after close with the rule waived", j.State)
 		}
 	})
 }

@@ -24,6 +24,8 @@ const (
 	DefaultTier2Fen = 1000000
 )
 
+var invoiceRule = map[bool]string{true: "须有发票照片", false: "不要求发票照片"}
+
 var tierNames = map[int]string{1: "车管负责人审批", 2: "单位管理员或审核员审批", 3: "平台管理员审批"}
 
 // tierRoles are the roles that approve each tier; a higher tier's roles
@@ -35,37 +37,50 @@ type Thresholds struct {
 	UnitID    int64      `json:"unit_id"`
 	Tier1Fen  int64      `json:"tier1_fen"`
 	Tier2Fen  int64      `json:"tier2_fen"`
-	Own       bool       `json:"own"`       // the node has set its own
-	MaxTier1  int64      `json:"max_tier1"` // the limits the level above allows
-	MaxTier2  int64      `json:"max_tier2"`
-	UpdatedAt *time.Time `json:"updated_at"`
+	// InvoiceRequired: a job closes only once the shop has uploaded an
+	// invoice photo.
+	InvoiceRequired bool       `json:"invoice_required"`
+	Own             bool       `json:"own"`       // the node has set its own
+	MaxTier1        int64      `json:"max_tier1"` // the limits the level above allows
+	MaxTier2        int64      `json:"max_tier2"`
+	AboveInvoice    bool       `json:"above_invoice"` // the level above requires the invoice photo
+	UpdatedAt       *time.Time `json:"updated_at"`
 }
 
 type thresholdRow struct {
 	bun.BaseModel `bun:"table:repair_thresholds"`
 
-	UnitID    int64     `bun:"unit_id,pk"`
-	Tier1Fen  int64     `bun:"tier1_fen"`
-	Tier2Fen  int64     `bun:"tier2_fen"`
-	UpdatedBy *int64    `bun:"updated_by"`
-	UpdatedAt time.Time `bun:"updated_at"`
+	UnitID          int64     `bun:"unit_id,pk"`
+	Tier1Fen        int64     `bun:"tier1_fen"`
+	Tier2Fen        int64     `bun:"tier2_fen"`
+	InvoiceRequired bool      `bun:"invoice_required"`
+	UpdatedBy       *int64    `bun:"updated_by"`
+	UpdatedAt       time.Time `bun:"updated_at"`
 }
 
-// limits returns the thresholds in force at the node with path: each the
-// smallest any node from the root down to it has set (a level only
-// tightens what the level above allows), with the defaults on top.
-func limits(ctx context.Context, db bun.IDB, path string) (int64, int64, error) {
+// rules are the limits in force at a node.
+type rules struct {
+	tier1, tier2 int64
+	invoice      bool // the invoice photo is required to close
+}
+
+// limits returns the rules in force at the node with path: each threshold
+// the smallest any node from the root down to it has set, and the invoice
+// photo required unless every node that has set its rules waives it (a
+// level only tightens what the level above allows), with the defaults on
+// top.
+func limits(ctx context.Context, db bun.IDB, path string) (rules, error) {
 	var rows []thresholdRow
 	err := db.NewSelect().Model(&rows).ModelTableExpr("repair_thresholds AS t").ColumnExpr("t.*").
 		Join("JOIN units AS n ON n.id = t.unit_id").Where("? LIKE n.path || '%'", path).Scan(ctx)
 	if err != nil {
-		return 0, 0, store.Translate(err)
+		return rules{}, store.Translate(err)
 	}
-	t1, t2 := int64(DefaultTier1Fen), int64(DefaultTier2Fen)
-	for _, r := range rows {
-		t1, t2 = min(t1, r.Tier1Fen), min(t2, r.Tier2Fen)
+	r := rules{tier1: DefaultTier1Fen, tier2: DefaultTier2Fen, invoice: len(rows) == 0}
+	for _, x := range rows {
+		r.tier1, r.tier2, r.invoice = min(r.tier1, x.Tier1Fen), min(r.tier2, x.Tier2Fen), r.invoice || x.InvoiceRequired
 	}
-	return t1, t2, nil
+	return r, nil
 }
 
 func tierOf(budget, t1, t2 int64) int {
@@ -127,15 +142,18 @@ func (s *Service) GetThresholds(ctx context.Context, a *access.Actor, unitID int
 
 func (s *Service) thresholds(ctx context.Context, db bun.IDB, n *node) (*Thresholds, error) {
 	t := &Thresholds{UnitID: n.ID, MaxTier1: DefaultTier1Fen, MaxTier2: DefaultTier2Fen}
-	var err error
 	if pp := n.parentPath(); pp != "" {
-		if t.MaxTier1, t.MaxTier2, err = limits(ctx, db, pp); err != nil {
+		above, err := limits(ctx, db, pp)
+		if err != nil {
 			return nil, err
 		}
+		t.MaxTier1, t.MaxTier2, t.AboveInvoice = above.tier1, above.tier2, above.invoice
 	}
-	if t.Tier1Fen, t.Tier2Fen, err = limits(ctx, db, n.Path); err != nil {
+	here, err := limits(ctx, db, n.Path)
+	if err != nil {
 		return nil, err
 	}
+	t.Tier1Fen, t.Tier2Fen, t.InvoiceRequired = here.tier1, here.tier2, here.invoice
 	var own thresholdRow
 	if err := db.NewSelect().Model(&own).Where("unit_id = ?", n.ID).Scan(ctx); err == nil {
 		t.Own, t.UpdatedAt = true, &own.UpdatedAt
@@ -147,6 +165,9 @@ func (s *Service) thresholds(ctx context.Context, db bun.IDB, n *node) (*Thresho
 type ThresholdsInput struct {
 	Tier1Fen int64 `json:"tier1_fen"`
 	Tier2Fen int64 `json:"tier2_fen"`
+	// InvoiceRequired: closing needs the invoice photo; absent keeps the
+	// rule in force.
+	InvoiceRequired *bool `json:"invoice_required"`
 }
 
 // SetThresholds sets the thresholds of a node of the actor's scope (its own
@@ -170,19 +191,24 @@ func (s *Service) SetThresholds(ctx context.Context, a *access.Actor, unitID int
 		f.Check(in.Tier2Fen < in.Tier1Fen, "tier2_fen", "单位审批额度不能低于车管负责人审批额度")
 		f.Check(in.Tier1Fen > cur.MaxTier1, "tier1_fen", fmt.Sprintf("不能高于上级设定的 %s 元", money.Yuan(cur.MaxTier1)))
 		f.Check(in.Tier2Fen > cur.MaxTier2, "tier2_fen", fmt.Sprintf("不能高于上级设定的 %s 元", money.Yuan(cur.MaxTier2)))
+		invoice := cur.InvoiceRequired
+		if in.InvoiceRequired != nil {
+			invoice = *in.InvoiceRequired
+		}
+		f.Check(!invoice && cur.AboveInvoice, "invoice_required", "上级要求结案须有发票照片，本级不能免除")
 		if err := f.Err(); err != nil {
 			return err
 		}
-		row := &thresholdRow{UnitID: n.ID, Tier1Fen: in.Tier1Fen, Tier2Fen: in.Tier2Fen, UpdatedBy: &a.UserID, UpdatedAt: s.now()}
+		row := &thresholdRow{UnitID: n.ID, Tier1Fen: in.Tier1Fen, Tier2Fen: in.Tier2Fen, InvoiceRequired: invoice, UpdatedBy: &a.UserID, UpdatedAt: s.now()}
 		if _, err := tx.NewInsert().Model(row).On("CONFLICT (unit_id) DO UPDATE").
-			Set("tier1_fen = EXCLUDED.tier1_fen, tier2_fen = EXCLUDED.tier2_fen, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
+			Set("tier1_fen = EXCLUDED.tier1_fen, tier2_fen = EXCLUDED.tier2_fen, invoice_required = EXCLUDED.invoice_required, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
 			return err
 		}
 		if out, err = s.thresholds(ctx, tx, n); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actRepairThresholds, ObjectType: audit.Unit, ObjectID: n.ID, ScopePath: n.Path,
-			Summary: fmt.Sprintf("维修审批额度：%s 元以下车管负责人审批，%s 元以下单位审批", money.Yuan(in.Tier1Fen), money.Yuan(in.Tier2Fen)), Before: cur, After: out})
+			Summary: fmt.Sprintf("维修审批额度：%s 元以下车管负责人审批，%s 元以下单位审批；结案%s", money.Yuan(in.Tier1Fen), money.Yuan(in.Tier2Fen), invoiceRule[invoice]), Before: cur, After: out})
 	})
 	return out, err
 }

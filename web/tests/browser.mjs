@@ -79,11 +79,13 @@ export async function apiSession(baseURL, username, password = DEMO_PASSWORD) {
   if (!res.ok) throw new Error(`login ${username}: HTTP ${res.status} ${await res.text()}`)
   const { csrf_token: csrf } = await res.json()
   const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  // body: an object sent as JSON, or FormData sent as multipart.
   async function call(method, p, body) {
+    const form = body instanceof FormData
     const r = await fetch(`${baseURL}/api${p}`, {
       method,
-      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, ...(body && !form ? { 'Content-Type': 'application/json' } : {}) },
+      body: form ? body : body ? JSON.stringify(body) : undefined,
     })
     const text = await r.text()
     let data = null

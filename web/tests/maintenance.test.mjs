@@ -3,7 +3,8 @@
 // the driver requests a repair, the vehicle manager estimates and approves it (within the unit's first
 // tier) and assigns the designated shop, the shop quotes through its own account (an amount that does
 // not add up is refused and nothing is written), the vehicle manager disputes one item, the shop revises
-// it, the vehicle manager confirms and closes; the vehicle's history shows the cost.
+// it, the vehicle manager confirms; closing is refused until the shop has uploaded the invoice photo, then it
+// closes; the vehicle's history shows the cost.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
@@ -138,6 +139,19 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   await as('jgj_vm', jobId)
   await page.locator('[data-test=item-confirm]').click()
   await state().filter({ hasText: '已审核·待结案' }).waitFor()
+  // No invoice photo yet: the close is refused with the reason, the job stays 待结案 (issue 24).
+  await page.locator('[data-test=invoice-missing]').waitFor()
+  await page.locator('[data-test=act-close]').click()
+  await messageBox()
+  await page.locator('.el-message--error', { hasText: '尚无发票照片，不能结案' }).waitFor()
+  await shot('maint-04-close-refused')
+  assert.equal((await vm.get(`/repair-jobs/${jobId}`)).data.state, 'reviewed', 'not closed without an invoice')
+  const shopApi = await apiSession(server.baseURL, 'co_repair')
+  const fd = new FormData()
+  fd.append('file', new Blob([await page.screenshot({ clip: { x: 0, y: 0, width: 320, height: 200 } })], { type: 'image/png' }), 'invoice.png')
+  assert.equal((await shopApi.post(`/repair-jobs/${jobId}/invoices`, fd)).status, 201)
+  await page.reload()
+  await state().waitFor()
   await page.locator('[data-test=act-close]').click()
   await messageBox()
   await state().filter({ hasText: '已结案' }).waitFor()

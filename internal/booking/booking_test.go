@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -500,6 +501,54 @@ func TestEmergencyFilings(t *testing.T) {
 		done, err := s.CompleteFiling(ctx, vm, a.ID, booking.FilingInput{Leader: "李主任", Reason: "夜间应急保障"})
 		if err != nil || done.State != "filed" || !done.FiledLate {
 			t.Errorf("completed late: %v %+v", err, done)
+		}
+	})
+}
+
+// Whoever files an emergency use, the unit's vehicle manager is told, and
+// every message about a filing links to it (issue 24).
+func TestEmergencyFilingMessages(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		now := bj("2026-11-20 09:00")
+		f := newFx(t, w, now)
+		ctx := context.Background()
+		s := f.svc
+		links := func(user, title string) []string {
+			var out []string
+			if err := w.DB.R.NewSelect().TableExpr("notifications AS n").Column("n.link").Join("JOIN users AS u ON u.id = n.user_id").
+				Where("u.username = ? AND n.kind = 'filing' AND n.title = ?", user, title).Order("n.id").Scan(ctx, &out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		filed, err := s.FileEmergency(ctx, f.a("jgj_dispatcher"), booking.FilingInput{VehicleID: f.v["sedan"], Leader: "王局长", Reason: "防汛抢险", StartedAt: now.Add(-3 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened, err := s.OpenForTrip(ctx, f.v["mpv"], now.Add(-5*time.Hour), nil, "trip:mpv:msg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CompleteFiling(ctx, f.a("jgj_admin"), opened.ID, booking.FilingInput{Leader: "李主任", Reason: "夜间应急保障"}); err != nil {
+			t.Fatal(err)
+		}
+		link := func(id int64) string { return fmt.Sprintf("/emergency?id=%d", id) }
+		cases := []struct {
+			user, title string
+			want        []string
+		}{
+			{"jgj_vm", "紧急用车已补报", []string{link(filed.ID), link(opened.ID)}}, // filed by the dispatcher, completed by the unit administrator
+			{"jgj_vm", "发现无单出车，请在48小时内补报", []string{link(opened.ID)}},
+			{"jgj_dispatcher", "紧急用车已补报", nil}, // the one who filed is not told
+		}
+		for _, c := range cases {
+			if got := links(c.user, c.title); !slices.Equal(got, c.want) {
+				t.Errorf("%s「%s」: links %v, want %v", c.user, c.title, got, c.want)
+			}
+		}
+		items, n, err := s.Filings(ctx, f.a("jgj_vm"), booking.FilingFilter{ID: filed.ID, Page: 1, Size: 20})
+		if err != nil || n != 1 || items[0].ID != filed.ID {
+			t.Errorf("the linked filing: %d %v", n, err)
 		}
 	})
 }

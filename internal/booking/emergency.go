@@ -59,6 +59,23 @@ type FilingInput struct {
 	EndedAt   *time.Time `json:"ended_at"`
 }
 
+// filingLink opens the filing in the console's 紧急用车补报 list.
+func filingLink(id int64) string { return fmt.Sprintf("/emergency?id=%d", id) }
+
+// filedNote tells the unit's vehicle managers (but not the one who filed)
+// that an emergency use has been filed, whoever filed it (R-14).
+func filedNote(ctx context.Context, tx bun.IDB, a *access.Actor, fl *Filing, plate, path string) ([]notify.Message, error) {
+	managers, err := notify.Recipients(ctx, tx, access.VehicleManager, path)
+	if err != nil {
+		return nil, err
+	}
+	body := fmt.Sprintf("%s 补报 %s %s 开始的紧急用车：%s（%s同意）", a.Name, plate, fl.StartedAt.In(beijing.Zone).Format("01-02 15:04"), fl.Reason, fl.Leader)
+	if fl.FiledLate {
+		body += "，已超过48小时"
+	}
+	return []notify.Message{{Users: without(managers, a.UserID), Kind: "filing", Title: "紧急用车已补报", Body: body, Link: filingLink(fl.ID)}}, nil
+}
+
 var filers = []access.Role{access.VehicleManager, access.Dispatcher, access.UnitAdmin}
 
 func mayFile(a *access.Actor) error {
@@ -104,6 +121,7 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 		return nil, err
 	}
 	var id int64
+	var notes []notify.Message
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		var vs []*vehicle
 		if err := vehicleQuery(tx).Where("v.id = ?", in.VehicleID).Scan(ctx, &vs); err != nil {
@@ -125,6 +143,10 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 			return err
 		}
 		id = fl.ID
+		var err error
+		if notes, err = filedNote(ctx, tx, a, fl, v.Plate, v.UnitPath); err != nil {
+			return err
+		}
 		summary := fmt.Sprintf("补报紧急用车 %s：%s（%s同意）", v.Plate, in.Reason, in.Leader)
 		if fl.FiledLate {
 			summary += "，已超过48小时"
@@ -134,6 +156,7 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 	if err != nil {
 		return nil, err
 	}
+	s.Notify.Send(ctx, notes...)
 	return s.filing(ctx, id)
 }
 
@@ -181,7 +204,7 @@ func (s *Service) OpenForTrip(ctx context.Context, vehicleID int64, startedAt ti
 		if err != nil {
 			return err
 		}
-		notes = []notify.Message{{Users: managers, Kind: "filing", Title: "发现无单出车，请在48小时内补报",
+		notes = []notify.Message{{Users: managers, Kind: "filing", Title: "发现无单出车，请在48小时内补报", Link: filingLink(fl.ID),
 			Body: fmt.Sprintf("%s %s 出车无订单，补报截止 %s", v.Plate, startedAt.In(beijing.Zone).Format("01-02 15:04"), fl.DeadlineAt.In(beijing.Zone).Format("01-02 15:04"))}}
 		return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyOpen, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: v.UnitPath,
 			Summary: fmt.Sprintf("%s 无单出车，待单位补报（%s）", v.Plate, ref), After: fl})
@@ -198,6 +221,7 @@ func (s *Service) CompleteFiling(ctx context.Context, a *access.Actor, id int64,
 	if err := mayFile(a); err != nil {
 		return nil, err
 	}
+	var notes []notify.Message
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		fl := new(Filing)
 		if err := s.selectFilings(tx).Where("f.id = ?", id).Scan(ctx, fl); err != nil {
@@ -225,24 +249,33 @@ func (s *Service) CompleteFiling(ctx context.Context, a *access.Actor, id int64,
 		if _, err := tx.NewUpdate().Model(fl).Column("leader", "reason", "driver_id", "ended_at", "state", "filed_at", "filed_by", "filed_late").WherePK().Exec(ctx); err != nil {
 			return err
 		}
+		var err error
+		if notes, err = filedNote(ctx, tx, a, fl, fl.Plate, fl.UnitPath); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actEmergencyFile, ObjectType: audit.EmergencyFiling, ObjectID: fl.ID, ScopePath: fl.UnitPath,
 			Summary: fmt.Sprintf("补报紧急用车 %s：%s（%s同意）", fl.Plate, in.Reason, in.Leader), Before: before, After: fl})
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.Notify.Send(ctx, notes...)
 	return s.filing(ctx, id)
 }
 
 // FilingFilter selects filings.
 type FilingFilter struct {
 	State      string // open | filed | overdue | late
+	ID         int64  // one filing (a message's link)
 	Page, Size int
 }
 
 // Filings lists the filings in the actor's scope, the most urgent first.
 func (s *Service) Filings(ctx context.Context, a *access.Actor, f FilingFilter) ([]*Filing, int, error) {
 	q := s.selectFilings(s.DB.R).Where("u.path LIKE ?", a.ScopePath+"%")
+	if f.ID != 0 {
+		q = q.Where("f.id = ?", f.ID)
+	}
 	switch f.State {
 	case "open", "filed":
 		q = q.Where("f.state = ?", f.State)
@@ -296,7 +329,7 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 				return err
 			}
 			body := fmt.Sprintf("%s（%s）%s 开始的紧急用车超过48小时未补报", f.Plate, f.UnitName, f.StartedAt.In(beijing.Zone).Format("01-02 15:04"))
-			notes = []notify.Message{{Users: append(managers, admins...), Kind: "filing", Title: "紧急用车逾期未补报", Body: body, SMS: true}}
+			notes = []notify.Message{{Users: append(managers, admins...), Kind: "filing", Title: "紧急用车逾期未补报", Body: body, Link: filingLink(f.ID), SMS: true}}
 			n++
 			return audit.Record(ctx, tx, nil, audit.Event{Action: actEmergencyEscalate, ObjectType: audit.EmergencyFiling, ObjectID: f.ID, ScopePath: f.UnitPath, Summary: body})
 		})

@@ -15,7 +15,7 @@ import (
 func (s *Server) maintenanceRoutes() []Route {
 	m := s.Maintenance
 	return []Route{
-		{Method: "GET", Path: "/api/repair-jobs", Perm: access.RepairRead, Tag: "维修", Summary: "维修单（维修厂账号只见指派给本厂的；state 可为 open 表示未结案占用车辆的）", Query: []string{"state", "vehicle_id", "unit_id", "q", "page", "page_size"}, Out: List[maintenance.Job]{}, Handle: s.listRepairJobs},
+		{Method: "GET", Path: "/api/repair-jobs", Perm: access.RepairRead, Tag: "维修", Summary: "维修单（维修厂账号只见指派给本厂的；state 可为 open 表示未结案占用车辆的；mine=true 为本人报修的）", Query: []string{"state", "vehicle_id", "unit_id", "q", "mine", "page", "page_size"}, Out: List[maintenance.Job]{}, Handle: s.listRepairJobs},
 		{Method: "POST", Path: "/api/repair-jobs", Perm: access.RepairRequest, Tag: "维修", Summary: "驾驶员报修或申请保养（R-22）", In: maintenance.RequestInput{}, Out: maintenance.Job{}, Handle: create(m.Request)},
 		{Method: "GET", Path: "/api/repair-jobs/{id}", Perm: access.RepairRead, Tag: "维修", Summary: "维修单详情：维修项目、照片、时间线", Out: maintenance.Detail{}, Handle: get(m.Get)},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/photos", Perm: access.RepairRequest, Tag: "维修", Summary: "上传故障照片（multipart 字段 file；JPEG/PNG/WebP，不超过8 MB）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("problem")},
@@ -49,7 +49,7 @@ func (s *Server) listRepairJobs(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := maintenance.Filter{State: r.URL.Query().Get("state"), VehicleID: vid, UnitID: uid, Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	f := maintenance.Filter{State: r.URL.Query().Get("state"), VehicleID: vid, UnitID: uid, Q: strings.TrimSpace(r.URL.Query().Get("q")), Mine: queryBool(r, "mine")}
 	items, total, err := s.Maintenance.List(r.Context(), r.Actor(), f, p, size)
 	if err != nil {
 		return nil, err

@@ -373,6 +373,7 @@ type Filter struct {
 	VehicleID int64
 	UnitID    int64 // subtree of this node
 	Q         string
+	Mine      bool // only the jobs the actor requested
 }
 
 // List returns the jobs the actor sees, newest first: a shop those
@@ -398,6 +399,9 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter, page, siz
 	}
 	if f.VehicleID != 0 {
 		q = q.Where("j.vehicle_id = ?", f.VehicleID)
+	}
+	if f.Mine {
+		q = q.Where("j.requested_by = ?", a.UserID)
 	}
 	if f.UnitID != 0 {
 		var path string

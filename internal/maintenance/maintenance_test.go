@@ -85,6 +85,14 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// must2 is must for calls returning two values.
+func must2[T, U any](v T, u U, err error) (T, U) {
+	if err != nil {
+		panic(fmt.Sprintf("unexpected error: %v", err))
+	}
+	return v, u
+}
+
 // testPNG is a small valid PNG.
 func testPNG() []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
@@ -126,6 +134,23 @@ func TestRepairFlow(t *testing.T) {
 		}
 		_, err := f.m.Request(ctx, f.vm, maintenance.RequestInput{VehicleID: f.vehicle, Kind: "maintenance", Problem: "保养"})
 		wantCode(t, err, errs.Conflict, "second open job on the vehicle")
+		// The driver follows the requests he sent (issue 24); the vehicle manager sent none of them.
+		for _, c := range []struct {
+			who  *access.Actor
+			want bool
+		}{{f.driver, true}, {f.vm, false}} {
+			mine, _ := must2(f.m.List(ctx, c.who, maintenance.Filter{Mine: true}, 1, 200))
+			found := false
+			for _, x := range mine {
+				found = found || x.ID == j.ID
+				if x.RequestedBy != c.who.UserID {
+					t.Fatalf("%s's own requests list %s, requested by %d", c.who.Username, x.No, x.RequestedBy)
+				}
+			}
+			if found != c.want {
+				t.Fatalf("%s's own requests: %s listed %v, want %v", c.who.Username, j.No, found, c.want)
+			}
+		}
 
 		// 15,000 yuan is above the unit's 10,000: the platform administrator approves.
 		j = must(f.m.Estimate(ctx, f.vm, j.ID, maintenance.EstimateInput{BudgetFen: 1500000, Note: "更换刹车总泵"}))

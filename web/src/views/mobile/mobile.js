@@ -1,7 +1,11 @@
-// Helpers for the phone pages: Vant tag types per state, datetime-local ⇄ Date.
+// Helpers for the phone pages: Vant tag types per order and repair state, datetime-local ⇄ Date.
 export const M_STATE_TAGS = {
   submitted: 'warning', returned: 'danger', approved: 'primary', pending_consent: 'warning', dispatched: 'primary',
   departed: 'success', finished: 'warning', back: 'primary', closed: 'success', cancelled: 'default', rental: 'default',
+}
+export const M_REPAIR_TAGS = {
+  requested: 'default', estimated: 'warning', approved: 'primary', rejected: 'danger',
+  assigned: 'primary', quoted: 'warning', reviewed: 'success', closed: 'success',
 }
 
 const pad = (n) => String(n).padStart(2, '0')

@@ -62,19 +62,41 @@ func sniff(name string, data []byte) (string, error) {
 	return "", (&errs.Fields{"file": "附件只能是PDF、图片（JPEG/PNG/WebP）或Office文档（Word、Excel、PowerPoint）"}).Err()
 }
 
-// Attach adds a file to an order the actor may see and act on.
-func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id int64, name string, data []byte) (*Attachment, error) {
+// checkFile checks an attachment (an order's or an emergency filing's):
+// not empty, not above MaxAttachment, of a type its content shows. It
+// returns the file's base name and its content type.
+func checkFile(name string, data []byte) (string, string, error) {
 	if len(data) == 0 {
-		return nil, (&errs.Fields{"file": "请选择要上传的文件"}).Err()
+		return "", "", (&errs.Fields{"file": "请选择要上传的文件"}).Err()
 	}
 	if len(data) > MaxAttachment {
-		return nil, (&errs.Fields{"file": "附件不能超过20 MB"}).Err()
+		return "", "", (&errs.Fields{"file": "附件不能超过20 MB"}).Err()
 	}
 	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
 	if name == "." || name == "/" || name == "" {
 		name = "附件"
 	}
 	ct, err := sniff(name, data)
+	return name, ct, err
+}
+
+// readBlob returns an attachment's bytes.
+func readBlob(ctx context.Context, blobs Blobs, key string) ([]byte, error) {
+	rc, err := blobs.Get(ctx, key)
+	if err != nil {
+		return nil, errs.Wrap(err, "open attachment")
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, errs.Wrap(err, "read attachment")
+	}
+	return data, nil
+}
+
+// Attach adds a file to an order the actor may see and act on.
+func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id int64, name string, data []byte) (*Attachment, error) {
+	name, ct, err := checkFile(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +150,9 @@ func (s *Service) OpenAttachment(ctx context.Context, a *access.Actor, blobs Blo
 		}
 		return nil, nil, store.Translate(err)
 	}
-	rc, err := blobs.Get(ctx, att.BlobKey)
+	data, err := readBlob(ctx, blobs, att.BlobKey)
 	if err != nil {
-		return nil, nil, errs.Wrap(err, "open attachment")
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, nil, errs.Wrap(err, "read attachment")
+		return nil, nil, err
 	}
 	return att, data, nil
 }

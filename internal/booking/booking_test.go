@@ -552,3 +552,54 @@ func TestEmergencyFilingMessages(t *testing.T) {
 		}
 	})
 }
+
+// An emergency filing takes documents under the rules of an order's
+// attachments; only a filer of the unit adds one (issue 24).
+func TestEmergencyFilingAttachments(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		now := bj("2026-11-20 09:00")
+		f := newFx(t, w, now)
+		ctx := context.Background()
+		s, blobs := f.svc, w.Fleet.Blobs
+		own, err := s.FileEmergency(ctx, f.a("jgj_dispatcher"), booking.FilingInput{VehicleID: f.v["sedan"], Leader: "王局长", Reason: "防汛抢险", StartedAt: now.Add(-3 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := s.OpenForTrip(ctx, f.v["other-unit"], now.Add(-2*time.Hour), nil, "trip:other:att")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf := []byte("%PDF-1.4\n%领导同意\n")
+		cases := []struct {
+			name   string
+			who    string
+			filing int64
+			file   string
+			data   []byte
+			code   errs.Code
+		}{
+			{"the vehicle manager adds the leader's approval", "jgj_vm", own.ID, "领导同意.pdf", pdf, ""},
+			{"an applicant", "jgj_staff", own.ID, "x.pdf", pdf, errs.Forbidden},
+			{"another unit's filing", "jgj_vm", other.ID, "x.pdf", pdf, errs.Forbidden},
+			{"not a document", "jgj_vm", own.ID, "x.exe", []byte("MZ\x90\x00"), errs.Invalid},
+			{"empty", "jgj_vm", own.ID, "x.pdf", nil, errs.Invalid},
+		}
+		for _, c := range cases {
+			_, err := s.AttachFiling(ctx, f.a(c.who), blobs, c.filing, c.file, c.data)
+			if c.code == "" && err != nil || c.code != "" && !errs.Is(err, c.code) {
+				t.Errorf("%s: %v, want %q", c.name, err, c.code)
+			}
+		}
+		items, _, err := s.Filings(ctx, f.a("jgj_vm"), booking.FilingFilter{ID: own.ID, Page: 1, Size: 20})
+		if err != nil || len(items) != 1 || len(items[0].Attachments) != 1 || items[0].Attachments[0].Filename != "领导同意.pdf" {
+			t.Fatalf("the filing's attachments: %v %+v", err, items)
+		}
+		att, data, err := s.OpenFilingAttachment(ctx, f.a("jgj_dispatcher"), blobs, own.ID, items[0].Attachments[0].ID)
+		if err != nil || att.ContentType != "application/pdf" || string(data) != string(pdf) {
+			t.Fatalf("open: %v %+v", err, att)
+		}
+		if _, _, err := s.OpenFilingAttachment(ctx, w.Actor(t, "zl_admin"), blobs, own.ID, att.ID); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("another district opens it: %v", err)
+		}
+	})
+}

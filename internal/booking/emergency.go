@@ -42,11 +42,27 @@ type Filing struct {
 	EscalatedAt *time.Time `bun:"escalated_at" json:"escalated_at"`
 	CreatedAt   time.Time  `bun:"created_at" json:"created_at"`
 
-	UnitName   string `bun:"unit_name,scanonly" json:"unit_name"`
-	UnitPath   string `bun:"unit_path,scanonly" json:"-"`
-	Plate      string `bun:"plate,scanonly" json:"plate"`
-	DriverName string `bun:"driver_name,scanonly" json:"driver_name"`
-	Overdue    bool   `bun:"-" json:"overdue"`
+	UnitName    string              `bun:"unit_name,scanonly" json:"unit_name"`
+	UnitPath    string              `bun:"unit_path,scanonly" json:"-"`
+	Plate       string              `bun:"plate,scanonly" json:"plate"`
+	DriverName  string              `bun:"driver_name,scanonly" json:"driver_name"`
+	Overdue     bool                `bun:"-" json:"overdue"`
+	Attachments []*FilingAttachment `bun:"-" json:"attachments"`
+}
+
+// FilingAttachment is a document of an emergency filing: the leader's
+// approval, the incident's notice.
+type FilingAttachment struct {
+	bun.BaseModel `bun:"table:emergency_attachments"`
+
+	ID          int64     `bun:"id,pk,autoincrement" json:"id"`
+	FilingID    int64     `bun:"filing_id" json:"filing_id"`
+	BlobKey     string    `bun:"blob_key" json:"-"`
+	Filename    string    `bun:"filename" json:"filename"`
+	ContentType string    `bun:"content_type" json:"content_type"`
+	Size        int64     `bun:"size" json:"size"`
+	CreatedBy   int64     `bun:"created_by" json:"-"`
+	CreatedAt   time.Time `bun:"created_at" json:"created_at"`
 }
 
 // FilingInput is what the unit files.
@@ -95,7 +111,27 @@ func (s *Service) selectFilings(db bun.IDB) *bun.SelectQuery {
 		Join("LEFT JOIN drivers AS d ON d.id = f.driver_id")
 }
 
-func (s *Service) fill(f *Filing) { f.Overdue = f.State == "open" && s.now().After(f.DeadlineAt) }
+// fill sets what the filings' rows do not hold: overdue, attachments.
+func (s *Service) fill(ctx context.Context, fs ...*Filing) error {
+	ids := make([]int64, len(fs))
+	by := map[int64]*Filing{}
+	for i, f := range fs {
+		f.Overdue = f.State == "open" && s.now().After(f.DeadlineAt)
+		f.Attachments = []*FilingAttachment{}
+		ids[i], by[f.ID] = f.ID, f
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var atts []*FilingAttachment
+	if err := s.DB.R.NewSelect().Model(&atts).Where("filing_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+		return store.Translate(err)
+	}
+	for _, x := range atts {
+		by[x.FilingID].Attachments = append(by[x.FilingID].Attachments, x)
+	}
+	return nil
+}
 
 func (s *Service) checkFiling(f *errs.Fields, in *FilingInput) {
 	in.Leader, in.Reason = strings.TrimSpace(in.Leader), strings.TrimSpace(in.Reason)
@@ -163,10 +199,68 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 func (s *Service) filing(ctx context.Context, id int64) (*Filing, error) {
 	f := new(Filing)
 	if err := s.selectFilings(s.DB.R).Where("f.id = ?", id).Scan(ctx, f); err != nil {
-		return nil, store.Translate(err)
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "紧急用车补报不存在（编号 %d）", id))
 	}
-	s.fill(f)
+	if err := s.fill(ctx, f); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// AttachFiling adds a document to an emergency filing of the actor's
+// scope, under the rules of an order's attachments; whoever may file
+// may add one, before or after the filing is complete.
+func (s *Service) AttachFiling(ctx context.Context, a *access.Actor, blobs Blobs, id int64, name string, data []byte) (*FilingAttachment, error) {
+	if err := mayFile(a); err != nil {
+		return nil, err
+	}
+	name, ct, err := checkFile(name, data)
+	if err != nil {
+		return nil, err
+	}
+	fl, err := s.filing(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Covers(fl.UnitPath) {
+		return nil, errs.E(errs.Forbidden, "该补报不在您的管辖范围内")
+	}
+	key, err := blobs.Put(ctx, data)
+	if err != nil {
+		return nil, errs.Wrap(err, "store attachment")
+	}
+	att := &FilingAttachment{FilingID: id, BlobKey: key, Filename: name, ContentType: ct, Size: int64(len(data)), CreatedBy: a.UserID, CreatedAt: s.now()}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(att).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: actEmergencyAttach, ObjectType: audit.EmergencyFiling, ObjectID: id, ScopePath: fl.UnitPath,
+			Summary: fmt.Sprintf("紧急用车补报（%s %s）添加附件「%s」", fl.Plate, fl.StartedAt.In(beijing.Zone).Format("01-02 15:04"), name)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return att, nil
+}
+
+// OpenFilingAttachment returns a document of a filing of the actor's scope.
+func (s *Service) OpenFilingAttachment(ctx context.Context, a *access.Actor, blobs Blobs, id, attID int64) (*FilingAttachment, []byte, error) {
+	fl, err := s.filing(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !a.Covers(fl.UnitPath) {
+		return nil, nil, errs.E(errs.Forbidden, "该补报不在您的管辖范围内")
+	}
+	att := new(FilingAttachment)
+	if err := s.DB.R.NewSelect().Model(att).Where("id = ? AND filing_id = ?", attID, id).Scan(ctx); err != nil {
+		return nil, nil, store.NotFoundAs(err, errs.E(errs.NotFound, "附件不存在"))
+	}
+	data, err := readBlob(ctx, blobs, att.BlobKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return att, data, nil
 }
 
 // OpenForTrip is the entry point for telematics: a trip seen without an
@@ -292,8 +386,8 @@ func (s *Service) Filings(ctx context.Context, a *access.Actor, f FilingFilter) 
 	if err != nil {
 		return nil, 0, store.Translate(err)
 	}
-	for _, x := range out {
-		s.fill(x)
+	if err := s.fill(ctx, out...); err != nil {
+		return nil, 0, err
 	}
 	return out, n, nil
 }

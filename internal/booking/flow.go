@@ -19,6 +19,7 @@ import (
 // The audit log's actions recorded here, with their Chinese names.
 var (
 	actDispatchDelegation = audit.NewAction("dispatch.delegation", "派车长期授权")
+	actEmergencyAttach    = audit.NewAction("emergency.attach", "紧急用车补报添加附件")
 	actEmergencyEscalate  = audit.NewAction("emergency.escalate", "紧急用车逾期未补报")
 	actEmergencyFile      = audit.NewAction("emergency.file", "紧急用车补报")
 	actEmergencyOpen      = audit.NewAction("emergency.open", "无单出车待补报")

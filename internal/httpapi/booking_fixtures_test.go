@@ -204,6 +204,25 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 			}
 			return call{"POST", fmt.Sprintf("/api/emergency-filings/%d/complete", f.ID), booking.FilingInput{Leader: "王局长", Reason: "应急"}}
 		},
+		"POST /api/emergency-filings/{id}/attachments": func(c caller, in bool) call {
+			f, err := e.w.Booking.OpenForTrip(context.Background(), e.pair(place(in)).vehicle, time.Now().Add(-time.Hour), nil, fmt.Sprintf("trip:%d", e.next()))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"POST", fmt.Sprintf("/api/emergency-filings/%d/attachments", f.ID), map[string]any{"file": []byte("%PDF-1.4\n%领导同意\n")}}
+		},
+		"GET /api/emergency-filings/{id}/attachments/{att_id}": func(c caller, in bool) call {
+			ctx := context.Background()
+			f, err := e.w.Booking.OpenForTrip(ctx, e.pair(place(in)).vehicle, time.Now().Add(-time.Hour), nil, fmt.Sprintf("trip:%d", e.next()))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			att, err := e.w.Booking.AttachFiling(ctx, e.caller(place(in), access.VehicleManager).actor, e.w.Fleet.Blobs, f.ID, "领导同意.pdf", []byte("%PDF-1.4\n"))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"GET", fmt.Sprintf("/api/emergency-filings/%d/attachments/%d", f.ID, att.ID), nil}
+		},
 		"GET /api/calendar": func(c caller, in bool) call { return call{"GET", "/api/calendar?year=2026", nil} },
 		"PUT /api/calendar/{day}": func(c caller, in bool) call {
 			return call{"PUT", "/api/calendar/2026-12-31", map[string]string{"kind": "holiday", "name": "测试"}}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -40,14 +41,16 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/orders/{id}/changes/{change_id}/ack", Perm: access.OrderDispatch, Tag: "调度", Summary: "调度员确认途中变更", Out: booking.Order{}, Handle: s.ackChange},
 		{Method: "POST", Path: "/api/orders/{id}/back", Perm: access.OrderDispatch, Tag: "调度", Summary: "回场：车辆停放指定地点（R-13(5)）", In: backIn{}, Out: booking.Order{}, Handle: s.back},
 		{Method: "POST", Path: "/api/orders/{id}/rate", Perm: access.OrderApply, Tag: "用车", Summary: "用车人评价驾驶员 1–5 星（R-13(6)）", In: rateIn{}, Out: booking.Order{}, Handle: s.rate},
-		{Method: "POST", Path: "/api/orders/{id}/attachments", Perm: access.OrderApply, Tag: "用车", Summary: "上传会议通知、方案等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.Attachment{}, Handle: s.attach},
-		{Method: "GET", Path: "/api/orders/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "用车", Summary: "下载附件", Handle: s.attachment},
+		{Method: "POST", Path: "/api/orders/{id}/attachments", Perm: access.OrderApply, Tag: "用车", Summary: "上传会议通知、方案等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.Attachment{}, Handle: attachWith(s, s.Booking.Attach)},
+		{Method: "GET", Path: "/api/orders/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "用车", Summary: "下载附件", Handle: attachmentOf(s, s.Booking.OpenAttachment, func(a *booking.Attachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "GET", Path: "/api/dispatch/board", Perm: access.OrderDispatch, Tag: "调度", Summary: "调度看板：车辆与当日任务（date=YYYY-MM-DD，北京时间）", Query: []string{"date", "unit_id", "page", "page_size"}, Out: List[booking.BoardRow]{}, Handle: s.board},
 		{Method: "GET", Path: "/api/dispatch/delegations", Perm: access.OrderRead, Tag: "调度", Summary: "车管负责人的派车长期授权", Out: []booking.Delegation{}, Handle: s.delegations},
 		{Method: "PUT", Path: "/api/dispatch/delegations/{id}", Perm: access.OrderConsent, Tag: "调度", Summary: "授予或撤销本单位车辆的派车长期授权（{id} 为单位编号）", In: delegationIn{}, Handle: s.setDelegation},
 		{Method: "GET", Path: "/api/drivers/{id}/ratings", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员评价记录与平均分", Out: booking.Ratings{}, Handle: get(s.Booking.DriverRatings)},
 		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late；id 为某一条，消息中的链接）", Query: []string{"state", "id", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
 		{Method: "POST", Path: "/api/emergency-filings", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补报紧急用车（R-14，48小时内）", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: create(s.Booking.FileEmergency)},
+		{Method: "POST", Path: "/api/emergency-filings/{id}/attachments", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "为补报添加领导同意、事件通知等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.FilingAttachment{}, Handle: attachWith(s, s.Booking.AttachFiling)},
+		{Method: "GET", Path: "/api/emergency-filings/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "紧急用车", Summary: "下载补报的附件", Handle: attachmentOf(s, s.Booking.OpenFilingAttachment, func(a *booking.FilingAttachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
 		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: calendar.DayInput{}, Handle: s.setDay},
@@ -211,36 +214,44 @@ func (s *Server) rate(r *Request) (any, error) {
 	return s.Booking.Rate(r.Context(), r.Actor(), id, in.Rating, in.Comment)
 }
 
-func (s *Server) attach(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
+// attachWith serves an upload (multipart field file, at most booking.MaxAttachment) to the object named
+// by {id}: an order's or an emergency filing's attachment.
+func attachWith[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, string, []byte) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		data, vals, err := upload(r, booking.MaxAttachment, "附件不能超过20 MB")
+		if err != nil {
+			return nil, err
+		}
+		att, err := fn(r.Context(), r.Actor(), s.Fleet.Blobs, id, vals["filename"], data)
+		if err != nil {
+			return nil, err
+		}
+		return created{att}, nil
 	}
-	data, vals, err := upload(r, booking.MaxAttachment, "附件不能超过20 MB")
-	if err != nil {
-		return nil, err
-	}
-	att, err := s.Booking.Attach(r.Context(), r.Actor(), s.Fleet.Blobs, id, vals["filename"], data)
-	if err != nil {
-		return nil, err
-	}
-	return created{att}, nil
 }
 
-func (s *Server) attachment(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
+// attachmentOf serves the attachment {att_id} of the object named by {id}; file names it and its type.
+func attachmentOf[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
+		if err != nil {
+			return nil, errs.E(errs.NotFound, "附件编号无效")
+		}
+		att, data, err := fn(r.Context(), r.Actor(), s.Fleet.Blobs, id, aid)
+		if err != nil {
+			return nil, err
+		}
+		name, ct := file(att)
+		return download{name: name, contentType: ct, data: data}, nil
 	}
-	aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
-	if err != nil {
-		return nil, errs.E(errs.NotFound, "附件编号无效")
-	}
-	att, data, err := s.Booking.OpenAttachment(r.Context(), r.Actor(), s.Fleet.Blobs, id, aid)
-	if err != nil {
-		return nil, err
-	}
-	return download{name: att.Filename, contentType: att.ContentType, data: data}, nil
 }
 
 func (s *Server) board(r *Request) (any, error) {

@@ -3,10 +3,10 @@ package maintenance_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"fmt"
 	"testing"
 	"time"
 

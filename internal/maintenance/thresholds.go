@@ -34,9 +34,9 @@ var tierRoles = map[int][]access.Role{1: {access.VehicleManager}, 2: {access.Uni
 
 // Thresholds are the approval limits in force at a node.
 type Thresholds struct {
-	UnitID    int64      `json:"unit_id"`
-	Tier1Fen  int64      `json:"tier1_fen"`
-	Tier2Fen  int64      `json:"tier2_fen"`
+	UnitID   int64 `json:"unit_id"`
+	Tier1Fen int64 `json:"tier1_fen"`
+	Tier2Fen int64 `json:"tier2_fen"`
 	// InvoiceRequired: a job closes only once the shop has uploaded an
 	// invoice photo.
 	InvoiceRequired bool       `json:"invoice_required"`

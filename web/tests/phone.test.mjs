@@ -157,6 +157,8 @@ test('a dispatcher dispatches on the phone from the console’s suggestions', as
   assert.match(await todo.innerText(), /待派车的订单\s*[1-9]\d* 单/)
   await shot('m-dispatcher-home')
   await todo.click()
+  await page.locator('[data-test=m-order-card]', { hasText: approved.no }).waitFor()
+  await shot('m-to-dispatch')
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}/dispatch$`))
   const car = page.locator('[data-test=m-cand]', { hasText: crew.car.plate })
@@ -221,6 +223,7 @@ test('an application on the phone carries its meeting notice', async () => {
 
 test('a driver follows the repair he sent; the picker refuses a car with an unfinished job at the pick', async () => {
   await phoneLogin('jgj_driver')
+  await shot('m-driver-home')
   await page.goto('/m/repair')
   await page.locator('[data-test=m-repair-search] input').fill(repairCar.plate)
   const car = page.locator('[data-test=m-repair-vehicle]', { hasText: repairCar.plate })
@@ -238,7 +241,9 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   want(await vm.post(`/repair-jobs/${jobId}/approve`, { reason: '同意' }), 200)
   await page.goto('/m')
   await page.getByText('我的报修').click()
-  await page.locator('[data-test=m-repair-card]', { hasText: repairCar.plate }).filter({ hasText: '待指派维修厂' }).click()
+  await page.locator('[data-test=m-repair-card]', { hasText: repairCar.plate }).filter({ hasText: '待指派维修厂' }).waitFor()
+  await shot('m-my-repairs')
+  await page.locator('[data-test=m-repair-card]', { hasText: repairCar.plate }).click()
   await page.locator('[data-test=m-repair-state]', { hasText: '待指派维修厂' }).waitFor()
   const job = page.locator('[data-test=m-repair-job]')
   await job.getByText('800.00 元').waitFor()

@@ -1,8 +1,9 @@
 // Browser tests of the phone pages for every role (issue 24 items 5 and 10), at 375×812, against one fresh demo
 // backend:  GOVFLEET_BIN=/path/to/govfleet node --test tests/phone.test.mjs
-// An approver approves and returns on /m, a dispatcher dispatches from the same suggestions as the console, the
-// unread count opens the message centre and a message its order, an application carries its meeting notice, a
-// driver follows the repair he sent, and the repair picker refuses a car with an unfinished job at the pick.
+// An approver approves and returns on /m, a dispatcher dispatches from the same suggestions as the console and
+// the vehicle manager consents, the unread count opens the message centre and a message its order, an
+// application carries its meeting notice, a driver follows the repair he sent, and the repair picker refuses a
+// car with an unfinished job at the pick.
 // The orders go to a car and a driver the file registers for itself, on a day that is no statutory holiday,
 // so neither the demo's random orders nor the date decide whether the tests pass.
 import { after, before, test } from 'node:test'
@@ -149,8 +150,11 @@ test('an approver approves and returns applications on the phone', async () => {
   await shot('m-returned')
 })
 
-test('a dispatcher dispatches on the phone from the console’s suggestions', async () => {
+test('a dispatcher dispatches on the phone from the console’s suggestions; the vehicle manager consents', async () => {
   assert.ok(approved, 'the approved order of the previous test')
+  // Without the vehicle manager's standing delegation the dispatch waits for its consent.
+  const vm = await apiSession(server.baseURL, 'jgj_vm')
+  want(await vm.put(`/dispatch/delegations/${(await vm.get('/me')).data.user.scope_id}`, { on: false }), 204)
   await phoneLogin('jgj_dispatcher')
   const todo = page.locator('[data-test=m-todo-dispatch]')
   await todo.waitFor()
@@ -169,12 +173,21 @@ test('a dispatcher dispatches on the phone from the console’s suggestions', as
   await shot('m-dispatch-pick')
   await page.locator('[data-test=m-dispatch-submit]').click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}$`))
-  await page.locator('[data-test=m-order-state]', { hasText: /已派车|待车管同意/ }).waitFor()
+  await page.locator('[data-test=m-order-state]', { hasText: '待车管同意' }).waitFor()
   await page.getByText(crew.car.plate).first().waitFor()
   await shot('m-dispatched')
   const o = (await (await apiSession(server.baseURL, 'jgj_dispatcher')).get(`/orders/${approved.id}`)).data
   assert.equal(o.plate, crew.car.plate)
   assert.equal(o.driver_name, crew.name)
+
+  await phoneLogin('jgj_vm')
+  await page.locator('[data-test=m-todo-consent]').click()
+  await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
+  await page.locator('[data-test=m-consent]').click()
+  await page.locator('.van-dialog').getByText(`同意派 ${crew.car.plate}（驾驶员 ${crew.name}）执行该任务？`).waitFor()
+  await shot('m-consent')
+  await page.locator('.van-dialog').getByRole('button', { name: '确认' }).click()
+  await page.locator('[data-test=m-order-state]', { hasText: '已派车' }).waitFor()
 })
 
 test('the unread count opens the message centre, a message its order', async () => {

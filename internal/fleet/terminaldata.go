@@ -325,9 +325,10 @@ func (r *Recorder) Media(ctx context.Context, phone string, vehicleID int64, m *
 		lat, lng := m.Location.Latitude(), m.Location.Longitude()
 		p.Lat, p.Lng = &lat, &lng
 	}
-	// A terminal clock that is unset or far off would misplace the picture
-	// among the vehicle's events: then when it arrived counts.
-	if p.TakenAt.IsZero() || p.TakenAt.Sub(now).Abs() > 24*time.Hour {
+	// A terminal clock that is unset or ahead of the server would misplace
+	// the picture among the vehicle's events: then when it arrived counts.
+	// (An earlier time is kept: pictures taken offline arrive late.)
+	if p.TakenAt.IsZero() || p.TakenAt.After(now.Add(5*time.Minute)) {
 		p.TakenAt = now
 	}
 	_, err = f.DB.W.NewInsert().Model(p).Exec(ctx)

@@ -91,7 +91,12 @@ func (c *session) addPart(p jt808.Packet) (jt808.Packet, bool, error) {
 	h := p.Header
 	c.rmu.Lock()
 	if c.reasm == nil {
-		c.reasm = &jt808.Reassembler{MaxBytes: s.MaxMessageBytes, MaxPending: 4, Timeout: s.PartTimeout, Retries: s.PartRetries}
+		c.reasm = &jt808.Reassembler{MaxPending: 4, Timeout: s.PartTimeout, Retries: s.PartRetries}
+	}
+	// Until it authenticates a connection buffers no picture: 64 KiB.
+	c.reasm.MaxBytes = 64 << 10
+	if c.authed {
+		c.reasm.MaxBytes = max(c.reasm.MaxBytes, s.MaxMessageBytes)
 	}
 	full, ok, err := c.reasm.Add(p, time.Now())
 	var missing []uint16
@@ -119,9 +124,11 @@ func (c *session) addPart(p jt808.Packet) (jt808.Packet, bool, error) {
 
 // checkParts runs PartTimeout after a message was left incomplete: it asks
 // for the missing parts of the messages idle that long (0x8003), at most
-// PartRetries times each, then gives them up.
+// PartRetries times each, then gives them up. It runs in a timer's
+// goroutine: what the reader owns (c.log, c.phone) is not touched.
 func (c *session) checkParts() {
 	s := c.srv
+	log := s.Logger.With("remote", c.conn.RemoteAddr().String())
 	c.rmu.Lock()
 	incs := c.reasm.Expire(time.Now())
 	if c.reasm.Pending() > 0 {
@@ -136,10 +143,10 @@ func (c *session) checkParts() {
 	for _, inc := range incs {
 		msg := fmt.Sprintf("0x%04x", inc.MsgID)
 		if !inc.Retry || hdr.Version == 0 {
-			c.log.Warn("sub-packaged message incomplete, given up", "msg", msg, "first_serial", inc.FirstSerial, "missing", inc.Missing)
+			log.Warn("sub-packaged message incomplete, given up", "phone", inc.Phone, "msg", msg, "first_serial", inc.FirstSerial, "missing", inc.Missing)
 			continue
 		}
-		c.log.Info("sub-packaged message incomplete, asking for the missing parts", "msg", msg, "first_serial", inc.FirstSerial, "missing", inc.Missing)
+		log.Info("sub-packaged message incomplete, asking for the missing parts", "phone", inc.Phone, "msg", msg, "first_serial", inc.FirstSerial, "missing", inc.Missing)
 		rr := &jt808.ResendRequest{FirstSerial: inc.FirstSerial, Parts: inc.Missing}
 		if len(rr.Parts) > 255 {
 			rr.Parts = rr.Parts[:255] // the 2013 count is a BYTE; the rest is asked for next time
@@ -149,7 +156,7 @@ func (c *session) checkParts() {
 			err = c.write(frame)
 		}
 		if err != nil {
-			c.log.Info("resend request not sent", "err", err)
+			log.Info("resend request not sent", "err", err)
 			return
 		}
 	}

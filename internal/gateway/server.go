@@ -41,7 +41,7 @@ type Server struct {
 	// Recorder, when set, stores terminal attributes, pictures and
 	// pass-through data; without it those are answered "not supported".
 	Recorder Recorder
-	Logger *slog.Logger
+	Logger   *slog.Logger
 
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (default 90 s: three 30 s heartbeat intervals).

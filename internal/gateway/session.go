@@ -48,9 +48,9 @@ type session struct {
 	attrQuery   uint16
 	attrWaiting bool
 
-	bad     int
-	tokens  float64
-	last    time.Time
+	bad    int
+	tokens float64
+	last   time.Time
 }
 
 func newSession(s *Server, c net.Conn) *session {

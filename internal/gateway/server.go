@@ -38,10 +38,11 @@ type Server struct {
 	// Latest, when set, is updated with every stored report (leave it nil
 	// when the Writer updates one itself).
 	Latest *telematics.Latest
+	Logger *slog.Logger
+
 	// Recorder, when set, stores terminal attributes, pictures and
 	// pass-through data; without it those are answered "not supported".
 	Recorder Recorder
-	Logger   *slog.Logger
 
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (default 90 s: three 30 s heartbeat intervals).

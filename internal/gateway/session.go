@@ -39,6 +39,10 @@ type session struct {
 
 	reasm   *jt808.Reassembler
 	refused int
+	bad     int
+	tokens  float64
+	last    time.Time
+
 	// Issue 20: reassembly is shared with the checkParts timer (rmu), the
 	// picture being received, and the 0x8107 a 0x0107 answers (under pmu).
 	rmu         sync.Mutex
@@ -47,10 +51,6 @@ type session struct {
 	mediaID     uint32
 	attrQuery   uint16
 	attrWaiting bool
-
-	bad    int
-	tokens float64
-	last   time.Time
 }
 
 func newSession(s *Server, c net.Conn) *session {

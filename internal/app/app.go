@@ -221,7 +221,7 @@ func (a *App) startGateway(ctx context.Context) error {
 		return err
 	}
 	dir := &fleet.Directory{DB: a.DB}
-	gw := &gateway.Server{Directory: dir, Writer: a.writer}
+	gw := &gateway.Server{Directory: dir, Writer: a.writer, Recorder: &fleet.Recorder{Fleet: a.Fleet}}
 	a.Monitor.Gateway = gw
 	gln, err := net.Listen("tcp", cfg.GatewayListen)
 	if err != nil && cfg.Demo {

@@ -133,6 +133,7 @@ func (s *Service) CreateTerminal(ctx context.Context, a *access.Actor, in Termin
 type TerminalDetail struct {
 	*Terminal
 	Bindings []*Binding `json:"bindings"`
+	TerminalData
 }
 
 // GetTerminal returns a terminal inside the actor's scope.
@@ -146,6 +147,9 @@ func (s *Service) GetTerminal(ctx context.Context, a *access.Actor, id int64) (*
 		ColumnExpr("v.plate AS plate").Join("JOIN vehicles AS v ON v.id = b.vehicle_id").
 		Where("b.terminal_id = ?", id).OrderExpr("b.id DESC").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
+	}
+	if d.TerminalData, err = s.terminalData(ctx, id); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -40,6 +40,10 @@ type Server struct {
 	Latest *telematics.Latest
 	Logger *slog.Logger
 
+	// Recorder, when set, stores terminal attributes, pictures and
+	// pass-through data; without it those are answered "not supported".
+	Recorder Recorder
+
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (default 90 s: three 30 s heartbeat intervals).
 	IdleTimeout time.Duration
@@ -66,6 +70,15 @@ type Server struct {
 	// directory lookups would take every database connection and starve
 	// the position writer, whose commits the acknowledgements wait for.
 	MaxDirectoryCalls int
+	// MaxMessageBytes bounds the sub-packages of one connection being
+	// reassembled, a picture included (default 256 KiB).
+	MaxMessageBytes int
+	// PartTimeout is how long a sub-packaged message may wait for a part
+	// before its missing parts are asked for (0x8003, default 30 s);
+	// PartRetries is how many times they are asked for before the message
+	// is given up (default 2).
+	PartTimeout time.Duration
+	PartRetries int
 	// Rate and Burst limit the frames per second of one connection (token
 	// bucket, defaults 20/s and 200); a connection over the limit is cut.
 	Rate  float64
@@ -129,6 +142,13 @@ func (s *Server) defaults() {
 	setDur(&s.WriteTimeout, 10*time.Second)
 	setDur(&s.StoreTimeout, 10*time.Second)
 	setDur(&s.SendTimeout, 10*time.Second)
+	setDur(&s.PartTimeout, 30*time.Second)
+	if s.MaxMessageBytes <= 0 {
+		s.MaxMessageBytes = 256 << 10
+	}
+	if s.PartRetries <= 0 {
+		s.PartRetries = 2
+	}
 	if s.MaxFrameLen <= 0 || s.MaxFrameLen > jt808.MaxFrameLen {
 		s.MaxFrameLen = jt808.MaxFrameLen
 	}
@@ -235,9 +255,11 @@ func (s *Server) Connected(phone string) bool {
 
 // Send sends a platform command (for example *jt808.QueryLocation 0x8201,
 // *jt808.TrackingControl 0x8202, *jt808.Text 0x8300, *jt808.SetParams
-// 0x8103, *jt808.QueryParams 0x8104) to the authenticated terminal phone
-// and returns its answer: *jt808.TerminalAck (0x0001), *jt808.LocationResponse
-// (0x0201) or *jt808.ParamsResponse (0x0104). It waits at most SendTimeout.
+// 0x8103, *jt808.QueryParams 0x8104, *jt808.QueryAttrs 0x8107,
+// *jt808.CameraShootNow 0x8801) to the authenticated terminal phone and
+// returns its answer: *jt808.TerminalAck (0x0001), *jt808.LocationResponse
+// (0x0201), *jt808.ParamsResponse (0x0104) or *jt808.Attributes (0x0107).
+// It waits at most SendTimeout.
 func (s *Server) Send(ctx context.Context, phone string, msg jt808.Message) (jt808.Message, error) {
 	s.mu.Lock()
 	sess := s.sessions[telematics.NormalizePhone(phone)]

@@ -189,14 +189,14 @@ func TestUnknownMessageIsUnsupported(t *testing.T) {
 	tm := dial(t, addr, phone1, jt808.V2013)
 	tm.login()
 	h := tm.header()
-	h.MsgID = 0x0900 // 数据上行透传
+	h.MsgID = 0x0901 // 数据压缩上报
 	frame, err := jt808.Encode(h, []byte{0xf1, 1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tm.conn.Write(frame)
 	_, m := tm.recv()
-	if a, ok := m.(*jt808.PlatformAck); !ok || a.Result != jt808.ResultUnsupported || a.ReplyID != 0x0900 || a.ReplySerial != h.Serial {
+	if a, ok := m.(*jt808.PlatformAck); !ok || a.Result != jt808.ResultUnsupported || a.ReplyID != 0x0901 || a.ReplySerial != h.Serial {
 		t.Errorf("answer %#v", m)
 	}
 }

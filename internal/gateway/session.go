@@ -42,6 +42,15 @@ type session struct {
 	bad     int
 	tokens  float64
 	last    time.Time
+
+	// Issue 20: reassembly is shared with the checkParts timer (rmu), the
+	// picture being received, and the 0x8107 a 0x0107 answers (under pmu).
+	rmu         sync.Mutex
+	partTimer   *time.Timer
+	mediaFirst  uint16
+	mediaID     uint32
+	attrQuery   uint16
+	attrWaiting bool
 }
 
 func newSession(s *Server, c net.Conn) *session {
@@ -55,6 +64,7 @@ func (c *session) serve(ctx context.Context) {
 	s := c.srv
 	defer func() {
 		c.conn.Close()
+		c.stopParts()
 		s.forget(c)
 		s.m.connections.Add(-1)
 		if c.authed {
@@ -109,12 +119,7 @@ func (c *session) serve(ctx context.Context) {
 			continue
 		}
 		if p.Header.SubPackage {
-			if c.reasm == nil {
-				c.reasm = &jt808.Reassembler{MaxBytes: 64 << 10, MaxPending: 4}
-			}
-			now := time.Now()
-			c.reasm.Expire(now)
-			full, ok, err := c.reasm.Add(p, now)
+			full, ok, err := c.addPart(p)
 			if err != nil {
 				c.bad++
 				c.log.Info("sub-package refused", "phone", c.phone, "err", err)
@@ -182,6 +187,8 @@ func (c *session) handle(p jt808.Packet) error {
 		return c.ack(h, jt808.ResultBadMessage)
 	}
 	switch m := msg.(type) {
+	case *jt808.ServerTimeQuery:
+		return c.serverTime(h)
 	case *jt808.Register:
 		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
 		defer cancel()
@@ -233,6 +240,9 @@ func (c *session) handle(p jt808.Packet) error {
 			c.phone = phone
 			c.log = s.Logger.With("remote", c.conn.RemoteAddr().String(), "phone", phone)
 			s.bind(c)
+			if s.Recorder != nil {
+				defer c.later(c.queryAttributes) // after the answer to 0x0102
+			}
 		}
 		c.log.Debug("terminal authenticated", "vehicle_id", vid, "edition", h.Version)
 		return c.ack(h, jt808.ResultOK)
@@ -268,6 +278,15 @@ func (c *session) handle(p jt808.Packet) error {
 	case *jt808.ParamsResponse:
 		c.deliver(m.ReplySerial, m)
 		return nil
+	case *jt808.Attributes:
+		c.attributes(h, m)
+		return nil
+	case *jt808.MediaEvent:
+		return c.ack(h, jt808.ResultOK)
+	case *jt808.MediaUpload:
+		return c.media(h, m)
+	case *jt808.PassThrough:
+		return c.ack(h, c.record(h, "pass-through", func(ctx context.Context, r Recorder) error { return r.PassThrough(ctx, c.phone, c.vehicleID, m) }))
 	}
 	// A platform message sent by a terminal, or one the gateway does not handle.
 	return c.ack(h, jt808.ResultUnsupported)
@@ -372,6 +391,9 @@ func (c *session) send(ctx context.Context, m jt808.Message, timeout time.Durati
 		c.pending = map[uint16]chan jt808.Message{}
 	}
 	c.pending[serial] = ch
+	if m.MsgID() == jt808.MsgQueryAttrs {
+		c.attrQuery, c.attrWaiting = serial, true
+	}
 	hdr := c.header
 	c.pmu.Unlock()
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/fleet"
 	"govfleet/internal/monitor"
 )
 
@@ -16,7 +17,9 @@ func (s *Server) monitorRoutes() []Route {
 		{Method: "GET", Path: "/api/live/config", Perm: access.MonitorRead, Tag: "实时监控", Summary: "地图配置（底图地址、参考地点、离线判定）", Out: monitor.Config{}, Handle: s.liveConfig},
 		{Method: "GET", Path: "/api/live/vehicles", Perm: access.MonitorRead, Tag: "实时监控", Summary: "管辖范围内车辆的最新位置与状态（moving 行驶、parked 停车、offline 离线、alarm 报警）、当班驾驶员与当前订单", Query: []string{"unit_id", "vehicle_id", "q", "state"}, Out: liveOut{}, Handle: s.liveVehicles},
 		{Method: "GET", Path: "/api/live/stream", Perm: access.MonitorRead, Tag: "实时监控", Summary: "位置更新推送（Server-Sent Events，每2秒一批）", Handle: s.liveStream},
-		{Method: "POST", Path: "/api/live/vehicles/{id}/command", Perm: access.MonitorCommand, Tag: "实时监控", Summary: "向车载终端下发指令：locate 立即定位（0x8201）、track 临时跟踪（0x8202）、text 文本（0x8300）、interval 上报间隔（0x8103）", In: monitor.Command{}, Out: monitor.CommandResult{}, Handle: s.liveCommand},
+		{Method: "POST", Path: "/api/live/vehicles/{id}/command", Perm: access.MonitorCommand, Tag: "实时监控", Summary: "向车载终端下发指令：locate 立即定位（0x8201）、track 临时跟踪（0x8202）、text 文本（0x8300）、interval 上报间隔（0x8103）、photo 立即拍照（0x8801）、attributes 查询终端属性（0x8107）", In: monitor.Command{}, Out: monitor.CommandResult{}, Handle: s.liveCommand},
+		{Method: "GET", Path: "/api/live/vehicles/{id}/photos", Perm: access.MonitorRead, Tag: "实时监控", Summary: "车载终端拍摄的照片，最新在前（from/to 限定拍摄时间，最多20张）", Query: []string{"from", "to"}, Out: []fleet.TerminalPhoto{}, Handle: s.livePhotos},
+		{Method: "GET", Path: "/api/live/photos/{id}", Perm: access.MonitorRead, Tag: "实时监控", Summary: "车载终端拍摄的照片（JPEG，thumb=1 为缩略图）", Query: []string{"thumb"}, Handle: s.livePhoto},
 		{Method: "GET", Path: "/api/vehicles/{id}/track", Perm: access.TrackRead, Tag: "实时监控", Summary: "轨迹回放（须填写事由，最多7天，每次查看记入审计日志）", Query: []string{"from", "to", "reason"}, Out: monitor.Track{}, Handle: s.vehicleTrack},
 	}
 }
@@ -101,6 +104,34 @@ func (s *Server) liveCommand(r *Request) (any, error) {
 		return nil, err
 	}
 	return s.Monitor.SendCommand(r.Context(), r.Actor(), id, in)
+}
+
+func (s *Server) livePhotos(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		return nil, err
+	}
+	return s.Fleet.VehiclePhotos(r.Context(), r.Actor(), id, from, to, 20)
+}
+
+func (s *Server) livePhoto(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Fleet.OpenTerminalPhoto(r.Context(), r.Actor(), id, queryBool(r, "thumb"))
+	if err != nil {
+		return nil, err
+	}
+	return download{name: fmt.Sprintf("terminal-photo-%d.jpg", id), contentType: p.ContentType, data: p.Data}, nil
 }
 
 func (s *Server) vehicleTrack(r *Request) (any, error) {

@@ -132,7 +132,7 @@ func TestDecodeMessageRefusals(t *testing.T) {
 		h    Header
 		want error
 	}{
-		{"unknown ID", Header{MsgID: 0x0900, Version: V2013}, ErrUnknownMessage},
+		{"unknown ID", Header{MsgID: 0x0901, Version: V2013}, ErrUnknownMessage},
 		{"encrypted", func() Header { h := h; h.Encryption = EncryptionRSA; return h }(), ErrEncrypted},
 		{"sub-package", func() Header { h := h; h.SubPackage, h.Total, h.Index = true, 2, 1; return h }(), ErrFragmented},
 		{"no version", Header{MsgID: MsgText}, ErrVersion},

@@ -32,8 +32,11 @@
 //   - Sub-packages: [Reassembler] collects the parts of a long message and
 //     [EncodeFragments] splits one for sending.
 //   - Messages: the [Message] types of this package (location report 0x0200,
-//     registration 0x0100, the general responses, parameters, ...) and
-//     [DecodeMessage] / [EncodeMessage] to dispatch on the message ID.
+//     registration 0x0100, the general responses, parameters, server time
+//     0x0004/0x8004, terminal attributes 0x8107/0x0107, multimedia
+//     0x0800/0x0801/0x8800/0x8801, resend request 0x8003, pass-through
+//     0x0900, ...) and [DecodeMessage] / [EncodeMessage] to dispatch on the
+//     message ID. docs/jt808.md lists them with what the gateway does.
 //
 // Decoding never panics and never allocates more than a small multiple of
 // its input: every count and length read from the wire is checked against

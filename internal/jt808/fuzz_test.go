@@ -28,6 +28,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(rawFrame("0200 001C 013912345678 0001 00000000 00000003 01CDF225 07296BBE 000C 0000 0000 240230071000"))
 	f.Add(rawFrame("0704 0005 013912345678 0001 FFFF 01 FFFF"))
 	f.Add(rawFrame("0104 2004 013912345678 0001 0002 0001 0001 FF"))
+	// Issue 20: counts larger than the data, a 0x0801 cut inside its location.
+	f.Add(rawFrame("8800 0007 013912345678 0001 00000008 FF 0002"))
+	f.Add(rawFrame("8003 0005 013912345678 0001 0120 FF 0002"))
+	f.Add(rawFrame("0801 000C 013912345678 0001 00000008 00000001 00000000"))
+	f.Add(rawFrame("0107 0008 013912345678 0001 0005 3730313131"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		p, err := Decode(frame)
 		if err != nil {

@@ -71,6 +71,10 @@ func stripOrder(m Message) Message {
 			c.Items[i].order = nil
 		}
 		return &c
+	case *MediaUpload:
+		c := *m
+		c.Location.order = nil
+		return &c
 	}
 	return m
 }
@@ -197,6 +201,49 @@ var goldens = []struct {
 		want: &Text{Flags: TextDisplay | TextTTS, Text: "请于18:00前还车至倉库"}},
 	{file: "8300_2019.hex", header: h19(MsgText, "00000000012345678900", 1),
 		want: &Text{Flags: 5, Type: TextTypeNotice, Text: "smallchi 518"}},
+
+	// Issue 20: server time, resend request, attributes, multimedia, pass-through.
+	{file: "0004_2019.hex", header: h19(MsgServerTimeQuery, "00000000013912345678", 7), want: &ServerTimeQuery{}},
+	{file: "8004_2019.hex", header: h19(MsgServerTime, "00000000013912345678", 8),
+		want: &ServerTime{Time: time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)}},
+	{file: "8003_2013.hex", header: h13(MsgResendRequest, "013912345678", 9),
+		want: &ResendRequest{FirstSerial: 0x120, Parts: []uint16{2, 5}}},
+	{file: "8003_2019.hex", header: h19(MsgResendRequest, "00000000013912345678", 9),
+		want: &ResendRequest{FirstSerial: 0x120, Parts: []uint16{2, 5}}},
+	{file: "8107_2013.hex", header: h13(MsgQueryAttrs, "013912345678", 0x14), want: &QueryAttrs{}},
+	{file: "0107_2013.hex", header: h13(MsgAttributes, "013912345678", 0x30), want: &goldenAttrs},
+	{file: "0107_2019.hex", header: h19(MsgAttributes, "00000000013912345678", 0x30),
+		want: &Attributes{Type: TermPassenger | TermFreight, Maker: "70111000001", Model: "BD-808G-2019", TerminalID: "GVA1B2C3D",
+			ICCID: "89860012345678901234", Hardware: "HW1.2", Firmware: "FW2.0.7", GNSS: GNSSGPS | GNSSBeidou, Comm: CommTDLTE}},
+	{file: "0107_2013.hex", header: h13(MsgAttributes, "013912345678", 0x30), body: V2011, want: &goldenAttrs},
+	{file: "0800_2013.hex", header: h13(MsgMediaEvent, "013912345678", 0x40),
+		want: &MediaEvent{MediaID: 7, Type: MediaImage, Format: FormatJPEG, Event: EventRobbery, Channel: 1}},
+	{file: "0801_2013_sub.hex", header: Header{MsgID: MsgMediaUpload, Version: V2013, Phone: "013912345678", Serial: 0x50,
+		SubPackage: true, Total: 2, Index: 1}, want: goldenMedia(8, EventPlatform)},
+	{file: "0801_2019.hex", header: h19(MsgMediaUpload, "00000000013912345678", 0x51), want: goldenMedia(9, EventCollision)},
+	{file: "8800_2013.hex", header: h13(MsgMediaResponse, "013912345678", 0x15), want: &MediaResponse{MediaID: 8, Resend: []uint16{2, 3}}},
+	{file: "8800_2013_done.hex", header: h13(MsgMediaResponse, "013912345678", 0x16), want: &MediaResponse{MediaID: 8}},
+	{file: "8801_2013.hex", header: h13(MsgCameraShootNow, "013912345678", 0x17),
+		want: &CameraShootNow{Channel: 1, Command: 1, Resolution: Res640x480, Quality: 5, Brightness: 128, Contrast: 64, Saturation: 64, Chroma: 128}},
+	{file: "0900_2013.hex", header: h13(MsgPassThrough, "013912345678", 0x60),
+		want: &PassThrough{Type: PassSerial1, Data: []byte{0x01, 0x03, 0x00, 0x7e, 0x00, 0x02}}},
+}
+
+// goldenAttrs is the 0x0107 of 0107_2013.hex (2011 terminals answer with the same layout).
+var goldenAttrs = Attributes{Type: TermPassenger | TermFreight, Maker: "70111", Model: "BD-808G", TerminalID: "A1B2C3D",
+	ICCID: "89860012345678901234", Hardware: "HW1.2", Firmware: "FW2.0.7", GNSS: GNSSGPS | GNSSBeidou, Comm: CommTDLTE}
+
+// goldenMedia is the 0x0801 of the golden files: a 54-byte JPEG-like
+// payload holding 0x7e and 0x7d, taken at a main power cut.
+func goldenMedia(id uint32, event uint8) *MediaUpload {
+	data := []byte{0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+	for i := 0; i < 30; i++ {
+		data = append(data, byte(i*7))
+	}
+	data = append(data, 0x7e, 0x7d, 0xff, 0xd9)
+	return &MediaUpload{MediaEvent: MediaEvent{MediaID: id, Type: MediaImage, Format: FormatJPEG, Event: event, Channel: 1},
+		Location: Location{Alarm: AlarmMainPowerCut, Status: 3, Lat: hzBase.Lat, Lon: hzBase.Lon, Altitude: 12, Time: bj(2024, 3, 15, 7, 1, 0)},
+		Data:     data}
 }
 
 func TestGolden(t *testing.T) {

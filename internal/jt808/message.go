@@ -72,7 +72,7 @@ func NewMessage(id uint16) Message {
 	case MsgText:
 		return new(Text)
 	}
-	return nil
+	return newExchange(id)
 }
 
 // DecodeMessage decodes the body of a packet according to its header's

@@ -30,6 +30,10 @@ type Reassembler struct {
 	MaxBytes   int           // bytes buffered over all pending messages; 0 means DefaultMaxBytes
 	MaxPending int           // messages pending at once; 0 means DefaultMaxPending
 	Timeout    time.Duration // Expire drops messages idle this long; 0 means DefaultPartTimeout
+	// Retries is how many times Expire reports an idle message for the
+	// missing parts to be asked for (0x8003) before it drops it; 0 drops
+	// at once.
+	Retries int
 
 	pending map[partKey]*partSet
 	bytes   int
@@ -48,6 +52,7 @@ type partSet struct {
 	got    int
 	size   int
 	last   time.Time
+	asked  int
 }
 
 // Incomplete describes a message dropped by Expire before all its parts
@@ -58,6 +63,9 @@ type Incomplete struct {
 	FirstSerial uint16   // serial of part 1
 	Total       uint16   // number of parts
 	Missing     []uint16 // part indexes (from 1) never received
+	// Retry is true while the message is kept: ask for the missing parts.
+	// False means it was dropped.
+	Retry bool
 }
 
 func orDefault[T int | time.Duration](v, d T) T {
@@ -131,9 +139,35 @@ func (r *Reassembler) drop(key partKey, set *partSet) {
 // Pending returns the number of messages waiting for parts.
 func (r *Reassembler) Pending() int { return len(r.pending) }
 
-// Expire drops the messages that received no part for longer than Timeout
-// before now and describes them, oldest first, so the caller can ask for
-// the missing parts (0x8003) or log the loss.
+// Missing returns the part indexes (from 1) still missing of the message
+// that the sub-package with header h belongs to, or nil if none is pending
+// (complete, dropped or never seen).
+func (r *Reassembler) Missing(h Header) []uint16 {
+	if !h.SubPackage || h.Index == 0 {
+		return nil
+	}
+	set := r.pending[partKey{phone: h.Phone, msgID: h.MsgID, total: h.Total, first: h.Serial - (h.Index - 1)}]
+	if set == nil {
+		return nil
+	}
+	return set.missing()
+}
+
+func (set *partSet) missing() []uint16 {
+	var out []uint16
+	for i, part := range set.parts {
+		if part == nil {
+			out = append(out, uint16(i+1))
+		}
+	}
+	return out
+}
+
+// Expire describes the messages that received no part for longer than
+// Timeout before now, oldest first. Each is kept, with Retry set and its
+// clock restarted, the first Retries times, so the caller can ask for the
+// missing parts (0x8003); then it is dropped, so the caller can log the
+// loss.
 func (r *Reassembler) Expire(now time.Time) []Incomplete {
 	timeout := orDefault(r.Timeout, DefaultPartTimeout)
 	type expired struct {
@@ -145,13 +179,14 @@ func (r *Reassembler) Expire(now time.Time) []Incomplete {
 		if now.Sub(set.last) <= timeout {
 			continue
 		}
-		inc := Incomplete{Phone: key.phone, MsgID: key.msgID, FirstSerial: key.first, Total: key.total}
-		for i, part := range set.parts {
-			if part == nil {
-				inc.Missing = append(inc.Missing, uint16(i+1))
-			}
-		}
+		inc := Incomplete{Phone: key.phone, MsgID: key.msgID, FirstSerial: key.first, Total: key.total, Missing: set.missing()}
 		out = append(out, expired{inc, set.last})
+		if set.asked < r.Retries {
+			set.asked++
+			set.last = now
+			out[len(out)-1].inc.Retry = true
+			continue
+		}
 		r.drop(key, set)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })

@@ -392,4 +392,30 @@ func TestReassembler(t *testing.T) {
 			t.Fatalf("left %d pending, %d bytes", r.Pending(), r.bytes)
 		}
 	})
+	t.Run("retries then drop", func(t *testing.T) {
+		r := Reassembler{Timeout: time.Minute, Retries: 2}
+		r.Add(part("A", 10, 3, 1, "x"), t0)
+		if m := r.Missing(part("A", 10, 3, 1, "").Header); !reflect.DeepEqual(m, []uint16{2, 3}) {
+			t.Fatalf("Missing = %v", m)
+		}
+		ask := Incomplete{Phone: "A", MsgID: MsgParamsResponse, FirstSerial: 10, Total: 3, Missing: []uint16{2, 3}, Retry: true}
+		at := t0
+		for i := 0; i < 2; i++ {
+			at = at.Add(61 * time.Second)
+			if got := r.Expire(at); !reflect.DeepEqual(got, []Incomplete{ask}) {
+				t.Fatalf("retry %d: Expire = %+v", i+1, got)
+			}
+			if got := r.Expire(at.Add(30 * time.Second)); len(got) != 0 {
+				t.Fatalf("retry %d restarts the clock: Expire = %+v", i+1, got)
+			}
+		}
+		r.Add(part("A", 12, 3, 3, "z"), at)
+		ask.Missing, ask.Retry = []uint16{2}, false
+		if got := r.Expire(at.Add(61 * time.Second)); !reflect.DeepEqual(got, []Incomplete{ask}) || r.Pending() != 0 || r.bytes != 0 {
+			t.Fatalf("drop: Expire = %+v, %d pending, %d bytes", got, r.Pending(), r.bytes)
+		}
+		if m := r.Missing(part("A", 10, 3, 1, "").Header); m != nil {
+			t.Fatalf("Missing after drop = %v", m)
+		}
+	})
 }

@@ -20,7 +20,7 @@ import (
 
 // Command is a command to a vehicle's terminal from the vehicle card.
 type Command struct {
-	Kind     string `json:"kind"`           // locate (0x8201) | track (0x8202) | text (0x8300) | interval (0x8103)
+	Kind     string `json:"kind"`           // locate (0x8201) | track (0x8202) | text (0x8300) | interval (0x8103) | photo (0x8801) | attributes (0x8107)
 	Minutes  int    `json:"minutes"`        // track: how long, 1–120
 	Interval int    `json:"interval"`       // track: seconds between reports (default 10); interval: default reporting interval, 5–3600 s
 	Text     string `json:"text" max:"200"` // text: to the driver, at most 200 characters
@@ -33,7 +33,8 @@ type CommandResult struct {
 	Position *Point `json:"position"` // locate: the position answered
 }
 
-var kindNames = map[string]string{"locate": "立即定位", "track": "临时跟踪", "text": "下发文本", "interval": "设置上报间隔"}
+var kindNames = map[string]string{"locate": "立即定位", "track": "临时跟踪", "text": "下发文本", "interval": "设置上报间隔",
+	"photo": "立即拍照", "attributes": "查询终端属性"}
 
 var ackText = map[uint8]string{0: "终端已执行", 1: "终端执行失败", 2: "终端报告消息有误", 3: "终端不支持该指令"}
 
@@ -68,8 +69,14 @@ func (s *Service) SendCommand(ctx context.Context, a *access.Actor, id int64, c 
 		f.Check(c.Interval < 5 || c.Interval > 3600, "interval", "上报间隔须在5至3600秒之间")
 		msg = &jt808.SetParams{Params: []jt808.Param{jt808.DWordParam(jt808.ParamDefaultInterval, uint32(c.Interval))}}
 		detail = fmt.Sprintf("%d秒", c.Interval)
+	case "photo":
+		// One 640×480 picture from channel 1, uploaded at once (0x0801).
+		msg = &jt808.CameraShootNow{Channel: 1, Command: 1, Resolution: jt808.Res640x480, Quality: 5,
+			Brightness: 128, Contrast: 64, Saturation: 64, Chroma: 128}
+	case "attributes":
+		msg = &jt808.QueryAttrs{}
 	default:
-		f.Add("kind", "指令类型应为 locate、track、text 或 interval")
+		f.Add("kind", "指令类型应为 locate、track、text、interval、photo 或 attributes")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -100,7 +107,13 @@ func (s *Service) SendCommand(ctx context.Context, a *access.Actor, id int64, c 
 	}
 	switch m := ans.(type) {
 	case *jt808.TerminalAck:
-		return &CommandResult{OK: m.Result == jt808.ResultOK, Message: ackText[m.Result]}, nil
+		msg := ackText[m.Result]
+		if c.Kind == "photo" && m.Result == jt808.ResultOK {
+			msg = "终端已拍照，照片上传后显示在车辆信息中"
+		}
+		return &CommandResult{OK: m.Result == jt808.ResultOK, Message: msg}, nil
+	case *jt808.Attributes:
+		return &CommandResult{OK: true, Message: "终端已回报属性（固件版本 " + m.Firmware + "）"}, nil
 	case *jt808.LocationResponse:
 		p := telematics.FromLocation(phone, id, &m.Location, s.now())
 		return &CommandResult{OK: true, Message: "终端已回报当前位置", Position: s.point(p, s.now())}, nil

@@ -41,6 +41,8 @@ type terminal struct {
 	interval   time.Duration // reporting interval while driving set by the platform (0x8103), 0: Config.Interval
 	trackEvery time.Duration // temporary tracking (0x8202): report this often until trackUntil
 	trackUntil time.Time
+	mediaID    uint32            // the last picture's multimedia ID
+	media      map[uint16][]byte // its 0x0801 frames by part, until confirmed
 }
 
 type pend struct {
@@ -301,17 +303,26 @@ func (t *terminal) send(m jt808.Message, items []jt808.Location) (uint16, error)
 	if err != nil {
 		return 0, errPermanent{fmt.Errorf("encode 0x%04x: %w", m.MsgID(), err)}
 	}
-	now := time.Now()
-	t.conn.SetWriteDeadline(now.Add(10 * time.Second))
-	if _, err := t.conn.Write(frame); err != nil {
-		return 0, fmt.Errorf("write: %w", err)
+	if err := t.write(frame); err != nil {
+		return 0, err
 	}
-	t.lastSent = now
+	now := t.lastSent
 	if items != nil {
 		t.pending[h.Serial] = &pend{sent: now, id: m.MsgID(), items: items}
 		t.r.c.sent.Add(int64(len(items)))
 	}
 	return h.Serial, nil
+}
+
+// write sends one frame.
+func (t *terminal) write(frame []byte) error {
+	now := time.Now()
+	t.conn.SetWriteDeadline(now.Add(10 * time.Second))
+	if _, err := t.conn.Write(frame); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	t.lastSent = now
+	return nil
 }
 
 // handle processes one frame from the gateway.
@@ -396,6 +407,23 @@ func (t *terminal) handle(frame []byte) error {
 			jt808.DWordParam(jt808.ParamDefaultInterval, uint32(cmp.Or(t.interval, t.r.cfg.Interval)/time.Second)),
 		}}, nil)
 		return err
+	case *jt808.QueryAttrs:
+		t.r.c.commands.Add(1)
+		_, err := t.send(t.attributes(), nil)
+		return err
+	case *jt808.CameraShootNow:
+		if err := ack(jt808.ResultOK); err != nil {
+			return err
+		}
+		return t.shoot(m)
+	case *jt808.MediaResponse:
+		if len(m.Resend) == 0 {
+			t.media = nil
+			return nil
+		}
+		return t.resendParts(m.Resend)
+	case *jt808.ResendRequest:
+		return t.resendParts(m.Parts)
 	default:
 		return ack(jt808.ResultUnsupported)
 	}

@@ -32,7 +32,7 @@ import (
 // `go test ./...`), the packages of the run share each Seed instead: the
 // first package that needs it fills it there, the others wait for it and
 // copy it. Who set SharedEnv removes the directory and drops the PostgreSQL
-// template databases it names (SharedTemplates).
+// template databases it names: each in a file *-postgres.done of it.
 type Seed struct {
 	name             string
 	fill             func(ctx context.Context, dsn, dataDir string) error
@@ -42,11 +42,6 @@ type Seed struct {
 // SharedEnv is the environment variable naming the directory where the
 // packages of one test run share their Seeds.
 const SharedEnv = "GOVFLEET_TEST_SEEDS"
-
-// SharedTemplates is the pattern, inside SharedEnv's directory, of the
-// files that each hold the name of a PostgreSQL template database filled
-// there.
-const SharedTemplates = "*-postgres.done"
 
 type seeded struct {
 	once     sync.Once

@@ -36,9 +36,17 @@ test: build
 	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
 	[ $$go = 0 ] && [ $$browser = 0 ]
 
+# go test vets what it tests (-vet=all: every check of go vet), go vet the
+# packages without tests; the packages share the demo databases they start
+# from (storetest.SharedEnv), filled once by the first that needs them, whose
+# directory and PostgreSQL template databases are dropped at the end.
 test-go:
-	$(GO) vet ./...
-	$(GO) test -timeout 40m ./...
+	@seeds=$$(mktemp -d); rc=0; \
+	$(GO) vet $$($(GO) list -f '{{if not (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...) || rc=1; \
+	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -timeout 40m ./... || rc=1; \
+	for f in $$seeds/*-postgres.done; do [ -f "$$f" ] || continue; \
+	  psql "$$GOVFLEET_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $$(cat "$$f") WITH (FORCE)" || echo "drop the test template database $$(cat "$$f") by hand"; done; \
+	rm -rf "$$seeds"; exit $$rc
 
 test-browser: build
 	./scripts/ensure-chromium

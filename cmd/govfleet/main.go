@@ -2,7 +2,7 @@
 // background jobs in one binary.
 //
 //	govfleet serve [--demo] [--listen ADDR] [--gateway-listen ADDR] [--demo-fleet N] [--tile-url URL] [--retention-days N] [--db URL] [--data-dir DIR]
-//	govfleet migrate [--db URL]
+//	govfleet migrate [--demo] [--db URL] [--data-dir DIR]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL] [--checkpoints FILE]   check the audit log's keyed chain
 //	govfleet version
@@ -74,7 +74,7 @@ func usage() {
 
 commands:
   serve         run the API, web console and background jobs
-  migrate       apply database migrations and exit
+  migrate       apply database migrations (and with --demo fill the demo) and exit
   init          create the city root and its first administrators on an empty database
   audit-verify  check the audit log's keyed chain against the signed checkpoints
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
@@ -193,10 +193,13 @@ func redact(dsn string) string {
 func migrate(ctx context.Context, args []string) error {
 	var d dbFlags
 	fs := newFlags("migrate", &d)
+	withDemo := fs.Bool("demo", false, "fill an empty database with the Changzhou demo, as serve --demo does before it serves (the browser tests copy such a data directory for each server)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, d.config())
+	cfg := d.config()
+	cfg.Demo = *withDemo
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}

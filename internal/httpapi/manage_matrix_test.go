@@ -47,7 +47,9 @@ func manages(ar, tr access.Role, same, atCity, dual bool) bool {
 // permission, the account lies in the actor's scope and the matrix says
 // the actor manages it; otherwise 403.
 func TestManageMatrix(t *testing.T) {
+	t.Parallel() // the package's longest tests: beside each other and on both databases at once
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e, db := newEnv(t, w), w.DB
 		ctx := context.Background()
 		city := e.w.UnitID(t, "常州市")

@@ -323,7 +323,9 @@ var dualOnly = map[access.Perm]access.Role{access.UsersManage: access.AuditAdmin
 // target is inside the scope, and refused with 403 otherwise; without a
 // session every non-public route answers 401.
 func TestRoutePermissions(t *testing.T) {
+	t.Parallel() // the package's longest tests: beside each other and on both databases at once
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		fx := e.fixtures()
 		known := append([]access.Perm{access.Public, access.Self}, access.Perms...)

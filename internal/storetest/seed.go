@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,10 +27,21 @@ import (
 // what it writes is its own: on SQLite the checkpointed file, on
 // PostgreSQL a database created from a template database. The package's
 // TestMain must call Main, which removes the seeded databases at the end.
+//
+// With SharedEnv naming a directory (make test sets it for its whole
+// `go test ./...`), the packages of the run share each Seed instead: the
+// first package that needs it fills it there, the others wait for it and
+// copy it. Who set SharedEnv removes the directory and drops the PostgreSQL
+// template databases it names: each in a file *-postgres.done of it.
 type Seed struct {
+	name             string
 	fill             func(ctx context.Context, dsn, dataDir string) error
 	sqlite, postgres seeded
 }
+
+// SharedEnv is the environment variable naming the directory where the
+// packages of one test run share their Seeds.
+const SharedEnv = "GOVFLEET_TEST_SEEDS"
 
 type seeded struct {
 	once     sync.Once
@@ -43,10 +55,11 @@ type copied struct {
 	err  error
 }
 
-// NewSeed returns a Seed that fill fills: it gets the database's DSN
-// (migrated or not) and an empty data directory, and closes what it opens.
-func NewSeed(fill func(ctx context.Context, dsn, dataDir string) error) *Seed {
-	return &Seed{fill: fill}
+// NewSeed returns the Seed called name (one name, one fill: packages share
+// it by name) that fill fills: it gets the database's DSN (migrated or not)
+// and an empty data directory, and closes what it opens.
+func NewSeed(name string, fill func(ctx context.Context, dsn, dataDir string) error) *Seed {
+	return &Seed{name: name, fill: fill}
 }
 
 var (
@@ -96,29 +109,63 @@ func (s *Seed) SQLite(t testing.TB) (path, dataDir string) {
 }
 
 func (s *Seed) fillSQLite() (path, dir string, err error) {
+	base, _, err := s.place("sqlite", func(base string) (string, error) {
+		path, dir := filepath.Join(base, "seed.db"), filepath.Join(base, "data")
+		ctx := context.Background()
+		if err := writeTestKeys(dir); err != nil {
+			return "", err
+		}
+		if err := s.fill(ctx, path, dir); err != nil {
+			return "", err
+		}
+		// Everything in the file, nothing in a WAL beside it: the copy is the file.
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			return "", err
+		}
+		_, err = db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		return "", errors.Join(err, db.Close())
+	})
+	return filepath.Join(base, "seed.db"), filepath.Join(base, "data"), err
+}
+
+// place fills the seed's database of kind (sqlite, postgres) in a
+// directory: a temporary one of the package run, removed by Main, or with
+// SharedEnv set the run's one, filled by the first package under a file
+// lock and reused by the others. fill gets the empty directory and returns
+// what the others need besides it (the PostgreSQL template's name).
+func (s *Seed) place(kind string, fill func(dir string) (string, error)) (dir, filled string, err error) {
 	if !mainRuns {
 		return "", "", errors.New("the package's TestMain must call storetest.Main")
 	}
-	base, err := os.MkdirTemp("", "govfleet-seed-")
+	shared := os.Getenv(SharedEnv)
+	if shared == "" {
+		if dir, err = os.MkdirTemp("", "govfleet-seed-"); err != nil {
+			return "", "", err
+		}
+		onExit(func() { os.RemoveAll(dir) })
+		filled, err = fill(dir)
+		return dir, filled, err
+	}
+	dir = filepath.Join(shared, s.name+"-"+kind)
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return "", "", err
 	}
-	onExit(func() { os.RemoveAll(base) })
-	path, dir = filepath.Join(base, "seed.db"), filepath.Join(base, "data")
-	ctx := context.Background()
-	if err := writeTestKeys(dir); err != nil {
+	defer lock.Close() // and with it the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", "", fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	if b, err := os.ReadFile(dir + ".done"); err == nil {
+		return dir, string(b), nil
+	}
+	if err := os.RemoveAll(dir); err != nil { // what a package that failed left
 		return "", "", err
 	}
-	if err := s.fill(ctx, path, dir); err != nil {
+	if filled, err = fill(dir); err != nil {
 		return "", "", err
 	}
-	// Everything in the file, nothing in a WAL beside it: the copy is the file.
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		return "", "", err
-	}
-	_, err = db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return path, dir, errors.Join(err, db.Close())
+	return dir, filled, os.WriteFile(dir+".done", []byte(filled), 0o600)
 }
 
 // Postgres returns a private copy of the seeded database on the server
@@ -172,26 +219,28 @@ func (s *seeded) prepare() {
 // fillPostgres fills a template database of a random name (the server is
 // shared with other package runs); once filled nobody connects to it.
 func (s *Seed) fillPostgres(base string) (name, dir string, err error) {
-	if !mainRuns {
-		return "", "", errors.New("the package's TestMain must call storetest.Main")
-	}
 	if err := connectAdmin(base); err != nil {
 		return "", "", err
 	}
-	name = "tpl_" + randomName()
-	if _, err := admin.W.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-		return "", "", err
-	}
-	onExit(func() { drop(name) })
-	dir, err = os.MkdirTemp("", "govfleet-seed-")
-	if err != nil {
-		return "", "", err
-	}
-	onExit(func() { os.RemoveAll(dir) })
-	if err := writeTestKeys(dir); err != nil {
-		return "", "", err
-	}
-	return name, dir, s.fill(context.Background(), databaseURL(base, name), dir)
+	shared := os.Getenv(SharedEnv) != ""
+	dir, name, err = s.place("postgres", func(dir string) (string, error) {
+		name := "tpl_" + randomName()
+		if _, err := admin.W.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
+			return "", err
+		}
+		if !shared {
+			onExit(func() { drop(name) })
+		}
+		err := writeTestKeys(filepath.Join(dir, "data"))
+		if err == nil {
+			err = s.fill(context.Background(), databaseURL(base, name), filepath.Join(dir, "data"))
+		}
+		if err != nil && shared {
+			drop(name)
+		}
+		return name, err
+	})
+	return name, filepath.Join(dir, "data"), err
 }
 
 // writeTestKeys puts the tests' audit chain key in a seeded data directory,
@@ -248,7 +297,7 @@ func databaseURL(base, name string) string {
 		panic(err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return testDSN(u.String())
 }
 
 func randomName() string {

@@ -81,7 +81,21 @@ func Empty(t testing.TB, postgres bool) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	return open(t, testDSN(u.String()))
+}
+
+// testDSN is the PostgreSQL URL dsn whose sessions commit without waiting
+// for the server's disk (synchronous_commit off: what a test commits is seen
+// at once all the same; only a crash of the server could lose it).
+func testDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	q.Set("synchronous_commit", "off")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func open(t testing.TB, dsn string) *store.DB {

@@ -2,9 +2,11 @@
 //   $GOVFLEET_BIN (default ../bin/govfleet) serve --demo --listen 127.0.0.1:<free port>
 //     --data-dir <fresh temp dir>
 // waits for GET /healthz → 200 and returns { baseURL, stop() }.
+// With GOVFLEET_TEST_DEMO_DIR set (tests/run.mjs, `npm run test:browser`), the fresh directory starts as a
+// copy of that one, where the demo was filled once (`govfleet migrate --demo`), and the server finds it filled.
 // With GOVFLEET_URL set, uses that running server instead (nothing is started or stopped).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -38,6 +40,7 @@ export async function startServer({ timeoutMs = 90_000 } = {}) {
   const bin = process.env.GOVFLEET_BIN || path.resolve(webDir, '../bin/govfleet')
   const port = await freePort()
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-webtest-'))
+  if (process.env.GOVFLEET_TEST_DEMO_DIR) await cp(process.env.GOVFLEET_TEST_DEMO_DIR, dataDir, { recursive: true })
   const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir]
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
   let out = ''

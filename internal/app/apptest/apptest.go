@@ -24,7 +24,7 @@ type World struct{ *app.App }
 
 // demoSeed is the demo with the working calendars of 2026 and 2027, the
 // years the tests' dates lie in.
-var demoSeed = storetest.NewSeed(func(ctx context.Context, dsn, dataDir string) error {
+var demoSeed = storetest.NewSeed("demo", func(ctx context.Context, dsn, dataDir string) error {
 	a, err := app.New(ctx, app.Config{DB: dsn, DataDir: dataDir, Demo: true})
 	if err != nil {
 		return err

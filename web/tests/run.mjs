@@ -1,0 +1,35 @@
+// Runs the browser tests (`npm run test:browser [files…]`; default every tests/*.test.mjs) two files at
+// a time, after filling the demo once: `govfleet migrate --demo` into a temporary data directory, which
+// startServer (server.mjs) copies for each test file's server instead of filling the demo again
+// (GOVFLEET_TEST_DEMO_DIR). A file run on its own (`node --test tests/x.test.mjs`) fills its own.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const testsDir = path.dirname(fileURLToPath(import.meta.url))
+const bin = process.env.GOVFLEET_BIN || path.resolve(testsDir, '../../bin/govfleet')
+const files = process.argv.slice(2)
+if (files.length === 0) {
+  for (const f of readdirSync(testsDir).sort()) if (f.endsWith('.test.mjs')) files.push(path.join(testsDir, f))
+}
+
+const demoDir = mkdtempSync(path.join(os.tmpdir(), 'govfleet-webtest-demo-'))
+const cleanup = () => rmSync(demoDir, { recursive: true, force: true })
+const seed = spawnSync(bin, ['migrate', '--demo', '--data-dir', demoDir], { encoding: 'utf8', env: process.env })
+if (seed.status !== 0) {
+  cleanup()
+  console.error(`govfleet migrate --demo failed (${seed.error ?? `exit ${seed.status}`}): ${bin}\n${seed.stdout}${seed.stderr}`)
+  process.exit(1)
+}
+
+const tests = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, GOVFLEET_TEST_DEMO_DIR: demoDir },
+})
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => tests.kill(sig))
+tests.on('exit', (code, sig) => {
+  cleanup()
+  process.exit(code ?? (sig ? 1 : 0))
+})

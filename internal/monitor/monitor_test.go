@@ -13,6 +13,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/gateway"
+	"govfleet/internal/geo"
 	"govfleet/internal/jt808"
 	"govfleet/internal/monitor"
 	"govfleet/internal/sim"
@@ -158,6 +159,11 @@ func TestLiveAndTrack(t *testing.T) {
 		}
 		if w.Count(t, "audit_log") != before+1 {
 			t.Error("the track view was not audited")
+		}
+		// Where it started and ended, in words (offline: district and nearest named place).
+		first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
+		if tr.StartPlace != geo.Offline(first.Lat, first.Lng) || tr.EndPlace != geo.Offline(last.Lat, last.Lng) || !strings.Contains(tr.StartPlace, "，") {
+			t.Errorf("start %q, end %q", tr.StartPlace, tr.EndPlace)
 		}
 		var summary string
 		db.R.QueryRowContext(ctx, "SELECT summary FROM audit_log WHERE action = 'track.read' ORDER BY id DESC LIMIT 1").Scan(&summary)

@@ -1,5 +1,6 @@
 // Leaflet set-up shared by the live map and track playback: the configured tiles, or — without
-// tiles (the demo, offline) — a plain light background with labelled reference points of Changzhou.
+// tiles (the demo, offline) — a base map of Changzhou drawn from the configuration: the districts
+// (GeoJSON from internal/geo) with their names, and labelled reference points.
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import './map.css'
@@ -26,7 +27,22 @@ export function createMap(el, cfg) {
     L.tileLayer(cfg.tile_url, { maxZoom: 18, subdomains: '01234567', attribution: cfg.tile_attribution || '' }).addTo(map)
   } else {
     el.classList.add('gf-offline-map')
-    el.style.background = '#f3f5f0 linear-gradient(#e6eae3 1px, transparent 1px) 0 0 / 100% 80px'
+    map.createPane('basemap').style.zIndex = 200 // under the tracks (400) and the markers (600)
+    if (cfg.districts) {
+      const districts = L.geoJSON(cfg.districts, {
+        pane: 'basemap',
+        interactive: false,
+        style: () => ({ color: '#9c8f7a', weight: 1.5, dashArray: '6 4', fillColor: '#fbfaf5', fillOpacity: 1 }),
+      }).addTo(map)
+      districts.eachLayer((d) => {
+        L.marker(d.getCenter(), {
+          pane: 'basemap',
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: 'gf-district', html: `<span>${d.feature.properties.name}</span>`, iconSize: null }),
+        }).addTo(map)
+      })
+    }
     const pane = map.createPane('places')
     pane.style.zIndex = 350
     for (const p of cfg.places || []) {

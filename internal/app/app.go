@@ -139,7 +139,7 @@ func (a *App) build(ctx context.Context) error {
 	gc := &geo.Geocoder{Key: geo.TiandituKey(cfg.TileURL)} // addresses: 天地图 with the map's key, else offline
 	a.Server = &httpapi.Server{Org: o, Auth: au, Audit: &audit.Service{DB: db, Checkpoints: filepath.Join(cfg.DataDir, audit.CheckpointFile)}, Fleet: f, Booking: b,
 		Monitor:     &monitor.Service{DB: db, Latest: a.latest, TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution, Geo: gc},
-		Supervision: &supervision.Service{DB: db, Notify: nt, Blobs: f.Blobs},
+		Supervision: &supervision.Service{DB: db, Notify: nt, Blobs: f.Blobs, Geo: gc},
 		Web:         cfg.Web, Secure: cfg.Secure,
 		Companies:   &company.Service{DB: db, Org: o, Auth: au},
 		Insurance:   &insurance.Service{DB: db, Notify: nt},

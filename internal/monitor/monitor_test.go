@@ -255,6 +255,9 @@ func TestCommands(t *testing.T) {
 		if err != nil || !res.OK {
 			t.Fatalf("interval: %+v %v", res, err)
 		}
+		if res, err := mon.SendCommand(ctx, city, vid, monitor.Command{Kind: "text", Text: "请回单位"}); err != nil || !res.OK {
+			t.Fatalf("text: %+v %v", res, err)
+		}
 		ans, err := gw.Send(ctx, phone, &jt808.QueryParams{})
 		if err != nil {
 			t.Fatal(err)
@@ -270,7 +273,8 @@ func TestCommands(t *testing.T) {
 		}
 		var summaries []string
 		db.R.NewSelect().Table("audit_log").Column("summary").Where("action = 'terminal.command' AND object_id = ?", fmt.Sprint(vid)).Order("id").Scan(ctx, &summaries)
-		if len(summaries) != 2 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") {
+		if len(summaries) != 3 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") ||
+			!strings.HasSuffix(summaries[2], "终端下发文本：请回单位") {
 			t.Errorf("audit %q", summaries)
 		}
 	})

@@ -109,6 +109,8 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
   await page.locator('[data-test=dispatch-list] [data-test=act-rental]').first().click()
   await dialog(page, '转租赁用车').waitFor()
   await assertReadable('转租赁')
+  await page.keyboard.press('Escape')
+  await dialog(page, '转租赁用车').waitFor({ state: 'hidden' })
   await logout(page)
 })
 

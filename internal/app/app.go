@@ -66,6 +66,7 @@ type Config struct {
 	GatewayListen string // JT/T 808 gateway address ("": none)
 
 	TileURL, TileAttribution string // the live map's tiles
+	TileDatum                string // "gcj02": the tiles are GCJ-02 (AMap); else WGS-84
 	RetentionDays            int    // keep positions this many days (0: all)
 
 	// How often the periodic jobs and the telematics jobs (trips, terminal
@@ -138,7 +139,7 @@ func (a *App) build(ctx context.Context) error {
 	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: nt}
 	gc := &geo.Geocoder{Key: geo.TiandituKey(cfg.TileURL)} // addresses: 天地图 with the map's key, else offline
 	a.Server = &httpapi.Server{Org: o, Auth: au, Audit: &audit.Service{DB: db, Checkpoints: filepath.Join(cfg.DataDir, audit.CheckpointFile)}, Fleet: f, Booking: b,
-		Monitor:     &monitor.Service{DB: db, Latest: a.latest, TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution, Geo: gc},
+		Monitor:     &monitor.Service{DB: db, Latest: a.latest, TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution, TileDatum: cfg.TileDatum, Geo: gc},
 		Supervision: &supervision.Service{DB: db, Notify: nt, Blobs: f.Blobs, Geo: gc},
 		Web:         cfg.Web, Secure: cfg.Secure,
 		Companies:   &company.Service{DB: db, Org: o, Auth: au},

@@ -5,6 +5,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
@@ -40,6 +41,7 @@ type Service struct {
 	// TileURL is the map tile template (empty: no tiles, the offline
 	// reference map).
 	TileURL         string
+	TileDatum       string // "gcj02": the tiles are GCJ-02 and the map shifts positions onto them
 	TileAttribution string
 	Geo             *geo.Geocoder // addresses of the track's start, end and stops
 	Now             func() time.Time
@@ -384,7 +386,8 @@ func (s *Service) vehicleInScope(ctx context.Context, a *access.Actor, id int64)
 
 // Config is what the map page needs to draw.
 type Config struct {
-	TileURL         string          `json:"tile_url"` // "" = no tiles (offline reference map)
+	TileURL         string          `json:"tile_url"`   // "" = no tiles (offline reference map)
+	TileDatum       string          `json:"tile_datum"` // "gcj02" or "wgs84"
 	TileAttribution string          `json:"tile_attribution"`
 	Center          [2]float64      `json:"center"`
 	Zoom            int             `json:"zoom"`
@@ -402,7 +405,7 @@ type Place struct {
 
 // MapConfig returns the map's configuration.
 func (s *Service) MapConfig(period time.Duration) Config {
-	c := Config{TileURL: s.TileURL, TileAttribution: s.TileAttribution, Center: [2]float64{31.79, 119.96}, Zoom: 12,
+	c := Config{TileURL: s.TileURL, TileAttribution: s.TileAttribution, TileDatum: cmp.Or(s.TileDatum, "wgs84"), Center: [2]float64{31.79, 119.96}, Zoom: 12,
 		OfflineAfter: int(s.offlineAfter() / time.Second), StreamPeriod: int(period / time.Second)}
 	if s.TileURL == "" {
 		for _, p := range geo.Landmarks() {

@@ -5,6 +5,7 @@ import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import './map.css'
 import api from '../../api'
+import { gcjToWgs, wgsToGcj } from './gcj02'
 
 export { L }
 
@@ -21,8 +22,22 @@ export function mapConfig() {
   return configPromise
 }
 
+// On GCJ-02 tiles (AMap) the map projects the WGS-84 positions it is given through the GCJ-02 shift, so
+// every marker, track and the base map land where the tiles draw them (a few hundred metres off otherwise).
+const GCJ02 = L.extend({}, L.CRS.EPSG3857, {
+  projection: {
+    bounds: L.Projection.SphericalMercator.bounds,
+    project: (ll) => L.Projection.SphericalMercator.project(L.latLng(wgsToGcj(ll.lat, ll.lng))),
+    unproject: (p) => {
+      const g = L.Projection.SphericalMercator.unproject(p)
+      return L.latLng(gcjToWgs(g.lat, g.lng))
+    },
+  },
+})
+
 export function createMap(el, cfg) {
-  const map = L.map(el, { center: cfg.center, zoom: cfg.zoom, minZoom: 7, maxZoom: 18, attributionControl: !!cfg.tile_url })
+  const crs = cfg.tile_url && cfg.tile_datum === 'gcj02' ? GCJ02 : L.CRS.EPSG3857
+  const map = L.map(el, { crs, center: cfg.center, zoom: cfg.zoom, minZoom: 7, maxZoom: 18, attributionControl: !!cfg.tile_url })
   if (cfg.tile_url) {
     L.tileLayer(cfg.tile_url, { maxZoom: 18, subdomains: '01234567', attribution: cfg.tile_attribution || '' }).addTo(map)
   } else {

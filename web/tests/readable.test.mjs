@@ -149,6 +149,7 @@ async function fits(where, table, numberCol) {
 }
 
 test('at 1440×900 the last column and the order numbers fit; 今天到期; the ID card on one line', async () => {
+  await b.context.clearCookies() // whatever the test before left
   assert.deepEqual(await page.viewportSize(), { width: 1440, height: 900 })
   // A new order (its number one digit longer than the demo's), approved, waits for dispatch.
   const staff = await apiSession(server.baseURL, 'jgj_staff')

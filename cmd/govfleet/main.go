@@ -138,15 +138,19 @@ func serve(ctx context.Context, args []string) error {
 	demoFleet := fs.Int("demo-fleet", 40, "with --demo: number of simulated terminals of the demo's vehicles driving against the gateway (0: none)")
 	tileURL := fs.String("tile-url", "", "map tile URL template, e.g. Tianditu's with its key (empty: no tiles, an offline reference map)")
 	tileAttr := fs.String("tile-attribution", "", "attribution shown under the map tiles")
+	tileDatum := fs.String("tile-datum", "wgs84", "datum of the map tiles: wgs84 (天地图, CGCS2000) or gcj02 (AMap and other maps published in China: positions are shifted to match)")
 	retention := fs.Int("retention-days", 365, "keep positions this many days (0: keep all)")
 	pprofListen := fs.String("pprof", "", "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
+	if *tileDatum != "wgs84" && *tileDatum != "gcj02" {
+		return fmt.Errorf("--tile-datum: %q, want wgs84 or gcj02", *tileDatum)
+	}
 	startPprof(*pprofListen)
 	cfg := d.config()
 	cfg.Demo, cfg.DemoFleet, cfg.Listen, cfg.GatewayListen, cfg.Secure = *withDemo, *demoFleet, *listen, *gatewayListen, *secure
-	cfg.TileURL, cfg.TileAttribution, cfg.RetentionDays = *tileURL, *tileAttr, *retention
+	cfg.TileURL, cfg.TileAttribution, cfg.TileDatum, cfg.RetentionDays = *tileURL, *tileAttr, *tileDatum, *retention
 	cfg.JobsEvery, cfg.TelematicsEvery = 10*time.Minute, time.Minute
 	if cfg.Web = web.App(); cfg.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")

@@ -29,6 +29,7 @@ import (
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
+	"govfleet/internal/geo"
 	"govfleet/internal/health"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/inspection"
@@ -65,6 +66,7 @@ type Config struct {
 	GatewayListen string // JT/T 808 gateway address ("": none)
 
 	TileURL, TileAttribution string // the live map's tiles
+	TileDatum                string // "gcj02": the tiles are GCJ-02 (AMap); else WGS-84
 	RetentionDays            int    // keep positions this many days (0: all)
 
 	// How often the periodic jobs and the telematics jobs (trips, terminal
@@ -135,9 +137,10 @@ func (a *App) build(ctx context.Context) error {
 	nt := &notify.Notifier{DB: db, SMS: notify.LogSMS{}}
 	au.SMS = nt.SMS // password-reset codes (issue 19)
 	b := &booking.Service{DB: db, Calendar: &calendar.Calendar{DB: db}, Notify: nt}
+	gc := &geo.Geocoder{Key: geo.TiandituKey(cfg.TileURL)} // addresses: 天地图 with the map's key, else offline
 	a.Server = &httpapi.Server{Org: o, Auth: au, Audit: &audit.Service{DB: db, Checkpoints: filepath.Join(cfg.DataDir, audit.CheckpointFile)}, Fleet: f, Booking: b,
-		Monitor:     &monitor.Service{DB: db, Latest: a.latest, TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution},
-		Supervision: &supervision.Service{DB: db, Notify: nt, Blobs: f.Blobs},
+		Monitor:     &monitor.Service{DB: db, Latest: a.latest, TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution, TileDatum: cfg.TileDatum, Geo: gc},
+		Supervision: &supervision.Service{DB: db, Notify: nt, Blobs: f.Blobs, Geo: gc},
 		Web:         cfg.Web, Secure: cfg.Secure,
 		Companies:   &company.Service{DB: db, Org: o, Auth: au},
 		Insurance:   &insurance.Service{DB: db, Notify: nt},
@@ -147,7 +150,7 @@ func (a *App) build(ctx context.Context) error {
 		Rental:      &rental.Service{DB: db, Booking: b, Notify: nt},
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
-		Health:      &health.Service{DB: db}}
+		Health:      &health.Service{DB: db, Geo: gc}}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

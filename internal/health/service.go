@@ -16,6 +16,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
 )
@@ -29,7 +30,8 @@ var (
 // Service runs the detectors and serves the events.
 type Service struct {
 	DB     *store.DB
-	Params Params // zero: DefaultParams
+	Geo    *geo.Geocoder // the places of the evidence's positions
+	Params Params        // zero: DefaultParams
 	// Lag: positions are read up to now-Lag (default 1 min), so that a
 	// blind-area batch is read in time order.
 	Lag time.Duration
@@ -79,6 +81,8 @@ type Event struct {
 	FixedByName     string `bun:"fixed_by_name,scanonly" json:"fixed_by_name"`
 	KindName        string `bun:"-" json:"kind_name"`
 	StateName       string `bun:"-" json:"state_name"`
+	// Places names the evidence's positions in words ("first", "last_report" → address).
+	Places map[string]string `bun:"-" json:"places"`
 }
 
 func (e *Event) fill() {
@@ -372,7 +376,34 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Event
 	for _, e := range out {
 		e.fill()
 	}
+	s.place(ctx, out)
 	return out, n, nil
+}
+
+// place names the positions in the events' evidence.
+func (s *Service) place(ctx context.Context, es []*Event) {
+	type at struct {
+		e   *Event
+		key string
+	}
+	var whose []at
+	var pts []geo.LatLng
+	for _, e := range es {
+		e.Places = map[string]string{}
+		var ev map[string]json.RawMessage
+		if json.Unmarshal(e.Evidence, &ev) != nil {
+			continue
+		}
+		for _, k := range []string{"first", "last_report"} {
+			var p Sample
+			if ev[k] != nil && json.Unmarshal(ev[k], &p) == nil && (p.Lat != 0 || p.Lng != 0) {
+				whose, pts = append(whose, at{e, k}), append(pts, geo.LatLng{Lat: p.Lat, Lng: p.Lng})
+			}
+		}
+	}
+	for i, addr := range s.Geo.Addresses(ctx, pts) {
+		whose[i].e.Places[whose[i].key] = addr
+	}
 }
 
 // Count is the number of events of a kind in a state.

@@ -3,11 +3,13 @@ package health_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/health"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
@@ -71,6 +73,10 @@ func TestEventsLifecycle(t *testing.T) {
 		var ev map[string]any
 		if json.Unmarshal(silent.Evidence, &ev) != nil || ev["last_report"] == nil {
 			t.Errorf("evidence %s", silent.Evidence)
+		}
+		// The last report's place in words: the district and the nearest named place.
+		if d := geo.District(31.78, 119.95); d == "" || !strings.HasPrefix(silent.Places["last_report"], d+"，") {
+			t.Errorf("last report's place %q, want %q…", silent.Places["last_report"], d)
 		}
 		if others, _, _ := svc.List(ctx, other, health.Filter{}); len(others) != 0 {
 			t.Errorf("天宁区 sees %d events of 市机关事务管理局", len(others))

@@ -33,8 +33,9 @@ type CommandResult struct {
 	Position *Point `json:"position"` // locate: the position answered
 }
 
-var kindNames = map[string]string{"locate": "立即定位", "track": "临时跟踪", "text": "下发文本", "interval": "设置上报间隔",
-	"photo": "立即拍照", "attributes": "查询终端属性"}
+// kindNames say what was done to the terminal, in the audit summary.
+var kindNames = map[string]string{"locate": "下发立即定位", "track": "下发临时跟踪", "text": "下发文本", "interval": "设置上报间隔",
+	"photo": "下发立即拍照", "attributes": "查询终端属性"}
 
 var ackText = map[uint8]string{0: "终端已执行", 1: "终端执行失败", 2: "终端报告消息有误", 3: "终端不支持该指令"}
 
@@ -89,7 +90,7 @@ func (s *Service) SendCommand(ctx context.Context, a *access.Actor, id int64, c 
 	}
 	if err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		return audit.Record(ctx, tx, a, audit.Event{Action: actTerminalCommand, ObjectType: audit.Vehicle, ObjectID: id, ScopePath: path,
-			Summary: strings.TrimSuffix(fmt.Sprintf("向%s终端下发%s：%s", plate, kindNames[c.Kind], detail), "："), After: c})
+			Summary: strings.TrimSuffix(fmt.Sprintf("向%s终端%s：%s", plate, kindNames[c.Kind], detail), "："), After: c})
 	}); err != nil {
 		return nil, err
 	}

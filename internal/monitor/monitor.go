@@ -5,7 +5,9 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
@@ -38,7 +41,9 @@ type Service struct {
 	// TileURL is the map tile template (empty: no tiles, the offline
 	// reference map).
 	TileURL         string
+	TileDatum       string // "gcj02": the tiles are GCJ-02 and the map shifts positions onto them
 	TileAttribution string
+	Geo             *geo.Geocoder // addresses of the track's start, end and stops
 	Now             func() time.Time
 }
 
@@ -381,46 +386,32 @@ func (s *Service) vehicleInScope(ctx context.Context, a *access.Actor, id int64)
 
 // Config is what the map page needs to draw.
 type Config struct {
-	TileURL         string     `json:"tile_url"` // "" = no tiles (offline reference map)
-	TileAttribution string     `json:"tile_attribution"`
-	Center          [2]float64 `json:"center"`
-	Zoom            int        `json:"zoom"`
-	OfflineAfter    int        `json:"offline_after"` // seconds
-	Places          []Place    `json:"places"`
-	StreamPeriod    int        `json:"stream_period"` // seconds between live batches
+	TileURL         string          `json:"tile_url"`   // "" = no tiles (offline reference map)
+	TileDatum       string          `json:"tile_datum"` // "gcj02" or "wgs84"
+	TileAttribution string          `json:"tile_attribution"`
+	Center          [2]float64      `json:"center"`
+	Zoom            int             `json:"zoom"`
+	OfflineAfter    int             `json:"offline_after"`       // seconds
+	Places          []Place         `json:"places"`              // without tiles: reference points
+	Districts       json.RawMessage `json:"districts,omitempty"` // without tiles: GeoJSON of Changzhou's districts (internal/geo)
+	StreamPeriod    int             `json:"stream_period"`       // seconds between live batches
 }
 
 // Place is a labelled reference point of the offline map.
 type Place struct {
-	Name     string     `json:"name"`
-	Lat, Lng float64    `json:"-"`
-	LatLng   [2]float64 `json:"latlng"`
-}
-
-// Changzhou's reference points (WGS-84), drawn when there are no tiles.
-var places = []Place{
-	{Name: "市政府", Lat: 31.8107, Lng: 119.9740},
-	{Name: "常州站", Lat: 31.7856, Lng: 119.9647},
-	{Name: "天宁寺", Lat: 31.7768, Lng: 119.9668},
-	{Name: "红梅公园", Lat: 31.7842, Lng: 119.9735},
-	{Name: "恐龙园", Lat: 31.8253, Lng: 119.9878},
-	{Name: "常州北站", Lat: 31.8700, Lng: 119.9705},
-	{Name: "淹城", Lat: 31.7186, Lng: 119.9226},
-	{Name: "奔牛机场", Lat: 31.9197, Lng: 119.7788},
-	{Name: "钟楼区政府", Lat: 31.7800, Lng: 119.9020},
-	{Name: "武进区政府", Lat: 31.7181, Lng: 119.9420},
-	{Name: "金坛区政府", Lat: 31.7234, Lng: 119.5972},
-	{Name: "溧阳市政府", Lat: 31.4164, Lng: 119.4843},
-	{Name: "天目湖", Lat: 31.3265, Lng: 119.4423},
+	Name   string     `json:"name"`
+	LatLng [2]float64 `json:"latlng"`
 }
 
 // MapConfig returns the map's configuration.
 func (s *Service) MapConfig(period time.Duration) Config {
-	ps := make([]Place, len(places))
-	for i, p := range places {
-		p.LatLng = [2]float64{p.Lat, p.Lng}
-		ps[i] = p
+	c := Config{TileURL: s.TileURL, TileAttribution: s.TileAttribution, TileDatum: cmp.Or(s.TileDatum, "wgs84"), Center: [2]float64{31.79, 119.96}, Zoom: 12,
+		OfflineAfter: int(s.offlineAfter() / time.Second), StreamPeriod: int(period / time.Second)}
+	if s.TileURL == "" {
+		for _, p := range geo.Landmarks() {
+			c.Places = append(c.Places, Place{Name: p.Name, LatLng: [2]float64{p.Lat, p.Lng}})
+		}
+		c.Districts = geo.BaseMap()
 	}
-	return Config{TileURL: s.TileURL, TileAttribution: s.TileAttribution, Center: [2]float64{31.79, 119.96}, Zoom: 12,
-		OfflineAfter: int(s.offlineAfter() / time.Second), Places: ps, StreamPeriod: int(period / time.Second)}
+	return c
 }

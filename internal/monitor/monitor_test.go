@@ -13,6 +13,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/gateway"
+	"govfleet/internal/geo"
 	"govfleet/internal/jt808"
 	"govfleet/internal/monitor"
 	"govfleet/internal/sim"
@@ -159,6 +160,11 @@ func TestLiveAndTrack(t *testing.T) {
 		if w.Count(t, "audit_log") != before+1 {
 			t.Error("the track view was not audited")
 		}
+		// Where it started and ended, in words (offline: district and nearest named place).
+		first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
+		if tr.StartPlace != geo.Offline(first.Lat, first.Lng) || tr.EndPlace != geo.Offline(last.Lat, last.Lng) || !strings.Contains(tr.StartPlace, "，") {
+			t.Errorf("start %q, end %q", tr.StartPlace, tr.EndPlace)
+		}
 		var summary string
 		db.R.QueryRowContext(ctx, "SELECT summary FROM audit_log WHERE action = 'track.read' ORDER BY id DESC LIMIT 1").Scan(&summary)
 		if summary == "" || !strings.Contains(summary, v.Plate) || !strings.Contains(summary, "核查公车私用线索") {
@@ -249,6 +255,9 @@ func TestCommands(t *testing.T) {
 		if err != nil || !res.OK {
 			t.Fatalf("interval: %+v %v", res, err)
 		}
+		if res, err := mon.SendCommand(ctx, city, vid, monitor.Command{Kind: "text", Text: "请回单位"}); err != nil || !res.OK {
+			t.Fatalf("text: %+v %v", res, err)
+		}
 		ans, err := gw.Send(ctx, phone, &jt808.QueryParams{})
 		if err != nil {
 			t.Fatal(err)
@@ -264,7 +273,8 @@ func TestCommands(t *testing.T) {
 		}
 		var summaries []string
 		db.R.NewSelect().Table("audit_log").Column("summary").Where("action = 'terminal.command' AND object_id = ?", fmt.Sprint(vid)).Order("id").Scan(ctx, &summaries)
-		if len(summaries) != 2 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") {
+		if len(summaries) != 3 || !strings.Contains(summaries[0], "临时跟踪：每1秒上报，持续1分钟") || !strings.Contains(summaries[1], "设置上报间隔：30秒") ||
+			!strings.HasSuffix(summaries[2], "终端下发文本：请回单位") {
 			t.Errorf("audit %q", summaries)
 		}
 	})

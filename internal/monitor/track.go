@@ -13,6 +13,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/telematics"
 )
 
@@ -47,6 +48,7 @@ type TrackStop struct {
 	Minutes float64   `json:"minutes"`
 	Lat     float64   `json:"lat"`
 	Lng     float64   `json:"lng"`
+	Place   string    `json:"place"` // address (internal/geo)
 }
 
 // Track is a vehicle's track over a period.
@@ -60,6 +62,9 @@ type Track struct {
 	Distance  float64      `json:"distance"`  // metres along the points
 	MaxSpeed  float64      `json:"max_speed"` // km/h
 	Truncated bool         `json:"truncated"` // more than MaxTrackPoints
+	// StartPlace and EndPlace are the first and last points' addresses.
+	StartPlace string `json:"start_place"`
+	EndPlace   string `json:"end_place"`
 }
 
 // Track returns a vehicle's track (R-27): the vehicle must lie inside the
@@ -113,6 +118,17 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 	for _, st := range telematics.Stops(ps, StopMin) {
 		t.Stops = append(t.Stops, TrackStop{From: st.From, To: st.To, Minutes: st.Duration().Minutes(),
 			Lat: float64(st.Lat) / 1e6, Lng: float64(st.Lng) / 1e6})
+	}
+	if n := len(t.Points); n > 0 {
+		pts := []geo.LatLng{{Lat: t.Points[0].Lat, Lng: t.Points[0].Lng}, {Lat: t.Points[n-1].Lat, Lng: t.Points[n-1].Lng}}
+		for _, st := range t.Stops {
+			pts = append(pts, geo.LatLng{Lat: st.Lat, Lng: st.Lng})
+		}
+		addrs := s.Geo.Addresses(ctx, pts)
+		t.StartPlace, t.EndPlace = addrs[0], addrs[1]
+		for i := range t.Stops {
+			t.Stops[i].Place = addrs[2+i]
+		}
 	}
 	return t, nil
 }

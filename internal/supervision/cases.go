@@ -17,6 +17,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/notify"
 	"govfleet/internal/picture"
 	"govfleet/internal/store"
@@ -312,9 +313,7 @@ func (s *Service) CaseByID(ctx context.Context, a *access.Actor, id int64) (*Cas
 	if err := s.DB.R.NewSelect().Model(&d.FindingList).Where("case_id = ?", id).Order("at", "id").Scan(ctx); err != nil {
 		return nil, err
 	}
-	for _, f := range d.FindingList {
-		f.EvidenceJSON = json.RawMessage(f.Evidence)
-	}
+	s.placeEvidence(ctx, d.FindingList)
 	if err := s.DB.R.NewSelect().Model(&d.Events).Where("case_id = ?", id).Order("id").Scan(ctx); err != nil {
 		return nil, err
 	}
@@ -558,4 +557,58 @@ func (s *Service) OpenAttachment(ctx context.Context, a *access.Actor, id, attID
 	var buf bytes.Buffer
 	_, err = io.Copy(&buf, rc)
 	return att, buf.Bytes(), err
+}
+
+// placeEvidence gives the findings' evidence with its positions in words
+// (internal/geo): an object with lat and lng gets "place", a [lat, lng]
+// pair under a key k (a trip's start and end, the first point outside the
+// area) gets k+"_place" beside it.
+func (s *Service) placeEvidence(ctx context.Context, fs []*storedFinding) {
+	type at struct {
+		m   map[string]any
+		key string
+	}
+	var whose []at
+	var pts []geo.LatLng
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			lat, okLat := v["lat"].(float64)
+			lng, okLng := v["lng"].(float64)
+			if okLat && okLng {
+				whose, pts = append(whose, at{v, "place"}), append(pts, geo.LatLng{Lat: lat, Lng: lng})
+			}
+			for k, x := range v {
+				if p, ok := x.([]any); ok && len(p) == 2 {
+					lat, okLat := p[0].(float64)
+					lng, okLng := p[1].(float64)
+					if okLat && okLng {
+						whose, pts = append(whose, at{v, k + "_place"}), append(pts, geo.LatLng{Lat: lat, Lng: lng})
+						continue
+					}
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	evs := make([]any, len(fs))
+	for i, f := range fs {
+		if json.Unmarshal([]byte(f.Evidence), &evs[i]) == nil {
+			walk(evs[i])
+		}
+	}
+	for i, addr := range s.Geo.Addresses(ctx, pts) {
+		whose[i].m[whose[i].key] = addr
+	}
+	for i, f := range fs {
+		f.EvidenceJSON = json.RawMessage(f.Evidence)
+		if b, err := json.Marshal(evs[i]); err == nil && evs[i] != nil {
+			f.EvidenceJSON = b
+		}
+	}
 }

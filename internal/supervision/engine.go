@@ -14,6 +14,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/geo"
 	"govfleet/internal/notify"
 	"govfleet/internal/store"
 )
@@ -23,7 +24,8 @@ type Service struct {
 	DB     *store.DB
 	Notify *notify.Notifier
 	Blobs  fleet.BlobStore
-	Rules  []Rule // nil: all of Rules
+	Rules  []Rule        // nil: all of Rules
+	Geo    *geo.Geocoder // the places of the evidence's positions
 }
 
 func (s *Service) rules() []Rule {

@@ -2,12 +2,14 @@ package supervision
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"testing"
 
 	"govfleet/internal/access"
 	"govfleet/internal/errs"
+	"govfleet/internal/geo"
 	"govfleet/internal/store"
 	"govfleet/internal/storetest"
 )
@@ -137,6 +139,18 @@ func TestCaseLifecycle(t *testing.T) {
 		got, err := s.CaseByID(ctx, jw, c.ID)
 		if err != nil || !got.Discipline || len(got.FindingList) != 1 || !slices.Equal(got.Can, []string{}) {
 			t.Fatalf("supervisor view: %v %+v", err, got)
+		}
+		// The trip's start and end in words beside their coordinates (internal/geo).
+		var ev struct {
+			Trip struct {
+				Start      [2]float64 `json:"start"`
+				StartPlace string     `json:"start_place"`
+				EndPlace   string     `json:"end_place"`
+			} `json:"trip"`
+		}
+		if err := json.Unmarshal(got.FindingList[0].EvidenceJSON, &ev); err != nil || ev.Trip.EndPlace == "" ||
+			ev.Trip.StartPlace != geo.Offline(ev.Trip.Start[0], ev.Trip.Start[1]) {
+			t.Errorf("trip evidence %s", got.FindingList[0].EvidenceJSON)
 		}
 		d, err = s.Decide(ctx, city, c.ID, DecideInput{Verdict: Verified, Reason: "核实为公车私用，责令整改"})
 		if err != nil || d.State != Verified || d.ClosedAt == nil {

@@ -37,6 +37,7 @@ type Spec struct {
 	Min      float64 `json:"min"`
 	Max      float64 `json:"max"`
 	Stricter int     `json:"stricter"` // -1: lower is stricter; +1: higher is stricter
+	Switch   bool    `json:"switch"`   // on (1) or off (0): shown as a switch
 }
 
 // Params are a rule's effective parameters at a level.
@@ -88,7 +89,7 @@ type Rule interface {
 // Common parameter: serious rules escalate their cases automatically to the
 // level above and to discipline inspection (issue 7 part 3).
 func seriousSpec(def float64) Spec {
-	return Spec{Key: "serious", Label: "严重问题（1：自动升级并移送纪检）", Unit: "", Default: def, Min: 0, Max: 1, Stricter: +1}
+	return Spec{Key: "serious", Label: "严重问题：自动升级并移送纪检", Default: def, Min: 0, Max: 1, Stricter: +1, Switch: true}
 }
 
 // Rules lists every rule, in display order.

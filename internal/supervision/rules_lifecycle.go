@@ -48,9 +48,9 @@ func (FuelAnomaly) Info() Info {
 	return Info{Code: "fuel_anomaly", Name: "加油异常（疑似私车公养）", Basis: "R-30",
 		Desc: "封存期间或节假日无备案加油、单日加油超过油箱容量、当月油量远超本车基线（每车每月一条）",
 		Specs: []Spec{
-			{Key: "sealed", Label: "封存或节假日无备案加油（1：计入）", Default: 1, Min: 0, Max: 1, Stricter: +1},
-			{Key: "over_tank", Label: "单日加油超油箱容量（1：计入）", Default: 1, Min: 0, Max: 1, Stricter: +1},
-			{Key: "above_baseline", Label: "当月油量远超基线（1：计入）", Default: 1, Min: 0, Max: 1, Stricter: +1},
+			{Key: "sealed", Label: "计入封存或节假日无备案加油", Default: 1, Min: 0, Max: 1, Stricter: +1, Switch: true},
+			{Key: "over_tank", Label: "计入单日加油超油箱容量", Default: 1, Min: 0, Max: 1, Stricter: +1, Switch: true},
+			{Key: "above_baseline", Label: "计入当月油量远超基线", Default: 1, Min: 0, Max: 1, Stricter: +1, Switch: true},
 			seriousSpec(0)}}
 }
 

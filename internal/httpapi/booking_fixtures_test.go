@@ -112,6 +112,9 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/orders": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/orders?unit_id=%d", place(in)), nil}
 		},
+		"GET /api/orders/export": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/orders/export?unit_id=%d", place(in)), nil}
+		},
 		"POST /api/orders":        func(c caller, in bool) call { return call{"POST", "/api/orders", input} },
 		"GET /api/my/orders":      func(c caller, in bool) call { return call{"GET", "/api/my/orders", nil} },
 		"GET /api/approvals":      func(c caller, in bool) call { return call{"GET", "/api/approvals", nil} },

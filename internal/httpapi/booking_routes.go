@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
@@ -14,11 +15,16 @@ import (
 	"govfleet/internal/rental"
 )
 
+// The audit log's actions recorded here, with their Chinese names (R-27).
+var actOrderExport = audit.NewAction("order.export", "导出用车订单")
+
 // bookingRoutes are the booking workflow's routes (R-13 to R-15).
 func (s *Server) bookingRoutes() []Route {
 	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
+	sq := []string{"unit_id", "state", "q", "from", "to", "sealed", "vehicle_id", "driver_id", "applicant", "place"}
 	return []Route{
-		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车备案）", Query: oq, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{})},
+		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单查询（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车；applicant 申请人、place 报到地点或目的地、q 单号/事由/申请人/车牌/驾驶员）", Query: append(sq, "page", "page_size"), Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{})},
+		{Method: "GET", Path: "/api/orders/export", Perm: access.OrderRead, Tag: "用车", Summary: "导出管辖范围内的订单（xlsx，筛选条件同订单查询）", Query: sq, Handle: s.exportOrders},
 		{Method: "POST", Path: "/api/orders", Perm: access.OrderApply, Tag: "用车", Summary: "提交用车申请（R-13(1)）", In: booking.Input{}, Out: booking.Order{}, Handle: create(s.Booking.Create)},
 		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Mine: true})},
 		{Method: "GET", Path: "/api/approvals", Perm: access.OrderApprove, Tag: "用车", Summary: "待我审批的申请", Query: []string{"q", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Inbox: true})},
@@ -83,6 +89,41 @@ type readIn struct {
 	ID int64 `json:"id"`
 }
 
+// orderFilter reads the order search's filters.
+func orderFilter(r *Request, f *booking.Filter) error {
+	var err error
+	for name, dst := range map[string]*int64{"unit_id": &f.UnitID, "vehicle_id": &f.VehicleID, "driver_id": &f.DriverID} {
+		if *dst, err = queryID(r, name); err != nil {
+			return err
+		}
+	}
+	if f.From, err = queryTime(r, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(r, "to"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f.State, f.Q, f.Sealed, f.Applicant, f.Place = q.Get("state"), q.Get("q"), queryBool(r, "sealed"), q.Get("applicant"), q.Get("place")
+	return nil
+}
+
+func (s *Server) exportOrders(r *Request) (any, error) {
+	var f booking.Filter
+	if err := orderFilter(r, &f); err != nil {
+		return nil, err
+	}
+	data, n, err := s.Booking.Export(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actOrderExport, ObjectType: audit.Order, ScopePath: r.Actor().ScopePath,
+		Summary: fmt.Sprintf("导出用车订单%d条 %s", n, r.URL.RawQuery)}); err != nil {
+		return nil, err
+	}
+	return xlsx("用车订单", data), nil
+}
+
 func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		f := base
@@ -90,17 +131,9 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 		if f.Page, f.Size, err = page(r); err != nil {
 			return nil, err
 		}
-		if f.UnitID, err = queryID(r, "unit_id"); err != nil {
+		if err := orderFilter(r, &f); err != nil {
 			return nil, err
 		}
-		if f.From, err = queryTime(r, "from"); err != nil {
-			return nil, err
-		}
-		if f.To, err = queryTime(r, "to"); err != nil {
-			return nil, err
-		}
-		q := r.URL.Query()
-		f.State, f.Q, f.Sealed = q.Get("state"), q.Get("q"), queryBool(r, "sealed")
 		if f.Driving && f.State == "" {
 			f.State = booking.Dispatched + "," + booking.Departed
 		}

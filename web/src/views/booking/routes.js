@@ -8,6 +8,7 @@ export const bookingRoutes = [
   { path: 'dispatch', name: 'dispatch', component: () => import('./DispatchView.vue'), meta: { title: '调度台', icon: 'Van', menu: true, group: '用车管理', perm: 'order.dispatch', badge: (c) => c.to_dispatch + c.to_return + c.changes } },
   { path: 'dispatch-board', name: 'dispatch-board', component: () => import('./BoardView.vue'), meta: { title: '调度看板', icon: 'Calendar', menu: true, group: '用车管理', perm: 'order.dispatch' } },
   { path: 'consent', name: 'consent', component: () => import('./ConsentView.vue'), meta: { title: '派车同意', icon: 'Checked', menu: true, group: '用车管理', perm: 'order.consent', badge: 'pending_consent' } },
+  { path: 'orders', name: 'orders', component: () => import('./OrderSearchView.vue'), meta: { title: '用车订单查询', icon: 'Search', menu: true, group: '用车管理', perm: 'order.read' } },
   { path: 'emergency', name: 'emergency', component: () => import('./EmergencyView.vue'), meta: { title: '紧急用车补报', icon: 'AlarmClock', menu: true, group: '用车管理', perm: 'order.read', badge: 'overdue_filings' } },
   { path: 'holidays', name: 'holidays', component: () => import('./HolidaysView.vue'), meta: { title: '节假日安排', icon: 'Calendar', menu: true, group: '用车管理', perm: 'order.read' } },
   { path: 'orders/:id(\\d+)', name: 'order', component: () => import('./OrderView.vue'), meta: { title: '订单详情', perm: 'order.read' } },

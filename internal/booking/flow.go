@@ -242,6 +242,9 @@ func (s *Service) Resubmit(ctx context.Context, a *access.Actor, id int64, in In
 		o.Reason, o.Passengers, o.PassengerCount, o.ContactPhone = in.Reason, in.Passengers, in.PassengerCount, in.ContactPhone
 		o.PickupPlace, o.DestinationsRaw, o.PickupAt, o.ReturnAt = in.PickupPlace, dests, in.PickupAt.UTC(), in.ReturnAt.UTC()
 		o.OutOfCity, o.Category, o.ApprovalsDone, o.Note = in.OutOfCity, in.Category, 0, ""
+		if err := needApprovers(ctx, tx, o.UnitPath, a.UserID, o.ApprovalsNeeded); err != nil {
+			return step{}, err
+		}
 		approvers, err := notify.Recipients(ctx, tx, access.Approver, o.UnitPath)
 		if err != nil {
 			return step{}, err

@@ -294,6 +294,13 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 				needed = 2
 			}
 		}
+		path, err := unitPath(ctx, tx, a.ScopeID)
+		if err != nil {
+			return err
+		}
+		if err := needApprovers(ctx, tx, path, a.UserID, needed); err != nil {
+			return err
+		}
 		dests, _ := json.Marshal(in.Destinations)
 		now := s.now()
 		o := &Order{No: "pending-" + fmt.Sprint(now.UnixNano()), UnitID: a.ScopeID, ApplicantID: a.UserID, ApplicantName: a.Name,
@@ -309,10 +316,6 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 		}
 		id = o.ID
 		if err := event(ctx, tx, a, o.ID, "submit", "", Submitted, ""); err != nil {
-			return err
-		}
-		path, err := unitPath(ctx, tx, o.UnitID)
-		if err != nil {
 			return err
 		}
 		o.UnitPath = path

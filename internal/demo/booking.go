@@ -54,8 +54,11 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		}
 	}
 	byUnit := map[int64][]*veh{}
-	var units []int64
+	var units, fleetUnits []int64
 	for _, v := range vs {
+		if !slices.Contains(fleetUnits, v.Unit) {
+			fleetUnits = append(fleetUnits, v.Unit)
+		}
 		if len(v.Drivers) == 0 {
 			continue
 		}
@@ -75,8 +78,10 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		home = jgj
 	}
 
-	// An applicant account for every unit with vehicles (the named demo
-	// accounts cover only a few units). One hash serves them all.
+	// An applicant, an approver and a vehicle manager for every unit with
+	// vehicles that has none (the named demo accounts cover only a few
+	// units), so that no order waits for a role nobody holds. One hash
+	// serves them all.
 	hash, err := auth.HashPassword(Password)
 	if err != nil {
 		return err
@@ -86,35 +91,48 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		Name string
 	}
 	applicants := map[int64][]person{}
+	held := map[string]map[int64]bool{} // role → units with a holder
 	var existing []struct {
 		ID    int64  `bun:"id"`
 		Name  string `bun:"real_name"`
 		Scope int64  `bun:"scope_id"`
+		Role  string `bun:"role"`
 	}
-	if err := db.R.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.real_name, u.scope_id").
-		Join("JOIN user_roles AS r ON r.user_id = u.id AND r.role = 'applicant'").Scan(ctx, &existing); err != nil {
+	if err := db.R.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.real_name, u.scope_id, r.role").
+		Join("JOIN user_roles AS r ON r.user_id = u.id").Scan(ctx, &existing); err != nil {
 		return err
 	}
 	for _, e := range existing {
-		applicants[e.Scope] = append(applicants[e.Scope], person{e.ID, e.Name})
+		if e.Role == "applicant" {
+			applicants[e.Scope] = append(applicants[e.Scope], person{e.ID, e.Name})
+		}
+		if held[e.Role] == nil {
+			held[e.Role] = map[int64]bool{}
+		}
+		held[e.Role][e.Scope] = true
 	}
 	surnames := []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
 	givens := []string{"晓东", "丽娟", "建华", "海燕", "志强", "文静", "国庆", "秀英", "俊杰", "雪梅"}
 	err = db.Tx(ctx, func(tx bun.Tx) error {
-		for _, u := range units {
-			if len(applicants[u]) > 0 {
-				continue
+		for _, u := range fleetUnits {
+			for k, role := range []string{"applicant", "approver", "vehicle_manager"} {
+				if held[role][u] {
+					continue
+				}
+				name := string(surnames[(int(u)+k*7)%len(surnames)]) + givens[(int(u)+k*3)%len(givens)]
+				var id int64
+				if err := tx.NewRaw(`INSERT INTO users (username, real_name, phone, scope_id, password_hash, must_change_password, active, created_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, fmt.Sprintf("%s%d", []string{"staff", "approver", "vm"}[k], u), name,
+					fmt.Sprintf("139151%d%04d", 9-k, u), u, hash, false, true, now, now).Scan(ctx, &id); err != nil {
+					return err
+				}
+				if _, err := tx.NewRaw("INSERT INTO user_roles (user_id, role) VALUES (?, ?)", id, role).Exec(ctx); err != nil {
+					return err
+				}
+				if role == "applicant" {
+					applicants[u] = []person{{id, name}}
+				}
 			}
-			name := string(surnames[int(u)%len(surnames)]) + givens[int(u)%len(givens)]
-			var id int64
-			if err := tx.NewRaw(`INSERT INTO users (username, real_name, phone, scope_id, password_hash, must_change_password, active, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, fmt.Sprintf("staff%d", u), name, fmt.Sprintf("1391519%04d", u), u, hash, false, true, now, now).Scan(ctx, &id); err != nil {
-				return err
-			}
-			if _, err := tx.NewRaw("INSERT INTO user_roles (user_id, role) VALUES (?, 'applicant')", id).Exec(ctx); err != nil {
-				return err
-			}
-			applicants[u] = []person{{id, name}}
 		}
 		return nil
 	})

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	for _, k := range []string{"POST /api/orders", "GET /api/my/orders", "GET /api/approvals", "GET /api/driver/tasks",
-		"GET /api/booking/counts", "GET /api/dispatch/delegations", "GET /api/emergency-filings", "GET /api/calendar",
+		"GET /api/booking/counts", "GET /api/booking/gaps", "GET /api/dispatch/delegations", "GET /api/emergency-filings", "GET /api/calendar",
 		"PUT /api/calendar/{day}", "GET /api/notifications", "POST /api/notifications/read", "GET /api/notifications/stream"} {
 		untargeted[k] = true
 	}
@@ -120,6 +120,7 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/approvals":      func(c caller, in bool) call { return call{"GET", "/api/approvals", nil} },
 		"GET /api/driver/tasks":   func(c caller, in bool) call { return call{"GET", "/api/driver/tasks", nil} },
 		"GET /api/booking/counts": func(c caller, in bool) call { return call{"GET", "/api/booking/counts", nil} },
+		"GET /api/booking/gaps":   func(c caller, in bool) call { return call{"GET", "/api/booking/gaps", nil} },
 		"GET /api/orders/{id}": func(c caller, in bool) call {
 			return call{"GET", path(e.order(place(in), booking.Submitted, other(in), 0, 0), ""), nil}
 		},

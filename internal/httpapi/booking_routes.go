@@ -29,6 +29,7 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Mine: true})},
 		{Method: "GET", Path: "/api/approvals", Perm: access.OrderApprove, Tag: "用车", Summary: "待我审批的申请", Query: []string{"q", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Inbox: true})},
 		{Method: "GET", Path: "/api/driver/tasks", Perm: access.OrderDrive, Tag: "用车", Summary: "我的出车任务（state 默认为已派车、执行中）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Driving: true})},
+		{Method: "GET", Path: "/api/booking/gaps", Perm: access.OrgRead, Tag: "用车", Summary: "管辖范围内缺少审核员、调度员或车管负责人的单位（其订单无人处理）", Out: []booking.Gap{}, Handle: s.bookingGaps},
 		{Method: "GET", Path: "/api/booking/counts", Perm: access.Self, Tag: "用车", Summary: "待办数量（审批、派车、同意、回场、任务、评价、逾期补报、未读消息）", Out: booking.Counts{}, Handle: s.bookingCounts},
 		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderRead, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
 		{Method: "PUT", Path: "/api/orders/{id}", Perm: access.OrderApply, Tag: "用车", Summary: "修改被退回的申请并重新提交", In: booking.Input{}, Out: booking.Order{}, Handle: update(s.Booking.Resubmit)},
@@ -143,6 +144,10 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 		}
 		return list(items, n, f.Page, f.Size), nil
 	}
+}
+
+func (s *Server) bookingGaps(r *Request) (any, error) {
+	return s.Booking.Gaps(r.Context(), r.Actor())
 }
 
 func (s *Server) bookingCounts(r *Request) (any, error) {

@@ -89,7 +89,7 @@ type Gap struct {
 	UnitID   int64    `json:"unit_id"`
 	UnitName string   `json:"unit_name"`
 	Parent   string   `json:"parent_name"`
-	Missing  []string `json:"missing"` // the roles' Chinese names
+	Missing  []string `json:"missing"`  // the roles' Chinese names
 	Stranded int      `json:"stranded"` // orders waiting for a missing role now
 	Ask      string   `json:"ask"`      // the administrators who can set the roles
 }

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -386,6 +387,47 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		}
 		o.UpdatedAt = o.events[len(o.events)-1].at
 		orders = append(orders, o)
+	}
+	// Each car's odometer goes on from one order to the next (the mileage
+	// rule compares a start reading with the previous order's end reading).
+	byCar := slices.Clone(orders)
+	slices.SortStableFunc(byCar, func(a, b *order) int {
+		va, vb := int64(0), int64(0)
+		if a.VehicleID != nil {
+			va = *a.VehicleID
+		}
+		if b.VehicleID != nil {
+			vb = *b.VehicleID
+		}
+		if va != vb {
+			return cmp.Compare(va, vb)
+		}
+		return a.PickupAt.Compare(b.PickupAt)
+	})
+	reading := map[int64]int{}
+	for _, o := range byCar {
+		if o.StartOdometer == nil {
+			continue
+		}
+		v := *o.VehicleID
+		if reading[v] == 0 {
+			reading[v] = 20000 + r.IntN(60000)
+		}
+		dist, start := 0, reading[v]+r.IntN(3)
+		if o.EndOdometer != nil {
+			dist = *o.EndOdometer - *o.StartOdometer
+			*o.EndOdometer = start + dist
+		}
+		*o.StartOdometer = start
+		reading[v] = start + dist
+		for i, e := range o.events {
+			switch e.action {
+			case "depart":
+				o.events[i].note = fmt.Sprintf("出车里程 %d 公里", start)
+			case "finish":
+				o.events[i].note = fmt.Sprintf("结束里程 %d 公里，本次 %d 公里", start+dist, dist)
+			}
+		}
 	}
 	err = db.Tx(ctx, func(tx bun.Tx) error {
 		rows := make([]*booking.Order, len(orders))

@@ -262,15 +262,23 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Detail, 
 	if err := s.DB.R.NewSelect().Model(&d.Attachments).Where("order_id = ?", id).Order("id").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
+	fs, err := findFilings(ctx, s.DB.R, a, "hf.order_id", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(fs) > 0 {
+		d.HolidayFiling = fs[0]
+	}
 	return d, nil
 }
 
 // Detail is an order with its timeline, changes on the way and attachments.
 type Detail struct {
 	*Order
-	Events      []*Event      `json:"events"`
-	Changes     []*Change     `json:"changes"`
-	Attachments []*Attachment `json:"attachments"`
+	Events        []*Event       `json:"events"`
+	Changes       []*Change      `json:"changes"`
+	Attachments   []*Attachment  `json:"attachments"`
+	HolidayFiling *HolidayFiling `json:"holiday_filing"` // R-15: the use of a sealed vehicle filed with the authority
 }
 
 // Create submits an order for the actor's unit.

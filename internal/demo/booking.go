@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -288,7 +289,7 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 				vid, did := v.ID, driver
 				o.VehicleID, o.DriverID = &vid, &did
 				if holiday[day.Format(time.DateOnly)] && categories[v.ID] != "emergency" && categories[v.ID] != "law_enforcement" {
-					o.SealedFiling = "节假日值班保障，已报机关事务管理局备案"
+					o.SealedFiling = "节假日值班保障"
 				}
 				busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
 				busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
@@ -446,6 +447,9 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		if err := insertBatches(ctx, tx, evs, 500); err != nil {
 			return err
 		}
+		if err := seedHolidayFilings(ctx, tx, rows); err != nil {
+			return err
+		}
 		// Standing delegations for every other unit but 市机关事务管理局, whose
 		// vehicle manager consents order by order: both flows show.
 		var vm int64
@@ -489,3 +493,79 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// seedHolidayFilings files the demo's holiday use of sealed vehicles with
+// the authority (R-15): the level above the unit reviewed the older ones,
+// returned one, and the two latest wait for its review.
+func seedHolidayFilings(ctx context.Context, tx bun.Tx, orders []*booking.Order) error {
+	var sealed []*booking.Order
+	for _, o := range orders {
+		if o.SealedFiling != "" {
+			sealed = append(sealed, o)
+		}
+	}
+	slices.SortFunc(sealed, func(a, b *booking.Order) int { return a.PickupAt.Compare(b.PickupAt) })
+	var units []struct {
+		ID       int64  `bun:"id"`
+		Path     string `bun:"path"`
+		District *int64 `bun:"district_id"`
+	}
+	if err := tx.NewSelect().Table("units").Column("id", "path", "district_id").Scan(ctx, &units); err != nil {
+		return err
+	}
+	var admins []struct {
+		Scope int64  `bun:"scope_id"`
+		Name  string `bun:"real_name"`
+	}
+	if err := tx.NewSelect().TableExpr("users AS u").ColumnExpr("u.scope_id, u.real_name").Join("JOIN user_roles AS r ON r.user_id = u.id").
+		Where("r.role = 'platform_admin'").Order("u.id").Scan(ctx, &admins); err != nil {
+		return err
+	}
+	adminOf := map[int64]string{}
+	for _, a := range admins {
+		if adminOf[a.Scope] == "" {
+			adminOf[a.Scope] = a.Name
+		}
+	}
+	authority := map[int64]int64{}
+	var city int64
+	for _, u := range units {
+		if strings.Count(u.Path, "/") == 2 {
+			city = u.ID
+		}
+	}
+	for _, u := range units {
+		authority[u.ID] = city
+		if u.District != nil && *u.District != u.ID {
+			authority[u.ID] = *u.District
+		}
+	}
+	var names []*calendar.Day
+	if err := tx.NewSelect().Model(&names).Where("kind = 'holiday'").Scan(ctx); err != nil {
+		return err
+	}
+	holiday := map[string]string{}
+	for _, d := range names {
+		holiday[d.Day] = d.Name
+	}
+	for i, o := range sealed {
+		day := beijing.Date(o.PickupAt)
+		f := &booking.HolidayFiling{OrderID: o.ID, UnitID: o.UnitID, AuthorityID: authority[o.UnitID], VehicleID: *o.VehicleID,
+			Holiday: fmt.Sprintf("%s %s 法定节假日封存", day, holiday[day]), Reason: o.SealedFiling, State: booking.FilingApproved,
+			FiledByName: "调度员", FiledAt: o.CreatedAt.Add(2 * time.Hour)}
+		switch {
+		case i >= len(sealed)-2:
+			f.State = booking.FilingPending
+		default:
+			at := f.FiledAt.Add(20 * time.Hour)
+			f.ReviewedByName, f.ReviewedAt = adminOf[f.AuthorityID], &at
+			if i == len(sealed)-3 {
+				f.State, f.ReviewNote = booking.FilingReturned, "请补充值班安排文件，说明不能使用应急保障车辆的原因"
+			}
+		}
+		if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

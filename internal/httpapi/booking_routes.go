@@ -56,6 +56,9 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
 		{Method: "POST", Path: "/api/emergency-filings", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补报紧急用车（R-14，48小时内）", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: create(s.Booking.FileEmergency)},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
+		{Method: "GET", Path: "/api/holiday-filings", Perm: access.OrderRead, Tag: "节假日", Summary: "节假日封存车辆用车备案（R-15；state=pending|approved|returned）：单位看本单位的，主管部门看所辖单位的", Query: []string{"state", "page", "page_size"}, Out: List[booking.HolidayFiling]{}, Handle: s.holidayFilings},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/approve", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门审核通过节假日用车备案", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(true)},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/return", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门退回节假日用车备案（须填原因）", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(false)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
 		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: calendar.DayInput{}, Handle: s.setDay},
 		{Method: "GET", Path: "/api/notifications", Perm: access.Self, Tag: "消息", Summary: "我的消息（unread=true 仅未读）", Query: []string{"unread", "page", "page_size"}, Out: List[notify.Notification]{}, Handle: s.notifications},
@@ -143,6 +146,34 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 			return nil, err
 		}
 		return list(items, n, f.Page, f.Size), nil
+	}
+}
+
+func (s *Server) holidayFilings(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Booking.HolidayFilings(r.Context(), r.Actor(), booking.HolidayFilter{State: r.URL.Query().Get("state"), Page: p, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}
+
+func (s *Server) reviewHoliday(approve bool) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		var in reasonIn
+		if r.ContentLength != 0 {
+			if err := decode(r, &in); err != nil {
+				return nil, err
+			}
+		}
+		return s.Booking.ReviewHoliday(r.Context(), r.Actor(), id, approve, in.Reason)
 	}
 }
 

@@ -1,6 +1,8 @@
-// Browser test of 用车订单查询 (R-13, R-30) against a fresh demo backend: the city's administrator and the city's
+// Browser test against a fresh demo backend of 用车订单查询 (R-13, R-30): the city's administrator and the city's
 // discipline-inspection supervisor find an order of 市机关事务管理局 by its text and its place, open it with names
-// (never ids) and export the filtered list; a district's supervisor does not find it.   npm run test:browser
+// (never ids) and export the filtered list; a district's supervisor does not find it. And of 节假日用车备案 (R-15):
+// a sealed car dispatched on a holiday is filed with the city, which returns it with a reason the unit then sees.
+//   npm run test:browser
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer } from './server.mjs'
@@ -86,5 +88,58 @@ test('2. the discipline-inspection supervisor finds it by place; a district supe
   await search('place', place)
   await page.locator('[data-test=orders-table] .el-table__empty-text', { hasText: '暂无数据' }).waitFor()
   assert.equal(await rows().count(), 0)
+  await logout(page)
+})
+
+test('3. the authority returns a holiday use filed with it; the unit sees why', async () => {
+  // jgj_staff's order on the next statutory holiday, dispatched on a sealed car with a filing.
+  const staff = await apiSession(server.baseURL, 'jgj_staff')
+  const year = new Date().getFullYear()
+  const days = [...(await staff.get(`/calendar?year=${year}`)).data, ...(await staff.get(`/calendar?year=${year + 1}`)).data]
+  const soon = new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 10)
+  const holiday = days.find((d) => d.kind === 'holiday' && d.day > soon)
+  assert.ok(holiday, 'a statutory holiday ahead')
+  const pickup = new Date(`${holiday.day}T14:${String(parseInt(run.slice(-2), 36) % 60).padStart(2, '0')}:00+08:00`)
+  const r = await staff.post('/orders', {
+    reason: `节假日保障${run}`, passenger_count: 1, pickup_place: '市行政中心', destinations: ['市应急管理局'],
+    pickup_at: pickup.toISOString(), return_at: new Date(pickup.getTime() + 3600000).toISOString(),
+  })
+  assert.equal(r.status, 201, JSON.stringify(r.data))
+  const order = r.data
+  assert.equal((await (await apiSession(server.baseURL, 'jgj_approver')).post(`/orders/${order.id}/approve`, {})).status, 200)
+  const dispatcher = await apiSession(server.baseURL, 'jgj_dispatcher')
+  const cands = (await dispatcher.get(`/orders/${order.id}/suggestions?limit=500`)).data
+  const car = cands.find((c) => c.suitable && c.sealed && c.drivers.some((d) => d.suitable))
+  assert.ok(car, 'a suitable sealed car')
+  const reason = `防汛值守${run}`
+  const d = await dispatcher.post(`/orders/${order.id}/dispatch`, { vehicle_id: car.id, driver_id: car.drivers.find((x) => x.suitable).id, sealed_filing: reason })
+  assert.equal(d.status, 200, JSON.stringify(d.data))
+
+  await login(page, 'city_admin')
+  await menuItem(page, '节假日用车备案').click()
+  await page.waitForURL('**/holiday-filings')
+  const row = page.locator('[data-test=holiday-filings] .el-table__body-wrapper tbody tr', { hasText: reason })
+  await row.waitFor()
+  const text = await row.innerText()
+  for (const t of [order.no, '市机关事务管理局', car.plate, '待审核', '报常州市']) assert.ok(text.includes(t), `${t} in ${text}`)
+  await shot('holiday-filings')
+  await row.locator('[data-test=holiday-return]').click()
+  const box = page.locator('.el-message-box:visible')
+  await box.locator('textarea').fill('防汛值守应使用应急保障车辆')
+  await box.getByRole('button', { name: '确定' }).click()
+  await row.waitFor({ state: 'detached' })
+  await page.locator('[data-test=holiday-tabs]').getByText('已退回', { exact: true }).click()
+  const back = page.locator('[data-test=holiday-filings] .el-table__body-wrapper tbody tr', { hasText: reason })
+  await back.getByText('防汛值守应使用应急保障车辆').waitFor()
+  assert.equal(await back.locator('[data-test=holiday-return]').count(), 0)
+  await logout(page)
+
+  // The unit sees the outcome on the order.
+  await login(page, 'jgj_dispatcher')
+  await page.goto(`/orders/${order.id}`)
+  const filing = page.locator('[data-test=order-holiday-filing]')
+  await filing.getByText('已退回').waitFor()
+  assert.match(await filing.innerText(), /防汛值守应使用应急保障车辆/)
+  await shot('holiday-filing-order')
   await logout(page)
 })

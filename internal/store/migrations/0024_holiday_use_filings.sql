@@ -20,3 +20,14 @@ CREATE TABLE holiday_filings (
 );
 CREATE INDEX holiday_filings_authority ON holiday_filings (authority_id, state, filed_at);
 CREATE INDEX holiday_filings_unit ON holiday_filings (unit_id, filed_at);
+
+-- Holiday use recorded before as a note on the order becomes a filing
+-- waiting for the authority's review.
+INSERT INTO holiday_filings (order_id, unit_id, authority_id, vehicle_id, holiday, reason, state, filed_by, filed_by_name, filed_at)
+SELECT o.id, o.unit_id,
+       COALESCE(CASE WHEN u.district_id <> u.id THEN u.district_id END, (SELECT MIN(c.id) FROM units AS c WHERE c.kind = 'city')),
+       o.vehicle_id, '法定节假日封存', o.sealed_filing, 'pending', o.dispatcher_id, COALESCE(d.real_name, ''), o.updated_at
+FROM orders AS o
+JOIN units AS u ON u.id = o.unit_id
+LEFT JOIN users AS d ON d.id = o.dispatcher_id
+WHERE o.sealed_filing <> '' AND o.vehicle_id IS NOT NULL;

@@ -289,7 +289,15 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   // 用车人 rates on the phone.
   await phoneLogin('jgj_staff')
   await page.goto('/m/orders')
-  await page.locator('[data-test=m-order]', { hasText: '待评价' }).first().waitFor()
+  // Newest pick-up first: the demo's later orders may come before this one (picked up today); scroll to it.
+  const rated = page.locator('[data-test=m-order]', { hasText: orderNo })
+  await page.locator('[data-test=m-order]').first().waitFor()
+  await page.mouse.move(187, 400)
+  for (let i = 0; i < 20 && !(await rated.count()); i++) {
+    await page.mouse.wheel(0, 4000)
+    await page.waitForTimeout(400)
+  }
+  await rated.filter({ hasText: '待评价' }).waitFor()
   await shot('m05-my-orders')
   await page.locator('[data-test=m-order]', { hasText: orderNo }).click()
   await page.locator('[data-test=m-rate] .van-rate__item').nth(4).click()

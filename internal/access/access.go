@@ -142,6 +142,7 @@ const (
 	OrderDrive    Perm = "order.drive"    // the driver's tasks (R-13(4))
 	EmergencyFile Perm = "emergency.file" // file emergency use afterwards
 	CalendarWrite Perm = "calendar.write" // statutory holidays and make-up working days
+	HolidayReview Perm = "holiday.review" // the authority reviews holiday use filed with it
 
 	MonitorRead    Perm = "monitor.read"    // the live map: positions and states of the vehicles in scope
 	MonitorCommand Perm = "monitor.command" // commands to a vehicle's terminal from the live map
@@ -177,7 +178,7 @@ const (
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesAssign, FilingsRead, AuditRead, PolicyWrite, CredentialsManage, FleetRead, FleetWrite, FleetConfirm,
-	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite,
+	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite, HolidayReview,
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
@@ -220,6 +221,7 @@ var grants = map[Perm][]Role{
 	OrderDrive:    {Driver},
 	EmergencyFile: {VehicleManager, Dispatcher, UnitAdmin},
 	CalendarWrite: {PlatformAdmin},
+	HolidayReview: {PlatformAdmin},
 	// Monitoring. The live map serves those who run or oversee
 	// the vehicles now; commands only those who operate them. Track history
 	// says where a vehicle and its passengers went, so it is narrower: the

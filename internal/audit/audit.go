@@ -121,6 +121,7 @@ var (
 	Order           = ObjectType{"order", "用车订单"}
 	EmergencyFiling = ObjectType{"emergency_filing", "紧急用车补报"}
 	Calendar        = ObjectType{"calendar", "节假日安排"}
+	HolidayFiling   = ObjectType{"holiday_filing", "节假日用车备案"}
 	Case            = ObjectType{"case", "问题线索"}
 	Company         = ObjectType{"company", "合作企业"}
 	FuelImport      = ObjectType{"fuel_import", "加油记录导入"}
@@ -132,7 +133,7 @@ var (
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
 
 // The audit log's own reading, recorded in the log itself.
 var (

@@ -151,7 +151,10 @@ func TestOrderLifecycle(t *testing.T) {
 				return s.Dispatch(ctx, f.a("jgj_dispatcher"), o.ID, booking.DispatchInput{VehicleID: f.v["mpv"], DriverID: f.d["朱师傅"]})
 			}, booking.PendingConsent},
 			{"consent", func() (*booking.Order, error) { return s.Consent(ctx, f.a("jgj_vm"), o.ID) }, booking.Dispatched},
-			{"depart", func() (*booking.Order, error) { return s.Depart(ctx, f.a("jgj_driver"), o.ID, 12000) }, booking.Departed},
+			{"depart", func() (*booking.Order, error) {
+				s.Now = func() time.Time { return bj("2026-11-23 08:30") }
+				return s.Depart(ctx, f.a("jgj_driver"), o.ID, 12000)
+			}, booking.Departed},
 			{"change", func() (*booking.Order, error) {
 				return s.ReportChange(ctx, f.a("jgj_driver"), o.ID, booking.ChangeInput{Destination: "金坛区政府", Note: "领导临时增加行程"})
 			}, booking.Departed},
@@ -255,7 +258,10 @@ func TestIllegalTransitions(t *testing.T) {
 		if _, err := s.Depart(ctx, f.a("jgj_staff"), o.ID, 100); !errs.Is(err, errs.Forbidden) {
 			t.Errorf("someone else departs: %v", err)
 		}
-		s.Depart(ctx, f.a("jgj_driver"), o.ID, 100)
+		s.Now = func() time.Time { return bj("2026-11-23 08:30") }
+		if _, err := s.Depart(ctx, f.a("jgj_driver"), o.ID, 100); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.Finish(ctx, f.a("jgj_driver"), o.ID, 99); err == nil || !strings.Contains(err.(*errs.Error).Fields["odometer"], "不能小于出车里程") {
 			t.Errorf("odometer backwards: %v", err)
 		}

@@ -367,8 +367,14 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 			o.SealedFiling = in.SealedFiling
 		}
 		desc := fmt.Sprintf("%s %s %s，驾驶员 %s", v.Plate, v.Brand, v.Model, dc.Name)
+		var filed []notify.Message
 		if o.SealedFiling != "" {
-			desc += "；封存期用车备案：" + o.SealedFiling
+			desc += "；封存期用车已报主管部门备案：" + o.SealedFiling
+			m, err := fileHoliday(ctx, tx, a, o, v, c.Sealed, o.SealedFiling, s.now())
+			if err != nil {
+				return step{}, err
+			}
+			filed = append(filed, m)
 		}
 		delegated, err := tx.NewSelect().Table("dispatch_delegations").Where("unit_id = ? AND revoked_at IS NULL", v.UnitID).Exists(ctx)
 		if err != nil {
@@ -381,10 +387,10 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 			}
 			o.Consent = ""
 			return step{to: PendingConsent, note: desc + "（待车管负责人同意）",
-				notes: []notify.Message{{Users: managers, Kind: "consent", Title: "派车待您同意", Body: o.No + " " + desc, Link: orderLink(o.ID)}}}, nil
+				notes: append(filed, notify.Message{Users: managers, Kind: "consent", Title: "派车待您同意", Body: o.No + " " + desc, Link: orderLink(o.ID)})}, nil
 		}
 		o.Consent = "delegation"
-		return step{to: Dispatched, note: desc + "（车管负责人已长期授权）", notes: dispatchedNotes(o, dc, desc)}, nil
+		return step{to: Dispatched, note: desc + "（车管负责人已长期授权）", notes: append(filed, dispatchedNotes(o, dc, desc)...)}, nil
 	})
 }
 

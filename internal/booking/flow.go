@@ -14,6 +14,7 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
+	"govfleet/internal/supervision"
 )
 
 // The audit log's actions recorded here, with their Chinese names (R-27).
@@ -243,6 +244,9 @@ func (s *Service) Resubmit(ctx context.Context, a *access.Actor, id int64, in In
 		o.Reason, o.Passengers, o.PassengerCount, o.ContactPhone = in.Reason, in.Passengers, in.PassengerCount, in.ContactPhone
 		o.PickupPlace, o.DestinationsRaw, o.PickupAt, o.ReturnAt = in.PickupPlace, dests, in.PickupAt.UTC(), in.ReturnAt.UTC()
 		o.OutOfCity, o.Category, o.ApprovalsDone, o.Note = in.OutOfCity, in.Category, 0, ""
+		if err := needApprovers(ctx, tx, o.UnitPath, a.UserID, o.ApprovalsNeeded); err != nil {
+			return step{}, err
+		}
 		approvers, err := notify.Recipients(ctx, tx, access.Approver, o.UnitPath)
 		if err != nil {
 			return step{}, err
@@ -316,10 +320,67 @@ func (s *Service) Depart(ctx context.Context, a *access.Actor, id int64, odomete
 			return step{}, (&errs.Fields{"odometer": "请填写出车时的里程表读数（公里）"}).Err()
 		}
 		now := s.now()
+		if err := s.possibleDeparture(ctx, tx, o, odometer, now); err != nil {
+			return step{}, err
+		}
 		o.StartOdometer, o.DepartedAt = &odometer, &now
 		return step{to: Departed, note: fmt.Sprintf("出车里程 %d 公里", odometer),
 			notes: []notify.Message{{Users: []int64{o.ApplicantID}, Kind: "order", Title: "驾驶员已出车", Body: fmt.Sprintf("%s %s %s", o.No, o.Plate, o.DriverName), Link: orderLink(o.ID)}}}, nil
 	})
+}
+
+// possibleDeparture refuses a departure no car could make (R-13(4)): too
+// long before the pick-up time (the level's order_window parameter), while
+// the car or the driver is still out on another order, or with an odometer
+// reading below the car's last recorded one.
+func (s *Service) possibleDeparture(ctx context.Context, tx bun.Tx, o *Order, odometer int, now time.Time) error {
+	st, err := supervision.LoadSettings(ctx, tx)
+	if err != nil {
+		return err
+	}
+	early := time.Duration(st.Resolver(supervision.OrderWindow{})(o.UnitPath).V(supervision.DepartEarlyKey)) * time.Minute
+	if now.Before(o.PickupAt.Add(-early)) {
+		return errs.E(errs.Conflict, "报到时间为 %s，最早可在报到前%s出车，现在还不能出车", o.PickupAt.In(beijing.Zone).Format("01-02 15:04"), span(early))
+	}
+	var out []struct {
+		No        string `bun:"no"`
+		VehicleID *int64 `bun:"vehicle_id"`
+	}
+	if err := tx.NewSelect().Table("orders").Column("no", "vehicle_id").
+		Where("state = ? AND id <> ? AND (vehicle_id = ? OR driver_id = ?)", Departed, o.ID, *o.VehicleID, *o.DriverID).Order("id").Scan(ctx, &out); err != nil {
+		return err
+	}
+	for _, x := range out {
+		if x.VehicleID != nil && *x.VehicleID == *o.VehicleID {
+			return errs.E(errs.Conflict, "车辆 %s 正在执行订单 %s，须先结束该任务再出车", o.Plate, x.No)
+		}
+		return errs.E(errs.Conflict, "驾驶员 %s 正在执行订单 %s，须先结束该任务再出车", o.DriverName, x.No)
+	}
+	var last []struct {
+		No      string `bun:"no"`
+		Reading int    `bun:"reading"`
+	}
+	if err := tx.NewSelect().Table("orders").ColumnExpr("no, COALESCE(end_odometer, start_odometer) AS reading").
+		Where("vehicle_id = ? AND id <> ? AND start_odometer IS NOT NULL", *o.VehicleID, o.ID).
+		OrderExpr("COALESCE(departed_at, pickup_at) DESC, id DESC").Limit(1).Scan(ctx, &last); err != nil {
+		return err
+	}
+	if len(last) > 0 && odometer < last[0].Reading {
+		return (&errs.Fields{"odometer": fmt.Sprintf("里程表读数不能小于该车上次记录的 %d 公里（订单 %s），请核对", last[0].Reading, last[0].No)}).Err()
+	}
+	return nil
+}
+
+// span writes a duration of whole minutes as 小时/分钟.
+func span(d time.Duration) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d分钟", m)
+	case m == 0:
+		return fmt.Sprintf("%d小时", h)
+	}
+	return fmt.Sprintf("%d小时%d分钟", h, m)
 }
 
 func isDriver(a *access.Actor, o *Order) error {

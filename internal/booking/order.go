@@ -262,15 +262,23 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Detail, 
 	if err := s.DB.R.NewSelect().Model(&d.Attachments).Where("order_id = ?", id).Order("id").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
+	fs, err := findFilings(ctx, s.DB.R, a, "hf.order_id", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(fs) > 0 {
+		d.HolidayFiling = fs[0]
+	}
 	return d, nil
 }
 
 // Detail is an order with its timeline, changes on the way and attachments.
 type Detail struct {
 	*Order
-	Events      []*Event      `json:"events"`
-	Changes     []*Change     `json:"changes"`
-	Attachments []*Attachment `json:"attachments"`
+	Events        []*Event       `json:"events"`
+	Changes       []*Change      `json:"changes"`
+	Attachments   []*Attachment  `json:"attachments"`
+	HolidayFiling *HolidayFiling `json:"holiday_filing"` // R-15: the use of a sealed vehicle filed with the authority
 }
 
 // Create submits an order for the actor's unit.
@@ -294,6 +302,13 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 				needed = 2
 			}
 		}
+		path, err := unitPath(ctx, tx, a.ScopeID)
+		if err != nil {
+			return err
+		}
+		if err := needApprovers(ctx, tx, path, a.UserID, needed); err != nil {
+			return err
+		}
 		dests, _ := json.Marshal(in.Destinations)
 		now := s.now()
 		o := &Order{No: "pending-" + fmt.Sprint(now.UnixNano()), UnitID: a.ScopeID, ApplicantID: a.UserID, ApplicantName: a.Name,
@@ -309,10 +324,6 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 		}
 		id = o.ID
 		if err := event(ctx, tx, a, o.ID, "submit", "", Submitted, ""); err != nil {
-			return err
-		}
-		path, err := unitPath(ctx, tx, o.UnitID)
-		if err != nil {
 			return err
 		}
 		o.UnitPath = path
@@ -355,7 +366,11 @@ type Filter struct {
 	UnitID     int64  // subtree of this node (0: the actor's scope)
 	State      string // one state, or several separated by commas
 	Sealed     bool   // only orders that use a vehicle sealed for a holiday (R-15 filings)
-	Q          string
+	VehicleID  int64
+	DriverID   int64
+	Applicant  string // part of the applicant's name
+	Place      string // part of the pick-up place or a destination
+	Q          string // part of the number, reason, applicant, plate or driver
 	From, To   time.Time
 	Page, Size int
 }
@@ -363,6 +378,28 @@ type Filter struct {
 // List returns a page of orders the actor may see, newest pick-up first
 // (soonest first for driving tasks).
 func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order, int, error) {
+	q, err := s.query(ctx, a, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []*Order
+	n, err := q.Limit(f.Size).Offset((f.Page-1)*f.Size).ScanAndCount(ctx, &out)
+	if err != nil {
+		return nil, 0, store.Translate(err)
+	}
+	for _, o := range out {
+		o.fill()
+	}
+	return out, n, nil
+}
+
+// like is a LIKE pattern finding text anywhere.
+func like(text string) string {
+	return "%" + strings.NewReplacer("%", "", "_", "").Replace(strings.TrimSpace(text)) + "%"
+}
+
+// query selects the orders of f, in the list's order.
+func (s *Service) query(ctx context.Context, a *access.Actor, f Filter) (*bun.SelectQuery, error) {
 	q := selectOrders(s.DB.R)
 	switch {
 	case f.Mine:
@@ -374,10 +411,10 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order
 		if f.UnitID != 0 {
 			p, err := unitPath(ctx, s.DB.R, f.UnitID)
 			if err != nil {
-				return nil, 0, store.Translate(err)
+				return nil, store.Translate(err)
 			}
 			if !a.Covers(p) {
-				return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+				return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
 			}
 			base = p
 		}
@@ -393,9 +430,22 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order
 	if f.Sealed {
 		q = q.Where("o.sealed_filing <> ''")
 	}
-	if f.Q != "" {
-		like := "%" + strings.ReplaceAll(f.Q, "%", "") + "%"
-		q = q.Where("(o.no LIKE ? OR o.reason LIKE ? OR o.applicant_name LIKE ? OR v.plate LIKE ?)", like, like, like, like)
+	if f.VehicleID != 0 {
+		q = q.Where("o.vehicle_id = ?", f.VehicleID)
+	}
+	if f.DriverID != 0 {
+		q = q.Where("o.driver_id = ?", f.DriverID)
+	}
+	if strings.TrimSpace(f.Applicant) != "" {
+		q = q.Where("o.applicant_name LIKE ?", like(f.Applicant))
+	}
+	if strings.TrimSpace(f.Place) != "" {
+		p := like(f.Place)
+		q = q.Where("(o.pickup_place LIKE ? OR o.destinations LIKE ?)", p, p)
+	}
+	if strings.TrimSpace(f.Q) != "" {
+		t := like(f.Q)
+		q = q.Where("(o.no LIKE ? OR o.reason LIKE ? OR o.applicant_name LIKE ? OR v.plate LIKE ? OR d.name LIKE ?)", t, t, t, t, t)
 	}
 	if !f.From.IsZero() {
 		q = q.Where("o.pickup_at >= ?", f.From.UTC())
@@ -403,19 +453,10 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Order
 	if !f.To.IsZero() {
 		q = q.Where("o.pickup_at < ?", f.To.UTC())
 	}
-	order := "o.pickup_at DESC, o.id DESC"
 	if f.Driving || f.Inbox {
-		order = "o.pickup_at ASC, o.id ASC"
+		return q.OrderExpr("o.pickup_at ASC, o.id ASC"), nil
 	}
-	var out []*Order
-	n, err := q.OrderExpr(order).Limit(f.Size).Offset((f.Page-1)*f.Size).ScanAndCount(ctx, &out)
-	if err != nil {
-		return nil, 0, store.Translate(err)
-	}
-	for _, o := range out {
-		o.fill()
-	}
-	return out, n, nil
+	return q.OrderExpr("o.pickup_at DESC, o.id DESC"), nil
 }
 
 // Counts are the numbers on the console's badges.

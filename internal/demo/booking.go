@@ -1,11 +1,13 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -54,8 +56,11 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		}
 	}
 	byUnit := map[int64][]*veh{}
-	var units []int64
+	var units, fleetUnits []int64
 	for _, v := range vs {
+		if !slices.Contains(fleetUnits, v.Unit) {
+			fleetUnits = append(fleetUnits, v.Unit)
+		}
 		if len(v.Drivers) == 0 {
 			continue
 		}
@@ -75,8 +80,10 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		home = jgj
 	}
 
-	// An applicant account for every unit with vehicles (the named demo
-	// accounts cover only a few units). One hash serves them all.
+	// An applicant, an approver and a vehicle manager for every unit with
+	// vehicles that has none (the named demo accounts cover only a few
+	// units), so that no order waits for a role nobody holds. One hash
+	// serves them all.
 	hash, err := auth.HashPassword(Password)
 	if err != nil {
 		return err
@@ -86,35 +93,48 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		Name string
 	}
 	applicants := map[int64][]person{}
+	held := map[string]map[int64]bool{} // role → units with a holder
 	var existing []struct {
 		ID    int64  `bun:"id"`
 		Name  string `bun:"real_name"`
 		Scope int64  `bun:"scope_id"`
+		Role  string `bun:"role"`
 	}
-	if err := db.R.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.real_name, u.scope_id").
-		Join("JOIN user_roles AS r ON r.user_id = u.id AND r.role = 'applicant'").Scan(ctx, &existing); err != nil {
+	if err := db.R.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.real_name, u.scope_id, r.role").
+		Join("JOIN user_roles AS r ON r.user_id = u.id").Scan(ctx, &existing); err != nil {
 		return err
 	}
 	for _, e := range existing {
-		applicants[e.Scope] = append(applicants[e.Scope], person{e.ID, e.Name})
+		if e.Role == "applicant" {
+			applicants[e.Scope] = append(applicants[e.Scope], person{e.ID, e.Name})
+		}
+		if held[e.Role] == nil {
+			held[e.Role] = map[int64]bool{}
+		}
+		held[e.Role][e.Scope] = true
 	}
 	surnames := []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
 	givens := []string{"晓东", "丽娟", "建华", "海燕", "志强", "文静", "国庆", "秀英", "俊杰", "雪梅"}
 	err = db.Tx(ctx, func(tx bun.Tx) error {
-		for _, u := range units {
-			if len(applicants[u]) > 0 {
-				continue
+		for _, u := range fleetUnits {
+			for k, role := range []string{"applicant", "approver", "vehicle_manager"} {
+				if held[role][u] {
+					continue
+				}
+				name := string(surnames[(int(u)+k*7)%len(surnames)]) + givens[(int(u)+k*3)%len(givens)]
+				var id int64
+				if err := tx.NewRaw(`INSERT INTO users (username, real_name, phone, scope_id, password_hash, must_change_password, active, created_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, fmt.Sprintf("%s%d", []string{"staff", "approver", "vm"}[k], u), name,
+					fmt.Sprintf("139151%d%04d", 9-k, u), u, hash, false, true, now, now).Scan(ctx, &id); err != nil {
+					return err
+				}
+				if _, err := tx.NewRaw("INSERT INTO user_roles (user_id, role) VALUES (?, ?)", id, role).Exec(ctx); err != nil {
+					return err
+				}
+				if role == "applicant" {
+					applicants[u] = []person{{id, name}}
+				}
 			}
-			name := string(surnames[int(u)%len(surnames)]) + givens[int(u)%len(givens)]
-			var id int64
-			if err := tx.NewRaw(`INSERT INTO users (username, real_name, phone, scope_id, password_hash, must_change_password, active, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, fmt.Sprintf("staff%d", u), name, fmt.Sprintf("1391519%04d", u), u, hash, false, true, now, now).Scan(ctx, &id); err != nil {
-				return err
-			}
-			if _, err := tx.NewRaw("INSERT INTO user_roles (user_id, role) VALUES (?, 'applicant')", id).Exec(ctx); err != nil {
-				return err
-			}
-			applicants[u] = []person{{id, name}}
 		}
 		return nil
 	})
@@ -269,7 +289,7 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 				vid, did := v.ID, driver
 				o.VehicleID, o.DriverID = &vid, &did
 				if holiday[day.Format(time.DateOnly)] && categories[v.ID] != "emergency" && categories[v.ID] != "law_enforcement" {
-					o.SealedFiling = "节假日值班保障，已报机关事务管理局备案"
+					o.SealedFiling = "节假日值班保障"
 				}
 				busyV[v.ID] = append(busyV[v.ID], [2]time.Time{pickup, ret})
 				busyD[driver] = append(busyD[driver], [2]time.Time{pickup, ret})
@@ -369,6 +389,47 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 		o.UpdatedAt = o.events[len(o.events)-1].at
 		orders = append(orders, o)
 	}
+	// Each car's odometer goes on from one order to the next (the mileage
+	// rule compares a start reading with the previous order's end reading).
+	byCar := slices.Clone(orders)
+	slices.SortStableFunc(byCar, func(a, b *order) int {
+		va, vb := int64(0), int64(0)
+		if a.VehicleID != nil {
+			va = *a.VehicleID
+		}
+		if b.VehicleID != nil {
+			vb = *b.VehicleID
+		}
+		if va != vb {
+			return cmp.Compare(va, vb)
+		}
+		return a.PickupAt.Compare(b.PickupAt)
+	})
+	reading := map[int64]int{}
+	for _, o := range byCar {
+		if o.StartOdometer == nil {
+			continue
+		}
+		v := *o.VehicleID
+		if reading[v] == 0 {
+			reading[v] = 20000 + r.IntN(60000)
+		}
+		dist, start := 0, reading[v]+r.IntN(3)
+		if o.EndOdometer != nil {
+			dist = *o.EndOdometer - *o.StartOdometer
+			*o.EndOdometer = start + dist
+		}
+		*o.StartOdometer = start
+		reading[v] = start + dist
+		for i, e := range o.events {
+			switch e.action {
+			case "depart":
+				o.events[i].note = fmt.Sprintf("出车里程 %d 公里", start)
+			case "finish":
+				o.events[i].note = fmt.Sprintf("结束里程 %d 公里，本次 %d 公里", start+dist, dist)
+			}
+		}
+	}
 	err = db.Tx(ctx, func(tx bun.Tx) error {
 		rows := make([]*booking.Order, len(orders))
 		for i, o := range orders {
@@ -384,6 +445,9 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 			}
 		}
 		if err := insertBatches(ctx, tx, evs, 500); err != nil {
+			return err
+		}
+		if err := seedHolidayFilings(ctx, tx, rows); err != nil {
 			return err
 		}
 		// Standing delegations for every other unit but 市机关事务管理局, whose
@@ -429,3 +493,79 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// seedHolidayFilings files the demo's holiday use of sealed vehicles with
+// the authority (R-15): the level above the unit reviewed the older ones,
+// returned one, and the two latest wait for its review.
+func seedHolidayFilings(ctx context.Context, tx bun.Tx, orders []*booking.Order) error {
+	var sealed []*booking.Order
+	for _, o := range orders {
+		if o.SealedFiling != "" {
+			sealed = append(sealed, o)
+		}
+	}
+	slices.SortFunc(sealed, func(a, b *booking.Order) int { return a.PickupAt.Compare(b.PickupAt) })
+	var units []struct {
+		ID       int64  `bun:"id"`
+		Path     string `bun:"path"`
+		District *int64 `bun:"district_id"`
+	}
+	if err := tx.NewSelect().Table("units").Column("id", "path", "district_id").Scan(ctx, &units); err != nil {
+		return err
+	}
+	var admins []struct {
+		Scope int64  `bun:"scope_id"`
+		Name  string `bun:"real_name"`
+	}
+	if err := tx.NewSelect().TableExpr("users AS u").ColumnExpr("u.scope_id, u.real_name").Join("JOIN user_roles AS r ON r.user_id = u.id").
+		Where("r.role = 'platform_admin'").Order("u.id").Scan(ctx, &admins); err != nil {
+		return err
+	}
+	adminOf := map[int64]string{}
+	for _, a := range admins {
+		if adminOf[a.Scope] == "" {
+			adminOf[a.Scope] = a.Name
+		}
+	}
+	authority := map[int64]int64{}
+	var city int64
+	for _, u := range units {
+		if strings.Count(u.Path, "/") == 2 {
+			city = u.ID
+		}
+	}
+	for _, u := range units {
+		authority[u.ID] = city
+		if u.District != nil && *u.District != u.ID {
+			authority[u.ID] = *u.District
+		}
+	}
+	var names []*calendar.Day
+	if err := tx.NewSelect().Model(&names).Where("kind = 'holiday'").Scan(ctx); err != nil {
+		return err
+	}
+	holiday := map[string]string{}
+	for _, d := range names {
+		holiday[d.Day] = d.Name
+	}
+	for i, o := range sealed {
+		day := beijing.Date(o.PickupAt)
+		f := &booking.HolidayFiling{OrderID: o.ID, UnitID: o.UnitID, AuthorityID: authority[o.UnitID], VehicleID: *o.VehicleID,
+			Holiday: fmt.Sprintf("%s %s 法定节假日封存", day, holiday[day]), Reason: o.SealedFiling, State: booking.FilingApproved,
+			FiledByName: "调度员", FiledAt: o.CreatedAt.Add(2 * time.Hour)}
+		switch {
+		case i >= len(sealed)-2:
+			f.State = booking.FilingPending
+		default:
+			at := f.FiledAt.Add(20 * time.Hour)
+			f.ReviewedByName, f.ReviewedAt = adminOf[f.AuthorityID], &at
+			if i == len(sealed)-3 {
+				f.State, f.ReviewNote = booking.FilingReturned, "请补充值班安排文件，说明不能使用应急保障车辆的原因"
+			}
+		}
+		if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

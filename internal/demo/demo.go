@@ -192,6 +192,7 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 		{"gaj_approver", "尤海峰", units["市公安局"].ID, []access.Role{access.Approver}},
 		{"tn_cgj_approver", "许晓东", units["天宁区城市管理局"].ID, []access.Role{access.Approver, access.Applicant}},
 		{"zl_czj_staff", "何佳慧", units["钟楼区财政局"].ID, []access.Role{access.Applicant}},
+		{"zl_czj_approver", "邵明辉", units["钟楼区财政局"].ID, []access.Role{access.Approver}},
 	}
 	names := []string{"吕", "施", "张", "孔", "曹", "严", "华"}
 	for k, d := range districts {

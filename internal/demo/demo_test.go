@@ -66,3 +66,33 @@ func demoHasWorkForEveryone(t *testing.T) {
 		}
 	})
 }
+
+// Every demo order has someone to take its next step: no unit lacks
+// an approver, a dispatcher or a vehicle manager it needs, and the README's
+// applicant of 钟楼区财政局 submits to an approver's inbox.
+func TestDemoOrdersHaveSomeoneToAct(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		gaps, err := w.Booking.Gaps(ctx, w.Actor(t, "city_admin"))
+		if err != nil || len(gaps) != 0 {
+			for _, g := range gaps {
+				t.Errorf("%s lacks %v (%d orders waiting)", g.UnitName, g.Missing, g.Stranded)
+			}
+			t.Fatal(err)
+		}
+		pickup := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+		o, err := w.Booking.Create(ctx, w.Actor(t, "zl_czj_staff"), booking.Input{Reason: "赴市财政局报送预算材料", PassengerCount: 1,
+			PickupPlace: "钟楼区政府", Destinations: []string{"市行政中心"}, PickupAt: pickup, ReturnAt: pickup.Add(2 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox, _, err := w.Booking.List(ctx, w.Actor(t, "zl_czj_approver"), booking.Filter{Inbox: true, Page: 1, Size: 50})
+		found := false
+		for _, x := range inbox {
+			found = found || x.ID == o.ID
+		}
+		if err != nil || !found {
+			t.Errorf("the application is not in the approver's inbox (%v)", err)
+		}
+	})
+}

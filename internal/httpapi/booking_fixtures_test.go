@@ -11,7 +11,7 @@ import (
 
 func init() {
 	for _, k := range []string{"POST /api/orders", "GET /api/my/orders", "GET /api/approvals", "GET /api/driver/tasks",
-		"GET /api/booking/counts", "GET /api/dispatch/delegations", "GET /api/emergency-filings", "GET /api/calendar",
+		"GET /api/booking/counts", "GET /api/booking/gaps", "GET /api/holiday-filings", "GET /api/dispatch/delegations", "GET /api/emergency-filings", "GET /api/calendar",
 		"PUT /api/calendar/{day}", "GET /api/notifications", "POST /api/notifications/read", "GET /api/notifications/stream"} {
 		untargeted[k] = true
 	}
@@ -84,6 +84,22 @@ func (e *env) order(unit int64, state string, applicant int64, vehicle, driver i
 	return id
 }
 
+// holidayFiling files the use of the unit's booking vehicle on a holiday
+// with the unit's district, pending its review.
+func (e *env) holidayFiling(unit int64) int64 {
+	e.t.Helper()
+	p := e.pair(unit)
+	o := e.order(unit, booking.Dispatched, e.newUser(unit, "applicant").ID, p.vehicle, p.driver)
+	var id int64
+	err := e.w.DB.W.NewRaw(`INSERT INTO holiday_filings (order_id, unit_id, authority_id, vehicle_id, holiday, reason, state, filed_by_name, filed_at)
+		SELECT ?, id, district_id, ?, '国庆节 法定节假日封存', '值班保障', 'pending', '调度员', ? FROM units WHERE id = ? RETURNING id`,
+		o, p.vehicle, time.Now().UTC(), unit).Scan(context.Background(), &id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
 // bookingFixtures adds the booking routes to the permission matrix.
 func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c caller, in bool) call {
 	other := func(in bool) int64 { return e.newUser(place(in), "applicant").ID }
@@ -112,11 +128,22 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/orders": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/orders?unit_id=%d", place(in)), nil}
 		},
+		"GET /api/holiday-filings": func(c caller, in bool) call { return call{"GET", "/api/holiday-filings", nil} },
+		"POST /api/holiday-filings/{id}/approve": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/holiday-filings/%d/approve", e.holidayFiling(place(in))), map[string]string{}}
+		},
+		"POST /api/holiday-filings/{id}/return": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/holiday-filings/%d/return", e.holidayFiling(place(in))), reason}
+		},
+		"GET /api/orders/export": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/orders/export?unit_id=%d", place(in)), nil}
+		},
 		"POST /api/orders":        func(c caller, in bool) call { return call{"POST", "/api/orders", input} },
 		"GET /api/my/orders":      func(c caller, in bool) call { return call{"GET", "/api/my/orders", nil} },
 		"GET /api/approvals":      func(c caller, in bool) call { return call{"GET", "/api/approvals", nil} },
 		"GET /api/driver/tasks":   func(c caller, in bool) call { return call{"GET", "/api/driver/tasks", nil} },
 		"GET /api/booking/counts": func(c caller, in bool) call { return call{"GET", "/api/booking/counts", nil} },
+		"GET /api/booking/gaps":   func(c caller, in bool) call { return call{"GET", "/api/booking/gaps", nil} },
 		"GET /api/orders/{id}": func(c caller, in bool) call {
 			return call{"GET", path(e.order(place(in), booking.Submitted, other(in), 0, 0), ""), nil}
 		},
@@ -148,7 +175,19 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 			return call{"POST", path(e.order(place(in), booking.Approved, other(in), 0, 0), "/rental"), map[string]any{"reason": "车辆不足", "company_id": e.life().rent}}
 		},
 		"POST /api/orders/{id}/depart": func(c caller, in bool) call {
-			return call{"POST", path(driving(c, in, booking.Dispatched), "/depart"), map[string]int{"odometer": 100}}
+			// A car of its own, picked up within the departure window (R-13(4)).
+			id := held(in, booking.Dispatched)
+			if in {
+				v := e.newVehicle(place(in))
+				d := e.driverOf(c, place(in))
+				e.match(d, v)
+				id = e.order(place(in), booking.Dispatched, other(in), v, d)
+			}
+			if _, err := e.w.DB.W.ExecContext(context.Background(), "UPDATE orders SET pickup_at = ?, return_at = ? WHERE id = ?",
+				time.Now().UTC().Add(30*time.Minute), time.Now().UTC().Add(2*time.Hour), id); err != nil {
+				e.t.Fatal(err)
+			}
+			return call{"POST", path(id, "/depart"), map[string]int{"odometer": 100}}
 		},
 		"POST /api/orders/{id}/change": func(c caller, in bool) call {
 			return call{"POST", path(driving(c, in, booking.Departed), "/change"), map[string]string{"destination": "金坛"}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
@@ -15,15 +16,21 @@ import (
 	"govfleet/internal/rental"
 )
 
+// The audit log's actions recorded here, with their Chinese names (R-27).
+var actOrderExport = audit.NewAction("order.export", "导出用车订单")
+
 // bookingRoutes are the booking workflow's routes (R-13 to R-15).
 func (s *Server) bookingRoutes() []Route {
 	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
+	sq := []string{"unit_id", "state", "q", "from", "to", "sealed", "vehicle_id", "driver_id", "applicant", "place"}
 	return []Route{
-		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车备案）", Query: oq, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{})},
+		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单查询（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车；applicant 申请人、place 报到地点或目的地、q 单号/事由/申请人/车牌/驾驶员）", Query: append(sq, "page", "page_size"), Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{})},
+		{Method: "GET", Path: "/api/orders/export", Perm: access.OrderRead, Tag: "用车", Summary: "导出管辖范围内的订单（xlsx，筛选条件同订单查询）", Query: sq, Handle: s.exportOrders},
 		{Method: "POST", Path: "/api/orders", Perm: access.OrderApply, Tag: "用车", Summary: "提交用车申请（R-13(1)）", In: booking.Input{}, Out: booking.Order{}, Handle: create(s.Booking.Create)},
 		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Mine: true})},
 		{Method: "GET", Path: "/api/approvals", Perm: access.OrderApprove, Tag: "用车", Summary: "待我审批的申请", Query: []string{"q", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Inbox: true})},
 		{Method: "GET", Path: "/api/driver/tasks", Perm: access.OrderDrive, Tag: "用车", Summary: "我的出车任务（state 默认为已派车、执行中）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Driving: true})},
+		{Method: "GET", Path: "/api/booking/gaps", Perm: access.OrgRead, Tag: "用车", Summary: "管辖范围内缺少审核员、调度员或车管负责人的单位（其订单无人处理）", Out: []booking.Gap{}, Handle: s.bookingGaps},
 		{Method: "GET", Path: "/api/booking/counts", Perm: access.Self, Tag: "用车", Summary: "待办数量（审批、派车、同意、回场、任务、评价、逾期补报、未读消息）", Out: booking.Counts{}, Handle: s.bookingCounts},
 		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderRead, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
 		{Method: "PUT", Path: "/api/orders/{id}", Perm: access.OrderApply, Tag: "用车", Summary: "修改被退回的申请并重新提交", In: booking.Input{}, Out: booking.Order{}, Handle: update(s.Booking.Resubmit)},
@@ -52,6 +59,9 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/emergency-filings/{id}/attachments", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "为补报添加领导同意、事件通知等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.FilingAttachment{}, Handle: attachWith(s, s.Booking.AttachFiling)},
 		{Method: "GET", Path: "/api/emergency-filings/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "紧急用车", Summary: "下载补报的附件", Handle: attachmentOf(s, s.Booking.OpenFilingAttachment, func(a *booking.FilingAttachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
+		{Method: "GET", Path: "/api/holiday-filings", Perm: access.OrderRead, Tag: "节假日", Summary: "节假日封存车辆用车备案（R-15；state=pending|approved|returned）：单位看本单位的，主管部门看所辖单位的", Query: []string{"state", "page", "page_size"}, Out: List[booking.HolidayFiling]{}, Handle: s.holidayFilings},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/approve", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门审核通过节假日用车备案", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(true)},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/return", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门退回节假日用车备案（须填原因）", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(false)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
 		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: calendar.DayInput{}, Handle: s.setDay},
 		{Method: "GET", Path: "/api/notifications", Perm: access.Self, Tag: "消息", Summary: "我的消息（unread=true 仅未读）", Query: []string{"unread", "page", "page_size"}, Out: List[notify.Notification]{}, Handle: s.notifications},
@@ -86,6 +96,41 @@ type readIn struct {
 	ID int64 `json:"id"`
 }
 
+// orderFilter reads the order search's filters.
+func orderFilter(r *Request, f *booking.Filter) error {
+	var err error
+	for name, dst := range map[string]*int64{"unit_id": &f.UnitID, "vehicle_id": &f.VehicleID, "driver_id": &f.DriverID} {
+		if *dst, err = queryID(r, name); err != nil {
+			return err
+		}
+	}
+	if f.From, err = queryTime(r, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(r, "to"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f.State, f.Q, f.Sealed, f.Applicant, f.Place = q.Get("state"), q.Get("q"), queryBool(r, "sealed"), q.Get("applicant"), q.Get("place")
+	return nil
+}
+
+func (s *Server) exportOrders(r *Request) (any, error) {
+	var f booking.Filter
+	if err := orderFilter(r, &f); err != nil {
+		return nil, err
+	}
+	data, n, err := s.Booking.Export(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actOrderExport, ObjectType: audit.Order, ScopePath: r.Actor().ScopePath,
+		Summary: fmt.Sprintf("导出用车订单%d条 %s", n, r.URL.RawQuery)}); err != nil {
+		return nil, err
+	}
+	return xlsx("用车订单", data), nil
+}
+
 func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		f := base
@@ -93,17 +138,9 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 		if f.Page, f.Size, err = page(r); err != nil {
 			return nil, err
 		}
-		if f.UnitID, err = queryID(r, "unit_id"); err != nil {
+		if err := orderFilter(r, &f); err != nil {
 			return nil, err
 		}
-		if f.From, err = queryTime(r, "from"); err != nil {
-			return nil, err
-		}
-		if f.To, err = queryTime(r, "to"); err != nil {
-			return nil, err
-		}
-		q := r.URL.Query()
-		f.State, f.Q, f.Sealed = q.Get("state"), q.Get("q"), queryBool(r, "sealed")
 		if f.Driving && f.State == "" {
 			f.State = booking.Dispatched + "," + booking.Departed
 		}
@@ -113,6 +150,38 @@ func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
 		}
 		return list(items, n, f.Page, f.Size), nil
 	}
+}
+
+func (s *Server) holidayFilings(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.Booking.HolidayFilings(r.Context(), r.Actor(), booking.HolidayFilter{State: r.URL.Query().Get("state"), Page: p, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, p, size), nil
+}
+
+func (s *Server) reviewHoliday(approve bool) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		var in reasonIn
+		if r.ContentLength != 0 {
+			if err := decode(r, &in); err != nil {
+				return nil, err
+			}
+		}
+		return s.Booking.ReviewHoliday(r.Context(), r.Actor(), id, approve, in.Reason)
+	}
+}
+
+func (s *Server) bookingGaps(r *Request) (any, error) {
+	return s.Booking.Gaps(r.Context(), r.Actor())
 }
 
 func (s *Server) bookingCounts(r *Request) (any, error) {

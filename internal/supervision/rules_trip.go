@@ -92,9 +92,15 @@ func (OrderWindow) Info() Info {
 		Desc: "行程早于派车单用车时间或晚于预计返回时间（含途中报备的变更）超过容差。目的地仅有文字、无坐标，未核对是否偏离目的地",
 		Specs: []Spec{
 			{Key: "tolerance_min", Label: "时间容差", Unit: "分钟", Default: 30, Min: 5, Max: 180, Stricter: -1},
+			// Read by the driver's departure (internal/booking): earlier is refused.
+			{Key: DepartEarlyKey, Label: "出车最早可提前报到时间", Unit: "分钟", Default: 120, Min: 10, Max: 1440, Stricter: -1},
 			seriousSpec(0),
 		}}
 }
+
+// DepartEarlyKey is the order_window parameter bounding how long before
+// the pick-up time a driver may depart (R-13(4)).
+const DepartEarlyKey = "depart_early_min"
 
 func (OrderWindow) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
 	ts, err := tripsEnded(ctx, db, w.From, w.To)
@@ -283,16 +289,18 @@ func (NightUse) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) 
 	return out, nil
 }
 
-// Mileage is an order whose recorded odometer distance is far from the GPS
-// distance of the trips that served it (R-13(4), R-30).
+// Mileage is 里程不一致: an order's odometer readings disagree with the GPS
+// distance of its trips, or with the vehicle's previous order (the reading
+// went backwards, or jumped by more than the GPS saw between the orders).
 type Mileage struct{}
 
 func (Mileage) Info() Info {
-	return Info{Code: "mileage", Name: "派车单里程与定位里程不符", Basis: "R-13",
-		Desc: "出车、收车里程表读数之差与该单行程的北斗定位里程相差超过阈值（绝对值且比例均超过）",
+	return Info{Code: "mileage", Name: "里程不一致", Basis: "R-13",
+		Desc: "出车、收车里程表读数之差与该单行程的北斗定位里程相差超过阈值（绝对值且比例均超过）；或出车读数小于该车上一单的收车读数（里程倒退），或比上一单收车读数多出的里程超过两单之间的定位里程加容差（有未登记的行驶）",
 		Specs: []Spec{
 			{Key: "abs_km", Label: "相差超过", Unit: "公里", Default: 10, Min: 2, Max: 100, Stricter: -1},
 			{Key: "rel_pct", Label: "且相差比例超过", Unit: "%", Default: 25, Min: 5, Max: 100, Stricter: -1},
+			{Key: "gap_km", Label: "与上一单读数衔接容差", Unit: "公里", Default: 5, Min: 0, Max: 100, Stricter: -1},
 			seriousSpec(0),
 		}}
 }
@@ -336,6 +344,71 @@ func (Mileage) Evaluate(ctx context.Context, db bun.IDB, w Window, p Resolver) (
 			At: r.PickupAt, Summary: fmt.Sprintf("%s 派车单 %s 里程表记录%.0f公里，定位里程%.1f公里（%d段行程），相差%.1f公里", r.Plate, r.No, odoKm, gpsKm, r.Trips, diff),
 			Evidence: map[string]any{"order": map[string]any{"id": r.ID, "no": r.No, "pickup_at": r.PickupAt, "return_at": r.ReturnAt,
 				"start_odometer": r.StartOdometer, "end_odometer": r.EndOdometer}, "odometer_km": odoKm, "gps_km": gpsKm, "trips": r.Trips}})
+	}
+	more, err := continuity(ctx, db, w, p)
+	return append(out, more...), err
+}
+
+// continuity compares the start reading of each order that departed in w
+// with the end reading of the vehicle's previous order.
+func continuity(ctx context.Context, db bun.IDB, w Window, p Resolver) ([]Finding, error) {
+	var rows []struct {
+		ID        int64      `bun:"id"`
+		No        string     `bun:"no"`
+		VehicleID int64      `bun:"vehicle_id"`
+		At        time.Time  `bun:"at"`
+		Start     int64      `bun:"start_odometer"`
+		PrevNo    string     `bun:"prev_no"`
+		PrevEnd   int64      `bun:"prev_end"`
+		PrevAt    *time.Time `bun:"prev_finished"`
+		UnitID    int64      `bun:"unit_id"`
+		UnitPath  string     `bun:"unit_path"`
+		Plate     string     `bun:"plate"`
+	}
+	// An order departs at departed_at (pick-up time for older records).
+	err := db.NewRaw(`SELECT x.*, v.unit_id, u.path AS unit_path, v.plate FROM (
+		SELECT o.id, o.no, o.vehicle_id, COALESCE(o.departed_at, o.pickup_at) AS at, o.start_odometer,
+			LAG(o.no) OVER w AS prev_no, LAG(o.end_odometer) OVER w AS prev_end, LAG(o.finished_at) OVER w AS prev_finished
+		FROM orders AS o
+		WHERE o.start_odometer IS NOT NULL AND o.vehicle_id IN
+			(SELECT vehicle_id FROM orders WHERE start_odometer IS NOT NULL AND COALESCE(departed_at, pickup_at) >= ? AND COALESCE(departed_at, pickup_at) < ?)
+		WINDOW w AS (PARTITION BY o.vehicle_id ORDER BY COALESCE(o.departed_at, o.pickup_at), o.id)) AS x
+		JOIN vehicles AS v ON v.id = x.vehicle_id JOIN units AS u ON u.id = v.unit_id
+		WHERE x.at >= ? AND x.at < ? AND x.prev_end IS NOT NULL`, w.From.UTC(), w.To.UTC(), w.From.UTC(), w.To.UTC()).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, r := range rows {
+		gap := float64(r.Start - r.PrevEnd)
+		tolerance := p(r.UnitPath).V("gap_km")
+		if gap >= 0 && gap <= tolerance {
+			continue
+		}
+		ev := map[string]any{"order": map[string]any{"id": r.ID, "no": r.No, "start_odometer": r.Start},
+			"previous_order": map[string]any{"no": r.PrevNo, "end_odometer": r.PrevEnd}}
+		summary := fmt.Sprintf("%s 派车单 %s 出车里程%d公里，小于上一单 %s 的收车里程%d公里（里程倒退）", r.Plate, r.No, r.Start, r.PrevNo, r.PrevEnd)
+		if gap > 0 {
+			// More than the GPS saw between the two orders: driving nobody recorded.
+			from := r.At
+			if r.PrevAt != nil {
+				from = *r.PrevAt
+			}
+			var m int64
+			if err := db.NewSelect().Table("trips").ColumnExpr("COALESCE(SUM(distance_m), 0)").
+				Where("vehicle_id = ? AND started_at >= ? AND started_at < ?", r.VehicleID, from.UTC(), r.At.UTC()).Scan(ctx, &m); err != nil {
+				return nil, err
+			}
+			between := float64(m) / 1000
+			if gap <= between+tolerance {
+				continue
+			}
+			ev["gps_between_km"] = between
+			summary = fmt.Sprintf("%s 派车单 %s 出车里程%d公里，比上一单 %s 的收车里程%d公里多%.0f公里，其间定位里程仅%.1f公里（有未登记的行驶）",
+				r.Plate, r.No, r.Start, r.PrevNo, r.PrevEnd, gap, between)
+		}
+		out = append(out, Finding{Rule: "mileage", Key: key("mileage", "continuity", r.ID), VehicleID: r.VehicleID, UnitID: r.UnitID, UnitPath: r.UnitPath,
+			At: r.At, Summary: summary, Evidence: ev})
 	}
 	return out, nil
 }

@@ -163,6 +163,21 @@ var scenarios = []scenario{
 		o := f.order(u, v, "2026-11-05 08:00", "2026-11-05 12:00", orderOpt{odometer: [2]int64{5000, 5012}})
 		f.trip(u, v, "2026-11-05 08:10", "2026-11-05 11:30", roundTrip, o, nil)
 	}, nil},
+	{"odometer going backwards after the previous order", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.order(u, v, "2026-11-10 08:00", "2026-11-10 10:00", orderOpt{odometer: [2]int64{37000, 37108}})
+		f.order(u, v, "2026-11-11 08:00", "2026-11-11 10:00", orderOpt{odometer: [2]int64{12000, 12020}})
+	}, []string{"mileage"}},
+	{"odometer jumping 300 km between orders with no trip between", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.order(u, v, "2026-11-10 08:00", "2026-11-10 10:00", orderOpt{odometer: [2]int64{9000, 9010}})
+		f.order(u, v, "2026-11-11 08:00", "2026-11-11 10:00", orderOpt{odometer: [2]int64{9310, 9320}})
+	}, []string{"mileage"}},
+	{"odometer continuing the previous order", 0, func(f *fx, u int64) {
+		v := f.vehicle(u, vehicleOpt{})
+		f.order(u, v, "2026-11-10 08:00", "2026-11-10 10:00", orderOpt{odometer: [2]int64{8000, 8010}})
+		f.order(u, v, "2026-11-11 08:00", "2026-11-11 10:00", orderOpt{odometer: [2]int64{8012, 8030}})
+	}, nil},
 	// terminal health
 	{"terminal offline 30 hours", 0, func(f *fx, u int64) {
 		v := f.vehicle(u, vehicleOpt{})

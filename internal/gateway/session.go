@@ -258,9 +258,7 @@ func (c *session) handle(p jt808.Packet) error {
 			c.log = s.Logger.With("remote", c.conn.RemoteAddr().String(), "phone", phone)
 			c.fixes = telematics.Checker{Installed: installed}
 			if s.LastFix != nil {
-				if p, ok := s.LastFix(phone); ok {
-					c.fixes.Prev = &p
-				}
+				c.fixes.Prev, _ = s.LastFix(phone)
 			}
 		}
 		c.vehicleID = vid

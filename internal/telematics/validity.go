@@ -52,7 +52,7 @@ const (
 // last valid fix, when known).
 type Checker struct {
 	Installed time.Time
-	Prev      *Position // the last valid fix
+	Prev      Position // the last valid fix; At zero: none
 
 	cand    Position // fixes refused as jumps that agree with each other
 	candN   int
@@ -64,8 +64,7 @@ type Checker struct {
 func (c *Checker) Check(p *Position, now time.Time) {
 	p.Invalid = c.check(p, now)
 	if p.Invalid == Valid {
-		q := *p
-		c.Prev, c.candN, c.candSet = &q, 0, false
+		c.Prev, c.candN, c.candSet = *p, 0, false
 	}
 }
 
@@ -85,7 +84,7 @@ func (c *Checker) check(p *Position, now time.Time) int16 {
 	case p.Lat < chinaLatMin || p.Lat > chinaLatMax || p.Lng < chinaLngMin || p.Lng > chinaLngMax:
 		return InvalidOutside
 	}
-	if c.Prev == nil || !jump(c.Prev, p) {
+	if c.Prev.At.IsZero() || !jump(&c.Prev, p) {
 		return Valid
 	}
 	if c.candSet && !jump(&c.cand, p) {
@@ -104,10 +103,22 @@ func (c *Checker) check(p *Position, now time.Time) int16 {
 // at least JumpMin metres (in either order of time: blind-area reports come
 // late).
 func jump(a, b *Position) bool {
+	// Within 6,000 micro-degrees both ways is under 0.95 km anywhere: no
+	// trigonometry for the common case.
+	if abs(a.Lat-b.Lat) < 6000 && abs(a.Lng-b.Lng) < 6000 {
+		return false
+	}
 	d := Haversine(a.Lat, a.Lng, b.Lat, b.Lng)
 	if d < JumpMin {
 		return false
 	}
 	dt := b.At.Sub(a.At).Abs().Seconds()
 	return dt == 0 || d/dt*3.6 > JumpSpeed
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

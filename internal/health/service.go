@@ -341,6 +341,7 @@ func (s *Service) selectEvents(db bun.IDB) *bun.SelectQuery {
 type Filter struct {
 	UnitID    int64 // a unit, district or the city: its whole subtree
 	VehicleID int64
+	Phone     string // a terminal's SIM (leading zeros ignored)
 	Kind      string
 	State     string // open | repair_requested | fixed | pending (not fixed)
 	Page      int
@@ -385,6 +386,9 @@ func (s *Service) filter(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, error)
 	}
 	if f.VehicleID != 0 {
 		q = q.Where("e.vehicle_id = ?", f.VehicleID)
+	}
+	if f.Phone != "" {
+		q = q.Where("e.terminal_phone = ?", telematics.NormalizePhone(f.Phone))
 	}
 	return q, nil
 }

@@ -290,8 +290,9 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, phone string, vehicle *i
 }
 
 // Raise records what the gateway saw of terminal phone (normalised) at
-// now: a take-over attempt (Clone) or a clock off (ClockOff). Another one
-// within JumpEpisode of the last of an event not yet fixed counts in it.
+// now: a take-over attempt (Clone) or a clock off (ClockOff). Another
+// attempt within JumpEpisode of the last of a Clone event not yet fixed
+// counts in it; a clock off while one is going on (not cleared) too.
 func (s *Service) Raise(ctx context.Context, phone, kind string, evidence map[string]any) error {
 	now := s.now()
 	return s.DB.Tx(ctx, func(tx bun.Tx) error {
@@ -307,7 +308,7 @@ func (s *Service) Raise(ctx context.Context, phone, kind string, evidence map[st
 		}
 		var opened time.Time
 		err = tx.QueryRowContext(ctx, `SELECT opened_at FROM terminal_events WHERE terminal_phone = ? AND kind = ? AND state <> 'fixed'
-			AND (cleared_at IS NULL OR last_seen_at >= ?) ORDER BY opened_at DESC LIMIT 1`, phone, kind, now.Add(-s.params().JumpEpisode)).Scan(&opened)
+			AND (cleared_at IS NULL OR kind = ? AND last_seen_at >= ?) ORDER BY opened_at DESC LIMIT 1`, phone, kind, Clone, now.Add(-s.params().JumpEpisode)).Scan(&opened)
 		c := Change{Kind: kind, OpenedAt: opened, Seen: now, Evidence: evidence}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -351,7 +351,7 @@ func (c *session) clock(at, now time.Time) {
 		}
 		return
 	}
-	if c.clockN == 0 || (off - c.clockFirst).Abs() > ClockSpread {
+	if c.clockN == 0 || (off-c.clockFirst).Abs() > ClockSpread {
 		c.clockFirst, c.clockN = off, 0
 	}
 	c.clockN++

@@ -131,7 +131,7 @@ func provisionTerminals(ctx context.Context, d *dbFlags, prefix string, first, n
 				}
 				sb.WriteString("(?, ?, ?, 'other', '模拟', 'SIM-808', 5, 'petrol', 1500, 'small', ?, ?)")
 				// The VIN carries the phone: the terminals are made from it below.
-				args = append(args, unitID, fmt.Sprintf("苏Z%06d", first+i), "GVSIM"+sim.Phone(prefix, first+i), now, now)
+				args = append(args, unitID, sim.Plate(first+i), "GVSIM"+sim.Phone(prefix, first+i), now, now)
 			}
 			sb.WriteString(" ON CONFLICT DO NOTHING")
 			res, err := tx.ExecContext(ctx, sb.String(), args...)

@@ -34,6 +34,7 @@ import (
 	"govfleet/internal/httpapi"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
+	"govfleet/internal/jt808"
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
@@ -224,7 +225,16 @@ func (a *App) startGateway(ctx context.Context) error {
 		return err
 	}
 	dir := &fleet.Directory{DB: a.DB}
-	gw := &gateway.Server{Directory: dir, Writer: a.writer, Recorder: &fleet.Recorder{Fleet: a.Fleet}}
+	gw := &gateway.Server{Directory: dir, Writer: a.writer, LastFix: a.latest.ByTerminal, Events: a.Server.Health,
+		Recorder: &fleet.Recorder{Fleet: a.Fleet},
+		Takeover: func(ctx context.Context) gateway.TakeoverPolicy {
+			p, err := a.Server.Auth.Policy(ctx)
+			if err != nil {
+				slog.Error("gateway: reading the take-over policy, refusing the newcomer", "err", err)
+				return gateway.RefuseNewcomer
+			}
+			return gateway.TakeoverPolicy(p.TerminalTakeover)
+		}}
 	a.Monitor.Gateway = gw
 	gln, err := net.Listen("tcp", cfg.GatewayListen)
 	if err != nil && cfg.Demo {
@@ -249,13 +259,17 @@ func (a *App) startGateway(ctx context.Context) error {
 	if err == nil {
 		phones, err = demo.Fleet(ctx, a.DB, a.writer, phones, time.Now())
 	}
+	var ids map[string]jt808.Register
+	if err == nil {
+		ids, err = dir.Identities(ctx, phones)
+	}
 	if err != nil {
 		return fmt.Errorf("demo fleet: %w", err)
 	}
 	slog.Info("demo fleet driving", "terminals", len(phones), "gateway", gln.Addr().String())
 	a.bg.Go(func() {
 		// The simulator stops with the jobs (ctx), before the gateway.
-		sim.Run(ctx, sim.Config{Gateway: gln.Addr().String(), Phones: phones, Seed: uint64(time.Now().UnixNano()),
+		sim.Run(ctx, sim.Config{Gateway: gln.Addr().String(), Phones: phones, Identities: ids, Seed: uint64(time.Now().UnixNano()),
 			RampUp: 3 * time.Second, Logger: slog.Default().With("component", "demo-fleet")})
 	})
 	return nil

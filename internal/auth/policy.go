@@ -25,7 +25,22 @@ type Policy struct {
 	// TOTPRoles are the roles whose holders must log in with a second
 	// factor (totp.go). Absent from a change: left as it is.
 	TOTPRoles []access.Role `json:"totp_roles"`
+	// TerminalTakeover is what the JT/T 808 gateway does when a second
+	// connection authenticates for a terminal already online (issue 20):
+	// TakeoverRefuseNewcomer or TakeoverKeepNewer. Absent from a change:
+	// left as it is.
+	TerminalTakeover string `json:"terminal_takeover"`
 }
+
+// Terminal take-over policies (gateway.TakeoverPolicy's values).
+const (
+	// TakeoverRefuseNewcomer, the default, refuses the second connection
+	// while the first is alive: whoever copied a SIM and its code cannot
+	// push the genuine terminal off, and the genuine terminal, which
+	// reconnects only after its old connection went silent, is not refused.
+	TakeoverRefuseNewcomer = "refuse_newcomer"
+	TakeoverKeepNewer      = "keep_newer" // closes the first connection
+)
 
 // DefaultPolicy: 8 characters, 5 failures lock for 15 minutes, 30 minutes
 // idle, API tokens live 90 days at most; two factors for the three
@@ -34,7 +49,8 @@ type Policy struct {
 // (govfleet init) starts with it; the demo turns two factors off (demo.Seed).
 var DefaultPolicy = Policy{PasswordMinLength: 8, LockoutThreshold: 5, LockoutMinutes: 15, IdleTimeoutMinutes: 30, TokenDays: 90,
 	TOTPRoles: []access.Role{access.SysAdmin, access.SecAdmin, access.AuditAdmin, access.PlatformAdmin,
-		access.SupervisorDiscipline, access.SupervisorFinance, access.SupervisorAudit}}
+		access.SupervisorDiscipline, access.SupervisorFinance, access.SupervisorAudit},
+	TerminalTakeover: TakeoverRefuseNewcomer}
 
 // RequiresTOTP reports whether an account holding roles must use a second factor.
 func (p Policy) RequiresTOTP(roles []access.Role) bool {
@@ -58,6 +74,7 @@ func (p Policy) validate() error {
 	f.Check(p.LockoutMinutes < 5 || p.LockoutMinutes > 1440, "lockout_minutes", "锁定时长须在5至1440分钟之间")
 	f.Check(p.IdleTimeoutMinutes < 5 || p.IdleTimeoutMinutes > 480, "idle_timeout_minutes", "空闲超时须在5至480分钟之间")
 	f.Check(p.TokenDays < 1 || p.TokenDays > 365, "token_days", "API令牌有效期须在1至365天之间")
+	f.Check(p.TerminalTakeover != TakeoverRefuseNewcomer && p.TerminalTakeover != TakeoverKeepNewer, "terminal_takeover", "请选择终端重复登录的处理方式")
 	for _, r := range p.TOTPRoles {
 		_, ok := access.Info(r)
 		f.Check(!ok, "totp_roles", "未知角色："+string(r))
@@ -77,6 +94,9 @@ func (s *Service) Policy(ctx context.Context) (Policy, error) {
 	}
 	fs := p.fields()
 	for _, r := range rows {
+		if r.Key == takeoverKey {
+			p.TerminalTakeover = r.Value
+		}
 		if r.Key == totpRolesKey {
 			p.TOTPRoles = []access.Role{}
 			for _, c := range strings.Split(r.Value, ",") {
@@ -110,12 +130,12 @@ func (s *Service) SeedPolicy(ctx context.Context, p Policy, summary string) erro
 	return err
 }
 
-const totpRolesKey = "policy.totp_roles"
+const (
+	totpRolesKey = "policy.totp_roles"
+	takeoverKey  = "policy.terminal_takeover"
+)
 
 func (s *Service) writePolicy(ctx context.Context, a *access.Actor, p Policy, summary string) (Policy, error) {
-	if err := p.validate(); err != nil {
-		return Policy{}, err
-	}
 	before, err := s.Policy(ctx)
 	if err != nil {
 		return Policy{}, err
@@ -123,7 +143,13 @@ func (s *Service) writePolicy(ctx context.Context, a *access.Actor, p Policy, su
 	if p.TOTPRoles == nil {
 		p.TOTPRoles = before.TOTPRoles
 	}
-	set := map[string]string{totpRolesKey: strings.Join(roleCodes(p.TOTPRoles), ",")}
+	if p.TerminalTakeover == "" {
+		p.TerminalTakeover = before.TerminalTakeover
+	}
+	if err := p.validate(); err != nil {
+		return Policy{}, err
+	}
+	set := map[string]string{totpRolesKey: strings.Join(roleCodes(p.TOTPRoles), ","), takeoverKey: p.TerminalTakeover}
 	for k, v := range p.fields() {
 		set["policy."+k] = strconv.Itoa(*v)
 	}

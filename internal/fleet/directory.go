@@ -2,15 +2,16 @@ package fleet
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"strconv"
+	"regexp"
 	"strings"
-	"sync"
+	"time"
 
+	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
@@ -19,48 +20,27 @@ import (
 // Directory is the registry seen by the JT/T 808 gateway (it implements
 // gateway.Directory): a terminal registers with the phone (SIM) it was
 // registered under in the terminals table, and authenticates with the
-// code the registration returned.
+// code the registration returned (issue 20: a SIM number is not an
+// identity).
 //
-// The authentication code is not stored: it is an HMAC-SHA-256 of the
-// terminal's row id and normalised phone under a server secret kept in
-// settings ("gateway.auth_secret", made on first use). So no migration is
-// needed, a terminal that lost its code gets the same one by registering
-// again, a SIM moved to a new terminal row gets a new code (the old
-// device's code stops working), and rotating the secret (deleting the
-// setting) revokes every code at once — terminals then simply register
-// again, which they do by protocol when authentication fails.
+// A registration (0x0100) must match the registry: the terminal ID of the
+// terminal registered under that SIM, its maker where the registry records
+// the maker's ID, and the plate of the vehicle it is bound to when the
+// body carries one. A refusal is answered with the standard's result, kept
+// on the terminal (refused_at, refused_reason, refused_from) and logged.
+// An accepted registration issues a new random code, of which only the
+// SHA-256 is stored: registering again issues another, and the old one
+// stops working.
 type Directory struct {
-	DB *store.DB
-
-	mu     sync.Mutex
-	secret []byte
+	DB  *store.DB
+	Now func() time.Time // tests; zero: time.Now
 }
 
-const secretKey = "gateway.auth_secret"
-
-func (d *Directory) key(ctx context.Context) ([]byte, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.secret != nil {
-		return d.secret, nil
+func (d *Directory) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	// Insert if absent, then read whichever secret is there.
-	if _, err := d.DB.W.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-		secretKey, hex.EncodeToString(b)); err != nil {
-		return nil, fmt.Errorf("gateway secret: %w", store.Translate(err))
-	}
-	var v string
-	if err := d.DB.R.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", secretKey).Scan(&v); err != nil {
-		return nil, fmt.Errorf("gateway secret: %w", store.Translate(err))
-	}
-	k, err := hex.DecodeString(v)
-	if err != nil || len(k) < 16 {
-		return nil, fmt.Errorf("gateway secret: setting %s is not a hex key", secretKey)
-	}
-	d.secret = k
-	return k, nil
+	return time.Now().UTC()
 }
 
 // phoneVariants returns the spellings a normalised phone may be stored
@@ -81,16 +61,21 @@ func phoneVariants(phone string) []any {
 }
 
 type dirTerminal struct {
-	ID        int64
-	SIM       string
-	VehicleID *int64
+	ID          int64
+	TerminalNo  string
+	Maker       string
+	InstallDate string
+	AuthHash    string
+	VehicleID   *int64
+	Plate       *string
 }
 
 func (d *Directory) lookup(ctx context.Context, phone string) (*dirTerminal, error) {
 	vs := phoneVariants(phone)
-	q := "SELECT id, sim, vehicle_id FROM terminals WHERE sim IN (?" + strings.Repeat(", ?", len(vs)-1) + ") ORDER BY id LIMIT 1"
+	q := `SELECT t.id, t.terminal_no, t.maker, t.install_date, t.auth_hash, t.vehicle_id, v.plate FROM terminals t
+		LEFT JOIN vehicles v ON v.id = t.vehicle_id WHERE t.sim IN (?` + strings.Repeat(", ?", len(vs)-1) + ") ORDER BY t.id LIMIT 1"
 	var t dirTerminal
-	if err := d.DB.R.QueryRowContext(ctx, q, vs...).Scan(&t.ID, &t.SIM, &t.VehicleID); err != nil {
+	if err := d.DB.R.QueryRowContext(ctx, q, vs...).Scan(&t.ID, &t.TerminalNo, &t.Maker, &t.InstallDate, &t.AuthHash, &t.VehicleID, &t.Plate); err != nil {
 		err = store.Translate(err)
 		if errs.Is(err, errs.NotFound) {
 			return nil, nil
@@ -100,17 +85,33 @@ func (d *Directory) lookup(ctx context.Context, phone string) (*dirTerminal, err
 	return &t, nil
 }
 
-// AuthCode returns the authentication code of terminal row id with phone.
-func (d *Directory) authCode(key []byte, id int64, phone string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strconv.FormatInt(id, 10) + ":" + strings.TrimLeft(phone, "0")))
-	return hex.EncodeToString(m.Sum(nil))[:16]
+// terminalIDLen is the terminal ID field of the 2011 and 2013 editions (7
+// bytes); a registry number longer than that (a maker's prefix kept with
+// it) matches a body carrying its last 7 characters.
+const terminalIDLen = 7
+
+func sameTerminalID(registered, sent string) bool {
+	registered, sent = strings.ToUpper(registered), strings.ToUpper(strings.TrimSpace(sent))
+	return sent == registered || len(registered) > terminalIDLen && len(sent) == terminalIDLen && strings.HasSuffix(registered, sent)
 }
 
-// Register implements gateway.Directory: 4 (no such terminal) for a phone
-// the registry does not know, 2 (no such vehicle) for a terminal bound to
-// no vehicle, else 0 and the code.
-func (d *Directory) Register(ctx context.Context, phone string, _ jt808.Register) (byte, string, error) {
+// makerIDRe: the registry's maker is compared only when it is a maker's
+// ID as terminals send it (letters and digits, up to 11); a maker's name
+// cannot be.
+var makerIDRe = regexp.MustCompile(`^[0-9A-Za-z]{1,11}$`)
+
+func hashCode(code string) string {
+	h := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(h[:])
+}
+
+// Register implements gateway.Directory. Results (JT/T 808-2013 table 8):
+// 4 no such terminal (unknown SIM, another terminal ID or maker), 3
+// terminal already registered (the terminal ID is registered under another
+// SIM), 2 no such vehicle (bound to none, or the plate is no vehicle's), 1
+// vehicle already registered (the plate is another vehicle's), else 0 and
+// a new code.
+func (d *Directory) Register(ctx context.Context, phone, from string, reg jt808.Register) (byte, string, error) {
 	t, err := d.lookup(ctx, phone)
 	if err != nil {
 		return 0, "", err
@@ -118,35 +119,109 @@ func (d *Directory) Register(ctx context.Context, phone string, _ jt808.Register
 	if t == nil {
 		return jt808.RegisterNoSuchTerminal, "", nil
 	}
-	if t.VehicleID == nil {
-		return jt808.RegisterNoSuchVehicle, "", nil
-	}
-	key, err := d.key(ctx)
+	res, reason, err := d.match(ctx, t, reg)
 	if err != nil {
 		return 0, "", err
 	}
-	return jt808.RegisterOK, d.authCode(key, t.ID, phone), nil
+	now := d.now()
+	if res != jt808.RegisterOK {
+		_, err := d.DB.W.ExecContext(ctx, "UPDATE terminals SET refused_at = ?, refused_reason = ?, refused_from = ? WHERE id = ?",
+			now, reason, from, t.ID)
+		return res, "", store.Translate(err)
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	code := hex.EncodeToString(b)
+	if _, err := d.DB.W.ExecContext(ctx, "UPDATE terminals SET auth_hash = ?, registered_at = ? WHERE id = ?", hashCode(code), now, t.ID); err != nil {
+		return 0, "", store.Translate(err)
+	}
+	return jt808.RegisterOK, code, nil
 }
 
-// Authenticate implements gateway.Directory: the code must be the one
-// Register gave this terminal; it returns the vehicle the terminal is
-// bound to now (0 for none: its reports are kept without a vehicle).
-func (d *Directory) Authenticate(ctx context.Context, phone, code string) (int64, bool, error) {
-	t, err := d.lookup(ctx, phone)
-	if err != nil || t == nil {
-		return 0, false, err
+// match checks a registration against the registry's terminal t and
+// returns the result and, for a refusal, the reason in words.
+func (d *Directory) match(ctx context.Context, t *dirTerminal, reg jt808.Register) (byte, string, error) {
+	if !sameTerminalID(t.TerminalNo, reg.TerminalID) {
+		var other int
+		err := d.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM terminals WHERE terminal_no = ?", strings.ToUpper(strings.TrimSpace(reg.TerminalID))).Scan(&other)
+		if err != nil {
+			return 0, "", store.Translate(err)
+		}
+		if other > 0 {
+			return jt808.RegisterTerminalTaken, fmt.Sprintf("终端ID %s 已登记在其他SIM卡下", reg.TerminalID), nil
+		}
+		return jt808.RegisterNoSuchTerminal, fmt.Sprintf("终端ID %s 与登记的 %s 不符", reg.TerminalID, t.TerminalNo), nil
 	}
-	key, err := d.key(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	if !hmac.Equal([]byte(code), []byte(d.authCode(key, t.ID, phone))) {
-		return 0, false, nil
+	if makerIDRe.MatchString(t.Maker) && !strings.EqualFold(strings.TrimSpace(reg.Maker), t.Maker) {
+		return jt808.RegisterNoSuchTerminal, fmt.Sprintf("制造商ID %s 与登记的 %s 不符", reg.Maker, t.Maker), nil
 	}
 	if t.VehicleID == nil {
-		return 0, true, nil
+		return jt808.RegisterNoSuchVehicle, "终端未绑定车辆", nil
 	}
-	return *t.VehicleID, true, nil
+	plate := strings.TrimSpace(reg.Plate)
+	if reg.PlateColor == jt808.PlateNone || plate == "" || t.Plate == nil || plate == *t.Plate {
+		return jt808.RegisterOK, "", nil
+	}
+	var other int
+	if err := d.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM vehicles WHERE plate = ?", plate).Scan(&other); err != nil {
+		return 0, "", store.Translate(err)
+	}
+	if other > 0 {
+		return jt808.RegisterVehicleRegistered, fmt.Sprintf("车牌 %s 是另一辆车，终端绑定的是 %s", plate, *t.Plate), nil
+	}
+	return jt808.RegisterNoSuchVehicle, fmt.Sprintf("车牌 %s 不在车辆登记中，终端绑定的是 %s", plate, *t.Plate), nil
+}
+
+// Authenticate implements gateway.Directory: the code must be the one the
+// terminal's last accepted registration issued; it returns the vehicle the
+// terminal is bound to now (0 for none: its reports are kept without a
+// vehicle) and its installation date.
+func (d *Directory) Authenticate(ctx context.Context, phone, code string) (vehicleID int64, installed time.Time, ok bool, err error) {
+	t, err := d.lookup(ctx, phone)
+	if err != nil || t == nil || t.AuthHash == "" {
+		return 0, time.Time{}, false, err
+	}
+	if subtle.ConstantTimeCompare([]byte(hashCode(code)), []byte(t.AuthHash)) != 1 {
+		return 0, time.Time{}, false, nil
+	}
+	if t.VehicleID != nil {
+		vehicleID = *t.VehicleID
+	}
+	if day, err := beijing.ParseDate(t.InstallDate); err == nil {
+		installed = day
+	}
+	return vehicleID, installed, true, nil
+}
+
+// Identities returns the terminal ID and plate of each of phones (as
+// stored) bound to a vehicle: how the demo's simulated terminals register.
+func (d *Directory) Identities(ctx context.Context, phones []string) (map[string]jt808.Register, error) {
+	out := make(map[string]jt808.Register, len(phones))
+	if len(phones) == 0 {
+		return out, nil
+	}
+	rows, err := d.DB.R.QueryContext(ctx, `SELECT t.sim, t.terminal_no, v.plate FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
+		WHERE t.sim IN (?`+strings.Repeat(", ?", len(phones)-1)+`)`, anys(phones)...)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sim, no, plate string
+		if err := rows.Scan(&sim, &no, &plate); err != nil {
+			return nil, err
+		}
+		out[sim] = jt808.Register{TerminalID: no, PlateColor: jt808.PlateBlue, Plate: plate}
+	}
+	return out, rows.Err()
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // BoundPhones returns up to n terminal phones (as stored) bound to a

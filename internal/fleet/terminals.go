@@ -30,6 +30,13 @@ type Terminal struct {
 	VehicleID   *int64    `bun:"vehicle_id" json:"vehicle_id"`
 	CreatedAt   time.Time `bun:"created_at" json:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at" json:"updated_at"`
+	// Kept by the gateway's registrations (Directory): the hash of the code
+	// the last accepted one issued, when, and the last refused one.
+	AuthHash      string     `bun:"auth_hash" json:"-"`
+	RegisteredAt  *time.Time `bun:"registered_at" json:"registered_at"`
+	RefusedAt     *time.Time `bun:"refused_at" json:"refused_at"`
+	RefusedReason string     `bun:"refused_reason" json:"refused_reason"`
+	RefusedFrom   string     `bun:"refused_from" json:"refused_from"`
 
 	UnitName string `bun:"unit_name,scanonly" json:"unit_name"`
 	UnitPath string `bun:"unit_path,scanonly" json:"-"`

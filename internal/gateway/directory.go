@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
+	"time"
 
 	"govfleet/internal/jt808"
 	"govfleet/internal/telematics"
@@ -14,40 +15,38 @@ import (
 // vehicle registry implements it; MemDirectory serves tests and the
 // simulator. Phones are passed normalised (telematics.NormalizePhone).
 type Directory interface {
-	// Register handles a terminal registration (0x0100) and returns the
-	// 0x8100 result (jt808.RegisterOK … jt808.RegisterNoSuchTerminal) and,
-	// on success, the authentication code.
-	Register(ctx context.Context, phone string, reg jt808.Register) (result byte, authCode string, err error)
+	// Register handles a terminal registration (0x0100) received from the
+	// address from and returns the 0x8100 result (jt808.RegisterOK …
+	// jt808.RegisterNoSuchTerminal) and, on success, a new authentication
+	// code (the previous one stops working).
+	Register(ctx context.Context, phone, from string, reg jt808.Register) (result byte, authCode string, err error)
 	// Authenticate checks a terminal's authentication code (0x0102) and
-	// returns the vehicle it is bound to (0 for none).
-	Authenticate(ctx context.Context, phone, authCode string) (vehicleID int64, ok bool, err error)
+	// returns the vehicle it is bound to (0 for none) and the day it was
+	// installed (zero when unknown).
+	Authenticate(ctx context.Context, phone, authCode string) (vehicleID int64, installed time.Time, ok bool, err error)
 }
 
 // MemTerminal is a terminal known to a MemDirectory.
 type MemTerminal struct {
-	Phone     string // terminal phone (leading zeros are ignored)
-	VehicleID int64
-	Plate     string // plate of the vehicle; a registration naming another plate is refused
+	Phone      string // terminal phone (leading zeros are ignored)
+	TerminalID string // when set, a registration naming another terminal ID is refused
+	VehicleID  int64
+	Plate      string // plate of the vehicle; a registration naming another plate is refused
+	Installed  time.Time
 	// AuthCode, when set, makes the terminal registered already with this code.
 	AuthCode string
 }
 
-// MemDirectory is an in-memory Directory. Registering an already registered
-// terminal again returns the same code (terminals re-register after losing
-// it), unless another device (terminal ID) claims the phone.
+// MemDirectory is an in-memory Directory. Like the registry, each
+// registration issues a new code.
 type MemDirectory struct {
 	mu    sync.Mutex
-	terms map[string]*memEntry
-}
-
-type memEntry struct {
-	MemTerminal
-	terminalID string
+	terms map[string]*MemTerminal
 }
 
 // NewMemDirectory returns a directory of ts.
 func NewMemDirectory(ts ...MemTerminal) *MemDirectory {
-	d := &MemDirectory{terms: map[string]*memEntry{}}
+	d := &MemDirectory{terms: map[string]*MemTerminal{}}
 	for _, t := range ts {
 		d.Add(t)
 	}
@@ -59,39 +58,33 @@ func (d *MemDirectory) Add(t MemTerminal) {
 	t.Phone = telematics.NormalizePhone(t.Phone)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.terms[t.Phone] = &memEntry{MemTerminal: t}
+	d.terms[t.Phone] = &t
 }
 
 // Register implements Directory.
-func (d *MemDirectory) Register(_ context.Context, phone string, reg jt808.Register) (byte, string, error) {
+func (d *MemDirectory) Register(_ context.Context, phone, _ string, reg jt808.Register) (byte, string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e, ok := d.terms[telematics.NormalizePhone(phone)]
-	if !ok {
+	if !ok || e.TerminalID != "" && reg.TerminalID != e.TerminalID {
 		return jt808.RegisterNoSuchTerminal, "", nil
 	}
 	if reg.Plate != "" && e.Plate != "" && reg.PlateColor != jt808.PlateNone && reg.Plate != e.Plate {
 		return jt808.RegisterNoSuchVehicle, "", nil
 	}
-	if e.AuthCode != "" && e.terminalID != "" && reg.TerminalID != e.terminalID {
-		return jt808.RegisterTerminalTaken, "", nil
-	}
-	if e.AuthCode == "" {
-		b := make([]byte, 8)
-		rand.Read(b)
-		e.AuthCode = hex.EncodeToString(b)
-	}
-	e.terminalID = reg.TerminalID
+	b := make([]byte, 8)
+	rand.Read(b)
+	e.AuthCode = hex.EncodeToString(b)
 	return jt808.RegisterOK, e.AuthCode, nil
 }
 
 // Authenticate implements Directory.
-func (d *MemDirectory) Authenticate(_ context.Context, phone, code string) (int64, bool, error) {
+func (d *MemDirectory) Authenticate(_ context.Context, phone, code string) (int64, time.Time, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e, ok := d.terms[telematics.NormalizePhone(phone)]
 	if !ok || e.AuthCode == "" || code != e.AuthCode {
-		return 0, false, nil
+		return 0, time.Time{}, false, nil
 	}
-	return e.VehicleID, true, nil
+	return e.VehicleID, e.Installed, true, nil
 }

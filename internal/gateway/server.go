@@ -38,7 +38,17 @@ type Server struct {
 	// Latest, when set, is updated with every stored report (leave it nil
 	// when the Writer updates one itself).
 	Latest *telematics.Latest
-	Logger *slog.Logger
+	// LastFix returns a terminal's last valid fix, from which the next
+	// report's jump is measured (default Latest.ByTerminal when Latest is set).
+	LastFix func(phone string) (telematics.Position, bool)
+	// Events records what the gateway sees of a terminal's health: a second
+	// connection authenticating for a phone already online (EventClone) and
+	// a clock off (EventClockOff). Optional; health.Service implements it.
+	Events Events
+	// Takeover returns the policy for a second connection authenticating
+	// for a phone already online (default RefuseNewcomer).
+	Takeover func(ctx context.Context) TakeoverPolicy
+	Logger   *slog.Logger
 
 	// Recorder, when set, stores terminal attributes, pictures and
 	// pass-through data; without it those are answered "not supported".
@@ -83,8 +93,14 @@ type Server struct {
 	// bucket, defaults 20/s and 200); a connection over the limit is cut.
 	Rate  float64
 	Burst float64
+	// MaxRefusedRegistrations is the number of refused registrations
+	// (unknown phones, another terminal ID or plate) one source address may
+	// make a minute (default 5); beyond it its connections are cut before
+	// the registry is asked. At most 10,000 addresses are counted.
+	MaxRefusedRegistrations int
 
 	dirSem chan struct{}
+	regs   throttle
 
 	mu       sync.Mutex
 	sessions map[string]*session // authenticated, by normalised phone
@@ -170,6 +186,12 @@ func (s *Server) defaults() {
 	}
 	if s.Burst <= 0 {
 		s.Burst = 200
+	}
+	if s.MaxRefusedRegistrations <= 0 {
+		s.MaxRefusedRegistrations = 5
+	}
+	if s.LastFix == nil && s.Latest != nil {
+		s.LastFix = s.Latest.ByTerminal
 	}
 }
 
@@ -270,16 +292,66 @@ func (s *Server) Send(ctx context.Context, phone string, msg jt808.Message) (jt8
 	return sess.send(ctx, msg, s.SendTimeout)
 }
 
-// bind makes sess the connection of its phone, closing an older one.
-func (s *Server) bind(sess *session) {
+// bind makes sess the connection of phone. When another connection of the
+// phone is alive (it sent a frame within half the idle timeout) it is a
+// take-over attempt: it raises EventClone and follows the Takeover policy —
+// RefuseNewcomer returns false and leaves the older connection alone,
+// KeepNewer closes the older one. An older connection that went silent is
+// a terminal that reconnected: it is closed without an event.
+func (s *Server) bind(ctx context.Context, sess *session, phone string) bool {
 	s.mu.Lock()
-	old := s.sessions[sess.phone]
-	s.sessions[sess.phone] = sess
+	old := s.sessions[phone]
+	alive := old != nil && old != sess && old.alive(time.Now(), s.IdleTimeout/2)
+	if !alive {
+		sess.phone, s.sessions[phone] = phone, sess
+	}
 	s.mu.Unlock()
-	if old != nil && old != sess {
-		s.Logger.Info("terminal reconnected, closing the older connection", "phone", sess.phone)
+	if !alive {
+		if old != nil && old != sess {
+			s.Logger.Info("terminal reconnected, closing the older connection", "phone", phone)
+			old.conn.Close()
+		}
+		return true
+	}
+	policy := RefuseNewcomer
+	if s.Takeover != nil {
+		policy = s.Takeover(ctx)
+	}
+	from, was := sess.conn.RemoteAddr().String(), old.conn.RemoteAddr().String()
+	s.Logger.Warn("second connection authenticating for a terminal online: suspected clone", "phone", phone,
+		"from", from, "online_from", was, "policy", policy)
+	s.raise(phone, EventClone, map[string]any{"from": from, "online_from": was, "policy": string(policy)})
+	if policy != KeepNewer {
+		return false
+	}
+	s.mu.Lock()
+	old = s.sessions[phone]
+	sess.phone, s.sessions[phone] = phone, sess
+	s.mu.Unlock()
+	if old != nil {
 		old.conn.Close()
 	}
+	return true
+}
+
+// raise records a health event without holding the terminal's messages up.
+func (s *Server) raise(phone, kind string, evidence map[string]any) {
+	if s.Events == nil {
+		return
+	}
+	s.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
+		defer cancel()
+		var err error
+		if evidence == nil {
+			err = s.Events.Clear(ctx, phone, kind)
+		} else {
+			err = s.Events.Raise(ctx, phone, kind, evidence)
+		}
+		if err != nil {
+			s.Logger.Error("recording a terminal event", "phone", phone, "kind", kind, "err", err)
+		}
+	})
 }
 
 func (s *Server) forget(sess *session) {

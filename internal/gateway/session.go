@@ -42,8 +42,14 @@ type session struct {
 	bad     int
 	tokens  float64
 	last    time.Time
+	heard   atomic.Int64 // unix nanoseconds of the last frame read, for bind
 
-	// Issue 20: reassembly is shared with the checkParts timer (rmu), the
+	fixes      telematics.Checker // marks the reports' validity
+	clockFirst time.Duration      // offset of the first of clockN reports off in a row
+	clockN     int
+	clockOff   bool // EventClockOff raised for this connection
+
+	// Reassembly is shared with the checkParts timer (rmu), the
 	// picture being received, and the 0x8107 a 0x0107 answers (under pmu).
 	rmu         sync.Mutex
 	partTimer   *time.Timer
@@ -51,6 +57,11 @@ type session struct {
 	mediaID     uint32
 	attrQuery   uint16
 	attrWaiting bool
+}
+
+// alive reports whether the connection read a frame within d before now.
+func (c *session) alive(now time.Time, d time.Duration) bool {
+	return now.UnixNano()-c.heard.Load() < int64(d)
 }
 
 func newSession(s *Server, c net.Conn) *session {
@@ -104,6 +115,7 @@ func (c *session) serve(ctx context.Context) {
 			}
 			return
 		}
+		c.heard.Store(time.Now().UnixNano())
 		if !c.allow(time.Now()) {
 			c.cut("frame rate over limit", fmt.Errorf("more than %.0f frames/s", s.Rate))
 			return
@@ -192,19 +204,30 @@ func (c *session) handle(p jt808.Packet) error {
 	case *jt808.Register:
 		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
 		defer cancel()
+		from := c.conn.RemoteAddr().String()
+		host, _, _ := net.SplitHostPort(from)
+		if s.regs.over(host, time.Now(), s.MaxRefusedRegistrations) {
+			c.cut("too many refused registrations from this address", fmt.Errorf("%d a minute from %s", s.MaxRefusedRegistrations, host))
+			return errCut
+		}
 		release, err := s.directoryTurn(ctx)
 		if err != nil {
 			c.log.Warn("terminal registration not handled in time, the terminal re-sends", "phone", phone, "err", err)
 			return nil
 		}
-		res, code, err := s.Directory.Register(ctx, phone, *m)
+		res, code, err := s.Directory.Register(ctx, phone, from, *m)
 		release()
 		if err != nil {
 			// No result code means "try later": stay silent, the terminal re-sends.
 			c.log.Error("terminal registration", "phone", phone, "err", err)
 			return nil
 		}
-		c.log.Info("terminal registration", "phone", phone, "plate", m.Plate, "result", res)
+		if res != jt808.RegisterOK {
+			s.regs.refused(host, time.Now())
+			c.log.Warn("terminal registration refused", "phone", phone, "terminal_id", m.TerminalID, "maker", m.Maker, "plate", m.Plate, "result", res)
+		} else {
+			c.log.Info("terminal registration", "phone", phone, "plate", m.Plate, "result", res)
+		}
 		return c.reply(h, &jt808.RegisterResponse{ReplySerial: h.Serial, Result: res, AuthCode: code})
 	case *jt808.Auth:
 		ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
@@ -214,7 +237,7 @@ func (c *session) handle(p jt808.Packet) error {
 			c.log.Warn("terminal authentication not handled in time", "phone", phone, "err", err)
 			return c.ack(h, jt808.ResultFailure)
 		}
-		vid, ok, err := s.Directory.Authenticate(ctx, phone, m.Code)
+		vid, installed, ok, err := s.Directory.Authenticate(ctx, phone, m.Code)
 		release()
 		if err != nil {
 			c.log.Error("terminal authentication", "phone", phone, "err", err)
@@ -228,22 +251,30 @@ func (c *session) handle(p jt808.Packet) error {
 			c.log.Warn("second terminal on one connection refused", "phone", phone, "bound", c.phone)
 			return c.refuse(h)
 		}
+		if c.phone == "" && !s.bind(ctx, c, phone) {
+			s.m.refused.Add(1)
+			if err := c.ack(h, jt808.ResultFailure); err != nil {
+				return err
+			}
+			c.cut("terminal already online from another connection", fmt.Errorf("phone %s", phone))
+			return errCut
+		}
 		if !c.authed {
 			c.authed = true
 			s.m.authenticated.Add(1)
+			c.log = s.Logger.With("remote", c.conn.RemoteAddr().String(), "phone", phone)
+			c.fixes = telematics.Checker{Installed: installed}
+			if s.LastFix != nil {
+				c.fixes.Prev, _ = s.LastFix(phone)
+			}
+			if s.Recorder != nil {
+				defer c.later(c.queryAttributes) // after the answer to 0x0102
+			}
 		}
 		c.vehicleID = vid
 		c.pmu.Lock()
 		c.header = h
 		c.pmu.Unlock()
-		if c.phone == "" {
-			c.phone = phone
-			c.log = s.Logger.With("remote", c.conn.RemoteAddr().String(), "phone", phone)
-			s.bind(c)
-			if s.Recorder != nil {
-				defer c.later(c.queryAttributes) // after the answer to 0x0102
-			}
-		}
 		c.log.Debug("terminal authenticated", "vehicle_id", vid, "edition", h.Version)
 		return c.ack(h, jt808.ResultOK)
 	}
@@ -260,6 +291,7 @@ func (c *session) handle(p jt808.Packet) error {
 		c.log.Info("terminal logged out")
 		return io.EOF
 	case *jt808.Location:
+		c.clock(m.Time, time.Now())
 		return c.ack(h, c.store(h, m))
 	case *jt808.LocationBatch:
 		items := make([]*jt808.Location, len(m.Items))
@@ -303,6 +335,7 @@ func (c *session) store(h jt808.Header, ls ...*jt808.Location) uint8 {
 	ps := make([]telematics.Position, len(ls))
 	for i, l := range ls {
 		ps[i] = telematics.FromLocation(c.phone, c.vehicleID, l, now)
+		c.fixes.Check(&ps[i], now)
 	}
 	s.m.reports.Add(int64(len(ps)))
 	ctx, cancel := context.WithTimeout(context.Background(), s.StoreTimeout)
@@ -318,6 +351,34 @@ func (c *session) store(h jt808.Header, ls ...*jt808.Location) uint8 {
 		s.Latest.Update(ps)
 	}
 	return jt808.ResultOK
+}
+
+// clock checks the GNSS time of a real-time report against the server's
+// (terminals report Beijing time, which jt808 turns into UTC): ClockReports
+// in a row off by more than ClockTolerance, and by about the same, raise
+// EventClockOff with the offset; a report on time again clears it.
+func (c *session) clock(at, now time.Time) {
+	if at.IsZero() {
+		return
+	}
+	off := at.Sub(now)
+	if off.Abs() <= ClockTolerance {
+		c.clockN = 0
+		if c.clockOff {
+			c.clockOff = false
+			c.srv.raise(c.phone, EventClockOff, nil)
+		}
+		return
+	}
+	if c.clockN == 0 || (off-c.clockFirst).Abs() > ClockSpread {
+		c.clockFirst, c.clockN = off, 0
+	}
+	c.clockN++
+	if c.clockN == ClockReports && !c.clockOff {
+		c.clockOff = true
+		c.log.Warn("terminal clock off", "offset", off.Round(time.Second))
+		c.srv.raise(c.phone, EventClockOff, map[string]any{"offset_seconds": int64(off.Seconds()), "gnss_time": at, "server_time": now})
+	}
 }
 
 // refuse answers a message the connection may not send (not authenticated,

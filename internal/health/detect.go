@@ -25,11 +25,14 @@ const (
 	AntennaFault   = "antenna_fault"          // GNSS 模块故障、天线未接或剪断、天线短路 (alarm bits 4, 5, 6)
 	SilentAfterCut = "silent_after_power_cut" // 断电后失联 (tamper-like)
 	Jump           = "jump"                   // 位置跳变 (implied speed beyond any car)
+	InvalidFixes   = "invalid_fixes"          // 持续无效定位 (InvalidRun invalid reports in a row)
+	ClockOff       = "clock_off"              // 终端时钟偏差 (raised by the gateway)
+	Clone          = "clone"                  // 疑似冒用/克隆终端 (raised by the gateway)
 )
 
 // KindNames are the kinds' Chinese names.
 var KindNames = map[string]string{Offline: "离线超时", PowerCut: "主电源掉电", AntennaFault: "GNSS天线故障",
-	SilentAfterCut: "断电后失联", Jump: "位置跳变"}
+	SilentAfterCut: "断电后失联", Jump: "位置跳变", InvalidFixes: "持续无效定位", ClockOff: "终端时钟偏差", Clone: "疑似冒用/克隆终端"}
 
 // States of an event.
 const (
@@ -54,27 +57,32 @@ type Params struct {
 	JumpSpeed       float64       // km/h implied between two positions (default 250)
 	JumpMin         float64       // metres: shorter hops are GNSS noise (default 1000)
 	JumpEpisode     time.Duration // jumps closer than this are one episode (default 1 h)
+	InvalidRun      int           // this many invalid reports in a row: a fault (default 10)
 }
 
 // DefaultParams are serve's thresholds.
-var DefaultParams = Params{OfflineAfter: 30 * time.Minute, SilenceAfterCut: 10 * time.Minute, JumpSpeed: 250, JumpMin: 1000, JumpEpisode: time.Hour}
+var DefaultParams = Params{OfflineAfter: 30 * time.Minute, SilenceAfterCut: 10 * time.Minute, JumpSpeed: 250, JumpMin: 1000, JumpEpisode: time.Hour, InvalidRun: 10}
 
 // Sample is a position as the detectors keep it.
 type Sample struct {
-	At    time.Time `json:"at"`
-	Lat   float64   `json:"lat"`
-	Lng   float64   `json:"lng"`
-	Speed float64   `json:"speed"` // km/h
-	Alarm uint32    `json:"alarm"`
+	At      time.Time `json:"at"`
+	Lat     float64   `json:"lat"`
+	Lng     float64   `json:"lng"`
+	Speed   float64   `json:"speed"` // km/h
+	Alarm   uint32    `json:"alarm"`
+	Invalid string    `json:"invalid,omitempty"` // why it is not a valid fix
 }
 
 func sample(p telematics.Position) Sample {
-	return Sample{At: p.At, Lat: p.Latitude(), Lng: p.Longitude(), Speed: float64(p.Speed) / 10, Alarm: p.Alarm}
+	return Sample{At: p.At, Lat: p.Latitude(), Lng: p.Longitude(), Speed: float64(p.Speed) / 10, Alarm: p.Alarm,
+		Invalid: telematics.InvalidNames[p.Invalid]}
 }
 
 // State is a terminal's detector state between runs.
 type State struct {
 	Last   *Sample              `json:"last"`    // last position read
+	Fix    *Sample              `json:"fix"`     // last valid fix read
+	Bad    int                  `json:"bad"`     // invalid reports in a row
 	Open   map[string]time.Time `json:"open"`    // kind → opened_at of the episode going on
 	JumpAt time.Time            `json:"jump_at"` // last jump seen
 }
@@ -122,8 +130,27 @@ func (s *State) Feed(p telematics.Position, prm Params) []Change {
 			out = append(out, Change{Kind: k, OpenedAt: opened, Seen: cur.At, Cleared: true})
 		}
 	}
-	if prev := s.Last; prev != nil {
-		dt := cur.At.Sub(prev.At).Seconds()
+	// Invalid fixes in a row are a fault; a valid one ends it.
+	if p.Invalid == telematics.Valid {
+		s.Bad = 0
+		if opened, ok := s.Open[InvalidFixes]; ok {
+			delete(s.Open, InvalidFixes)
+			out = append(out, Change{Kind: InvalidFixes, OpenedAt: opened, Seen: cur.At, Cleared: true})
+		}
+	} else {
+		s.Bad++
+		if opened, ok := s.Open[InvalidFixes]; ok {
+			out = append(out, Change{Kind: InvalidFixes, OpenedAt: opened, Seen: cur.At})
+		} else if s.Bad >= max(prm.InvalidRun, 1) {
+			s.Open[InvalidFixes] = cur.At
+			out = append(out, Change{Kind: InvalidFixes, OpenedAt: cur.At, Seen: cur.At, New: true,
+				Evidence: map[string]any{"first": cur, "in_a_row": s.Bad}})
+		}
+	}
+	// A jump is measured from the last valid fix; the gateway marks it
+	// invalid (InvalidJump), so it never becomes that fix.
+	if prev := s.Fix; prev != nil && (p.Invalid == telematics.Valid || p.Invalid == telematics.InvalidJump) {
+		dt := cur.At.Sub(prev.At).Abs().Seconds()
 		d := telematics.Haversine(int64(prev.Lat*1e6), int64(prev.Lng*1e6), int64(cur.Lat*1e6), int64(cur.Lng*1e6))
 		if d >= prm.JumpMin && d/dt*3.6 > prm.JumpSpeed {
 			ev := map[string]any{"from": *prev, "to": cur, "distance_m": int64(d), "seconds": int64(dt), "speed_kmh": int64(d / dt * 3.6)}
@@ -137,6 +164,9 @@ func (s *State) Feed(p telematics.Position, prm Params) []Change {
 		}
 	}
 	s.Last = &cur
+	if p.Invalid == telematics.Valid {
+		s.Fix = &cur
+	}
 	return out
 }
 

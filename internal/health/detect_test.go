@@ -72,3 +72,52 @@ func TestDetectors(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidReports: the gateway's marks (telematics.Invalid*) — a jump
+// is measured from the last valid fix, an invalid report is never that
+// fix, and InvalidRun invalid reports in a row are a fault.
+func TestInvalidReports(t *testing.T) {
+	t0 := time.Date(2030, 1, 7, 1, 0, 0, 0, time.UTC)
+	type r struct {
+		north   float64 // metres north of the start
+		invalid int16
+	}
+	run := func(n int) []r {
+		out := make([]r, n)
+		for i := range out {
+			out[i] = r{0, telematics.InvalidUnlocated}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		reps  []r
+		kinds []string
+	}{
+		{"a marked jump", []r{{0, 0}, {5000, telematics.InvalidJump}, {100, 0}}, []string{Jump}},
+		{"unlocated at 0,0 is no jump", []r{{0, 0}, {-3_000_000, telematics.InvalidUnlocated}, {100, 0}}, nil},
+		{"9 invalid in a row", append([]r{{0, 0}}, run(9)...), nil},
+		{"12 invalid in a row, then a fix: one fault", append(append([]r{{0, 0}}, run(12)...), r{100, 0}), []string{InvalidFixes}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var st State
+			var got []string
+			cleared := false
+			for i, x := range c.reps {
+				p := telematics.Position{At: t0.Add(time.Duration(i) * 10 * time.Second), Lat: 31780000 + int64(x.north/0.111195), Lng: 119950000, Invalid: x.invalid}
+				for _, ch := range st.Feed(p, DefaultParams) {
+					if ch.New {
+						got = append(got, ch.Kind)
+					}
+					cleared = cleared || ch.Kind == InvalidFixes && ch.Cleared
+				}
+			}
+			if !slices.Equal(got, c.kinds) {
+				t.Errorf("episodes %v, want %v", got, c.kinds)
+			}
+			if slices.Contains(c.kinds, InvalidFixes) && !cleared {
+				t.Error("the valid fix did not end the fault")
+			}
+		})
+	}
+}

@@ -259,8 +259,9 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, phone string, vehicle *i
 			if n, _ := res.RowsAffected(); n > 0 {
 				opened++
 			}
-		case c.Kind == Jump:
-			// Another jump of the episode: keep the first, count, show the last.
+		case c.Evidence != nil:
+			// Another jump (or take-over attempt) of the episode: keep the
+			// first, count, show the last.
 			var raw string
 			if err := tx.QueryRowContext(ctx, "SELECT evidence FROM terminal_events WHERE "+key, phone, c.Kind, c.OpenedAt.UTC()).Scan(&raw); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
@@ -292,6 +293,46 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, phone string, vehicle *i
 	return opened, nil
 }
 
+// Raise records what the gateway saw of terminal phone (normalised) at
+// now: a take-over attempt (Clone) or a clock off (ClockOff). Another
+// attempt within JumpEpisode of the last of a Clone event not yet fixed
+// counts in it; a clock off while one is going on (not cleared) too.
+func (s *Service) Raise(ctx context.Context, phone, kind string, evidence map[string]any) error {
+	now := s.now()
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		var t struct {
+			Vehicle *int64 `bun:"vehicle_id"`
+			Unit    int64  `bun:"unit_id"`
+		}
+		// Terminals keep the SIM as typed, leading zeros too: few rows, a rare event.
+		err := tx.NewSelect().TableExpr("terminals AS t").ColumnExpr("t.vehicle_id, COALESCE(v.unit_id, t.unit_id) AS unit_id").
+			Join("LEFT JOIN vehicles AS v ON v.id = t.vehicle_id").Where("ltrim(t.sim, '0') = ?", phone).OrderExpr("t.id").Limit(1).Scan(ctx, &t)
+		if err != nil {
+			return store.Translate(err)
+		}
+		var opened time.Time
+		err = tx.QueryRowContext(ctx, `SELECT opened_at FROM terminal_events WHERE terminal_phone = ? AND kind = ? AND state <> 'fixed'
+			AND (cleared_at IS NULL OR kind = ? AND last_seen_at >= ?) ORDER BY opened_at DESC LIMIT 1`, phone, kind, Clone, now.Add(-s.params().JumpEpisode)).Scan(&opened)
+		c := Change{Kind: kind, OpenedAt: opened, Seen: now, Evidence: evidence}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			c.OpenedAt, c.New, c.Cleared = now, true, kind == Clone // an attempt is over when refused or done
+		case err != nil:
+			return err
+		}
+		_, err = s.apply(ctx, tx, phone, t.Vehicle, t.Unit, []Change{c})
+		return err
+	})
+}
+
+// Clear ends the episode of kind going on for terminal phone (a clock set
+// right again).
+func (s *Service) Clear(ctx context.Context, phone, kind string) error {
+	_, err := s.DB.W.ExecContext(ctx, "UPDATE terminal_events SET cleared_at = ? WHERE terminal_phone = ? AND kind = ? AND cleared_at IS NULL",
+		s.now(), phone, kind)
+	return store.Translate(err)
+}
+
 func (s *Service) selectEvents(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*Event)(nil)).ModelTableExpr("terminal_events AS e").
 		ColumnExpr("e.*, v.plate AS plate, u.name AS unit_name, u.path AS unit_path, ru.real_name AS requested_by_name, fu.real_name AS fixed_by_name").
@@ -305,6 +346,7 @@ func (s *Service) selectEvents(db bun.IDB) *bun.SelectQuery {
 type Filter struct {
 	UnitID    int64 // a unit, district or the city: its whole subtree
 	VehicleID int64
+	Phone     string // a terminal's SIM (leading zeros ignored)
 	Kind      string
 	State     string // open | repair_requested | fixed | pending (not fixed)
 	Page      int
@@ -349,6 +391,9 @@ func (s *Service) filter(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, error)
 	}
 	if f.VehicleID != 0 {
 		q = q.Where("e.vehicle_id = ?", f.VehicleID)
+	}
+	if f.Phone != "" {
+		q = q.Where("e.terminal_phone = ?", telematics.NormalizePhone(f.Phone))
 	}
 	return q, nil
 }
@@ -509,7 +554,7 @@ func (s *Service) step(ctx context.Context, a *access.Actor, id int64, in Action
 // positions returns the positions of terminal phone with from < at <= to
 // in time order, at most readLimit.
 func positions(ctx context.Context, db *store.DB, phone string, from, to time.Time) ([]telematics.Position, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT at, lat, lng, speed, alarm FROM positions
+	rows, err := db.R.QueryContext(ctx, `SELECT at, lat, lng, speed, alarm, invalid FROM positions
 		WHERE terminal_phone = ? AND at > ? AND at <= ? ORDER BY at LIMIT ?`, phone, from.UTC(), to.UTC(), readLimit)
 	if err != nil {
 		return nil, store.Translate(err)
@@ -519,7 +564,7 @@ func positions(ctx context.Context, db *store.DB, phone string, from, to time.Ti
 	for rows.Next() {
 		p := telematics.Position{Phone: phone}
 		var alarm int64
-		if err := rows.Scan(&p.At, &p.Lat, &p.Lng, &p.Speed, &alarm); err != nil {
+		if err := rows.Scan(&p.At, &p.Lat, &p.Lng, &p.Speed, &alarm, &p.Invalid); err != nil {
 			return nil, err
 		}
 		p.Alarm, p.At = uint32(alarm), p.At.UTC()

@@ -21,8 +21,9 @@ import (
 )
 
 // TestDirectory: registration by the registry's SIM (leading zeros
-// ignored), result 4 for an unknown phone, 2 for an unbound terminal, and
-// authentication with the code returning the bound vehicle.
+// ignored) with its terminal ID and plate; the refusals and their results
+// (JT/T 808-2013 table 8), recorded on the terminal; a new code at every
+// registration, the old one no longer authenticating.
 func TestDirectory(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		db := w.DB
@@ -33,36 +34,66 @@ func TestDirectory(t *testing.T) {
 		if phone == sim {
 			t.Fatalf("demo SIM %s has no leading zero: the test wants one", sim)
 		}
-		res, code, err := d.Register(ctx, phone, jt808.Register{})
+		ids, err := d.Identities(ctx, []string{sim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := ids[sim]
+		var otherNo, otherPlate string
+		db.R.QueryRowContext(ctx, "SELECT t.terminal_no, v.plate FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id WHERE t.sim <> ? ORDER BY t.id LIMIT 1", sim).
+			Scan(&otherNo, &otherPlate)
+		with := func(f func(*jt808.Register)) jt808.Register { r := reg; f(&r); return r }
+		for _, c := range []struct {
+			name   string
+			reg    jt808.Register
+			result byte
+			reason string
+		}{
+			{"another plate of the registry", with(func(r *jt808.Register) { r.Plate = otherPlate }), jt808.RegisterVehicleRegistered, "是另一辆车"},
+			{"a plate nobody has", with(func(r *jt808.Register) { r.Plate = "京A12345" }), jt808.RegisterNoSuchVehicle, "不在车辆登记中"},
+			{"another terminal's ID", with(func(r *jt808.Register) { r.TerminalID = otherNo }), jt808.RegisterTerminalTaken, "已登记在其他SIM卡下"},
+			{"an unknown terminal ID", with(func(r *jt808.Register) { r.TerminalID = "ZZ99999" }), jt808.RegisterNoSuchTerminal, "与登记的"},
+		} {
+			res, code, err := d.Register(ctx, phone, "198.51.100.7:4000", c.reg)
+			if err != nil || res != c.result || code != "" {
+				t.Errorf("%s: result %d code %q %v, want %d", c.name, res, code, err, c.result)
+			}
+			var reason, from string
+			db.R.QueryRowContext(ctx, "SELECT refused_reason, refused_from FROM terminals WHERE sim = ?", sim).Scan(&reason, &from)
+			if !strings.Contains(reason, c.reason) || from != "198.51.100.7:4000" {
+				t.Errorf("%s: recorded %q from %q, want %q", c.name, reason, from, c.reason)
+			}
+		}
+		res, code, err := d.Register(ctx, phone, "", reg)
 		if err != nil || res != jt808.RegisterOK || code == "" {
 			t.Fatalf("register %s: %d %q %v", phone, res, code, err)
 		}
-		if _, again, _ := d.Register(ctx, "0000"+phone, jt808.Register{}); again != code {
-			t.Errorf("re-registration with 20-digit padding gave another code")
+		// The 2013 field holds the last 7 characters of a longer registry number.
+		short := with(func(r *jt808.Register) { r.TerminalID = r.TerminalID[len(r.TerminalID)-7:] })
+		_, again, _ := d.Register(ctx, "0000"+phone, "", short)
+		if again == "" || again == code {
+			t.Fatalf("re-registration (20-digit padding, 7-character ID) gave %q, want a new code", again)
 		}
-		if got, ok, err := d.Authenticate(ctx, phone, code); err != nil || !ok || got != vid {
+		if got, _, ok, err := d.Authenticate(ctx, phone, again); err != nil || !ok || got != vid {
 			t.Errorf("authenticate: %d %v %v, want vehicle %d", got, ok, err, vid)
 		}
-		if _, ok, _ := d.Authenticate(ctx, phone, code+"x"); ok {
-			t.Error("a wrong code authenticated")
+		if _, _, ok, _ := d.Authenticate(ctx, phone, code); ok {
+			t.Error("the code of the earlier registration still authenticates")
 		}
-		if res, _, _ := d.Register(ctx, "19999999999", jt808.Register{}); res != jt808.RegisterNoSuchTerminal {
+		var stored string
+		db.R.QueryRowContext(ctx, "SELECT auth_hash FROM terminals WHERE sim = ?", sim).Scan(&stored)
+		if stored == "" || strings.Contains(stored, again) {
+			t.Errorf("auth_hash %q: want the code's hash, not the code", stored)
+		}
+		if res, _, _ := d.Register(ctx, "19999999999", "", reg); res != jt808.RegisterNoSuchTerminal {
 			t.Errorf("unknown phone: %d, want 4", res)
 		}
-		var unbound string
-		if err := db.R.QueryRowContext(ctx, "SELECT sim FROM terminals WHERE vehicle_id IS NULL LIMIT 1").Scan(&unbound); err != nil {
-			tm, err := w.Fleet.CreateTerminal(ctx, w.Actor(t, "city_admin"), fleet.TerminalInput{UnitID: w.UnitID(t, "天宁区城市管理局"), TerminalNo: "UNB001", SIM: "013800000001"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			unbound = tm.SIM
+		tm, err := w.Fleet.CreateTerminal(ctx, w.Actor(t, "city_admin"), fleet.TerminalInput{UnitID: w.UnitID(t, "天宁区城市管理局"), TerminalNo: "UNB0001", SIM: "013800000001"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if res, _, _ := d.Register(ctx, telematics.NormalizePhone(unbound), jt808.Register{}); res != jt808.RegisterNoSuchVehicle {
+		if res, _, _ := d.Register(ctx, telematics.NormalizePhone(tm.SIM), "", jt808.Register{TerminalID: "UNB0001"}); res != jt808.RegisterNoSuchVehicle {
 			t.Errorf("unbound terminal: %d, want 2", res)
-		}
-		// A second Directory (a restarted server) gives the same code: the secret is in settings.
-		if _, c2, _ := (&fleet.Directory{DB: db}).Register(ctx, phone, jt808.Register{}); c2 != code {
-			t.Error("the code changed with a new Directory")
 		}
 	})
 }
@@ -93,10 +124,14 @@ func TestLiveAndTrack(t *testing.T) {
 		if err != nil || len(phones) != 3 {
 			t.Fatalf("bound phones: %v %v", phones, err)
 		}
+		ids, err := dir.Identities(ctx, phones)
+		if err != nil {
+			t.Fatal(err)
+		}
 		simDone := make(chan struct{})
 		simCtx, stopSim := context.WithCancel(ctx)
 		go func() {
-			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Interval: 200 * time.Millisecond, RampUp: 10 * time.Millisecond})
+			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: 200 * time.Millisecond, RampUp: 10 * time.Millisecond})
 			close(simDone)
 		}()
 		defer func() { stopSim(); <-simDone }()
@@ -206,12 +241,16 @@ func TestCommands(t *testing.T) {
 		}
 		var vid int64
 		db.R.QueryRowContext(ctx, "SELECT vehicle_id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid)
+		ids, err := dir.Identities(ctx, phones)
+		if err != nil {
+			t.Fatal(err)
+		}
 		acks := make(chan time.Time, 1000)
 		simDone := make(chan struct{})
 		simCtx, stopSim := context.WithCancel(ctx)
 		go func() {
 			// Hourly reports: anything more frequent comes from the command.
-			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour,
+			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour,
 				RampUp: time.Millisecond, OnAck: func(_ string, at time.Time) { acks <- at }})
 			close(simDone)
 		}()

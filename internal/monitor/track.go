@@ -41,6 +41,14 @@ type TrackPoint struct {
 	Alarm   uint32    `json:"alarm,omitempty"`
 }
 
+// InvalidPoint is a stored report that is not a valid fix (issue 20): it
+// is not part of the track's line, distance or stops; playback shows it on
+// request, marked, with the reason.
+type InvalidPoint struct {
+	TrackPoint
+	Reason string `json:"reason"`
+}
+
 // TrackStop is a stop of at least StopMin.
 type TrackStop struct {
 	From    time.Time `json:"from"`
@@ -53,15 +61,16 @@ type TrackStop struct {
 
 // Track is a vehicle's track over a period.
 type Track struct {
-	VehicleID int64        `json:"vehicle_id"`
-	Plate     string       `json:"plate"`
-	From      time.Time    `json:"from"`
-	To        time.Time    `json:"to"`
-	Points    []TrackPoint `json:"points"`
-	Stops     []TrackStop  `json:"stops"`
-	Distance  float64      `json:"distance"`  // metres along the points
-	MaxSpeed  float64      `json:"max_speed"` // km/h
-	Truncated bool         `json:"truncated"` // more than MaxTrackPoints
+	VehicleID int64          `json:"vehicle_id"`
+	Plate     string         `json:"plate"`
+	From      time.Time      `json:"from"`
+	To        time.Time      `json:"to"`
+	Points    []TrackPoint   `json:"points"`  // the valid fixes: the line
+	Invalid   []InvalidPoint `json:"invalid"` // the other reports of the period
+	Stops     []TrackStop    `json:"stops"`
+	Distance  float64        `json:"distance"`  // metres along the points
+	MaxSpeed  float64        `json:"max_speed"` // km/h
+	Truncated bool           `json:"truncated"` // more than MaxTrackPoints
 	// StartPlace and EndPlace are the first and last points' addresses.
 	StartPlace string `json:"start_place"`
 	EndPlace   string `json:"end_place"`
@@ -103,18 +112,26 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 	if err != nil {
 		return nil, err
 	}
-	t := &Track{VehicleID: q.VehicleID, Plate: plate, From: from, To: to, Points: make([]TrackPoint, 0, len(ps)), Stops: []TrackStop{}}
+	t := &Track{VehicleID: q.VehicleID, Plate: plate, From: from, To: to, Points: make([]TrackPoint, 0, len(ps)), Invalid: []InvalidPoint{}, Stops: []TrackStop{}}
 	if len(ps) > MaxTrackPoints {
 		ps, t.Truncated = ps[:MaxTrackPoints], true
 	}
-	for i, p := range ps {
+	valid := ps[:0:0]
+	for _, p := range ps {
 		sp := float64(p.Speed) / 10
-		t.Points = append(t.Points, TrackPoint{Lat: p.Latitude(), Lng: p.Longitude(), Speed: sp, Heading: p.Heading, At: p.At, Alarm: p.Alarm})
-		t.MaxSpeed = max(t.MaxSpeed, sp)
-		if i > 0 {
-			t.Distance += telematics.Haversine(ps[i-1].Lat, ps[i-1].Lng, p.Lat, p.Lng)
+		pt := TrackPoint{Lat: p.Latitude(), Lng: p.Longitude(), Speed: sp, Heading: p.Heading, At: p.At, Alarm: p.Alarm}
+		if p.Invalid != telematics.Valid {
+			t.Invalid = append(t.Invalid, InvalidPoint{TrackPoint: pt, Reason: telematics.InvalidNames[p.Invalid]})
+			continue
 		}
+		t.Points = append(t.Points, pt)
+		t.MaxSpeed = max(t.MaxSpeed, sp)
+		if n := len(valid); n > 0 {
+			t.Distance += telematics.Haversine(valid[n-1].Lat, valid[n-1].Lng, p.Lat, p.Lng)
+		}
+		valid = append(valid, p)
 	}
+	ps = valid
 	for _, st := range telematics.Stops(ps, StopMin) {
 		t.Stops = append(t.Stops, TrackStop{From: st.From, To: st.To, Minutes: st.Duration().Minutes(),
 			Lat: float64(st.Lat) / 1e6, Lng: float64(st.Lng) / 1e6})

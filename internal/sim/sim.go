@@ -35,7 +35,12 @@ type Config struct {
 	// Phones, when set, are the terminals' phones (Terminals becomes
 	// len(Phones)): the demo drives the terminals of its registry.
 	Phones []string
-	RampUp time.Duration // spread the connects over this long (default 1 ms per terminal, at most 10 s)
+	// Identities are the terminal IDs and plates the registry has for
+	// phones (as in Phones: fleet.Directory.Identities); a terminal without
+	// one registers as terminal "S" + phone (its last 7 characters in 2013)
+	// of vehicle Plate(index), as govfleet simulate provisions them.
+	Identities map[string]jt808.Register
+	RampUp     time.Duration // spread the connects over this long (default 1 ms per terminal, at most 10 s)
 	// Settle is how long after the ramp-up the steady-state figures
 	// (Stats.Steady) start (default 10 s): the last logins and the
 	// blind-area batches of the ramp are not the sustained load.
@@ -98,7 +103,11 @@ func Phone(prefix string, i int) string {
 }
 
 // Plate returns the plate the simulator registers terminal i with.
-func Plate(i int) string { return fmt.Sprintf("苏D%05d", i%100000) }
+func Plate(i int) string { return fmt.Sprintf("苏Z%06d", i%1000000) }
+
+// TerminalID returns the terminal ID the simulator registers phone with
+// when the registry's is not given: "S" + phone.
+func TerminalID(phone string) string { return "S" + phone }
 
 // Terminals returns the directory entries for n simulated terminals from
 // index first (vehicle id = index + 1), for a gateway.MemDirectory.

@@ -174,8 +174,15 @@ func (t *terminal) session(ctx, drain context.Context) error {
 
 func (t *terminal) login() error {
 	v := t.r.cfg.Edition
+	id, ok := t.r.cfg.Identities[t.phone]
+	if !ok {
+		id = jt808.Register{TerminalID: TerminalID(t.phone), Plate: Plate(t.idx)}
+	}
+	if v != jt808.V2019 && len(id.TerminalID) > 7 {
+		id.TerminalID = id.TerminalID[len(id.TerminalID)-7:] // 7 bytes in 2011 and 2013
+	}
 	serial, err := t.send(&jt808.Register{Province: 32, City: 400, Maker: "GVSIM", Model: "SIM-808",
-		TerminalID: fmt.Sprintf("S%06d", t.idx%1000000), PlateColor: jt808.PlateBlue, Plate: Plate(t.idx)}, nil)
+		TerminalID: id.TerminalID, PlateColor: jt808.PlateBlue, Plate: id.Plate}, nil)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,12 @@ import (
 // in order — integers, null, strings, the times as Bun writes them into
 // SQLite. The merge reads it back with parseBatch, not with SQLite's JSON
 // functions: re-parsing every row's text for each of its 14 columns was
-// more than half of the merge's time (issue 5, Performance).
+// more than half of the merge's time (issue 5, Performance). A row of 14
+// columns, written before positions had invalid (migration 0025) and left
+// in the inbox by a crash, is a valid fix.
 
 // batchColumns is the number of columns of a row of a batch.
-const batchColumns = 14
+const batchColumns = 15
 
 // batchRow is one row of a batch: the values to bind for positionColumns
 // (int64, string or nil).
@@ -58,6 +60,7 @@ func appendRowsJSON(b []byte, rows []Position) []byte {
 			b = append(b, "null"...)
 		}
 		b = appendJSONString(append(b, ','), p.Extras)
+		b = strconv.AppendInt(append(b, ','), int64(p.Invalid), 10)
 		b = append(b, ']')
 	}
 	return append(b, ']')
@@ -98,6 +101,10 @@ func parseBatch(s string, dst []batchRow) ([]batchRow, error) {
 			return dst, p.fail("expected a row")
 		}
 		for i := range r {
+			if i == batchColumns-1 && p.s[p.i:min(p.i+1, len(p.s))] == "]" {
+				r[i] = int64(Valid) // a row written before invalid
+				break
+			}
 			if i > 0 && !p.eat(',') {
 				return dst, p.fail("expected ,")
 			}

@@ -19,7 +19,7 @@ func TestParseBatchRoundTrip(t *testing.T) {
 	ps := []Position{
 		{VehicleID: 7, Phone: "013800000001", At: at, ReceivedAt: at.Add(300 * time.Millisecond), Lat: 31780000, Lng: 119950000,
 			Speed: 450, Heading: 359, Altitude: -12, Alarm: 1 << 31, Status: 3, Mileage: sql.Null[int64]{V: 123400, Valid: true},
-			Fuel: sql.Null[int32]{V: 455, Valid: true}, Extras: "e10401020304"},
+			Fuel: sql.Null[int32]{V: 455, Valid: true}, Extras: "e10401020304", Invalid: InvalidFuture},
 		{Phone: `a"b\c` + "\x01\x1f é", At: at.Add(time.Second), ReceivedAt: at, Lat: -1, Lng: -2},
 	}
 	rows, err := parseBatch(string(appendRowsJSON(nil, ps)), nil)
@@ -28,9 +28,9 @@ func TestParseBatchRoundTrip(t *testing.T) {
 	}
 	want := []batchRow{
 		{int64(7), "013800000001", "2026-11-20 00:00:00.5+00:00", "2026-11-20 00:00:00.8+00:00", int64(31780000), int64(119950000),
-			int64(450), int64(359), int64(-12), int64(1 << 31), int64(3), int64(123400), int64(455), "e10401020304"},
+			int64(450), int64(359), int64(-12), int64(1 << 31), int64(3), int64(123400), int64(455), "e10401020304", int64(4)},
 		{nil, `a"b\c` + "\x01\x1f é", "2026-11-20 00:00:01.5+00:00", "2026-11-20 00:00:00.5+00:00", int64(-1), int64(-2),
-			int64(0), int64(0), int64(0), int64(0), int64(0), nil, nil, ""},
+			int64(0), int64(0), int64(0), int64(0), int64(0), nil, nil, "", int64(0)},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("parsed\n%#v\nwant\n%#v", rows, want)
@@ -59,7 +59,8 @@ func TestParseBatchMalformed(t *testing.T) {
 		"[" + good + "]x",
 		"{}",
 		`[[7,"1"]]`,
-		`[[7,"1","2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",1,2,3,4,5,6,7,null,null,"",8]]`,
+		`[[7,"1","2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",1,2,3,4,5,6,7,null,null,"",8,9]]`,
+		`[[7,"1","2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",1,2,3,4,5,6,7,null,null,"",null]]`,
 		`[[7,null,"2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",1,2,3,4,5,6,7,null,null,""]]`,
 		`[[7,"1","2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",null,2,3,4,5,6,7,null,null,""]]`,
 		`[["7","1","2026-11-20 00:00:00+00:00","2026-11-20 00:00:00+00:00",1,2,3,4,5,6,7,null,null,""]]`,
@@ -76,7 +77,8 @@ func TestParseBatchMalformed(t *testing.T) {
 			t.Errorf("parseBatch(%q) = %v, %v; want errBatch", s, rows, err)
 		}
 	}
-	if rows, err := parseBatch("["+good+"]", nil); err != nil || len(rows) != 1 {
+	// A row of 14 columns, appended before positions had invalid, is a valid fix.
+	if rows, err := parseBatch("["+good+"]", nil); err != nil || len(rows) != 1 || rows[0][14] != int64(Valid) {
 		t.Fatalf("the good row: %v %v", rows, err)
 	}
 }

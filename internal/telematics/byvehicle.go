@@ -69,7 +69,7 @@ func vehiclePhones(ctx context.Context, db bun.IDB, vehicles []int64, from, to t
 // took PostgreSQL ~170 µs a seek, more with more of them in one query.
 var seeksPerQuery = 500
 
-// LastBefore returns, for each seek, the last position it asks for (its
+// LastBefore returns, for each seek, the last valid fix it asks for (its
 // time and place only), or a zero Position (At zero) if there is none:
 // one seek down the (terminal_phone, at) key per terminal that reported for
 // the vehicle in the seeks' days, many to a query.
@@ -123,7 +123,7 @@ func LastBefore(ctx context.Context, db bun.IDB, seeks []Seek) ([]Position, erro
 		rows, err := db.QueryContext(ctx, `SELECT v.column1, p.at, p.lat, p.lng
 			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", ")+`) AS v
 			JOIN positions AS p ON p.terminal_phone = v.column2 AND p.at = (SELECT q.at FROM positions AS q
-				WHERE q.terminal_phone = v.column2 AND q.at >= v.column3 AND q.at < v.column4 AND q.vehicle_id = v.column5
+				WHERE q.terminal_phone = v.column2 AND q.at >= v.column3 AND q.at < v.column4 AND q.vehicle_id = v.column5 AND q.invalid = 0
 				ORDER BY q.at DESC LIMIT 1)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("last positions: %w", store.Translate(err))

@@ -51,7 +51,7 @@ type inbox struct {
 	mu    sync.Mutex // one merge at a time
 }
 
-const positionColumns = "vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras"
+const positionColumns = "vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras, invalid"
 
 func openInbox(ctx context.Context, db *store.DB) (_ *inbox, err error) {
 	path := db.Path + ".inbox"

@@ -32,9 +32,14 @@ func (l *Latest) vshard(id int64) *latestShard {
 	return &l.shards[uint64(id)%latestShards]
 }
 
-// Update records positions (typically a committed batch).
+// Update records positions (typically a committed batch). Invalid fixes
+// (Position.Invalid) are not positions: they never become the latest, nor
+// does a future-dated one (InvalidFuture), which would freeze the vehicle.
 func (l *Latest) Update(ps []Position) {
 	for _, p := range ps {
+		if p.Invalid != Valid {
+			continue
+		}
 		s := l.shard(p.Phone)
 		s.mu.Lock()
 		if s.byPhone == nil {

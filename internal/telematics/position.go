@@ -28,6 +28,7 @@ type Position struct {
 	Mileage    sql.Null[int64] // metres, from additional item 0x01
 	Fuel       sql.Null[int32] // 0.1 L, from additional item 0x02
 	Extras     string          // hex of the other additional items (id, length, data)
+	Invalid    int16           // why this is not a valid fix (Invalid*), 0 for a valid one (Checker)
 }
 
 // NormalizePhone removes the leading zeros a BCD header pads the terminal

@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"govfleet/internal/store"
 )
 
-// Preload fills l with the latest stored position of every registered
+// Preload fills l with the latest stored valid fix of every registered
 // terminal, so that the live map is not empty after a restart. It returns
 // how many terminals had one. One indexed look-up per terminal
 // (ux_positions_terminal_phone_at, read backwards).
@@ -24,7 +25,7 @@ func Preload(ctx context.Context, db *store.DB, l *Latest) (int, error) {
 		var vid *int64
 		var alarm, status int64
 		err := db.R.QueryRowContext(ctx, `SELECT vehicle_id, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras
-			FROM positions WHERE terminal_phone = ? ORDER BY at DESC LIMIT 1`, p.Phone).
+			FROM positions WHERE terminal_phone = ? AND at <= ? AND invalid = 0 ORDER BY at DESC LIMIT 1`, p.Phone, time.Now().UTC().Add(FutureTolerance)).
 			Scan(&vid, &p.At, &p.ReceivedAt, &p.Lat, &p.Lng, &p.Speed, &p.Heading, &p.Altitude, &alarm, &status, &p.Mileage, &p.Fuel, &p.Extras)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue

@@ -10,7 +10,7 @@ import (
 )
 
 // VehicleTrack returns the positions of vehicle id with from <= at < to in
-// time order, at most limit of them: one range of the (terminal_phone, at)
+// time order, at most limit of them, invalid fixes included (marked): one range of the (terminal_phone, at)
 // key per terminal that reported for the vehicle (ForVehicle). SQLite keeps
 // the rows of that key side by side (migration 0014); PostgreSQL reads them
 // from the index alone, which carries the columns read here (0015).
@@ -19,7 +19,7 @@ func VehicleTrack(ctx context.Context, db *store.DB, vehicleID int64, from, to t
 	if err != nil || !ok {
 		return []Position{}, err
 	}
-	return scanTrack(ctx, db, vehicleID, `SELECT terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel
+	return scanTrack(ctx, db, vehicleID, `SELECT terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, invalid
 		FROM positions WHERE `+cond+` AND at >= ? AND at < ? ORDER BY at LIMIT ?`, append(args, from.UTC(), to.UTC(), limit)...)
 }
 
@@ -34,7 +34,7 @@ func scanTrack(ctx context.Context, db *store.DB, vehicleID int64, query string,
 		p := Position{VehicleID: vehicleID}
 		var alarm, status int64
 		if err := rows.Scan(&p.Phone, &p.At, &p.ReceivedAt, &p.Lat, &p.Lng, &p.Speed, &p.Heading, &p.Altitude,
-			&alarm, &status, &p.Mileage, &p.Fuel); err != nil {
+			&alarm, &status, &p.Mileage, &p.Fuel, &p.Invalid); err != nil {
 			return nil, fmt.Errorf("vehicle track: %w", err)
 		}
 		p.Alarm, p.Status = uint32(alarm), uint32(status)
@@ -98,7 +98,7 @@ func Haversine(lat1, lng1, lat2, lng2 int64) float64 {
 // at < to in time order, at most limit of them.
 func Track(ctx context.Context, db *store.DB, phone string, from, to time.Time, limit int) ([]Position, error) {
 	rows, err := db.R.QueryContext(ctx,
-		`SELECT vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras
+		`SELECT vehicle_id, terminal_phone, at, received_at, lat, lng, speed, heading, altitude, alarm, status, mileage, fuel, extras, invalid
 		FROM positions WHERE terminal_phone = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?`,
 		NormalizePhone(phone), from.UTC(), to.UTC(), limit)
 	if err != nil {
@@ -111,7 +111,7 @@ func Track(ctx context.Context, db *store.DB, phone string, from, to time.Time, 
 		var vid *int64
 		var alarm, status int64
 		if err := rows.Scan(&vid, &p.Phone, &p.At, &p.ReceivedAt, &p.Lat, &p.Lng, &p.Speed, &p.Heading, &p.Altitude,
-			&alarm, &status, &p.Mileage, &p.Fuel, &p.Extras); err != nil {
+			&alarm, &status, &p.Mileage, &p.Fuel, &p.Extras, &p.Invalid); err != nil {
 			return nil, fmt.Errorf("track: %w", err)
 		}
 		if vid != nil {

@@ -23,7 +23,7 @@ import (
 var ErrClosed = errors.New("telematics: writer closed")
 
 // ChunkRows is the number of rows of the largest INSERT statement on
-// PostgreSQL: 14 columns × 256 rows = 3,584 bound parameters (limit 65,535).
+// PostgreSQL: 15 columns × 256 rows = 3,840 bound parameters (limit 65,535).
 // A batch is stored with one COPY; only a batch holding a position already
 // stored is written as statements of ChunkRows, …, 2, 1 rows with ON
 // CONFLICT DO NOTHING, each prepared once per Writer and bound, not
@@ -348,7 +348,7 @@ func (w *Writer) copyRows(ctx context.Context, rows []Position) error {
 			return fmt.Errorf("copy positions: the PostgreSQL driver is %T, not pgx", dc)
 		}
 		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"positions"}, copyColumns,
-			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return appendValues(make([]any, 0, 14), &rows[i]), nil }))
+			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return appendValues(make([]any, 0, batchColumns), &rows[i]), nil }))
 		return err
 	})
 }
@@ -366,7 +366,7 @@ func appendValues(args []any, p *Position) []any {
 		fuel = int64(p.Fuel.V)
 	}
 	return append(args, vid, p.Phone, p.At.UTC(), p.ReceivedAt.UTC(), p.Lat, p.Lng, int64(p.Speed), int64(p.Heading),
-		int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras)
+		int64(p.Altitude), int64(p.Alarm), int64(p.Status), mileage, fuel, p.Extras, int64(p.Invalid))
 }
 
 var copyColumns = strings.Split(strings.ReplaceAll(positionColumns, " ", ""), ",")
@@ -393,7 +393,7 @@ func (w *Writer) insertRows(ctx context.Context, rows []Position) error {
 		}
 		stmts[i] = st
 	}
-	args := make([]any, 0, 14*sizes[0])
+	args := make([]any, 0, batchColumns*sizes[0])
 	return w.db.Tx(ctx, func(tx bun.Tx) error {
 		rows := rows
 		for i, n := range sizes {
@@ -424,11 +424,11 @@ func (w *Writer) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
 			sb.WriteByte(',')
 		}
 		sb.WriteByte('(')
-		for j := range 14 {
+		for j := range batchColumns {
 			if j > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString("$" + strconv.Itoa(14*i+j+1))
+			sb.WriteString("$" + strconv.Itoa(batchColumns*i+j+1))
 		}
 		sb.WriteByte(')')
 	}

@@ -264,7 +264,7 @@ func (s *Service) save(ctx context.Context, tx bun.Tx, vehicle, unit int64, d *D
 	return nil
 }
 
-// positions returns the positions of vehicle with from < at <= to in time
+// positions returns the valid fixes of vehicle with from < at <= to in time
 // order, at most limit.
 func positions(ctx context.Context, db *store.DB, vehicle int64, from, to time.Time, limit int) ([]telematics.Position, error) {
 	cond, args, ok, err := telematics.ForVehicle(ctx, db.R, vehicle, from, to)
@@ -272,7 +272,7 @@ func positions(ctx context.Context, db *store.DB, vehicle int64, from, to time.T
 		return nil, err
 	}
 	rows, err := db.R.QueryContext(ctx, `SELECT terminal_phone, at, lat, lng, speed, alarm, status FROM positions
-		WHERE `+cond+` AND at > ? AND at <= ? ORDER BY at LIMIT ?`, append(args, from.UTC(), to.UTC(), limit)...)
+		WHERE `+cond+` AND at > ? AND at <= ? AND invalid = 0 ORDER BY at LIMIT ?`, append(args, from.UTC(), to.UTC(), limit)...)
 	if err != nil {
 		return nil, store.Translate(err)
 	}

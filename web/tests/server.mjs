@@ -39,9 +39,10 @@ export async function startServer({ timeoutMs = 90_000 } = {}) {
   }
   const bin = process.env.GOVFLEET_BIN || path.resolve(webDir, '../bin/govfleet')
   const port = await freePort()
+  const gateway = `127.0.0.1:${await freePort()}` // the JT/T 808 gateway, for tests that drive a terminal
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-webtest-'))
   if (process.env.GOVFLEET_TEST_DEMO_DIR) await cp(process.env.GOVFLEET_TEST_DEMO_DIR, dataDir, { recursive: true })
-  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir]
+  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--gateway-listen', gateway, '--data-dir', dataDir]
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
   let out = ''
   const keep = (d) => {
@@ -82,5 +83,5 @@ export async function startServer({ timeoutMs = 90_000 } = {}) {
     }
     await rm(dataDir, { recursive: true, force: true })
   }
-  return { baseURL, stop, logs: () => out }
+  return { baseURL, gateway, stop, logs: () => out }
 }

@@ -17,6 +17,7 @@ func (s *Server) maintenanceRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/repair-jobs", Perm: access.RepairRead, Tag: "维修", Summary: "维修单（维修厂账号只见指派给本厂的；state 可为 open 表示未结案占用车辆的）", Query: []string{"state", "vehicle_id", "unit_id", "q", "page", "page_size"}, Out: List[maintenance.Job]{}, Handle: s.listRepairJobs},
 		{Method: "POST", Path: "/api/repair-jobs", Perm: access.RepairRequest, Tag: "维修", Summary: "驾驶员报修或申请保养（R-22）", In: maintenance.RequestInput{}, Out: maintenance.Job{}, Handle: create(m.Request)},
+		{Method: "GET", Path: "/api/repair-jobs/vehicles", Perm: access.RepairRequest, Tag: "维修", Summary: "可报修的车辆：管辖范围内的在册车辆（q 按车牌、品牌型号），报修人不必查阅车辆档案", Query: []string{"q", "page", "page_size"}, Out: List[fleet.Vehicle]{}, Handle: s.repairVehicles},
 		{Method: "GET", Path: "/api/repair-jobs/{id}", Perm: access.RepairRead, Tag: "维修", Summary: "维修单详情：维修项目、照片、时间线", Out: maintenance.Detail{}, Handle: get(m.Get)},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/photos", Perm: access.RepairRequest, Tag: "维修", Summary: "上传故障照片（multipart 字段 file；JPEG/PNG/WebP，不超过8 MB）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("problem")},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/invoices", Perm: access.RepairQuote, Tag: "维修", Summary: "维修厂上传发票照片（multipart 字段 file）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("invoice")},
@@ -55,6 +56,22 @@ func (s *Server) listRepairJobs(r *Request) (any, error) {
 		return nil, err
 	}
 	return list(items, total, p, size), nil
+}
+
+// repairVehicles lists the vehicles a driver or vehicle manager may report
+// for repair: the registry's list of its scope, without the registry's
+// permission (issue 24: a driver does not browse the registry).
+func (s *Server) repairVehicles(r *Request) (any, error) {
+	f := fleet.VehicleFilter{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	var err error
+	if f.Page, f.Size, err = page(r); err != nil {
+		return nil, err
+	}
+	items, n, err := s.Fleet.ListVehicles(r.Context(), r.Actor(), f)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, n, f.Page, f.Size), nil
 }
 
 func (s *Server) repairPhotoUpload(kind string) func(*Request) (any, error) {

@@ -117,8 +117,8 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/approvals":      func(c caller, in bool) call { return call{"GET", "/api/approvals", nil} },
 		"GET /api/driver/tasks":   func(c caller, in bool) call { return call{"GET", "/api/driver/tasks", nil} },
 		"GET /api/booking/counts": func(c caller, in bool) call { return call{"GET", "/api/booking/counts", nil} },
-		"GET /api/orders/{id}": func(c caller, in bool) call { return call{"GET", path(own(c, in, booking.Submitted), ""), nil} },
-		"PUT /api/orders/{id}": func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
+		"GET /api/orders/{id}":    func(c caller, in bool) call { return call{"GET", path(own(c, in, booking.Submitted), ""), nil} },
+		"PUT /api/orders/{id}":    func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
 		"POST /api/orders/{id}/approve": func(c caller, in bool) call {
 			return call{"POST", path(e.order(place(in), booking.Submitted, other(in), 0, 0), "/approve"), map[string]string{}}
 		},

@@ -46,7 +46,7 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/dispatch/delegations", Perm: access.OrderRead, Tag: "调度", Summary: "车管负责人的派车长期授权", Out: []booking.Delegation{}, Handle: s.delegations},
 		{Method: "PUT", Path: "/api/dispatch/delegations/{id}", Perm: access.OrderConsent, Tag: "调度", Summary: "授予或撤销本单位车辆的派车长期授权（{id} 为单位编号）", In: delegationIn{}, Handle: s.setDelegation},
 		{Method: "GET", Path: "/api/drivers/{id}/ratings", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员评价记录与平均分", Out: booking.Ratings{}, Handle: get(s.Booking.DriverRatings)},
-		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
+		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late；from/to 为用车开始的日期，北京时间，与行程与里程的日期相同）", Query: []string{"state", "vehicle_id", "from", "to", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
 		{Method: "POST", Path: "/api/emergency-filings", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补报紧急用车（R-14，48小时内）", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: create(s.Booking.FileEmergency)},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
@@ -286,7 +286,12 @@ func (s *Server) emergencyFilings(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items, n, err := s.Booking.Filings(r.Context(), r.Actor(), booking.FilingFilter{State: r.URL.Query().Get("state"), Page: p, Size: size})
+	vid, err := queryID(r, "vehicle_id")
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	items, n, err := s.Booking.Filings(r.Context(), r.Actor(), booking.FilingFilter{State: q.Get("state"), VehicleID: vid, From: q.Get("from"), To: q.Get("to"), Page: p, Size: size})
 	if err != nil {
 		return nil, err
 	}

@@ -266,7 +266,7 @@ func (s *Service) Filings(ctx context.Context, a *access.Actor, f FilingFilter) 
 	var bad errs.Fields
 	for _, d := range []struct {
 		field, v, op string
-		days     int
+		days         int
 	}{{"from", f.From, ">=", 0}, {"to", f.To, "<", 1}} {
 		if d.v == "" {
 			continue

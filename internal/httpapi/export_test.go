@@ -68,7 +68,7 @@ func TestListExports(t *testing.T) {
 					continue
 				}
 				var l struct {
-					Total *int            `json:"total"`
+					Total *int              `json:"total"`
 					Trips []json.RawMessage `json:"trips"`
 				}
 				json.Unmarshal(body, &l)

@@ -153,14 +153,6 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 		if err := trip(a, at(sat, "10:05"), at(sat, "12:40"), [][2]float64{park(a), dinosaurPark, park(a)}, 0); err != nil {
 			return err
 		}
-		// Two more trips without an order, left for the unit to file: one
-		// past the 48 hours, one within them.
-		for _, h := range []int{55, 5} {
-			from := now.Add(-time.Duration(h) * time.Hour).Truncate(time.Minute)
-			if err := trip(a, from, from.Add(50*time.Minute), [][2]float64{park(a), {31.8110, 119.9740}, park(a)}, 0); err != nil {
-				return err
-			}
-		}
 		// 2. Parked overnight at a residential compound after an evening
 		// order: the latest 02:00 check at least an hour ago.
 		night := 0

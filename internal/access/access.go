@@ -135,7 +135,8 @@ const (
 	FleetConfirm Perm = "fleet.confirm" // confirm registry records as current
 
 	OrderApply    Perm = "order.apply"    // apply for a vehicle, follow and rate one's orders (R-13(1)(6))
-	OrderRead     Perm = "order.read"     // see the orders of one's scope
+	OrderView     Perm = "order.view"     // open an order one applied for, drives, or (with OrderRead) that lies in one's scope
+	OrderRead     Perm = "order.read"     // list the orders and emergency filings of one's scope
 	OrderApprove  Perm = "order.approve"  // approve or return applications (R-13(2))
 	OrderDispatch Perm = "order.dispatch" // dispatch, return to base, the dispatch board (R-13(3)(5))
 	OrderConsent  Perm = "order.consent"  // the vehicle manager's consent to dispatch (R-13(3))
@@ -178,7 +179,7 @@ const (
 
 // Perms lists every permission except Public and Self.
 var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesAssign, FilingsRead, AuditRead, PolicyWrite, CredentialsManage, FleetRead, FleetWrite, FleetConfirm,
-	OrderApply, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite, HolidayReview,
+	OrderApply, OrderView, OrderRead, OrderApprove, OrderDispatch, OrderConsent, OrderDrive, EmergencyFile, CalendarWrite, HolidayReview,
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
@@ -186,12 +187,17 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
+var staff = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager} // business roles that oversee a unit's vehicles and orders
 var companies = []Role{RepairShop, FuelCompany, Insurer, InspectionCompany, RentalCompany}
 
 // grants says which roles hold each permission. Supervisors read, never
 // write; the three separated administrators each do one thing.
 var grants = map[Perm][]Role{
-	OrgRead:    append(append([]Role{PlatformAdmin, SysAdmin, SecAdmin}, business...), supervisors...),
+	// Each role reads what its work needs (issue 24): the applicant applies
+	// and follows its own orders, the driver its tasks and repair requests;
+	// neither browses the hierarchy, the registry (drivers' phone numbers
+	// among it) nor the unit's orders.
+	OrgRead:    append(append([]Role{PlatformAdmin, SysAdmin, SecAdmin}, staff...), supervisors...),
 	OrgWrite:   {PlatformAdmin},
 	UsersRead:  append([]Role{PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin}, supervisors...),
 	UsersWrite: {PlatformAdmin, UnitAdmin, SysAdmin},
@@ -206,15 +212,16 @@ var grants = map[Perm][]Role{
 	// Whoever manages accounts, and the security administrator, stops the
 	// machine credentials of the accounts it may act on (auth.canRevoke).
 	CredentialsManage: {PlatformAdmin, UnitAdmin, SysAdmin, SecAdmin},
-	// The registry: every staff role and the supervisors read;
+	// The registry: the unit's staff and the supervisors read;
 	// administrators and vehicle managers write; unit and platform
 	// administrators confirm the twice-yearly review.
-	FleetRead:    append(append([]Role{PlatformAdmin}, business...), supervisors...),
+	FleetRead:    append(append([]Role{PlatformAdmin}, staff...), supervisors...),
 	FleetWrite:   {PlatformAdmin, UnitAdmin, VehicleManager},
 	FleetConfirm: {PlatformAdmin, UnitAdmin},
 	// Booking: "who manages approves, who uses is responsible".
 	OrderApply:    {Applicant, Approver, Dispatcher, VehicleManager, UnitAdmin, PlatformAdmin},
-	OrderRead:     append(append([]Role{PlatformAdmin}, business...), supervisors...),
+	OrderView:     append(append([]Role{PlatformAdmin}, business...), supervisors...),
+	OrderRead:     append(append([]Role{PlatformAdmin}, staff...), supervisors...),
 	OrderApprove:  {Approver},
 	OrderDispatch: {Dispatcher},
 	OrderConsent:  {VehicleManager},

@@ -220,7 +220,8 @@ func TestIllegalTransitions(t *testing.T) {
 			code errs.Code
 			msg  string
 		}{
-			{"depart before dispatch", func() (*booking.Order, error) { return s.Depart(ctx, f.a("jgj_driver"), o.ID, 1) }, errs.Conflict, "当前为「待审批」，不能出车"},
+			// A driver opens only the orders given to it (issue 24).
+			{"depart before dispatch", func() (*booking.Order, error) { return s.Depart(ctx, f.a("jgj_driver"), o.ID, 1) }, errs.Forbidden, "不在您的管辖范围内"},
 			{"dispatch before approval", func() (*booking.Order, error) {
 				return s.Dispatch(ctx, f.a("jgj_dispatcher"), o.ID, booking.DispatchInput{VehicleID: f.v["sedan"], DriverID: f.d["朱师傅"]})
 			}, errs.Conflict, "不能派车"},

@@ -359,8 +359,14 @@ func (s *Service) CompleteFiling(ctx context.Context, a *access.Actor, id int64,
 
 // FilingFilter selects filings.
 type FilingFilter struct {
-	State      string // open | filed | overdue | late
-	ID         int64  // one filing (a message's link)
+	State     string // open | filed | overdue | late
+	ID        int64  // one filing (a message's link)
+	VehicleID int64
+	// From, To (YYYY-MM-DD, inclusive) select the filings by the Beijing
+	// day their use began — the day 行程与里程 counts a trip on, so that a
+	// vehicle's filings of trips without an order and its trips without an
+	// order are the same over the same days (issue 24).
+	From, To   string
 	Page, Size int
 }
 
@@ -380,6 +386,27 @@ func (s *Service) Filings(ctx context.Context, a *access.Actor, f FilingFilter) 
 	case "":
 	default:
 		return nil, 0, (&errs.Fields{"state": "状态取值无效"}).Err()
+	}
+	if f.VehicleID != 0 {
+		q = q.Where("f.vehicle_id = ?", f.VehicleID)
+	}
+	var bad errs.Fields
+	for _, d := range []struct {
+		field, v, op string
+		days         int
+	}{{"from", f.From, ">=", 0}, {"to", f.To, "<", 1}} {
+		if d.v == "" {
+			continue
+		}
+		day, err := beijing.ParseDate(d.v)
+		if err != nil {
+			bad.Add(d.field, "日期格式应为 YYYY-MM-DD")
+			continue
+		}
+		q = q.Where("f.started_at "+d.op+" ?", day.AddDate(0, 0, d.days).UTC())
+	}
+	if err := bad.Err(); err != nil {
+		return nil, 0, err
 	}
 	var out []*Filing
 	n, err := q.OrderExpr("CASE WHEN f.state = 'open' THEN 0 ELSE 1 END, f.deadline_at").Limit(f.Size).Offset((f.Page-1)*f.Size).ScanAndCount(ctx, &out)

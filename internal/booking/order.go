@@ -236,11 +236,14 @@ func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Order, error
 	return o, nil
 }
 
-// sees reports whether the actor may see the order: its own, one inside
-// its scope, one whose vehicle is inside its scope, or one it drives.
+// sees reports whether the actor may see the order: its own, one it
+// drives, or — for those who read their scope's orders and for a company
+// (rental) under contract — one inside its scope or whose vehicle is
+// inside its scope. An applicant or a driver does not open a colleague's
+// order (issue 24).
 func sees(a *access.Actor, o *Order) bool {
-	return o.ApplicantID == a.UserID || a.Covers(o.UnitPath) || (o.VehiclePath != "" && a.Covers(o.VehiclePath)) ||
-		(o.DriverUserID != nil && *o.DriverUserID == a.UserID)
+	return o.ApplicantID == a.UserID || (o.DriverUserID != nil && *o.DriverUserID == a.UserID) ||
+		((a.Has(access.OrderRead) || a.CompanyID != 0) && (a.Covers(o.UnitPath) || (o.VehiclePath != "" && a.Covers(o.VehiclePath))))
 }
 
 // Get returns an order the actor may see, with its timeline.

@@ -461,15 +461,14 @@ func seedBooking(ctx context.Context, db *store.DB, now time.Time) error {
 				}
 			}
 		}
-		// Emergency use: filed in time, filed late, and open ones,
-		// two of them already past the 48 hours.
+		// Emergency use filed by the unit: in time and late. The open
+		// filings of trips without an order come with their trips
+		// (seedSupervision), so that 行程与里程 shows every trip the
+		// emergency list asks about.
 		first := byUnit[home][0]
 		fs := []*booking.Filing{
 			{Leader: "王局长", Reason: "暴雨内涝应急排查", StartedAt: now.Add(-20 * 24 * time.Hour), Source: "unit", State: "filed", FiledAt: ptr(now.Add(-19 * 24 * time.Hour))},
 			{Leader: "李主任", Reason: "突发火情现场处置", StartedAt: now.Add(-12 * 24 * time.Hour), Source: "unit", State: "filed", FiledAt: ptr(now.Add(-9 * 24 * time.Hour)), FiledLate: true},
-			{StartedAt: now.Add(-70 * time.Hour), Source: "trip", SourceRef: "demo:trip:1", State: "open"},
-			{StartedAt: now.Add(-55 * time.Hour), Source: "trip", SourceRef: "demo:trip:2", State: "open"},
-			{StartedAt: now.Add(-5 * time.Hour), Source: "trip", SourceRef: "demo:trip:3", State: "open"},
 		}
 		for i, f := range fs {
 			v := first

@@ -96,3 +96,54 @@ func TestDemoOrdersHaveSomeoneToAct(t *testing.T) {
 		}
 	})
 }
+
+// The demo's figures agree with each other (issue 24): every filing the
+// emergency list shows for a trip without an order has that trip in
+// 行程与里程 (same vehicle, same start), every trip 行程与里程 counts as
+// without order has its filing, and purchase prices are the models' real
+// prices (a 红旗 H5 costs 15–20 万元, not ¥18,931).
+func TestDemoFiguresAgree(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		var orphans []string
+		if err := w.DB.R.NewSelect().TableExpr("emergency_filings AS f").ColumnExpr("f.source_ref").
+			Where("f.source = 'trip'").
+			Where("NOT EXISTS (SELECT 1 FROM trips AS t WHERE t.filing_id = f.id AND t.vehicle_id = f.vehicle_id AND t.started_at = f.started_at)").
+			Scan(ctx, &orphans); err != nil {
+			t.Fatal(err)
+		}
+		if len(orphans) > 0 {
+			t.Errorf("filings of trips without an order that 行程与里程 does not show: %v", orphans)
+		}
+		n, err := w.DB.R.NewSelect().Table("emergency_filings").Where("source = 'trip'").Count(ctx)
+		if err != nil || n == 0 {
+			t.Errorf("the demo has no filing of a trip without an order (%v)", err)
+		}
+		unfiled, err := w.DB.R.NewSelect().Table("trips").Where("state = 'closed' AND linked_at IS NOT NULL AND order_id IS NULL AND filing_id IS NULL").Count(ctx)
+		if err != nil || unfiled != 0 {
+			t.Errorf("%d trips without an order and without a filing (%v)", unfiled, err)
+		}
+		var prices []struct {
+			Brand string `bun:"brand"`
+			Model string `bun:"model"`
+			Min   int64  `bun:"lo"`
+			Max   int64  `bun:"hi"`
+		}
+		if err := w.DB.R.NewSelect().Table("vehicles").ColumnExpr("brand, model, MIN(purchase_price) AS lo, MAX(purchase_price) AS hi").
+			Where("purchase_price IS NOT NULL").GroupExpr("brand, model").Scan(ctx, &prices); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range prices {
+			lo, hi := int64(80_000_00), int64(600_000_00) // 8–60 万元 in fen: a government car or bus
+			if p.Brand == "红旗" && p.Model == "H5" {
+				lo, hi = 150_000_00, 200_000_00
+			}
+			if p.Min < lo || p.Max > hi {
+				t.Errorf("%s %s priced %d–%d fen, want %d–%d", p.Brand, p.Model, p.Min, p.Max, lo, hi)
+			}
+		}
+		if len(prices) == 0 {
+			t.Error("no demo vehicle has a purchase price")
+		}
+	})
+}

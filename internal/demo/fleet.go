@@ -35,24 +35,24 @@ const OverQuotaUnit = "市城市管理局"
 type carModel struct {
 	brand, model, wmi, energy, class string
 	seats, displacement              int
-	price                            int64 // fen
+	price                            int64 // guide price, yuan
 	category                         string
 }
 
 // Models seen in Chinese government fleets.
 var carModels = []carModel{
-	{"红旗", "H5", "LFP", "petrol", "small", 5, 1798, 18_98000, "other"},
-	{"红旗", "H9", "LFP", "petrol", "small", 5, 1989, 30_98000, "other"},
-	{"大众", "帕萨特", "LSV", "petrol", "small", 5, 1984, 21_98000, "other"},
-	{"大众", "途观L", "LSV", "petrol", "small", 5, 1984, 23_58000, "emergency"},
-	{"别克", "GL8", "LSG", "petrol", "small", 7, 1998, 26_99000, "other"},
-	{"比亚迪", "汉 EV", "LGX", "electric", "small", 5, 0, 20_98000, "other"},
-	{"比亚迪", "唐 DM-i", "LGX", "phev", "small", 7, 1497, 21_98000, "emergency"},
-	{"丰田", "考斯特", "LVG", "diesel", "large_bus", 23, 3956, 52_80000, "retiree"},
-	{"江铃", "全顺", "LJX", "diesel", "medium_bus", 15, 2198, 18_50000, "special"},
-	{"大众", "朗逸", "LSV", "petrol", "small", 5, 1498, 12_09000, "law_enforcement"},
-	{"长安", "CS75", "LS5", "petrol", "small", 5, 1494, 11_39000, "law_enforcement"},
-	{"吉利", "帝豪 EV", "L6T", "electric", "small", 5, 0, 13_58000, "confidential"},
+	{"红旗", "H5", "LFP", "petrol", "small", 5, 1798, 189_800, "other"},
+	{"红旗", "H9", "LFP", "petrol", "small", 5, 1989, 309_800, "other"},
+	{"大众", "帕萨特", "LSV", "petrol", "small", 5, 1984, 219_800, "other"},
+	{"大众", "途观L", "LSV", "petrol", "small", 5, 1984, 235_800, "emergency"},
+	{"别克", "GL8", "LSG", "petrol", "small", 7, 1998, 269_900, "other"},
+	{"比亚迪", "汉 EV", "LGX", "electric", "small", 5, 0, 209_800, "other"},
+	{"比亚迪", "唐 DM-i", "LGX", "phev", "small", 7, 1497, 219_800, "emergency"},
+	{"丰田", "考斯特", "LVG", "diesel", "large_bus", 23, 3956, 528_000, "retiree"},
+	{"江铃", "全顺", "LJX", "diesel", "medium_bus", 15, 2198, 185_000, "special"},
+	{"大众", "朗逸", "LSV", "petrol", "small", 5, 1498, 120_900, "law_enforcement"},
+	{"长安", "CS75", "LS5", "petrol", "small", 5, 1494, 113_900, "law_enforcement"},
+	{"吉利", "帝豪 EV", "L6T", "electric", "small", 5, 0, 135_800, "confidential"},
 }
 
 var yearCodes = map[int]byte{2015: 'F', 2016: 'G', 2017: 'H', 2018: 'J', 2019: 'K', 2020: 'L', 2021: 'M', 2022: 'N', 2023: 'P', 2024: 'R', 2025: 'S'}
@@ -245,7 +245,7 @@ func seedFleet(ctx context.Context, o *org.Service, actor *access.Actor, units m
 			v := &fleet.Vehicle{UnitID: u.ID, Plate: plate, Category: category, Brand: m.brand, Model: m.model,
 				VIN: demoVIN(r, m.wmi, year, serial), EngineNo: fmt.Sprintf("E%s%06d", m.wmi[1:], serial), Colour: colours[r.IntN(len(colours))],
 				Seats: m.seats, EnergyType: m.energy, Displacement: m.displacement, PurchaseDate: purchase.Format("2006-01-02"),
-				PurchasePrice: m.price - int64(r.IntN(200))*100, FundingSource: "budget", VehicleClass: m.class,
+				PurchasePrice: (m.price - int64(r.IntN(200))*100) * 100, FundingSource: "budget", VehicleClass: m.class,
 				ParkingName: u.Name + "机关停车场", ParkingLat: &lat, ParkingLng: &lng, ParkingRadius: 150,
 				Marking: []string{"marked", "marked", "unmarked"}[r.IntN(3)], Status: []string{"available", "available", "available", "in_use", "maintenance"}[r.IntN(5)],
 				CreatedAt: now, UpdatedAt: now}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/beijing"
+	"govfleet/internal/booking"
 	"govfleet/internal/health"
 	"govfleet/internal/jt808"
 	"govfleet/internal/store"
@@ -88,7 +89,9 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 			}
 			return telematics.RecordDay(ctx, tx, v.ID, v.Phone, t)
 		}
-		// trip drives v from..to along path with a position a minute.
+		// trip drives v from..to along path with a position a minute; without
+		// an order, it opens the R-14 filing the trips linker would open
+		// (source "trip:<id>"), for the unit to complete within 48 hours.
 		trip := func(v veh, from, to time.Time, path [][2]float64, order int64) error {
 			n := int(to.Sub(from).Minutes())
 			total := 0.0
@@ -111,8 +114,22 @@ func seedSupervision(ctx context.Context, db *store.DB, now time.Time) error {
 				"distance_m": int64(total), "max_speed": 600, "points": n + 1, "state": "closed", "linked_at": to, "created_at": to, "updated_at": to}
 			if order != 0 {
 				row["order_id"] = order
+				return ins("trips", row)
 			}
-			return ins("trips", row)
+			if err := ins("trips", row); err != nil {
+				return err
+			}
+			var id int64
+			if err := tx.NewSelect().Table("trips").Column("id").Where("vehicle_id = ? AND started_at = ?", v.ID, from).Scan(ctx, &id); err != nil {
+				return err
+			}
+			f := &booking.Filing{UnitID: v.UnitID, VehicleID: v.ID, StartedAt: from, EndedAt: &to, DeadlineAt: from.Add(booking.FilingDeadline),
+				Source: "trip", SourceRef: fmt.Sprintf("trip:%d", id), State: "open", CreatedAt: to}
+			if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
+				return err
+			}
+			_, err := tx.NewUpdate().Table("trips").Set("filing_id = ?", f.ID).Where("id = ?", id).Exec(ctx)
+			return err
 		}
 		seq := 0
 		order := func(v veh, from, to time.Time, reason string) (int64, error) {

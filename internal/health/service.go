@@ -409,7 +409,7 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Event
 	if err != nil {
 		return nil, 0, err
 	}
-	if f.Size <= 0 || f.Size > 200 {
+	if f.Size <= 0 {
 		f.Size = 50
 	}
 	f.Page = max(f.Page, 1)

@@ -144,10 +144,8 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/driver/tasks":   func(c caller, in bool) call { return call{"GET", "/api/driver/tasks", nil} },
 		"GET /api/booking/counts": func(c caller, in bool) call { return call{"GET", "/api/booking/counts", nil} },
 		"GET /api/booking/gaps":   func(c caller, in bool) call { return call{"GET", "/api/booking/gaps", nil} },
-		"GET /api/orders/{id}": func(c caller, in bool) call {
-			return call{"GET", path(e.order(place(in), booking.Submitted, other(in), 0, 0), ""), nil}
-		},
-		"PUT /api/orders/{id}": func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
+		"GET /api/orders/{id}":    func(c caller, in bool) call { return call{"GET", path(own(c, in, booking.Submitted), ""), nil} },
+		"PUT /api/orders/{id}":    func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
 		"POST /api/orders/{id}/approve": func(c caller, in bool) call {
 			return call{"POST", path(e.order(place(in), booking.Submitted, other(in), 0, 0), "/approve"), map[string]string{}}
 		},
@@ -214,7 +212,10 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 			return call{"POST", path(own(c, in, booking.Submitted), "/attachments"), map[string]any{"file": []byte("%PDF-1.4\n%测试会议通知\n")}}
 		},
 		"GET /api/orders/{id}/attachments/{att_id}": func(c caller, in bool) call {
-			applicant := e.caller(place(in), access.Applicant)
+			applicant := c
+			if !in {
+				applicant = e.caller(place(in), access.Applicant)
+			}
 			id := e.order(place(in), booking.Submitted, applicant.user.ID, 0, 0)
 			att, err := e.w.Booking.Attach(context.Background(), applicant.actor, e.w.Fleet.Blobs, id, "通知.pdf", []byte("%PDF-1.4\n"))
 			if err != nil {

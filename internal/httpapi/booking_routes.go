@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"govfleet/internal/access"
@@ -14,6 +15,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
 	"govfleet/internal/rental"
+	"govfleet/internal/sheet"
 )
 
 // The audit log's actions recorded here, with their Chinese names.
@@ -24,15 +26,17 @@ func (s *Server) bookingRoutes() []Route {
 	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
 	sq := []string{"unit_id", "state", "q", "from", "to", "sealed", "vehicle_id", "driver_id", "applicant", "place"}
 	return []Route{
-		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单查询（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车；applicant 申请人、place 报到地点或目的地、q 单号/事由/申请人/车牌/驾驶员）", Query: append(sq, "page", "page_size"), Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{})},
+		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单查询（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车；applicant 申请人、place 报到地点或目的地、q 单号/事由/申请人/车牌/驾驶员）", Query: append(sq, "page", "page_size"), Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{}))},
 		{Method: "GET", Path: "/api/orders/export", Perm: access.OrderRead, Tag: "用车", Summary: "导出管辖范围内的订单（xlsx，筛选条件同订单查询）", Query: sq, Handle: s.exportOrders},
 		{Method: "POST", Path: "/api/orders", Perm: access.OrderApply, Tag: "用车", Summary: "提交用车申请（R-13(1)）", In: booking.Input{}, Out: booking.Order{}, Handle: create(s.Booking.Create)},
-		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Mine: true})},
-		{Method: "GET", Path: "/api/approvals", Perm: access.OrderApprove, Tag: "用车", Summary: "待我审批的申请", Query: []string{"q", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Inbox: true})},
-		{Method: "GET", Path: "/api/driver/tasks", Perm: access.OrderDrive, Tag: "用车", Summary: "我的出车任务（state 默认为已派车、执行中）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Order]{}, Handle: s.listOrders(booking.Filter{Driving: true})},
+		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{Mine: true}))},
+		{Method: "GET", Path: "/api/my/orders/export", Perm: access.OrderApply, Tag: "用车", Summary: "导出我的用车申请（xlsx，筛选条件同列表）", Query: exportQuery(oq[1:]), Handle: exportOf(s, "我的用车申请", orderFields, s.orders(booking.Filter{Mine: true}))},
+		{Method: "GET", Path: "/api/approvals", Perm: access.OrderApprove, Tag: "用车", Summary: "待我审批的申请", Query: []string{"q", "page", "page_size"}, Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{Inbox: true}))},
+		{Method: "GET", Path: "/api/approvals/export", Perm: access.OrderApprove, Tag: "用车", Summary: "导出待审批申请（xlsx，筛选条件同列表）", Query: exportQuery([]string{"q"}), Handle: exportOf(s, "待审批申请", orderFields, s.orders(booking.Filter{Inbox: true}))},
+		{Method: "GET", Path: "/api/driver/tasks", Perm: access.OrderDrive, Tag: "用车", Summary: "我的出车任务（state 默认为已派车、执行中）", Query: []string{"state", "page", "page_size"}, Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{Driving: true}))},
 		{Method: "GET", Path: "/api/booking/gaps", Perm: access.OrgRead, Tag: "用车", Summary: "管辖范围内缺少审核员、调度员或车管负责人的单位（其订单无人处理）", Out: []booking.Gap{}, Handle: s.bookingGaps},
 		{Method: "GET", Path: "/api/booking/counts", Perm: access.Self, Tag: "用车", Summary: "待办数量（审批、派车、同意、回场、任务、评价、逾期补报、未读消息）", Out: booking.Counts{}, Handle: s.bookingCounts},
-		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderRead, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
+		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderView, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
 		{Method: "PUT", Path: "/api/orders/{id}", Perm: access.OrderApply, Tag: "用车", Summary: "修改被退回的申请并重新提交", In: booking.Input{}, Out: booking.Order{}, Handle: update(s.Booking.Resubmit)},
 		{Method: "POST", Path: "/api/orders/{id}/approve", Perm: access.OrderApprove, Tag: "用车", Summary: "审批通过（R-13(2)）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("approve")},
 		{Method: "POST", Path: "/api/orders/{id}/return", Perm: access.OrderApprove, Tag: "用车", Summary: "退回申请（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("return")},
@@ -49,12 +53,14 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/orders/{id}/back", Perm: access.OrderDispatch, Tag: "调度", Summary: "回场：车辆停放指定地点（R-13(5)）", In: backIn{}, Out: booking.Order{}, Handle: s.back},
 		{Method: "POST", Path: "/api/orders/{id}/rate", Perm: access.OrderApply, Tag: "用车", Summary: "用车人评价驾驶员 1–5 星（R-13(6)）", In: rateIn{}, Out: booking.Order{}, Handle: s.rate},
 		{Method: "POST", Path: "/api/orders/{id}/attachments", Perm: access.OrderApply, Tag: "用车", Summary: "上传会议通知、方案等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.Attachment{}, Handle: attachWith(s, s.Booking.Attach)},
-		{Method: "GET", Path: "/api/orders/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "用车", Summary: "下载附件", Handle: attachmentOf(s, s.Booking.OpenAttachment, func(a *booking.Attachment) (string, string) { return a.Filename, a.ContentType })},
-		{Method: "GET", Path: "/api/dispatch/board", Perm: access.OrderDispatch, Tag: "调度", Summary: "调度看板：车辆与当日任务（date=YYYY-MM-DD，北京时间）", Query: []string{"date", "unit_id", "page", "page_size"}, Out: List[booking.BoardRow]{}, Handle: s.board},
+		{Method: "GET", Path: "/api/orders/{id}/attachments/{att_id}", Perm: access.OrderView, Tag: "用车", Summary: "下载附件", Handle: attachmentOf(s, s.Booking.OpenAttachment, func(a *booking.Attachment) (string, string) { return a.Filename, a.ContentType })},
+		{Method: "GET", Path: "/api/dispatch/board", Perm: access.OrderDispatch, Tag: "调度", Summary: "调度看板：车辆与当日任务（date=YYYY-MM-DD，北京时间）", Query: []string{"date", "unit_id", "page", "page_size"}, Out: List[booking.BoardRow]{}, Handle: paged(s.board)},
+		{Method: "GET", Path: "/api/dispatch/board/export", Perm: access.OrderDispatch, Tag: "调度", Summary: "导出调度看板（xlsx，筛选条件同列表）", Query: exportQuery([]string{"date", "unit_id", "page", "page_size"}), Handle: exportOf(s, "调度看板", boardFields, s.board)},
 		{Method: "GET", Path: "/api/dispatch/delegations", Perm: access.OrderRead, Tag: "调度", Summary: "车管负责人的派车长期授权", Out: []booking.Delegation{}, Handle: s.delegations},
 		{Method: "PUT", Path: "/api/dispatch/delegations/{id}", Perm: access.OrderConsent, Tag: "调度", Summary: "授予或撤销本单位车辆的派车长期授权（{id} 为单位编号）", In: delegationIn{}, Handle: s.setDelegation},
 		{Method: "GET", Path: "/api/drivers/{id}/ratings", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员评价记录与平均分", Out: booking.Ratings{}, Handle: get(s.Booking.DriverRatings)},
-		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late；id 为某一条，消息中的链接）", Query: []string{"state", "id", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: s.emergencyFilings},
+		{Method: "GET", Path: "/api/emergency-filings", Perm: access.OrderRead, Tag: "紧急用车", Summary: "紧急用车补报（state=open|filed|overdue|late；from/to 为用车开始的日期，北京时间，与行程与里程的日期相同；id 为某一条，消息中的链接）", Query: []string{"state", "vehicle_id", "from", "to", "id", "page", "page_size"}, Out: List[booking.Filing]{}, Handle: paged(s.emergencyFilings)},
+		{Method: "GET", Path: "/api/emergency-filings/export", Perm: access.OrderRead, Tag: "紧急用车", Summary: "导出紧急用车补报（xlsx，筛选条件同列表）", Query: exportQuery([]string{"state", "vehicle_id", "from", "to", "id", "page", "page_size"}), Handle: exportOf(s, "紧急用车补报", filingFields, s.emergencyFilings)},
 		{Method: "POST", Path: "/api/emergency-filings", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补报紧急用车（R-14，48小时内）", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: create(s.Booking.FileEmergency)},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/attachments", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "为补报添加领导同意、事件通知等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.FilingAttachment{}, Handle: attachWith(s, s.Booking.AttachFiling)},
 		{Method: "GET", Path: "/api/emergency-filings/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "紧急用车", Summary: "下载补报的附件", Handle: attachmentOf(s, s.Booking.OpenFilingAttachment, func(a *booking.FilingAttachment) (string, string) { return a.Filename, a.ContentType })},
@@ -131,24 +137,19 @@ func (s *Server) exportOrders(r *Request) (any, error) {
 	return xlsx("用车订单", data), nil
 }
 
-func (s *Server) listOrders(base booking.Filter) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
+// orders reads a page of the orders base selects (all in scope, the
+// caller's own, its inbox, its tasks) with the request's filters.
+func (s *Server) orders(base booking.Filter) lister[*booking.Order] {
+	return func(r *Request, p, size int) ([]*booking.Order, int, error) {
 		f := base
-		var err error
-		if f.Page, f.Size, err = page(r); err != nil {
-			return nil, err
-		}
+		f.Page, f.Size = p, size
 		if err := orderFilter(r, &f); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if f.Driving && f.State == "" {
 			f.State = booking.Dispatched + "," + booking.Departed
 		}
-		items, n, err := s.Booking.List(r.Context(), r.Actor(), f)
-		if err != nil {
-			return nil, err
-		}
-		return list(items, n, f.Page, f.Size), nil
+		return s.Booking.List(r.Context(), r.Actor(), f)
 	}
 }
 
@@ -182,6 +183,27 @@ func (s *Server) reviewHoliday(approve bool) func(*Request) (any, error) {
 
 func (s *Server) bookingGaps(r *Request) (any, error) {
 	return s.Booking.Gaps(r.Context(), r.Actor())
+}
+
+// orderFields are the columns of an order list's export.
+var orderFields = []sheet.Field[*booking.Order]{
+	{Title: "订单号", Width: 22, Value: func(o *booking.Order) any { return o.No }},
+	sheet.F("用车单位", func(o *booking.Order) any { return o.UnitName }),
+	sheet.F("申请人", func(o *booking.Order) any { return o.ApplicantName }),
+	{Title: "事由", Width: 30, Value: func(o *booking.Order) any { return o.Reason }},
+	sheet.F("人数", func(o *booking.Order) any { return o.PassengerCount }),
+	sheet.F("上车地点", func(o *booking.Order) any { return o.PickupPlace }),
+	{Title: "目的地", Width: 24, Value: func(o *booking.Order) any { return strings.Join(o.Destinations, "、") }},
+	{Title: "用车时间", Width: 20, Value: func(o *booking.Order) any { return o.PickupAt }},
+	{Title: "预计返回", Width: 20, Value: func(o *booking.Order) any { return o.ReturnAt }},
+	sheet.F("出市", func(o *booking.Order) any { return o.OutOfCity }),
+	sheet.F("状态", func(o *booking.Order) any { return o.StateName }),
+	sheet.F("车牌号", func(o *booking.Order) any { return o.Plate }),
+	sheet.F("驾驶员", func(o *booking.Order) any { return o.DriverName }),
+	{Title: "出车时间", Width: 20, Value: func(o *booking.Order) any { return o.DepartedAt }},
+	{Title: "回场时间", Width: 20, Value: func(o *booking.Order) any { return o.ReturnedAt }},
+	sheet.F("评价", func(o *booking.Order) any { return o.Rating }),
+	{Title: "申请时间", Width: 20, Value: func(o *booking.Order) any { return o.CreatedAt }},
 }
 
 func (s *Server) bookingCounts(r *Request) (any, error) {
@@ -323,26 +345,34 @@ func attachmentOf[T any](s *Server, fn func(context.Context, *access.Actor, book
 	}
 }
 
-func (s *Server) board(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) board(r *Request, p, size int) ([]*booking.BoardRow, int, error) {
 	unit, err := queryID(r, "unit_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	day := time.Now()
 	if v := r.URL.Query().Get("date"); v != "" {
 		if day, err = beijing.ParseDate(v); err != nil {
-			return nil, (&errs.Fields{"date": "日期格式应为 YYYY-MM-DD"}).Err()
+			return nil, 0, (&errs.Fields{"date": "日期格式应为 YYYY-MM-DD"}).Err()
 		}
 	}
-	rows, n, err := s.Booking.Board(r.Context(), r.Actor(), day, unit, p, size)
-	if err != nil {
-		return nil, err
-	}
-	return list(rows, n, p, size), nil
+	return s.Booking.Board(r.Context(), r.Actor(), day, unit, p, size)
+}
+
+// boardFields: a vehicle of the board and the day's orders, one line each.
+var boardFields = []sheet.Field[*booking.BoardRow]{
+	sheet.F("车牌号", func(b *booking.BoardRow) any { return b.Plate }),
+	sheet.F("品牌型号", func(b *booking.BoardRow) any { return b.Brand + " " + b.Model }),
+	sheet.F("座位数", func(b *booking.BoardRow) any { return b.Seats }),
+	{Title: "所属单位", Width: 22, Value: func(b *booking.BoardRow) any { return b.UnitName }},
+	sheet.F("当日任务数", func(b *booking.BoardRow) any { return len(b.Orders) }),
+	{Title: "当日任务", Width: 60, Value: func(b *booking.BoardRow) any {
+		var out []string
+		for _, o := range b.Orders {
+			out = append(out, fmt.Sprintf("%s %s–%s %s（%s，%s）", o.No, o.PickupAt.In(beijing.Zone).Format("15:04"), o.ReturnAt.In(beijing.Zone).Format("15:04"), o.StateName, o.Applicant, o.DriverName))
+		}
+		return strings.Join(out, "；")
+	}},
 }
 
 func (s *Server) delegations(r *Request) (any, error) {
@@ -361,20 +391,43 @@ func (s *Server) setDelegation(r *Request) (any, error) {
 	return noContent{}, s.Booking.SetDelegation(r.Context(), r.Actor(), id, in.On, in.Note)
 }
 
-func (s *Server) emergencyFilings(r *Request) (any, error) {
-	p, size, err := page(r)
+func (s *Server) emergencyFilings(r *Request, p, size int) ([]*booking.Filing, int, error) {
+	vid, err := queryID(r, "vehicle_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	id, err := queryID(r, "id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	items, n, err := s.Booking.Filings(r.Context(), r.Actor(), booking.FilingFilter{State: r.URL.Query().Get("state"), ID: id, Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+	q := r.URL.Query()
+	return s.Booking.Filings(r.Context(), r.Actor(), booking.FilingFilter{State: q.Get("state"), ID: id, VehicleID: vid, From: q.Get("from"), To: q.Get("to"), Page: p, Size: size})
+}
+
+var filingSources = map[string]string{"unit": "单位补报", "trip": "出车无订单"}
+
+var filingFields = []sheet.Field[*booking.Filing]{
+	sheet.F("车牌号", func(f *booking.Filing) any { return f.Plate }),
+	{Title: "单位", Width: 22, Value: func(f *booking.Filing) any { return f.UnitName }},
+	sheet.F("来源", func(f *booking.Filing) any { return filingSources[f.Source] }),
+	{Title: "用车开始", Width: 20, Value: func(f *booking.Filing) any { return f.StartedAt }},
+	{Title: "用车结束", Width: 20, Value: func(f *booking.Filing) any { return f.EndedAt }},
+	sheet.F("驾驶员", func(f *booking.Filing) any { return f.DriverName }),
+	sheet.F("同意领导", func(f *booking.Filing) any { return f.Leader }),
+	{Title: "事由", Width: 30, Value: func(f *booking.Filing) any { return f.Reason }},
+	sheet.F("状态", func(f *booking.Filing) any {
+		switch {
+		case f.Overdue:
+			return "逾期未补报"
+		case f.State == "open":
+			return "待补报"
+		case f.FiledLate:
+			return "逾期补报"
+		}
+		return "已补报"
+	}),
+	{Title: "补报截止", Width: 20, Value: func(f *booking.Filing) any { return f.DeadlineAt }},
+	{Title: "补报时间", Width: 20, Value: func(f *booking.Filing) any { return f.FiledAt }},
 }
 
 func (s *Server) calendar(r *Request) (any, error) {

@@ -59,7 +59,8 @@ func (s *Server) fleetRoutes() []Route {
 		{Method: "POST", Path: "/api/drivers/{id}/photos", Perm: access.FleetWrite, Tag: "驾驶员", Summary: "上传驾驶员照片或驾驶证照片（kind=driver|licence）", In: photoIn{}, Out: fleet.Photo{}, Handle: s.uploadPhoto("driver")},
 		{Method: "GET", Path: "/api/drivers/{id}/photos/{photo_id}", Perm: access.FleetRead, Tag: "驾驶员", Summary: "驾驶员照片（thumb=1 为缩略图）", Query: []string{"thumb"}, Handle: s.photo("driver")},
 
-		{Method: "GET", Path: "/api/terminals", Perm: access.FleetRead, Tag: "终端", Summary: "北斗终端列表（bound=true|false）", Query: []string{"unit_id", "bound", "q", "page", "page_size"}, Out: List[fleet.Terminal]{}, Handle: s.listTerminals},
+		{Method: "GET", Path: "/api/terminals", Perm: access.FleetRead, Tag: "终端", Summary: "北斗终端列表（bound=true|false）", Query: []string{"unit_id", "bound", "q", "page", "page_size"}, Out: List[fleet.Terminal]{}, Handle: paged(s.listTerminals)},
+		{Method: "GET", Path: "/api/terminals/export", Perm: access.FleetRead, Tag: "终端", Summary: "导出北斗终端（xlsx，筛选条件同列表）", Query: exportQuery([]string{"unit_id", "bound", "q", "page", "page_size"}), Handle: exportOf(s, "北斗终端", terminalFields, s.listTerminals)},
 		{Method: "POST", Path: "/api/terminals", Perm: access.FleetWrite, Tag: "终端", Summary: "登记北斗终端", In: fleet.TerminalInput{}, Out: fleet.TerminalDetail{}, Handle: create(s.Fleet.CreateTerminal)},
 		{Method: "GET", Path: "/api/terminals/{id}", Perm: access.FleetRead, Tag: "终端", Summary: "终端详情与绑定历史", Out: fleet.TerminalDetail{}, Handle: get(s.Fleet.GetTerminal)},
 		{Method: "POST", Path: "/api/terminals/{id}/bind", Perm: access.FleetWrite, Tag: "终端", Summary: "终端绑定车辆", In: bindIn{}, Out: fleet.TerminalDetail{}, Handle: s.bindTerminal},
@@ -429,21 +430,23 @@ func (s *Server) importDrivers(r *Request) (any, error) {
 
 // ---- terminals ----
 
-func (s *Server) listTerminals(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) listTerminals(r *Request, p, size int) ([]*fleet.Terminal, int, error) {
 	unit, err := queryID(r, "unit_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q := r.URL.Query()
-	items, n, err := s.Fleet.ListTerminals(r.Context(), r.Actor(), fleet.TerminalFilter{UnitID: unit, Bound: q.Get("bound"), Q: q.Get("q"), Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+	return s.Fleet.ListTerminals(r.Context(), r.Actor(), fleet.TerminalFilter{UnitID: unit, Bound: q.Get("bound"), Q: q.Get("q"), Page: p, Size: size})
+}
+
+var terminalFields = []sheet.Field[*fleet.Terminal]{
+	{Title: "终端编号", Width: 20, Value: func(t *fleet.Terminal) any { return t.TerminalNo }},
+	{Title: "SIM卡号", Width: 18, Value: func(t *fleet.Terminal) any { return t.SIM }},
+	sheet.F("型号", func(t *fleet.Terminal) any { return t.Model }),
+	{Title: "厂家", Width: 22, Value: func(t *fleet.Terminal) any { return t.Maker }},
+	sheet.F("安装日期", func(t *fleet.Terminal) any { return t.InstallDate }),
+	{Title: "所属单位", Width: 22, Value: func(t *fleet.Terminal) any { return t.UnitName }},
+	sheet.F("绑定车辆", func(t *fleet.Terminal) any { return t.Plate }),
 }
 
 func (s *Server) bindTerminal(r *Request) (any, error) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"govfleet/internal/access"
 	"govfleet/internal/check"
@@ -19,9 +21,12 @@ func (s *Server) fuelRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/fuel/import-template", Perm: access.FuelRead, Tag: "加油", Summary: "下载加油记录导入模板（format=xlsx|csv）", Query: []string{"format"}, Handle: s.fuelTemplate},
 		{Method: "POST", Path: "/api/fuel/imports", Perm: access.FuelImport, Tag: "加油", Summary: "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month，或 JSON {month, file_name, file: base64}）；任一行有误则全部不导入并逐行报错；同月再次导入替换该月记录，文件相同则不重复写入", Query: []string{"month"}, In: fuelImportIn{}, Example: fuelImportExample, Out: fuel.ImportResult{}, Signed: true, Handle: s.fuelImport},
-		{Method: "GET", Path: "/api/fuel/imports", Perm: access.FuelRead, Tag: "加油", Summary: "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", Query: []string{"page", "page_size"}, Out: List[fuel.Import]{}, Handle: s.fuelImports},
-		{Method: "GET", Path: "/api/fuel/records", Perm: access.FuelRead, Tag: "加油", Summary: "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", Query: []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, Out: List[fuel.Rec]{}, Handle: s.fuelRecords},
-		{Method: "GET", Path: "/api/fuel/consumption", Perm: access.FuelRead, Tag: "加油", Summary: "各车辆月度油耗：加油量、金额、GPS里程与百公里油耗（无GPS里程时为空）", Query: []string{"month", "unit_id", "page", "page_size"}, Out: List[fuel.Consumption]{}, Handle: s.fuelConsumption},
+		{Method: "GET", Path: "/api/fuel/imports", Perm: access.FuelRead, Tag: "加油", Summary: "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", Query: []string{"page", "page_size"}, Out: List[fuel.Import]{}, Handle: paged(s.fuelImports)},
+		{Method: "GET", Path: "/api/fuel/imports/export", Perm: access.FuelRead, Tag: "加油", Summary: "导出加油导入记录（xlsx，筛选条件同列表）", Query: exportQuery([]string{"page", "page_size"}), Handle: exportOf(s, "加油导入记录", fuelImportFields, s.fuelImports)},
+		{Method: "GET", Path: "/api/fuel/records", Perm: access.FuelRead, Tag: "加油", Summary: "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", Query: []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, Out: List[fuel.Rec]{}, Handle: paged(s.fuelRecords)},
+		{Method: "GET", Path: "/api/fuel/records/export", Perm: access.FuelRead, Tag: "加油", Summary: "导出加油记录（xlsx，筛选条件同列表）", Query: exportQuery([]string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}), Handle: exportOf(s, "加油记录", fuelRecordFields, s.fuelRecords)},
+		{Method: "GET", Path: "/api/fuel/consumption", Perm: access.FuelRead, Tag: "加油", Summary: "各车辆月度油耗：加油量、金额、GPS里程与百公里油耗（无GPS里程时为空）", Query: []string{"month", "unit_id", "page", "page_size"}, Out: List[fuel.Consumption]{}, Handle: paged(s.fuelConsumption)},
+		{Method: "GET", Path: "/api/fuel/consumption/export", Perm: access.FuelRead, Tag: "加油", Summary: "导出车辆油耗（xlsx，筛选条件同列表）", Query: exportQuery([]string{"month", "unit_id", "page", "page_size"}), Handle: exportOf(s, "车辆油耗", consumptionFields, s.fuelConsumption)},
 	}
 }
 
@@ -101,52 +106,85 @@ func fuelUpload(r *Request) (fuelImportIn, error) {
 	return in, formText(map[string]string{"month": in.Month, "file_name": in.FileName})
 }
 
-func (s *Server) fuelImports(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
-	items, n, err := s.Fuel.Imports(r.Context(), r.Actor(), p, size)
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+func (s *Server) fuelImports(r *Request, p, size int) ([]*fuel.Import, int, error) {
+	return s.Fuel.Imports(r.Context(), r.Actor(), p, size)
 }
 
-func (s *Server) fuelRecords(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+var fuelImportFields = []sheet.Field[*fuel.Import]{
+	{Title: "加油公司", Width: 26, Value: func(i *fuel.Import) any { return i.CompanyName }},
+	sheet.F("月份", func(i *fuel.Import) any { return i.Month }),
+	{Title: "文件名", Width: 30, Value: func(i *fuel.Import) any { return i.FileName }},
+	sheet.F("记录数", func(i *fuel.Import) any { return i.RowCount }),
+	sheet.F("加油量（升）", func(i *fuel.Import) any { return litres(i.LitresML) }),
+	sheet.F("金额（元）", func(i *fuel.Import) any { return sheet.Money(i.AmountFen) }),
+	sheet.F("异常记录", func(i *fuel.Import) any { return i.Flagged }),
+	sheet.F("导入人", func(i *fuel.Import) any { return i.ImportedByName }),
+	{Title: "导入时间", Width: 20, Value: func(i *fuel.Import) any { return i.CreatedAt }},
+	{Title: "被替换时间", Width: 20, Value: func(i *fuel.Import) any { return i.ReplacedAt }},
+}
+
+// litres writes millilitres as litres with up to three decimals.
+func litres(ml int64) float64 { return float64(ml) / 1000 }
+
+func (s *Server) fuelRecords(r *Request, p, size int) ([]*fuel.Rec, int, error) {
 	unit, err := queryID(r, "unit_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	veh, err := queryID(r, "vehicle_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q := r.URL.Query()
-	items, n, err := s.Fuel.Records(r.Context(), r.Actor(), fuel.Filter{UnitID: unit, VehicleID: veh, Month: q.Get("month"),
+	return s.Fuel.Records(r.Context(), r.Actor(), fuel.Filter{UnitID: unit, VehicleID: veh, Month: q.Get("month"),
 		Plate: q.Get("plate"), Flag: q.Get("flag"), Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
 }
 
-func (s *Server) fuelConsumption(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
+var fuelRecordFields = []sheet.Field[*fuel.Rec]{
+	{Title: "加油时间", Width: 20, Value: func(x *fuel.Rec) any { return x.At }},
+	sheet.F("车牌号", func(x *fuel.Rec) any { return x.Plate }),
+	{Title: "单位", Width: 22, Value: func(x *fuel.Rec) any { return x.UnitName }},
+	{Title: "加油卡号", Width: 20, Value: func(x *fuel.Rec) any { return x.CardNo }},
+	{Title: "加油站", Width: 24, Value: func(x *fuel.Rec) any { return x.Station }},
+	sheet.F("油品", func(x *fuel.Rec) any { return x.FuelType }),
+	sheet.F("加油量（升）", func(x *fuel.Rec) any { return litres(x.LitresML) }),
+	sheet.F("单价（元/升）", func(x *fuel.Rec) any { return sheet.Money(x.UnitPriceFen) }),
+	sheet.F("金额（元）", func(x *fuel.Rec) any { return sheet.Money(x.AmountFen) }),
+	{Title: "异常", Width: 24, Value: func(x *fuel.Rec) any { return fuelFlagNames(x.Flags) }},
+	{Title: "加油公司", Width: 24, Value: func(x *fuel.Rec) any { return x.CompanyName }},
+}
+
+// fuelFlagNames turns a record's flags ("over_tank,holiday") into their names.
+func fuelFlagNames(flags string) string {
+	var out []string
+	for _, f := range fuel.FlagNames {
+		if slices.Contains(strings.Split(flags, ","), f.Code) {
+			out = append(out, f.Name)
+		}
 	}
+	return strings.Join(out, "、")
+}
+
+func (s *Server) fuelConsumption(r *Request, p, size int) ([]*fuel.Consumption, int, error) {
 	unit, err := queryID(r, "unit_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	items, n, err := s.Fuel.Consumption(r.Context(), r.Actor(), fuel.ConsumptionFilter{Month: r.URL.Query().Get("month"), UnitID: unit, Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+	return s.Fuel.Consumption(r.Context(), r.Actor(), fuel.ConsumptionFilter{Month: r.URL.Query().Get("month"), UnitID: unit, Page: p, Size: size})
+}
+
+var consumptionFields = []sheet.Field[*fuel.Consumption]{
+	sheet.F("车牌号", func(c *fuel.Consumption) any { return c.Plate }),
+	{Title: "单位", Width: 22, Value: func(c *fuel.Consumption) any { return c.UnitName }},
+	sheet.F("加油次数", func(c *fuel.Consumption) any { return c.Records }),
+	sheet.F("加油量（升）", func(c *fuel.Consumption) any { return litres(c.LitresML) }),
+	sheet.F("金额（元）", func(c *fuel.Consumption) any { return sheet.Money(c.AmountFen) }),
+	sheet.F("异常记录", func(c *fuel.Consumption) any { return c.Flagged }),
+	sheet.F("GPS里程（公里）", func(c *fuel.Consumption) any {
+		if c.DistanceM == nil {
+			return "无GPS里程"
+		}
+		return float64(*c.DistanceM) / 1000
+	}),
+	sheet.F("百公里油耗（升）", func(c *fuel.Consumption) any { return c.LPer100km }),
 }

@@ -16,7 +16,7 @@ func init() {
 	// A company's own registry, the rental lists and assessments are over
 	// the caller's own scope or company.
 	for _, k := range []string{"GET /api/rental/orders", "GET /api/rental/vehicles", "POST /api/rental/vehicles", "GET /api/rental/drivers",
-		"POST /api/rental/drivers", "GET /api/rental/assessments"} {
+		"POST /api/rental/drivers", "GET /api/rental/assessments", "GET /api/repair-jobs/vehicles"} {
 		untargeted[k] = true
 	}
 }
@@ -153,6 +153,7 @@ func (e *env) maintenanceFixtures(place func(in bool) int64) map[string]func(c c
 		"GET /api/repair-jobs": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/repair-jobs?unit_id=%d", place(in)), nil}
 		},
+		"GET /api/repair-jobs/vehicles": func(c caller, in bool) call { return call{"GET", "/api/repair-jobs/vehicles?q=苏D", nil} },
 		"POST /api/repair-jobs": func(c caller, in bool) call {
 			return call{"POST", "/api/repair-jobs", maintenance.RequestInput{VehicleID: e.newVehicle(place(in)), Kind: "maintenance", Problem: "例行保养"}}
 		},

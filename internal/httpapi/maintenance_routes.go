@@ -9,14 +9,17 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/maintenance"
+	"govfleet/internal/sheet"
 )
 
 // maintenanceRoutes are the repair and maintenance workflow's routes.
 func (s *Server) maintenanceRoutes() []Route {
 	m := s.Maintenance
 	return []Route{
-		{Method: "GET", Path: "/api/repair-jobs", Perm: access.RepairRead, Tag: "维修", Summary: "维修单（维修厂账号只见指派给本厂的；state 可为 open 表示未结案占用车辆的；mine=true 为本人报修的）", Query: []string{"state", "vehicle_id", "unit_id", "q", "mine", "page", "page_size"}, Out: List[maintenance.Job]{}, Handle: s.listRepairJobs},
+		{Method: "GET", Path: "/api/repair-jobs", Perm: access.RepairRead, Tag: "维修", Summary: "维修单（维修厂账号只见指派给本厂的；state 可为 open 表示未结案占用车辆的；mine=true 为本人报修的）", Query: []string{"state", "vehicle_id", "unit_id", "q", "mine", "page", "page_size"}, Out: List[maintenance.Job]{}, Handle: paged(s.listRepairJobs)},
+		{Method: "GET", Path: "/api/repair-jobs/export", Perm: access.RepairRead, Tag: "维修", Summary: "导出维修单（xlsx，筛选条件同列表）", Query: exportQuery([]string{"state", "vehicle_id", "unit_id", "q", "mine", "page", "page_size"}), Handle: exportOf(s, "维修单", repairJobFields, s.listRepairJobs)},
 		{Method: "POST", Path: "/api/repair-jobs", Perm: access.RepairRequest, Tag: "维修", Summary: "驾驶员报修或申请保养（R-22）", In: maintenance.RequestInput{}, Out: maintenance.Job{}, Handle: create(m.Request)},
+		{Method: "GET", Path: "/api/repair-jobs/vehicles", Perm: access.RepairRequest, Tag: "维修", Summary: "可报修的车辆：管辖范围内的在册车辆（q 按车牌、品牌型号），报修人不必查阅车辆档案", Query: []string{"q", "page", "page_size"}, Out: List[fleet.Vehicle]{}, Handle: s.repairVehicles},
 		{Method: "GET", Path: "/api/repair-jobs/{id}", Perm: access.RepairRead, Tag: "维修", Summary: "维修单详情：维修项目、照片、时间线", Out: maintenance.Detail{}, Handle: get(m.Get)},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/photos", Perm: access.RepairRequest, Tag: "维修", Summary: "上传故障照片（multipart 字段 file；JPEG/PNG/WebP，不超过8 MB）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("problem")},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/invoices", Perm: access.RepairQuote, Tag: "维修", Summary: "维修厂上传发票照片（multipart 字段 file）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("invoice")},
@@ -36,25 +39,56 @@ func (s *Server) maintenanceRoutes() []Route {
 	}
 }
 
-func (s *Server) listRepairJobs(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) listRepairJobs(r *Request, p, size int) ([]*maintenance.Job, int, error) {
 	vid, err := queryID(r, "vehicle_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	uid, err := queryID(r, "unit_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f := maintenance.Filter{State: r.URL.Query().Get("state"), VehicleID: vid, UnitID: uid, Q: strings.TrimSpace(r.URL.Query().Get("q")), Mine: queryBool(r, "mine")}
-	items, total, err := s.Maintenance.List(r.Context(), r.Actor(), f, p, size)
+	return s.Maintenance.List(r.Context(), r.Actor(), f, p, size)
+}
+
+var repairJobFields = []sheet.Field[*maintenance.Job]{
+	{Title: "维修单号", Width: 20, Value: func(j *maintenance.Job) any { return j.No }},
+	sheet.F("类别", func(j *maintenance.Job) any { return j.KindName }),
+	sheet.F("车牌号", func(j *maintenance.Job) any { return j.Plate }),
+	sheet.F("品牌型号", func(j *maintenance.Job) any { return j.VehicleDesc }),
+	{Title: "单位", Width: 22, Value: func(j *maintenance.Job) any { return j.UnitName }},
+	{Title: "故障描述", Width: 30, Value: func(j *maintenance.Job) any { return j.Problem }},
+	sheet.F("报修人", func(j *maintenance.Job) any { return j.RequestedName }),
+	{Title: "报修时间", Width: 20, Value: func(j *maintenance.Job) any { return j.RequestedAt }},
+	sheet.F("状态", func(j *maintenance.Job) any { return j.StateName }),
+	sheet.F("预算（元）", func(j *maintenance.Job) any { return sheet.Money(j.BudgetFen) }),
+	sheet.F("审批层级", func(j *maintenance.Job) any { return j.TierName }),
+	{Title: "维修厂", Width: 26, Value: func(j *maintenance.Job) any { return j.ShopName }},
+	sheet.F("报价（元）", func(j *maintenance.Job) any { return sheet.Money(j.QuotedFen) }),
+	sheet.F("结算（元）", func(j *maintenance.Job) any {
+		if j.FinalFen == nil {
+			return nil
+		}
+		return sheet.Money(*j.FinalFen)
+	}),
+	{Title: "结案时间", Width: 20, Value: func(j *maintenance.Job) any { return j.ClosedAt }},
+}
+
+// repairVehicles lists the vehicles a driver or vehicle manager may report
+// for repair: the registry's list of its scope, without the registry's
+// permission (issue 24: a driver does not browse the registry).
+func (s *Server) repairVehicles(r *Request) (any, error) {
+	f := fleet.VehicleFilter{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	var err error
+	if f.Page, f.Size, err = page(r); err != nil {
+		return nil, err
+	}
+	items, n, err := s.Fleet.ListVehicles(r.Context(), r.Actor(), f)
 	if err != nil {
 		return nil, err
 	}
-	return list(items, total, p, size), nil
+	return list(items, n, f.Page, f.Size), nil
 }
 
 func (s *Server) repairPhotoUpload(kind string) func(*Request) (any, error) {

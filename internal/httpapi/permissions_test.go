@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -290,6 +292,18 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		for k, f := range more {
 			fx[k] = f
 		}
+	}
+	// A list's export is asked like the list, with the same filter.
+	for k, list := range maps.Clone(fx) {
+		if !strings.HasPrefix(k, "GET ") || fx[k+"/export"] != nil {
+			continue
+		}
+		fx[k+"/export"] = func(c caller, in bool) call {
+			l := list(c, in)
+			path, query, _ := strings.Cut(l.path, "?")
+			return call{l.method, path + "/export?" + query, nil}
+		}
+		untargeted[k+"/export"] = untargeted[k]
 	}
 	return fx
 }

@@ -5,6 +5,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/rental"
+	"govfleet/internal/sheet"
 )
 
 // rentalRoutes are the rental companies' and the authority's routes (R-21,
@@ -19,7 +20,8 @@ func (s *Server) rentalRoutes() []Route {
 	}
 	return []Route{
 		{Method: "GET", Path: "/api/orders/{id}/rental-companies", Perm: access.OrderDispatch, Tag: "调度", Summary: "合同覆盖该单位、可转租赁的租赁公司", Out: []rental.Company{}, Handle: get(rs.Companies)},
-		{Method: "GET", Path: "/api/rental/orders", Perm: access.RentalRead, Tag: "租赁", Summary: "租赁订单（租赁公司账号只见本公司的）", Query: []string{"state", "month", "page", "page_size"}, Out: List[rental.Order]{}, Handle: s.listRentalOrders},
+		{Method: "GET", Path: "/api/rental/orders", Perm: access.RentalRead, Tag: "租赁", Summary: "租赁订单（租赁公司账号只见本公司的）", Query: []string{"state", "month", "page", "page_size"}, Out: List[rental.Order]{}, Handle: paged(s.listRentalOrders)},
+		{Method: "GET", Path: "/api/rental/orders/export", Perm: access.RentalRead, Tag: "租赁", Summary: "导出租赁用车（xlsx，筛选条件同列表）", Query: exportQuery([]string{"state", "month", "page", "page_size"}), Handle: exportOf(s, "租赁用车", rentalOrderFields, s.listRentalOrders)},
 		{Method: "POST", Path: "/api/rental/orders/{id}/assign", Perm: access.RentalOperate, Tag: "租赁", Summary: "租赁公司安排车辆与驾驶员", In: rental.AssignInput{}, Out: rental.Order{}, Handle: update(rs.Assign)},
 		{Method: "POST", Path: "/api/rental/orders/{id}/usage", Perm: access.RentalOperate, Tag: "租赁", Summary: "租赁公司登记用车：起止里程、时间、费用（计入费用台账）", In: rental.UsageInput{}, Out: rental.Order{}, Handle: update(rs.RecordUsage)},
 		{Method: "GET", Path: "/api/rental/vehicles", Perm: access.RentalOperate, Tag: "租赁", Summary: "本公司登记的租赁车辆", Out: []rental.Vehicle{}, Handle: s.rentalList(true)},
@@ -33,17 +35,37 @@ func (s *Server) rentalRoutes() []Route {
 	}
 }
 
-func (s *Server) listRentalOrders(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) listRentalOrders(r *Request, p, size int) ([]*rental.Order, int, error) {
 	q := r.URL.Query()
-	items, total, err := s.Rental.List(r.Context(), r.Actor(), rental.Filter{State: q.Get("state"), Month: q.Get("month")}, p, size)
-	if err != nil {
-		return nil, err
-	}
-	return list(items, total, p, size), nil
+	return s.Rental.List(r.Context(), r.Actor(), rental.Filter{State: q.Get("state"), Month: q.Get("month")}, p, size)
+}
+
+var rentalOrderFields = []sheet.Field[*rental.Order]{
+	{Title: "订单号", Width: 22, Value: func(o *rental.Order) any { return o.OrderNo }},
+	{Title: "用车单位", Width: 22, Value: func(o *rental.Order) any { return o.UnitName }},
+	sheet.F("申请人", func(o *rental.Order) any { return o.ApplicantName }),
+	{Title: "事由", Width: 30, Value: func(o *rental.Order) any { return o.Reason }},
+	{Title: "用车时间", Width: 20, Value: func(o *rental.Order) any { return o.PickupAt }},
+	{Title: "预计返回", Width: 20, Value: func(o *rental.Order) any { return o.ReturnAt }},
+	{Title: "租赁公司", Width: 24, Value: func(o *rental.Order) any { return o.CompanyName }},
+	sheet.F("状态", func(o *rental.Order) any { return o.StateName }),
+	sheet.F("车牌号", func(o *rental.Order) any { return o.Plate }),
+	sheet.F("驾驶员", func(o *rental.Order) any { return o.DriverName }),
+	sheet.F("行驶里程（公里）", func(o *rental.Order) any {
+		if o.StartMileage == nil || o.EndMileage == nil {
+			return nil
+		}
+		return *o.EndMileage - *o.StartMileage
+	}),
+	sheet.F("费用（元）", func(o *rental.Order) any {
+		if o.FeeFen == nil {
+			return nil
+		}
+		return sheet.Money(*o.FeeFen)
+	}),
+	sheet.F("准时", func(o *rental.Order) any { return o.OnTime }),
+	sheet.F("评价", func(o *rental.Order) any { return o.Rating }),
+	sheet.F("结算月份", func(o *rental.Order) any { return o.Month }),
 }
 
 func (s *Server) rentalList(vehicles bool) func(*Request) (any, error) {

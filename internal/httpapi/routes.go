@@ -61,7 +61,8 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "GET", Path: "/api/meta", Perm: access.Self, Enrol: true, Tag: "系统", Summary: "角色、单位类型等代码表", Out: metaOut{}, Handle: s.meta},
 
 		{Method: "GET", Path: "/api/units/tree", Perm: access.OrgRead, Tag: "组织机构", Summary: "管辖范围内的组织树", Out: []org.TreeNode{}, Handle: s.unitTree},
-		{Method: "GET", Path: "/api/units", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位列表", Query: []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, Out: List[org.Unit]{}, Handle: s.listUnits},
+		{Method: "GET", Path: "/api/units", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位列表", Query: []string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}, Out: List[org.Unit]{}, Handle: paged(s.listUnits)},
+		{Method: "GET", Path: "/api/units/export", Perm: access.OrgRead, Tag: "组织机构", Summary: "导出单位（xlsx，筛选条件同列表）", Query: exportQuery([]string{"parent_id", "q", "unit_type", "kind", "active", "over_quota", "page", "page_size"}), Handle: exportOf(s, "单位", unitFields, s.listUnits)},
 		{Method: "POST", Path: "/api/units", Perm: access.OrgWrite, Tag: "组织机构", Summary: "新增单位（kind=district 仅市级可建辖市(区)）", In: unitIn{}, Out: org.Unit{}, Handle: s.createUnit},
 		{Method: "GET", Path: "/api/units/{id}", Perm: access.OrgRead, Tag: "组织机构", Summary: "单位详情", Out: org.Unit{}, Handle: get(s.Org.Get)},
 		{Method: "PATCH", Path: "/api/units/{id}", Perm: access.OrgWrite, Tag: "组织机构", Summary: "修改单位", In: org.Input{}, Out: org.Unit{}, Handle: update(s.Org.Update)},
@@ -69,7 +70,8 @@ func (s *Server) coreRoutes() []Route {
 		{Method: "POST", Path: "/api/units/{id}/deactivate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "停用单位", Out: org.Unit{}, Handle: s.setUnitActive(false)},
 		{Method: "POST", Path: "/api/units/{id}/activate", Perm: access.OrgWrite, Tag: "组织机构", Summary: "启用单位", Out: org.Unit{}, Handle: s.setUnitActive(true)},
 
-		{Method: "GET", Path: "/api/users", Perm: access.UsersRead, Tag: "账号", Summary: "账号列表", Query: []string{"scope_id", "q", "role", "status", "page", "page_size"}, Out: List[auth.User]{}, Handle: s.listUsers},
+		{Method: "GET", Path: "/api/users", Perm: access.UsersRead, Tag: "账号", Summary: "账号列表", Query: []string{"scope_id", "q", "role", "status", "page", "page_size"}, Out: List[auth.User]{}, Handle: paged(s.listUsers)},
+		{Method: "GET", Path: "/api/users/export", Perm: access.UsersRead, Tag: "账号", Summary: "导出账号（xlsx，筛选条件同列表）", Query: exportQuery([]string{"scope_id", "q", "role", "status", "page", "page_size"}), Handle: exportOf(s, "账号", userFields, s.listUsers)},
 		{Method: "POST", Path: "/api/users", Perm: access.UsersWrite, Interactive: true, Tag: "账号", Summary: "新建账号（返回一次性初始密码）", In: auth.UserInput{}, Out: auth.Created{}, Handle: create(s.Auth.Create)},
 		{Method: "GET", Path: "/api/users/{id}", Perm: access.UsersRead, Tag: "账号", Summary: "账号详情", Out: auth.User{}, Handle: get(s.Auth.Get)},
 		{Method: "PATCH", Path: "/api/users/{id}", Perm: access.UsersWrite, Tag: "账号", Summary: "修改账号（姓名、电话、所属单位、启停）", In: auth.UserInput{}, Out: auth.User{}, Handle: update(s.Auth.Update)},
@@ -277,23 +279,43 @@ type moveIn struct {
 
 func (s *Server) unitTree(r *Request) (any, error) { return s.Org.Tree(r.Context(), r.Actor()) }
 
-func (s *Server) listUnits(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) listUnits(r *Request, p, size int) ([]*org.Unit, int, error) {
 	parent, err := queryID(r, "parent_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q := r.URL.Query()
 	f := org.Filter{ParentID: parent, Q: q.Get("q"), UnitType: q.Get("unit_type"), Kind: q.Get("kind"),
 		Active: q.Get("active"), OverQuota: q.Get("over_quota") == "true", Page: p, Size: size}
-	items, n, err := s.Org.List(r.Context(), r.Actor(), f)
-	if err != nil {
-		return nil, err
+	return s.Org.List(r.Context(), r.Actor(), f)
+}
+
+// codeName is the Chinese name of a coded value ("" if unknown).
+func codeName(codes []org.Code, c string) string {
+	for _, x := range codes {
+		if x.Code == c {
+			return x.Name
+		}
 	}
-	return list(items, n, p, size), nil
+	return ""
+}
+
+var unitFields = []sheet.Field[*org.Unit]{
+	{Title: "单位名称", Width: 28, Value: func(u *org.Unit) any { return u.Name }},
+	sheet.F("层级", func(u *org.Unit) any { return codeName(org.Kinds, u.Kind) }),
+	{Title: "上级", Width: 22, Value: func(u *org.Unit) any { return u.ParentName }},
+	sheet.F("所属辖市(区)", func(u *org.Unit) any { return u.DistrictName }),
+	{Title: "统一社会信用代码", Width: 22, Value: func(u *org.Unit) any { return u.CreditCode }},
+	sheet.F("单位类型", func(u *org.Unit) any { return codeName(org.UnitTypes, u.UnitType) }),
+	sheet.F("编制人数", func(u *org.Unit) any { return u.StaffingCount }),
+	sheet.F("车辆编制数", func(u *org.Unit) any { return u.VehicleQuota }),
+	sheet.F("实有车辆", func(u *org.Unit) any { return u.VehicleCount }),
+	sheet.F("超编", func(u *org.Unit) any { return u.OverQuota }),
+	sheet.F("标识情况", func(u *org.Unit) any { return codeName(org.MarkingStatuses, u.MarkingStatus) }),
+	sheet.F("联系人", func(u *org.Unit) any { return u.ContactName }),
+	sheet.F("联系电话", func(u *org.Unit) any { return u.ContactPhone }),
+	{Title: "地址", Width: 30, Value: func(u *org.Unit) any { return u.Address }},
+	sheet.F("启用", func(u *org.Unit) any { return u.Active }),
 }
 
 func (s *Server) createUnit(r *Request) (any, error) {
@@ -342,21 +364,42 @@ type rolesIn struct {
 	Roles *[]access.Role `json:"roles"`
 }
 
-func (s *Server) listUsers(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) listUsers(r *Request, p, size int) ([]*auth.User, int, error) {
 	scope, err := queryID(r, "scope_id")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q := r.URL.Query()
-	items, n, err := s.Auth.List(r.Context(), r.Actor(), auth.UserFilter{ScopeID: scope, Q: q.Get("q"), Role: q.Get("role"), Status: q.Get("status"), Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+	return s.Auth.List(r.Context(), r.Actor(), auth.UserFilter{ScopeID: scope, Q: q.Get("q"), Role: q.Get("role"), Status: q.Get("status"), Page: p, Size: size})
+}
+
+var userFields = []sheet.Field[*auth.User]{
+	sheet.F("用户名", func(u *auth.User) any { return u.Username }),
+	sheet.F("姓名", func(u *auth.User) any { return u.RealName }),
+	sheet.F("手机号", func(u *auth.User) any { return u.Phone }),
+	{Title: "所属", Width: 30, Value: func(u *auth.User) any { return strings.Join(u.ScopePathNames, " / ") }},
+	{Title: "企业", Width: 24, Value: func(u *auth.User) any { return u.CompanyName }},
+	{Title: "角色", Width: 30, Value: func(u *auth.User) any {
+		var names []string
+		for _, r := range u.Roles {
+			if ri, ok := access.Info(r); ok {
+				names = append(names, ri.Name)
+			}
+		}
+		return strings.Join(names, "、")
+	}},
+	sheet.F("状态", func(u *auth.User) any {
+		switch {
+		case !u.Active:
+			return "已停用"
+		case u.Locked:
+			return "已锁定"
+		}
+		return "正常"
+	}),
+	sheet.F("动态验证码", func(u *auth.User) any { return u.TOTPEnrolledAt != nil }),
+	{Title: "最近登录", Width: 20, Value: func(u *auth.User) any { return u.LastLoginAt }},
+	{Title: "创建时间", Width: 20, Value: func(u *auth.User) any { return u.CreatedAt }},
 }
 
 func (s *Server) setRoles(r *Request) (any, error) {
@@ -446,14 +489,12 @@ func (s *Server) listAudit(r *Request) (any, error) {
 	return list(items, n, f.Page, f.Size), nil
 }
 
-const exportLimit = 100000
-
 func (s *Server) exportAudit(r *Request) (any, error) {
 	f, err := s.auditFilter(r)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Audit.All(r.Context(), r.Actor(), f, exportLimit)
+	rows, err := s.Audit.All(r.Context(), r.Actor(), f, sheet.MaxExport)
 	if err != nil {
 		return nil, err
 	}

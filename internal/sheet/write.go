@@ -43,9 +43,10 @@ func (c Column) title() string {
 }
 
 // text writes a value as text: strings as they are, Money as yuan, times
-// in Beijing, bools as 是/否, nil, nil pointers and zero times empty.
+// in Beijing, bools as 是/否, nil, nil pointers and zero times empty, other
+// pointers as what they point to.
 func text(v any) string {
-	switch v := v.(type) {
+	switch v := deref(v).(type) {
 	case nil:
 		return ""
 	case string:
@@ -62,18 +63,8 @@ func text(v any) string {
 			return ""
 		}
 		return v.In(beijing.Zone).Format(TimeLayout)
-	case *time.Time:
-		if v == nil {
-			return ""
-		}
-		return text(*v)
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
-	case *float64:
-		if v == nil {
-			return ""
-		}
-		return text(*v)
 	}
 	return fmt.Sprint(v)
 }
@@ -152,7 +143,7 @@ func writeSheet(x *excelize.File, s Sheet, head, yuan, textStyle int) error {
 	for _, r := range s.Rows {
 		row = row[:0]
 		for _, v := range r {
-			switch v := v.(type) {
+			switch v := deref(v).(type) {
 			case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float64:
 				row = append(row, v)
 			case Money:
@@ -188,6 +179,18 @@ func Template(name string, cols []Column, notes ...string) ([]byte, error) {
 	return XLSX(Sheet{Name: name, Columns: cols, Rows: [][]any{ex}},
 		Sheet{Name: "填写说明", Columns: []Column{{Title: "列名", Width: 18}, {Title: "是否必填", Width: 10}, {Title: "说明", Width: 80}},
 			Rows: lines, Notes: notes})
+}
+
+// deref is what a pointer points to (nil for a nil pointer), so that an
+// optional value (*int, *string, *time.Time …) is written as its value.
+func deref(v any) any {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		return rv.Elem().Interface()
+	}
+	return v
 }
 
 // isText reports whether v is written as text: anything but a number

@@ -99,7 +99,7 @@ type CaseAttachment struct {
 	CreatedAt   time.Time `bun:"created_at" json:"created_at"`
 }
 
-var stateNames = map[string]string{Open: "待单位说明", Explained: "待核查", Verified: "核实违规", Dismissed: "已排除"}
+var StateNames = map[string]string{Open: "待单位说明", Explained: "待核查", Verified: "核实违规", Dismissed: "已排除"}
 
 // caseNote is a notification to send after the transaction commits.
 type caseNote struct {
@@ -372,7 +372,7 @@ func (s *Service) step(ctx context.Context, a *access.Actor, id int64, action, l
 
 func active(c *Case) error {
 	if c.State != Open && c.State != Explained {
-		return errs.E(errs.Conflict, "案件已%s，不能再处理", stateNames[c.State])
+		return errs.E(errs.Conflict, "案件已%s，不能再处理", StateNames[c.State])
 	}
 	return nil
 }
@@ -435,9 +435,9 @@ func (s *Service) Decide(ctx context.Context, a *access.Actor, id int64, in Deci
 		}
 		now := time.Now().UTC()
 		c.State, c.Decision, c.ClosedAt = in.Verdict, text, &now
-		note := stateNames[in.Verdict] + "：" + text
-		ns := []caseNote{{role: access.UnitAdmin, path: c.UnitPath, exact: true, title: "监督问题" + stateNames[in.Verdict], body: c.Title, caseID: c.ID},
-			{role: access.VehicleManager, path: c.UnitPath, exact: true, title: "监督问题" + stateNames[in.Verdict], body: c.Title, caseID: c.ID}}
+		note := StateNames[in.Verdict] + "：" + text
+		ns := []caseNote{{role: access.UnitAdmin, path: c.UnitPath, exact: true, title: "监督问题" + StateNames[in.Verdict], body: c.Title, caseID: c.ID},
+			{role: access.VehicleManager, path: c.UnitPath, exact: true, title: "监督问题" + StateNames[in.Verdict], body: c.Title, caseID: c.ID}}
 		return note, ns, nil
 	})
 }

@@ -78,7 +78,7 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 		return nil, err
 	}
 	for i := range d.ByState {
-		d.ByState[i].Name = stateNames[d.ByState[i].Key]
+		d.ByState[i].Name = StateNames[d.ByState[i].Key]
 	}
 	return d, nil
 }

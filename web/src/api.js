@@ -89,6 +89,40 @@ export async function request(method, path, { query, body, silent = false } = {}
   throw err
 }
 
+// GET a file (xlsx export) with the session cookie and save it; JSON errors are shown.
+export async function downloadFile(path, query = {}, fallbackName = 'download.xlsx') {
+  let res
+  try {
+    res = await fetch(`/api${path}${toQuery(query)}`, { credentials: 'same-origin' })
+  } catch {
+    ElMessage.error('无法连接服务器，请检查网络')
+    return false
+  }
+  if (!res.ok) {
+    let msg = `下载失败（HTTP ${res.status}）`
+    try {
+      msg = (await res.json())?.error?.message || msg
+    } catch {
+      /* not JSON */
+    }
+    ElMessage.error(msg)
+    return false
+  }
+  const blob = await res.blob()
+  const cd = res.headers.get('Content-Disposition') || ''
+  const m = cd.match(/filename\*=UTF-8''([^;]+)/i) || cd.match(/filename="?([^";]+)"?/i)
+  const name = m ? decodeURIComponent(m[1]) : fallbackName
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+  return true
+}
+
 export const api = {
   get: (path, query, opts) => request('GET', path, { ...opts, query }),
   post: (path, body, opts) => request('POST', path, { ...opts, body }),

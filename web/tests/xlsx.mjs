@@ -131,3 +131,9 @@ export function vinWithCheck(draft) {
   const r = s % 11
   return draft.slice(0, 8) + (r === 10 ? 'X' : String(r)) + draft.slice(9)
 }
+
+// Number of data rows (rows after the header) of the first sheet.
+export function dataRows(files) {
+  const sheet = files.find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
+  return sheet.match(/<row /g).length - 1
+}

@@ -1,5 +1,6 @@
 // The one pagination pattern: reactive filters + page/page_size, load() fetches
 // {items,total,page,page_size}; search() restarts at page 1. Pair with <PagedTable>'s el-pagination.
+// query() is the filters as sent (without the page): what <ExportButton> exports.
 import { reactive, ref } from 'vue'
 import { api } from '../api'
 
@@ -12,13 +13,16 @@ export function usePagedList(path, initialFilters = {}, { pageSize = 20, transfo
   const loading = ref(false)
   let seq = 0
 
+  function query() {
+    return transform ? transform({ ...filters }) : { ...filters }
+  }
+
   async function load() {
     const mine = ++seq
     loading.value = true
     try {
       const p = typeof path === 'function' ? path() : path
-      const query = transform ? transform({ ...filters }) : { ...filters }
-      const res = await api.get(p, { ...query, page: page.value, page_size: size.value })
+      const res = await api.get(p, { ...query(), page: page.value, page_size: size.value })
       if (mine !== seq) return
       items.value = res?.items || []
       total.value = res?.total || 0
@@ -53,5 +57,5 @@ export function usePagedList(path, initialFilters = {}, { pageSize = 20, transfo
     load()
   }
 
-  return { filters, items, total, page, size, loading, load, search, reset, onPage, onSize }
+  return { filters, items, total, page, size, loading, query, load, search, reset, onPage, onSize }
 }

@@ -12,7 +12,7 @@ export const bookingRoutes = [
   { path: 'emergency', name: 'emergency', component: () => import('./EmergencyView.vue'), meta: { title: '紧急用车补报', icon: 'AlarmClock', menu: true, group: '用车管理', perm: 'order.read', badge: 'overdue_filings' } },
   { path: 'holiday-filings', name: 'holiday-filings', component: () => import('./HolidayFilingsView.vue'), meta: { title: '节假日用车备案', icon: 'Stamp', menu: true, group: '用车管理', perm: 'order.read' } },
   { path: 'holidays', name: 'holidays', component: () => import('./HolidaysView.vue'), meta: { title: '节假日安排', icon: 'Calendar', menu: true, group: '用车管理', perm: 'order.read' } },
-  { path: 'orders/:id(\\d+)', name: 'order', component: () => import('./OrderView.vue'), meta: { title: '订单详情', perm: 'order.read' } },
+  { path: 'orders/:id(\\d+)', name: 'order', component: () => import('./OrderView.vue'), meta: { title: '订单详情', perm: 'order.view' } },
   { path: 'messages', name: 'messages', component: () => import('./MessagesView.vue'), meta: { title: '消息中心', icon: 'Bell', menu: true, badge: 'unread_messages' } },
 ]
 

@@ -1,7 +1,6 @@
 // Shared helpers of the vehicle & driver registry pages: the /api/fleet/meta code tables,
 // money in fen, client-side plate/VIN checks, file reading and downloads.
 import { reactive } from 'vue'
-import { ElMessage } from 'element-plus'
 import { api } from '../../api'
 
 const meta = reactive({
@@ -84,43 +83,6 @@ export function fileToBase64(file) {
     r.onerror = () => reject(r.error)
     r.readAsDataURL(file)
   })
-}
-
-// GET a file (xlsx export) with the session cookie and save it; JSON errors are shown.
-export async function downloadFile(path, query = {}, fallbackName = 'download.xlsx') {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '' && v !== false) q.set(k, String(v))
-  const qs = q.toString()
-  let res
-  try {
-    res = await fetch(`/api${path}${qs ? '?' + qs : ''}`, { credentials: 'same-origin' })
-  } catch {
-    ElMessage.error('无法连接服务器，请检查网络')
-    return false
-  }
-  if (!res.ok) {
-    let msg = `下载失败（HTTP ${res.status}）`
-    try {
-      msg = (await res.json())?.error?.message || msg
-    } catch {
-      /* not JSON */
-    }
-    ElMessage.error(msg)
-    return false
-  }
-  const blob = await res.blob()
-  const cd = res.headers.get('Content-Disposition') || ''
-  const m = cd.match(/filename\*=UTF-8''([^;]+)/i) || cd.match(/filename="?([^";]+)"?/i)
-  const name = m ? decodeURIComponent(m[1]) : fallbackName
-  const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = name
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 1000)
-  return true
 }
 
 // Filter booleans → the API's "true" (unset when false).

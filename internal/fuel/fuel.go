@@ -293,7 +293,7 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 			if c, _ := n.RowsAffected(); c != 1 {
 				return errs.E(errs.Conflict, "该月份的加油记录刚被另一次导入替换，请刷新后重试")
 			}
-			if _, err := tx.NewDelete().TableExpr("cost_entries").Where("source = 'fuel_record' AND kind = 'fuel' AND source_id IN (SELECT id FROM fuel_records WHERE import_id = ?)", prev.ID).Exec(ctx); err != nil {
+			if err := ledger.Withdraw(ctx, tx, "source = 'fuel_record' AND kind = 'fuel' AND source_id IN (SELECT id FROM fuel_records WHERE import_id = ?)", prev.ID); err != nil {
 				return err
 			}
 			del, err := tx.NewDelete().TableExpr("fuel_records").Where("import_id = ?", prev.ID).Exec(ctx)

@@ -70,10 +70,17 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 		Kind      string `bun:"kind"`
 		Amount    int64  `bun:"amount"`
 	}
-	err := s.DB.R.NewSelect().TableExpr("cost_entries AS e").
-		ColumnExpr("e.unit_id, n.name AS unit_name, e.vehicle_id, COALESCE(v.plate, '') AS plate, e.kind, SUM(e.amount_fen) AS amount").
+	// From the kept totals (a row per month, unit, vehicle and kind), not
+	// the entries: a month of a city is a few hundred rows, not tens of
+	// thousands (docs/benchmarks.md, cost ledger).
+	first, last := period, period
+	if len(period) == 4 {
+		first, last = period+"-01", period+"-12"
+	}
+	err := s.DB.R.NewSelect().TableExpr("cost_totals AS e").
+		ColumnExpr("e.unit_id, n.name AS unit_name, NULLIF(e.vehicle_id, 0) AS vehicle_id, COALESCE(v.plate, '') AS plate, e.kind, SUM(e.amount_fen) AS amount").
 		Join("JOIN units AS n ON n.id = e.unit_id").Join("LEFT JOIN vehicles AS v ON v.id = e.vehicle_id").
-		Where("e.unit_path LIKE ? AND e.month LIKE ?", path+"%", period+"%").
+		Where("e.month >= ? AND e.month <= ? AND e.unit_path LIKE ?", first, last, path+"%").
 		GroupExpr("e.unit_id, n.name, e.vehicle_id, v.plate, e.kind").OrderExpr("e.unit_id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, store.Translate(err)

@@ -185,10 +185,10 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 			return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
 		}
 	}
-	// Rank on the few columns ranking and the drivers' check need, scanned
-	// without reflection; the page's plates, models and unit names are
-	// read afterwards (a city has 20,000 vehicles).
-	q := `SELECT v.id, v.unit_id, v.seats, v.category, v.status, v.vehicle_class, v.parking_lat, v.parking_lng FROM vehicles AS v
+	// Rank on the few columns ranking needs, scanned without reflection;
+	// the page's plates, models and unit names are read afterwards (a
+	// city has 20,000 vehicles).
+	q := `SELECT v.id, v.unit_id, v.seats, v.category, v.status, v.parking_lat, v.parking_lng FROM vehicles AS v
 		WHERE v.status <> 'disposed' AND v.exempt = ? AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`
 	args := []any{false, scope + "%"}
 	if p := strings.NewReplacer("%", "", "_", "").Replace(check.NormalisePlate(f.Plate)); p != "" {
@@ -216,7 +216,7 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 	for rows.Next() {
 		v := new(vehicle)
 		var lat, lng sql.NullFloat64
-		if err := rows.Scan(&v.ID, &v.UnitID, &v.Seats, &v.Category, &v.Status, &v.VehicleClass, &lat, &lng); err != nil {
+		if err := rows.Scan(&v.ID, &v.UnitID, &v.Seats, &v.Category, &v.Status, &lat, &lng); err != nil {
 			return nil, 0, store.Translate(err)
 		}
 		if origin != nil && lat.Valid && lng.Valid {
@@ -272,6 +272,7 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 	for _, v := range vs {
 		cands = append(cands, assess(o, v, busyV[v.ID], holidays))
 	}
+	// Rank before loading drivers: only the shortlist needs them.
 	monthStart := beijing.MonthStart(o.PickupAt)
 	// Up to one row per vehicle of the city: scanned without reflection.
 	rows, err := db.QueryContext(ctx, `SELECT vehicle_id, COUNT(*) FROM orders
@@ -313,32 +314,42 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 		}
 		return a.ID < b.ID
 	})
+	if n > 0 {
+		cands = cands[min(len(cands), (max(p, 1)-1)*n):min(len(cands), max(p, 1)*n)]
+	}
 	if len(cands) == 0 {
 		return cands, nil
 	}
-	// Every candidate's matched drivers, so that a vehicle without a
-	// usable one sinks below the suitable ones on every page, not only on
-	// the first.
-	byID := map[int64]*VehicleCandidate{}
 	ids := make([]int64, len(cands))
+	byID := map[int64]*VehicleCandidate{}
 	for i, c := range cands {
 		ids[i] = c.ID
 		byID[c.ID] = c
 	}
-	var ds []*driver
-	for i := 0; i < len(ids); i += 500 {
-		var part []*driver
-		if err := db.NewSelect().TableExpr("driver_vehicles AS dv").
-			ColumnExpr("d.id, d.name, d.phone, d.licence_class, d.licence_expiry, d.user_id, d.active, dv.vehicle_id").
-			Join("JOIN drivers AS d ON d.id = dv.driver_id").
-			Where("dv.vehicle_id IN (?)", bun.In(ids[i:min(i+500, len(ids))])).OrderExpr("d.name").Scan(ctx, &part); err != nil {
+	if cands[0].Plate == "" { // ranked on the light columns: read the rest
+		var full []*vehicle
+		if err := vehicleQuery(db).Where("v.id IN (?)", bun.In(ids)).Scan(ctx, &full); err != nil {
 			return nil, store.Translate(err)
 		}
-		ds = append(ds, part...)
+		for _, v := range full {
+			c := byID[v.ID]
+			c.Plate, c.Brand, c.Model, c.VehicleClass, c.UnitName, c.UnitPath = v.Plate, v.Brand, v.Model, v.VehicleClass, v.UnitName, v.UnitPath
+		}
+	}
+	var ds []*driver
+	if err := db.NewSelect().TableExpr("driver_vehicles AS dv").
+		ColumnExpr("d.id, d.name, d.phone, d.licence_class, d.licence_expiry, d.user_id, d.active, dv.vehicle_id").
+		Join("JOIN drivers AS d ON d.id = dv.driver_id").
+		Where("dv.vehicle_id IN (?)", bun.In(ids)).OrderExpr("d.name").Scan(ctx, &ds); err != nil {
+		return nil, store.Translate(err)
+	}
+	var dids []int64
+	for _, d := range ds {
+		dids = append(dids, d.ID)
 	}
 	busyD := map[int64]string{}
-	if len(ds) > 0 {
-		if busyD, err = busy(ctx, db, "driver_id", nil, w); err != nil {
+	if len(dids) > 0 {
+		if busyD, err = busy(ctx, db, "driver_id", dids, w); err != nil {
 			return nil, store.Translate(err)
 		}
 	}
@@ -356,23 +367,6 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 	}
 	// Vehicles that lost their last driver sink below the suitable ones.
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Suitable && !cands[j].Suitable })
-	if n > 0 {
-		cands = cands[min(len(cands), (max(p, 1)-1)*n):min(len(cands), max(p, 1)*n)]
-	}
-	if len(cands) > 0 && cands[0].Plate == "" { // ranked on the light columns: read the rest of the page's
-		page := make([]int64, len(cands))
-		for i, c := range cands {
-			page[i] = c.ID
-		}
-		var full []*vehicle
-		if err := vehicleQuery(db).Where("v.id IN (?)", bun.In(page)).Scan(ctx, &full); err != nil {
-			return nil, store.Translate(err)
-		}
-		for _, v := range full {
-			c := byID[v.ID]
-			c.Plate, c.Brand, c.Model, c.UnitName, c.UnitPath = v.Plate, v.Brand, v.Model, v.UnitName, v.UnitPath
-		}
-	}
 	return cands, nil
 }
 

@@ -457,7 +457,7 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
   await logout(page)
 })
 
-test('3. the city dispatcher searches the whole city: a district car for a city order, a busy one greyed with its reason', async () => {
+test('4. the city dispatcher searches the whole city: a district car for a city order, a busy one greyed with its reason', async () => {
   const car = await registerDistrictCar()
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const approver = await apiSession(server.baseURL, 'jgj_approver')

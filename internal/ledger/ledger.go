@@ -84,15 +84,16 @@ func Post(ctx context.Context, tx bun.IDB, e Entry) error {
 	if e.VehicleID != nil {
 		vehicleID = *e.VehicleID
 	}
-	return keep(ctx, tx, total{Month: e.Month, UnitPath: e.UnitPath, UnitID: e.UnitID, VehicleID: vehicleID, Kind: e.Kind, AmountFen: e.AmountFen, Entries: 1})
+	return keep(ctx, tx, total{Period: e.Month, UnitPath: e.UnitPath, UnitID: e.UnitID, VehicleID: vehicleID, Kind: e.Kind, AmountFen: e.AmountFen, Entries: 1})
 }
 
-// total is a row of the kept totals: the entries of a month, unit,
-// vehicle (0: none) and kind.
+// total is a row of the kept totals: the entries of a period (a month
+// YYYY-MM, or a year YYYY: each entry counts in both), unit, vehicle (0:
+// none) and kind.
 type total struct {
 	bun.BaseModel `bun:"table:cost_totals,alias:cost_totals"`
 
-	Month     string `bun:"month"`
+	Period    string `bun:"period"`
 	UnitPath  string `bun:"unit_path"`
 	UnitID    int64  `bun:"unit_id"`
 	VehicleID int64  `bun:"vehicle_id"`
@@ -101,24 +102,29 @@ type total struct {
 	Entries   int64  `bun:"entries"`
 }
 
-// totalsOf groups cost entries into kept-total rows; where narrows the
-// entries (empty: all).
-const totalsOf = `SELECT month, unit_path, unit_id, COALESCE(vehicle_id, 0) AS vehicle_id, kind, SUM(amount_fen) AS amount_fen, COUNT(*) AS entries
-	FROM cost_entries %s GROUP BY month, unit_path, unit_id, COALESCE(vehicle_id, 0), kind`
+// totalsOf groups cost entries into kept-total rows of a period: the
+// first argument is the period (month, or SUBSTR(month, 1, 4) for the
+// year), the second narrows the entries (empty: all).
+const totalsOf = `SELECT %[1]s AS period, unit_path, unit_id, COALESCE(vehicle_id, 0) AS vehicle_id, kind, SUM(amount_fen) AS amount_fen, COUNT(*) AS entries
+	FROM cost_entries %[2]s GROUP BY %[1]s, unit_path, unit_id, COALESCE(vehicle_id, 0), kind`
 
-// keep adds t (negative amounts and counts to subtract) to the kept totals
-// and drops a row left without entries.
+// keep adds t, a month's (negative amounts and counts to subtract), to
+// the kept totals of its month and its year, and drops a row left without
+// entries.
 func keep(ctx context.Context, tx bun.IDB, t total) error {
-	if _, err := tx.NewInsert().Model(&t).
-		On("CONFLICT (month, unit_path, unit_id, vehicle_id, kind) DO UPDATE").
-		Set("amount_fen = cost_totals.amount_fen + EXCLUDED.amount_fen").
-		Set("entries = cost_totals.entries + EXCLUDED.entries").Exec(ctx); err != nil {
-		return store.Translate(err)
-	}
-	if t.Entries < 0 {
-		if _, err := tx.NewDelete().Model((*total)(nil)).Where("month = ? AND unit_path = ? AND unit_id = ? AND vehicle_id = ? AND kind = ? AND entries <= 0",
-			t.Month, t.UnitPath, t.UnitID, t.VehicleID, t.Kind).Exec(ctx); err != nil {
+	for _, period := range []string{t.Period, t.Period[:4]} {
+		t.Period = period
+		if _, err := tx.NewInsert().Model(&t).
+			On("CONFLICT (period, unit_path, unit_id, vehicle_id, kind) DO UPDATE").
+			Set("amount_fen = cost_totals.amount_fen + EXCLUDED.amount_fen").
+			Set("entries = cost_totals.entries + EXCLUDED.entries").Exec(ctx); err != nil {
 			return store.Translate(err)
+		}
+		if t.Entries < 0 {
+			if _, err := tx.NewDelete().Model((*total)(nil)).Where("period = ? AND unit_path = ? AND unit_id = ? AND vehicle_id = ? AND kind = ? AND entries <= 0",
+				t.Period, t.UnitPath, t.UnitID, t.VehicleID, t.Kind).Exec(ctx); err != nil {
+				return store.Translate(err)
+			}
 		}
 	}
 	return nil
@@ -129,7 +135,7 @@ func keep(ctx context.Context, tx bun.IDB, t total) error {
 // the caller's transaction.
 func Withdraw(ctx context.Context, tx bun.IDB, where string, args ...any) error {
 	var gone []total
-	if err := tx.NewRaw(fmt.Sprintf(totalsOf, "WHERE "+where), args...).Scan(ctx, &gone); err != nil {
+	if err := tx.NewRaw(fmt.Sprintf(totalsOf, "month", "WHERE "+where), args...).Scan(ctx, &gone); err != nil {
 		return store.Translate(err)
 	}
 	if len(gone) == 0 {
@@ -155,7 +161,8 @@ func Rebuild(ctx context.Context, db *store.DB) error {
 		if _, err := tx.NewDelete().Model((*total)(nil)).Where("1 = 1").Exec(ctx); err != nil {
 			return store.Translate(err)
 		}
-		_, err := tx.NewRaw("INSERT INTO cost_totals (month, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) " + fmt.Sprintf(totalsOf, "")).Exec(ctx)
+		_, err := tx.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) " +
+			fmt.Sprintf(totalsOf, "month", "") + " UNION ALL " + fmt.Sprintf(totalsOf, "SUBSTR(month, 1, 4)", "")).Exec(ctx)
 		return store.Translate(err)
 	})
 }

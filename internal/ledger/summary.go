@@ -62,18 +62,14 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
 	}
-	// From the kept totals (a row per month, unit, vehicle and kind), not
-	// the entries: a month of a city is a few hundred rows, not tens of
-	// thousands; scanned without reflection (docs/benchmarks.md, cost
-	// ledger).
-	first, last := period, period
-	if len(period) == 4 {
-		first, last = period+"-01", period+"-12"
-	}
+	// From the kept totals (a row per period — month or year — unit,
+	// vehicle and kind), not the entries: a city's month or year is a few
+	// hundred rows, not tens of thousands; scanned without reflection
+	// (docs/benchmarks.md, cost ledger).
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT e.unit_id, n.name, e.vehicle_id, COALESCE(v.plate, ''), e.kind, SUM(e.amount_fen)
 		FROM cost_totals AS e JOIN units AS n ON n.id = e.unit_id LEFT JOIN vehicles AS v ON v.id = e.vehicle_id
-		WHERE e.month >= ? AND e.month <= ? AND e.unit_path LIKE ?
-		GROUP BY e.unit_id, n.name, e.vehicle_id, v.plate, e.kind`, first, last, path+"%")
+		WHERE e.period = ? AND e.unit_path LIKE ?
+		GROUP BY e.unit_id, n.name, e.vehicle_id, v.plate, e.kind`, period, path+"%")
 	if err != nil {
 		return nil, store.Translate(err)
 	}

@@ -30,7 +30,7 @@ func (s *Server) fuelRoutes() []Route {
 type fuelImportIn struct {
 	Month    string `json:"month"`
 	FileName string `json:"file_name" max:"255"`
-	File     []byte `json:"file"` // base64
+	File     []byte `json:"file"`              // base64
 	Confirm  string `json:"confirm" max:"100"` // the preview's confirm token, to replace the month's records
 }
 

@@ -5,6 +5,7 @@
 //	govfleet migrate [--demo] [--db URL] [--data-dir DIR]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL] [--checkpoints FILE]   check the audit log's keyed chain
+//	govfleet ledger-rebuild [--db URL]   recompute the cost ledger's kept totals
 //	govfleet version
 //
 // Every flag can also be set as GOVFLEET_<FLAG> (upper case, - as _).
@@ -30,6 +31,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
+	"govfleet/internal/ledger"
 	"govfleet/web"
 )
 
@@ -52,6 +54,8 @@ func main() {
 		err = initCmd(ctx, os.Args[2:])
 	case "audit-verify":
 		err = auditVerify(ctx, os.Args[2:])
+	case "ledger-rebuild":
+		err = ledgerRebuild(ctx, os.Args[2:])
 	case "simulate":
 		err = simulate(ctx, os.Args[2:])
 	case "version", "-v", "--version":
@@ -77,6 +81,7 @@ commands:
   migrate       apply database migrations (and with --demo fill the demo) and exit
   init          create the city root and its first administrators on an empty database
   audit-verify  check the audit log's keyed chain against the signed checkpoints
+  ledger-rebuild  recompute the cost ledger's kept monthly totals from its entries
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
   version       print the version
 
@@ -209,6 +214,28 @@ func migrate(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%d migration(s) applied\n", a.Migrated)
 	return a.Close()
+}
+
+// ledgerRebuild recomputes the cost ledger's kept totals (cost_totals)
+// from its entries, e.g. after entries were written outside ledger.Post.
+func ledgerRebuild(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("ledger-rebuild", &d)
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, d.config())
+	if err != nil {
+		return err
+	}
+	err = ledger.Rebuild(ctx, a.DB)
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		fmt.Println("cost totals rebuilt")
+	}
+	return err
 }
 
 // initCmd creates the city root and the first platform administrator plus

@@ -50,7 +50,10 @@ func BenchmarkDispatch(b *testing.B) {
 				name string
 				call func() error
 			}{
-				{"suggest-city-dispatcher", func() error { _, err := w.Booking.Suggest(ctx, city, id, 100); return err }},
+				{"suggest-city-dispatcher", func() error {
+					_, _, err := w.Booking.Suggest(ctx, city, id, booking.CandidateFilter{Page: 1, Size: 100})
+					return err
+				}},
 				{"board-district-day", func() error { _, _, err := w.Booking.Board(ctx, district, now, 0, 1, 200); return err }},
 				{"board-city-day-page", func() error { _, _, err := w.Booking.Board(ctx, city, now, 0, 1, 100); return err }},
 			}

@@ -396,7 +396,7 @@ func TestSuggestionsAndSealing(t *testing.T) {
 		// 2026-10-02 is in the National Day holiday.
 		o := f.order("jgj_staff", "2026-10-02 09:00", 3, 5)
 		s.Approve(ctx, f.a("jgj_approver"), o.ID, "")
-		cands, err := s.Suggest(ctx, f.a("city_dispatcher"), o.ID, 0)
+		cands, _, err := s.Suggest(ctx, f.a("city_dispatcher"), o.ID, booking.CandidateFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -454,7 +454,7 @@ func TestSuggestionsAndSealing(t *testing.T) {
 		// Now the mpv is busy for an overlapping order.
 		o2 := f.order("jgj_staff", "2026-10-02 10:00", 2, 2)
 		s.Approve(ctx, f.a("jgj_approver"), o2.ID, "")
-		cands, _ = s.Suggest(ctx, f.a("jgj_dispatcher"), o2.ID, 0)
+		cands, _, _ = s.Suggest(ctx, f.a("jgj_dispatcher"), o2.ID, booking.CandidateFilter{})
 		for _, c := range cands {
 			if c.ID == f.v["mpv"] && (c.Suitable || !strings.Contains(strings.Join(c.Reasons, ""), d.No)) {
 				t.Errorf("busy mpv: %v", c.Reasons)

@@ -2,7 +2,9 @@ package booking
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
 	"govfleet/internal/store"
+	"govfleet/internal/telematics"
 )
 
 // vehicle is what dispatch needs to know of a registry vehicle.
@@ -33,6 +36,8 @@ type vehicle struct {
 	UnitID       int64  `bun:"unit_id" json:"unit_id"`
 	UnitName     string `bun:"unit_name" json:"unit_name"`
 	UnitPath     string `bun:"unit_path" json:"-"`
+
+	DistanceKm *float64 `bun:"-" json:"distance_km"` // parking place from the ordering unit's, km (nil: not known)
 }
 
 // driver is what dispatch needs to know of a registry driver.
@@ -146,41 +151,114 @@ func assessDriver(o *Order, v *vehicle, d *driver, busyNo string) *DriverCandida
 	return c
 }
 
-// Suggest lists the vehicles of the dispatcher's scope for an approved
-// order, suitable ones first: own unit first (R-21: own vehicles first),
-// then those not sealed, then the least used this month; each with its matched drivers and why it or they do not fit.
-func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, limit int) ([]*VehicleCandidate, error) {
+// CandidateFilter narrows and pages the dispatch candidates: the
+// dispatcher searches the whole scope, not only the best-ranked few.
+type CandidateFilter struct {
+	Plate    string  // part of the plate
+	UnitID   int64   // a unit or node of the scope: its subtree
+	Category string  // vehicle category (fleet.Categories)
+	Seats    int     // at least this many seats
+	MaxKm    float64 // parked at most this far from the ordering unit (0: any)
+	Page     int     // 1-based
+	Size     int     // 0: all
+}
+
+// Suggest lists the vehicles of the dispatcher's scope matching f for an
+// approved order, ranked as ever — suitable ones first, own unit first
+// (R-21: own vehicles first), then those not sealed, then the least used
+// this month — one page of them with the number matching; each with its
+// distance, its matched drivers and why it or they do not fit.
+func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f CandidateFilter) ([]*VehicleCandidate, int, error) {
 	o, err := s.load(ctx, s.DB.R, id)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := need(a, access.Dispatcher, o.UnitPath, "派车"); err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	scope := a.ScopePath
+	if f.UnitID != 0 {
+		if err := s.DB.R.NewSelect().Table("units").Column("path").Where("id = ?", f.UnitID).Scan(ctx, &scope); err != nil {
+			return nil, 0, store.NotFoundAs(err, (&errs.Fields{"unit_id": "单位不存在"}).Err())
+		}
+		if !a.Covers(scope) {
+			return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+		}
 	}
 	// Rank on the few columns ranking needs, scanned without reflection;
-	// the shortlist's plates, models and unit names are read afterwards (a
+	// the page's plates, models and unit names are read afterwards (a
 	// city has 20,000 vehicles).
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT v.id, v.unit_id, v.seats, v.category, v.status FROM vehicles AS v
-		WHERE v.status <> 'disposed' AND v.exempt = ? AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`, false, a.ScopePath+"%")
+	q := `SELECT v.id, v.unit_id, v.seats, v.category, v.status, v.parking_lat, v.parking_lng FROM vehicles AS v
+		WHERE v.status <> 'disposed' AND v.exempt = ? AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`
+	args := []any{false, scope + "%"}
+	if p := strings.NewReplacer("%", "", "_", "").Replace(check.NormalisePlate(f.Plate)); p != "" {
+		q += " AND v.plate LIKE ?"
+		args = append(args, "%"+p+"%")
+	}
+	if f.Category != "" {
+		q += " AND v.category = ?"
+		args = append(args, f.Category)
+	}
+	if f.Seats > 0 {
+		q += " AND v.seats >= ?"
+		args = append(args, f.Seats)
+	}
+	origin, err := s.origin(ctx, o.UnitID)
 	if err != nil {
-		return nil, store.Translate(err)
+		return nil, 0, err
+	}
+	rows, err := s.DB.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, store.Translate(err)
 	}
 	defer rows.Close()
 	var vs []*vehicle
 	for rows.Next() {
 		v := new(vehicle)
-		if err := rows.Scan(&v.ID, &v.UnitID, &v.Seats, &v.Category, &v.Status); err != nil {
-			return nil, store.Translate(err)
+		var lat, lng sql.NullFloat64
+		if err := rows.Scan(&v.ID, &v.UnitID, &v.Seats, &v.Category, &v.Status, &lat, &lng); err != nil {
+			return nil, 0, store.Translate(err)
+		}
+		if origin != nil && lat.Valid && lng.Valid {
+			km := math.Round(telematics.Haversine(micro(lat.Float64), micro(lng.Float64), micro(origin[0]), micro(origin[1]))/100) / 10
+			v.DistanceKm = &km
+		}
+		if f.MaxKm > 0 && (v.DistanceKm == nil || *v.DistanceKm > f.MaxKm) {
+			continue
 		}
 		vs = append(vs, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, store.Translate(err)
+		return nil, 0, store.Translate(err)
 	}
-	return s.candidates(ctx, s.DB.R, o, vs, limit)
+	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size)
+	return cands, len(vs), err
 }
 
-func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*vehicle, limit int) ([]*VehicleCandidate, error) {
+// origin is where distances are measured from: the pick-up place is free
+// text, so the middle of the ordering unit's parking places (nil when
+// none of its vehicles has one).
+func (s *Service) origin(ctx context.Context, unitID int64) (*[2]float64, error) {
+	var at struct {
+		Lat *float64 `bun:"lat"`
+		Lng *float64 `bun:"lng"`
+	}
+	if err := s.DB.R.NewSelect().Table("vehicles").ColumnExpr("AVG(parking_lat) AS lat, AVG(parking_lng) AS lng").
+		Where("unit_id = ? AND status <> 'disposed' AND parking_lat IS NOT NULL AND parking_lng IS NOT NULL", unitID).Scan(ctx, &at); err != nil {
+		return nil, store.Translate(err)
+	}
+	if at.Lat == nil || at.Lng == nil {
+		return nil, nil
+	}
+	return &[2]float64{*at.Lat, *at.Lng}, nil
+}
+
+// micro converts degrees to the micro-degrees telematics.Haversine takes.
+func micro(deg float64) int64 { return int64(math.Round(deg * 1e6)) }
+
+// candidates assesses and ranks vs for o and fills in the drivers of
+// page p of size n (n 0: all).
+func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*vehicle, p, n int) ([]*VehicleCandidate, error) {
 	w := window{from: o.PickupAt, to: o.ReturnAt, orderID: o.ID}
 	holidays, err := calendar.Holidays(ctx, db, w.from, w.to)
 	if err != nil {
@@ -236,8 +314,8 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 		}
 		return a.ID < b.ID
 	})
-	if limit > 0 && len(cands) > limit {
-		cands = cands[:limit]
+	if n > 0 {
+		cands = cands[min(len(cands), (max(p, 1)-1)*n):min(len(cands), max(p, 1)*n)]
 	}
 	if len(cands) == 0 {
 		return cands, nil
@@ -331,7 +409,7 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 		if !a.Covers(v.UnitPath) {
 			return step{}, errs.E(errs.Forbidden, "车辆 %s 不在您的调度范围内", v.Plate)
 		}
-		cands, err := s.candidates(ctx, tx, o, vs, 0)
+		cands, err := s.candidates(ctx, tx, o, vs, 0, 0)
 		if err != nil {
 			return step{}, err
 		}

@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/auth"
 	"govfleet/internal/check"
 	"govfleet/internal/fleet"
+	"govfleet/internal/ledger"
 	"govfleet/internal/org"
 )
 
@@ -223,6 +224,11 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	}
 	if err := seedFuel(ctx, o.DB, now); err != nil {
 		return false, err
+	}
+	// The lifecycle's and the fuel's ledger entries were written in bulk,
+	// not through ledger.Post: their kept totals from them.
+	if err := ledger.Rebuild(ctx, o.DB); err != nil {
+		return false, fmt.Errorf("cost totals: %w", err)
 	}
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err

@@ -8,6 +8,7 @@
 package fuel
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,7 +33,8 @@ import (
 
 // The audit log's actions recorded here, with their Chinese names (R-27).
 var (
-	actFuelImport = audit.NewAction("fuel.import", "导入加油记录")
+	actFuelImport  = audit.NewAction("fuel.import", "导入加油记录")
+	actFuelRestore = audit.NewAction("fuel.restore", "恢复被替换的加油记录")
 )
 
 func init() {
@@ -126,24 +128,25 @@ type Import struct {
 type Rec struct {
 	bun.BaseModel `bun:"table:fuel_records,alias:r"`
 
-	ID           int64     `bun:"id,pk,autoincrement" json:"id"`
-	ImportID     int64     `bun:"import_id" json:"import_id"`
-	CompanyID    int64     `bun:"company_id" json:"company_id"`
-	VehicleID    *int64    `bun:"vehicle_id" json:"vehicle_id"`
-	UnitID       int64     `bun:"unit_id" json:"unit_id"`
-	UnitPath     string    `bun:"unit_path" json:"-"`
-	Month        string    `bun:"month" json:"month"`
-	At           time.Time `bun:"at" json:"at"`
-	CardNo       string    `bun:"card_no" json:"card_no"`
-	Plate        string    `bun:"plate" json:"plate"`
-	Station      string    `bun:"station" json:"station"`
-	FuelType     string    `bun:"fuel_type" json:"fuel_type"`
-	LitresML     int64     `bun:"litres_ml" json:"litres_ml"`
-	UnitPriceFen int64     `bun:"unit_price_fen" json:"unit_price_fen"`
-	AmountFen    int64     `bun:"amount_fen" json:"amount_fen"`
-	Flags        string    `bun:"flags" json:"flags"`
-	RowNo        int       `bun:"row_no" json:"row_no"`
-	CreatedAt    time.Time `bun:"created_at" json:"created_at"`
+	ID           int64      `bun:"id,pk,autoincrement" json:"id"`
+	ImportID     int64      `bun:"import_id" json:"import_id"`
+	CompanyID    int64      `bun:"company_id" json:"company_id"`
+	VehicleID    *int64     `bun:"vehicle_id" json:"vehicle_id"`
+	UnitID       int64      `bun:"unit_id" json:"unit_id"`
+	UnitPath     string     `bun:"unit_path" json:"-"`
+	Month        string     `bun:"month" json:"month"`
+	At           time.Time  `bun:"at" json:"at"`
+	CardNo       string     `bun:"card_no" json:"card_no"`
+	Plate        string     `bun:"plate" json:"plate"`
+	Station      string     `bun:"station" json:"station"`
+	FuelType     string     `bun:"fuel_type" json:"fuel_type"`
+	LitresML     int64      `bun:"litres_ml" json:"litres_ml"`
+	UnitPriceFen int64      `bun:"unit_price_fen" json:"unit_price_fen"`
+	AmountFen    int64      `bun:"amount_fen" json:"amount_fen"`
+	Flags        string     `bun:"flags" json:"flags"`
+	RowNo        int        `bun:"row_no" json:"row_no"`
+	CreatedAt    time.Time  `bun:"created_at" json:"created_at"`
+	ReplacedAt   *time.Time `bun:"replaced_at" json:"replaced_at"` // set: of a batch a later import replaced (kept, restorable)
 
 	UnitName    string `bun:"unit_name,scanonly" json:"unit_name"`
 	CompanyName string `bun:"company_name,scanonly" json:"company_name"`
@@ -155,16 +158,59 @@ type ImportInput struct {
 	FileName string
 	Data     []byte
 	Via      string // console | api
+	Confirm  string // the preview's Confirm token: replace the month's current import with this file
 }
 
 // ImportResult reports an import: the accepted import, or — when any row
-// is bad — every problem (and nothing written).
+// is bad — every problem (and nothing written), or — when the file would
+// replace the month's current import — what it would replace, nothing
+// written until the same file comes back with the preview's Confirm token.
 type ImportResult struct {
-	Import    *Import          `json:"import"`
-	Imported  int              `json:"imported"`
-	Replaced  int              `json:"replaced"`  // records of the month's previous import it replaced
-	Unchanged bool             `json:"unchanged"` // the identical file was already the month's import: nothing written
-	Errors    []sheet.RowError `json:"errors"`
+	Import          *Import          `json:"import"`
+	Imported        int              `json:"imported"`
+	Replaced        int              `json:"replaced"`         // records of the month's previous import it replaced (kept, restorable)
+	Unchanged       bool             `json:"unchanged"`        // the identical file was already the month's import: nothing written
+	ConfirmRequired bool             `json:"confirm_required"` // nothing written: see Preview, send again with its confirm token
+	Preview         *Replacement     `json:"preview"`
+	Errors          []sheet.RowError `json:"errors"`
+}
+
+// Totals are a batch's (or a vehicle's part of it) records, litres,
+// amount and flagged records.
+type Totals struct {
+	Records   int   `json:"records"`
+	LitresML  int64 `json:"litres_ml"`
+	AmountFen int64 `json:"amount_fen"`
+	Flagged   int   `json:"flagged"`
+}
+
+func (t *Totals) add(r *Rec) {
+	t.Records++
+	t.LitresML += r.LitresML
+	t.AmountFen += r.AmountFen
+	if r.Flags != "" {
+		t.Flagged++
+	}
+}
+
+// VehicleChange is one vehicle's records in the current and the new batch.
+type VehicleChange struct {
+	Plate string `json:"plate"`
+	Old   Totals `json:"old"`
+	New   Totals `json:"new"`
+}
+
+// Replacement previews what a file would replace: the month's current
+// import and, per vehicle, its old and new totals. Confirm is the token
+// that confirms it: the SHA-256 of the previewed file and the import it
+// replaces, so neither another file nor a changed month can be confirmed.
+type Replacement struct {
+	Month    string           `json:"month"`
+	Current  *Import          `json:"current"`
+	Old      Totals           `json:"old"`
+	New      Totals           `json:"new"`
+	Vehicles []*VehicleChange `json:"vehicles"` // vehicles whose totals change, largest change of amount first
+	Confirm  string           `json:"confirm"`
 }
 
 // vehicle is what the import needs of a vehicle.
@@ -274,34 +320,37 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 	if err := s.Flag(ctx, a.CompanyID, in.Month, rows); err != nil {
 		return nil, err
 	}
+	token := digest
+	if prev != nil {
+		token = fmt.Sprintf("%s-%d", digest, prev.ID)
+	}
+	switch {
+	case in.Confirm != "" && !strings.HasPrefix(in.Confirm, digest):
+		return nil, (&errs.Fields{"confirm": "确认的文件与预览的文件不一致，未导入任何数据，请重新上传并核对替换内容"}).Err()
+	case in.Confirm != "" && in.Confirm != token:
+		return nil, errs.E(errs.Conflict, "预览之后该月份的加油记录已有变化，未导入任何数据，请重新上传并核对替换内容")
+	case prev != nil && in.Confirm == "":
+		p, err := s.preview(ctx, prev, rows)
+		if err != nil {
+			return nil, err
+		}
+		p.Confirm = token
+		return &ImportResult{ConfirmRequired: true, Preview: p, Errors: []sheet.RowError{}}, nil
+	}
 	imp := &Import{CompanyID: a.CompanyID, Month: in.Month, FileName: in.FileName, SHA256: digest, RowCount: len(rows),
 		ImportedBy: a.UserID, ImportedByName: a.Name, Via: in.Via, CreatedAt: now}
+	var t Totals
 	for _, r := range rows {
-		imp.LitresML += r.LitresML
-		imp.AmountFen += r.AmountFen
-		if r.Flags != "" {
-			imp.Flagged++
-		}
+		t.add(r)
 	}
+	imp.LitresML, imp.AmountFen, imp.Flagged = t.LitresML, t.AmountFen, t.Flagged
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 		if prev != nil {
-			n, err := tx.NewUpdate().Model((*Import)(nil)).Set("replaced_at = ?", now).
-				Where("id = ? AND replaced_at IS NULL", prev.ID).Exec(ctx)
+			n, err := retire(ctx, tx, prev.ID, now)
 			if err != nil {
 				return err
 			}
-			if c, _ := n.RowsAffected(); c != 1 {
-				return errs.E(errs.Conflict, "该月份的加油记录刚被另一次导入替换，请刷新后重试")
-			}
-			if _, err := tx.NewDelete().TableExpr("cost_entries").Where("source = 'fuel_record' AND kind = 'fuel' AND source_id IN (SELECT id FROM fuel_records WHERE import_id = ?)", prev.ID).Exec(ctx); err != nil {
-				return err
-			}
-			del, err := tx.NewDelete().TableExpr("fuel_records").Where("import_id = ?", prev.ID).Exec(ctx)
-			if err != nil {
-				return err
-			}
-			c, _ := del.RowsAffected()
-			res.Replaced = int(c)
+			res.Replaced = n
 		}
 		if _, err := tx.NewInsert().Model(imp).Exec(ctx); err != nil {
 			return err
@@ -315,15 +364,12 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 				return err
 			}
 		}
-		for _, r := range rows {
-			if err := ledger.Post(ctx, tx, ledger.Entry{VehicleID: r.VehicleID, UnitID: r.UnitID, Kind: "fuel", AmountFen: r.AmountFen,
-				Source: "fuel_record", SourceID: r.ID, OccurredAt: r.At, Note: r.Station}); err != nil {
-				return err
-			}
+		if err := post(ctx, tx, rows); err != nil {
+			return err
 		}
 		summary := fmt.Sprintf("导入%s加油记录%d条（%s），金额%s元，标记异常%d条", in.Month, len(rows), in.FileName, money.Yuan(imp.AmountFen), imp.Flagged)
 		if prev != nil {
-			summary += fmt.Sprintf("；替换该月原有记录%d条", res.Replaced)
+			summary += fmt.Sprintf("；替换该月原有记录%d条（原批次保留，可恢复）", res.Replaced)
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actFuelImport, ObjectType: audit.FuelImport, ObjectID: imp.ID, ScopePath: a.ScopePath,
 			Summary: summary, After: map[string]any{"month": in.Month, "file": in.FileName, "sha256": digest, "rows": len(rows), "via": in.Via}})
@@ -332,6 +378,151 @@ func (s *Service) Import(ctx context.Context, a *access.Actor, in ImportInput) (
 		return nil, store.Translate(err)
 	}
 	res.Import, res.Imported = imp, len(rows)
+	return res, nil
+}
+
+// preview compares the current import cur with the new rows, per vehicle.
+func (s *Service) preview(ctx context.Context, cur *Import, rows []*Rec) (*Replacement, error) {
+	var old []*Rec
+	if err := s.DB.R.NewSelect().Model(&old).Column("plate", "litres_ml", "amount_fen", "flags").Where("import_id = ?", cur.ID).Scan(ctx); err != nil {
+		return nil, store.Translate(err)
+	}
+	p := &Replacement{Month: cur.Month, Current: cur, Vehicles: []*VehicleChange{}}
+	byPlate := map[string]*VehicleChange{}
+	at := func(plate string) *VehicleChange {
+		if byPlate[plate] == nil {
+			byPlate[plate] = &VehicleChange{Plate: plate}
+		}
+		return byPlate[plate]
+	}
+	for _, r := range old {
+		p.Old.add(r)
+		at(r.Plate).Old.add(r)
+	}
+	for _, r := range rows {
+		p.New.add(r)
+		at(r.Plate).New.add(r)
+	}
+	for _, v := range byPlate {
+		if v.Old != v.New {
+			p.Vehicles = append(p.Vehicles, v)
+		}
+	}
+	slices.SortFunc(p.Vehicles, func(a, b *VehicleChange) int {
+		if c := cmp.Compare(abs(b.New.AmountFen-b.Old.AmountFen), abs(a.New.AmountFen-a.Old.AmountFen)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Plate, b.Plate)
+	})
+	return p, nil
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// retire marks import id and its records replaced at now and takes its
+// records off the cost ledger; it reports the records. The records stay:
+// their flags keep their evidence and the batch can be restored.
+func retire(ctx context.Context, tx bun.Tx, id int64, now time.Time) (int, error) {
+	n, err := tx.NewUpdate().Model((*Import)(nil)).Set("replaced_at = ?", now).Where("id = ? AND replaced_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if c, _ := n.RowsAffected(); c != 1 {
+		return 0, errs.E(errs.Conflict, "该月份的加油记录刚被另一次导入替换，请刷新后重试")
+	}
+	if err := ledger.Withdraw(ctx, tx, "source = 'fuel_record' AND kind = 'fuel' AND source_id IN (SELECT id FROM fuel_records WHERE import_id = ?)", id); err != nil {
+		return 0, err
+	}
+	recs, err := tx.NewUpdate().Model((*Rec)(nil)).Set("replaced_at = ?", now).Where("import_id = ?", id).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c, _ := recs.RowsAffected()
+	return int(c), nil
+}
+
+// post posts each record to the cost ledger.
+func post(ctx context.Context, tx bun.Tx, rows []*Rec) error {
+	for _, r := range rows {
+		if err := ledger.Post(ctx, tx, ledger.Entry{VehicleID: r.VehicleID, UnitID: r.UnitID, Kind: "fuel", AmountFen: r.AmountFen,
+			Source: "fuel_record", SourceID: r.ID, OccurredAt: r.At, Note: r.Station}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RestoreResult reports a restore: the import current again, its records,
+// and the records of the import it replaced (kept, restorable in turn).
+type RestoreResult struct {
+	Import   *Import `json:"import"`
+	Restored int     `json:"restored"`
+	Replaced int     `json:"replaced"`
+}
+
+// Restore makes a replaced import of the company's the month's current one
+// again, in one transaction: the month's current import is replaced (kept
+// and restorable in turn), the restored records with their flags are
+// current again and post to the cost ledger, and the audit log records it.
+func (s *Service) Restore(ctx context.Context, a *access.Actor, id int64) (*RestoreResult, error) {
+	if a.CompanyID == 0 || a.CompanyKind != "fuel" {
+		return nil, errs.E(errs.Forbidden, "只有加油公司的账号可以恢复加油记录")
+	}
+	imp := new(Import)
+	if err := s.DB.R.NewSelect().Model(imp).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "导入记录不存在"))
+	}
+	if imp.CompanyID != a.CompanyID {
+		return nil, errs.E(errs.Forbidden, "该导入批次不是贵公司导入的")
+	}
+	if imp.ReplacedAt == nil {
+		return nil, errs.E(errs.Conflict, "该批次已是%s的当前记录，无需恢复", imp.Month)
+	}
+	now := s.now()
+	res := &RestoreResult{Import: imp}
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		var cur []*Import
+		if err := tx.NewSelect().Model(&cur).Where("company_id = ? AND month = ? AND replaced_at IS NULL", a.CompanyID, imp.Month).Scan(ctx); err != nil {
+			return err
+		}
+		for _, c := range cur {
+			n, err := retire(ctx, tx, c.ID, now)
+			if err != nil {
+				return err
+			}
+			res.Replaced += n
+		}
+		n, err := tx.NewUpdate().Model((*Import)(nil)).Set("replaced_at = NULL").Where("id = ? AND replaced_at IS NOT NULL", imp.ID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if c, _ := n.RowsAffected(); c != 1 {
+			return errs.E(errs.Conflict, "该批次刚被恢复，请刷新后查看")
+		}
+		if _, err := tx.NewUpdate().Model((*Rec)(nil)).Set("replaced_at = NULL").Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
+			return err
+		}
+		var rows []*Rec
+		if err := tx.NewSelect().Model(&rows).Where("import_id = ?", imp.ID).Scan(ctx); err != nil {
+			return err
+		}
+		if err := post(ctx, tx, rows); err != nil {
+			return err
+		}
+		res.Restored = len(rows)
+		return audit.Record(ctx, tx, a, audit.Event{Action: actFuelRestore, ObjectType: audit.FuelImport, ObjectID: imp.ID, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("恢复%s加油记录批次（%s，%d条，金额%s元），替换当时的记录%d条（保留，可恢复）", imp.Month, imp.FileName, len(rows), money.Yuan(imp.AmountFen), res.Replaced),
+			After:   map[string]any{"month": imp.Month, "file": imp.FileName, "sha256": imp.SHA256, "rows": len(rows)}})
+	})
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	imp.ReplacedAt = nil
 	return res, nil
 }
 
@@ -423,7 +614,7 @@ func (s *Service) Flag(ctx context.Context, company int64, month string, rows []
 		}
 		var m []monthly
 		if err := s.DB.R.NewSelect().Table("fuel_records").ColumnExpr("vehicle_id, month, SUM(litres_ml) AS litres").
-			Where("vehicle_id IN (?) AND month >= ? AND month <= ? AND NOT (company_id = ? AND month = ?)", bun.In(part), first, month, company, month).
+			Where("vehicle_id IN (?) AND month >= ? AND month <= ? AND replaced_at IS NULL AND NOT (company_id = ? AND month = ?)", bun.In(part), first, month, company, month).
 			Group("vehicle_id", "month").Scan(ctx, &m); err != nil {
 			return store.Translate(err)
 		}

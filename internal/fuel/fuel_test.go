@@ -2,6 +2,7 @@ package fuel_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -58,6 +59,12 @@ func newFixture(t *testing.T, w *apptest.World) *fixture {
 func (f *fixture) imp(t *testing.T, a *access.Actor, month, csv string) (*fuel.ImportResult, error) {
 	t.Helper()
 	return f.svc.Import(context.Background(), a, fuel.ImportInput{Month: month, FileName: month + ".csv", Data: []byte(head + csv), Via: "console"})
+}
+
+// confirm imports csv with the token of its preview.
+func (f *fixture) confirm(t *testing.T, month, csv, token string) (*fuel.ImportResult, error) {
+	t.Helper()
+	return f.svc.Import(context.Background(), f.fuel, fuel.ImportInput{Month: month, FileName: month + "-更正.csv", Data: []byte(head + csv), Via: "console", Confirm: token})
 }
 
 func (f *fixture) count(t *testing.T, table, where string, args ...any) int {
@@ -120,13 +127,17 @@ func TestImportMonth(t *testing.T) {
 			t.Fatalf("imports after identical re-import: %d", n)
 		}
 
-		// A corrected file replaces the month.
+		// A corrected file replaces the month, once confirmed.
 		file2 := file + row(a.Plate, "2024-03-20 12:00", 20, 750)
-		res2, err := f.imp(t, f.fuel, m, file2)
+		pre, err := f.imp(t, f.fuel, m, file2)
+		if err != nil || !pre.ConfirmRequired {
+			t.Fatalf("re-import without confirmation: %+v %v", pre, err)
+		}
+		res2, err := f.confirm(t, m, file2, pre.Preview.Confirm)
 		if err != nil || res2.Imported != 3 || res2.Replaced != 2 {
 			t.Fatalf("replacing import: %+v %v", res2, err)
 		}
-		if n := f.count(t, "fuel_records", "month = ?", m); n != 3 {
+		if n := f.count(t, "fuel_records", "month = ? AND replaced_at IS NULL", m); n != 3 {
 			t.Fatalf("records after replace: %d", n)
 		}
 		if n, sum := f.ledgerFen(t, m); n != 3 || sum != 29680+26341+15000 {
@@ -147,7 +158,7 @@ func TestImportMonth(t *testing.T) {
 			res3.Errors[1].Row != 7 || res3.Errors[1].Column != "金额(元)" || !strings.Contains(err.Error(), "未导入任何数据") {
 			t.Fatalf("report: %+v", res3.Errors)
 		}
-		if n := f.count(t, "fuel_records", "month = ?", m); n != 3 {
+		if n := f.count(t, "fuel_records", "month = ? AND replaced_at IS NULL", m); n != 3 {
 			t.Fatalf("records after refused import: %d", n)
 		}
 		if n := f.count(t, "fuel_imports", "month = ?", m); n != 2 {
@@ -384,4 +395,112 @@ func newFuelCompany(t *testing.T, w *apptest.World, covers string) *access.Actor
 		t.Fatal(err)
 	}
 	return p.Actor
+}
+
+// A re-import that would replace the month's records first shows what it
+// replaces, per vehicle, old against new; only the previewed file with its
+// token replaces; the replaced batch is kept — its flagged records still
+// listed, marked — and restoring it brings back its records, flags and
+// ledger entries (issue 24 item 6).
+func TestReimportPreviewConfirmRestore(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		f := newFixture(t, w)
+		ctx := context.Background()
+		a := vehicle(t, db, "v.energy_type = 'petrol' AND v.category = 'other'")
+		b := vehicle(t, db, "v.energy_type = 'petrol' AND v.id > ?", a.ID)
+		const m = "2024-05"
+		current := func() int { return f.count(t, "fuel_records", "month = ? AND replaced_at IS NULL", m) }
+		// 200 litres in a day: more than any car's tank.
+		first := row(a.Plate, "2024-05-06 08:10", 200, 742) + row(a.Plate, "2024-05-07 09:00", 30, 742) + row(b.Plate, "2024-05-08 10:00", 40, 742)
+		res, err := f.imp(t, f.fuel, m, first)
+		if err != nil || res.Import.Flagged != 1 {
+			t.Fatalf("first import: %+v %v", res, err)
+		}
+		firstID := res.Import.ID
+		_, firstFen := f.ledgerFen(t, m)
+
+		// A much smaller file: previewed, nothing written.
+		small := row(b.Plate, "2024-05-08 10:00", 45, 742)
+		pre, err := f.imp(t, f.fuel, m, small)
+		if err != nil || !pre.ConfirmRequired || pre.Import != nil || pre.Preview == nil {
+			t.Fatalf("preview: %+v %v", pre, err)
+		}
+		p := pre.Preview
+		if p.Current.ID != firstID || p.Old.Records != 3 || p.Old.Flagged != 1 || p.New.Records != 1 || p.Old.AmountFen != firstFen || p.New.AmountFen != 33390 {
+			t.Errorf("preview totals: old %+v new %+v", p.Old, p.New)
+		}
+		if len(p.Vehicles) != 2 || p.Vehicles[0].Plate != a.Plate || p.Vehicles[0].Old.Records != 2 || p.Vehicles[0].New.Records != 0 ||
+			p.Vehicles[1].Plate != b.Plate || p.Vehicles[1].Old.LitresML != 40000 || p.Vehicles[1].New.LitresML != 45000 {
+			t.Errorf("preview per vehicle: %+v %+v", p.Vehicles[0], p.Vehicles[len(p.Vehicles)-1])
+		}
+		if current() != 3 || f.count(t, "fuel_imports", "month = ?", m) != 1 {
+			t.Fatalf("the preview wrote: %d records", current())
+		}
+
+		// Another file with the preview's token: refused, nothing written.
+		other := row(b.Plate, "2024-05-09 10:00", 5, 742)
+		if _, err := f.confirm(t, m, other, p.Confirm); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "与预览的文件不一致") {
+			t.Fatalf("another file confirmed: %v", err)
+		}
+		if current() != 3 {
+			t.Fatalf("a refused confirmation wrote: %d", current())
+		}
+
+		// The previewed file with its token replaces; the old batch is kept.
+		res2, err := f.confirm(t, m, small, p.Confirm)
+		if err != nil || res2.Imported != 1 || res2.Replaced != 3 {
+			t.Fatalf("confirmed: %+v %v", res2, err)
+		}
+		if n, fen := f.ledgerFen(t, m); current() != 1 || n != 1 || fen != 33390 {
+			t.Fatalf("after replacing: %d current records, ledger %d entries %d fen", current(), n, fen)
+		}
+		// Its flag still shows in 加油记录, marked as of a replaced batch.
+		flagged, _, err := f.svc.Records(ctx, w.Actor(t, "city_admin"), fuel.Filter{Month: m, Flag: "any", Page: 1, Size: 20})
+		if err != nil || len(flagged) != 1 || flagged[0].Plate != a.Plate || flagged[0].ReplacedAt == nil || flagged[0].Flags != fuel.FlagOverTank {
+			t.Fatalf("flagged records after replacing: %v %+v", err, flagged)
+		}
+		cons, _, err := f.svc.Consumption(ctx, w.Actor(t, "city_admin"), fuel.ConsumptionFilter{Month: m, Page: 1, Size: 20})
+		if err != nil || len(cons) != 1 || cons[0].Plate != b.Plate {
+			t.Fatalf("consumption counts only current records: %v %+v", err, cons)
+		}
+
+		// The right file with a token of an earlier state of the month is refused.
+		sum := sha256.Sum256([]byte(head + first))
+		if _, err := f.confirm(t, m, first, fmt.Sprintf("%x-%d", sum, firstID)); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("a stale token: %v", err)
+		}
+
+		// Only the company restores, only a replaced batch.
+		for _, who := range []string{"city_admin", "jgj_vm"} {
+			if _, err := f.svc.Restore(ctx, w.Actor(t, who), firstID); !errs.Is(err, errs.Forbidden) {
+				t.Errorf("%s restores: %v", who, err)
+			}
+		}
+		if _, err := f.svc.Restore(ctx, f.fuel, res2.Import.ID); !errs.Is(err, errs.Conflict) {
+			t.Errorf("restoring the current batch: %v", err)
+		}
+		// Restoring brings back the records, their flags and ledger entries;
+		// the batch it replaces is kept in turn.
+		rr, err := f.svc.Restore(ctx, f.fuel, firstID)
+		if err != nil || rr.Restored != 3 || rr.Replaced != 1 {
+			t.Fatalf("restore: %+v %v", rr, err)
+		}
+		if n, fen := f.ledgerFen(t, m); current() != 3 || n != 3 || fen != firstFen {
+			t.Fatalf("after restoring: %d current records, ledger %d entries %d fen", current(), n, fen)
+		}
+		flagged, _, _ = f.svc.Records(ctx, w.Actor(t, "city_admin"), fuel.Filter{Month: m, Flag: "any", Page: 1, Size: 20})
+		if len(flagged) != 1 || flagged[0].ReplacedAt != nil {
+			t.Fatalf("flag after restoring: %+v", flagged)
+		}
+		imps, _, _ := f.svc.Imports(ctx, f.fuel, 1, 50)
+		for _, i := range imps {
+			if i.Month == m && (i.ID == firstID) != (i.ReplacedAt == nil) {
+				t.Errorf("import %d (%s) replaced at %v", i.ID, i.FileName, i.ReplacedAt)
+			}
+		}
+		if n := f.count(t, "audit_log", "action = 'fuel.restore' AND object_id = ?", fmt.Sprint(firstID)); n != 1 {
+			t.Errorf("audit entries of the restore: %d", n)
+		}
+	})
 }

@@ -60,7 +60,8 @@ type Filter struct {
 	Size      int
 }
 
-// Records lists fuelling records, newest first.
+// Records lists the current fuelling records, newest first, with the
+// flagged records of replaced batches.
 func (s *Service) Records(ctx context.Context, a *access.Actor, f Filter) ([]*Rec, int, error) {
 	path, err := node(ctx, s.DB.R, a, f.UnitID)
 	if err != nil {
@@ -74,6 +75,9 @@ func (s *Service) Records(ctx context.Context, a *access.Actor, f Filter) ([]*Re
 	if path != "" {
 		q = q.Where("r.unit_path LIKE ?", path+"%")
 	}
+	// The current records, and the flagged ones of replaced batches: a
+	// flag keeps its evidence (marked by replaced_at).
+	q = q.Where("(r.replaced_at IS NULL OR r.flags <> '')")
 	if f.VehicleID != 0 {
 		q = q.Where("r.vehicle_id = ?", f.VehicleID)
 	}
@@ -139,7 +143,7 @@ func (s *Service) Consumption(ctx context.Context, a *access.Actor, f Consumptio
 		ColumnExpr("SUM(CASE WHEN r.flags <> '' THEN 1 ELSE 0 END) AS flagged").
 		ColumnExpr("(SELECT SUM(m.distance_m) FROM vehicle_daily_mileage AS m WHERE m.vehicle_id = r.vehicle_id AND m.day >= ? AND m.day < ?) AS distance_m",
 			from.Format(time.DateOnly), to.Format(time.DateOnly)).
-		Where("r.month = ?", f.Month).
+		Where("r.month = ? AND r.replaced_at IS NULL", f.Month).
 		GroupExpr("r.vehicle_id, v.plate, v.unit_id, u.name")
 	q = scope(q, a, "r.unit_path", "r.company_id")
 	if path != "" {

@@ -41,7 +41,7 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/orders/{id}/approve", Perm: access.OrderApprove, Tag: "用车", Summary: "审批通过（R-13(2)）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("approve")},
 		{Method: "POST", Path: "/api/orders/{id}/return", Perm: access.OrderApprove, Tag: "用车", Summary: "退回申请（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("return")},
 		{Method: "POST", Path: "/api/orders/{id}/cancel", Perm: access.OrderApply, Tag: "用车", Summary: "出车前取消（申请人本人或调度员）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("cancel")},
-		{Method: "GET", Path: "/api/orders/{id}/suggestions", Perm: access.OrderDispatch, Tag: "调度", Summary: "推荐车辆与驾驶员（含不适合的原因）", Query: []string{"limit"}, Out: []booking.VehicleCandidate{}, Handle: s.suggest},
+		{Method: "GET", Path: "/api/orders/{id}/suggestions", Perm: access.OrderDispatch, Tag: "调度", Summary: "派车候选车辆与驾驶员：在调度员管辖范围内按车牌、单位（含下级）、类别、座位数、距用车单位距离（公里）查找，分页，排序同推荐（可派、本单位、未封存、本月用车少优先），含不适合的原因", Query: []string{"plate", "unit_id", "category", "seats", "max_km", "page", "page_size"}, Out: List[booking.VehicleCandidate]{}, Handle: s.suggest},
 		{Method: "POST", Path: "/api/orders/{id}/dispatch", Perm: access.OrderDispatch, Tag: "调度", Summary: "派车：选派车辆与驾驶员（R-13(3)）", In: booking.DispatchInput{}, Out: booking.Order{}, Handle: update(s.Booking.Dispatch)},
 		{Method: "POST", Path: "/api/orders/{id}/consent", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人同意派车", Out: booking.Order{}, Handle: s.orderAction("consent")},
 		{Method: "POST", Path: "/api/orders/{id}/refuse", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人不同意派车（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("refuse")},
@@ -245,11 +245,27 @@ func (s *Server) suggest(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	p, size, err := page(r)
 	if err != nil {
 		return nil, err
 	}
-	return s.Booking.Suggest(r.Context(), r.Actor(), id, min(max(limit, 1), 500))
+	f := booking.CandidateFilter{Plate: r.URL.Query().Get("plate"), Category: r.URL.Query().Get("category"), Page: p, Size: size}
+	if f.UnitID, err = queryID(r, "unit_id"); err != nil {
+		return nil, err
+	}
+	if f.Seats, err = queryInt(r, "seats", 0); err != nil {
+		return nil, err
+	}
+	km, err := queryInt(r, "max_km", 0)
+	if err != nil {
+		return nil, err
+	}
+	f.MaxKm = float64(km)
+	items, total, err := s.Booking.Suggest(r.Context(), r.Actor(), id, f)
+	if err != nil {
+		return nil, err
+	}
+	return list(items, total, p, size), nil
 }
 
 func (s *Server) odometer(action string) func(*Request) (any, error) {

@@ -20,7 +20,8 @@ import (
 func (s *Server) fuelRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/fuel/import-template", Perm: access.FuelRead, Tag: "加油", Summary: "下载加油记录导入模板（format=xlsx|csv）", Query: []string{"format"}, Handle: s.fuelTemplate},
-		{Method: "POST", Path: "/api/fuel/imports", Perm: access.FuelImport, Tag: "加油", Summary: "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month，或 JSON {month, file_name, file: base64}）；任一行有误则全部不导入并逐行报错；同月再次导入替换该月记录，文件相同则不重复写入", Query: []string{"month"}, In: fuelImportIn{}, Example: fuelImportExample, Out: fuel.ImportResult{}, Signed: true, Handle: s.fuelImport},
+		{Method: "POST", Path: "/api/fuel/imports", Perm: access.FuelImport, Tag: "加油", Summary: "加油公司导入一个月的加油记录（.xlsx或.csv；multipart 字段 file、month、confirm，或 JSON {month, file_name, file: base64, confirm}）；任一行有误则全部不导入并逐行报错；将替换该月现有记录时先不写入，返回 confirm_required 与替换预览（按车辆的原有与新数据），同一文件带预览的 confirm 再次提交才替换（原批次保留，可恢复）；文件相同则不重复写入", Query: []string{"month"}, In: fuelImportIn{}, Example: fuelImportExample, Out: fuel.ImportResult{}, Signed: true, Handle: s.fuelImport},
+		{Method: "POST", Path: "/api/fuel/imports/{id}/restore", Perm: access.FuelImport, Tag: "加油", Summary: "恢复被替换的导入批次：该批次重新成为该月的当前记录（含异常标记并重新计入费用台账），当时的记录被替换（保留，可再恢复）", Out: fuel.RestoreResult{}, Handle: s.fuelRestore},
 		{Method: "GET", Path: "/api/fuel/imports", Perm: access.FuelRead, Tag: "加油", Summary: "导入记录（加油公司为本公司的，工作人员为本级签约公司的）", Query: []string{"page", "page_size"}, Out: List[fuel.Import]{}, Handle: paged(s.fuelImports)},
 		{Method: "GET", Path: "/api/fuel/imports/export", Perm: access.FuelRead, Tag: "加油", Summary: "导出加油导入记录（xlsx，筛选条件同列表）", Query: exportQuery([]string{"page", "page_size"}), Handle: exportOf(s, "加油导入记录", fuelImportFields, s.fuelImports)},
 		{Method: "GET", Path: "/api/fuel/records", Perm: access.FuelRead, Tag: "加油", Summary: "加油记录（flag=any|over_tank|sealed|holiday|above_baseline）", Query: []string{"unit_id", "vehicle_id", "month", "plate", "flag", "page", "page_size"}, Out: List[fuel.Rec]{}, Handle: paged(s.fuelRecords)},
@@ -34,7 +35,8 @@ func (s *Server) fuelRoutes() []Route {
 type fuelImportIn struct {
 	Month    string `json:"month"`
 	FileName string `json:"file_name" max:"255"`
-	File     []byte `json:"file"` // base64
+	File     []byte `json:"file"`              // base64
+	Confirm  string `json:"confirm" max:"100"` // the preview's confirm token, to replace the month's records
 }
 
 var fuelImportExample = fuelImportIn{Month: "2026-03", FileName: "2026-03.csv",
@@ -64,7 +66,15 @@ func (s *Server) fuelImport(r *Request) (any, error) {
 	if r.P.SessionID == "" {
 		via = "api"
 	}
-	return s.Fuel.Import(r.Context(), r.Actor(), fuel.ImportInput{Month: in.Month, FileName: in.FileName, Data: in.File, Via: via})
+	return s.Fuel.Import(r.Context(), r.Actor(), fuel.ImportInput{Month: in.Month, FileName: in.FileName, Data: in.File, Via: via, Confirm: in.Confirm})
+}
+
+func (s *Server) fuelRestore(r *Request) (any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Fuel.Restore(r.Context(), r.Actor(), id)
 }
 
 // fuelUpload reads the file with its name: multipart/form-data (fields
@@ -91,7 +101,7 @@ func fuelUpload(r *Request) (fuelImportIn, error) {
 		if in.File, err = io.ReadAll(io.LimitReader(f, maxImportBytes+1)); err != nil {
 			return in, errs.Wrap(err, "upload")
 		}
-		in.Month, in.FileName = r.FormValue("month"), h.Filename
+		in.Month, in.FileName, in.Confirm = r.FormValue("month"), h.Filename, r.FormValue("confirm")
 		if f := check.Lengths(&in); f != nil {
 			return in, errs.Fields(f).Err()
 		}
@@ -103,7 +113,7 @@ func fuelUpload(r *Request) (fuelImportIn, error) {
 	if len(in.File) > maxImportBytes {
 		return in, tooBig
 	}
-	return in, formText(map[string]string{"month": in.Month, "file_name": in.FileName})
+	return in, formText(map[string]string{"month": in.Month, "file_name": in.FileName, "confirm": in.Confirm})
 }
 
 func (s *Server) fuelImports(r *Request, p, size int) ([]*fuel.Import, int, error) {

@@ -62,24 +62,27 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
 	}
-	var rows []struct {
-		UnitID    int64  `bun:"unit_id"`
-		UnitName  string `bun:"unit_name"`
-		VehicleID *int64 `bun:"vehicle_id"`
-		Plate     string `bun:"plate"`
-		Kind      string `bun:"kind"`
-		Amount    int64  `bun:"amount"`
-	}
-	err := s.DB.R.NewSelect().TableExpr("cost_entries AS e").
-		ColumnExpr("e.unit_id, n.name AS unit_name, e.vehicle_id, COALESCE(v.plate, '') AS plate, e.kind, SUM(e.amount_fen) AS amount").
-		Join("JOIN units AS n ON n.id = e.unit_id").Join("LEFT JOIN vehicles AS v ON v.id = e.vehicle_id").
-		Where("e.unit_path LIKE ? AND e.month LIKE ?", path+"%", period+"%").
-		GroupExpr("e.unit_id, n.name, e.vehicle_id, v.plate, e.kind").OrderExpr("e.unit_id").Scan(ctx, &rows)
+	// From the kept totals (a row per period — month or year — unit,
+	// vehicle and kind), not the entries: a city's month or year is a few
+	// hundred rows, not tens of thousands; scanned without reflection
+	// (docs/benchmarks.md, cost ledger).
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT e.unit_id, n.name, e.vehicle_id, COALESCE(v.plate, ''), e.kind, SUM(e.amount_fen)
+		FROM cost_totals AS e JOIN units AS n ON n.id = e.unit_id LEFT JOIN vehicles AS v ON v.id = e.vehicle_id
+		WHERE e.period = ? AND e.unit_path LIKE ?
+		GROUP BY e.unit_id, n.name, e.vehicle_id, v.plate, e.kind`, period, path+"%")
 	if err != nil {
 		return nil, store.Translate(err)
 	}
+	defer rows.Close()
+	var r struct {
+		UnitID, VehicleID, Amount int64
+		UnitName, Plate, Kind     string
+	}
 	units, vehicles := map[int64]*Row{}, map[int64]*Row{}
-	for _, r := range rows {
+	for rows.Next() {
+		if err := rows.Scan(&r.UnitID, &r.UnitName, &r.VehicleID, &r.Plate, &r.Kind, &r.Amount); err != nil {
+			return nil, store.Translate(err)
+		}
 		out.ByKind[r.Kind] += r.Amount
 		out.Total += r.Amount
 		u := units[r.UnitID]
@@ -90,16 +93,19 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 		}
 		u.ByKind[r.Kind] += r.Amount
 		u.Total += r.Amount
-		if r.VehicleID != nil {
-			v := vehicles[*r.VehicleID]
+		if r.VehicleID != 0 {
+			v := vehicles[r.VehicleID]
 			if v == nil {
-				v = &Row{ID: *r.VehicleID, Name: r.Plate, Unit: r.UnitName, ByKind: map[string]int64{}}
-				vehicles[*r.VehicleID] = v
+				v = &Row{ID: r.VehicleID, Name: r.Plate, Unit: r.UnitName, ByKind: map[string]int64{}}
+				vehicles[r.VehicleID] = v
 				out.Vehicles = append(out.Vehicles, v)
 			}
 			v.ByKind[r.Kind] += r.Amount
 			v.Total += r.Amount
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, store.Translate(err)
 	}
 	sortRows(out.Units)
 	sortRows(out.Vehicles)

@@ -113,6 +113,36 @@ async function registerCrew() {
   return { username, name, plate, password: CREW_PASSWORD }
 }
 
+// wj_admin registers a car of 武进区政府办公室 (parked in 武进, about 12 km from the city's units) and its driver.
+async function registerDistrictCar() {
+  const admin = await apiSession(server.baseURL, 'wj_admin')
+  const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
+  const units = await admin.get(`/units?q=${encodeURIComponent('武进区政府办公室')}`)
+  want(units, 200)
+  const unit = units.data.items[0].id
+  const digits = String(Date.now() + 7).slice(-8)
+  const plate = `苏DW${digits.slice(-4)}`
+  const car = await admin.post('/vehicles', {
+    unit_id: unit, category: 'other', plate, brand: '别克', model: 'GL8', vin: vinWithCheck(`LSGUA8183C${digits.slice(-7)}`), seats: 7,
+    energy_type: 'petrol', displacement: 1998, vehicle_class: 'small', purchase_date: '2023-05-01', status: 'available',
+    parking_name: '武进区政府停车场', parking_lat: 31.7185, parking_lng: 119.9405, parking_radius: 200,
+  })
+  want(car, 201)
+  const driver = await admin.post('/drivers', {
+    unit_id: unit, name: `武进驾驶员${run}`, id_card: idCard(Number(digits) + 1), phone: `138${digits}`, licence_class: 'C1', licence_expiry: '2040-12-31',
+  })
+  want(driver, 201)
+  want(await admin.put(`/drivers/${driver.data.id}/vehicles`, { vehicle_ids: [car.data.id] }), 200)
+  return { plate, id: car.data.id, driverId: driver.data.id }
+}
+
+// Types a plate into the dispatch dialog's candidate search and waits for its rows.
+async function searchPlate(dd, plate) {
+  await dd.locator('[data-test=candidate-filters] input[name=plate]').fill(plate)
+  await dd.locator('[data-test=candidate-search]').click()
+  await dd.locator('[data-test=suggestions] .el-table__row', { hasText: plate }).first().waitFor()
+}
+
 async function typeDate(name, value) {
   const input = page.locator(`input[name=${name}]`)
   await input.click()
@@ -214,10 +244,10 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await dd.locator('.cand-ok').first().waitFor()
   // Pick the file's own car, whose driver has an account.
   const dname = crew.name
-  const sug = (await (await apiSession(server.baseURL, 'jgj_dispatcher')).get(`/orders/${orderId}/suggestions`)).data
+  const sug = (await (await apiSession(server.baseURL, 'jgj_dispatcher')).get(`/orders/${orderId}/suggestions?plate=${encodeURIComponent(crew.plate)}`)).data.items
   const mine = sug.find((c) => c.suitable && c.plate === crew.plate && c.drivers.some((d) => d.suitable && d.name === dname))
   assert.ok(mine, `${crew.plate} suitable with ${dname}`)
-  if (!(await dd.locator('.cand-ok', { hasText: mine.plate }).count())) await dd.getByText('显示全部不可派车辆').click()
+  await searchPlate(dd, mine.plate)
   await dd.locator('.cand-ok', { hasText: mine.plate }).click()
   await dd.locator('[data-test=drivers] .el-radio', { hasText: dname }).click()
   await dd.locator('[data-test=drivers] .el-radio.is-checked', { hasText: dname }).waitFor()
@@ -363,6 +393,7 @@ test('2. illegal steps are refused with a clear message and change nothing', asy
   const row = page.locator('[data-test=dispatch-list] .el-table__row', { hasText: second.no })
   await row.locator('[data-test=act-dispatch]').click()
   const dd = dialog(page, '派车')
+  await searchPlate(dd, crew.plate)
   const pick = dd.locator('.cand-ok', { hasText: crew.plate })
   await pick.waitFor()
   const plate = (await pick.locator('.plate').innerText()).trim()
@@ -371,7 +402,7 @@ test('2. illegal steps are refused with a clear message and change nothing', asy
 
   // … while city_dispatcher assigns the same vehicle to the first one.
   const city = await apiSession(server.baseURL, 'city_dispatcher')
-  const sug = (await city.get(`/orders/${first.id}/suggestions`)).data
+  const sug = (await city.get(`/orders/${first.id}/suggestions?plate=${encodeURIComponent(plate)}`)).data.items
   const v = sug.find((c) => c.plate === plate)
   assert.ok(v && v.suitable, `vehicle ${plate} suitable for the first order`)
   const drv = v.drivers.find((d) => d.suitable)
@@ -439,5 +470,67 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
     return el && el.offsetParent !== null && Number(el.textContent) > n
   }, n0)
   await shot('b15-bell')
+  await logout(page)
+})
+
+test('4. the city dispatcher searches the whole city: a district car for a city order, a busy one greyed with its reason', async () => {
+  const car = await registerDistrictCar()
+  const staff = await apiSession(server.baseURL, 'jgj_staff')
+  const approver = await apiSession(server.baseURL, 'jgj_approver')
+  const city = await apiSession(server.baseURL, 'city_dispatcher')
+  const day = await noHoliday(staff, day2 + 1)
+  const mk = async (h) => {
+    const r = await staff.post('/orders', {
+      reason: `全市候选车辆查找 ${h} ${run}`, passengers: '秦小敏', passenger_count: 3, pickup_place: '市行政中心', destinations: ['武进区'],
+      pickup_at: isoOf(shanghai(day, h)), return_at: isoOf(shanghai(day, h + 2)), out_of_city: false,
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.data))
+    assert.equal((await approver.post(`/orders/${r.data.id}/approve`, { reason: '' })).status, 200)
+    return r.data
+  }
+  const first = await mk(9)
+  const second = await mk(10)
+
+  await desktopLogin('city_dispatcher')
+  await page.goto('/dispatch')
+  const openDispatch = async (no) => {
+    const q = page.locator('.filter-form input').first()
+    await q.fill(no)
+    await q.press('Enter')
+    await page.locator('[data-test=dispatch-list] .el-table__row', { hasText: no }).locator('[data-test=act-dispatch]').click()
+  }
+  await openDispatch(first.no)
+  const dd = dialog(page, '派车')
+  await dd.locator('[data-test=suggestions] .el-table__row').first().waitFor()
+  // Not among the first page of the city's ranked candidates, found by its plate.
+  await searchPlate(dd, car.plate)
+  const hit = dd.locator('.cand-ok', { hasText: car.plate })
+  assert.match(await hit.innerText(), /武进区政府办公室/)
+  assert.match(await hit.innerText(), /\d+(\.\d)? 公里/)
+  // The district's subtree, seats and distance narrow the list; the pager counts the matches.
+  await dd.locator('[data-test=candidate-filters] input[name=plate]').fill('')
+  await dd.locator('[data-test=candidate-filters] .el-input-number').first().locator('input').fill('7')
+  await dd.locator('[data-test=candidate-filters] .el-input-number').nth(1).locator('input').fill('20')
+  await dd.locator('[data-test=candidate-search]').click()
+  await dd.locator('[data-test=candidate-pages] .el-pagination__total').waitFor()
+  await shot('b11-dispatch-search')
+  const api = (await city.get(`/orders/${first.id}/suggestions?seats=7&max_km=20&page_size=200`)).data
+  assert.ok(api.items.some((c) => c.plate === car.plate), 'the district car within 20 km with 7 seats')
+  assert.ok(api.items.every((c) => c.seats >= 7 && c.distance_km <= 20), 'filters hold')
+  assert.match(await dd.locator('[data-test=candidate-pages] .el-pagination__total').innerText(), new RegExp(`${api.total}`))
+  await searchPlate(dd, car.plate)
+  await dd.locator('.cand-ok', { hasText: car.plate }).click()
+  await dd.locator('[data-test=drivers] .el-radio.is-checked').waitFor()
+  await dd.locator('[data-test=dispatch-confirm]').click()
+  await dd.waitFor({ state: 'hidden' })
+
+  // For the overlapping order the same car is found, greyed, with the order that holds it.
+  await openDispatch(second.no)
+  const dd2 = dialog(page, '派车')
+  await searchPlate(dd2, car.plate)
+  const busy = dd2.locator('.cand-off', { hasText: car.plate })
+  await busy.waitFor()
+  assert.match(await busy.innerText(), new RegExp(`该时段已有任务（${first.no}）`))
+  await page.keyboard.press('Escape')
   await logout(page)
 })

@@ -126,3 +126,73 @@ test('2. a supervisor sees the imported records, the flagged demo records and th
   // Supervisors read only: no import page.
   assert.equal(await page.locator('.side-menu .el-menu-item', { hasText: '加油记录导入' }).count(), 0)
 })
+
+test('3. a re-import shows what it replaces and waits for 确认替换; the replaced flags stay visible; 恢复 brings the batch back', async () => {
+  const good = [
+    `${CARD}1,${plates[0]},${MONTH}-15 08:30,中国石化常州延陵西路加油站,92#汽油,45.20,7.42,335.38`,
+    `${CARD}2,${plates[1]},${MONTH}-16 17:05,中国石化常州关河东路加油站,92#汽油,38.02,7.89,300.00`,
+  ]
+  // 200 litres in a day: more than the car's tank (超油箱容量).
+  const flagged = [...good, `${CARD}4,${plates[0]},${MONTH}-20 10:00,中国石化常州延陵西路加油站,92#汽油,200.00,7.42,1484.00`]
+  const small = [good[1]]
+  await b.context.clearCookies() // test 2 ends logged in
+  await login(page, 'co_fuel')
+  await page.goto('/fuel/import')
+  const month = page.locator('[data-test=fuel-month] input')
+  await month.fill(MONTH)
+  await month.press('Enter')
+
+  // Replacing the 2 records: previewed, nothing written until confirmed.
+  await upload(await csv(`${MONTH}-含异常.csv`, flagged))
+  const preview = page.locator('[data-test=fuel-preview]')
+  await preview.waitFor()
+  assert.match(await preview.innerText(), new RegExp(`${MONTH}已有导入的记录（${MONTH}\\.csv，2条）`))
+  assert.match(await preview.locator('[data-test=fuel-preview-totals]').innerText(), /该月原有\s+2\s+83\.22\s+635\.38\s+0[\s\S]*本文件\s+3\s+283\.22\s+2,?119\.38\s+1/)
+  const admin = await apiSession(server.baseURL, 'city_admin')
+  assert.equal((await admin.get(`/fuel/records?month=${MONTH}`)).data.total, 2, 'the preview wrote nothing')
+  await page.locator('[data-test=fuel-confirm]').click()
+  await page.locator('[data-test=fuel-success]', { hasText: '已替换该月原有记录2条（原批次保留，可恢复）' }).waitFor()
+
+  // The smaller file: the vehicle it drops is listed; another file cannot use its token.
+  await upload(await csv(`${MONTH}-更正.csv`, small))
+  await preview.waitFor()
+  const car = preview.locator('[data-test=fuel-preview-vehicles] .el-table__row', { hasText: plates[0] })
+  assert.match(await car.innerText(), /2 → 0[\s\S]*245\.20 → 0\.00[\s\S]*1 → 0/)
+  await shot('05-replace-preview')
+  const fuelAPI = await apiSession(server.baseURL, 'co_fuel')
+  const b64 = (rows) => Buffer.from('\uFEFF' + [HEAD, ...rows].join('\r\n') + '\r\n').toString('base64')
+  const pre = await fuelAPI.post('/fuel/imports', { month: MONTH, file_name: 'x.csv', file: b64(small) })
+  assert.equal(pre.data.confirm_required, true, JSON.stringify(pre.data))
+  const other = await fuelAPI.post('/fuel/imports', { month: MONTH, file_name: 'y.csv', file: b64([good[0]]), confirm: pre.data.preview.confirm })
+  assert.equal(other.status, 400)
+  assert.match(other.data.error.fields.confirm, /与预览的文件不一致/)
+  await page.locator('[data-test=fuel-confirm]').click()
+  await page.locator('[data-test=fuel-success]', { hasText: '已替换该月原有记录3条' }).waitFor()
+  await logout(page)
+
+  // The replaced batch's flag keeps its evidence in 加油记录, marked.
+  await login(page, 'city_jw')
+  await page.goto(`/fuel/records?month=${MONTH}&flag=any`)
+  const kept = page.locator('[data-test=records-table] .el-table__body-wrapper .el-table__row', { hasText: plates[0] })
+  await kept.locator('[data-test=record-replaced]', { hasText: '已替换批次' }).waitFor()
+  assert.match(await kept.innerText(), /200\.00[\s\S]*超油箱容量/)
+  await shot('06-records-replaced-flag')
+  await logout(page)
+
+  // 恢复 from the history: the flagged batch is current again.
+  await login(page, 'co_fuel')
+  await page.goto('/fuel/import')
+  const row = page.locator('[data-test=fuel-history] .el-table__body-wrapper .el-table__row', { hasText: `${MONTH}-含异常.csv` })
+  await row.locator('[data-test=fuel-restore]').click()
+  const box = page.locator('.el-message-box:visible')
+  await box.waitFor()
+  assert.match(await box.innerText(), /3条[\s\S]*该月当前的记录将被替换/)
+  await box.getByRole('button', { name: '恢复' }).click()
+  await page.locator('.el-message', { hasText: `已恢复${MONTH}的加油记录3条` }).waitFor()
+  await row.locator('.el-tag', { hasText: '当前' }).waitFor()
+  await shot('07-restored')
+  const recs = (await admin.get(`/fuel/records?month=${MONTH}&page_size=50`)).data
+  assert.equal(recs.items.filter((r) => !r.replaced_at).length, 3)
+  assert.ok(recs.items.some((r) => r.flags === 'over_tank' && !r.replaced_at), 'the flag is current again')
+  await logout(page)
+})

@@ -165,6 +165,8 @@ test('a dispatcher dispatches on the phone from the console’s suggestions; the
   await shot('m-to-dispatch')
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}/dispatch$`))
+  await page.locator('[data-test=m-dispatch-plate] input').fill(crew.car.plate)
+  await page.locator('[data-test=m-dispatch-plate] input').press('Enter')
   const car = page.locator('[data-test=m-cand]', { hasText: crew.car.plate })
   await car.click()
   await page.locator('[data-test=m-driver]', { hasText: crew.name }).click()

@@ -54,8 +54,12 @@ test('1. a discipline supervisor sees the planted cases on the dashboard and the
   await page.waitForURL(`**/supervision/cases/${caseID}`)
   const finding = page.locator('[data-test=finding]').first()
   await finding.waitFor()
-  assert.match(await finding.innerText(), /无派车单出车.*未办理应急用车备案/)
-  assert.match(await page.locator('[data-test=evidence]').first().innerText(), /行程[\s\S]*定位点数/)
+  // The demo's trip without an order carries its filing, left open past its 48 hours (R-14).
+  assert.match(await finding.innerText(), /无派车单出车.*应急用车备案逾期未办/)
+  const evidence = await page.locator('[data-test=evidence]').first().innerText()
+  assert.match(evidence, /行程[\s\S]*定位点数/)
+  assert.match(evidence, /来源\s*出车无订单/)
+  assert.doesNotMatch(evidence, /来源\s*trip|状态\s*open/, 'coded values are shown in words')
   assert.equal(await page.locator('[data-test=case-state]').innerText(), '待单位说明')
   // Read-only: no explain or decide actions for a supervisor.
   assert.equal(await page.locator('[data-test=explain-card]').count(), 0)

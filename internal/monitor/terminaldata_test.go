@@ -47,10 +47,14 @@ func TestTerminalAttributesAndPhotos(t *testing.T) {
 		}
 		var vid, tid int64
 		db.R.QueryRowContext(ctx, "SELECT vehicle_id, id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid, &tid)
+		ids, err := dir.Identities(ctx, phones) // the registry's terminal ID and plate: registration checks them
+		if err != nil {
+			t.Fatal(err)
+		}
 		simDone := make(chan struct{})
 		simCtx, stopSim := context.WithCancel(ctx)
 		go func() {
-			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour, RampUp: time.Millisecond})
+			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour, RampUp: time.Millisecond})
 			close(simDone)
 		}()
 		defer func() { stopSim(); <-simDone }()

@@ -191,14 +191,19 @@ func TestDeactivate(t *testing.T) {
 		if _, err := w.Org.SetActive(ctx, city, jgj, false); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("deactivating a unit with accounts: %v, want conflict", err)
 		}
-		dag := w.UnitID(t, "市档案馆")
+		// A unit of the test's own, without accounts or units beneath it.
+		own, err := w.Org.Create(ctx, city, org.KindUnit, validInput(w.UnitID(t, "天宁区")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dag := own.ID
 		u, err := w.Org.SetActive(ctx, city, dag, false)
 		if err != nil || u.Active {
 			t.Fatalf("deactivate: %v active=%v", err, u != nil && u.Active)
 		}
 		// Deactivated, not deleted: gone from the default list, still there with active=all.
-		_, n1, _ := w.Org.List(ctx, city, org.Filter{Q: "市档案馆", Page: 1, Size: 20})
-		_, n2, _ := w.Org.List(ctx, city, org.Filter{Q: "市档案馆", Active: "all", Page: 1, Size: 20})
+		_, n1, _ := w.Org.List(ctx, city, org.Filter{Q: own.Name, Page: 1, Size: 20})
+		_, n2, _ := w.Org.List(ctx, city, org.Filter{Q: own.Name, Active: "all", Page: 1, Size: 20})
 		if n1 != 0 || n2 != 1 {
 			t.Errorf("list counts active=%d all=%d, want 0 and 1", n1, n2)
 		}

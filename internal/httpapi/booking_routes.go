@@ -65,7 +65,8 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/emergency-filings/{id}/attachments", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "为补报添加领导同意、事件通知等附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: booking.FilingAttachment{}, Handle: attachWith(s, s.Booking.AttachFiling)},
 		{Method: "GET", Path: "/api/emergency-filings/{id}/attachments/{att_id}", Perm: access.OrderRead, Tag: "紧急用车", Summary: "下载补报的附件", Handle: attachmentOf(s, s.Booking.OpenFilingAttachment, func(a *booking.FilingAttachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
-		{Method: "GET", Path: "/api/holiday-filings", Perm: access.OrderRead, Tag: "节假日", Summary: "节假日封存车辆用车备案（R-15；state=pending|approved|returned）：单位看本单位的，主管部门看所辖单位的", Query: []string{"state", "page", "page_size"}, Out: List[booking.HolidayFiling]{}, Handle: s.holidayFilings},
+		{Method: "GET", Path: "/api/holiday-filings", Perm: access.OrderRead, Tag: "节假日", Summary: "节假日封存车辆用车备案（R-15；state=pending|approved|returned）：单位看本单位的，主管部门看所辖单位的", Query: []string{"state", "page", "page_size"}, Out: List[booking.HolidayFiling]{}, Handle: paged(s.holidayFilings)},
+		{Method: "GET", Path: "/api/holiday-filings/export", Perm: access.OrderRead, Tag: "节假日", Summary: "导出节假日用车备案（xlsx，筛选条件同列表）", Query: exportQuery([]string{"state", "page", "page_size"}), Handle: exportOf(s, "节假日用车备案", holidayFields, s.holidayFilings)},
 		{Method: "POST", Path: "/api/holiday-filings/{id}/approve", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门审核通过节假日用车备案", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(true)},
 		{Method: "POST", Path: "/api/holiday-filings/{id}/return", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门退回节假日用车备案（须填原因）", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(false)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
@@ -153,16 +154,25 @@ func (s *Server) orders(base booking.Filter) lister[*booking.Order] {
 	}
 }
 
-func (s *Server) holidayFilings(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
-	items, n, err := s.Booking.HolidayFilings(r.Context(), r.Actor(), booking.HolidayFilter{State: r.URL.Query().Get("state"), Page: p, Size: size})
-	if err != nil {
-		return nil, err
-	}
-	return list(items, n, p, size), nil
+func (s *Server) holidayFilings(r *Request, p, size int) ([]*booking.HolidayFiling, int, error) {
+	return s.Booking.HolidayFilings(r.Context(), r.Actor(), booking.HolidayFilter{State: r.URL.Query().Get("state"), Page: p, Size: size})
+}
+
+var holidayFields = []sheet.Field[*booking.HolidayFiling]{
+	{Title: "订单号", Width: 22, Value: func(f *booking.HolidayFiling) any { return f.OrderNo }},
+	{Title: "用车单位", Width: 22, Value: func(f *booking.HolidayFiling) any { return f.UnitName }},
+	sheet.F("车牌号", func(f *booking.HolidayFiling) any { return f.Plate }),
+	sheet.F("封存原因", func(f *booking.HolidayFiling) any { return f.Holiday }),
+	{Title: "用车时间", Width: 20, Value: func(f *booking.HolidayFiling) any { return f.PickupAt }},
+	{Title: "预计返回", Width: 20, Value: func(f *booking.HolidayFiling) any { return f.ReturnAt }},
+	{Title: "备案事由", Width: 30, Value: func(f *booking.HolidayFiling) any { return f.Reason }},
+	sheet.F("备案人", func(f *booking.HolidayFiling) any { return f.FiledByName }),
+	{Title: "备案时间", Width: 20, Value: func(f *booking.HolidayFiling) any { return f.FiledAt }},
+	{Title: "主管部门", Width: 22, Value: func(f *booking.HolidayFiling) any { return f.AuthorityName }},
+	sheet.F("状态", func(f *booking.HolidayFiling) any { return f.StateName }),
+	sheet.F("审核人", func(f *booking.HolidayFiling) any { return f.ReviewedByName }),
+	{Title: "审核时间", Width: 20, Value: func(f *booking.HolidayFiling) any { return f.ReviewedAt }},
+	{Title: "审核意见", Width: 30, Value: func(f *booking.HolidayFiling) any { return f.ReviewNote }},
 }
 
 func (s *Server) reviewHoliday(approve bool) func(*Request) (any, error) {

@@ -108,8 +108,13 @@ test('3. the authority returns a holiday use filed with it; the unit sees why', 
   const order = r.data
   assert.equal((await (await apiSession(server.baseURL, 'jgj_approver')).post(`/orders/${order.id}/approve`, {})).status, 200)
   const dispatcher = await apiSession(server.baseURL, 'jgj_dispatcher')
-  const cands = (await dispatcher.get(`/orders/${order.id}/suggestions?limit=500`)).data
-  const car = cands.find((c) => c.suitable && c.sealed && c.drivers.some((d) => d.suitable))
+  // Sealed cars rank after the others: page through the dispatcher's whole scope.
+  let car
+  for (let p = 1; !car; p++) {
+    const { items, total } = (await dispatcher.get(`/orders/${order.id}/suggestions?page=${p}&page_size=200`)).data
+    car = items.find((c) => c.suitable && c.sealed && c.drivers.some((d) => d.suitable))
+    if (p * 200 >= total) break
+  }
   assert.ok(car, 'a suitable sealed car')
   const reason = `防汛值守${run}`
   const d = await dispatcher.post(`/orders/${order.id}/dispatch`, { vehicle_id: car.id, driver_id: car.drivers.find((x) => x.suitable).id, sealed_filing: reason })

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"govfleet/internal/access"
-	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
@@ -18,16 +17,13 @@ import (
 	"govfleet/internal/sheet"
 )
 
-// The audit log's actions recorded here, with their Chinese names.
-var actOrderExport = audit.NewAction("order.export", "导出用车订单")
-
 // bookingRoutes are the booking workflow's routes.
 func (s *Server) bookingRoutes() []Route {
 	oq := []string{"unit_id", "state", "q", "from", "to", "sealed", "page", "page_size"}
 	sq := []string{"unit_id", "state", "q", "from", "to", "sealed", "vehicle_id", "driver_id", "applicant", "place"}
 	return []Route{
 		{Method: "GET", Path: "/api/orders", Perm: access.OrderRead, Tag: "用车", Summary: "管辖范围内的订单查询（unit_id 含下级，state 可逗号分隔，sealed=true 为节假日封存期用车；applicant 申请人、place 报到地点或目的地、q 单号/事由/申请人/车牌/驾驶员）", Query: append(sq, "page", "page_size"), Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{}))},
-		{Method: "GET", Path: "/api/orders/export", Perm: access.OrderRead, Tag: "用车", Summary: "导出管辖范围内的订单（xlsx，筛选条件同订单查询）", Query: sq, Handle: s.exportOrders},
+		{Method: "GET", Path: "/api/orders/export", Perm: access.OrderRead, Tag: "用车", Summary: "导出管辖范围内的订单（xlsx，筛选条件同订单查询）", Query: sq, Handle: exportOf(s, "用车订单", orderFields, s.orders(booking.Filter{}))},
 		{Method: "POST", Path: "/api/orders", Perm: access.OrderApply, Tag: "用车", Summary: "提交用车申请（R-13(1)）", In: booking.Input{}, Out: booking.Order{}, Handle: create(s.Booking.Create)},
 		{Method: "GET", Path: "/api/my/orders", Perm: access.OrderApply, Tag: "用车", Summary: "我的用车申请", Query: oq[1:], Out: List[booking.Order]{}, Handle: paged(s.orders(booking.Filter{Mine: true}))},
 		{Method: "GET", Path: "/api/my/orders/export", Perm: access.OrderApply, Tag: "用车", Summary: "导出我的用车申请（xlsx，筛选条件同列表）", Query: exportQuery(oq[1:]), Handle: exportOf(s, "我的用车申请", orderFields, s.orders(booking.Filter{Mine: true}))},
@@ -122,24 +118,6 @@ func orderFilter(r *Request, f *booking.Filter) error {
 	return nil
 }
 
-func (s *Server) exportOrders(r *Request) (any, error) {
-	var f booking.Filter
-	if err := orderFilter(r, &f); err != nil {
-		return nil, err
-	}
-	data, n, err := s.Booking.Export(r.Context(), r.Actor(), f)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Audit.Note(r.Context(), r.Actor(), audit.Event{Action: actOrderExport, ObjectType: audit.Order, ScopePath: r.Actor().ScopePath,
-		Summary: fmt.Sprintf("导出用车订单%d条 %s", n, r.URL.RawQuery)}); err != nil {
-		return nil, err
-	}
-	return xlsx("用车订单", data), nil
-}
-
-// orders reads a page of the orders base selects (all in scope, the
-// caller's own, its inbox, its tasks) with the request's filters.
 func (s *Server) orders(base booking.Filter) lister[*booking.Order] {
 	return func(r *Request, p, size int) ([]*booking.Order, int, error) {
 		f := base
@@ -198,20 +176,32 @@ func (s *Server) bookingGaps(r *Request) (any, error) {
 // orderFields are the columns of an order list's export.
 var orderFields = []sheet.Field[*booking.Order]{
 	{Title: "订单号", Width: 22, Value: func(o *booking.Order) any { return o.No }},
-	sheet.F("用车单位", func(o *booking.Order) any { return o.UnitName }),
+	{Title: "用车单位", Width: 22, Value: func(o *booking.Order) any { return o.UnitName }},
 	sheet.F("申请人", func(o *booking.Order) any { return o.ApplicantName }),
 	{Title: "事由", Width: 30, Value: func(o *booking.Order) any { return o.Reason }},
+	{Title: "用车人", Width: 20, Value: func(o *booking.Order) any { return o.Passengers }},
 	sheet.F("人数", func(o *booking.Order) any { return o.PassengerCount }),
-	sheet.F("上车地点", func(o *booking.Order) any { return o.PickupPlace }),
+	{Title: "上车地点", Width: 20, Value: func(o *booking.Order) any { return o.PickupPlace }},
 	{Title: "目的地", Width: 24, Value: func(o *booking.Order) any { return strings.Join(o.Destinations, "、") }},
 	{Title: "用车时间", Width: 20, Value: func(o *booking.Order) any { return o.PickupAt }},
 	{Title: "预计返回", Width: 20, Value: func(o *booking.Order) any { return o.ReturnAt }},
 	sheet.F("出市", func(o *booking.Order) any { return o.OutOfCity }),
 	sheet.F("状态", func(o *booking.Order) any { return o.StateName }),
 	sheet.F("车牌号", func(o *booking.Order) any { return o.Plate }),
+	{Title: "车辆", Width: 20, Value: func(o *booking.Order) any { return o.VehicleDesc }},
 	sheet.F("驾驶员", func(o *booking.Order) any { return o.DriverName }),
 	{Title: "出车时间", Width: 20, Value: func(o *booking.Order) any { return o.DepartedAt }},
+	{Title: "任务结束", Width: 20, Value: func(o *booking.Order) any { return o.FinishedAt }},
 	{Title: "回场时间", Width: 20, Value: func(o *booking.Order) any { return o.ReturnedAt }},
+	sheet.F("出车里程（公里）", func(o *booking.Order) any { return o.StartOdometer }),
+	sheet.F("结束里程（公里）", func(o *booking.Order) any { return o.EndOdometer }),
+	sheet.F("本次里程（公里）", func(o *booking.Order) any {
+		if o.StartOdometer == nil || o.EndOdometer == nil {
+			return nil
+		}
+		return *o.EndOdometer - *o.StartOdometer
+	}),
+	{Title: "节假日用车备案", Width: 30, Value: func(o *booking.Order) any { return o.SealedFiling }},
 	sheet.F("评价", func(o *booking.Order) any { return o.Rating }),
 	{Title: "申请时间", Width: 20, Value: func(o *booking.Order) any { return o.CreatedAt }},
 }

@@ -219,43 +219,9 @@ func TestLiveAndTrack(t *testing.T) {
 func TestCommands(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		db := w.DB
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wr.Close()
-		dir := &fleet.Directory{DB: db}
-		gw := &gateway.Server{Directory: dir, Writer: wr}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { gw.Serve(ctx, ln); close(done) }()
-		defer func() { cancel(); <-done }()
-		phones, err := dir.BoundPhones(ctx, 1)
-		if err != nil || len(phones) != 1 {
-			t.Fatalf("bound phones: %v %v", phones, err)
-		}
-		var vid int64
-		db.R.QueryRowContext(ctx, "SELECT vehicle_id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid)
-		ids, err := dir.Identities(ctx, phones)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := context.Background()
 		acks := make(chan time.Time, 1000)
-		simDone := make(chan struct{})
-		simCtx, stopSim := context.WithCancel(ctx)
-		go func() {
-			// Hourly reports: anything more frequent comes from the command.
-			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour,
-				RampUp: time.Millisecond, OnAck: func(_ string, at time.Time) { acks <- at }})
-			close(simDone)
-		}()
-		defer func() { stopSim(); <-simDone }()
-		phone := telematics.NormalizePhone(phones[0])
+		gw, phone, vid, _ := oneTerminal(t, w, nil, func(_ string, at time.Time) { acks <- at })
 		for deadline := time.Now().Add(15 * time.Second); !gw.Connected(phone); time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the simulated terminal did not connect")
@@ -317,4 +283,48 @@ func TestCommands(t *testing.T) {
 			t.Errorf("audit %q", summaries)
 		}
 	})
+}
+
+// oneTerminal serves a real gateway over w's registry (rec stores what a
+// terminal sends besides positions; nil: nothing) and runs the simulated
+// terminal of one bound vehicle against it, registered with the registry's
+// identity, reporting and beating hourly so that anything more frequent comes
+// from a command; onAck, if set, hears each acknowledgement. It returns the
+// gateway, the terminal's phone, its vehicle and the terminal; all of it
+// stops when the test ends.
+func oneTerminal(t *testing.T, w *apptest.World, rec gateway.Recorder, onAck func(string, time.Time)) (gw *gateway.Server, phone string, vid, tid int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	wr, err := telematics.NewWriter(context.Background(), w.DB, telematics.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wr.Close() })
+	dir := &fleet.Directory{DB: w.DB}
+	gw = &gateway.Server{Directory: dir, Writer: wr, Recorder: rec}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { gw.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	phones, err := dir.BoundPhones(ctx, 1)
+	if err != nil || len(phones) != 1 {
+		t.Fatalf("bound phones: %v %v", phones, err)
+	}
+	w.DB.R.QueryRowContext(ctx, "SELECT vehicle_id, id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid, &tid)
+	ids, err := dir.Identities(ctx, phones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simDone := make(chan struct{})
+	simCtx, stopSim := context.WithCancel(ctx)
+	go func() {
+		sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: time.Hour, Parked: time.Hour,
+			Heartbeat: time.Hour, RampUp: time.Millisecond, OnAck: onAck})
+		close(simDone)
+	}()
+	t.Cleanup(func() { stopSim(); <-simDone })
+	return gw, telematics.NormalizePhone(phones[0]), vid, tid
 }

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"image/jpeg"
-	"net"
 	"testing"
 	"time"
 
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/fleet"
-	"govfleet/internal/gateway"
 	"govfleet/internal/monitor"
-	"govfleet/internal/sim"
 	"govfleet/internal/telematics"
 )
 
@@ -25,39 +22,9 @@ import (
 func TestTerminalAttributesAndPhotos(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		db := w.DB
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		wr, err := telematics.NewWriter(context.Background(), db, telematics.WriterOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wr.Close()
-		dir := &fleet.Directory{DB: db}
-		gw := &gateway.Server{Directory: dir, Writer: wr, Recorder: &fleet.Recorder{Fleet: w.Fleet}}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { gw.Serve(ctx, ln); close(done) }()
-		defer func() { cancel(); <-done }()
-		phones, err := dir.BoundPhones(ctx, 1)
-		if err != nil || len(phones) != 1 {
-			t.Fatalf("bound phones: %v %v", phones, err)
-		}
-		var vid, tid int64
-		db.R.QueryRowContext(ctx, "SELECT vehicle_id, id FROM terminals WHERE sim = ?", phones[0]).Scan(&vid, &tid)
-		ids, err := dir.Identities(ctx, phones) // the registry's terminal ID and plate: registration checks them
-		if err != nil {
-			t.Fatal(err)
-		}
-		simDone := make(chan struct{})
-		simCtx, stopSim := context.WithCancel(ctx)
-		go func() {
-			sim.Run(simCtx, sim.Config{Gateway: ln.Addr().String(), Phones: phones, Identities: ids, Interval: time.Hour, Parked: time.Hour, Heartbeat: time.Hour, RampUp: time.Millisecond})
-			close(simDone)
-		}()
-		defer func() { stopSim(); <-simDone }()
+		ctx := context.Background()
+		gw, _, vid, tid := oneTerminal(t, w, &fleet.Recorder{Fleet: w.Fleet}, nil)
+		var err error
 		city := w.Actor(t, "city_admin")
 
 		var d *fleet.TerminalDetail

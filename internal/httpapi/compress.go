@@ -109,6 +109,15 @@ func (g *gzipWriter) Flush() {
 	}
 }
 
+// writeGzipped answers 200 with a body compressed before (the handler has
+// set its content type).
+func (g *gzipWriter) writeGzipped(body []byte) {
+	g.decided = true
+	g.Header().Set("Content-Encoding", "gzip")
+	g.ResponseWriter.WriteHeader(http.StatusOK)
+	g.ResponseWriter.Write(body)
+}
+
 func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func (g *gzipWriter) close() {

@@ -156,15 +156,15 @@ func (s *Server) recordInspection(r *Request) (any, error) {
 }
 
 func (s *Server) exportCosts(r *Request) (any, error) {
-	sum, err := s.costs(r)
+	sum, err := s.costSummary(r)
 	if err != nil {
 		return nil, err
 	}
-	data, err := costsXLSX(sum.(*ledger.Summary))
+	data, err := costsXLSX(sum)
 	if err != nil {
 		return nil, err
 	}
-	return download{name: fmt.Sprintf("费用台账-%s.xlsx", sum.(*ledger.Summary).Period), contentType: sheet.XLSXType, data: data}, nil
+	return download{name: fmt.Sprintf("费用台账-%s.xlsx", sum.Period), contentType: sheet.XLSXType, data: data}, nil
 }
 
 // costsXLSX writes a summary as two sheets, by unit and by vehicle, in yuan.
@@ -191,7 +191,21 @@ func costsXLSX(sum *ledger.Summary) ([]byte, error) {
 	return sheet.XLSX(sheets...)
 }
 
+// costs answers the summary as the bytes kept with it (issue 24 item 11):
+// everyone reading a node's period gets the same encoding.
 func (s *Server) costs(r *Request) (any, error) {
+	sum, err := s.costSummary(r)
+	if err != nil {
+		return nil, err
+	}
+	j, gz, err := sum.Encoded()
+	if err != nil {
+		return nil, err
+	}
+	return encoded{j, gz}, nil
+}
+
+func (s *Server) costSummary(r *Request) (*ledger.Summary, error) {
 	unit, err := queryID(r, "unit_id")
 	if err != nil {
 		return nil, err

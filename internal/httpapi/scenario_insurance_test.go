@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
+	"govfleet/internal/httpapi"
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/money"
@@ -318,6 +320,20 @@ func TestCostsExport(t *testing.T) {
 	json.Unmarshal(body, &sum)
 	if sum.Total == 0 || len(sum.Vehicles) == 0 {
 		t.Fatalf("demo ledger of 市机关事务管理局 in 2026 is empty: %s", body)
+	}
+	// The summary is kept encoded and gzipped (issue 24 item 11): a client
+	// without gzip reads the same JSON as one with it (e.do's client asks
+	// for gzip and unpacks it).
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/costs?period=2026", nil)
+	req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: s.token})
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(bytes.TrimSpace(plain), bytes.TrimSpace(body)) {
+		t.Errorf("without gzip (%q): %d bytes differ from the %d with it", resp.Header.Get("Content-Encoding"), len(plain), len(body))
 	}
 	status, data := e.do(&s, "GET", "/api/costs/export?period=2026", nil)
 	if status != 200 {

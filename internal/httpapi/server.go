@@ -174,6 +174,7 @@ type (
 	created   struct{ v any }
 	noContent struct{}
 	streamed  struct{} // the handler wrote the response itself
+	encoded   struct{ json, gzipped []byte } // a JSON 200 encoded before (a kept answer), and gzipped
 	download  struct {
 		name, contentType string
 		data              []byte
@@ -251,6 +252,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 		case noContent:
 			w.WriteHeader(http.StatusNoContent)
 		case streamed:
+		case encoded:
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			if g, ok := w.(*gzipWriter); ok {
+				g.writeGzipped(v.gzipped)
+			} else {
+				w.Write(v.json)
+			}
 		case created:
 			writeJSON(w, http.StatusCreated, v.v)
 		case download:

@@ -120,6 +120,9 @@ func keep(ctx context.Context, tx bun.IDB, t total) error {
 			Set("entries = cost_totals.entries + EXCLUDED.entries").Exec(ctx); err != nil {
 			return store.Translate(err)
 		}
+		if err := bump(ctx, tx, period); err != nil {
+			return err
+		}
 		if t.Entries < 0 {
 			if _, err := tx.NewDelete().Model((*total)(nil)).Where("period = ? AND unit_path = ? AND unit_id = ? AND vehicle_id = ? AND kind = ? AND entries <= 0",
 				t.Period, t.UnitPath, t.UnitID, t.VehicleID, t.Kind).Exec(ctx); err != nil {
@@ -161,8 +164,26 @@ func Rebuild(ctx context.Context, db *store.DB) error {
 		if _, err := tx.NewDelete().Model((*total)(nil)).Where("1 = 1").Exec(ctx); err != nil {
 			return store.Translate(err)
 		}
-		_, err := tx.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) " +
-			fmt.Sprintf(totalsOf, "month", "") + " UNION ALL " + fmt.Sprintf(totalsOf, "SUBSTR(month, 1, 4)", "")).Exec(ctx)
+		if _, err := tx.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) " +
+			fmt.Sprintf(totalsOf, "month", "") + " UNION ALL " + fmt.Sprintf(totalsOf, "SUBSTR(month, 1, 4)", "")).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		// Every period changes version, those without totals now too: a
+		// summary kept from before the rebuild is never served again.
+		if _, err := tx.NewRaw("UPDATE cost_versions SET version = version + 1").Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		_, err := tx.NewRaw(`INSERT INTO cost_versions (period, version) SELECT DISTINCT period, 1 FROM cost_totals
+			WHERE period NOT IN (SELECT period FROM cost_versions)`).Exec(ctx)
 		return store.Translate(err)
 	})
+}
+
+// bump adds one to the version of a period (a month or a year) inside the
+// writing transaction. In PostgreSQL the row stays locked until the commit,
+// so a reader never sees the new version before the totals it stands for.
+func bump(ctx context.Context, tx bun.IDB, period string) error {
+	_, err := tx.NewRaw(`INSERT INTO cost_versions (period, version) VALUES (?, 1)
+		ON CONFLICT (period) DO UPDATE SET version = cost_versions.version + 1`, period).Exec(ctx)
+	return store.Translate(err)
 }

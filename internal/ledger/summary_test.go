@@ -70,3 +70,90 @@ func TestSummarise(t *testing.T) {
 		}
 	})
 }
+
+// A node's summary is computed once and answered again while its period's
+// costs stand (issue 24 item 11: many people reading the city's month cost
+// one query), but a cost posted, re-posted or withdrawn in that month or
+// year, or a rebuild, shows at the next read; another period's writes keep
+// it; the scope is checked on every read, kept or not.
+func TestSummaryKeptUntilCostsChange(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db := w.DB
+		ctx := context.Background()
+		city := w.Actor(t, "city_admin")
+		var v struct {
+			ID     int64 `bun:"id"`
+			UnitID int64 `bun:"unit_id"`
+		}
+		if err := db.R.NewSelect().Table("vehicles").Column("id", "unit_id").Where("unit_id = ?", w.UnitID(t, "天宁区城市管理局")).OrderExpr("id").Limit(1).Scan(ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+		post := func(month, id int, fen int64) {
+			t.Helper()
+			e := ledger.Entry{VehicleID: &v.ID, UnitID: v.UnitID, Kind: "fuel", AmountFen: fen, Source: "kept_test", SourceID: int64(id),
+				OccurredAt: time.Date(2033, time.Month(month), 12, 2, 0, 0, 0, time.UTC)}
+			if err := db.Tx(ctx, func(tx bun.Tx) error { return ledger.Post(ctx, tx, e) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read := func(who string, period string) *ledger.Summary {
+			t.Helper()
+			s, err := w.Ledger.Summarise(ctx, w.Actor(t, who), 0, period)
+			if err != nil {
+				t.Fatal(who, period, err)
+			}
+			return s
+		}
+		post(5, 1, 10000)
+		first := read("city_admin", "2033-05")
+		if first.Total != 10000 {
+			t.Fatalf("May: %d", first.Total)
+		}
+		if again := read("city_admin", "2033-05"); again != first {
+			t.Error("an unchanged month was computed again")
+		}
+		post(6, 2, 7000) // June: May's summary stands
+		if again := read("city_admin", "2033-05"); again != first {
+			t.Error("a cost of June changed May's summary")
+		}
+		steps := []struct {
+			what   string
+			change func()
+			may    int64
+			year   int64
+		}{
+			{"a new cost in May", func() { post(5, 3, 2500) }, 12500, 19500},
+			{"a cost re-posted with another amount", func() { post(5, 1, 4000) }, 6500, 13500},
+			{"a cost withdrawn", func() {
+				if err := db.Tx(ctx, func(tx bun.Tx) error {
+					return ledger.Withdraw(ctx, tx, "source = 'kept_test' AND source_id = ?", 3)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}, 4000, 11000},
+			{"totals rebuilt after a write that bypassed the ledger", func() {
+				if _, err := db.W.NewRaw("UPDATE cost_entries SET amount_fen = 5000 WHERE source = 'kept_test' AND source_id = 1").Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if err := ledger.Rebuild(ctx, db); err != nil {
+					t.Fatal(err)
+				}
+			}, 5000, 12000},
+		}
+		for _, s := range steps {
+			s.change()
+			if got := read("city_admin", "2033-05").Total; got != s.may {
+				t.Errorf("after %s, May shows %d, want %d", s.what, got, s.may)
+			}
+			if got := read("city_admin", "2033").Total; got != s.year {
+				t.Errorf("after %s, the year shows %d, want %d", s.what, got, s.year)
+			}
+		}
+		if _, err := w.Ledger.Summarise(ctx, w.Actor(t, "zl_admin"), city.ScopeID, "2033-05"); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("a district reading the city's kept summary: %v", err)
+		}
+		if read("tn_admin", "2033-05").Total != 5000 {
+			t.Error("the district's own summary")
+		}
+	})
+}

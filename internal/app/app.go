@@ -59,9 +59,9 @@ type Config struct {
 	// otherwise New creates it on first start.
 	VerifyOnly bool
 
-	Demo      bool // fill an empty database with the Changzhou demo
+	Demo      bool   // fill an empty database with the Changzhou demo
 	DemoCity  string // with Demo: the city's name instead of 常州市 (a partner city's demo)
-	DemoFleet int  // with Demo and a gateway: simulated terminals driving against it
+	DemoFleet int    // with Demo and a gateway: simulated terminals driving against it
 
 	Listen        string // HTTP address ("": none; Handler serves in tests)
 	Secure        bool   // mark cookies Secure (behind HTTPS)

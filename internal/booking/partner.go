@@ -173,6 +173,8 @@ func (s *Service) validateInbound(in *Input) error {
 
 // Load returns an order by id inside db (the partner package's reads in
 // its transactions).
-func (s *Service) Load(ctx context.Context, db bun.IDB, id int64) (*Order, error) { return s.load(ctx, db, id) }
+func (s *Service) Load(ctx context.Context, db bun.IDB, id int64) (*Order, error) {
+	return s.load(ctx, db, id)
+}
 
 var _ = time.Now

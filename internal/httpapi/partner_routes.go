@@ -36,7 +36,9 @@ func (s *Server) partnerRoutes() []Route {
 		{Method: "GET", Path: "/api/partner-log", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "被拒绝或失败的往来记录", Query: []string{"partner_id"}, Out: []partner.LogLine{}, Handle: s.partnerLog},
 		{Method: "GET", Path: "/api/partner-options", Perm: access.OrderApply, Tag: "跨区域协作", Summary: "可申请异地用车的合作城市", Out: []partner.Option{}, Handle: s.partnerOptions},
 		{Method: "GET", Path: "/api/partner-tariffs", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "异地用车收费标准（按车型：每天、每半天、每公里）", Out: []partner.Tariff{}, Handle: s.partnerTariffs},
-		{Method: "POST", Path: "/api/partner-tariffs", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "新增收费标准（金额单位：元）", In: partner.TariffInput{}, Out: partner.Tariff{}, Handle: create(func(ctx context.Context, a *access.Actor, in partner.TariffInput) (*partner.Tariff, error) { return ps.SaveTariff(ctx, a, 0, in) })},
+		{Method: "POST", Path: "/api/partner-tariffs", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "新增收费标准（金额单位：元）", In: partner.TariffInput{}, Out: partner.Tariff{}, Handle: create(func(ctx context.Context, a *access.Actor, in partner.TariffInput) (*partner.Tariff, error) {
+			return ps.SaveTariff(ctx, a, 0, in)
+		})},
 		{Method: "PUT", Path: "/api/partner-tariffs/{id}", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "修改收费标准", In: partner.TariffInput{}, Out: partner.Tariff{}, Handle: update(ps.SaveTariff)},
 		{Method: "GET", Path: "/api/partner-bookings", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "异地用车：本市人员外出（out）与合作城市来单（in）", Query: bookingQuery, Out: List[partner.Link]{}, Handle: paged(s.listPartnerBookings)},
 		{Method: "GET", Path: "/api/partner-bookings/export", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "导出异地用车（xlsx，筛选条件同列表）", Query: exportQuery(bookingQuery), Handle: exportOf(s, "异地用车", partnerBookingFields, s.listPartnerBookings)},

@@ -62,7 +62,6 @@ type Link struct {
 	StateName   string    `bun:"-" json:"order_state_name"`
 }
 
-
 func selectLinks(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*Link)(nil)).ModelTableExpr("partner_bookings AS b").ColumnExpr("b.*").
 		ColumnExpr("p.name AS partner_name, o.no AS order_no, o.state AS order_state, o.applicant_name AS applicant, o.reason, o.pickup_at").

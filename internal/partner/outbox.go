@@ -25,7 +25,7 @@ type Message struct {
 	Key        string         `json:"key" max:"100"`           // idempotency key: the same key is applied once
 	Kind       string         `json:"kind" max:"30"`           // booking.request | booking.status | booking.cancel | settlement.confirm
 	Ref        string         `json:"ref,omitempty" max:"100"` // the booking both platforms name it by
-	Seq        int            `json:"seq,omitempty"` // 1, 2, … per booking and sender
+	Seq        int            `json:"seq,omitempty"`           // 1, 2, … per booking and sender
 	SentAt     time.Time      `json:"sent_at"`
 	Request    *Request       `json:"request,omitempty"`
 	Status     *Status        `json:"status,omitempty"`

@@ -237,6 +237,17 @@ func (s *Server) settlementXLSX(r *Request) (any, error) {
 
 // ---- the partner platforms' API ----
 
+// hasCredentials reports whether a request carries a session or a token:
+// one on a partner route is refused like any caller without the
+// permission, one without anything is a partner's unsigned request.
+func hasCredentials(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Key-Id") != "" {
+		return true
+	}
+	c, err := r.Cookie(SessionCookie)
+	return err == nil && c.Value != ""
+}
+
 type partnerCtxKey struct{}
 
 // servePartner authenticates a partner platform's signed request and runs

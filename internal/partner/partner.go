@@ -26,6 +26,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/auth"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
@@ -376,11 +377,15 @@ func Sign(secret, selfCode, method, path string, body []byte, now time.Time) htt
 	return h
 }
 
+// Signature is the X-Signature of a partner request: hex(HMAC-SHA256(secret,
+// METHOD "\n" PATH "\n" TIMESTAMP "\n" NONCE "\n" hex(SHA-256(body)))), the
+// insurer API's scheme (auth.Sign).
+func Signature(secret, method, path, ts, nonce string, body []byte) string {
+	return signature(secret, method, path, ts, nonce, body)
+}
+
 func signature(secret, method, path, ts, nonce string, body []byte) string {
-	sum := sha256.Sum256(body)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method + "\n" + path + "\n" + ts + "\n" + nonce + "\n" + hex.EncodeToString(sum[:])))
-	return hex.EncodeToString(m.Sum(nil))
+	return auth.Sign(secret, method, path, ts, nonce, body)
 }
 
 func validNonce(n string) bool {

@@ -71,7 +71,7 @@ CREATE TABLE partner_bookings (
     created_at    {{ts}} NOT NULL,
     updated_at    {{ts}} NOT NULL
 );
-CREATE UNIQUE INDEX ux_partner_bookings_ref ON partner_bookings(partner_id, ref);
+CREATE UNIQUE INDEX ux_partner_bookings_ref ON partner_bookings(partner_id, direction, ref);
 CREATE UNIQUE INDEX ux_partner_bookings_order ON partner_bookings(order_id);
 
 -- Every message to a partner, written in the transaction of the change it

@@ -131,10 +131,11 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 					l.Direction, l.Ref = "in", c.code+"-"+no
 					l.Plate, l.VehicleType, l.DriverName = "苏D6J801", "sedan", "严师傅"
 					if hours <= 4 {
-						fee, market = 18000+km*120, 23000
+						fee = 18000 + km*120
 					} else {
-						fee, market = 30000+km*120, 46000
+						fee = 30000 + km*120
 					}
+					market = fee * 460 / 300 // the local rental market's price of the same use
 				}
 				if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 					return err

@@ -267,7 +267,9 @@ func (s *Service) fee(ctx context.Context, tx bun.Tx, p *Partner, o *booking.Ord
 	days, halves := chargedDays(end.Sub(start))
 	f := &Fee{DistanceM: dist}
 	f.Fen = days*r.DayFen + halves*r.HalfDayFen + (dist*r.KmFen+500)/1000
-	f.MarketFen = days*r.MarketDayFen + halves*r.MarketDayFen/2
+	if r.MarketDayFen > 0 && r.DayFen > 0 { // the same use at the local rental market's price
+		f.MarketFen = f.Fen * r.MarketDayFen / r.DayFen
+	}
 	span := ""
 	if days > 0 {
 		span = fmt.Sprintf("%d天", days)

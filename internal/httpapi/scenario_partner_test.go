@@ -244,6 +244,39 @@ func TestPartnerExchange(t *testing.T) {
 			t.Errorf("verify with another mobile: %v %v", ok, err)
 		}
 
+		// Either side cancels: the traveller before the partner dispatched
+		// (the host's order is cancelled), the host's dispatcher (refused at home).
+		for _, side := range []string{"origin", "host"} {
+			o2, err := w.Booking.Create(ctx, applicant.actor, booking.Input{Reason: "取消测试 " + side, PassengerCount: 1, PickupPlace: "回环站",
+				Destinations: []string{"回环市政府"}, PickupAt: now.Add(26 * time.Hour), ReturnAt: now.Add(28 * time.Hour), OutOfCity: true, PartnerID: pid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Booking.Approve(ctx, approver.actor, o2.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			deliver()
+			l2, _ := ps.ForOrder(ctx, o2.ID)
+			var h2 partner.Link
+			if err := w.DB.R.NewSelect().Model(&h2).Where("partner_id = ? AND direction = 'in' AND ref = ?", pid, l2.Ref).Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if side == "origin" {
+				_, err = w.Booking.Cancel(ctx, applicant.actor, o2.ID, "会议改期")
+			} else {
+				_, err = w.Booking.Cancel(ctx, disp, h2.OrderID, "无车可派")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			deliver()
+			mine, _ := w.Booking.Load(ctx, w.DB.R, o2.ID)
+			theirs, _ := w.Booking.Load(ctx, w.DB.R, h2.OrderID)
+			if mine.State != booking.Cancelled || theirs.State != booking.Cancelled {
+				t.Errorf("%s cancels: origin %s, host %s", side, mine.State, theirs.State)
+			}
+		}
+
 		// Settlement: last month's statement (the fees moved there), confirmed
 		// here and — the partner being this platform — by the partner.
 		last := beijing.MonthStart(now).AddDate(0, -1, 0).Add(48 * time.Hour)

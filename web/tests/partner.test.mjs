@@ -163,6 +163,13 @@ test('3. the inbound order: the city dispatcher dispatches it; the origin hears 
   await page.locator('[data-test=timeline]').getByText('合作城市派车').waitFor()
   assert.ok((await page.locator('[data-test=order-partner]').innerText()).includes('苏D6J801'))
   await shot('p07-outbound-assigned')
+  // On the phone (375 px): the traveller follows the same order.
+  await page.setViewportSize({ width: 375, height: 812 })
+  await page.goto(`/m/orders/${orderId}`)
+  await page.getByText('合作城市派车').first().waitFor()
+  await shot('p07m-outbound-phone')
+  await page.setViewportSize({ width: 1440, height: 900 })
+  await page.goto('/')
   await logout(page)
 })
 

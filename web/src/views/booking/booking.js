@@ -51,7 +51,7 @@ export const MESSAGE_KINDS = {
   filing: '紧急补报', repair: '维修', case: '督办', rental: '租赁', insurance: '保险', inspection: '年检',
 }
 
-export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched']
+export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched', 'partner'] // partner: an outbound order, cancelled at the partner too
 
 // What the signed-in user may do with an order now (the server checks again).
 export function allowedActions(o, session) {

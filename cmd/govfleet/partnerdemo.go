@@ -50,7 +50,13 @@ func partnerDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	say := func(format string, a ...any) { fmt.Printf(format+"\n", a...) }
+	start := time.Now()
+	say := func(format string, a ...any) {
+		if strings.HasPrefix(format, "  [") { // a state: with the time since the start
+			format = fmt.Sprintf("%6.1fs", time.Since(start).Seconds()) + format
+		}
+		fmt.Printf(format+"\n", a...)
+	}
 	cz := &city{Name: "常州市", Code: "changzhou", Dir: filepath.Join(*dir, "changzhou"), Port: *czPort, Exe: exe, Log: say}
 	wx := &city{Name: "无锡市", Code: "wuxi", Dir: filepath.Join(*dir, "wuxi"), Port: *wxPort, Exe: exe, Log: say}
 	say("两个城市的平台：数据目录 %s", *dir)

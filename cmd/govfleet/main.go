@@ -6,6 +6,7 @@
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL] [--checkpoints FILE]   check the audit log's keyed chain
 //	govfleet ledger-rebuild [--db URL]   recompute the cost ledger's kept totals
+//	govfleet partner-demo [--keep]   two cities' platforms exchanging bookings (R-18)
 //	govfleet version
 //
 // Every flag can also be set as GOVFLEET_<FLAG> (upper case, - as _).
@@ -58,6 +59,8 @@ func main() {
 		err = ledgerRebuild(ctx, os.Args[2:])
 	case "simulate":
 		err = simulate(ctx, os.Args[2:])
+	case "partner-demo":
+		err = partnerDemo(ctx, os.Args[2:])
 	case "version", "-v", "--version":
 		fmt.Println("govfleet", version)
 	case "help", "-h", "--help":
@@ -83,6 +86,7 @@ commands:
   audit-verify  check the audit log's keyed chain against the signed checkpoints
   ledger-rebuild  recompute the cost ledger's kept monthly totals from its entries
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
+  partner-demo  start Changzhou and a partner city (无锡) side by side and play a booking each way (R-18)
   version       print the version
 
 Run "govfleet <command> -h" for the flags of a command; every flag may also be
@@ -146,6 +150,8 @@ func serve(ctx context.Context, args []string) error {
 	tileDatum := fs.String("tile-datum", "wgs84", "datum of the map tiles: wgs84 (天地图, CGCS2000) or gcj02 (AMap and other maps published in China: positions are shifted to match)")
 	retention := fs.Int("retention-days", 365, "keep positions this many days (0: keep all)")
 	pprofListen := fs.String("pprof", "", "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
+	partnerEvery := fs.Duration("partner-every", 2*time.Second, "how often messages to partner cities' platforms are delivered (R-18)")
+	demoCity := fs.String("demo-city", "", "with --demo: the city's name instead of 常州市 (a partner city's demo, govfleet partner-demo)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
@@ -157,6 +163,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Demo, cfg.DemoFleet, cfg.Listen, cfg.GatewayListen, cfg.Secure = *withDemo, *demoFleet, *listen, *gatewayListen, *secure
 	cfg.TileURL, cfg.TileAttribution, cfg.TileDatum, cfg.RetentionDays = *tileURL, *tileAttr, *tileDatum, *retention
 	cfg.JobsEvery, cfg.TelematicsEvery = 10*time.Minute, time.Minute
+	cfg.PartnerEvery, cfg.DemoCity = *partnerEvery, *demoCity
 	if cfg.Web = web.App(); cfg.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

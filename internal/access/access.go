@@ -175,6 +175,11 @@ const (
 	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
 	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
 	HealthWrite   Perm = "health.write"   // request repair of a terminal fault and mark it fixed
+
+	// Cross-region bookings between partner cities' platforms (R-18, issue 22).
+	PartnerRead   Perm = "partner.read"   // partner cities, shared bookings, settlement statements
+	PartnerManage Perm = "partner.manage" // register partners and tariffs, confirm statements (the city's platform administrator)
+	PartnerAPI    Perm = "partner.api"    // a partner platform's signed request (/api/partner/v1): no role holds it
 )
 
 // Perms lists every permission except Public and Self.
@@ -183,7 +188,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
+	PartnerRead, PartnerManage, PartnerAPI}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -288,6 +294,12 @@ var grants = map[Perm][]Role{
 	// vehicle manager (answers for the unit's vehicles) and the platform
 	// administrator send terminals for repair and close the events.
 	HealthWrite: {PlatformAdmin, VehicleManager},
+	// Cross-region bookings (R-18, issue 22): the platform administrators
+	// and the supervisors read; the city's platform administrator registers
+	// partners and confirms statements (partner.needCity); the partner's
+	// platform signs its requests (partner.api, held by no role).
+	PartnerRead:   append([]Role{PlatformAdmin}, supervisors...),
+	PartnerManage: {PlatformAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

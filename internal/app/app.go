@@ -40,6 +40,7 @@ import (
 	"govfleet/internal/monitor"
 	"govfleet/internal/notify"
 	"govfleet/internal/org"
+	"govfleet/internal/partner"
 	"govfleet/internal/rental"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
@@ -58,8 +59,9 @@ type Config struct {
 	// otherwise New creates it on first start.
 	VerifyOnly bool
 
-	Demo      bool // fill an empty database with the Changzhou demo
-	DemoFleet int  // with Demo and a gateway: simulated terminals driving against it
+	Demo      bool   // fill an empty database with the Changzhou demo
+	DemoCity  string // with Demo: the city's name instead of 常州市 (a partner city's demo)
+	DemoFleet int    // with Demo and a gateway: simulated terminals driving against it
 
 	Listen        string // HTTP address ("": none; Handler serves in tests)
 	Secure        bool   // mark cookies Secure (behind HTTPS)
@@ -73,6 +75,8 @@ type Config struct {
 	// How often the periodic jobs and the telematics jobs (trips, terminal
 	// health, pruning) run; 0: that loop does not run.
 	JobsEvery, TelematicsEvery time.Duration
+	// PartnerEvery is how often the partner outbox is delivered; 0: never.
+	PartnerEvery time.Duration
 }
 
 // App is the built application. Its services are the API server's fields
@@ -152,9 +156,18 @@ func (a *App) build(ctx context.Context) error {
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
 		Health:      &health.Service{DB: db, Geo: gc}}
+	// partner cities' platforms; their keys sealed with the API key master key.
+	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
+	b.Partner = a.Partner
 	if cfg.Demo {
-		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
+		seeded, err := demo.Seed(ctx, o, au, f.Blobs)
+		if err != nil {
 			return fmt.Errorf("demo: %w", err)
+		}
+		if seeded && cfg.DemoCity != "" { // a partner city's demo (govfleet partner-demo)
+			if _, err := db.W.NewRaw("UPDATE units SET name = ? WHERE parent_id IS NULL", cfg.DemoCity).Exec(ctx); err != nil {
+				return fmt.Errorf("demo city: %w", err)
+			}
 		}
 		debug.FreeOSMemory() // return the seeding's garbage: the server's RSS is measured by scripts/loadtest
 	}
@@ -201,6 +214,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		slog.Info("latest positions loaded", "terminals", n)
 	}
 	a.every(ctx, cfg.TelematicsEvery, a.telematics())
+	a.every(ctx, cfg.PartnerEvery, a.Partner.Job) // messages to partner cities
 	if a.http != nil {
 		a.bg.Go(func() {
 			if err := a.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -129,11 +129,15 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	// Cross-region bookings (R-18, issue 22).
+	Partner           = ObjectType{"partner", "合作城市"}
+	PartnerSettlement = ObjectType{"partner_settlement", "异地用车结算单"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
+	Partner, PartnerSettlement}
 
 // The audit log's own reading, recorded in the log itself.
 var (

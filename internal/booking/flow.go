@@ -123,6 +123,11 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 		if err != nil {
 			return err
 		}
+		if s.Partner != nil { // an order shared with a partner city
+			if err := s.Partner.OrderStep(ctx, tx, a, action, o, &st.to, &st.notes); err != nil {
+				return err
+			}
+		}
 		prev := o.State
 		if st.to != "" {
 			o.State = st.to

@@ -104,6 +104,8 @@ type Order struct {
 	DriverUserID *int64   `bun:"driver_user_id,scanonly" json:"-"`
 	Destinations []string `bun:"-" json:"destinations"`
 	StateName    string   `bun:"-" json:"state_name"`
+	// PartnerRequest is the partner city asked for at submission (R-18).
+	PartnerRequest int64 `bun:"-" json:"-"`
 }
 
 func (o *Order) fill() {
@@ -139,6 +141,9 @@ type Input struct {
 	ReturnAt       time.Time `json:"return_at"`
 	OutOfCity      bool      `json:"out_of_city"`
 	Category       string    `json:"category"`
+	// PartnerID applies for a vehicle of a partner city's platform (异地用车,
+	// R-18): once approved, the request goes to that partner.
+	PartnerID int64 `json:"partner_id,omitempty"`
 }
 
 // Categories of R-4 an order may ask for.
@@ -150,6 +155,7 @@ type Service struct {
 	Calendar *calendar.Calendar // kept here for the console's calendar pages
 	Notify   *notify.Notifier
 	Now      func() time.Time
+	Partner  Hook // cross-region bookings (R-18, internal/partner); nil: none
 }
 
 func (s *Service) now() time.Time {
@@ -326,6 +332,14 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Order
 			return err
 		}
 		id = o.ID
+		if in.PartnerID != 0 {
+			if s.Partner == nil {
+				return errs.E(errs.Invalid, "本平台未开通跨区域协作")
+			}
+			if err := s.Partner.OrderStep(ctx, tx, a, "submit", &Order{ID: o.ID, No: o.No, UnitID: o.UnitID, PartnerRequest: in.PartnerID}, nil, nil); err != nil {
+				return err
+			}
+		}
 		if err := event(ctx, tx, a, o.ID, "submit", "", Submitted, ""); err != nil {
 			return err
 		}

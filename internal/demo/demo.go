@@ -233,6 +233,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
+	if err := seedPartners(ctx, o.DB, a, actor, jgj, now); err != nil { // partner cities (partner.go)
+		return false, fmt.Errorf("partner cities: %w", err)
+	}
 	return true, seedSupervision(ctx, o.DB, now)
 }
 

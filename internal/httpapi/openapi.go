@@ -57,6 +57,13 @@ const signingDoc = "合作企业（保险公司等）的机器请求使用API密
 	"- Idempotency-Key（写操作建议携带）: 同一键、同一请求体的重试（24小时内）返回首次的响应（响应头 Idempotent-Replayed: true），不会重复执行；同一键、不同请求体返回 409。\n" +
 	"同一 X-Nonce 只能使用一次（重放返回 401），重试须以新的 X-Nonce 重新签名并携带相同的 Idempotency-Key。示例客户端：docs/insurer-client.sh。"
 
+// partnerSigningDoc describes the partner platforms' signing (R-18, internal/partner, docs/partner-api.md).
+const partnerSigningDoc = "合作城市平台之间的接口（R-18），版本 v1。双方互相登记后，各用约定的本方密钥签名，请求头：\n" +
+	"- X-Partner-Id: 本平台在对方登记的标识\n- X-Timestamp: Unix 秒数，与对方时间相差不得超过 ±300 秒\n" +
+	"- X-Nonce: 每个请求新生成的16至64位随机串，不得重复（重放返回 401）\n" +
+	"- X-Signature: hex(HMAC-SHA256(secret, METHOD + \"\\n\" + PATH + \"\\n\" + X-Timestamp + \"\\n\" + X-Nonce + \"\\n\" + hex(SHA-256(请求体))))\n" +
+	"消息体的 key 为幂等键：同一 key 只处理一次（重复投递返回 result=duplicate）；同一订单（ref）的消息按 seq 顺序发送；状态只能向前（倒退返回 409）。详见 docs/partner-api.md。"
+
 func buildOpenAPI(routes []Route) map[string]any {
 	g := &schemaGen{defs: map[string]any{"Error": errorSchema()}}
 	paths := map[string]any{}
@@ -93,6 +100,10 @@ func buildOpenAPI(routes []Route) map[string]any {
 			op["security"] = []any{map[string]any{"signature": []any{}}, map[string]any{"cookie": []any{}}}
 			op["description"] = signingDoc
 		}
+		if rt.Perm == access.PartnerAPI { // R-18: partner cities' platforms (docs/partner-api.md)
+			op["security"] = []any{map[string]any{"partner": []any{}}}
+			op["description"] = partnerSigningDoc
+		}
 		errRef := map[string]any{"description": "错误", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 		responses := map[string]any{"default": errRef}
 		switch {
@@ -127,6 +138,7 @@ func buildOpenAPI(routes []Route) map[string]any {
 				"cookie":    map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
 				"bearer":    map[string]any{"type": "http", "scheme": "bearer"},
 				"signature": map[string]any{"type": "apiKey", "in": "header", "name": "X-Key-Id", "description": signingDoc},
+				"partner":   map[string]any{"type": "apiKey", "in": "header", "name": "X-Partner-Id", "description": partnerSigningDoc},
 			},
 		},
 		"security": []any{map[string]any{"cookie": []any{}}, map[string]any{"bearer": []any{}}},

@@ -38,6 +38,7 @@ import (
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
+	"govfleet/internal/partner"
 	"govfleet/internal/rental"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
@@ -71,6 +72,7 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+	Partner     *partner.Service     // partner cities' platforms (R-18, issue 22)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 
@@ -203,6 +205,10 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		req := &Request{Request: hr, W: w}
+		if rt.Perm == access.PartnerAPI && (hr.Header.Get("X-Partner-Id") != "" || !hasCredentials(hr)) { // a partner platform's signed request
+			s.servePartner(w, hr, rt)
+			return
+		}
 		if rt.Perm != access.Public {
 			p, err := s.authenticate(hr)
 			if err != nil {

@@ -15,11 +15,13 @@ export const STATE_TAGS = {
   closed: 'success',
   cancelled: 'info',
   rental: 'info',
+  partner: 'primary',
 }
 
 export const STATE_NAMES = {
   submitted: '待审批', returned: '已退回', approved: '待派车', pending_consent: '待车管同意', dispatched: '已派车',
   departed: '执行中', finished: '待回场', back: '待评价', closed: '已完成', cancelled: '已取消', rental: '转租赁',
+  partner: '异地办理中', // handled by a partner city's platform
 }
 
 // R-4 vehicle categories an order may ask for.
@@ -38,6 +40,9 @@ export const ACTION_NAMES = {
   dispatch: '派车', consent: '车管负责人同意', refuse: '车管负责人不同意', depart: '出车',
   change: '途中变更', ack_change: '调度确认变更', finish: '任务结束', back: '回场', rate: '评价',
   rental: '转租赁', attach: '添加附件',
+  // what a partner city's platform reported, and a partner's request arriving.
+  partner_request: '合作城市来单', partner_accept: '合作城市受理', partner_refuse: '合作城市拒绝', partner_assign: '合作城市派车',
+  partner_start: '合作城市出车', partner_finish: '合作城市任务结束', partner_fee: '合作城市计费', partner_cancel: '合作城市取消',
 }
 
 // The kinds of message (notify.Message.Kind), for the message centres.
@@ -46,7 +51,7 @@ export const MESSAGE_KINDS = {
   filing: '紧急补报', repair: '维修', case: '督办', rental: '租赁', insurance: '保险', inspection: '年检',
 }
 
-export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched']
+export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched', 'partner'] // partner: an outbound order, cancelled at the partner too
 
 // What the signed-in user may do with an order now (the server checks again).
 export function allowedActions(o, session) {

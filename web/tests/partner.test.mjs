@@ -1,0 +1,194 @@
+// Browser test against a fresh demo backend of cross-region bookings (R-18, issue 22). The demo's platform is paired
+// with itself (a partner whose address is this server and whose two keys are the same), so that a request sent to
+// the "partner" comes back in as the partner's request: the partner page (the demo's 无锡/南京, registering one, the
+// status check), the outbound application on the form (市外 + 异地用车) through approval to 异地办理中 and the partner's
+// 受理, the inbound order dispatched by the city's dispatcher on the dispatch board (the origin's order then shows
+// 合作城市派车), and last month's settlement statement printed.
+//   npm run test:browser
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startServer } from './server.mjs'
+import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+
+const shots = process.env.SHOTS_DIR
+const run = Date.now().toString(36).slice(-5)
+const cityName = `回环市${run}`
+const code = `loop${run}`
+const secret = 'a'.repeat(32) + run.padEnd(32, 'b')
+
+let server
+let b
+let page
+
+before(async () => {
+  server = await startServer()
+  b = await launchBrowser({ baseURL: server.baseURL })
+  page = b.page
+})
+
+after(async () => {
+  if (b) {
+    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
+    await b.close()
+  }
+  if (server) await server.stop()
+})
+
+const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
+const soon = (min) => {
+  const d = new Date(Date.now() + min * 60000 + 8 * 3600000) // Beijing wall time in the picker
+  return d.toISOString().slice(0, 16).replace('T', ' ')
+}
+async function typeDate(name, value) {
+  const input = page.locator(`input[name=${name}]`)
+  await input.click()
+  await input.fill(value)
+  await input.press('Enter')
+  await page.locator('.el-form-item__label', { hasText: '用车事由' }).click()
+}
+async function until(fn, what, ms = 30000) {
+  const end = Date.now() + ms
+  for (;;) {
+    if (await fn()) return
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+test('1. the partner page: the demo partners, registering one, its status check', async () => {
+  await login(page, 'city_admin')
+  await menuItem(page, '合作城市').click()
+  await page.waitForURL('**/partner/cities')
+  const table = page.locator('[data-test=partners]')
+  await table.getByText('无锡市').waitFor()
+  await table.getByText('南京市').waitFor()
+  await page.locator('[data-test=add-partner]').click()
+  const dd = dialog(page, '登记合作城市')
+  const field = (label) => dd.locator('.el-form-item', { hasText: label }).locator('input').first()
+  await field('合作城市').fill(cityName)
+  await field('对方平台地址').fill(server.baseURL)
+  await field('对方平台标识').fill(code)
+  await field('本平台在对方的标识').fill(code)
+  await field('对方签名密钥').fill(secret)
+  await field('本方签名密钥').fill(secret)
+  await dd.locator('.el-form-item', { hasText: '收费标准' }).locator('.el-select').click()
+  await pickOption(page, '常州市公务用车异地有偿使用收费标准（2026年）')
+  await shot('p01-partner-form')
+  await page.locator('[data-test=partner-save]').click()
+  await dd.waitFor({ state: 'hidden' })
+  const row = table.locator('.el-table__row', { hasText: cityName })
+  await row.waitFor()
+  assert.ok((await row.innerText()).includes('未检查'))
+  await row.locator('[data-test=check]').click()
+  await row.locator('[data-test=reachable]', { hasText: '可达' }).waitFor()
+  await shot('p02-partners')
+  await page.getByRole('tab', { name: '收费标准' }).click()
+  await page.getByText('低于市场价').first().waitFor()
+  await shot('p03-tariffs')
+  await logout(page)
+})
+
+let orderId = 0
+let orderNo = ''
+
+test('2. the outbound application: 市外 with a partner city, approved, sent, accepted by the partner', async () => {
+  await login(page, 'jgj_staff')
+  await page.locator('[data-test=menu-apply]').click()
+  const form = page.locator('[data-test=apply-form]')
+  await form.waitFor()
+  await form.locator('textarea[name=reason]').fill(`赴${cityName}参加协作会议`)
+  await form.locator('input[name=pickup_place]').fill(`${cityName}高铁站`)
+  await form.locator('input[name=destination-0]').fill(`${cityName}行政中心`)
+  await typeDate('pickup_at', soon(30))
+  await typeDate('return_at', soon(300))
+  await form.locator('.el-form-item', { hasText: '行程范围' }).getByText('市外').click()
+  await page.locator('[data-test=partner-select]').click()
+  await pickOption(page, `${cityName}（由${cityName}公务用车平台派车）`)
+  await shot('p04-apply-partner')
+  await page.locator('[data-test=apply-submit]').click()
+  const done = page.locator('[data-test=apply-done]')
+  await done.waitFor()
+  orderNo = (await done.innerText()).match(/YC\d+/)[0]
+  await page.locator('[data-test=view-order]').click()
+  await page.waitForURL(/\/orders\/\d+/)
+  orderId = Number(page.url().match(/orders\/(\d+)/)[1])
+  await logout(page)
+
+  const approver = await apiSession(server.baseURL, 'jgj_approver')
+  const r = await approver.post(`/orders/${orderId}/approve`, { reason: '同意' })
+  assert.equal(r.status, 200, JSON.stringify(r.data))
+  assert.equal(r.data.state, 'partner')
+
+  await login(page, 'jgj_staff')
+  await page.goto(`/orders/${orderId}`)
+  await page.locator('[data-test=order-state]', { hasText: '异地办理中' }).waitFor()
+  await until(async () => {
+    await page.reload()
+    return (await page.locator('[data-test=timeline]').innerText()).includes('合作城市受理')
+  }, 'the partner accepts')
+  const info = await page.locator('[data-test=order-partner]').innerText()
+  assert.ok(info.includes(`由${cityName}公务用车平台派车`), info)
+  await shot('p05-outbound-order')
+  await logout(page)
+})
+
+test('3. the inbound order: the city dispatcher dispatches it; the origin hears of it', async () => {
+  const admin = await apiSession(server.baseURL, 'city_admin')
+  const list = await admin.get('/partner-bookings?direction=in&page_size=100')
+  const inbound = list.data.items.find((l) => l.ref === `${code}-${orderNo}`)
+  assert.ok(inbound, `inbound ${code}-${orderNo}`)
+  await login(page, 'city_dispatcher')
+  await page.locator('[data-test=menu-dispatch]').click()
+  const drow = page.locator('[data-test=dispatch-list] .el-table__row', { hasText: inbound.order_no })
+  await drow.waitFor()
+  assert.ok((await drow.innerText()).includes(cityName), await drow.innerText())
+  await drow.locator('[data-test=act-dispatch]').click()
+  const dd = dialog(page, '派车')
+  await dd.locator('[data-test=candidate-filters] input[name=plate]').fill('6J801')
+  await dd.locator('[data-test=candidate-search]').click()
+  await dd.locator('.cand-ok', { hasText: '苏D6J801' }).click()
+  await dd.locator('[data-test=drivers] .el-radio', { hasText: '严师傅' }).click()
+  await shot('p06-inbound-dispatch')
+  await dd.locator('[data-test=dispatch-confirm]').click()
+  await dd.waitFor({ state: 'hidden' })
+  await logout(page)
+  const vm = await apiSession(server.baseURL, 'jgj_vm')
+  const o = await vm.get(`/orders/${inbound.order_id}`)
+  if (o.data?.state === 'pending_consent') await vm.post(`/orders/${inbound.order_id}/consent`)
+
+  const staff = await apiSession(server.baseURL, 'jgj_staff')
+  await until(async () => (await staff.get(`/orders/${orderId}`)).data.events.some((e) => e.action === 'partner_assign'), 'the assignment reaches the origin')
+  await login(page, 'jgj_staff')
+  await page.goto(`/orders/${orderId}`)
+  await page.locator('[data-test=timeline]').getByText('合作城市派车').waitFor()
+  assert.ok((await page.locator('[data-test=order-partner]').innerText()).includes('苏D6J801'))
+  await shot('p07-outbound-assigned')
+  // On the phone (375 px): the traveller follows the same order.
+  await page.setViewportSize({ width: 375, height: 812 })
+  await page.goto(`/m/orders/${orderId}`)
+  await page.getByText('合作城市派车').first().waitFor()
+  await shot('p07m-outbound-phone')
+  await page.setViewportSize({ width: 1440, height: 900 })
+  await page.goto('/')
+  await logout(page)
+})
+
+test('4. last month\'s settlement statement, printable', async () => {
+  await login(page, 'city_admin')
+  await menuItem(page, '结算单').click()
+  await page.waitForURL('**/partner/settlements')
+  const row = page.locator('[data-test=settlements] .el-table__row', { hasText: '无锡市' }).first()
+  await row.waitFor()
+  assert.ok((await row.innerText()).includes('双方已确认'))
+  await shot('p08-settlements')
+  await row.locator('[data-test=print]').click()
+  await page.locator('[data-test=statement]').getByText('公务用车异地有偿使用结算单').waitFor()
+  await shot('p09-statement-print')
+  await page.emulateMedia({ media: 'print' })
+  await shot('p10-statement-print-media')
+  await page.emulateMedia({ media: 'screen' })
+  await menuItem(page, '异地用车').click()
+  await page.locator('[data-test=partner-bookings] .el-table__row').first().waitFor()
+  await shot('p11-partner-bookings')
+  await logout(page)
+})

@@ -38,9 +38,11 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
+	"govfleet/internal/notices"
 	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/savingsrate"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
@@ -152,6 +154,11 @@ func (a *App) build(ctx context.Context) error {
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
 		Health:      &health.Service{DB: db, Geo: gc}}
+	// Issue 23 parts 4 and 5: notices with the order attachments' checks,
+	// and the savings rate. Its market-price basis (integrated dispatch,
+	// branch i21b) is wired here after the merge: Savings.Market.
+	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs, CheckFile: booking.CheckFile}
+	a.Savings = &savingsrate.Service{DB: db}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

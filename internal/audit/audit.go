@@ -129,11 +129,15 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	// Issue 23 parts 4 and 5 (i23c).
+	Notice          = ObjectType{"notice", "通知公告"}
+	SavingsBaseline = ObjectType{"savings_baseline", "节支率基数"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
+	Notice, SavingsBaseline}
 
 // The audit log's own reading, recorded in the log itself.
 var (

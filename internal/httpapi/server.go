@@ -37,8 +37,10 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
+	"govfleet/internal/notices"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/savingsrate"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
 )
@@ -71,6 +73,10 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+
+	// Issue 23 parts 4 and 5 (i23c).
+	Notices *notices.Service     // notices, read receipts, the periodic report (R-29(3))
+	Savings *savingsrate.Service // the savings rate (节支率)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

@@ -149,7 +149,7 @@ type target struct {
 // left as it is on an edit.
 type Input struct {
 	Title     *string    `json:"title" max:"100"`
-	Body      *string    `json:"body" max:"20000"`
+	Body      *string    `json:"body" max:"4000"` // longer documents go as attachments
 	Pinned    *bool      `json:"pinned"`
 	ExpiresAt *time.Time `json:"expires_at"` // with ClearExpiry false; null keeps it
 	NoExpiry  bool       `json:"no_expiry"`  // true: the notice never expires

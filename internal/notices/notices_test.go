@@ -449,3 +449,33 @@ func (i *insert) Exec(ctx context.Context) (sql.Result, error) {
 func (i *insert) Scan(ctx context.Context, dest ...any) error {
 	return i.db.NewRaw(i.query(), i.vals...).Scan(ctx, dest...)
 }
+
+// TestDemo: the demo's notices — one pinned with an attachment, one
+// expired, a district's, last month's report — with read receipts from
+// some units and not others.
+func TestDemo(t *testing.T) {
+	w := apptest.SQLite(t)
+	ctx := context.Background()
+	city := w.Actor(t, "city_admin")
+	all, _, err := w.Notices.Managed(ctx, city, notices.Filter{}, 1, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinned, expired, report bool
+	for _, n := range all {
+		x, err := w.Notices.Get(ctx, city, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pinned = pinned || (x.Pinned && len(x.Attachments) == 1 && x.Receipts.Read > 0 && x.Receipts.Read < x.Receipts.Nodes)
+		expired = expired || x.Expired
+		report = report || (x.Kind == notices.KindReport && x.State == notices.Published && x.Report != nil && x.Report.Total.Orders > 0)
+	}
+	if !pinned || !expired || !report || len(all) < 4 {
+		t.Fatalf("demo notices: pinned %v expired %v report %v (%d)", pinned, expired, report, len(all))
+	}
+	res, err := w.Savings.Compute(ctx, city, 0, 0)
+	if err != nil || res.Node.Rate == nil || res.Node.Basis != "budget" {
+		t.Fatalf("demo savings %+v %v", res.Node, err)
+	}
+}

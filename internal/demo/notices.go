@@ -163,7 +163,7 @@ func seedBudgets(ctx context.Context, db *store.DB, by int64, now time.Time) err
 			if prev == 0 && annual == 0 {
 				continue
 			}
-			f := int64(95 + (i*7)%21) // 95 % … 115 % of the costs
+			f := int64(92 + (i*37)%25) // 92 % … 116 % of the costs
 			for y, base := range map[int]int64{year - 1: max(prev, annual), year: max(annual, prev)} {
 				amount := base * f / 100 / 10000 * 10000 // whole hundreds of yuan
 				if _, err := tx.NewRaw("INSERT INTO savings_budgets (unit_id, year, amount_fen, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",

@@ -58,7 +58,8 @@ async function phoneLogin(username) {
 test('a notice published on the console is read on the phone, and the publisher sees the receipt', async () => {
   const title = `关于公务用车年底检查的通知 ${run}`
   await desktopLogin('tn_admin')
-  await page.locator('[data-test=notice-panel]').waitFor()
+  await page.locator('[data-test=notice-panel] [data-test=notice-panel-item]').first().waitFor()
+  await shot('notices-workbench')
   await page.goto('/notices?tab=manage')
   await page.locator('[data-test=notice-new]').click()
   const ed = dialog(page, '发布通知')
@@ -74,6 +75,8 @@ test('a notice published on the console is read on the phone, and the publisher 
 
   // The unit's approver, on the phone: the entry shows unread, the list has it, opening it reads it.
   await phoneLogin('tn_cgj_approver')
+  await page.locator('[data-test=m-notices-entry]').filter({ hasText: '通知公告' }).waitFor()
+  await shot('notices-phone-home')
   await page.locator('[data-test=m-notices-entry]').click()
   const card = page.locator('[data-test=m-notice-card]', { hasText: title })
   await card.waitFor()
@@ -132,7 +135,7 @@ test('the savings rate shows both inputs and drills down to a district', async (
   await shot('savings-city')
   await page.locator('[data-test=savings-table] [data-test=savings-drill]', { hasText: '天宁区' }).click()
   await page.locator('.el-breadcrumb', { hasText: '天宁区' }).waitFor()
-  await summary.filter({ hasText: '上年同期实际费用' }).waitFor()
+  await summary.filter({ hasText: '服务行程的市场价格折算' }).filter({ hasText: '市场价格折算尚未提供' }).waitFor()
   await page.getByText('（天宁区选定）').waitFor()
   await shot('savings-district')
 })

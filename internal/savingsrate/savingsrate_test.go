@@ -93,7 +93,10 @@ func TestSavings(t *testing.T) {
 			t.Fatal("the unit is not in its district's table")
 			return nil
 		}
-		// Previous year (default): 150,000 → 90,000 fen: 40 %.
+		// Previous year (the district's choice; the demo's city measures against the budget): 150,000 → 90,000 fen: 40 %.
+		if _, err := s.SetBasis(ctx, tn, savingsrate.BasisInput{UnitID: tnID, Year: 2025, Basis: savingsrate.Previous}); err != nil {
+			t.Fatal(err)
+		}
 		res, err := s.Compute(ctx, tn, u.ID, 2025)
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +115,7 @@ func TestSavings(t *testing.T) {
 		if r := find(dist); r.Actual != 90000 || *r.Baseline != 150000 || *r.Rate != 40 {
 			t.Fatalf("district's row %+v", r)
 		}
-		// No costs last year: no rate, and why.
+		// No costs last year: no rate, and why (with no basis chosen for 2024 the default is last year).
 		res, _ = s.Compute(ctx, tn, u.ID, 2024)
 		if res.Node.Rate != nil || res.Node.Note != "2023年同期无费用记录" {
 			t.Fatalf("no previous year: %+v", res.Node)

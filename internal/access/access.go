@@ -511,3 +511,23 @@ func DualControl(a *Actor, t Account) bool {
 
 // isRoot reports whether path is the top of the hierarchy ("/1/").
 func isRoot(path string) bool { return strings.Count(path, "/") == 2 }
+
+// ---- Issue 23 parts 4 and 5: notices (通知公告, R-29(3)) and the savings
+// rate (节支率). The authority — the platform administrators of the city or
+// a district — publishes notices and the periodic report to its subtree;
+// everyone who works in a unit or a level reads what reaches its node (the
+// read receipts count per node). The savings rate is read with cost.read,
+// beside the ledger it is computed from; its baseline (which basis, the
+// budgets) is the authority's.
+const (
+	NoticeRead      Perm = "notice.read"      // read the notices that reach one's node, confirm reading
+	NoticePublish   Perm = "notice.publish"   // draft, publish, remind; the read receipts; the periodic report
+	SavingsBaseline Perm = "savings.baseline" // choose a level's savings baseline, enter budgets per node and year
+)
+
+func init() {
+	Perms = append(Perms, NoticeRead, NoticePublish, SavingsBaseline)
+	grants[NoticeRead] = append(append([]Role{PlatformAdmin}, business...), supervisors...)
+	grants[NoticePublish] = []Role{PlatformAdmin}
+	grants[SavingsBaseline] = []Role{PlatformAdmin}
+}

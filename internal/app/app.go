@@ -38,10 +38,12 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
+	"govfleet/internal/notices"
 	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/partner"
 	"govfleet/internal/rental"
+	"govfleet/internal/savingsrate"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
@@ -159,6 +161,11 @@ func (a *App) build(ctx context.Context) error {
 	// partner cities' platforms; their keys sealed with the API key master key.
 	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
 	b.Partner = a.Partner
+	// Issue 23 parts 4 and 5: notices with the order attachments' checks,
+	// and the savings rate. Its market-price basis (integrated dispatch,
+	// branch i21b) is wired here after the merge: Savings.Market.
+	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs, CheckFile: booking.CheckFile}
+	a.Savings = &savingsrate.Service{DB: db}
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, o, au, f.Blobs)
 		if err != nil {

@@ -132,12 +132,16 @@ var (
 	// Cross-region bookings (R-18, issue 22).
 	Partner           = ObjectType{"partner", "合作城市"}
 	PartnerSettlement = ObjectType{"partner_settlement", "异地用车结算单"}
+	// Issue 23 parts 4 and 5 (i23c).
+	Notice          = ObjectType{"notice", "通知公告"}
+	SavingsBaseline = ObjectType{"savings_baseline", "节支率基数"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
 	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
-	Partner, PartnerSettlement}
+	Partner, PartnerSettlement,
+	Notice, SavingsBaseline}
 
 // The audit log's own reading, recorded in the log itself.
 var (

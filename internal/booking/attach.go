@@ -201,3 +201,7 @@ func (s *Service) DriverRatings(ctx context.Context, a *access.Actor, driverID i
 	}
 	return r, nil
 }
+
+// CheckFile is checkFile for other domains' attachments (a notice's, issue
+// 23): the same types by content and the same size cap.
+func CheckFile(name string, data []byte) (string, string, error) { return checkFile(name, data) }

@@ -236,7 +236,10 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedPartners(ctx, o.DB, a, actor, jgj, now); err != nil { // partner cities (partner.go)
 		return false, fmt.Errorf("partner cities: %w", err)
 	}
-	return true, seedSupervision(ctx, o.DB, now)
+	if err := seedSupervision(ctx, o.DB, now); err != nil {
+		return false, err
+	}
+	return true, seedNotices(ctx, o.DB, blobs, now)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

@@ -37,9 +37,11 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
+	"govfleet/internal/notices"
 	"govfleet/internal/org"
 	"govfleet/internal/partner"
 	"govfleet/internal/rental"
+	"govfleet/internal/savingsrate"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
 )
@@ -73,6 +75,10 @@ type Server struct {
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
 	Partner     *partner.Service     // partner cities' platforms (R-18, issue 22)
+
+	// Issue 23 parts 4 and 5 (i23c).
+	Notices *notices.Service     // notices, read receipts, the periodic report (R-29(3))
+	Savings *savingsrate.Service // the savings rate (节支率)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 
@@ -175,7 +181,7 @@ func (r *Request) Actor() *access.Actor {
 type (
 	created   struct{ v any }
 	noContent struct{}
-	streamed  struct{} // the handler wrote the response itself
+	streamed  struct{}                       // the handler wrote the response itself
 	encoded   struct{ json, gzipped []byte } // a JSON 200 encoded before (a kept answer), and gzipped
 	download  struct {
 		name, contentType string

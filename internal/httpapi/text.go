@@ -15,7 +15,8 @@ import (
 // terminal): line feeds and tabs belong there and nowhere else.
 func multiLine(name string) bool {
 	switch name {
-	case "reason", "note", "problem", "comment", "text", "sealed_filing", "findings", "explanation":
+	case "reason", "note", "problem", "comment", "text", "sealed_filing", "findings", "explanation",
+		"body": // a notice's text (issue 23)
 		return true
 	}
 	return strings.HasSuffix(name, "_reason") || strings.HasSuffix(name, "_note") || strings.HasSuffix(name, "_comment")

@@ -12,6 +12,8 @@ import { lifecycleRoutes } from './views/lifecycle/routes'
 import { maintenanceRoutes } from './views/maintenance/routes'
 import { rentalRoutes } from './views/rental/routes'
 import { partnerRoutes } from './views/partner/routes'
+import { noticeRoutes, noticePrintRoutes } from './views/notices/routes'
+import { savingsRoutes } from './views/savings/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
@@ -25,6 +27,8 @@ export const consoleRoutes = [
   ...maintenanceRoutes,
   ...rentalRoutes,
   ...partnerRoutes,
+  ...noticeRoutes,
+  ...savingsRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'password-resets', name: 'password-resets', component: () => import('./views/users/PasswordResetsView.vue'), meta: { title: '密码重置审批', icon: 'Key', menu: true, perm: 'users.manage' } },
   { path: 'credentials', name: 'credentials', component: () => import('./views/users/CredentialsView.vue'), meta: { title: '令牌与密钥', icon: 'Tickets', menu: true, perm: 'credentials.manage' } },
@@ -40,6 +44,7 @@ const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: '登录', public: true } },
     ...mobileRoutes,
+    ...noticePrintRoutes,
     { path: '/', component: ConsoleLayout, children: consoleRoutes },
   ],
 })

@@ -28,8 +28,8 @@ after(async () => {
 const menuTitles = async () => (await page.locator('.side-menu .menu-title').allInnerTexts()).map((s) => s.trim())
 
 for (const [user, want] of [
-  ['jgj_staff', ['工作台', '用车申请', '我的申请', '消息中心', '个人中心']],
-  ['jgj_driver', ['工作台', '车辆维修', '消息中心', '个人中心']],
+  ['jgj_staff', ['工作台', '用车申请', '我的申请', '消息中心', '通知公告', '个人中心']],
+  ['jgj_driver', ['工作台', '车辆维修', '消息中心', '通知公告', '个人中心']],
 ]) {
   test(`${user}: the menu shows only the role's own entries`, async () => {
     await login(page, user)

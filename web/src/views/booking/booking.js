@@ -48,7 +48,7 @@ export const ACTION_NAMES = {
 // The kinds of message (notify.Message.Kind), for the message centres.
 export const MESSAGE_KINDS = {
   approval: '审批', dispatch: '调度', consent: '派车同意', order: '订单', task: '出车任务', change: '途中变更', rate: '评价',
-  filing: '紧急补报', repair: '维修', case: '督办', rental: '租赁', insurance: '保险', inspection: '年检',
+  filing: '紧急补报', repair: '维修', case: '督办', rental: '租赁', insurance: '保险', inspection: '年检', notice: '通知公告',
 }
 
 export const CANCELLABLE = ['submitted', 'returned', 'approved', 'pending_consent', 'dispatched', 'partner'] // partner: an outbound order, cancelled at the partner too

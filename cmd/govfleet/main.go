@@ -28,6 +28,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app"
+	"govfleet/internal/ridehail"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
@@ -58,6 +59,8 @@ func main() {
 		err = ledgerRebuild(ctx, os.Args[2:])
 	case "simulate":
 		err = simulate(ctx, os.Args[2:])
+	case "ridehail-sim":
+		err = ridehailSim(ctx, os.Args[2:])
 	case "version", "-v", "--version":
 		fmt.Println("govfleet", version)
 	case "help", "-h", "--help":
@@ -83,6 +86,7 @@ commands:
   audit-verify  check the audit log's keyed chain against the signed checkpoints
   ledger-rebuild  recompute the cost ledger's kept monthly totals from its entries
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
+  ridehail-sim  run the ride-hailing provider simulator (模拟) the demo's visitors' rides use
   version       print the version
 
 Run "govfleet <command> -h" for the flags of a command; every flag may also be
@@ -146,6 +150,12 @@ func serve(ctx context.Context, args []string) error {
 	tileDatum := fs.String("tile-datum", "wgs84", "datum of the map tiles: wgs84 (天地图, CGCS2000) or gcj02 (AMap and other maps published in China: positions are shifted to match)")
 	retention := fs.Int("retention-days", 365, "keep positions this many days (0: keep all)")
 	pprofListen := fs.String("pprof", "", "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
+	rideURL := fs.String("ridehail-url", "", "base URL of the ride-hailing provider's enterprise API for visitors' rides (empty: none; with --demo the simulator `govfleet ridehail-sim` at "+ridehail.DemoAddr+")")
+	rideName := fs.String("ridehail-name", "", "the ride-hailing provider's name shown to people")
+	rideID := fs.String("ridehail-client-id", "", "OAuth client id at the ride-hailing provider")
+	rideSecret := fs.String("ridehail-client-secret", "", "OAuth client secret at the ride-hailing provider")
+	rideCallback := fs.String("ridehail-callback-secret", "", "key the ride-hailing provider signs its callbacks with")
+	publicURL := fs.String("public-url", "", "this server's address as outside services reach it, for their callbacks (default from --listen)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
@@ -157,6 +167,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Demo, cfg.DemoFleet, cfg.Listen, cfg.GatewayListen, cfg.Secure = *withDemo, *demoFleet, *listen, *gatewayListen, *secure
 	cfg.TileURL, cfg.TileAttribution, cfg.TileDatum, cfg.RetentionDays = *tileURL, *tileAttr, *tileDatum, *retention
 	cfg.JobsEvery, cfg.TelematicsEvery = 10*time.Minute, time.Minute
+	cfg.RideURL, cfg.RideName, cfg.RideClientID, cfg.RideClientSecret, cfg.RideCallbackSecret, cfg.PublicURL = *rideURL, *rideName, *rideID, *rideSecret, *rideCallback, *publicURL
 	if cfg.Web = web.App(); cfg.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

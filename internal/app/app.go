@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,11 +42,13 @@ import (
 	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/ridehail"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 	"govfleet/internal/trips"
+	"govfleet/internal/visitors"
 )
 
 // Config is what the application is built from. The zero value of each
@@ -69,6 +72,14 @@ type Config struct {
 	TileURL, TileAttribution string // the live map's tiles
 	TileDatum                string // "gcj02": the tiles are GCJ-02 (AMap); else WGS-84
 	RetentionDays            int    // keep positions this many days (0: all)
+
+	// The ride-hailing provider of the visitors' bookings: its API's
+	// base URL ("": none; with Demo, the simulator at ridehail.DemoAddr),
+	// OAuth client credentials and the callbacks' signing key; PublicURL is
+	// this server's address as the provider reaches it (default from
+	// Listen).
+	RideURL, RideName, RideClientID, RideClientSecret, RideCallbackSecret string
+	PublicURL                                                             string
 
 	// How often the periodic jobs and the telematics jobs (trips, terminal
 	// health, pruning) run; 0: that loop does not run.
@@ -152,6 +163,9 @@ func (a *App) build(ctx context.Context) error {
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
 		Health:      &health.Service{DB: db, Geo: gc}}
+	// Visitors. Home is left nil: the partner platforms (issue 22
+	// part 1) wire their visitors.HomeVerifier here.
+	a.Server.Visitors = &visitors.Service{DB: db, Auth: au, Booking: b, Notify: nt, SMS: nt.SMS, Ride: rideProvider(cfg), CallbackURL: callbackURL(cfg)}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -308,4 +322,33 @@ func (a *App) Close() error {
 		a.closeErr = errors.Join(err, a.DB.Close())
 	})
 	return a.closeErr
+}
+
+// rideProvider is the ride-hailing provider of the Config: the demo's
+// simulator when the demo names none.
+func rideProvider(cfg Config) ridehail.Provider {
+	p := &ridehail.HTTP{Label: cfg.RideName, BaseURL: cfg.RideURL, ClientID: cfg.RideClientID, ClientSecret: cfg.RideClientSecret, Secret: []byte(cfg.RideCallbackSecret)}
+	if p.BaseURL == "" {
+		if !cfg.Demo {
+			return nil
+		}
+		p.BaseURL, p.ClientID, p.ClientSecret, p.Secret = "http://"+ridehail.DemoAddr, ridehail.DemoClientID, ridehail.DemoClientSecret, []byte(ridehail.DemoCallbackSecret)
+	}
+	if p.Label == "" {
+		p.Label = ridehail.DemoName
+	}
+	return p
+}
+
+// callbackURL is where the provider posts its callbacks.
+func callbackURL(cfg Config) string {
+	base := cfg.PublicURL
+	if base == "" {
+		host := cfg.Listen
+		if strings.HasPrefix(host, ":") {
+			host = "127.0.0.1" + host
+		}
+		base = "http://" + host
+	}
+	return strings.TrimRight(base, "/") + "/api/ridehail/callback"
 }

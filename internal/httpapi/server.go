@@ -41,6 +41,7 @@ import (
 	"govfleet/internal/rental"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
+	"govfleet/internal/visitors"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -71,6 +72,7 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+	Visitors    *visitors.Service    // visiting officials and their bookings
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

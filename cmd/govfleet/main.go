@@ -28,11 +28,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app"
-	"govfleet/internal/ridehail"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/ledger"
+	"govfleet/internal/ridehail"
 	"govfleet/web"
 )
 

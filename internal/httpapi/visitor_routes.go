@@ -13,7 +13,9 @@ import (
 // ride-hailing provider's callback and the monthly reconciliation.
 func (s *Server) visitorRoutes() []Route {
 	vs := s.Visitors
-	myBookings := func(ctx context.Context, a *access.Actor, _ int64) ([]*visitors.Booking, error) { return vs.MyBookings(ctx, a) }
+	myBookings := func(ctx context.Context, a *access.Actor, _ int64) ([]*visitors.Booking, error) {
+		return vs.MyBookings(ctx, a)
+	}
 	me := func(ctx context.Context, a *access.Actor, _ int64) (*visitors.Visitor, error) { return vs.Me(ctx, a) }
 	tariffs := func(ctx context.Context, _ *access.Actor, _ int64) ([]visitors.Tariff, error) { return vs.Tariffs(ctx) }
 	return []Route{

@@ -334,7 +334,7 @@ func (s *Service) bookRide(ctx context.Context, a *access.Actor, v *Visitor, in 
 		id = b.ID
 		return audit.Record(ctx, tx, a, audit.Event{Action: actBook, ObjectType: audit.VisitorBooking, ObjectID: b.ID, ScopePath: v.HostUnitPath,
 			Summary: fmt.Sprintf("来访人员%s预约网约车 %s（%s，上限 %s 元）", v.Name, ref, s.Ride.Name(), money.Yuan(capFen)),
-			After: map[string]any{"kind": b.Kind, "no": ref, "cap_fen": capFen, "application": appID}})
+			After:   map[string]any{"kind": b.Kind, "no": ref, "cap_fen": capFen, "application": appID}})
 	})
 	if err != nil {
 		return nil, err

@@ -434,7 +434,7 @@ func (s *Service) Register(ctx context.Context, ip string, in RegisterInput) (*V
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actRegister, ObjectType: audit.Visitor, ObjectID: v.ID, ScopePath: host.Path,
 			Summary: fmt.Sprintf("%s（%s %s）登记来访「%s」，%s", in.Name, in.HomeCity, in.HomeUnit, host.Name, StateNames[v.State]),
-			After: map[string]any{"name": v.Name, "mobile": maskMobile(v.Mobile), "home_city": v.HomeCity, "home_unit": v.HomeUnit, "state": v.State}})
+			After:   map[string]any{"name": v.Name, "mobile": maskMobile(v.Mobile), "home_city": v.HomeCity, "home_unit": v.HomeUnit, "state": v.State}})
 	})
 	var cr *codeRefusal
 	if errors.As(err, &cr) {
@@ -577,7 +577,7 @@ func (s *Service) Decide(ctx context.Context, a *access.Actor, id int64, in Deci
 		msgs = append(msgs, notify.Message{Users: []int64{v.UserID}, Kind: "visitor", Title: title, Body: in.Reason, Link: "/m/visitor"})
 		return audit.Record(ctx, tx, a, audit.Event{Action: act, ObjectType: audit.Visitor, ObjectID: id, ScopePath: v.HostUnitPath,
 			Summary: fmt.Sprintf("来访人员%s（%s %s）%s%s", v.Name, v.HomeCity, v.HomeUnit, StateNames[state], suffix(in.Reason)),
-			Before: map[string]any{"state": v.State}, After: map[string]any{"state": state, "reason": in.Reason}})
+			Before:  map[string]any{"state": v.State}, After: map[string]any{"state": state, "reason": in.Reason}})
 	})
 	if err != nil {
 		return nil, err

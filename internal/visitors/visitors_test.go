@@ -71,7 +71,9 @@ func field(err error, name string) string {
 
 var mobileSeq atomic.Int64
 
-func newMobile() string { return fmt.Sprintf("139%08d", time.Now().UnixNano()%1e8/10*10+mobileSeq.Add(1)%10) }
+func newMobile() string {
+	return fmt.Sprintf("139%08d", time.Now().UnixNano()%1e8/10*10+mobileSeq.Add(1)%10)
+}
 
 // partner confirms the visitors of 无锡.
 type partner struct{}

@@ -29,10 +29,14 @@ func ridehailSim(ctx context.Context, args []string) error {
 	clientSecret := fs.String("client-secret", ridehail.DemoClientSecret, "OAuth client secret")
 	secret := fs.String("callback-secret", ridehail.DemoCallbackSecret, "key the callbacks are signed with")
 	step := fs.Duration("step", 20*time.Second, "move every open order one state forward this often (0: never by itself; POST /sim/applications/{id}/advance)")
+	history := fs.Bool("demo-history", true, "start with the Changzhou demo's past rides as orders (one fee differing, for the reconciliation)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	sim := &ridehail.Simulator{ClientID: *clientID, ClientSecret: *clientSecret, Secret: []byte(*secret), Step: *step}
+	if *history {
+		sim.LoadDemoHistory(time.Now())
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

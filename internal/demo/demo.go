@@ -233,6 +233,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
+	if err := seedVisitors(ctx, o.DB, now); err != nil {
+		return false, err
+	}
 	return true, seedSupervision(ctx, o.DB, now)
 }
 
@@ -250,4 +253,5 @@ var Accounts = [][2]string{
 	{"co_repair / co_fuel", "定点维修厂 / 加油公司（企业账号）"},
 	{"co_insurer / co_inspect", "保险公司 / 检测机构（企业账号）"},
 	{"co_rental / co_rental2", "租赁公司（企业账号）"},
+	{VisitorMobile, "来访人员 王海燕（南京）：手机端 /m 选「来访人员登录」，密码 " + VisitorPassword},
 }

@@ -113,6 +113,10 @@ func (s *Server) rideCallback(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var doc rideCallbackDoc // its fields' lengths, before anything else
+	if err := decode(r, &doc); err != nil {
+		return nil, err
+	}
 	return s.Visitors.Callback(r.Context(), r.Header, body, clientIP(r.Request))
 }
 

@@ -59,7 +59,9 @@ func (e *env) visitorEnv() *smsBox {
 	return box
 }
 
-func (e *env) mobile() string { return fmt.Sprintf("138%08d", (time.Now().UnixNano()/1000+e.next())%100000000) }
+func (e *env) mobile() string {
+	return fmt.Sprintf("138%08d", (time.Now().UnixNano()/1000+e.next())%100000000)
+}
 
 // registered registers a visitor hosted by unit (pending) and returns its
 // id and mobile.

@@ -249,15 +249,15 @@ func seedVisitors(ctx context.Context, db *store.DB, now time.Time) error {
 		created := r.CreatedAt
 		ws := created.Add(2 * time.Hour)
 		var id int64
-		var rating any
+		var rating, rated any
 		if i%2 == 0 {
-			rating = 5 - i%3
+			rating, rated = 5-i%3, r.FinishedAt.Add(time.Hour)
 		}
 		err := db.W.NewRaw(`INSERT INTO visitor_bookings (no, visitor_id, kind, fee_fen, provider, ride_state, pickup_place, destination, cities,
 			window_start, window_end, cap_fen, provider_app_id, provider_order_id, driver_name, driver_phone, car_plate, car_desc, finished_at,
 			rating, rated_at, created_at, updated_at) VALUES (?, ?, 'ridehail', ?, ?, 'paid', '常州北站', ?, '常州', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			r.OutApplicationNo, vids[r.Passenger], r.FeeFen, ridehail.DemoName, r.Destination, ws, ws.Add(3*time.Hour), r.Cap, r.ApplicationID, r.OrderID,
-			r.DriverName, r.DriverPhone, r.CarPlate, r.CarDesc, r.FinishedAt, rating, r.FinishedAt.Add(time.Hour), created, *r.FinishedAt).Scan(ctx, &id)
+			r.DriverName, r.DriverPhone, r.CarPlate, r.CarDesc, r.FinishedAt, rating, rated, created, *r.FinishedAt).Scan(ctx, &id)
 		if err != nil {
 			return fmt.Errorf("visitor ride %d: %w", i, err)
 		}

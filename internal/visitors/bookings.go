@@ -436,7 +436,7 @@ func (s *Service) detail(ctx context.Context, b *Booking) (*Detail, error) {
 		}
 		d.Events = append(d.Events, TimelineEvent{At: e.At, What: ridehail.StateNames[e.Status], Note: note})
 	}
-	if b.RatedAt != nil {
+	if b.RatedAt != nil && b.Rating != nil {
 		d.Events = append(d.Events, TimelineEvent{At: *b.RatedAt, What: "评价", Note: fmt.Sprintf("%d星 %s", *b.Rating, b.RatingComment)})
 	}
 	return d, nil

@@ -500,6 +500,9 @@ func CanManage(a *Actor, t Account) (bool, string) {
 		}
 	}
 	for _, r := range t.Roles {
+		if r == Visitor { // granted by nobody, kept by those who manage the host unit's accounts
+			continue
+		}
 		ok := a.CanGrant(r, t.ScopePath)
 		if a.HasRole(SysAdmin) {
 			ok = slices.Contains(sysManaged, r)

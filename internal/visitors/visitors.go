@@ -366,9 +366,15 @@ func (s *Service) Register(ctx context.Context, ip string, in RegisterInput) (*V
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	// The home platform, outside the transaction (a network call).
+	// The home platform, outside the transaction (a network call), asked
+	// only with a live code for the mobile (checked again, and used, in the
+	// transaction).
 	verdict, homeNote := NotPartner, ""
-	if s.Home != nil {
+	live, err := s.DB.R.NewSelect().Table("sms_codes").Where("mobile = ? AND used_at IS NULL AND expires_at > ? AND tries < ?", in.Mobile, s.now(), s.limits().CodeTries).Count(ctx)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	if s.Home != nil && live > 0 {
 		v, err := s.Home.VerifyVisitor(ctx, in.HomeCity, in.Name, in.Mobile, in.HomeUnit)
 		switch {
 		case err != nil:

@@ -57,7 +57,8 @@ router.beforeEach(async (to) => {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
   // A visiting official has its own phone pages and nothing else.
-  if (session.can('visitor.self') && !to.path.startsWith('/m/visitor') && to.name !== 'm-messages') return { path: '/m/visitor' }
+  const own = to.path === '/m/visitor' || to.path.startsWith('/m/visitor/') || to.name === 'm-messages'
+  if (session.can('visitor.self') && !own) return { path: '/m/visitor' }
   // The forced password change or second-factor binding happens in the console (the phone pages link there).
   if (to.meta.mobile && session.restricted) return { path: '/' }
   if (to.meta.perm && !session.can(to.meta.perm) && !session.restricted) {

@@ -166,3 +166,56 @@ test('4. the demo visitor sees its past rides: driver, car and fee; the console 
   assert.ok((await page.locator('[data-test=recon-table] tbody tr').count()) >= 3, 'the platform\'s records are listed')
   await shot('ridehail-reconciliation-console')
 })
+
+test('5. the approver refuses a registration on the phone; the refused visitor cannot book', async () => {
+  const m2 = `136${String(Date.now()).slice(-8)}`
+  const post = (p, body) => fetch(`${server.baseURL}/api${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  assert.equal((await post('/visitor/code', { mobile: m2 })).status, 204)
+  const reg = await post('/visitor/register', {
+    name: '退回测试', mobile: m2, code: await smsCode(m2), home_city: '上海', home_unit: '上海某公司', host_unit_id: await hostUnit(), password,
+  })
+  assert.equal(reg.status, 201, await reg.text())
+
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login')
+  await page.locator('input[name=username]').fill('jgj_approver')
+  await page.locator('input[name=password]').fill('Demo@2026')
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL(/\/m$/)
+  await page.locator('[data-test=m-visitor-approvals]').click()
+  const card = page.locator('[data-test=m-visitor-inbox] .m-card', { hasText: '退回测试' })
+  await card.waitFor()
+  await card.locator('[data-test=m-visitor-refuse]').click()
+  await page.locator('[data-test=m-visitor-decide-submit]').click()
+  await page.locator('.van-field__error-message', { hasText: '请填写不通过的原因' }).waitFor()
+  await page.locator('.van-popup textarea[name=reason]').fill('非公职人员，不属于接待范围')
+  await shot('visitor-inbox-phone')
+  await page.locator('[data-test=m-visitor-decide-submit]').click()
+  await card.waitFor({ state: 'detached' })
+
+  await page.context().clearCookies()
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(m2)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.locator('[data-test=m-visitor-state]', { hasText: '核验未通过' }).waitFor()
+  assert.match(await page.locator('[data-test=m-visitor-me]').innerText(), /非公职人员/)
+  assert.ok(await page.locator('[data-test=m-visitor-book]').isDisabled())
+  await page.goto('/m/visitor/book') // by its address: the server refuses and says why
+  const f = page.locator('[data-test=m-visitor-book-form]')
+  await f.locator('input[name=reason]').fill('试图预约')
+  await f.locator('input[name=pickup_place]').fill('常州北站')
+  await f.locator('input[name=destination]').fill('市行政中心')
+  await f.locator('input[name=start_at]').fill(shanghai(3, 9))
+  await f.locator('input[name=end_at]').fill(shanghai(3, 12))
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.locator('.van-field__error-message', { hasText: '核验未通过' }).waitFor()
+  await page.goto('/vehicles') // the console is not a visitor's
+  await page.waitForURL('**/m/visitor')
+})
+
+async function hostUnit() {
+  const units = await (await fetch(`${server.baseURL}/api/visitor/host-units`)).json()
+  return units.find((u) => u.name === '市机关事务管理局').id
+}

@@ -25,6 +25,7 @@ export const mobileRoutes = [
       // Visiting officials.
       { path: 'visitor', name: 'm-visitor', component: () => import('./MVisitor.vue'), meta: { title: '来访用车', tab: 'visitor' } },
       { path: 'visitor/book', name: 'm-visitor-book', component: () => import('./MVisitorBook.vue'), meta: { title: '预约用车', back: true } },
+      { path: 'visitor-approvals', name: 'm-visitor-approvals', component: () => import('./MVisitorInbox.vue'), meta: { title: '来访核验', back: true } },
       { path: 'visitor/bookings/:id(\\d+)', name: 'm-visitor-booking', component: () => import('./MVisitorBooking.vue'), meta: { title: '用车详情', back: true } },
     ],
   },

@@ -33,6 +33,7 @@ import (
 	"govfleet/internal/auth"
 	"govfleet/internal/demo"
 	"govfleet/internal/ledger"
+	"govfleet/internal/ridehail"
 	"govfleet/web"
 )
 
@@ -61,6 +62,8 @@ func main() {
 		err = simulate(ctx, os.Args[2:])
 	case "partner-demo":
 		err = partnerDemo(ctx, os.Args[2:])
+	case "ridehail-sim":
+		err = ridehailSim(ctx, os.Args[2:])
 	case "version", "-v", "--version":
 		fmt.Println("govfleet", version)
 	case "help", "-h", "--help":
@@ -87,6 +90,7 @@ commands:
   ledger-rebuild  recompute the cost ledger's kept monthly totals from its entries
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
   partner-demo  start Changzhou and a partner city (无锡) side by side and play a booking each way (R-18)
+  ridehail-sim  run the ride-hailing provider simulator (模拟) the demo's visitors' rides use
   version       print the version
 
 Run "govfleet <command> -h" for the flags of a command; every flag may also be
@@ -152,6 +156,12 @@ func serve(ctx context.Context, args []string) error {
 	pprofListen := fs.String("pprof", "", "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
 	partnerEvery := fs.Duration("partner-every", 2*time.Second, "how often messages to partner cities' platforms are delivered (R-18)")
 	demoCity := fs.String("demo-city", "", "with --demo: the city's name instead of 常州市 (a partner city's demo, govfleet partner-demo)")
+	rideURL := fs.String("ridehail-url", "", "base URL of the ride-hailing provider's enterprise API for visitors' rides (empty: none; with --demo the simulator `govfleet ridehail-sim` at "+ridehail.DemoAddr+")")
+	rideName := fs.String("ridehail-name", "", "the ride-hailing provider's name shown to people")
+	rideID := fs.String("ridehail-client-id", "", "OAuth client id at the ride-hailing provider")
+	rideSecret := fs.String("ridehail-client-secret", "", "OAuth client secret at the ride-hailing provider")
+	rideCallback := fs.String("ridehail-callback-secret", "", "key the ride-hailing provider signs its callbacks with")
+	publicURL := fs.String("public-url", "", "this server's address as outside services reach it, for their callbacks (default from --listen)")
 	if err := parse(fs, args, &d); err != nil {
 		return err
 	}
@@ -164,6 +174,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg.TileURL, cfg.TileAttribution, cfg.TileDatum, cfg.RetentionDays = *tileURL, *tileAttr, *tileDatum, *retention
 	cfg.JobsEvery, cfg.TelematicsEvery = 10*time.Minute, time.Minute
 	cfg.PartnerEvery, cfg.DemoCity = *partnerEvery, *demoCity
+	cfg.RideURL, cfg.RideName, cfg.RideClientID, cfg.RideClientSecret, cfg.RideCallbackSecret, cfg.PublicURL = *rideURL, *rideName, *rideID, *rideSecret, *rideCallback, *publicURL
 	if cfg.Web = web.App(); cfg.Web == nil {
 		slog.Warn("web console not built; run `make web` — the API works without it")
 	}

@@ -33,6 +33,12 @@ const (
 	Insurer           Role = "insurer"            // 保险公司
 	InspectionCompany Role = "inspection_company" // 检测机构
 	RentalCompany     Role = "rental_company"     // 租赁公司
+
+	// Visitor (R-19, issue 22 part 6): a visiting official from another
+	// city who registered on the phone; scoped to the host unit, it sees
+	// and acts on its own registration and visitor bookings only. Nobody
+	// grants it: only the registration (internal/visitors) opens one.
+	Visitor Role = "visitor" // 来访人员
 )
 
 // RoleInfo describes a role for the UI and for assignment rules.
@@ -65,6 +71,7 @@ var Roles = []RoleInfo{
 	{Insurer, "保险公司", levels},
 	{InspectionCompany, "检测机构", levels},
 	{RentalCompany, "租赁公司", levels},
+	{Visitor, "来访人员", []string{"unit"}},
 }
 
 // CompanyKinds maps a company kind to the one role its accounts hold, in
@@ -180,6 +187,11 @@ const (
 	PartnerRead   Perm = "partner.read"   // partner cities, shared bookings, settlement statements
 	PartnerManage Perm = "partner.manage" // register partners and tariffs, confirm statements (the city's platform administrator)
 	PartnerAPI    Perm = "partner.api"    // a partner platform's signed request (/api/partner/v1): no role holds it
+	// Visitors (R-19, issue 22 part 6).
+	VisitorSelf   Perm = "visitor.self"       // a visitor's own registration, bookings and ratings
+	VisitorRead   Perm = "visitor.read"       // the visitors of one's scope and their bookings
+	VisitorVerify Perm = "visitor.verify"     // the host unit's approver verifies or refuses a registration
+	RideReconcile Perm = "ridehail.reconcile" // the monthly reconciliation with the ride-hailing provider
 )
 
 // Perms lists every permission except Public and Self.
@@ -189,7 +201,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
 	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
-	PartnerRead, PartnerManage, PartnerAPI}
+	PartnerRead, PartnerManage, PartnerAPI,
+	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -300,6 +313,15 @@ var grants = map[Perm][]Role{
 	// platform signs its requests (partner.api, held by no role).
 	PartnerRead:   append([]Role{PlatformAdmin}, supervisors...),
 	PartnerManage: {PlatformAdmin},
+	// Visitors: the visitor acts on its own bookings only; the host
+	// unit's staff, the platform administrators and the supervisors read the
+	// registrations; the host unit's approver verifies them; the
+	// administrators and the finance and audit supervisors read the ride-hailing
+	// reconciliation.
+	VisitorSelf:   {Visitor},
+	VisitorRead:   append([]Role{PlatformAdmin, UnitAdmin, Approver, Dispatcher}, supervisors...),
+	VisitorVerify: {Approver},
+	RideReconcile: {PlatformAdmin, SupervisorFinance, SupervisorAudit},
 }
 
 // RoleHas reports whether role r carries permission p.
@@ -394,7 +416,7 @@ func (a *Actor) HasRole(r Role) bool { return a != nil && slices.Contains(a.Role
 // levels; unit administrators grant the business roles of their unit;
 // the security administrator grants every role.
 func (a *Actor) CanGrant(r Role, target string) bool {
-	if !a.Covers(target) {
+	if !a.Covers(target) || r == Visitor { // a visitor's account comes only from its registration
 		return false
 	}
 	switch {
@@ -489,6 +511,9 @@ func CanManage(a *Actor, t Account) (bool, string) {
 		}
 	}
 	for _, r := range t.Roles {
+		if r == Visitor { // granted by nobody, kept by those who manage the host unit's accounts
+			continue
+		}
 		ok := a.CanGrant(r, t.ScopePath)
 		if a.HasRole(SysAdmin) {
 			ok = slices.Contains(sysManaged, r)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,12 +44,14 @@ import (
 	"govfleet/internal/org"
 	"govfleet/internal/partner"
 	"govfleet/internal/rental"
+	"govfleet/internal/ridehail"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 	"govfleet/internal/trips"
+	"govfleet/internal/visitors"
 )
 
 // Config is what the application is built from. The zero value of each
@@ -73,6 +76,14 @@ type Config struct {
 	TileURL, TileAttribution string // the live map's tiles
 	TileDatum                string // "gcj02": the tiles are GCJ-02 (AMap); else WGS-84
 	RetentionDays            int    // keep positions this many days (0: all)
+
+	// The ride-hailing provider of the visitors' bookings: its API's
+	// base URL ("": none; with Demo, the simulator at ridehail.DemoAddr),
+	// OAuth client credentials and the callbacks' signing key; PublicURL is
+	// this server's address as the provider reaches it (default from
+	// Listen).
+	RideURL, RideName, RideClientID, RideClientSecret, RideCallbackSecret string
+	PublicURL                                                             string
 
 	// How often the periodic jobs and the telematics jobs (trips, terminal
 	// health, pruning) run; 0: that loop does not run.
@@ -166,6 +177,8 @@ func (a *App) build(ctx context.Context) error {
 	// branch i21b) is wired here after the merge: Savings.Market.
 	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs, CheckFile: booking.CheckFile}
 	a.Savings = &savingsrate.Service{DB: db}
+	// Visitors, verified by their home platform when it is a partner.
+	a.Server.Visitors = &visitors.Service{DB: db, Auth: au, Booking: b, Notify: nt, SMS: nt.SMS, Ride: rideProvider(cfg), CallbackURL: callbackURL(cfg), Home: partnerHome{a.Partner}}
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, o, au, f.Blobs)
 		if err != nil {
@@ -329,4 +342,54 @@ func (a *App) Close() error {
 		a.closeErr = errors.Join(err, a.DB.Close())
 	})
 	return a.closeErr
+}
+
+// rideProvider is the ride-hailing provider of the Config: the demo's
+// simulator when the demo names none.
+func rideProvider(cfg Config) ridehail.Provider {
+	p := &ridehail.HTTP{Label: cfg.RideName, BaseURL: cfg.RideURL, ClientID: cfg.RideClientID, ClientSecret: cfg.RideClientSecret, Secret: []byte(cfg.RideCallbackSecret)}
+	if p.BaseURL == "" {
+		if !cfg.Demo {
+			return nil
+		}
+		p.BaseURL, p.ClientID, p.ClientSecret, p.Secret = "http://"+ridehail.DemoAddr, ridehail.DemoClientID, ridehail.DemoClientSecret, []byte(ridehail.DemoCallbackSecret)
+	}
+	if p.Label == "" {
+		p.Label = ridehail.DemoName
+	}
+	return p
+}
+
+// callbackURL is where the provider posts its callbacks.
+func callbackURL(cfg Config) string {
+	base := cfg.PublicURL
+	if base == "" {
+		host := cfg.Listen
+		if strings.HasPrefix(host, ":") {
+			host = "127.0.0.1" + host
+		}
+		base = "http://" + host
+	}
+	return strings.TrimRight(base, "/") + "/api/ridehail/callback"
+}
+
+// partnerHome verifies a visitor with its home city's platform when that
+// city is a partner: the partner API's visitor question.
+type partnerHome struct{ p *partner.Service }
+
+func (h partnerHome) VerifyVisitor(ctx context.Context, homeCity, name, mobile, unitName string) (visitors.Verdict, error) {
+	p, err := h.p.ByCity(ctx, homeCity)
+	if err != nil || p == nil {
+		return visitors.NotPartner, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // the visitor waits on the phone
+	defer cancel()
+	ok, err := h.p.VerifyVisitor(ctx, p.ID, name, mobile, unitName)
+	switch {
+	case err != nil:
+		return visitors.NotPartner, err
+	case ok:
+		return visitors.Confirmed, nil
+	}
+	return visitors.Denied, nil
 }

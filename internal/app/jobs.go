@@ -57,6 +57,12 @@ func (a *App) periodic() func(ctx context.Context) {
 		} else if n > 0 {
 			slog.Info("policy expiry reminders sent", "policies", n)
 		}
+		// the paid-use fees of visitors' trips that came back.
+		if n, err := a.Visitors.SettleFees(ctx, 0); err != nil {
+			slog.Warn("visitor paid-use fees", "err", err)
+		} else if n > 0 {
+			slog.Info("visitor paid-use fees computed", "bookings", n)
+		}
 		// Issue 19: the audit chain's head, signed, outside the database.
 		if err := a.Audit.Checkpoint(ctx); err != nil {
 			slog.Warn("audit checkpoint", "err", err)

@@ -135,13 +135,16 @@ var (
 	// Issue 23 parts 4 and 5 (i23c).
 	Notice          = ObjectType{"notice", "通知公告"}
 	SavingsBaseline = ObjectType{"savings_baseline", "节支率基数"}
+	Visitor         = ObjectType{"visitor", "来访人员"}
+	VisitorBooking  = ObjectType{"visitor_booking", "来访用车"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
 	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
 	Partner, PartnerSettlement,
-	Notice, SavingsBaseline}
+	Notice, SavingsBaseline,
+	Visitor, VisitorBooking}
 
 // The audit log's own reading, recorded in the log itself.
 var (

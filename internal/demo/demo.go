@@ -236,6 +236,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedPartners(ctx, o.DB, a, actor, jgj, now); err != nil { // partner cities (partner.go)
 		return false, fmt.Errorf("partner cities: %w", err)
 	}
+	if err := seedVisitors(ctx, o.DB, now); err != nil {
+		return false, err
+	}
 	if err := seedSupervision(ctx, o.DB, now); err != nil {
 		return false, err
 	}
@@ -256,4 +259,5 @@ var Accounts = [][2]string{
 	{"co_repair / co_fuel", "定点维修厂 / 加油公司（企业账号）"},
 	{"co_insurer / co_inspect", "保险公司 / 检测机构（企业账号）"},
 	{"co_rental / co_rental2", "租赁公司（企业账号）"},
+	{VisitorMobile, "来访人员 王海燕（南京）：手机端 /m 选「来访人员登录」，密码 " + VisitorPassword},
 }

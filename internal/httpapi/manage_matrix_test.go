@@ -21,7 +21,7 @@ import (
 // two together (a password reset), atCity whether the actor is at the city.
 func manages(ar, tr access.Role, same, atCity, dual bool) bool {
 	three := []access.Role{access.SysAdmin, access.SecAdmin, access.AuditAdmin}
-	users := []access.Role{"", access.Dispatcher, access.VehicleManager, access.Driver, access.Applicant} // the people who use the platform
+	users := []access.Role{"", access.Dispatcher, access.VehicleManager, access.Driver, access.Applicant, access.Visitor} // the people who use the platform (visitors: R-19)
 	companies := []access.Role{access.RepairShop, access.FuelCompany, access.Insurer, access.InspectionCompany, access.RentalCompany}
 	if slices.Contains(three, tr) {
 		return ar == access.SecAdmin && !same || slices.Contains(three, ar) && same && atCity && dual

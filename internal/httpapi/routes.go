@@ -45,6 +45,7 @@ func (s *Server) Routes() []Route {
 		s.supervisionRoutes(), s.companyRoutes(), s.credentialRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes(),
 		s.partnerRoutes(),
 		s.noticeRoutes(),
+		s.visitorRoutes(),
 	)
 }
 

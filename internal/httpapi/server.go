@@ -44,6 +44,7 @@ import (
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
+	"govfleet/internal/visitors"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -77,8 +78,9 @@ type Server struct {
 	Partner     *partner.Service     // partner cities' platforms (R-18, issue 22)
 
 	// Issue 23 parts 4 and 5 (i23c).
-	Notices *notices.Service     // notices, read receipts, the periodic report (R-29(3))
-	Savings *savingsrate.Service // the savings rate (节支率)
+	Notices  *notices.Service     // notices, read receipts, the periodic report (R-29(3))
+	Savings  *savingsrate.Service // the savings rate (节支率)
+	Visitors *visitors.Service    // visiting officials and their bookings
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

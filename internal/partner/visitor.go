@@ -11,6 +11,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/store"
 )
 
 // VisitorQuery asks a visitor's home platform whether a person is one of
@@ -130,4 +131,21 @@ func (s *Service) Platform(ctx context.Context) string {
 	var name string
 	_ = s.DB.R.NewSelect().Table("units").Column("name").Where("parent_id IS NULL").Order("id").Limit(1).Scan(ctx, &name)
 	return name + "公务用车平台"
+}
+
+// ByCity is the active partner of a city's name as a visitor writes it
+// ("无锡" or "无锡市"); nil when the city is no active partner.
+func (s *Service) ByCity(ctx context.Context, city string) (*Partner, error) {
+	city = strings.TrimSuffix(strings.TrimSpace(city), "市")
+	if city == "" {
+		return nil, nil
+	}
+	var ps []*Partner
+	if err := s.DB.R.NewSelect().Model(&ps).Where("active AND name IN (?, ?)", city, city+"市").Order("id").Limit(1).Scan(ctx); err != nil {
+		return nil, store.Translate(err)
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return ps[0], nil
 }

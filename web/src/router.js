@@ -14,6 +14,7 @@ import { rentalRoutes } from './views/rental/routes'
 import { partnerRoutes } from './views/partner/routes'
 import { noticeRoutes, noticePrintRoutes } from './views/notices/routes'
 import { savingsRoutes } from './views/savings/routes'
+import { visitorRoutes } from './views/visitors/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
@@ -29,6 +30,7 @@ export const consoleRoutes = [
   ...partnerRoutes,
   ...noticeRoutes,
   ...savingsRoutes,
+  ...visitorRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'password-resets', name: 'password-resets', component: () => import('./views/users/PasswordResetsView.vue'), meta: { title: '密码重置审批', icon: 'Key', menu: true, perm: 'users.manage' } },
   { path: 'credentials', name: 'credentials', component: () => import('./views/users/CredentialsView.vue'), meta: { title: '令牌与密钥', icon: 'Tickets', menu: true, perm: 'credentials.manage' } },
@@ -61,6 +63,9 @@ router.beforeEach(async (to) => {
     if (to.meta.mobile) return { name: 'm-login', query: to.fullPath !== '/m' ? { redirect: to.fullPath } : {} }
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
+  // A visiting official has its own phone pages and nothing else.
+  const own = to.path === '/m/visitor' || to.path.startsWith('/m/visitor/') || to.name === 'm-messages'
+  if (session.can('visitor.self') && !own) return { path: '/m/visitor' }
   // The forced password change or second-factor binding happens in the console (the phone pages link there).
   if (to.meta.mobile && session.restricted) return { path: '/' }
   if (to.meta.perm && !session.can(to.meta.perm) && !session.restricted) {

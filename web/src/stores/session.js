@@ -65,6 +65,10 @@ export const useSession = defineStore('session', {
       await this.openSession(res)
       return null
     },
+    // A visiting official logs in with the mobile and the password chosen at registration.
+    async visitorLogin(mobile, password) {
+      await this.openSession(await api.post('/visitor/login', { mobile, password }, { silent: true }))
+    },
     // The second step: the ticket and a 6-digit code or a recovery code.
     async loginCode(ticket, code) {
       await this.openSession(await api.post('/auth/login/code', { ticket, code }, { silent: true }))

@@ -21,3 +21,9 @@ export function fromLocalInput(s) {
   const d = new Date(s)
   return Number.isNaN(d.getTime()) ? null : d.toISOString()
 }
+
+// Vant tag type of a visitor's booking state (an order's or a ride's).
+const RIDE_TAGS = { created: 'warning', accepted: 'primary', arrived: 'primary', started: 'success', finished: 'warning', paid: 'success', cancelled: 'default' }
+export function visitorTag(state) {
+  return RIDE_TAGS[state] || M_STATE_TAGS[state] || 'default'
+}

@@ -2,6 +2,7 @@
 // meta.mobile sends a logged-out visitor to the phone login page.
 export const mobileRoutes = [
   { path: '/m/login', name: 'm-login', component: () => import('./MLogin.vue'), meta: { title: '登录', public: true, mobile: true } },
+  { path: '/m/visitor/register', name: 'm-visitor-register', component: () => import('./MVisitorRegister.vue'), meta: { title: '来访人员注册', public: true, mobile: true } },
   {
     path: '/m',
     component: () => import('./MobileShell.vue'),
@@ -23,6 +24,11 @@ export const mobileRoutes = [
       { path: 'repair', name: 'm-repair', component: () => import('./MRepair.vue'), meta: { title: '报修', back: true } },
       { path: 'repairs', name: 'm-repairs', component: () => import('./MRepairs.vue'), meta: { title: '我的报修', back: true } },
       { path: 'repairs/:id(\\d+)', name: 'm-repair-job', component: () => import('./MRepairJob.vue'), meta: { title: '报修进度', back: true } },
+      // Visiting officials.
+      { path: 'visitor', name: 'm-visitor', component: () => import('./MVisitor.vue'), meta: { title: '来访用车', tab: 'visitor' } },
+      { path: 'visitor/book', name: 'm-visitor-book', component: () => import('./MVisitorBook.vue'), meta: { title: '预约用车', back: true } },
+      { path: 'visitor-approvals', name: 'm-visitor-approvals', component: () => import('./MVisitorInbox.vue'), meta: { title: '来访核验', back: true } },
+      { path: 'visitor/bookings/:id(\\d+)', name: 'm-visitor-booking', component: () => import('./MVisitorBooking.vue'), meta: { title: '用车详情', back: true } },
     ],
   },
 ]

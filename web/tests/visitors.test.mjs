@@ -1,0 +1,221 @@
+// Browser test of visiting officials (R-19) against a fresh demo backend: on a 375 px phone a visitor registers
+// with an SMS code (the demo's SMS sender writes it to the server log), waits for verification and cannot book;
+// the host unit's approver verifies it on the console's 来访人员; the visitor books a platform vehicle in paid use
+// and follows it. The demo's visitor sees its past rides with driver, car and fee; 网约车对账 says the provider
+// (the simulator, not running here) is unreachable and still lists the platform's records.
+//   GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/visitors.test.mjs
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startServer } from './server.mjs'
+import { launchBrowser, login, logout, menuItem } from './browser.mjs'
+
+const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
+const PHONE = { width: 375, height: 812 }
+const DESKTOP = { width: 1440, height: 900 }
+const mobile = `137${String(Date.now()).slice(-8)}`
+const name = `来访测试${Date.now().toString(36).slice(-3)}`
+const password = 'Laifang#Test26'
+
+let server
+let b
+let page
+
+before(async () => {
+  await mkdir(shotDir, { recursive: true })
+  server = await startServer()
+  b = await launchBrowser({ baseURL: server.baseURL })
+  page = b.page
+})
+
+after(async () => {
+  if (b) {
+    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
+    await b.close()
+  }
+  if (server) await server.stop()
+})
+
+async function shot(name) {
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true })
+}
+
+async function smsCode(phone) {
+  const re = new RegExp(`phone=${phone} text=\\S*验证码：(\\d{6})`)
+  for (let i = 0; i < 50; i++) {
+    const m = server.logs().match(re)
+    if (m) return m[1]
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('no code in the SMS log')
+}
+
+const shanghai = (days, hour) => {
+  const d = new Date(Date.now() + days * 86400000)
+  return `${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)}T${String(hour).padStart(2, '0')}:00`
+}
+
+test('1. a visitor registers on the phone with an SMS code and waits for verification', async () => {
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login')
+  await page.locator('[data-test=m-login-visitor]').click()
+  await page.locator('[data-test=m-visitor-register-link]').click()
+  await page.waitForURL('**/m/visitor/register')
+  const form = page.locator('[data-test=m-visitor-register]')
+  await form.locator('input[name=name]').fill(name)
+  await form.locator('input[name=mobile]').fill(mobile)
+  await page.locator('[data-test=m-visitor-send-code]').click()
+  const code = await smsCode(mobile)
+  await form.locator('input[name=code]').fill(code === '000000' ? '111111' : '000000') // a wrong code first
+  await form.locator('input[name=home_city]').fill('南京')
+  await form.locator('input[name=home_unit]').fill('南京市机关事务管理局')
+  await page.locator('[data-test=m-visitor-host]').click()
+  await page.locator('.van-popup input[type=search]').fill('市机关事务管理局')
+  await page.locator('.van-picker__confirm').click()
+  await form.locator('input[name=purpose]').fill('机关事务交流')
+  await form.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=m-visitor-register-submit]').click()
+  await page.locator('.van-field__error-message', { hasText: '验证码错误，还可尝试4次' }).waitFor()
+  await shot('visitor-register-phone')
+  await form.locator('input[name=code]').fill(code)
+  await page.locator('[data-test=m-visitor-register-submit]').click()
+  await page.waitForURL('**/m/visitor')
+  await page.locator('[data-test=m-visitor-state]', { hasText: '待核验' }).waitFor()
+  assert.ok(await page.locator('[data-test=m-visitor-book]').isDisabled(), 'a pending visitor cannot book')
+  await shot('visitor-pending-phone')
+})
+
+test('2. the host unit\'s approver verifies the registration on the console', async () => {
+  await page.context().clearCookies()
+  await page.setViewportSize(DESKTOP)
+  await login(page, 'jgj_approver')
+  await menuItem(page, '来访人员').click()
+  await page.waitForURL('**/visitors')
+  await page.locator('input[data-test=visitors-q]').fill(name)
+  await page.keyboard.press('Enter')
+  const row = page.locator('[data-test=visitors-table] .el-table__body-wrapper tbody tr', { hasText: name })
+  await row.waitFor()
+  assert.match(await row.innerText(), /待核验/)
+  await shot('visitors-console')
+  await row.locator('[data-test=visitor-approve]').click()
+  await page.locator('[data-test=visitor-decide-submit]').click()
+  await page.locator('[data-test=visitors-table] tbody tr', { hasText: '已核验' }).filter({ hasText: name }).waitFor()
+  await logout(page)
+})
+
+test('3. the verified visitor books a platform vehicle and follows it', async () => {
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(mobile)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL('**/m/visitor')
+  await page.locator('[data-test=m-visitor-state]', { hasText: '已核验' }).waitFor()
+  await page.locator('[data-test=m-visitor-book]').click()
+  await page.waitForURL('**/m/visitor/book')
+  await page.locator('[data-test=m-tariffs]').waitFor()
+  const form = page.locator('[data-test=m-visitor-book-form]')
+  await form.locator('input[name=reason]').fill('参加机关事务交流会')
+  await form.locator('input[name=pickup_place]').fill('常州北站')
+  await form.locator('input[name=destination]').fill('市行政中心')
+  await form.locator('input[name=start_at]').fill(shanghai(3, 9))
+  await form.locator('input[name=end_at]').fill(shanghai(3, 17))
+  await shot('visitor-book-phone')
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待派车' }).waitFor()
+  const text = await page.locator('[data-test=m-visitor-booking-detail]').innerText()
+  for (const t of ['平台车辆（有偿使用）', '常州北站', '市行政中心', '尚未派车']) assert.ok(text.includes(t), `${t} in the detail`)
+  assert.doesNotMatch(text, /platform|approved|undefined/)
+  await shot('visitor-booking-phone')
+})
+
+test('4. the demo visitor sees its past rides: driver, car and fee; the console lists and reconciles them', async () => {
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill('13905190201')
+  await page.locator('input[name=password]').fill('Laifang#Cz2026')
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL('**/m/visitor')
+  const cards = page.locator('[data-test=m-visitor-booking]')
+  await cards.first().waitFor()
+  assert.ok((await cards.count()) >= 4, 'past bookings of the demo')
+  await shot('visitor-home-phone')
+  await cards.filter({ hasText: '网约车' }).first().click()
+  await page.locator('[data-test=m-visitor-car]').waitFor()
+  const car = await page.locator('[data-test=m-visitor-car]').innerText()
+  assert.match(car, /苏D·T3/)
+  await page.locator('[data-test=m-visitor-fee]').waitFor()
+  await shot('visitor-ride-phone')
+
+  await page.context().clearCookies()
+  await page.setViewportSize(DESKTOP)
+  await login(page, 'city_admin')
+  await menuItem(page, '来访人员').click()
+  await page.getByRole('tab', { name: '来访用车' }).click()
+  await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '网约车' }).first().waitFor()
+  await shot('visitor-bookings-console')
+  await menuItem(page, '网约车对账').click()
+  await page.waitForURL('**/ridehail-reconciliation')
+  await page.locator('[data-test=recon-unreachable]', { hasText: '暂时无法连接' }).waitFor()
+  assert.ok((await page.locator('[data-test=recon-table] tbody tr').count()) >= 3, 'the platform\'s records are listed')
+  await shot('ridehail-reconciliation-console')
+})
+
+test('5. the approver refuses a registration on the phone; the refused visitor cannot book', async () => {
+  const m2 = `136${String(Date.now()).slice(-8)}`
+  const post = (p, body) => fetch(`${server.baseURL}/api${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  assert.equal((await post('/visitor/code', { mobile: m2 })).status, 204)
+  const reg = await post('/visitor/register', {
+    name: '退回测试', mobile: m2, code: await smsCode(m2), home_city: '上海', home_unit: '上海某公司', host_unit_id: await hostUnit(), password,
+  })
+  assert.equal(reg.status, 201, await reg.text())
+
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login')
+  await page.locator('input[name=username]').fill('jgj_approver')
+  await page.locator('input[name=password]').fill('Demo@2026')
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL(/\/m$/)
+  await page.locator('[data-test=m-visitor-approvals]').click()
+  const card = page.locator('[data-test=m-visitor-inbox] .m-card', { hasText: '退回测试' })
+  await card.waitFor()
+  await card.locator('[data-test=m-visitor-refuse]').click()
+  await page.locator('[data-test=m-visitor-decide-submit]').click()
+  await page.locator('.van-field__error-message', { hasText: '请填写不通过的原因' }).waitFor()
+  await page.locator('.van-popup textarea[name=reason]').fill('非公职人员，不属于接待范围')
+  await shot('visitor-inbox-phone')
+  await page.locator('[data-test=m-visitor-decide-submit]').click()
+  await card.waitFor({ state: 'detached' })
+
+  await page.context().clearCookies()
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(m2)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.locator('[data-test=m-visitor-state]', { hasText: '核验未通过' }).waitFor()
+  assert.match(await page.locator('[data-test=m-visitor-me]').innerText(), /非公职人员/)
+  assert.ok(await page.locator('[data-test=m-visitor-book]').isDisabled())
+  await page.goto('/m/visitor/book') // by its address: the server refuses and says why
+  const f = page.locator('[data-test=m-visitor-book-form]')
+  await f.locator('input[name=reason]').fill('试图预约')
+  await f.locator('input[name=pickup_place]').fill('常州北站')
+  await f.locator('input[name=destination]').fill('市行政中心')
+  await f.locator('input[name=start_at]').fill(shanghai(3, 9))
+  await f.locator('input[name=end_at]').fill(shanghai(3, 12))
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.locator('.van-field__error-message', { hasText: '核验未通过' }).waitFor()
+  await page.goto('/vehicles') // the console is not a visitor's
+  await page.waitForURL('**/m/visitor')
+})
+
+async function hostUnit() {
+  const units = await (await fetch(`${server.baseURL}/api/visitor/host-units`)).json()
+  return units.find((u) => u.name === '市机关事务管理局').id
+}

@@ -175,6 +175,13 @@ const (
 	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
 	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
 	HealthWrite   Perm = "health.write"   // request repair of a terminal fault and mark it fixed
+
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	LoanRead        Perm = "loan.read"        // the loans lent or borrowed by one's level
+	LoanRequest     Perm = "loan.request"     // ask another level for vehicles, return them
+	LoanApprove     Perm = "loan.approve"     // the lending level (or the city above two districts) approves or refuses
+	RateWrite       Perm = "rate.write"       // the city's tariff and market reference prices
+	SettlementWrite Perm = "settlement.write" // generate monthly statements, confirm or dispute one's side
 )
 
 // Perms lists every permission except Public and Self.
@@ -183,7 +190,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
+	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -288,6 +296,17 @@ var grants = map[Perm][]Role{
 	// vehicle manager (answers for the unit's vehicles) and the platform
 	// administrator send terminals for repair and close the events.
 	HealthWrite: {PlatformAdmin, VehicleManager},
+	// Cross-level loans (R-17, issue 21 part 4): a level's dispatcher or
+	// platform administrator asks for vehicles and returns them; the lending
+	// level's platform administrator decides (the city's, between two
+	// districts). Costs and savings (part 5): the city's platform
+	// administrator keeps the rates (cost.read reads them and the
+	// statements); each side's administrator confirms its statements.
+	LoanRead:        append([]Role{PlatformAdmin, Dispatcher, VehicleManager}, supervisors...),
+	LoanRequest:     {PlatformAdmin, Dispatcher},
+	LoanApprove:     {PlatformAdmin},
+	RateWrite:       {PlatformAdmin},
+	SettlementWrite: {PlatformAdmin, UnitAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -36,11 +36,13 @@ import (
 	"govfleet/internal/insurance"
 	"govfleet/internal/jt808"
 	"govfleet/internal/ledger"
+	"govfleet/internal/loans"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/notify"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/savings"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
@@ -151,7 +153,9 @@ func (a *App) build(ctx context.Context) error {
 		Rental:      &rental.Service{DB: db, Booking: b, Notify: nt},
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
-		Health:      &health.Service{DB: db, Geo: gc}}
+		Health:      &health.Service{DB: db, Geo: gc},
+		Loans:       &loans.Service{DB: db},
+		Savings:     &savings.Service{DB: db}}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

@@ -129,11 +129,16 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	Loan       = ObjectType{"loan", "车辆借调单"}
+	Rate       = ObjectType{"rate", "收费标准与市场价"}
+	Settlement = ObjectType{"settlement", "结算单"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
+	Loan, Rate, Settlement}
 
 // The audit log's own reading, recorded in the log itself.
 var (

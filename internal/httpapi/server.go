@@ -35,10 +35,12 @@ import (
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/loans"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/savings"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
 )
@@ -71,6 +73,10 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	Loans   *loans.Service   // 车辆借调
+	Savings *savings.Service // 收费标准与市场价, 跨单位用车费用, 结算单
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

@@ -301,8 +301,8 @@ func checkVehicles(ctx context.Context, tx bun.IDB, ids []int64, lenderPath, typ
 		switch {
 		case !strings.HasPrefix(v.UnitPath, lenderPath):
 			return nil, errs.E(errs.Invalid, "车辆 %s 不属于借出方", v.Plate)
-		case typ != "" && v.Type != typ:
-			return nil, errs.E(errs.Invalid, "车辆 %s 是%s，不是所借的%s", v.Plate, TypeName(v.Type), TypeName(typ))
+		case typ != "" && TypeOf(v.Seats) != typ:
+			return nil, errs.E(errs.Invalid, "车辆 %s 是%s，不是所借的%s", v.Plate, TypeName(TypeOf(v.Seats)), TypeName(typ))
 		case v.Status == "maintenance":
 			return nil, errs.E(errs.Conflict, "车辆 %s 正在维修保养，不能借出", v.Plate)
 		case v.Status == "sealed":

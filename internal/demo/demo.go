@@ -233,6 +233,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
+	if err := seedLoans(ctx, o.DB, now); err != nil {
+		return false, err
+	}
 	return true, seedSupervision(ctx, o.DB, now)
 }
 

@@ -40,8 +40,8 @@ func seedLoans(ctx context.Context, db *store.DB, now time.Time) error {
 	start := time.Now()
 	for _, r := range demoRates {
 		for _, x := range []struct {
-			kind            string
-			day, half, km   int64
+			kind          string
+			day, half, km int64
 		}{{savings.Tariff, r.day, r.half, r.km}, {savings.Market, r.marketDay, r.marketHalfDay, 0}} {
 			if _, err := db.W.NewInsert().Model(&savings.Rate{Kind: x.kind, VehicleType: r.typ, DayFen: x.day, HalfDayFen: x.half, KmFen: x.km,
 				ValidFrom: "2020-01-01", Note: "演示标准", UpdatedAt: now}).Exec(ctx); err != nil {

@@ -141,6 +141,7 @@ type Vehicle struct {
 	Status   string `bun:"status" json:"-"`
 	UnitName string `bun:"unit_name" json:"unit_name"`
 	UnitPath string `bun:"unit_path" json:"-"`
+	Drivers  int    `bun:"drivers" json:"drivers"` // matched drivers (a loan with drivers lends them too)
 	Type     string `bun:"-" json:"type_name"`
 }
 
@@ -341,6 +342,7 @@ func checkVehicles(ctx context.Context, tx bun.IDB, ids []int64, lenderPath, typ
 func vehicles(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("vehicles AS v").
 		ColumnExpr("v.id, v.plate, v.brand, v.model, v.seats, v.status, u.name AS unit_name, u.path AS unit_path").
+		ColumnExpr("(SELECT COUNT(*) FROM driver_vehicles AS dv WHERE dv.vehicle_id = v.id) AS drivers").
 		Join("JOIN units AS u ON u.id = v.unit_id")
 }
 
@@ -590,7 +592,7 @@ func (s *Service) Lendable(ctx context.Context, a *access.Actor, loanID int64) (
 	if l.VehicleType != "" {
 		q = q.Where(typeSQL+" = ?", l.VehicleType)
 	}
-	if err := q.OrderExpr("u.path, v.plate").Limit(200).Scan(ctx, &vs); err != nil {
+	if err := q.OrderExpr("CASE WHEN EXISTS (SELECT 1 FROM driver_vehicles AS dv WHERE dv.vehicle_id = v.id) THEN 0 ELSE 1 END, u.path, v.plate").Limit(200).Scan(ctx, &vs); err != nil {
 		return nil, store.Translate(err)
 	}
 	for _, v := range vs {

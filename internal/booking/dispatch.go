@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/calendar"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/loans"
 	"govfleet/internal/notify"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
@@ -69,6 +70,7 @@ type VehicleCandidate struct {
 	OwnUnit       bool               `json:"own_unit"`
 	UsedThisMonth int                `json:"used_this_month"`
 	Drivers       []*DriverCandidate `json:"drivers"`
+	Loan          string             `json:"loan"` // R-17: lent to the dispatcher's level, the loan's number
 }
 
 // window is the time an order needs a vehicle and a driver.
@@ -191,11 +193,13 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 	q := `SELECT v.id, v.unit_id, v.seats, v.category, v.status, v.parking_lat, v.parking_lng FROM vehicles AS v
 		WHERE v.status <> 'disposed' AND v.exempt = ? AND (v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`
 	args := []any{false, scope + "%"}
-	if lent, err := lentIDs(ctx, s.DB.R, a, o); err != nil {
+	lent, err := loans.LentTo(ctx, s.DB.R, a, o.PickupAt, o.ReturnAt)
+	if err != nil {
 		return nil, 0, err
-	} else if len(lent) > 0 && f.UnitID == 0 { // R-17: lent to the dispatcher's level for the order's window
+	}
+	if len(lent) > 0 && f.UnitID == 0 { // R-17: lent to the dispatcher's level for the order's window
 		q += " OR v.id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(lent)), ",") + ")"
-		for _, id := range lent {
+		for id := range lent {
 			args = append(args, id)
 		}
 	}
@@ -241,6 +245,9 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 		return nil, 0, store.Translate(err)
 	}
 	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size)
+	for _, c := range cands {
+		c.Loan = lent[c.ID]
+	}
 	return cands, len(vs), err
 }
 

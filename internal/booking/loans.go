@@ -14,20 +14,6 @@ import (
 // dispatcher reaches a lent vehicle for exactly the loan's period, and the
 // lender no longer dispatches it then.
 
-// lentIDs returns the vehicles lent to the actor's levels for the whole of
-// o's window: the dispatch dialog lists them beside the scope's own.
-func lentIDs(ctx context.Context, db bun.IDB, a *access.Actor, o *Order) ([]int64, error) {
-	m, err := loans.LentTo(ctx, db, a, o.PickupAt, o.ReturnAt)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
 // lentScope checks that the actor may dispatch v on o: inside its subtree,
 // or lent to its level for the whole of o's window (loans.Check names the
 // loan's period when o lies outside it).

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	for _, k := range []string{"GET /api/loans", "POST /api/loans", "GET /api/rates", "POST /api/rates", "PUT /api/rates/{id}",
+	for _, k := range []string{"GET /api/loans", "GET /api/loans/options", "POST /api/loans", "GET /api/rates", "POST /api/rates", "PUT /api/rates/{id}",
 		"GET /api/settlements", "POST /api/settlements/generate"} {
 		untargeted[k] = true
 	}
@@ -68,7 +68,8 @@ func (e *env) loansFixtures(place func(bool) int64) map[string]func(c caller, in
 	}
 	reason := map[string]string{"reason": "测试原因"}
 	return map[string]func(c caller, in bool) call{
-		"GET /api/loans": func(c caller, in bool) call { return call{"GET", "/api/loans?side=borrow", nil} },
+		"GET /api/loans":         func(c caller, in bool) call { return call{"GET", "/api/loans?side=borrow", nil} },
+		"GET /api/loans/options": func(c caller, in bool) call { return call{"GET", "/api/loans/options", nil} },
 		"POST /api/loans": func(c caller, in bool) call {
 			from := time.Now().UTC().Add(3000*time.Hour + time.Duration(e.next())*50*time.Hour)
 			return call{"POST", "/api/loans", map[string]any{"lender_id": wj, "vehicle_type": "coach", "count": 1, "with_driver": true,

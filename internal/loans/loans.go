@@ -603,3 +603,30 @@ func (s *Service) Lendable(ctx context.Context, a *access.Actor, loanID int64) (
 	}
 	return vs, nil
 }
+
+// Level is a level that may lend or borrow: the city or a district.
+type Level struct {
+	ID   int64  `bun:"id" json:"id"`
+	Name string `bun:"name" json:"name"`
+	Kind string `bun:"kind" json:"kind"`
+	Own  bool   `bun:"-" json:"own"` // the caller's own scope: it lends, never borrows from itself
+}
+
+// Options are what a loan request form offers: the levels and the vehicle types.
+type Options struct {
+	Levels       []*Level      `json:"levels"`
+	VehicleTypes []VehicleType `json:"vehicle_types"`
+}
+
+// Options lists the city and the districts, and the vehicle types.
+func (s *Service) Options(ctx context.Context, a *access.Actor) (*Options, error) {
+	out := &Options{Levels: []*Level{}, VehicleTypes: VehicleTypes}
+	if err := s.DB.R.NewSelect().Table("units").Column("id", "name", "kind").Where("kind IN ('city', 'district') AND active").
+		OrderExpr("depth, id").Scan(ctx, &out.Levels); err != nil {
+		return nil, store.Translate(err)
+	}
+	for _, l := range out.Levels {
+		l.Own = l.ID == a.ScopeID
+	}
+	return out, nil
+}

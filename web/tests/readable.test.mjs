@@ -55,6 +55,7 @@ const MAIN_PAGES = [
   '/monitor', '/trips', '/terminal-health', '/fuel/records', '/fuel/consumption', '/companies', '/insurance/policies',
   '/insurance/claims', '/inspection', '/costs', '/repairs', '/repair-thresholds', '/rental-orders', '/rental-assessments',
   '/supervision', '/supervision/cases', '/supervision/rules', '/users', '/password-resets', '/credentials', '/role-filings',
+  '/loans', '/rates', '/settlements',
   '/profile',
 ]
 

@@ -78,7 +78,7 @@ func seedLoans(ctx context.Context, db *store.DB, now time.Time) error {
 		for k, p := range pairs {
 			n++
 			from := first.AddDate(0, 0, 8+7*k).Add(7 * time.Hour)
-			to := from.AddDate(0, 0, 2).Add(12 * time.Hour)
+			to := from.AddDate(0, 0, 4).Add(12 * time.Hour)
 			if err := pastLoan(ctx, db, ids, city.ID, city.Name, p.borrower, p.lender, p.unit, p.reason, from, to, n); err != nil {
 				return fmt.Errorf("demo loan: %w", err)
 			}
@@ -187,7 +187,7 @@ func pastLoan(ctx context.Context, db *store.DB, ids map[string]int64, cityID in
 		}
 		odo := 30000 + 500*n
 		for k := range 3 {
-			dep := from.Add(time.Duration(k*20+1) * time.Hour)
+			dep := from.AddDate(0, 0, k).Add(time.Duration(k+1) * time.Hour) // 08:00, 09:00, 10:00 Beijing
 			back := dep.Add(time.Duration(3+k*4) * time.Hour)
 			if k == 2 {
 				back = dep.Add(26 * time.Hour) // across the night: a day and a half day

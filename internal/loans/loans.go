@@ -546,17 +546,19 @@ type Filter struct {
 }
 
 // List returns the loans whose borrower or lender lies in the caller's
-// scope, newest first.
+// scope, or that lend one of its vehicles, newest first.
 func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Loan, int, error) {
 	q := listQuery(s.DB.R)
 	p := a.ScopePath + "%"
+	// A unit's staff (its vehicle manager) sees the loans of its own vehicles.
+	const ownVehicle = "EXISTS (SELECT 1 FROM loan_vehicles AS lv JOIN vehicles AS v ON v.id = lv.vehicle_id JOIN units AS vu ON vu.id = v.unit_id WHERE lv.loan_id = l.id AND vu.path LIKE ?)"
 	switch f.Side {
 	case "lend":
-		q = q.Where("n.path LIKE ?", p)
+		q = q.Where("(n.path LIKE ? OR "+ownVehicle+")", p, p)
 	case "borrow":
 		q = q.Where("b.path LIKE ?", p)
 	default:
-		q = q.Where("(n.path LIKE ? OR b.path LIKE ?)", p, p)
+		q = q.Where("(n.path LIKE ? OR b.path LIKE ? OR "+ownVehicle+")", p, p, p)
 	}
 	if f.State != "" {
 		q = q.Where("l.state = ?", f.State)

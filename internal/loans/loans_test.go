@@ -13,6 +13,7 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
+	"govfleet/internal/fleet"
 	"govfleet/internal/loans"
 	"govfleet/internal/monitor"
 	"govfleet/internal/storetest"
@@ -332,6 +333,41 @@ func TestLoanByTypeDecisions(t *testing.T) {
 		}
 		if ls, _, _ := w.Loans.List(ctx, f.a("zl_admin"), loans.Filter{Page: 1, Size: 50}); slices.ContainsFunc(ls, func(x *loans.Loan) bool { return x.ID == l.ID }) {
 			t.Error("a third district sees the loan")
+		}
+	})
+}
+
+// The demo's loan under way today: 天宁区 has a van of 武进区 now, on an
+// order departed, and its terminal is among the first the demo fleet
+// drives (fleet.BoundPhones), so that it moves on 天宁区's live map.
+func TestDemoLoanUnderWay(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		tn := w.Actor(t, "tn_dispatcher")
+		now := time.Now()
+		lent, err := loans.LentTo(ctx, w.DB.R, tn, now, now)
+		wantErr(t, err, "", "")
+		if len(lent) != 1 {
+			t.Fatalf("vehicles lent to 天宁区 now: %v", lent)
+		}
+		var vehicle int64
+		for id := range lent {
+			vehicle = id
+		}
+		var sim string
+		if err := w.DB.R.NewSelect().Table("terminals").Column("sim").Where("vehicle_id = ?", vehicle).Scan(ctx, &sim); err != nil {
+			t.Fatal(err)
+		}
+		phones, err := (&fleet.Directory{DB: w.DB}).BoundPhones(ctx, 3)
+		wantErr(t, err, "", "")
+		if len(phones) == 0 || phones[0] != sim {
+			t.Errorf("the lent van's terminal %s is not driven first: %v", sim, phones)
+		}
+		var departed int
+		w.DB.R.NewSelect().TableExpr("orders AS o").ColumnExpr("COUNT(*)").Join("JOIN units AS u ON u.id = o.unit_id").
+			Where("o.vehicle_id = ? AND o.state = 'departed' AND u.name = '天宁区城市管理局'", vehicle).Scan(ctx, &departed)
+		if departed != 1 {
+			t.Errorf("orders of 天宁区 under way on the lent van: %d", departed)
 		}
 	})
 }

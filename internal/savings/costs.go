@@ -233,3 +233,35 @@ func Summary(ctx context.Context, db bun.IDB, nodePath string, from, to time.Tim
 		Where("c.borrower_path LIKE ? AND o.pickup_at >= ? AND o.pickup_at < ?", nodePath+"%", from.UTC(), to.UTC()).Scan(ctx, &r)
 	return r.I.Int64, r.M.Int64, r.S.Int64, store.Translate(err)
 }
+
+// CostClosed computes and stores the cost of every cross-unit use that
+// ran (finished, back or closed) and has none yet, up to limit per call:
+// the ten-minute job, so that a use is costed soon after it closes. A use
+// whose type has no rate for its day is left for later (the statement's
+// generation names it). It returns how many it costed.
+func (s *Service) CostClosed(ctx context.Context, limit int) (int, error) {
+	var us []*use
+	if err := usesQuery(s.DB.R).Where("NOT EXISTS (SELECT 1 FROM use_costs AS c WHERE c.order_id = o.id)").
+		OrderExpr("o.id").Limit(limit).Scan(ctx, &us); err != nil {
+		return 0, store.Translate(err)
+	}
+	n := 0
+	now := s.now()
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		for _, u := range us {
+			c, err := cost(ctx, tx, u, now)
+			if errs.Is(err, errs.Conflict) { // no rate for the day yet
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := upsertCost(ctx, tx, c); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -52,6 +52,24 @@ func TestDays(t *testing.T) {
 	}
 }
 
+// endDemoRate ends the demo's open-ended rate of kind and type on the day
+// before from, so that a test's own rates follow it.
+func endDemoRate(t *testing.T, w *apptest.World, kind, typ, from string) {
+	t.Helper()
+	ctx := context.Background()
+	rs, err := w.Savings.Rates(ctx, kind)
+	wantErr(t, err, "", "")
+	f, _ := beijing.ParseDate(from)
+	end := beijing.Date(f.AddDate(0, 0, -1))
+	for _, r := range rs {
+		if r.VehicleType == typ && r.ValidTo == nil {
+			_, err := w.Savings.SaveRate(ctx, w.Actor(t, "city_admin"), r.ID, savings.RateInput{Kind: kind, VehicleType: typ, DayFen: r.DayFen,
+				HalfDayFen: r.HalfDayFen, KmFen: r.KmFen, ValidFrom: r.ValidFrom, ValidTo: &end})
+			wantErr(t, err, "", "")
+		}
+	}
+}
+
 // Rates follow each other without a gap or an overlap; only the city's
 // platform administrator keeps them.
 func TestRatePeriods(t *testing.T) {
@@ -59,6 +77,7 @@ func TestRatePeriods(t *testing.T) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		s := w.Savings
+		endDemoRate(t, w, savings.Tariff, "coach", "2031-01-01")
 		in := savings.RateInput{Kind: savings.Tariff, VehicleType: "coach", DayFen: 90000, HalfDayFen: 50000, KmFen: 300, ValidFrom: "2031-01-01"}
 		end := "2031-06-30"
 		in.ValidTo = &end
@@ -101,6 +120,8 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		ctx := context.Background()
 		db := w.DB
 		city := w.Actor(t, "city_admin")
+		endDemoRate(t, w, savings.Tariff, "business_van", "2031-01-01")
+		endDemoRate(t, w, savings.Market, "business_van", "2031-01-01")
 		// Rates of 2031 for business vans: tariff 600/day, 350/half day, 1.50/km; market 1,150/day, 700/half day.
 		for _, r := range []savings.RateInput{
 			{Kind: savings.Tariff, VehicleType: "business_van", DayFen: 60000, HalfDayFen: 35000, KmFen: 150, ValidFrom: "2031-01-01"},
@@ -152,6 +173,13 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		}
+		// The ten-minute job costs them once they have run.
+		if n, err := w.Savings.CostClosed(ctx, 100); err != nil || n < 2 {
+			t.Fatalf("costed %d uses: %v", n, err)
+		}
+		if i, m, _, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); i != 154000 || m != 255000 {
+			t.Errorf("summary before the statement: %d %d", i, m)
 		}
 		_, err = w.Savings.Generate(ctx, w.Actor(t, "tn_admin"), "2031-04")
 		wantErr(t, err, errs.Invalid, "尚未开始")

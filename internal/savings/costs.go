@@ -265,3 +265,15 @@ func (s *Service) CostClosed(ctx context.Context, limit int) (int, error) {
 	})
 	return n, err
 }
+
+// MarketPrices prices the cross-unit uses borrowed under a node in [from, to)
+// at the market reference prices (Summary's market price, fen): the
+// MarketEquivalent the statistics' savings rate takes (internal/savingsrate
+// on main: savingsrate.Service{Market: savings.MarketPrices{DB: db}}).
+type MarketPrices struct{ DB *store.DB }
+
+// Equivalent returns the market price of the uses under path in [from, to).
+func (m MarketPrices) Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error) {
+	_, market, _, err := Summary(ctx, m.DB.R, path, from, to)
+	return market, err
+}

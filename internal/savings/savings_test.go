@@ -235,6 +235,9 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if i != 154000 || m != 255000 || sv != 101000 {
 			t.Errorf("summary: %d %d %d", i, m, sv)
 		}
+		if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != 255000 {
+			t.Errorf("market equivalent: %d %v", m, err)
+		}
 		if _, _, sv, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "钟楼区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); sv != 0 {
 			t.Errorf("another district's saving: %d", sv)
 		}

@@ -192,6 +192,12 @@ const (
 	VisitorRead   Perm = "visitor.read"       // the visitors of one's scope and their bookings
 	VisitorVerify Perm = "visitor.verify"     // the host unit's approver verifies or refuses a registration
 	RideReconcile Perm = "ridehail.reconcile" // the monthly reconciliation with the ride-hailing provider
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	LoanRead        Perm = "loan.read"        // the loans lent or borrowed by one's level
+	LoanRequest     Perm = "loan.request"     // ask another level for vehicles, return them
+	LoanApprove     Perm = "loan.approve"     // the lending level (or the city above two districts) approves or refuses
+	RateWrite       Perm = "rate.write"       // the city's tariff and market reference prices
+	SettlementWrite Perm = "settlement.write" // generate monthly statements, confirm or dispute one's side
 )
 
 // Perms lists every permission except Public and Self.
@@ -202,7 +208,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
 	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
 	PartnerRead, PartnerManage, PartnerAPI,
-	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile}
+	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile,
+	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -322,6 +329,17 @@ var grants = map[Perm][]Role{
 	VisitorRead:   append([]Role{PlatformAdmin, UnitAdmin, Approver, Dispatcher}, supervisors...),
 	VisitorVerify: {Approver},
 	RideReconcile: {PlatformAdmin, SupervisorFinance, SupervisorAudit},
+	// Cross-level loans (R-17, issue 21 part 4): a level's dispatcher or
+	// platform administrator asks for vehicles and returns them; the lending
+	// level's platform administrator decides (the city's, between two
+	// districts). Costs and savings (part 5): the city's platform
+	// administrator keeps the rates (cost.read reads them and the
+	// statements); each side's administrator confirms its statements.
+	LoanRead:        append([]Role{PlatformAdmin, Dispatcher, VehicleManager}, supervisors...),
+	LoanRequest:     {PlatformAdmin, Dispatcher},
+	LoanApprove:     {PlatformAdmin},
+	RateWrite:       {PlatformAdmin},
+	SettlementWrite: {PlatformAdmin, UnitAdmin},
 }
 
 // RoleHas reports whether role r carries permission p.

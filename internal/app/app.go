@@ -37,6 +37,7 @@ import (
 	"govfleet/internal/insurance"
 	"govfleet/internal/jt808"
 	"govfleet/internal/ledger"
+	"govfleet/internal/loans"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/notices"
@@ -45,6 +46,7 @@ import (
 	"govfleet/internal/partner"
 	"govfleet/internal/rental"
 	"govfleet/internal/ridehail"
+	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/sim"
 	"govfleet/internal/store"
@@ -168,15 +170,17 @@ func (a *App) build(ctx context.Context) error {
 		Rental:      &rental.Service{DB: db, Booking: b, Notify: nt},
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
-		Health:      &health.Service{DB: db, Geo: gc}}
+		Health:      &health.Service{DB: db, Geo: gc},
+		Loans:       &loans.Service{DB: db},
+		Savings:     &savings.Service{DB: db}}
 	// partner cities' platforms; their keys sealed with the API key master key.
 	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
 	b.Partner = a.Partner
 	// Issue 23 parts 4 and 5: notices with the order attachments' checks,
-	// and the savings rate. Its market-price basis (integrated dispatch,
-	// branch i21b) is wired here after the merge: Savings.Market.
+	// and the savings rate, whose market-price basis prices the uses of
+	// integrated dispatch (issue 21).
 	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs, CheckFile: booking.CheckFile}
-	a.Savings = &savingsrate.Service{DB: db}
+	a.SavingsRate = &savingsrate.Service{DB: db, Market: savings.MarketPrices{DB: db}}
 	// Visitors, verified by their home platform when it is a partner.
 	a.Server.Visitors = &visitors.Service{DB: db, Auth: au, Booking: b, Notify: nt, SMS: nt.SMS, Ride: rideProvider(cfg), CallbackURL: callbackURL(cfg), Home: partnerHome{a.Partner}}
 	if cfg.Demo {

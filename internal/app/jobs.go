@@ -63,6 +63,12 @@ func (a *App) periodic() func(ctx context.Context) {
 		} else if n > 0 {
 			slog.Info("visitor paid-use fees computed", "bookings", n)
 		}
+		// Issue 21: cross-unit uses are costed soon after they close.
+		if n, err := a.Savings.CostClosed(ctx, 500); err != nil {
+			slog.Warn("cross-unit use costs", "err", err)
+		} else if n > 0 {
+			slog.Info("cross-unit uses costed", "count", n)
+		}
 		// Issue 19: the audit chain's head, signed, outside the database.
 		if err := a.Audit.Checkpoint(ctx); err != nil {
 			slog.Warn("audit checkpoint", "err", err)

@@ -137,6 +137,10 @@ var (
 	SavingsBaseline = ObjectType{"savings_baseline", "节支率基数"}
 	Visitor         = ObjectType{"visitor", "来访人员"}
 	VisitorBooking  = ObjectType{"visitor_booking", "来访用车"}
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	Loan       = ObjectType{"loan", "车辆借调单"}
+	Rate       = ObjectType{"rate", "收费标准与市场价"}
+	Settlement = ObjectType{"settlement", "结算单"}
 )
 
 // ObjectTypes lists every object type.
@@ -144,7 +148,8 @@ var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicl
 	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
 	Partner, PartnerSettlement,
 	Notice, SavingsBaseline,
-	Visitor, VisitorBooking}
+	Visitor, VisitorBooking,
+	Loan, Rate, Settlement}
 
 // The audit log's own reading, recorded in the log itself.
 var (

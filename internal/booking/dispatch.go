@@ -18,6 +18,7 @@ import (
 	"govfleet/internal/calendar"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
+	"govfleet/internal/loans"
 	"govfleet/internal/notify"
 	"govfleet/internal/store"
 	"govfleet/internal/telematics"
@@ -69,6 +70,7 @@ type VehicleCandidate struct {
 	OwnUnit       bool               `json:"own_unit"`
 	UsedThisMonth int                `json:"used_this_month"`
 	Drivers       []*DriverCandidate `json:"drivers"`
+	Loan          string             `json:"loan"` // R-17: lent to the dispatcher's level, the loan's number
 }
 
 // window is the time an order needs a vehicle and a driver.
@@ -189,8 +191,19 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 	// the page's plates, models and unit names are read afterwards (a
 	// city has 20,000 vehicles).
 	q := `SELECT v.id, v.unit_id, v.seats, v.category, v.status, v.parking_lat, v.parking_lng FROM vehicles AS v
-		WHERE v.status <> 'disposed' AND v.exempt = ? AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`
+		WHERE v.status <> 'disposed' AND v.exempt = ? AND (v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)`
 	args := []any{false, scope + "%"}
+	lent, err := loans.LentTo(ctx, s.DB.R, a, o.PickupAt, o.ReturnAt)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(lent) > 0 && f.UnitID == 0 { // R-17: lent to the dispatcher's level for the order's window
+		q += " OR v.id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(lent)), ",") + ")"
+		for id := range lent {
+			args = append(args, id)
+		}
+	}
+	q += ")"
 	if p := strings.NewReplacer("%", "", "_", "").Replace(check.NormalisePlate(f.Plate)); p != "" {
 		q += " AND v.plate LIKE ?"
 		args = append(args, "%"+p+"%")
@@ -232,6 +245,9 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 		return nil, 0, store.Translate(err)
 	}
 	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size)
+	for _, c := range cands {
+		c.Loan = lent[c.ID]
+	}
 	return cands, len(vs), err
 }
 
@@ -271,6 +287,9 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 	cands := make([]*VehicleCandidate, 0, len(vs))
 	for _, v := range vs {
 		cands = append(cands, assess(o, v, busyV[v.ID], holidays))
+	}
+	if err := lentReasons(ctx, db, o, cands); err != nil {
+		return nil, err
 	}
 	// Rank before loading drivers: only the shortlist needs them.
 	monthStart := beijing.MonthStart(o.PickupAt)
@@ -406,8 +425,9 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 			return step{}, (&errs.Fields{"vehicle_id": "车辆不存在、已处置或不纳入平台调度"}).Err()
 		}
 		v := vs[0]
-		if !a.Covers(v.UnitPath) {
-			return step{}, errs.E(errs.Forbidden, "车辆 %s 不在您的调度范围内", v.Plate)
+		lent, err := lentScope(ctx, tx, a, o, v)
+		if err != nil {
+			return step{}, err
 		}
 		cands, err := s.candidates(ctx, tx, o, vs, 0, 0)
 		if err != nil {
@@ -457,6 +477,10 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 		delegated, err := tx.NewSelect().Table("dispatch_delegations").Where("unit_id = ? AND revoked_at IS NULL", v.UnitID).Exists(ctx)
 		if err != nil {
 			return step{}, err
+		}
+		if lent { // the lending level approved the loan: no consent per order
+			o.Consent = "loan"
+			return step{to: Dispatched, note: desc + "（借调车辆，借出方已批准借调）", notes: append(filed, dispatchedNotes(o, dc, desc)...)}, nil
 		}
 		if !delegated {
 			managers, err := notify.Recipients(ctx, tx, access.VehicleManager, v.UnitPath)

@@ -239,6 +239,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedVisitors(ctx, o.DB, now); err != nil {
 		return false, err
 	}
+	if err := seedLoans(ctx, o.DB, now); err != nil {
+		return false, err
+	}
 	if err := seedSupervision(ctx, o.DB, now); err != nil {
 		return false, err
 	}

@@ -225,12 +225,14 @@ func anys(ss []string) []any {
 }
 
 // BoundPhones returns up to n terminal phones (as stored) bound to a
-// vehicle that is not disposed, those of vehicles on a task (an order
-// departed) first: the demo's simulated fleet drives them.
+// vehicle that is not disposed, those of vehicles lent to another level
+// (R-17: the borrower sees them on its map) and then of vehicles on a task
+// (an order departed) first: the demo's simulated fleet drives them.
 func (d *Directory) BoundPhones(ctx context.Context, n int) ([]string, error) {
 	rows, err := d.DB.R.QueryContext(ctx, `SELECT t.sim FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id
 		WHERE v.status <> 'disposed' AND v.exempt = ?
-		ORDER BY CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.vehicle_id = v.id AND o.state = 'departed') THEN 0 ELSE 1 END, t.id
+		ORDER BY CASE WHEN EXISTS (SELECT 1 FROM loan_vehicles lv JOIN loans l ON l.id = lv.loan_id WHERE lv.vehicle_id = v.id AND l.state = 'approved') THEN 0
+			WHEN EXISTS (SELECT 1 FROM orders o WHERE o.vehicle_id = v.id AND o.state = 'departed') THEN 1 ELSE 2 END, t.id
 		LIMIT ?`, false, n)
 	if err != nil {
 		return nil, store.Translate(err)

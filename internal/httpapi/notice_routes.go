@@ -44,8 +44,8 @@ func (s *Server) noticeRoutes() []Route {
 
 		{Method: "GET", Path: "/api/savings", Perm: access.CostRead, Tag: "统计分析", Summary: "节支率：本级及直属下级的基数、实际费用与节支率（定义随结果返回）", Query: []string{"unit_id", "year"}, Out: savingsrate.Result{}, Handle: s.savings},
 		{Method: "GET", Path: "/api/savings/export", Perm: access.CostRead, Tag: "统计分析", Summary: "导出节支率（xlsx，金额单位：元）", Query: []string{"unit_id", "year"}, Handle: s.exportSavings},
-		{Method: "PUT", Path: "/api/savings/basis", Perm: access.SavingsBaseline, Tag: "统计分析", Summary: "选定本级某年度节支率的基数（上年同期、预算或市场价格折算）", In: savingsrate.BasisInput{}, Example: savingsrate.BasisInput{UnitID: 1, Year: 2026, Basis: savingsrate.Budget}, Handle: put(s.Savings.SetBasis)},
-		{Method: "PUT", Path: "/api/savings/budgets", Perm: access.SavingsBaseline, Tag: "统计分析", Summary: "录入某单位某年度的用车预算（元；留空删除）", In: savingsrate.BudgetInput{}, Example: savingsrate.BudgetInput{UnitID: 1, Year: 2026, Amount: "1200000.00"}, Handle: put(s.Savings.SetBudget)},
+		{Method: "PUT", Path: "/api/savings/basis", Perm: access.SavingsBaseline, Tag: "统计分析", Summary: "选定本级某年度节支率的基数（上年同期、预算或市场价格折算）", In: savingsrate.BasisInput{}, Example: savingsrate.BasisInput{UnitID: 1, Year: 2026, Basis: savingsrate.Budget}, Handle: put(s.SavingsRate.SetBasis)},
+		{Method: "PUT", Path: "/api/savings/budgets", Perm: access.SavingsBaseline, Tag: "统计分析", Summary: "录入某单位某年度的用车预算（元；留空删除）", In: savingsrate.BudgetInput{}, Example: savingsrate.BudgetInput{UnitID: 1, Year: 2026, Amount: "1200000.00"}, Handle: put(s.SavingsRate.SetBudget)},
 	}
 }
 
@@ -237,7 +237,7 @@ func (s *Server) savingsResult(r *Request) (*savingsrate.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Savings.Compute(r.Context(), r.Actor(), unit, year)
+	return s.SavingsRate.Compute(r.Context(), r.Actor(), unit, year)
 }
 
 func (s *Server) savings(r *Request) (any, error) { return s.savingsResult(r) }

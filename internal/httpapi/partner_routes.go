@@ -44,7 +44,7 @@ func (s *Server) partnerRoutes() []Route {
 		{Method: "GET", Path: "/api/partner-bookings/export", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "导出异地用车（xlsx，筛选条件同列表）", Query: exportQuery(bookingQuery), Handle: exportOf(s, "异地用车", partnerBookingFields, s.listPartnerBookings)},
 		{Method: "GET", Path: "/api/orders/{id}/partner", Perm: access.OrderView, Tag: "跨区域协作", Summary: "订单的异地用车信息（合作城市、对方车辆与驾驶员、费用）", Out: partner.Link{}, Handle: s.orderPartner},
 		{Method: "GET", Path: "/api/partner-settlements", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "异地用车月度结算单", Query: settleQuery, Out: List[partner.Settlement]{}, Handle: paged(s.listSettlements)},
-		{Method: "GET", Path: "/api/partner-settlements/export", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "导出结算单列表（xlsx，筛选条件同列表）", Query: exportQuery(settleQuery), Handle: exportOf(s, "异地用车结算单", settlementFields, s.listSettlements)},
+		{Method: "GET", Path: "/api/partner-settlements/export", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "导出结算单列表（xlsx，筛选条件同列表）", Query: exportQuery(settleQuery), Handle: exportOf(s, "异地用车结算单", partnerSettlementFields, s.listSettlements)},
 		{Method: "POST", Path: "/api/partner-settlements", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "生成（或重新计算未确认的）某合作城市某月的结算单", In: settleIn{}, Example: settleIn{PartnerID: 1, Month: "2026-11"}, Out: partner.Settlement{}, Handle: s.generateSettlement},
 		{Method: "GET", Path: "/api/partner-settlements/{id}", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单及其明细（打印页使用）", Out: partner.Settlement{}, Handle: s.getSettlement},
 		{Method: "POST", Path: "/api/partner-settlements/{id}/confirm", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "本方确认结算单（并通知对方核对确认）", Out: partner.Settlement{}, Handle: s.confirmSettlement},
@@ -184,7 +184,7 @@ func (s *Server) listSettlements(r *Request, p, size int) ([]*partner.Settlement
 	return s.Partner.Settlements(r.Context(), id, q.Get("month"), p, size)
 }
 
-var settlementFields = []sheet.Field[*partner.Settlement]{
+var partnerSettlementFields = []sheet.Field[*partner.Settlement]{
 	sheet.F("合作城市", func(st *partner.Settlement) any { return st.PartnerName }),
 	sheet.F("月份", func(st *partner.Settlement) any { return st.Month }),
 	sheet.F("来单数", func(st *partner.Settlement) any { return st.InCount }),

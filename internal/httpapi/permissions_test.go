@@ -300,6 +300,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		e.partnerFixtures(place),
 		e.noticeFixtures(place),
 		e.visitorFixtures(place),
+		e.loansFixtures(place),
 	} {
 		for k, f := range more {
 			fx[k] = f

@@ -46,6 +46,7 @@ func (s *Server) Routes() []Route {
 		s.partnerRoutes(),
 		s.noticeRoutes(),
 		s.visitorRoutes(),
+		s.loansRoutes(),
 	)
 }
 

@@ -35,12 +35,14 @@ import (
 	"govfleet/internal/inspection"
 	"govfleet/internal/insurance"
 	"govfleet/internal/ledger"
+	"govfleet/internal/loans"
 	"govfleet/internal/maintenance"
 	"govfleet/internal/monitor"
 	"govfleet/internal/notices"
 	"govfleet/internal/org"
 	"govfleet/internal/partner"
 	"govfleet/internal/rental"
+	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
@@ -78,9 +80,13 @@ type Server struct {
 	Partner     *partner.Service     // partner cities' platforms (R-18, issue 22)
 
 	// Issue 23 parts 4 and 5 (i23c).
-	Notices  *notices.Service     // notices, read receipts, the periodic report (R-29(3))
-	Savings  *savingsrate.Service // the savings rate (节支率)
-	Visitors *visitors.Service    // visiting officials and their bookings
+	Notices     *notices.Service     // notices, read receipts, the periodic report (R-29(3))
+	SavingsRate *savingsrate.Service // the savings rate (节支率)
+	Visitors    *visitors.Service    // visiting officials and their bookings
+
+	// Cross-level loans and their costs (issue 21 parts 4 and 5).
+	Loans   *loans.Service   // 车辆借调
+	Savings *savings.Service // 收费标准与市场价, 跨单位用车费用, 结算单
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

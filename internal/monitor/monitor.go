@@ -261,6 +261,11 @@ func (s *Service) Live(ctx context.Context, a *access.Actor, f Filter) ([]*LiveV
 	if err := s.onDuty(ctx, path, vs); err != nil {
 		return nil, err
 	}
+	if f.UnitID == 0 {
+		if vs, err = s.withLent(ctx, a, f, vs); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	out := vs[:0]
 	for _, v := range vs {
@@ -302,6 +307,9 @@ func (s *Service) Stream(ctx context.Context, a *access.Actor, period time.Durat
 		m := make(map[int64]bool, len(vs))
 		for _, v := range vs {
 			m[v.ID] = true
+		}
+		if err := s.addLent(ctx, a, m); err != nil {
+			return err
 		}
 		mu.Lock()
 		inScope, loaded = m, time.Now()
@@ -366,6 +374,13 @@ func (s *Service) Stream(ctx context.Context, a *access.Actor, period time.Durat
 // vehicleInScope returns the plate, unit path and terminal phone of a
 // vehicle the actor may see.
 func (s *Service) vehicleInScope(ctx context.Context, a *access.Actor, id int64) (plate, path, phone string, err error) {
+	now := s.now()
+	return s.vehicleDuring(ctx, a, id, now, now, "查看或操作")
+}
+
+// vehicleDuring is vehicleInScope over [from, to]: a vehicle outside the
+// actor's subtree only while lent to its level (loans.Check, R-17).
+func (s *Service) vehicleDuring(ctx context.Context, a *access.Actor, id int64, from, to time.Time, what string) (plate, path, phone string, err error) {
 	var sim *string
 	err = s.DB.R.QueryRowContext(ctx, `SELECT v.plate, u.path, t.sim FROM vehicles v JOIN units u ON u.id = v.unit_id
 		LEFT JOIN terminals t ON t.vehicle_id = v.id WHERE v.id = ?`, id).Scan(&plate, &path, &sim)
@@ -376,7 +391,9 @@ func (s *Service) vehicleInScope(ctx context.Context, a *access.Actor, id int64)
 		return "", "", "", store.Translate(err)
 	}
 	if !a.Covers(path) {
-		return "", "", "", errs.E(errs.Forbidden, "车辆%s不在您的管辖范围内", plate)
+		if err := s.lentDuring(ctx, a, id, plate, from, to, what); err != nil {
+			return "", "", "", err
+		}
 	}
 	if sim != nil {
 		phone = telematics.NormalizePhone(*sim)

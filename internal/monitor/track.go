@@ -91,11 +91,11 @@ func (s *Service) Track(ctx context.Context, a *access.Actor, q TrackQuery) (*Tr
 		f.Check(!q.To.After(q.From), "to", "结束时间须晚于开始时间")
 		f.Check(q.To.Sub(q.From) > MaxTrackSpan, "to", "一次最多查看7天的轨迹")
 	}
-	plate, path, _, err := s.vehicleInScope(ctx, a, q.VehicleID)
-	if err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	if err := f.Err(); err != nil {
+	plate, path, _, err := s.vehicleDuring(ctx, a, q.VehicleID, q.From, q.To, "查看轨迹")
+	if err != nil {
 		return nil, err
 	}
 	from, to := q.From.UTC(), q.To.UTC()

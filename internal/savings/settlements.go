@@ -1,0 +1,333 @@
+package savings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
+	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
+	"govfleet/internal/errs"
+	"govfleet/internal/loans"
+	"govfleet/internal/money"
+	"govfleet/internal/store"
+)
+
+// Statement states.
+const (
+	Pending   = "pending"   // 待确认 (one side or none has confirmed)
+	Confirmed = "confirmed" // 双方已确认
+	Disputed  = "disputed"  // 有异议
+)
+
+// StateNames are the statement states' Chinese names.
+var StateNames = map[string]string{Pending: "待确认", Confirmed: "双方已确认", Disputed: "有异议"}
+
+// Settlement is the monthly statement between a lending and a borrowing side.
+type Settlement struct {
+	bun.BaseModel `bun:"table:settlements"`
+
+	ID                  int64      `bun:"id,pk,autoincrement" json:"id"`
+	Month               string     `bun:"month" json:"month"`
+	LenderID            int64      `bun:"lender_id" json:"lender_id"`
+	BorrowerID          int64      `bun:"borrower_id" json:"borrower_id"`
+	Uses                int        `bun:"uses" json:"uses"`
+	KmM                 int64      `bun:"km_m" json:"km_m"`
+	InternalFen         int64      `bun:"internal_fen" json:"internal_fen"`
+	MarketFen           int64      `bun:"market_fen" json:"market_fen"`
+	SavingFen           int64      `bun:"saving_fen" json:"saving_fen"`
+	State               string     `bun:"state" json:"state"`
+	GeneratedAt         time.Time  `bun:"generated_at" json:"generated_at"`
+	LenderConfirmedBy   string     `bun:"lender_confirmed_by" json:"lender_confirmed_by"`
+	LenderConfirmedAt   *time.Time `bun:"lender_confirmed_at" json:"lender_confirmed_at"`
+	BorrowerConfirmedBy string     `bun:"borrower_confirmed_by" json:"borrower_confirmed_by"`
+	BorrowerConfirmedAt *time.Time `bun:"borrower_confirmed_at" json:"borrower_confirmed_at"`
+	DisputeSide         string     `bun:"dispute_side" json:"dispute_side"`
+	DisputeReason       string     `bun:"dispute_reason" json:"dispute_reason"`
+	DisputeBy           string     `bun:"dispute_by" json:"dispute_by"`
+
+	LenderName   string `bun:"lender_name,scanonly" json:"lender_name"`
+	LenderPath   string `bun:"lender_path,scanonly" json:"-"`
+	BorrowerName string `bun:"borrower_name,scanonly" json:"borrower_name"`
+	BorrowerPath string `bun:"borrower_path,scanonly" json:"-"`
+	StateName    string `bun:"-" json:"state_name"`
+	DisputeName  string `bun:"-" json:"dispute_side_name"`
+	// The side the caller confirms for ("lender", "borrower", "": neither).
+	MySide string `bun:"-" json:"my_side"`
+}
+
+func (st *Settlement) fill(a *access.Actor) {
+	st.StateName = StateNames[st.State]
+	st.DisputeName = map[string]string{"lender": "借出方", "borrower": "借入方"}[st.DisputeSide]
+	if a != nil {
+		st.MySide = side(a, st)
+	}
+}
+
+// side is the side an actor answers for: its scope node is the party.
+func side(a *access.Actor, st *Settlement) string {
+	switch a.ScopePath {
+	case st.LenderPath:
+		return "lender"
+	case st.BorrowerPath:
+		return "borrower"
+	}
+	return ""
+}
+
+func statements(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().ModelTableExpr("settlements AS s").ColumnExpr("s.*").
+		ColumnExpr("n.name AS lender_name, n.path AS lender_path, b.name AS borrower_name, b.path AS borrower_path").
+		Join("JOIN units AS n ON n.id = s.lender_id").Join("JOIN units AS b ON b.id = s.borrower_id")
+}
+
+// SettlementFilter narrows the statements.
+type SettlementFilter struct {
+	Month string
+	State string
+	Page  int
+	Size  int
+}
+
+// Settlements lists the statements one of whose sides lies in the caller's scope.
+func (s *Service) Settlements(ctx context.Context, a *access.Actor, f SettlementFilter) ([]*Settlement, int, error) {
+	p := a.ScopePath + "%"
+	q := statements(s.DB.R).Where("(n.path LIKE ? OR b.path LIKE ?)", p, p)
+	if f.Month != "" {
+		q = q.Where("s.month = ?", f.Month)
+	}
+	if f.State != "" {
+		q = q.Where("s.state = ?", f.State)
+	}
+	q = q.OrderExpr("s.month DESC, n.path, b.path")
+	if f.Size > 0 {
+		q = q.Limit(f.Size).Offset((max(f.Page, 1) - 1) * f.Size)
+	}
+	out := []*Settlement{}
+	n, err := q.ScanAndCount(ctx, &out)
+	for _, st := range out {
+		st.fill(a)
+	}
+	return out, n, store.Translate(err)
+}
+
+func (s *Service) statement(ctx context.Context, db bun.IDB, a *access.Actor, id int64) (*Settlement, error) {
+	var out []*Settlement
+	if err := statements(db).Where("s.id = ?", id).Scan(ctx, &out); err != nil {
+		return nil, store.Translate(err)
+	}
+	if len(out) == 0 {
+		return nil, errs.E(errs.NotFound, "结算单不存在")
+	}
+	st := out[0]
+	if !a.Covers(st.LenderPath) && !a.Covers(st.BorrowerPath) {
+		return nil, errs.E(errs.Forbidden, "该结算单不在您的管辖范围内")
+	}
+	st.fill(a)
+	return st, nil
+}
+
+// Statement returns one statement.
+func (s *Service) Statement(ctx context.Context, a *access.Actor, id int64) (*Settlement, error) {
+	return s.statement(ctx, s.DB.R, a, id)
+}
+
+// Lines returns the uses of a statement (one page; size 0: all).
+func (s *Service) Lines(ctx context.Context, a *access.Actor, id int64, page, size int) ([]*UseCost, int, error) {
+	if _, err := s.statement(ctx, s.DB.R, a, id); err != nil {
+		return nil, 0, err
+	}
+	out := []*UseCost{}
+	q := s.DB.R.NewSelect().Model(&out).ModelTableExpr("use_costs AS c").ColumnExpr("c.*").
+		ColumnExpr("o.no AS order_no, o.pickup_at, v.plate, n.name AS lender_name, b.name AS borrower_name, COALESCE(l.no, '') AS loan_no").
+		Join("JOIN orders AS o ON o.id = c.order_id").Join("JOIN vehicles AS v ON v.id = c.vehicle_id").
+		Join("JOIN units AS n ON n.id = c.lender_id").Join("JOIN units AS b ON b.id = c.borrower_id").
+		Join("LEFT JOIN loans AS l ON l.id = c.loan_id").
+		Where("c.settlement_id = ?", id).OrderExpr("o.pickup_at, o.id")
+	if size > 0 {
+		q = q.Limit(size).Offset((max(page, 1) - 1) * size)
+	}
+	n, err := q.ScanAndCount(ctx)
+	for _, c := range out {
+		c.TypeName, c.KmSourceName = loans.TypeName(c.VehicleType), kmSources[c.KmSource]
+	}
+	return out, n, store.Translate(err)
+}
+
+// Generate computes the cost of every cross-unit use of a Beijing month
+// one of whose sides lies in the caller's scope and writes the month's
+// statements per pair of sides. A statement already confirmed by both is
+// kept as it is; another is brought up to date, and a change of its
+// figures clears the confirmations given.
+func (s *Service) Generate(ctx context.Context, a *access.Actor, month string) ([]*Settlement, error) {
+	start, err := beijing.ParseMonth(month)
+	if err != nil {
+		return nil, (&errs.Fields{"month": "请选择月份（年-月）"}).Err()
+	}
+	end := start.AddDate(0, 1, 0)
+	if !start.Before(s.now()) {
+		return nil, (&errs.Fields{"month": "该月尚未开始，不能结算"}).Err()
+	}
+	p := a.ScopePath + "%"
+	var ids []int64
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		var us []*use
+		if err := usesQuery(tx).Where("o.pickup_at >= ? AND o.pickup_at < ?", start.UTC(), end.UTC()).
+			Where("(ou.path LIKE ? OR vu.path LIKE ?)", p, p).OrderExpr("o.id").Scan(ctx, &us); err != nil {
+			return err
+		}
+		type pair struct{ lender, borrower int64 }
+		groups := map[pair][]*UseCost{}
+		var order []pair
+		now := s.now()
+		for _, u := range us {
+			c, err := cost(ctx, tx, u, now)
+			if err != nil {
+				return errs.E(errs.Conflict, "订单 %s 无法核算：%s", u.No, err.Error())
+			}
+			if !a.Covers(c.LenderPath) && !a.Covers(c.BorrowerPath) {
+				continue
+			}
+			k := pair{c.LenderID, c.BorrowerID}
+			if groups[k] == nil {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], c)
+		}
+		for _, k := range order {
+			cs := groups[k]
+			st := &Settlement{Month: month, LenderID: k.lender, BorrowerID: k.borrower, State: Pending, GeneratedAt: now}
+			for _, c := range cs {
+				st.Uses++
+				st.KmM += c.KmM
+				st.InternalFen += c.InternalFen
+				st.MarketFen += c.MarketFen
+				st.SavingFen += c.SavingFen
+			}
+			var old []*Settlement
+			if err := tx.NewSelect().Model(&old).Where("month = ? AND lender_id = ? AND borrower_id = ?", month, k.lender, k.borrower).Scan(ctx); err != nil {
+				return err
+			}
+			if len(old) > 0 {
+				o := old[0]
+				if o.State == Confirmed {
+					continue
+				}
+				st.ID = o.ID
+				if o.Uses == st.Uses && o.InternalFen == st.InternalFen && o.MarketFen == st.MarketFen && o.KmM == st.KmM {
+					continue // unchanged: confirmations and disputes stand
+				}
+				if _, err := tx.NewUpdate().Model(st).Column("uses", "km_m", "internal_fen", "market_fen", "saving_fen", "state", "generated_at").
+					Set("lender_confirmed_by = '', lender_confirmed_at = NULL, borrower_confirmed_by = '', borrower_confirmed_at = NULL").
+					Set("dispute_side = '', dispute_reason = '', dispute_by = ''").WherePK().Exec(ctx); err != nil {
+					return err
+				}
+			} else if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
+				return err
+			}
+			for _, c := range cs {
+				c.SettlementID = &st.ID
+				if err := upsertCost(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+			ids = append(ids, st.ID)
+		}
+		return audit.Record(ctx, tx, a, audit.Event{Action: actGenerate, ObjectType: audit.Settlement, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("生成 %s 结算单：跨单位用车 %d 次，新增或更新结算单 %d 份", month, len(us), len(ids))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []*Settlement{}
+	for _, id := range ids {
+		st, err := s.statement(ctx, s.DB.R, a, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Confirm records the caller's side's confirmation (the administrator of
+// the lending or the borrowing party's own node); with both, the statement
+// is confirmed. Confirming withdraws the side's own dispute.
+func (s *Service) Confirm(ctx context.Context, a *access.Actor, id int64) (*Settlement, error) {
+	return s.decide(ctx, a, id, "")
+}
+
+// Dispute records the caller's side's objection with its reason.
+func (s *Service) Dispute(ctx context.Context, a *access.Actor, id int64, reason string) (*Settlement, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, (&errs.Fields{"reason": "请填写异议的理由"}).Err()
+	}
+	if utf8.RuneCountInString(reason) > 200 {
+		return nil, (&errs.Fields{"reason": "理由最多200字"}).Err()
+	}
+	return s.decide(ctx, a, id, reason)
+}
+
+func (s *Service) decide(ctx context.Context, a *access.Actor, id int64, dispute string) (*Settlement, error) {
+	var out *Settlement
+	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewRaw("UPDATE settlements SET state = state WHERE id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		st, err := s.statement(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		sd := side(a, st)
+		if sd == "" {
+			return errs.E(errs.Forbidden, "只有借出方（%s）或借入方（%s）本级的管理员可以确认或提出异议", st.LenderName, st.BorrowerName)
+		}
+		if st.State == Confirmed {
+			return errs.E(errs.Conflict, "%s %s与%s的结算单双方已确认，不能再更改", st.Month, st.LenderName, st.BorrowerName)
+		}
+		before := *st
+		now := s.now()
+		by := a.Name
+		if sd == "lender" {
+			st.LenderConfirmedBy, st.LenderConfirmedAt = by, &now
+		} else {
+			st.BorrowerConfirmedBy, st.BorrowerConfirmedAt = by, &now
+		}
+		action, summary := actConfirm, "确认"
+		switch {
+		case dispute != "":
+			if sd == "lender" {
+				st.LenderConfirmedBy, st.LenderConfirmedAt = "", nil
+			} else {
+				st.BorrowerConfirmedBy, st.BorrowerConfirmedAt = "", nil
+			}
+			st.State, st.DisputeSide, st.DisputeReason, st.DisputeBy = Disputed, sd, dispute, by
+			action, summary = actDispute, "提出异议："+dispute
+		case st.DisputeSide == sd || st.DisputeSide == "":
+			st.DisputeSide, st.DisputeReason, st.DisputeBy = "", "", ""
+			st.State = Pending
+			if st.LenderConfirmedAt != nil && st.BorrowerConfirmedAt != nil {
+				st.State = Confirmed
+			}
+		default:
+			// the other side's dispute stands until it confirms
+		}
+		if _, err := tx.NewUpdate().Model(st).Column("state", "lender_confirmed_by", "lender_confirmed_at", "borrower_confirmed_by", "borrower_confirmed_at",
+			"dispute_side", "dispute_reason", "dispute_by").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		st.fill(a)
+		out = st
+		name := map[string]string{"lender": "借出方", "borrower": "借入方"}[sd]
+		return audit.Record(ctx, tx, a, audit.Event{Action: action, ObjectType: audit.Settlement, ObjectID: st.ID, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("%s %s 与 %s 结算单（内部费用 %s 元）：%s%s", st.Month, st.LenderName, st.BorrowerName, money.Yuan(st.InternalFen), name, summary),
+			Before:  before, After: st})
+	})
+	return out, err
+}

@@ -1,0 +1,170 @@
+// Browser test against a fresh demo backend of 车辆借调 (R-17) and 结算单 (issue 21 parts 4 and 5): 天宁区's dispatcher
+// asks 武进区 for a sedan; 武进区's administrator picks one and approves; the loan shows on both sides' lists and
+// 天宁区 returns it early. The demo's loan under way today puts 武进区's van on 天宁区's live map. Last month's
+// statement between the two districts is confirmed by both sides, opened as its print page (A4) and exported.
+//   npm run test:browser
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { startServer } from './server.mjs'
+import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { unzip } from './xlsx.mjs'
+
+const shots = process.env.SHOTS_DIR
+const run = Date.now().toString(36).slice(-5)
+const reason = `区两会会务保障${run}`
+
+let server
+let b
+let page
+
+before(async () => {
+  server = await startServer()
+  b = await launchBrowser({ baseURL: server.baseURL })
+  page = b.page
+})
+
+after(async () => {
+  if (b) {
+    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
+    await b.close()
+  }
+  if (server) await server.stop()
+})
+
+const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
+const loanRow = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: reason })
+
+// A Beijing date-time string some days ahead, as the picker takes it.
+function ahead(days, hour) {
+  const d = new Date(Date.now() + days * 86400000 + 8 * 3600000)
+  return `${d.toISOString().slice(0, 10)} ${String(hour).padStart(2, '0')}:00:00`
+}
+
+test('1. a district asks another for a sedan; the lender picks one and approves; the borrower returns it early', async () => {
+  await login(page, 'tn_dispatcher')
+  await menuItem(page, '车辆借调').click()
+  await page.waitForURL('**/loans')
+  await page.locator('[data-test=loan-new]').click()
+  const d = dialog(page, '申请借调车辆')
+  await d.locator('[data-test=loan-lender]').click()
+  await pickOption(page, '武进区')
+  await d.locator('[data-test=loan-type]').getByText('轿车').click()
+  const inputs = d.locator('.el-range-input')
+  await inputs.nth(0).fill(ahead(30, 8))
+  await inputs.nth(1).fill(ahead(31, 18))
+  await inputs.nth(1).press('Enter')
+  await d.locator('textarea[data-test=loan-reason]').fill(reason)
+  await shot('loan-request')
+  await d.locator('[data-test=loan-submit]').click()
+  await loanRow().waitFor()
+  const row = await loanRow().innerText()
+  for (const text of ['天宁区 ← 武进区', '轿车 1 辆', '带驾驶员', '待审批']) assert.ok(row.includes(text), `${text} in ${row}`)
+  await logout(page)
+
+  await login(page, 'wj_admin')
+  await menuItem(page, '车辆借调').click()
+  await page.locator('[data-test=loan-tabs]').getByText('本级借出').click()
+  await loanRow().locator('[data-test=loan-approve]').click()
+  const pick = page.locator('[data-test=loan-pick]')
+  await pick.locator('[data-test=lendable] tbody tr').first().waitFor()
+  await pick.locator('[data-test=lendable] tbody tr').first().locator('.el-checkbox').click()
+  await shot('loan-approve')
+  await pick.locator('[data-test=loan-approve-confirm]').click()
+  await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已批准')), reason)
+  const approved = await loanRow().innerText()
+  assert.match(approved, /苏D/, 'the approved loan names its vehicle by plate')
+  assert.ok(approved.includes('批准于'), approved)
+  await logout(page)
+
+  await login(page, 'tn_dispatcher')
+  await menuItem(page, '车辆借调').click()
+  await loanRow().locator('[data-test=loan-return]').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '归还' }).click()
+  await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已归还')), reason)
+  await shot('loans')
+})
+
+test('2. the van lent today is on the borrower\'s live map', async () => {
+  const api = await apiSession(server.baseURL, 'tn_dispatcher')
+  const loans = await api.get('/loans?side=borrow&state=approved&page_size=50')
+  const today = loans.data.items.find((l) => new Date(l.from) <= new Date() && new Date() <= new Date(l.to))
+  assert.ok(today, 'the demo has a loan under way today')
+  const plate = today.vehicles[0].plate
+  await menuItem(page, '实时监控').click()
+  await page.locator('[data-test=live-search]').fill(plate)
+  await page.locator(`[data-test="live-row-${plate}"]`).waitFor()
+  await shot('loan-live-map')
+  await logout(page)
+})
+
+test('3. last month\'s statement is confirmed by both sides, printed on A4 and exported', async () => {
+  const open = async (user) => {
+    await login(page, user)
+    await menuItem(page, '结算单').click()
+    await page.waitForURL('**/settlements')
+  }
+  const row = () => page.locator('[data-test=settlements] .el-table__body-wrapper tbody tr', { hasText: '武进区 → 天宁区' }).first()
+  await open('tn_admin')
+  await page.locator('.filter-form .el-select').click()
+  await pickOption(page, '待确认')
+  await row().waitFor()
+  const month = (await row().innerText()).slice(0, 7)
+  await shot('settlements')
+  await row().locator('[data-test=settle-confirm]').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '确认' }).click()
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-test=settlements] tbody tr')].some((tr) => tr.innerText.includes('借入方：') && !tr.innerText.includes('借入方：未确认') && tr.innerText.includes('武进区 → 天宁区')))
+  await logout(page)
+
+  await open('wj_admin')
+  await page.locator('.filter-form .el-date-editor input').fill(month)
+  await page.locator('.filter-form .el-date-editor input').press('Enter')
+  await row().waitFor()
+  await row().locator('[data-test=settle-confirm]').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '确认' }).click()
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-test=settlements] tbody tr')].some((tr) => tr.innerText.includes('武进区 → 天宁区') && tr.innerText.includes('双方已确认')))
+
+  await row().locator('[data-test=settle-open]').click()
+  const sheet = page.locator('[data-test=settlement-sheet]')
+  await sheet.locator('[data-test=settlement-lines] tbody tr').first().waitFor()
+  const text = await sheet.innerText()
+  for (const t of ['公务用车跨单位使用结算单', '武进区', '天宁区', '双方已确认', '北斗里程', '（盖章）']) assert.ok(text.includes(t) || (t === '北斗里程' && text.includes('里程表')), `${t} on the sheet`)
+  assert.ok(!/\bid\b|lender|borrower/.test(text), 'no codes on the sheet')
+  await shot('settlement-print')
+  // Print: the console's header and menu are left out, the sheet fits A4.
+  await page.emulateMedia({ media: 'print' })
+  assert.equal(await page.locator('.layout .aside').isVisible(), false, 'the menu is not printed')
+  assert.equal(await page.locator('[data-test=settle-print]').isVisible(), false, 'the buttons are not printed')
+  const pdf = await page.pdf({ preferCSSPageSize: true })
+  const box = pdf.toString('latin1').match(/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/)
+  assert.ok(box && Math.abs(Number(box[1]) - 595.92) < 2 && Math.abs(Number(box[2]) - 842.88) < 2, `A4 page: ${box && box[0]}`)
+  await page.emulateMedia({ media: 'screen' })
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export]').click()])
+  const files = unzip(await readFile(await download.path()))
+  const xml = files.find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
+  for (const t of ['订单号', '内部费用（元）', '节约（元）']) assert.ok(xml.includes(t) || files.some((f) => f.data.toString('utf8').includes(t)), `${t} in the export`)
+  await logout(page)
+})
+
+test('4. the city keeps the rates; a period overlapping the one in force is refused', async () => {
+  await login(page, 'city_admin')
+  await menuItem(page, '收费标准与市场价').click()
+  await page.waitForURL('**/rates')
+  await page.locator('[data-test=rates-market] tbody tr', { hasText: '中巴车' }).first().waitFor()
+  assert.ok((await page.locator('[data-test=rates-market]').innerText()).includes('1,620.00'), 'the minibus market price')
+  await shot('rates')
+  await page.locator('[data-test=rate-new-tariff]').click()
+  const d = dialog(page, '新增内部收费标准')
+  await d.locator('input[data-test=rate-day]').fill('300')
+  await d.locator('input[data-test=rate-half]').fill('180')
+  const from = d.locator('.el-date-editor input').first()
+  await from.fill('2099-01-01')
+  await from.press('Enter')
+  await d.locator('[data-test=rate-save]').click()
+  await page.locator('.el-message--error', { hasText: '重叠' }).waitFor()
+  await shot('rate-overlap')
+  await d.getByRole('button', { name: '取消' }).click()
+  await d.waitFor({ state: 'hidden' })
+  await logout(page)
+})

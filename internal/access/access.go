@@ -175,6 +175,11 @@ const (
 	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
 	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
 	HealthWrite   Perm = "health.write"   // request repair of a terminal fault and mark it fixed
+
+	// Integrated dispatch (R-16, issue 21): pools, support tasks, teams.
+	DispatchRead   Perm = "dispatch.read"   // the pools, their availability board, support tasks and teams of one's levels
+	DispatchWrite  Perm = "dispatch.write"  // the authority of a level: its pool, tasks, assignments, decisions, teams
+	DispatchObject Perm = "dispatch.object" // the owning unit objects to a vehicle's assignment before the deadline
 )
 
 // Perms lists every permission except Public and Self.
@@ -183,7 +188,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
+	DispatchRead, DispatchWrite, DispatchObject}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -288,6 +294,14 @@ var grants = map[Perm][]Role{
 	// vehicle manager (answers for the unit's vehicles) and the platform
 	// administrator send terminals for repair and close the events.
 	HealthWrite: {PlatformAdmin, VehicleManager},
+	// Integrated dispatch (R-16, issue 21): the platform administrator and
+	// the dispatcher of a level (the city or a district) are its authority —
+	// the service refuses them below a level; the owning unit's
+	// administrator and vehicle manager see their vehicles' assignments and
+	// object; supervisors read.
+	DispatchRead:   append([]Role{PlatformAdmin, Dispatcher, UnitAdmin, VehicleManager}, supervisors...),
+	DispatchWrite:  {PlatformAdmin, Dispatcher},
+	DispatchObject: {UnitAdmin, VehicleManager},
 }
 
 // RoleHas reports whether role r carries permission p.

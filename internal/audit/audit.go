@@ -129,11 +129,15 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	// Integrated dispatch (R-16, issue 21).
+	SupportTask = ObjectType{"support_task", "保障任务"}
+	SupportTeam = ObjectType{"support_team", "保障班组"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
+	SupportTask, SupportTeam}
 
 // The audit log's own reading, recorded in the log itself.
 var (

@@ -29,6 +29,7 @@ import (
 	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
+	"govfleet/internal/dispatch"
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
 	"govfleet/internal/health"
@@ -71,6 +72,7 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+	Dispatch    *dispatch.Service    // integrated dispatch: pools, support tasks, teams
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

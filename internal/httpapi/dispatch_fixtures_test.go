@@ -147,8 +147,10 @@ func (e *env) dispatchFixtures(place func(in bool) int64) map[string]func(c call
 		"POST /api/task-assignments/{id}/withdraw": func(c caller, in bool) call {
 			return call{"POST", fmt.Sprintf("/api/task-assignments/%d/withdraw", e.assignment(e.level(in), place(in), true)), map[string]string{"reason": "另行安排"}}
 		},
-		"GET /api/support-teams":  func(c caller, in bool) call { return call{"GET", "/api/support-teams", nil} },
-		"POST /api/support-teams": func(c caller, in bool) call { return call{"POST", "/api/support-teams", e.teamIn(e.level(in), place(in))} },
+		"GET /api/support-teams": func(c caller, in bool) call { return call{"GET", "/api/support-teams", nil} },
+		"POST /api/support-teams": func(c caller, in bool) call {
+			return call{"POST", "/api/support-teams", e.teamIn(e.level(in), place(in))}
+		},
 		"PUT /api/support-teams/{id}": func(c caller, in bool) call {
 			t, err := e.w.Dispatch.CreateTeam(ctx, e.city(), e.teamIn(e.level(in), place(in)))
 			if err != nil {

@@ -29,7 +29,7 @@ func (s *Server) dispatchRoutes() []Route {
 		{Method: "POST", Path: "/api/support-tasks", Perm: access.DispatchWrite, Tag: "保障任务", Summary: "创建保障任务：班次（时间、地点、路线）、所需车型及数量、异议截止时间（R-16）",
 			In: dispatch.TaskInput{}, Example: map[string]any{"name": "2026常州马拉松", "kind": "event", "objection_deadline": "2026-03-20T18:00:00+08:00",
 				"shifts": []map[string]any{{"name": "3月22日早班", "start_at": "2026-03-22T05:00:00+08:00", "end_at": "2026-03-22T12:00:00+08:00", "place": "常州奥体中心", "route": "奥体中心—龙城大道—奥体中心"}},
-				"needs": []map[string]any{{"vehicle_type": "coach", "count": 10}}}, Out: dispatch.TaskDetail{}, Handle: create(s.Dispatch.CreateTask)},
+				"needs":  []map[string]any{{"vehicle_type": "coach", "count": 10}}}, Out: dispatch.TaskDetail{}, Handle: create(s.Dispatch.CreateTask)},
 		{Method: "GET", Path: "/api/support-tasks/{id}", Perm: access.DispatchRead, Tag: "保障任务", Summary: "保障任务详情：班次、需求、调派的车辆", Out: dispatch.TaskDetail{}, Handle: get(s.Dispatch.GetTask)},
 		{Method: "GET", Path: "/api/support-tasks/{id}/board", Perm: access.DispatchRead, Tag: "保障任务", Summary: "任务看板：车辆 × 日期，班次与其他占用，冲突", Out: dispatch.TaskBoard{}, Handle: get(s.Dispatch.Board)},
 		{Method: "GET", Path: "/api/support-tasks/{id}/convoy", Perm: access.DispatchRead, Tag: "保障任务", Summary: "任务车队的车辆编号（实时地图按任务筛选）", Out: []int64{}, Handle: get(s.Dispatch.Convoy)},

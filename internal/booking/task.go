@@ -107,15 +107,30 @@ type Holding struct {
 // Holdings lists, for the vehicles (column "vehicle_id") or drivers
 // ("driver_id") among ids (all when nil), the orders holding them that
 // overlap [from, to). The pick-up range is bounded by MaxSpan, so the
-// query reads the orders index over the window only.
+// query reads the orders index over the window only; rows are scanned
+// without reflection (a city's week holds thousands).
 func Holdings(ctx context.Context, db bun.IDB, column string, ids []int64, from, to time.Time) ([]Holding, error) {
-	var out []Holding
-	q := db.NewSelect().Table("orders").ColumnExpr(column+" AS id, id AS order_id, no, task_id, pickup_at, return_at").
-		Where("state IN (?) AND pickup_at < ? AND pickup_at > ? AND return_at > ?", bun.In(holding), to, from.Add(-MaxSpan), from).
-		Where(column + " IS NOT NULL")
+	q := "SELECT " + column + ", id, no, task_id, pickup_at, return_at FROM orders WHERE state IN (?) AND pickup_at < ? AND pickup_at > ? AND return_at > ? AND " + column + " IS NOT NULL"
+	args := []any{bun.In(holding), to.UTC(), from.Add(-MaxSpan).UTC(), from.UTC()}
 	if ids != nil {
-		q = q.Where(column+" IN (?)", bun.In(ids))
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		q += " AND " + column + " IN (?)"
+		args = append(args, bun.In(ids))
 	}
-	err := q.Scan(ctx, &out)
-	return out, store.Translate(err)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer rows.Close()
+	var out []Holding
+	for rows.Next() {
+		var h Holding
+		if err := rows.Scan(&h.ID, &h.OrderID, &h.No, &h.TaskID, &h.PickupAt, &h.ReturnAt); err != nil {
+			return nil, store.Translate(err)
+		}
+		out = append(out, h)
+	}
+	return out, store.Translate(rows.Err())
 }

@@ -1,9 +1,10 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -786,7 +787,7 @@ func (s *Service) Candidates(ctx context.Context, a *access.Actor, taskID int64,
 
 // available ranks the vehicles under path for shifts (the benchmarked path).
 func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelID, taskID int64, shifts []*Shift, vtype, plate string, p, size int) ([]*Slot, int, error) {
-	ss, err := slots(ctx, db, vehicleSet{path: path, vtype: vtype, plate: plate})
+	ss, err := lightSlots(ctx, db, vehicleSet{path: path, vtype: vtype, plate: plate})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -820,11 +821,16 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 		}
 		return r
 	}
-	sort.SliceStable(ss, func(i, j int) bool { return rank(ss[i]) < rank(ss[j]) })
+	for _, x := range ss {
+		x.rank = rank(x)
+	}
+	slices.SortFunc(ss, func(a, b *Slot) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.VehicleID, b.VehicleID))
+	})
 	off, n := page(p, size)
 	total := len(ss)
 	if n > 0 {
 		ss = ss[min(off, len(ss)):min(off+n, len(ss))]
 	}
-	return ss, total, nil
+	return ss, total, fill(ctx, db, ss)
 }

@@ -114,3 +114,11 @@ CREATE TABLE task_orders (
     order_id      BIGINT NOT NULL UNIQUE REFERENCES orders(id),
     PRIMARY KEY (assignment_id, shift_id)
 );
+
+-- Availability reads the few vehicles under repair or sealed among a
+-- city's 20,000 by status.
+CREATE INDEX ix_vehicles_status ON vehicles(status);
+-- A support task's candidates read, of every vehicle of the level, its
+-- type (class and seats), whether it is dispatched at all, and its unit:
+-- this index holds them all, so SQLite need not visit the wide rows.
+CREATE INDEX ix_vehicles_availability ON vehicles(exempt, status, vehicle_class, seats, unit_id);

@@ -74,7 +74,7 @@ func slots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
 	return ss, fill(ctx, db, ss)
 }
 
-// lightSlots reads only the ids, units and pools of the vehicles of set,
+// lightSlots reads only the ids (and pools) of the vehicles of set,
 // without reflection: ranking a city's 20,000 vehicles needs no more (text
 // columns cost most to read). fill adds the rest for the rows shown.
 func lightSlots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
@@ -90,7 +90,7 @@ func lightSlots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error
 	for _, p := range ps {
 		pools[p.VehicleID] = p.LevelID
 	}
-	q := `SELECT v.id, v.unit_id FROM vehicles AS v WHERE v.status <> 'disposed' AND v.exempt = ?`
+	q := `SELECT v.id FROM vehicles AS v WHERE v.status <> 'disposed' AND v.exempt = ?`
 	args := []any{false}
 	if set.path != "" {
 		q += " AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)"
@@ -126,7 +126,7 @@ func lightSlots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error
 	var vals []Slot // one allocation for a city's vehicles, not one each
 	for rows.Next() {
 		var s Slot
-		if err := rows.Scan(&s.VehicleID, &s.UnitID); err != nil {
+		if err := rows.Scan(&s.VehicleID); err != nil {
 			return nil, store.Translate(err)
 		}
 		s.poolLevel = pools[s.VehicleID]
@@ -154,7 +154,7 @@ func fill(ctx context.Context, db bun.IDB, ss []*Slot) error {
 		ids[i], byID[s.VehicleID] = s.VehicleID, s
 	}
 	for i := 0; i < len(ids); i += 5000 {
-		rows, err := db.QueryContext(ctx, `SELECT v.id, v.plate, v.brand || ' ' || v.model, v.seats, v.vehicle_class, v.category, v.status, u.name, u.path, COALESCE(l.name, '')
+		rows, err := db.QueryContext(ctx, `SELECT v.id, v.plate, v.brand || ' ' || v.model, v.seats, v.vehicle_class, v.category, v.status, v.unit_id, u.name, u.path, COALESCE(l.name, '')
 			FROM vehicles AS v JOIN units AS u ON u.id = v.unit_id
 			LEFT JOIN pool_vehicles AS p ON p.vehicle_id = v.id LEFT JOIN units AS l ON l.id = p.level_id
 			WHERE v.id IN (?)`, bun.In(ids[i:min(i+5000, len(ids))]))
@@ -164,12 +164,12 @@ func fill(ctx context.Context, db bun.IDB, ss []*Slot) error {
 		for rows.Next() {
 			var id int64
 			var x Slot
-			if err := rows.Scan(&id, &x.Plate, &x.Model, &x.Seats, &x.class, &x.category, &x.Status, &x.UnitName, &x.unitPath, &x.Pool); err != nil {
+			if err := rows.Scan(&id, &x.Plate, &x.Model, &x.Seats, &x.class, &x.category, &x.Status, &x.UnitID, &x.UnitName, &x.unitPath, &x.Pool); err != nil {
 				rows.Close()
 				return store.Translate(err)
 			}
 			s := byID[id]
-			s.Plate, s.Model, s.Seats, s.class, s.category, s.Status, s.UnitName, s.unitPath, s.Pool = x.Plate, x.Model, x.Seats, x.class, x.category, x.Status, x.UnitName, x.unitPath, x.Pool
+			s.Plate, s.Model, s.Seats, s.class, s.category, s.Status, s.UnitID, s.UnitName, s.unitPath, s.Pool = x.Plate, x.Model, x.Seats, x.class, x.category, x.Status, x.UnitID, x.UnitName, x.unitPath, x.Pool
 			s.Type = TypeOf(s.class, s.Seats)
 			s.TypeName = name(VehicleTypes, s.Type)
 			s.StatusName = statusNames[s.Status]

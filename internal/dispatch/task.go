@@ -120,6 +120,9 @@ func (x *Assignment) fill(now time.Time) {
 	x.SourceName = sourceNames[x.Source]
 	x.DeadlinePast = now.After(x.Deadline)
 	x.CanObject = x.State == Notified && !x.DeadlinePast
+	if x.State == Notified && x.DeadlinePast {
+		x.StateName = "已确认（异议期已过）" // no objection by the deadline: the assignment stands
+	}
 }
 
 // TaskDetail is a task with its schedule, needs and assignments.

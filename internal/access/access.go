@@ -198,6 +198,10 @@ const (
 	LoanApprove     Perm = "loan.approve"     // the lending level (or the city above two districts) approves or refuses
 	RateWrite       Perm = "rate.write"       // the city's tariff and market reference prices
 	SettlementWrite Perm = "settlement.write" // generate monthly statements, confirm or dispute one's side
+	// Integrated dispatch (R-16, issue 21): pools, support tasks, teams.
+	DispatchRead   Perm = "dispatch.read"   // the pools, their availability board, support tasks and teams of one's levels
+	DispatchWrite  Perm = "dispatch.write"  // the authority of a level: its pool, tasks, assignments, decisions, teams
+	DispatchObject Perm = "dispatch.object" // the owning unit objects to a vehicle's assignment before the deadline
 )
 
 // Perms lists every permission except Public and Self.
@@ -209,7 +213,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
 	PartnerRead, PartnerManage, PartnerAPI,
 	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile,
-	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite}
+	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite,
+	DispatchRead, DispatchWrite, DispatchObject}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -340,6 +345,14 @@ var grants = map[Perm][]Role{
 	LoanApprove:     {PlatformAdmin},
 	RateWrite:       {PlatformAdmin},
 	SettlementWrite: {PlatformAdmin, UnitAdmin},
+	// Integrated dispatch (R-16, issue 21): the platform administrator and
+	// the dispatcher of a level (the city or a district) are its authority —
+	// the service refuses them below a level; the owning unit's
+	// administrator and vehicle manager see their vehicles' assignments and
+	// object; supervisors read.
+	DispatchRead:   append([]Role{PlatformAdmin, Dispatcher, UnitAdmin, VehicleManager}, supervisors...),
+	DispatchWrite:  {PlatformAdmin, Dispatcher},
+	DispatchObject: {UnitAdmin, VehicleManager},
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -27,6 +27,7 @@ import (
 	"govfleet/internal/calendar"
 	"govfleet/internal/company"
 	"govfleet/internal/demo"
+	"govfleet/internal/dispatch"
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
 	"govfleet/internal/gateway"
@@ -172,7 +173,8 @@ func (a *App) build(ctx context.Context) error {
 		Trips:       &trips.Service{DB: db, Booking: b},
 		Health:      &health.Service{DB: db, Geo: gc},
 		Loans:       &loans.Service{DB: db},
-		Savings:     &savings.Service{DB: db}}
+		Savings:     &savings.Service{DB: db},
+		Dispatch:    &dispatch.Service{DB: db, Notify: nt}}
 	// partner cities' platforms; their keys sealed with the API key master key.
 	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
 	b.Partner = a.Partner

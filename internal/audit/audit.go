@@ -141,6 +141,9 @@ var (
 	Loan       = ObjectType{"loan", "车辆借调单"}
 	Rate       = ObjectType{"rate", "收费标准与市场价"}
 	Settlement = ObjectType{"settlement", "结算单"}
+	// Integrated dispatch (R-16, issue 21).
+	SupportTask = ObjectType{"support_task", "保障任务"}
+	SupportTeam = ObjectType{"support_team", "保障班组"}
 )
 
 // ObjectTypes lists every object type.
@@ -149,7 +152,8 @@ var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicl
 	Partner, PartnerSettlement,
 	Notice, SavingsBaseline,
 	Visitor, VisitorBooking,
-	Loan, Rate, Settlement}
+	Loan, Rate, Settlement,
+	SupportTask, SupportTeam}
 
 // The audit log's own reading, recorded in the log itself.
 var (

@@ -91,6 +91,7 @@ type Order struct {
 	RatingComment   string     `bun:"rating_comment" json:"rating_comment"`
 	RatedAt         *time.Time `bun:"rated_at" json:"rated_at"`
 	Note            string     `bun:"note" json:"note"`
+	TaskID          *int64     `bun:"task_id" json:"task_id"` // a support task's order (R-16, internal/dispatch)
 	CreatedAt       time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt       time.Time  `bun:"updated_at" json:"updated_at"`
 

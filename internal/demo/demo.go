@@ -245,7 +245,10 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedSupervision(ctx, o.DB, now); err != nil {
 		return false, err
 	}
-	return true, seedNotices(ctx, o.DB, blobs, now)
+	if err := seedNotices(ctx, o.DB, blobs, now); err != nil {
+		return false, err
+	}
+	return true, seedDispatch(ctx, o.DB, now)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

@@ -301,6 +301,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		e.noticeFixtures(place),
 		e.visitorFixtures(place),
 		e.loansFixtures(place),
+		e.dispatchFixtures(place),
 	} {
 		for k, f := range more {
 			fx[k] = f

@@ -47,6 +47,7 @@ func (s *Server) Routes() []Route {
 		s.noticeRoutes(),
 		s.visitorRoutes(),
 		s.loansRoutes(),
+		s.dispatchRoutes(),
 	)
 }
 

@@ -28,6 +28,7 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/check"
 	"govfleet/internal/company"
+	"govfleet/internal/dispatch"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
 	"govfleet/internal/fuel"
@@ -85,8 +86,9 @@ type Server struct {
 	Visitors    *visitors.Service    // visiting officials and their bookings
 
 	// Cross-level loans and their costs (issue 21 parts 4 and 5).
-	Loans   *loans.Service   // 车辆借调
-	Savings *savings.Service // 收费标准与市场价, 跨单位用车费用, 结算单
+	Loans    *loans.Service    // 车辆借调
+	Savings  *savings.Service  // 收费标准与市场价, 跨单位用车费用, 结算单
+	Dispatch *dispatch.Service // integrated dispatch: pools, support tasks, teams
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

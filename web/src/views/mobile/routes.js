@@ -17,6 +17,7 @@ export const mobileRoutes = [
       { path: 'dispatch', name: 'm-dispatch', component: () => import('./MInbox.vue'), meta: { title: '待派车', back: true, inbox: 'dispatch' } },
       { path: 'consent', name: 'm-consent', component: () => import('./MInbox.vue'), meta: { title: '待同意派车', back: true, inbox: 'consent' } },
       { path: 'tasks', name: 'm-tasks', component: () => import('./MTasks.vue'), meta: { title: '我的任务', tab: 'tasks' } },
+      { path: 'support', name: 'm-support', component: () => import('./MSupport.vue'), meta: { title: '我的保障任务', back: true } },
       { path: 'tasks/:id(\\d+)', name: 'm-task', component: () => import('./MTask.vue'), meta: { title: '出车任务', back: true } },
       { path: 'notices', name: 'm-notices', component: () => import('./MNotices.vue'), meta: { title: '通知公告', back: true } },
       { path: 'notices/:id(\\d+)', name: 'm-notice', component: () => import('./MNotice.vue'), meta: { title: '通知公告', back: true } },

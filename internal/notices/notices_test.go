@@ -474,7 +474,7 @@ func TestDemo(t *testing.T) {
 	if !pinned || !expired || !report || len(all) < 4 {
 		t.Fatalf("demo notices: pinned %v expired %v report %v (%d)", pinned, expired, report, len(all))
 	}
-	res, err := w.Savings.Compute(ctx, city, 0, 0)
+	res, err := w.SavingsRate.Compute(ctx, city, 0, 0)
 	if err != nil || res.Node.Rate == nil || res.Node.Basis != "budget" {
 		t.Fatalf("demo savings %+v %v", res.Node, err)
 	}

@@ -64,7 +64,7 @@ func (m market) Equivalent(ctx context.Context, path string, from, to time.Time)
 func TestSavings(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
-		s := w.Savings
+		s := w.SavingsRate
 		city, tn, zl := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin"), w.Actor(t, "zl_admin")
 		tnID := w.UnitID(t, "天宁区")
 		name := fmt.Sprintf("节支测试单位%d", time.Now().UnixNano()%1000000)
@@ -149,6 +149,8 @@ func TestSavings(t *testing.T) {
 		if res.Node.Basis != savingsrate.Budget {
 			t.Fatalf("the district's choice was overridden: %s", res.Node.Basis)
 		}
+		wired := s.Market // the application's (integrated dispatch's market prices)
+		s.Market = nil
 		cityRes, _ := s.Compute(ctx, city, 0, 2025)
 		if cityRes.Node.Basis != savingsrate.Market || cityRes.Node.Note != "市场价格折算尚未提供" || cityRes.Node.Rate != nil {
 			t.Fatalf("market not provided: %+v", cityRes.Node)
@@ -158,7 +160,7 @@ func TestSavings(t *testing.T) {
 		if cityRes.Node.Rate == nil || *cityRes.Node.Rate != 50 {
 			t.Fatalf("market: %+v", cityRes.Node)
 		}
-		s.Market = nil
+		s.Market = wired
 
 		// Refusals: a unit has no basis of its own; others' nodes; bad amounts.
 		if _, err := s.SetBasis(ctx, tn, savingsrate.BasisInput{UnitID: u.ID, Year: 2025, Basis: savingsrate.Budget}); err == nil || err.(*errs.Error).Fields["unit_id"] == "" {

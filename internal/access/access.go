@@ -175,6 +175,11 @@ const (
 	FuelRead      Perm = "fuel.read"      // fuelling records and consumption per vehicle
 	FuelImport    Perm = "fuel.import"    // the fuel company imports its monthly records
 	HealthWrite   Perm = "health.write"   // request repair of a terminal fault and mark it fixed
+
+	// Statistics (issue 23, R-10): the dashboards of 统计分析 and data
+	// extraction.
+	StatsRead  Perm = "stats.read"  // the dashboards of a node: fleet, use, costs, terminals, supervision
+	ExtractRun Perm = "extract.run" // data extraction: preview, export, saved queries
 )
 
 // Perms lists every permission except Public and Self.
@@ -183,7 +188,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	MonitorRead, MonitorCommand, TrackRead,
 	SupervisionRead, CaseExplain, CaseDecide, SupervisionRules,
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
-	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite}
+	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
+	StatsRead, ExtractRun}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -288,6 +294,11 @@ var grants = map[Perm][]Role{
 	// vehicle manager (answers for the unit's vehicles) and the platform
 	// administrator send terminals for repair and close the events.
 	HealthWrite: {PlatformAdmin, VehicleManager},
+	// Statistics (issue 23, R-10): those who answer for a level's or a
+	// unit's vehicles and the supervisors read the dashboards; the
+	// administrators (and the read-only supervisors, R-30) extract data.
+	StatsRead:  append([]Role{PlatformAdmin, UnitAdmin, VehicleManager}, supervisors...),
+	ExtractRun: append([]Role{PlatformAdmin, UnitAdmin}, supervisors...),
 }
 
 // RoleHas reports whether role r carries permission p.

@@ -42,6 +42,7 @@ import (
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
 	"govfleet/internal/sim"
+	"govfleet/internal/stats"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
@@ -151,7 +152,8 @@ func (a *App) build(ctx context.Context) error {
 		Rental:      &rental.Service{DB: db, Booking: b, Notify: nt},
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
-		Health:      &health.Service{DB: db, Geo: gc}}
+		Health:      &health.Service{DB: db, Geo: gc},
+		Stats:       &stats.Service{DB: db, Latest: a.latest}}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

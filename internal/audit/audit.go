@@ -129,11 +129,12 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	ExtractQuery    = ObjectType{"extract_query", "数据提取查询"} // issue 23: saved data extractions
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver, ExtractQuery}
 
 // The audit log's own reading, recorded in the log itself.
 var (

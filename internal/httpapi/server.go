@@ -39,6 +39,7 @@ import (
 	"govfleet/internal/monitor"
 	"govfleet/internal/org"
 	"govfleet/internal/rental"
+	"govfleet/internal/stats"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
 )
@@ -71,6 +72,7 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+	Stats       *stats.Service       // 统计分析 and data extraction (issue 23, R-10)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

@@ -1,0 +1,443 @@
+// Package stats is statistics and analysis (R-10, issue 23): the daily
+// roll-ups per vehicle the dashboards read instead of positions, trips and
+// orders, the figures of the dashboards — each defined once, here, and used
+// by the dashboard and the detail page it drills into — and data
+// extraction. docs/statistics.md defines every figure.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/beijing"
+	"govfleet/internal/errs"
+	"govfleet/internal/store"
+	"govfleet/internal/telematics"
+)
+
+// Service answers the dashboards and data extraction and keeps the roll-ups.
+type Service struct {
+	DB     *store.DB
+	Latest *telematics.Latest // the live map's latest positions: terminal online rate
+	Now    func() time.Time
+
+	wholeDay string // the Beijing day the current month was last summed whole (Refresh)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// RanStates are the states of an order that ran (出车订单): the vehicle
+// left. An order counts on the Beijing day of its pick-up time, at the unit
+// of the vehicle that served it.
+var RanStates = []string{"departed", "finished", "back", "closed"}
+
+// Day is a vehicle's roll-up of one Beijing day: stored only for the days it
+// was used (driven or an order ran).
+type Day struct {
+	bun.BaseModel `bun:"table:rollup_days"`
+
+	VehicleID int64  `bun:"vehicle_id,pk" json:"vehicle_id"`
+	Day       string `bun:"day,pk" json:"day"`
+	UnitID    int64  `bun:"unit_id" json:"unit_id"`
+	UnitPath  string `bun:"unit_path" json:"-"`
+	DistanceM int64  `bun:"distance_m" json:"distance_m"`
+	DrivingS  int64  `bun:"driving_s" json:"driving_s"`
+	Trips     int64  `bun:"trips" json:"trips"`
+	Orders    int64  `bun:"orders" json:"orders"`
+}
+
+// Month is a unit's roll-up of one Beijing month.
+type Month struct {
+	bun.BaseModel `bun:"table:rollup_months"`
+
+	Month       string `bun:"month,pk" json:"month"`
+	UnitID      int64  `bun:"unit_id,pk" json:"unit_id"`
+	UnitPath    string `bun:"unit_path" json:"-"`
+	DistanceM   int64  `bun:"distance_m" json:"distance_m"`
+	DrivingS    int64  `bun:"driving_s" json:"driving_s"`
+	Trips       int64  `bun:"trips" json:"trips"`
+	Orders      int64  `bun:"orders" json:"orders"`
+	VehicleDays int64  `bun:"vehicle_days" json:"vehicle_days"`
+	Vehicles    int64  `bun:"vehicles" json:"vehicles"`
+	Days        int    `bun:"days" json:"days"`
+}
+
+type dayKey struct {
+	vehicle int64
+	day     string
+}
+
+// compute reads the roll-ups of the Beijing days from..to (inclusive) from
+// vehicle_daily_mileage and the orders that ran, for the vehicles given
+// (nil: every vehicle).
+func compute(ctx context.Context, db bun.IDB, from, to string, vehicles []int64) (map[dayKey]*Day, error) {
+	out := map[dayKey]*Day{}
+	var ms []struct {
+		VehicleID int64  `bun:"vehicle_id"`
+		Day       string `bun:"day"`
+		UnitID    int64  `bun:"unit_id"`
+		Path      string `bun:"path"`
+		DistanceM int64  `bun:"distance_m"`
+		DrivingS  int64  `bun:"driving_s"`
+		Trips     int64  `bun:"trips"`
+	}
+	q := db.NewSelect().TableExpr("vehicle_daily_mileage AS m").
+		ColumnExpr("m.vehicle_id, m.day, m.unit_id, u.path, m.distance_m, m.driving_s, m.trips").
+		Join("JOIN units AS u ON u.id = m.unit_id").Where("m.day >= ? AND m.day <= ?", from, to)
+	if vehicles != nil {
+		q = q.Where("m.vehicle_id IN (?)", bun.In(vehicles))
+	}
+	if err := q.Scan(ctx, &ms); err != nil {
+		return nil, store.Translate(err)
+	}
+	for _, m := range ms {
+		if m.DistanceM == 0 && m.DrivingS == 0 && m.Trips == 0 {
+			continue
+		}
+		out[dayKey{m.VehicleID, m.Day}] = &Day{VehicleID: m.VehicleID, Day: m.Day, UnitID: m.UnitID, UnitPath: m.Path,
+			DistanceM: m.DistanceM, DrivingS: m.DrivingS, Trips: m.Trips}
+	}
+	start, err := beijing.ParseDate(from)
+	if err != nil {
+		return nil, err
+	}
+	end, err := beijing.ParseDate(to)
+	if err != nil {
+		return nil, err
+	}
+	var os []struct {
+		VehicleID int64     `bun:"vehicle_id"`
+		PickupAt  time.Time `bun:"pickup_at"`
+		UnitID    int64     `bun:"unit_id"`
+		Path      string    `bun:"path"`
+	}
+	oq := db.NewSelect().TableExpr("orders AS o").ColumnExpr("o.vehicle_id, o.pickup_at, v.unit_id, u.path").
+		Join("JOIN vehicles AS v ON v.id = o.vehicle_id").Join("JOIN units AS u ON u.id = v.unit_id").
+		Where("o.pickup_at >= ? AND o.pickup_at < ?", start.UTC(), end.AddDate(0, 0, 1).UTC()).
+		Where("o.state IN (?)", bun.In(RanStates))
+	if vehicles != nil {
+		oq = oq.Where("o.vehicle_id IN (?)", bun.In(vehicles))
+	}
+	if err := oq.Scan(ctx, &os); err != nil {
+		return nil, store.Translate(err)
+	}
+	for _, o := range os {
+		k := dayKey{o.VehicleID, beijing.Date(o.PickupAt)}
+		d := out[k]
+		if d == nil {
+			d = &Day{VehicleID: o.VehicleID, Day: k.day, UnitID: o.UnitID, UnitPath: o.Path}
+			out[k] = d
+		}
+		d.Orders++
+	}
+	return out, nil
+}
+
+// unitMonth is a unit's month to sum again from its days.
+type unitMonth struct {
+	month string
+	unit  int64
+}
+
+// Rebuild recomputes the roll-ups of the Beijing days from..to (inclusive,
+// YYYY-MM-DD) from the mileage and the orders, and the unit months and
+// costs of the months they touch, in one transaction (govfleet
+// rollup-rebuild; the demo after its bulk load).
+func (s *Service) Rebuild(ctx context.Context, from, to string) error {
+	f, err1 := beijing.ParseDate(from)
+	t, err2 := beijing.ParseDate(to)
+	if err1 != nil || err2 != nil || t.Before(f) {
+		return errs.E(errs.Invalid, "日期范围无效：%s 至 %s", from, to)
+	}
+	days, err := compute(ctx, s.DB.R, from, to, nil)
+	if err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*Day)(nil)).Where("day >= ? AND day <= ?", from, to).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		if err := insertDays(ctx, tx, days); err != nil {
+			return err
+		}
+		var months []string
+		for m := beijing.MonthStart(f); !m.After(t); m = m.AddDate(0, 1, 0) {
+			months = append(months, beijing.Month(m))
+		}
+		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
+			return err
+		}
+		return SumCosts(ctx, tx, months)
+	})
+}
+
+func insertDays(ctx context.Context, tx bun.IDB, days map[dayKey]*Day) error {
+	rows := make([]*Day, 0, len(days))
+	for _, d := range days {
+		rows = append(rows, d)
+	}
+	slices.SortFunc(rows, func(a, b *Day) int {
+		if a.VehicleID != b.VehicleID {
+			return int(a.VehicleID - b.VehicleID)
+		}
+		return cmpStr(a.Day, b.Day)
+	})
+	for len(rows) > 0 {
+		n := min(len(rows), 500)
+		batch := rows[:n]
+		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// daysOf is how many days of month count as available: the whole month,
+// up to today for the current month, none for a future one.
+func daysOf(month string, now time.Time) int {
+	m, err := beijing.ParseMonth(month)
+	if err != nil {
+		return 0
+	}
+	next := m.AddDate(0, 1, 0)
+	today := beijing.DayStart(now)
+	switch {
+	case !today.Before(next):
+		return int(next.Sub(m).Hours()/24 + 0.5)
+	case today.Before(m):
+		return 0
+	}
+	return int(today.Sub(m).Hours()/24+0.5) + 1
+}
+
+// sumMonths writes the unit months of months again from the day roll-ups:
+// for the units given (nil: every unit). Every active unit holding vehicles
+// gets a row, used or not, so that the available vehicle-days count it.
+func (s *Service) sumMonths(ctx context.Context, tx bun.IDB, months []string, units []int64) error {
+	if len(months) == 0 {
+		return nil
+	}
+	now := s.now()
+	for _, month := range months {
+		del := tx.NewDelete().Model((*Month)(nil)).Where("month = ?", month)
+		if units != nil {
+			del = del.Where("unit_id IN (?)", bun.In(units))
+		}
+		if _, err := del.Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		var rows []*Month
+		q := tx.NewSelect().TableExpr("rollup_days AS d").
+			ColumnExpr("? AS month, d.unit_id, MAX(d.unit_path) AS unit_path", month).
+			ColumnExpr("SUM(d.distance_m) AS distance_m, SUM(d.driving_s) AS driving_s, SUM(d.trips) AS trips, SUM(d.orders) AS orders, COUNT(*) AS vehicle_days").
+			Where("d.day >= ? AND d.day <= ?", month+"-01", month+"-31").GroupExpr("d.unit_id")
+		if units != nil {
+			q = q.Where("d.unit_id IN (?)", bun.In(units))
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return store.Translate(err)
+		}
+		have := map[int64]*Month{}
+		for _, r := range rows {
+			have[r.UnitID] = r
+		}
+		var us []struct {
+			ID    int64  `bun:"id"`
+			Path  string `bun:"path"`
+			Count int64  `bun:"vehicle_count"`
+		}
+		uq := tx.NewSelect().Table("units").Column("id", "path", "vehicle_count").Where("kind = 'unit'")
+		if units != nil {
+			uq = uq.Where("id IN (?)", bun.In(units))
+		}
+		if err := uq.Scan(ctx, &us); err != nil {
+			return store.Translate(err)
+		}
+		days := daysOf(month, now)
+		for _, u := range us {
+			r := have[u.ID]
+			if r == nil {
+				if u.Count == 0 {
+					continue
+				}
+				r = &Month{Month: month, UnitID: u.ID}
+				rows = append(rows, r)
+			}
+			r.UnitPath, r.Vehicles, r.Days = u.Path, u.Count, days
+		}
+		for len(rows) > 0 {
+			n := min(len(rows), 500)
+			batch := rows[:n]
+			if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+				return store.Translate(err)
+			}
+			rows = rows[n:]
+		}
+	}
+	return nil
+}
+
+// SumCosts writes the cost roll-ups (rollup_costs: unit, month, kind) of
+// months again from the cost ledger's kept totals.
+func SumCosts(ctx context.Context, tx bun.IDB, months []string) error {
+	if len(months) == 0 {
+		return nil
+	}
+	if _, err := tx.NewRaw("DELETE FROM rollup_costs WHERE month IN (?)", bun.In(months)).Exec(ctx); err != nil {
+		return store.Translate(err)
+	}
+	_, err := tx.NewRaw(`INSERT INTO rollup_costs (month, unit_id, unit_path, kind, amount_fen)
+		SELECT period, unit_id, MAX(unit_path), kind, SUM(amount_fen) FROM cost_totals
+		WHERE period IN (?) GROUP BY period, unit_id, kind`, bun.In(months)).Exec(ctx)
+	return store.Translate(err)
+}
+
+const cursorName = "days"
+
+// lag is how far before its cursor the minute job reads again: a
+// transaction that committed after the last run with an earlier clock is
+// still seen (rolling a vehicle-day up twice changes nothing).
+const lag = 2 * time.Minute
+
+// RefreshStats is what a refresh did.
+type RefreshStats struct {
+	VehicleDays int
+	Months      int
+}
+
+// Refresh is the minute job: the vehicle-days whose trips (and so mileage)
+// or orders changed since the cursor are rolled up again, then their units'
+// months, and the cost roll-ups of this month and the last; the cursor
+// moves in the same transaction. Without a cursor (first run) it rebuilds
+// the last 13 months.
+func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
+	var st RefreshStats
+	now := s.now()
+	var cur time.Time
+	err := s.DB.R.NewSelect().Table("rollup_cursor").Column("at").Where("name = ?", cursorName).Scan(ctx, &cur)
+	if err != nil && !errs.Is(store.Translate(err), errs.NotFound) {
+		return st, store.Translate(err)
+	}
+	if cur.IsZero() {
+		from := beijing.MonthStart(now).AddDate(-1, 0, 0)
+		if err := s.Rebuild(ctx, beijing.Date(from), beijing.Date(now)); err != nil {
+			return st, err
+		}
+		return st, s.DB.Tx(ctx, func(tx bun.Tx) error { return setCursor(ctx, tx, now) })
+	}
+	since := cur.Add(-lag)
+	dirty := map[string]map[int64]bool{} // day → vehicles
+	mark := func(v int64, day string) {
+		if dirty[day] == nil {
+			dirty[day] = map[int64]bool{}
+		}
+		dirty[day][v] = true
+	}
+	var ts []struct {
+		VehicleID int64     `bun:"vehicle_id"`
+		StartedAt time.Time `bun:"started_at"`
+		EndedAt   time.Time `bun:"ended_at"`
+	}
+	if err := s.DB.R.NewSelect().Table("trips").Column("vehicle_id", "started_at", "ended_at").
+		Where("updated_at > ? AND updated_at <= ?", since, now).Scan(ctx, &ts); err != nil {
+		return st, store.Translate(err)
+	}
+	for _, t := range ts {
+		for d := beijing.DayStart(t.StartedAt); !d.After(t.EndedAt); d = d.AddDate(0, 0, 1) {
+			mark(t.VehicleID, beijing.Date(d))
+		}
+	}
+	var os []struct {
+		VehicleID int64     `bun:"vehicle_id"`
+		PickupAt  time.Time `bun:"pickup_at"`
+	}
+	if err := s.DB.R.NewSelect().Table("orders").Column("vehicle_id", "pickup_at").
+		Where("updated_at > ? AND updated_at <= ? AND vehicle_id IS NOT NULL", since, now).Scan(ctx, &os); err != nil {
+		return st, store.Translate(err)
+	}
+	for _, o := range os {
+		mark(o.VehicleID, beijing.Date(o.PickupAt))
+	}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		touched := map[unitMonth]bool{}
+		for day, set := range dirty {
+			vs := make([]int64, 0, len(set))
+			for v := range set {
+				vs = append(vs, v)
+			}
+			slices.Sort(vs)
+			rows, err := compute(ctx, tx, day, day, vs)
+			if err != nil {
+				return err
+			}
+			var old []int64
+			if err := tx.NewSelect().Model((*Day)(nil)).Column("unit_id").Where("day = ? AND vehicle_id IN (?)", day, bun.In(vs)).Scan(ctx, &old); err != nil {
+				return store.Translate(err)
+			}
+			if _, err := tx.NewDelete().Model((*Day)(nil)).Where("day = ? AND vehicle_id IN (?)", day, bun.In(vs)).Exec(ctx); err != nil {
+				return store.Translate(err)
+			}
+			if err := insertDays(ctx, tx, rows); err != nil {
+				return err
+			}
+			for _, u := range old {
+				touched[unitMonth{day[:7], u}] = true
+			}
+			for _, r := range rows {
+				touched[unitMonth{day[:7], r.UnitID}] = true
+			}
+			st.VehicleDays += len(vs)
+		}
+		byMonth := map[string][]int64{}
+		for um := range touched {
+			byMonth[um.month] = append(byMonth[um.month], um.unit)
+		}
+		for m, us := range byMonth {
+			if err := s.sumMonths(ctx, tx, []string{m}, us); err != nil {
+				return err
+			}
+			st.Months += len(us)
+		}
+		// The current month's available days grow every day (and units
+		// gain vehicles): its rows are summed whole once a day.
+		if today := beijing.Date(now); s.wholeDay != today {
+			if err := s.sumMonths(ctx, tx, []string{beijing.Month(now)}, nil); err != nil {
+				return err
+			}
+			s.wholeDay = today
+		}
+		if err := SumCosts(ctx, tx, []string{beijing.Month(beijing.MonthStart(now).AddDate(0, -1, 0)), beijing.Month(now)}); err != nil {
+			return err
+		}
+		return setCursor(ctx, tx, now)
+	})
+	return st, err
+}
+
+func setCursor(ctx context.Context, tx bun.IDB, at time.Time) error {
+	_, err := tx.NewRaw("INSERT INTO rollup_cursor (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = EXCLUDED.at", cursorName, at).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("rollup cursor: %w", store.Translate(err))
+	}
+	return nil
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"govfleet/internal/access"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
@@ -33,7 +35,7 @@ var Definitions = []Definition{
 	{"vehicles", "车辆实有数", "单位登记在册、未处置的车辆数（含不纳入平台监控的豁免车辆）；上级为所辖单位之和。与「组织机构」「编制与实有」的车辆实有数相同。"},
 	{"quota", "编制数", "单位核定的车辆编制数；上级为所辖单位之和。"},
 	{"excess", "超编车辆数", "每个单位实有数超出编制数的部分（未超编为0）；辖市(区)和全市为所辖各单位超编车辆数之和，不以总实有数减总编制数计算，因此一个单位的空编不抵消另一个单位的超编。超编车辆数大于0即为超编。"},
-	{"orders", "出车订单数", "已出车（已出车、已完成、已回场、已关闭）的用车订单，按报到时间（北京时间）计入当日，计入承担任务车辆所属单位。点击可查看「用车订单查询」中同条件的订单。"},
+	{"orders", "出车订单数", "已出车的用车订单（执行中、待回场、待评价、已完成），按报到时间（北京时间）计入当日；单位、辖市(区)和全市计其（及下级）提出的订单，车辆计其承担的订单。与「用车订单查询」按同一单位（或车辆）、报到日期和这四种状态筛选的数量相同。"},
 	{"vehicle_days", "出车车日", "有行驶里程或出车订单的车辆·日数（一辆车一天计1车日）。"},
 	{"available_days", "可用车日", "车辆实有数 × 统计期天数（当月计至今日）。"},
 	{"utilisation", "车辆使用率", "出车车日 ÷ 可用车日。"},
@@ -269,7 +271,7 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	// The path above, for the breadcrumb, as far as the actor sees.
 	if ids := pathIDs(n.Path); len(ids) > 1 {
 		var ps []node
-		if err := db.NewSelect().Table("units").Column("id", "name", "path").Where("id IN (?)", ids[:len(ids)-1]).Order("depth").Scan(ctx, &ps); err != nil {
+		if err := db.NewSelect().Table("units").Column("id", "name", "path").Where("id IN (?)", bun.In(ids[:len(ids)-1])).Order("depth").Scan(ctx, &ps); err != nil {
 			return nil, store.Translate(err)
 		}
 		for _, p := range ps {

@@ -80,7 +80,25 @@ type dayKey struct {
 // vehicle_daily_mileage and the orders that ran, for the vehicles given
 // (nil: every vehicle).
 func compute(ctx context.Context, db bun.IDB, from, to string, vehicles []int64) (map[dayKey]*Day, error) {
+	out, _, err := computeAll(ctx, db, from, to, vehicles)
+	return out, err
+}
+
+// unitOrders are the orders that ran per ordering unit and day.
+type unitOrders struct {
+	bun.BaseModel `bun:"table:rollup_unit_orders"`
+
+	UnitID   int64  `bun:"unit_id,pk"`
+	Day      string `bun:"day,pk"`
+	UnitPath string `bun:"unit_path"`
+	Orders   int64  `bun:"orders"`
+}
+
+// computeAll is compute with, when vehicles is nil, the orders per
+// ordering unit and day too.
+func computeAll(ctx context.Context, db bun.IDB, from, to string, vehicles []int64) (map[dayKey]*Day, map[dayKey]*unitOrders, error) {
 	out := map[dayKey]*Day{}
+	byUnit := map[dayKey]*unitOrders{}
 	var ms []struct {
 		VehicleID int64  `bun:"vehicle_id"`
 		Day       string `bun:"day"`
@@ -97,7 +115,7 @@ func compute(ctx context.Context, db bun.IDB, from, to string, vehicles []int64)
 		q = q.Where("m.vehicle_id IN (?)", bun.In(vehicles))
 	}
 	if err := q.Scan(ctx, &ms); err != nil {
-		return nil, store.Translate(err)
+		return nil, nil, store.Translate(err)
 	}
 	for _, m := range ms {
 		if m.DistanceM == 0 && m.DrivingS == 0 && m.Trips == 0 {
@@ -108,38 +126,64 @@ func compute(ctx context.Context, db bun.IDB, from, to string, vehicles []int64)
 	}
 	start, err := beijing.ParseDate(from)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	end, err := beijing.ParseDate(to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var os []struct {
-		VehicleID int64     `bun:"vehicle_id"`
+		VehicleID *int64    `bun:"vehicle_id"`
 		PickupAt  time.Time `bun:"pickup_at"`
-		UnitID    int64     `bun:"unit_id"`
-		Path      string    `bun:"path"`
+		UnitID    *int64    `bun:"unit_id"`
+		Path      *string   `bun:"path"`
+		OrderUnit int64     `bun:"order_unit"`
+		OrderPath string    `bun:"order_path"`
 	}
-	oq := db.NewSelect().TableExpr("orders AS o").ColumnExpr("o.vehicle_id, o.pickup_at, v.unit_id, u.path").
-		Join("JOIN vehicles AS v ON v.id = o.vehicle_id").Join("JOIN units AS u ON u.id = v.unit_id").
+	// Every order that ran counts at its ordering unit; those with a
+	// registry vehicle (not a rental company's) count at the vehicle too.
+	oq := db.NewSelect().TableExpr("orders AS o").ColumnExpr("o.vehicle_id, o.pickup_at, v.unit_id, u.path, o.unit_id AS order_unit, ou.path AS order_path").
+		Join("LEFT JOIN vehicles AS v ON v.id = o.vehicle_id").Join("LEFT JOIN units AS u ON u.id = v.unit_id").Join("JOIN units AS ou ON ou.id = o.unit_id").
 		Where("o.pickup_at >= ? AND o.pickup_at < ?", start.UTC(), end.AddDate(0, 0, 1).UTC()).
 		Where("o.state IN (?)", bun.In(RanStates))
 	if vehicles != nil {
 		oq = oq.Where("o.vehicle_id IN (?)", bun.In(vehicles))
 	}
 	if err := oq.Scan(ctx, &os); err != nil {
-		return nil, store.Translate(err)
+		return nil, nil, store.Translate(err)
 	}
 	for _, o := range os {
-		k := dayKey{o.VehicleID, beijing.Date(o.PickupAt)}
+		uk := dayKey{o.OrderUnit, beijing.Date(o.PickupAt)}
+		if byUnit[uk] == nil {
+			byUnit[uk] = &unitOrders{UnitID: o.OrderUnit, Day: uk.day, UnitPath: o.OrderPath}
+		}
+		byUnit[uk].Orders++
+		if o.VehicleID == nil || o.UnitID == nil {
+			continue
+		}
+		k := dayKey{*o.VehicleID, beijing.Date(o.PickupAt)}
 		d := out[k]
 		if d == nil {
-			d = &Day{VehicleID: o.VehicleID, Day: k.day, UnitID: o.UnitID, UnitPath: o.Path}
+			d = &Day{VehicleID: *o.VehicleID, Day: k.day, UnitID: *o.UnitID, UnitPath: *o.Path}
 			out[k] = d
 		}
 		d.Orders++
 	}
-	return out, nil
+	return out, byUnit, nil
+}
+
+// ordersOfDay counts the orders that ran on a Beijing day per ordering unit.
+func ordersOfDay(ctx context.Context, db bun.IDB, day string) ([]*unitOrders, error) {
+	d, err := beijing.ParseDate(day)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*unitOrders
+	err = db.NewSelect().TableExpr("orders AS o").Join("JOIN units AS u ON u.id = o.unit_id").
+		ColumnExpr("o.unit_id, ? AS day, MAX(u.path) AS unit_path, COUNT(*) AS orders", day).
+		Where("o.pickup_at >= ? AND o.pickup_at < ? AND o.state IN (?)", d.UTC(), d.AddDate(0, 0, 1).UTC(), bun.In(RanStates)).
+		GroupExpr("o.unit_id").Scan(ctx, &rows)
+	return rows, store.Translate(err)
 }
 
 // unitMonth is a unit's month to sum again from its days.
@@ -158,7 +202,7 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 	if err1 != nil || err2 != nil || t.Before(f) {
 		return errs.E(errs.Invalid, "日期范围无效：%s 至 %s", from, to)
 	}
-	days, err := compute(ctx, s.DB.R, from, to, nil)
+	days, orders, err := computeAll(ctx, s.DB.R, from, to, nil)
 	if err != nil {
 		return err
 	}
@@ -166,7 +210,13 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 		if _, err := tx.NewDelete().Model((*Day)(nil)).Where("day >= ? AND day <= ?", from, to).Exec(ctx); err != nil {
 			return store.Translate(err)
 		}
+		if _, err := tx.NewDelete().Model((*unitOrders)(nil)).Where("day >= ? AND day <= ?", from, to).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
 		if err := insertDays(ctx, tx, days); err != nil {
+			return err
+		}
+		if err := insertAll(ctx, tx, values(orders)); err != nil {
 			return err
 		}
 		var months []string
@@ -180,17 +230,30 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 	})
 }
 
-func insertDays(ctx context.Context, tx bun.IDB, days map[dayKey]*Day) error {
-	rows := make([]*Day, 0, len(days))
-	for _, d := range days {
-		rows = append(rows, d)
+func values[T any](m map[dayKey]*T) []*T {
+	keys := make([]dayKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	slices.SortFunc(rows, func(a, b *Day) int {
-		if a.VehicleID != b.VehicleID {
-			return int(a.VehicleID - b.VehicleID)
+	slices.SortFunc(keys, func(a, b dayKey) int {
+		if a.vehicle != b.vehicle {
+			return int(a.vehicle - b.vehicle)
 		}
-		return cmpStr(a.Day, b.Day)
+		return cmpStr(a.day, b.day)
 	})
+	out := make([]*T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+func insertDays(ctx context.Context, tx bun.IDB, days map[dayKey]*Day) error {
+	return insertAll(ctx, tx, values(days))
+}
+
+// insertAll inserts rows in statements of 500.
+func insertAll[T any](ctx context.Context, tx bun.IDB, rows []*T) error {
 	for len(rows) > 0 {
 		n := min(len(rows), 500)
 		batch := rows[:n]
@@ -259,7 +322,30 @@ func (s *Service) sumMonths(ctx context.Context, tx bun.IDB, months []string, un
 		}
 		have := map[int64]*Month{}
 		for _, r := range rows {
+			r.Orders = 0 // counted at the ordering unit, below
 			have[r.UnitID] = r
+		}
+		var os []struct {
+			UnitID int64  `bun:"unit_id"`
+			Path   string `bun:"unit_path"`
+			Orders int64  `bun:"orders"`
+		}
+		oq := tx.NewSelect().Model((*unitOrders)(nil)).ColumnExpr("unit_id, MAX(unit_path) AS unit_path, SUM(orders) AS orders").
+			Where("day >= ? AND day <= ?", month+"-01", month+"-31").GroupExpr("unit_id")
+		if units != nil {
+			oq = oq.Where("unit_id IN (?)", bun.In(units))
+		}
+		if err := oq.Scan(ctx, &os); err != nil {
+			return store.Translate(err)
+		}
+		for _, o := range os {
+			r := have[o.UnitID]
+			if r == nil {
+				r = &Month{Month: month, UnitID: o.UnitID, UnitPath: o.Path}
+				have[o.UnitID] = r
+				rows = append(rows, r)
+			}
+			r.Orders = o.Orders
 		}
 		var us []struct {
 			ID    int64  `bun:"id"`
@@ -368,15 +454,19 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 		}
 	}
 	var os []struct {
-		VehicleID int64     `bun:"vehicle_id"`
+		VehicleID *int64    `bun:"vehicle_id"`
 		PickupAt  time.Time `bun:"pickup_at"`
 	}
 	if err := s.DB.R.NewSelect().Table("orders").Column("vehicle_id", "pickup_at").
-		Where("updated_at > ? AND updated_at <= ? AND vehicle_id IS NOT NULL", since, now).Scan(ctx, &os); err != nil {
+		Where("updated_at > ? AND updated_at <= ?", since, now).Scan(ctx, &os); err != nil {
 		return st, store.Translate(err)
 	}
+	orderDays := map[string]bool{}
 	for _, o := range os {
-		mark(o.VehicleID, beijing.Date(o.PickupAt))
+		if o.VehicleID != nil {
+			mark(*o.VehicleID, beijing.Date(o.PickupAt))
+		}
+		orderDays[beijing.Date(o.PickupAt)] = true
 	}
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
 		touched := map[unitMonth]bool{}
@@ -407,6 +497,29 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 				touched[unitMonth{day[:7], r.UnitID}] = true
 			}
 			st.VehicleDays += len(vs)
+		}
+		// A day whose orders changed: its orders per ordering unit again.
+		for day := range orderDays {
+			var old []int64
+			if err := tx.NewSelect().Model((*unitOrders)(nil)).Column("unit_id").Where("day = ?", day).Scan(ctx, &old); err != nil {
+				return store.Translate(err)
+			}
+			rows, err := ordersOfDay(ctx, tx, day)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.NewDelete().Model((*unitOrders)(nil)).Where("day = ?", day).Exec(ctx); err != nil {
+				return store.Translate(err)
+			}
+			if err := insertAll(ctx, tx, rows); err != nil {
+				return err
+			}
+			for _, u := range old {
+				touched[unitMonth{day[:7], u}] = true
+			}
+			for _, r := range rows {
+				touched[unitMonth{day[:7], r.UnitID}] = true
+			}
 		}
 		byMonth := map[string][]int64{}
 		for um := range touched {

@@ -5,6 +5,7 @@
 -- was used: kilometres and driving time from vehicle_daily_mileage, trips,
 -- and the orders that ran (出车订单: departed, finished, back or closed, on
 -- the Beijing day of their pick-up time). rollup_months sums them per unit
+-- (orders: per ordering unit, from rollup_unit_orders)
 -- and month, with the unit's vehicles (available vehicle-days = vehicles ×
 -- days) and, in rollup_costs, the cost ledger's kept totals per unit, month
 -- and kind. internal/stats keeps them: the minute job refreshes the
@@ -23,6 +24,18 @@ CREATE TABLE rollup_days (
 );
 CREATE INDEX ix_rollup_days_unit_day ON rollup_days(unit_id, day);
 CREATE INDEX ix_rollup_days_day ON rollup_days(day);
+
+-- The orders that ran per ordering unit and day: a unit's 出车订单数 counts
+-- the orders it placed, as 用车订单查询 filtered by the unit lists them
+-- (rollup_days.orders counts them at the vehicle that served them).
+CREATE TABLE rollup_unit_orders (
+    unit_id   BIGINT NOT NULL,
+    day       TEXT NOT NULL,
+    unit_path TEXT NOT NULL,
+    orders    INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, day)
+);
+CREATE INDEX ix_rollup_unit_orders_day ON rollup_unit_orders(day);
 
 CREATE TABLE rollup_months (
     month        TEXT NOT NULL,   -- YYYY-MM, Beijing

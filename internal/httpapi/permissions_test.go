@@ -288,7 +288,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place), e.tripsFixtures(place), e.totpFixtures(place)} {
+		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place), e.tripsFixtures(place), e.totpFixtures(place), e.statsFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}
@@ -315,6 +315,7 @@ var untargeted = map[string]bool{
 	"POST /api/me/password": true, "GET /api/me/tokens": true, "POST /api/me/tokens": true, "DELETE /api/me/tokens/{id}": true,
 	"GET /api/meta": true, "GET /api/units/tree": true, "GET /api/role-filings": true, "GET /api/password-resets": true, "POST /api/auth/reset-password": true, "GET /api/audit": true,
 	"GET /api/audit/export": true, "GET /api/audit/verify": true, "GET /api/audit/checkpoints": true, "GET /api/policy": true, "PUT /api/policy": true,
+	"GET /api/stats/definitions": true, "GET /api/extract/datasets": true, "GET /api/extract/queries": true, "POST /api/extract/queries": true,
 }
 
 // spendsCaller are routes after which the caller's session or password is

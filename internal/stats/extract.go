@@ -453,7 +453,7 @@ func (s *Service) DeleteQuery(ctx context.Context, a *access.Actor, id int64) er
 			return store.NotFoundAs(err, errs.E(errs.NotFound, "查询不存在"))
 		}
 		if !a.Covers(q.UnitPath) && !slices.Contains(pathIDs(a.ScopePath), q.UnitID) {
-			return errs.E(errs.NotFound, "查询不存在")
+			return errs.E(errs.Forbidden, "查询「%s」不在您的管辖范围内", q.Name)
 		}
 		if q.OwnerID != a.UserID {
 			return errs.E(errs.Forbidden, "查询「%s」由%s保存，只有保存人可以删除", q.Name, q.OwnerName)

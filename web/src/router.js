@@ -11,9 +11,11 @@ import { supervisionRoutes } from './views/supervision/routes'
 import { lifecycleRoutes } from './views/lifecycle/routes'
 import { maintenanceRoutes } from './views/maintenance/routes'
 import { rentalRoutes } from './views/rental/routes'
+import { statsRoutes } from './views/stats/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
+  ...statsRoutes,
   { path: 'org', name: 'org', component: () => import('./views/org/OrgView.vue'), meta: { title: '组织机构', icon: 'OfficeBuilding', menu: true, perm: 'org.read' } },
   ...fleetRoutes,
   ...bookingRoutes,

@@ -436,6 +436,9 @@ func (s *Service) SaveQuery(ctx context.Context, a *access.Actor, in QueryInput)
 	q := &Query{Name: in.Name, Dataset: in.Spec.Dataset, SpecJSON: string(spec), Spec: in.Spec, UnitID: a.ScopeID, UnitPath: a.ScopePath,
 		OwnerID: a.UserID, OwnerName: a.Name, Mine: true, CreatedAt: now, UpdatedAt: now}
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if err := tx.NewSelect().Table("units").Column("name").Where("id = ?", q.UnitID).Scan(ctx, &q.UnitName); err != nil {
+			return store.Translate(err)
+		}
 		if _, err := tx.NewInsert().Model(q).Exec(ctx); err != nil {
 			return store.Translate(err)
 		}

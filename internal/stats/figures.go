@@ -350,15 +350,18 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	d.Level = codes([]fleet.Code{{Code: "city", Name: "市级单位"}, {Code: "district", Name: "辖市(区)单位"}}, lvl)
 
 	// Use: the unit months of the 12 months to month, and a year ago.
-	first := monthAdd(month, -11)
-	var ms []*Month
-	if err := db.NewSelect().Model(&ms).Where("month >= ? AND month <= ? AND unit_path LIKE ?", first, month, like).Scan(ctx); err != nil {
+	first, lastYear := monthAdd(month, -11), monthAdd(month, -12)
+	var all []*Month
+	if err := db.NewSelect().Model(&all).Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
-	lastYear := monthAdd(month, -12)
-	var ly []*Month
-	if err := db.NewSelect().Model(&ly).Where("month = ? AND unit_path LIKE ?", lastYear, like).Scan(ctx); err != nil {
-		return nil, store.Translate(err)
+	var ms, ly []*Month
+	for _, m := range all {
+		if m.Month == lastYear {
+			ly = append(ly, m)
+		} else {
+			ms = append(ms, m)
+		}
 	}
 	byMonth := map[string]*Use{}
 	for i := 0; i < 12; i++ {
@@ -389,7 +392,7 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 		Fen   int64  `bun:"amount_fen"`
 	}
 	if err := db.NewSelect().Table("rollup_costs").Column("month", "unit_path", "kind", "amount_fen").
-		Where("((month >= ? AND month <= ?) OR month = ?) AND unit_path LIKE ?", first, month, lastYear, like).Scan(ctx, &cs); err != nil {
+		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).Scan(ctx, &cs); err != nil {
 		return nil, store.Translate(err)
 	}
 	monthKinds, yearKinds := map[string]int64{}, map[string]int64{}

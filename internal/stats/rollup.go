@@ -383,6 +383,18 @@ func (s *Service) sumMonths(ctx context.Context, tx bun.IDB, months []string, un
 	return nil
 }
 
+// Resum writes the unit months and the cost roll-ups of months again from
+// the day roll-ups and the ledger's kept totals, in one transaction (after
+// a bulk load that wrote the day roll-ups directly).
+func (s *Service) Resum(ctx context.Context, months []string) error {
+	return s.DB.Tx(ctx, func(tx bun.Tx) error {
+		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
+			return err
+		}
+		return SumCosts(ctx, tx, months)
+	})
+}
+
 // SumCosts writes the cost roll-ups (rollup_costs: unit, month, kind) of
 // months again from the cost ledger's kept totals.
 func SumCosts(ctx context.Context, tx bun.IDB, months []string) error {

@@ -101,7 +101,7 @@ test('2. a district administrator and the finance supervisor see theirs; a unit 
 
 test('3. 数据提取 previews the first rows with names and exports them', async () => {
   await login(page, 'city_admin')
-  await page.goto('/stats/extract')
+  await page.goto('/extract')
   await page.locator('[data-test=extract-dataset]').getByText('车辆', { exact: true }).click()
   await page.locator('[data-test=extract-preview]').click()
   const result = page.locator('[data-test=extract-result]')

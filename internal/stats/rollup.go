@@ -213,7 +213,7 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 		if _, err := tx.NewDelete().Model((*unitOrders)(nil)).Where("day >= ? AND day <= ?", from, to).Exec(ctx); err != nil {
 			return store.Translate(err)
 		}
-		if err := insertDays(ctx, tx, days); err != nil {
+		if err := insertAll(ctx, tx, values(days)); err != nil {
 			return err
 		}
 		if err := insertAll(ctx, tx, values(orders)); err != nil {
@@ -246,10 +246,6 @@ func values[T any](m map[dayKey]*T) []*T {
 		out[i] = m[k]
 	}
 	return out
-}
-
-func insertDays(ctx context.Context, tx bun.IDB, days map[dayKey]*Day) error {
-	return insertAll(ctx, tx, values(days))
 }
 
 // insertAll inserts rows in statements of 500.
@@ -492,45 +488,20 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 			if err != nil {
 				return err
 			}
-			var old []int64
-			if err := tx.NewSelect().Model((*Day)(nil)).Column("unit_id").Where("day = ? AND vehicle_id IN (?)", day, bun.In(vs)).Scan(ctx, &old); err != nil {
-				return store.Translate(err)
-			}
-			if _, err := tx.NewDelete().Model((*Day)(nil)).Where("day = ? AND vehicle_id IN (?)", day, bun.In(vs)).Exec(ctx); err != nil {
-				return store.Translate(err)
-			}
-			if err := insertDays(ctx, tx, rows); err != nil {
+			if err := replaceDay(ctx, tx, day, values(rows), func(d *Day) int64 { return d.UnitID }, touched,
+				"day = ? AND vehicle_id IN (?)", day, bun.In(vs)); err != nil {
 				return err
-			}
-			for _, u := range old {
-				touched[unitMonth{day[:7], u}] = true
-			}
-			for _, r := range rows {
-				touched[unitMonth{day[:7], r.UnitID}] = true
 			}
 			st.VehicleDays += len(vs)
 		}
 		// A day whose orders changed: its orders per ordering unit again.
 		for day := range orderDays {
-			var old []int64
-			if err := tx.NewSelect().Model((*unitOrders)(nil)).Column("unit_id").Where("day = ?", day).Scan(ctx, &old); err != nil {
-				return store.Translate(err)
-			}
 			rows, err := ordersOfDay(ctx, tx, day)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.NewDelete().Model((*unitOrders)(nil)).Where("day = ?", day).Exec(ctx); err != nil {
-				return store.Translate(err)
-			}
-			if err := insertAll(ctx, tx, rows); err != nil {
+			if err := replaceDay(ctx, tx, day, rows, func(o *unitOrders) int64 { return o.UnitID }, touched, "day = ?", day); err != nil {
 				return err
-			}
-			for _, u := range old {
-				touched[unitMonth{day[:7], u}] = true
-			}
-			for _, r := range rows {
-				touched[unitMonth{day[:7], r.UnitID}] = true
 			}
 		}
 		byMonth := map[string][]int64{}
@@ -557,6 +528,28 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 		return setCursor(ctx, tx, now)
 	})
 	return st, err
+}
+
+// replaceDay puts rows in place of the roll-ups of a day that where
+// selects, and marks the months of the units of both as touched.
+func replaceDay[T any](ctx context.Context, tx bun.IDB, day string, rows []*T, unit func(*T) int64, touched map[unitMonth]bool, where string, args ...any) error {
+	var old []int64
+	if err := tx.NewSelect().Model((*T)(nil)).Column("unit_id").Where(where, args...).Scan(ctx, &old); err != nil {
+		return store.Translate(err)
+	}
+	if _, err := tx.NewDelete().Model((*T)(nil)).Where(where, args...).Exec(ctx); err != nil {
+		return store.Translate(err)
+	}
+	if err := insertAll(ctx, tx, rows); err != nil {
+		return err
+	}
+	for _, u := range old {
+		touched[unitMonth{day[:7], u}] = true
+	}
+	for _, r := range rows {
+		touched[unitMonth{day[:7], unit(r)}] = true
+	}
+	return nil
 }
 
 func setCursor(ctx context.Context, tx bun.IDB, at time.Time) error {

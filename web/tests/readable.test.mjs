@@ -55,7 +55,7 @@ const MAIN_PAGES = [
   '/monitor', '/trips', '/terminal-health', '/fuel/records', '/fuel/consumption', '/companies', '/insurance/policies',
   '/insurance/claims', '/inspection', '/costs', '/repairs', '/repair-thresholds', '/rental-orders', '/rental-assessments',
   '/supervision', '/supervision/cases', '/supervision/rules', '/users', '/password-resets', '/credentials', '/role-filings',
-  '/profile',
+  '/profile', '/stats', '/extract',
 ]
 
 test('no internal codes on the main pages, a case, an audit entry, the API key page and the rental dialog', async () => {

@@ -349,19 +349,15 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	d.Age = codes(ageBands, age)
 	d.Level = codes([]fleet.Code{{Code: "city", Name: "市级单位"}, {Code: "district", Name: "辖市(区)单位"}}, lvl)
 
-	// Use: the unit months of the 12 months to month, and a year ago.
+	// Use: the unit months of the 12 months to month and a year ago, summed
+	// per month in the database (a row per month), and the month's per unit
+	// for the children.
 	first, lastYear := monthAdd(month, -11), monthAdd(month, -12)
-	var all []*Month
-	if err := db.NewSelect().Model(&all).Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).Scan(ctx); err != nil {
+	var sums []*Month
+	if err := db.NewSelect().Model(&sums).ColumnExpr("month, SUM(distance_m) AS distance_m, SUM(driving_s) AS driving_s, SUM(trips) AS trips").
+		ColumnExpr("SUM(orders) AS orders, SUM(vehicle_days) AS vehicle_days, SUM(vehicles * days) AS vehicles, 1 AS days").
+		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).GroupExpr("month").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
-	}
-	var ms, ly []*Month
-	for _, m := range all {
-		if m.Month == lastYear {
-			ly = append(ly, m)
-		} else {
-			ms = append(ms, m)
-		}
 	}
 	byMonth := map[string]*Use{}
 	for i := 0; i < 12; i++ {
@@ -370,46 +366,57 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 		byMonth[m] = u
 		d.Months = append(d.Months, u)
 	}
-	for _, m := range ms {
+	prevYear := &Use{Period: lastYear}
+	byMonth[lastYear] = prevYear
+	for _, m := range sums {
 		byMonth[m.Month].add(m)
-		if m.Month == month {
+	}
+	if len(children) > 0 {
+		var ms []*Month
+		if err := db.NewSelect().Model(&ms).Where("month = ? AND unit_path LIKE ?", month, like).Scan(ctx); err != nil {
+			return nil, store.Translate(err)
+		}
+		for _, m := range ms {
 			if c := childOf(m.UnitPath); c != nil {
 				c.add(m)
 			}
 		}
 	}
-	prevYear := &Use{Period: lastYear}
-	for _, m := range ly {
-		prevYear.add(m)
-	}
 
 	// Costs: the cost roll-ups (the ledger's kept totals per unit, month
-	// and kind).
+	// and kind), summed per month and kind, and the month's per unit.
 	var cs []struct {
 		Month string `bun:"month"`
-		Path  string `bun:"unit_path"`
 		Kind  string `bun:"kind"`
 		Fen   int64  `bun:"amount_fen"`
 	}
-	if err := db.NewSelect().Table("rollup_costs").Column("month", "unit_path", "kind", "amount_fen").
-		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).Scan(ctx, &cs); err != nil {
+	if err := db.NewSelect().Table("rollup_costs").ColumnExpr("month, kind, SUM(amount_fen) AS amount_fen").
+		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).GroupExpr("month, kind").Scan(ctx, &cs); err != nil {
 		return nil, store.Translate(err)
 	}
 	monthKinds, yearKinds := map[string]int64{}, map[string]int64{}
 	for _, c := range cs {
-		if c.Month == lastYear {
-			prevYear.CostFen += c.Fen
-			continue
-		}
 		byMonth[c.Month].CostFen += c.Fen
 		if c.Month == month {
 			monthKinds[c.Kind] += c.Fen
-			if ch := childOf(c.Path); ch != nil {
-				ch.CostFen += c.Fen
-			}
 		}
-		if c.Month[:4] == month[:4] {
+		if c.Month != lastYear && c.Month[:4] == month[:4] {
 			yearKinds[c.Kind] += c.Fen
+		}
+	}
+	if len(children) > 0 {
+		var us []struct {
+			Path string `bun:"unit_path"`
+			Fen  int64  `bun:"amount_fen"`
+		}
+		if err := db.NewSelect().Table("rollup_costs").ColumnExpr("unit_path, SUM(amount_fen) AS amount_fen").
+			Where("month = ? AND unit_path LIKE ?", month, like).GroupExpr("unit_path").Scan(ctx, &us); err != nil {
+			return nil, store.Translate(err)
+		}
+		for _, u := range us {
+			if ch := childOf(u.Path); ch != nil {
+				ch.CostFen += u.Fen
+			}
 		}
 	}
 	kinds := make([]fleet.Code, len(ledger.Kinds))

@@ -323,19 +323,11 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	if n.Kind == org.KindUnit {
 		d.Vehicles, d.Quota, d.Excess = n.Count, n.Quota, int64(org.Excess(int(n.Count), int(n.Quota)))
 	}
-	var vs []struct {
-		Category string `bun:"category"`
-		Energy   string `bun:"energy_type"`
-		Year     string `bun:"year"`
-		Level    string `bun:"level"`
-		N        int64  `bun:"n"`
+	reg, err := s.registry(ctx, like)
+	if err != nil {
+		return nil, err
 	}
-	if err := db.NewSelect().TableExpr("vehicles AS v").Join("JOIN units AS u ON u.id = v.unit_id").
-		ColumnExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4) AS year, u.level, COUNT(*) AS n").
-		Where("u.path LIKE ? AND v.status <> 'disposed'", like).
-		GroupExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4), u.level").Scan(ctx, &vs); err != nil {
-		return nil, store.Translate(err)
-	}
+	vs := reg.groups
 	cat, en, age, lvl := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
 	year, _ := strconv.Atoi(month[:4])
 	for _, v := range vs {
@@ -541,15 +533,11 @@ func (s *Service) vehicleChildren(ctx context.Context, n *node, month string) ([
 // (telematics.Connectivity over the live map's latest positions): the
 // vehicles the live map shows.
 func (s *Service) terminals(ctx context.Context, like string, perVehicle bool, d *Dashboard, children map[int64]*Child) error {
-	var vs []struct {
-		ID   int64  `bun:"id"`
-		Path string `bun:"path"`
+	reg, err := s.registry(ctx, like)
+	if err != nil {
+		return err
 	}
-	if err := s.DB.R.NewSelect().TableExpr("vehicles AS v").ColumnExpr("v.id, u.path").
-		Join("JOIN units AS u ON u.id = v.unit_id").Join("JOIN terminals AS t ON t.vehicle_id = v.id").
-		Where("u.path LIKE ? AND v.status <> 'disposed' AND v.exempt = ?", like, false).Scan(ctx, &vs); err != nil {
-		return store.Translate(err)
-	}
+	vs := reg.bound
 	now := s.now()
 	byVehicle := map[int64]*Child{}
 	if perVehicle {
@@ -593,6 +581,64 @@ func (s *Service) terminals(ctx context.Context, like string, perVehicle bool, d
 		t.Rate = round(float64(t.Online)/float64(t.Bound), 4)
 	}
 	return nil
+}
+
+// RegistryTTL is how long a node's registry breakdown (vehicles by
+// category, energy, purchase year and level) and its list of vehicles with
+// a bound terminal are kept between dashboards: the registry changes
+// seldom, and at 20,000 vehicles these two reads are most of a city
+// dashboard. Whether each terminal is online is computed at every opening.
+const RegistryTTL = time.Minute
+
+type regGroup struct {
+	Category string `bun:"category"`
+	Energy   string `bun:"energy_type"`
+	Year     string `bun:"year"`
+	Level    string `bun:"level"`
+	N        int64  `bun:"n"`
+}
+
+type boundVehicle struct {
+	ID   int64  `bun:"id"`
+	Path string `bun:"path"`
+}
+
+type registry struct {
+	at     time.Time
+	groups []regGroup
+	bound  []boundVehicle
+}
+
+// registry reads (or takes from the last RegistryTTL) the registry
+// breakdown and the tracked vehicles of the nodes whose path is like.
+func (s *Service) registry(ctx context.Context, like string) (*registry, error) {
+	now := time.Now()
+	s.regMu.Lock()
+	r := s.reg[like]
+	s.regMu.Unlock()
+	if r != nil && now.Sub(r.at) < RegistryTTL {
+		return r, nil
+	}
+	r = &registry{at: now}
+	db := s.DB.R
+	if err := db.NewSelect().TableExpr("vehicles AS v").Join("JOIN units AS u ON u.id = v.unit_id").
+		ColumnExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4) AS year, u.level, COUNT(*) AS n").
+		Where("u.path LIKE ? AND v.status <> 'disposed'", like).
+		GroupExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4), u.level").Scan(ctx, &r.groups); err != nil {
+		return nil, store.Translate(err)
+	}
+	if err := db.NewSelect().TableExpr("vehicles AS v").ColumnExpr("v.id, u.path").
+		Join("JOIN units AS u ON u.id = v.unit_id").Join("JOIN terminals AS t ON t.vehicle_id = v.id").
+		Where("u.path LIKE ? AND v.status <> 'disposed' AND v.exempt = ?", like, false).Scan(ctx, &r.bound); err != nil {
+		return nil, store.Translate(err)
+	}
+	s.regMu.Lock()
+	if s.reg == nil || len(s.reg) > 1000 {
+		s.reg = map[string]*registry{}
+	}
+	s.reg[like] = r
+	s.regMu.Unlock()
+	return r, nil
 }
 
 // pathIDs are the ids of a materialised path (/1/37/41/ → 1, 37, 41).

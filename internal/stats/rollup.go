@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -26,6 +27,9 @@ type Service struct {
 	Now    func() time.Time
 
 	wholeDay string // the Beijing day the current month was last summed whole (Refresh)
+
+	regMu sync.Mutex
+	reg   map[string]*registry // a node's registry breakdown, RegistryTTL (figures.go)
 }
 
 func (s *Service) now() time.Time {

@@ -49,7 +49,7 @@ func seedStatistics(ctx context.Context, db *store.DB, now time.Time) error {
 	}
 	r := rand.New(rand.NewPCG(2026, 23))
 	cur := beijing.MonthStart(now)
-	first := cur.AddDate(0, -13, 0) // a year before last month: its 同比 too
+	first := cur.AddDate(0, -13, 0)     // a year before last month: its 同比 too
 	ordersFrom := cur.AddDate(0, -4, 0) // the demo's orders start in this month
 	today := beijing.DayStart(now)
 	type row struct {

@@ -30,6 +30,7 @@ export default defineConfig({
         manualChunks(id) {
           if (!id.includes('node_modules')) return undefined
           if (id.includes('element-plus') || id.includes('@element-plus')) return 'element-plus'
+          if (id.includes('/echarts/') || id.includes('/zrender/')) return 'echarts' // the statistics' charts only (tree-shaken: echarts/core)
           if (id.includes('/vant/') || id.includes('@vant')) return 'vant' // phone pages only: keeps Vant's global CSS off the console
           return 'vendor'
         },

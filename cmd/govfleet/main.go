@@ -5,6 +5,7 @@
 //	govfleet migrate [--demo] [--db URL] [--data-dir DIR]
 //	govfleet init --admin NAME [--city NAME]   first accounts on an empty database
 //	govfleet audit-verify [--db URL] [--checkpoints FILE]   check the audit log's keyed chain
+//	govfleet rollup-rebuild --from D --to D [--db URL]   recompute the statistics' roll-ups of a range
 //	govfleet ledger-rebuild [--db URL]   recompute the cost ledger's kept totals
 //	govfleet partner-demo [--keep]   two cities' platforms exchanging bookings
 //	govfleet version
@@ -31,6 +32,7 @@ import (
 	"govfleet/internal/app"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/demo"
 	"govfleet/internal/ledger"
 	"govfleet/internal/ridehail"
@@ -56,6 +58,8 @@ func main() {
 		err = initCmd(ctx, os.Args[2:])
 	case "audit-verify":
 		err = auditVerify(ctx, os.Args[2:])
+	case "rollup-rebuild":
+		err = rollupRebuild(ctx, os.Args[2:])
 	case "ledger-rebuild":
 		err = ledgerRebuild(ctx, os.Args[2:])
 	case "simulate":
@@ -87,6 +91,7 @@ commands:
   migrate       apply database migrations (and with --demo fill the demo) and exit
   init          create the city root and its first administrators on an empty database
   audit-verify  check the audit log's keyed chain against the signed checkpoints
+  rollup-rebuild  recompute the statistics' daily roll-ups of a range (--from, --to: Beijing dates)
   ledger-rebuild  recompute the cost ledger's kept monthly totals from its entries
   simulate      run simulated JT/T 808 terminals against a gateway (load generator)
   partner-demo  start Changzhou and a partner city (无锡) side by side and play a booking each way (R-18)
@@ -252,6 +257,33 @@ func ledgerRebuild(ctx context.Context, args []string) error {
 	}
 	if err == nil {
 		fmt.Println("cost totals rebuilt")
+	}
+	return err
+}
+
+// rollupRebuild recomputes the statistics' roll-ups (issue 23) of the
+// Beijing days --from..--to from the daily mileage and the orders, and
+// the unit months and costs of the months they touch.
+func rollupRebuild(ctx context.Context, args []string) error {
+	var d dbFlags
+	fs := newFlags("rollup-rebuild", &d)
+	today := beijing.Date(time.Now())
+	from := fs.String("from", today[:4]+"-01-01", "first Beijing day (YYYY-MM-DD)")
+	to := fs.String("to", today, "last Beijing day (YYYY-MM-DD)")
+	if err := parse(fs, args, &d); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, d.config())
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = a.Stats.Rebuild(ctx, *from, *to)
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		fmt.Printf("roll-ups of %s to %s rebuilt in %s\n", *from, *to, time.Since(start).Round(time.Millisecond))
 	}
 	return err
 }

@@ -202,6 +202,10 @@ const (
 	DispatchRead   Perm = "dispatch.read"   // the pools, their availability board, support tasks and teams of one's levels
 	DispatchWrite  Perm = "dispatch.write"  // the authority of a level: its pool, tasks, assignments, decisions, teams
 	DispatchObject Perm = "dispatch.object" // the owning unit objects to a vehicle's assignment before the deadline
+	// Statistics (issue 23, R-10): the dashboards of 统计分析 and data
+	// extraction.
+	StatsRead  Perm = "stats.read"  // the dashboards of a node: fleet, use, costs, terminals, supervision
+	ExtractRun Perm = "extract.run" // data extraction: preview, export, saved queries
 )
 
 // Perms lists every permission except Public and Self.
@@ -214,7 +218,8 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	PartnerRead, PartnerManage, PartnerAPI,
 	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile,
 	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite,
-	DispatchRead, DispatchWrite, DispatchObject}
+	DispatchRead, DispatchWrite, DispatchObject,
+	StatsRead, ExtractRun}
 
 var supervisors = []Role{SupervisorDiscipline, SupervisorFinance, SupervisorAudit}
 var business = []Role{UnitAdmin, Approver, Dispatcher, VehicleManager, Driver, Applicant}
@@ -353,6 +358,11 @@ var grants = map[Perm][]Role{
 	DispatchRead:   append([]Role{PlatformAdmin, Dispatcher, UnitAdmin, VehicleManager}, supervisors...),
 	DispatchWrite:  {PlatformAdmin, Dispatcher},
 	DispatchObject: {UnitAdmin, VehicleManager},
+	// Statistics (issue 23, R-10): those who answer for a level's or a
+	// unit's vehicles and the supervisors read the dashboards; the
+	// administrators (and the read-only supervisors, R-30) extract data.
+	StatsRead:  append([]Role{PlatformAdmin, UnitAdmin, VehicleManager}, supervisors...),
+	ExtractRun: append([]Role{PlatformAdmin, UnitAdmin}, supervisors...),
 }
 
 // RoleHas reports whether role r carries permission p.

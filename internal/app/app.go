@@ -50,6 +50,7 @@ import (
 	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/sim"
+	"govfleet/internal/stats"
 	"govfleet/internal/store"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
@@ -174,7 +175,8 @@ func (a *App) build(ctx context.Context) error {
 		Health:      &health.Service{DB: db, Geo: gc},
 		Loans:       &loans.Service{DB: db},
 		Savings:     &savings.Service{DB: db},
-		Dispatch:    &dispatch.Service{DB: db, Notify: nt}}
+		Dispatch:    &dispatch.Service{DB: db, Notify: nt},
+		Stats:       &stats.Service{DB: db, Latest: a.latest}}
 	// partner cities' platforms; their keys sealed with the API key master key.
 	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
 	b.Partner = a.Partner

@@ -120,6 +120,15 @@ func (a *App) telematics() func(ctx context.Context) {
 		} else if hs.Opened > 0 {
 			slog.Info("terminal-health events", "opened", hs.Opened)
 		}
+		// Issue 23: the statistics' roll-ups of the vehicle-days whose trips
+		// or orders changed since the last run (a cursor), then their months.
+		if rs, err := a.Stats.Refresh(ctx); ctx.Err() != nil {
+			return
+		} else if err != nil {
+			slog.Warn("statistics roll-ups", "err", err)
+		} else if rs.VehicleDays > 0 {
+			slog.Debug("statistics roll-ups", "vehicle_days", rs.VehicleDays, "unit_months", rs.Months)
+		}
 		if took > time.Minute {
 			// Paced to a quarter of a core, the passes outlast the minute
 			// on a large fleet: trips and events come that much later.

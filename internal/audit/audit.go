@@ -142,8 +142,9 @@ var (
 	Rate       = ObjectType{"rate", "收费标准与市场价"}
 	Settlement = ObjectType{"settlement", "结算单"}
 	// Integrated dispatch (R-16, issue 21).
-	SupportTask = ObjectType{"support_task", "保障任务"}
-	SupportTeam = ObjectType{"support_team", "保障班组"}
+	SupportTask  = ObjectType{"support_task", "保障任务"}
+	SupportTeam  = ObjectType{"support_team", "保障班组"}
+	ExtractQuery = ObjectType{"extract_query", "数据提取查询"} // issue 23: saved data extractions
 )
 
 // ObjectTypes lists every object type.
@@ -153,7 +154,8 @@ var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicl
 	Notice, SavingsBaseline,
 	Visitor, VisitorBooking,
 	Loan, Rate, Settlement,
-	SupportTask, SupportTeam}
+	SupportTask, SupportTeam,
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver, ExtractQuery}
 
 // The audit log's own reading, recorded in the log itself.
 var (

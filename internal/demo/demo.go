@@ -248,7 +248,10 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedNotices(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
-	return true, seedDispatch(ctx, o.DB, now)
+	if err := seedDispatch(ctx, o.DB, now); err != nil {
+		return false, err
+	}
+	return true, seedStatistics(ctx, o.DB, now) // last: rolls up everything above
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

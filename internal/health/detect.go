@@ -61,7 +61,7 @@ type Params struct {
 }
 
 // DefaultParams are serve's thresholds.
-var DefaultParams = Params{OfflineAfter: 30 * time.Minute, SilenceAfterCut: 10 * time.Minute, JumpSpeed: 250, JumpMin: 1000, JumpEpisode: time.Hour, InvalidRun: 10}
+var DefaultParams = Params{OfflineAfter: telematics.OfflineAfter, SilenceAfterCut: 10 * time.Minute, JumpSpeed: 250, JumpMin: 1000, JumpEpisode: time.Hour, InvalidRun: 10}
 
 // Sample is a position as the detectors keep it.
 type Sample struct {

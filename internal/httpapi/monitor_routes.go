@@ -49,7 +49,7 @@ func (s *Server) liveVehicles(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := liveOut{Items: vs, Total: len(vs), Counts: map[string]int{monitor.Moving: 0, monitor.Parked: 0, monitor.Offline: 0, monitor.Alarm: 0}, Now: time.Now().UTC()}
+	out := liveOut{Items: vs, Total: len(vs), Counts: map[string]int{monitor.Moving: 0, monitor.Parked: 0, monitor.Offline: 0, monitor.Never: 0, monitor.Alarm: 0}, Now: time.Now().UTC()}
 	if out.Items == nil {
 		out.Items = []*monitor.LiveVehicle{}
 	}

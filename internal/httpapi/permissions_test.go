@@ -302,6 +302,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		e.visitorFixtures(place),
 		e.loansFixtures(place),
 		e.dispatchFixtures(place),
+		e.statsFixtures(place),
 	} {
 		for k, f := range more {
 			fx[k] = f
@@ -329,6 +330,7 @@ var untargeted = map[string]bool{
 	"POST /api/me/password": true, "GET /api/me/tokens": true, "POST /api/me/tokens": true, "DELETE /api/me/tokens/{id}": true,
 	"GET /api/meta": true, "GET /api/units/tree": true, "GET /api/role-filings": true, "GET /api/password-resets": true, "POST /api/auth/reset-password": true, "GET /api/audit": true,
 	"GET /api/audit/export": true, "GET /api/audit/verify": true, "GET /api/audit/checkpoints": true, "GET /api/policy": true, "PUT /api/policy": true,
+	"GET /api/stats/definitions": true, "GET /api/extract/datasets": true, "GET /api/extract/queries": true, "POST /api/extract/queries": true,
 }
 
 // spendsCaller are routes after which the caller's session or password is

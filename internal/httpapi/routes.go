@@ -48,6 +48,7 @@ func (s *Server) Routes() []Route {
 		s.visitorRoutes(),
 		s.loansRoutes(),
 		s.dispatchRoutes(),
+		s.statsRoutes(),
 	)
 }
 

@@ -45,6 +45,7 @@ import (
 	"govfleet/internal/rental"
 	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
+	"govfleet/internal/stats"
 	"govfleet/internal/supervision"
 	"govfleet/internal/trips"
 	"govfleet/internal/visitors"
@@ -89,6 +90,7 @@ type Server struct {
 	Loans    *loans.Service    // 车辆借调
 	Savings  *savings.Service  // 收费标准与市场价, 跨单位用车费用, 结算单
 	Dispatch *dispatch.Service // integrated dispatch: pools, support tasks, teams
+	Stats    *stats.Service    // 统计分析 and data extraction (issue 23, R-10)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

@@ -36,7 +36,8 @@ type Service struct {
 	// Gateway sends commands to connected terminals (nil: none).
 	Gateway Commander
 	// OfflineAfter: a vehicle whose last report is older is offline
-	// (default 10 min: parked terminals report every 1–5 min).
+	// (default telematics.OfflineAfter, the one definition terminal health
+	// and the statistics use too; tests shorten it).
 	OfflineAfter time.Duration
 	// TileURL is the map tile template (empty: no tiles, the offline
 	// reference map).
@@ -65,14 +66,15 @@ func (s *Service) offlineAfter() time.Duration {
 	if s.OfflineAfter > 0 {
 		return s.OfflineAfter
 	}
-	return 10 * time.Minute
+	return telematics.OfflineAfter
 }
 
 // States of a vehicle on the live map.
 const (
 	Moving  = "moving"  // 行驶
 	Parked  = "parked"  // 停车
-	Offline = "offline" // 离线 (or never reported)
+	Offline = "offline" // 离线: reported, silent longer than OfflineAfter
+	Never   = "never"   // 未上报: the bound terminal never reported
 	Alarm   = "alarm"   // 报警
 )
 
@@ -87,7 +89,9 @@ const alarmMask = uint32(jt808.AlarmEmergency | jt808.AlarmOverspeed | jt808.Ala
 // false: none) at now.
 func (s *Service) StateOf(p telematics.Position, ok bool, now time.Time) string {
 	switch {
-	case !ok || now.Sub(p.At) > s.offlineAfter():
+	case !ok:
+		return Never
+	case now.Sub(p.At) > s.offlineAfter():
 		return Offline
 	case p.Alarm&alarmMask != 0:
 		return Alarm

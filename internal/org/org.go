@@ -100,9 +100,27 @@ type Unit struct {
 	DistrictName string `bun:"district_name,scanonly" json:"district_name"`
 	OverQuota    bool   `bun:"-" json:"over_quota"`
 	OverUnits    int    `bun:"-" json:"over_units"` // city and districts: units over quota beneath
+	OverBy       int    `bun:"-" json:"over_by"`    // 超编车辆数: Excess, summed over the units beneath for a level
 }
 
-func (u *Unit) fill() { u.OverQuota = u.Kind == KindUnit && u.VehicleCount > u.VehicleQuota }
+// Excess is the one definition of 超编车辆数 (R-6, issue 23): a unit's
+// vehicles beyond its quota, 0 within it. A level's (the city's, a
+// district's) is the sum of its units' excess — never its total vehicles
+// minus its total quota, which hides one unit's excess behind another's
+// vacancies (the 常州市 node tagged 超编 beside "超 0 辆"). A node is 超编
+// exactly when its excess is above 0. ExcessSQL says the same in SQL over
+// units.
+func Excess(vehicles, quota int) int { return max(0, vehicles-quota) }
+
+// ExcessSQL is Excess of a units row (alias u), for SUM.
+const ExcessSQL = "CASE WHEN u.vehicle_count > u.vehicle_quota THEN u.vehicle_count - u.vehicle_quota ELSE 0 END"
+
+func (u *Unit) fill() {
+	if u.Kind == KindUnit {
+		u.OverBy = Excess(u.VehicleCount, u.VehicleQuota)
+	}
+	u.OverQuota = u.OverBy > 0
+}
 
 // totals fills the city's and districts' staffing, quota and vehicle counts
 // with the sums over the active units beneath them (R-6), so that a level
@@ -113,18 +131,19 @@ func (s *Service) totals(ctx context.Context, nodes ...*Unit) error {
 			continue
 		}
 		var t struct {
-			Staff, Quota, Count, Over int
+			Staff, Quota, Count, Over, By int
 		}
-		err := s.DB.R.NewSelect().Table("units").
+		err := s.DB.R.NewSelect().TableExpr("units AS u").
 			ColumnExpr("COALESCE(SUM(staffing_count), 0) AS staff, COALESCE(SUM(vehicle_quota), 0) AS quota").
 			ColumnExpr("COALESCE(SUM(vehicle_count), 0) AS count").
 			ColumnExpr("COALESCE(SUM(CASE WHEN vehicle_count > vehicle_quota THEN 1 ELSE 0 END), 0) AS over").
-			Where("path LIKE ? AND kind = 'unit' AND active = ?", u.Path+"%", true).Scan(ctx, &t.Staff, &t.Quota, &t.Count, &t.Over)
+			ColumnExpr("COALESCE(SUM("+ExcessSQL+"), 0) AS over_by").
+			Where("path LIKE ? AND kind = 'unit' AND active = ?", u.Path+"%", true).Scan(ctx, &t.Staff, &t.Quota, &t.Count, &t.Over, &t.By)
 		if err != nil {
 			return store.Translate(err)
 		}
-		u.StaffingCount, u.VehicleQuota, u.VehicleCount, u.OverUnits = t.Staff, t.Quota, t.Count, t.Over
-		u.OverQuota = t.Over > 0
+		u.StaffingCount, u.VehicleQuota, u.VehicleCount, u.OverUnits, u.OverBy = t.Staff, t.Quota, t.Count, t.Over, t.By
+		u.OverQuota = u.OverBy > 0
 	}
 	return nil
 }

@@ -89,11 +89,18 @@ export async function request(method, path, { query, body, silent = false } = {}
   throw err
 }
 
-// GET a file (xlsx export) with the session cookie and save it; JSON errors are shown.
-export async function downloadFile(path, query = {}, fallbackName = 'download.xlsx') {
+// GET a file (xlsx export) with the session cookie and save it; JSON errors are shown. With a body, the file is
+// POSTed for (data extraction sends its query as JSON), with the CSRF header.
+export async function downloadFile(path, query = {}, fallbackName = 'download.xlsx', body = undefined) {
   let res
+  const init = { credentials: 'same-origin' }
+  if (body !== undefined) {
+    init.method = 'POST'
+    init.headers = { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken }
+    init.body = JSON.stringify(body)
+  }
   try {
-    res = await fetch(`/api${path}${toQuery(query)}`, { credentials: 'same-origin' })
+    res = await fetch(`/api${path}${toQuery(query)}`, init)
   } catch {
     ElMessage.error('无法连接服务器，请检查网络')
     return false

@@ -17,9 +17,11 @@ import { savingsRoutes } from './views/savings/routes'
 import { visitorRoutes } from './views/visitors/routes'
 import { loansRoutes } from './views/loans/routes'
 import { dispatchRoutes } from './views/dispatch/routes'
+import { statsRoutes } from './views/stats/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
+  ...statsRoutes,
   { path: 'org', name: 'org', component: () => import('./views/org/OrgView.vue'), meta: { title: '组织机构', icon: 'OfficeBuilding', menu: true, perm: 'org.read' } },
   ...fleetRoutes,
   ...bookingRoutes,

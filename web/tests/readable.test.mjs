@@ -57,7 +57,7 @@ const MAIN_PAGES = [
   '/supervision', '/supervision/cases', '/supervision/rules', '/users', '/password-resets', '/credentials', '/role-filings',
   '/visitors', '/ridehail-reconciliation',
   '/loans', '/rates', '/settlements',
-  '/profile',
+  '/profile', '/stats', '/extract',
 ]
 
 test('no internal codes on the main pages, a case, an audit entry, the API key page and the rental dialog', async () => {

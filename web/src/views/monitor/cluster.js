@@ -73,5 +73,6 @@ export function clusterState(g) {
   if (g.states.alarm) return 'alarm'
   if (g.states.moving) return 'moving'
   if (g.states.parked) return 'parked'
-  return 'offline'
+  if (g.states.offline) return 'offline'
+  return 'never'
 }

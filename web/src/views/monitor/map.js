@@ -13,6 +13,7 @@ export const STATES = {
   moving: { name: '行驶', color: '#2f9e44' },
   parked: { name: '停车', color: '#1c7ed6' },
   offline: { name: '离线', color: '#868e96' },
+  never: { name: '未上报', color: '#ced4da' },
   alarm: { name: '报警', color: '#e03131' },
 }
 

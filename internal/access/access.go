@@ -290,6 +290,21 @@ var grants = map[Perm][]Role{
 	HealthWrite: {PlatformAdmin, VehicleManager},
 }
 
+// ---- The annual report (R-11, issue 23 part 3) ----
+// Every level reads the reports of its subtree (the supervisors too); the unit administrator
+// corrects, signs and submits its unit's report, the platform administrator of the level above
+// returns or accepts it, and submits its own level's aggregate (the city's sets the deadline).
+const (
+	AnnualRead  Perm = "annual.read"  // annual reports of one's scope, their figures and exports
+	AnnualWrite Perm = "annual.write" // correct, sign and submit one's own report; review the level below's
+)
+
+func init() {
+	Perms = append(Perms, AnnualRead, AnnualWrite)
+	grants[AnnualRead] = append([]Role{PlatformAdmin, UnitAdmin}, supervisors...)
+	grants[AnnualWrite] = []Role{PlatformAdmin, UnitAdmin}
+}
+
 // RoleHas reports whether role r carries permission p.
 func RoleHas(r Role, p Perm) bool { return slices.Contains(grants[p], r) }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"govfleet/internal/annual"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/beijing"
@@ -151,7 +152,8 @@ func (a *App) build(ctx context.Context) error {
 		Rental:      &rental.Service{DB: db, Booking: b, Notify: nt},
 		Fuel:        &fuel.Service{DB: db},
 		Trips:       &trips.Service{DB: db, Booking: b},
-		Health:      &health.Service{DB: db, Geo: gc}}
+		Health:      &health.Service{DB: db, Geo: gc},
+		Annual:      &annual.Service{DB: db, Notify: nt}}
 	if cfg.Demo {
 		if _, err := demo.Seed(ctx, o, au, f.Blobs); err != nil {
 			return fmt.Errorf("demo: %w", err)

@@ -129,11 +129,13 @@ var (
 	RentalOrder     = ObjectType{"rental_order", "租赁用车单"}
 	RentalVehicle   = ObjectType{"rental_vehicle", "租赁车辆"}
 	RentalDriver    = ObjectType{"rental_driver", "租赁驾驶员"}
+	AnnualReport    = ObjectType{"annual_report", "年度报告"}
 )
 
 // ObjectTypes lists every object type.
 var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicle, Driver, Terminal, TerminalEvent, Order,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver}
+	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver,
+	AnnualReport}
 
 // The audit log's own reading, recorded in the log itself.
 var (

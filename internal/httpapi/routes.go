@@ -42,7 +42,7 @@ type Route struct {
 // below, then each domain's (fleet_routes.go, …).
 func (s *Server) Routes() []Route {
 	return slices.Concat(s.coreRoutes(), s.fleetRoutes(), s.bookingRoutes(), s.monitorRoutes(),
-		s.supervisionRoutes(), s.companyRoutes(), s.credentialRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes())
+		s.supervisionRoutes(), s.companyRoutes(), s.credentialRoutes(), s.lifecycleRoutes(), s.maintenanceRoutes(), s.rentalRoutes(), s.fuelRoutes(), s.tripsRoutes(), s.annualRoutes())
 }
 
 func (s *Server) coreRoutes() []Route {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/annual"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
@@ -71,6 +72,7 @@ type Server struct {
 	Fuel        *fuel.Service        // fuel imports and consumption
 	Trips       *trips.Service       // trips and daily mileage
 	Health      *health.Service      // terminal-health events
+	Annual      *annual.Service      // the annual report (R-11, issue 23 part 3)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

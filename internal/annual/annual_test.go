@@ -332,3 +332,29 @@ func TestWorkflow(t *testing.T) {
 		}
 	})
 }
+
+// The demo leaves last year's report part-way: some units submitted and accepted, one returned
+// with its reason, the city's work report drafted; the rest overdue or waiting.
+func TestDemoPartWay(t *testing.T) {
+	w := apptest.SQLite(t)
+	ctx := context.Background()
+	city := w.Actor(t, "city_admin")
+	last := time.Now().Year() - 1
+	list, n, err := w.Annual.List(ctx, city, annual.Filter{Year: last}, 1, 200)
+	if err != nil || n < 60 {
+		t.Fatalf("reports of %d: %d %v", last, n, err)
+	}
+	states := map[string]int{}
+	for _, r := range list {
+		states[r.State]++
+		if r.State == annual.Returned && !strings.Contains(r.ReturnReason, "购置价格") {
+			t.Errorf("returned without its reason: %+v", r)
+		}
+		if r.UnitKind == "city" && !strings.Contains(r.WorkReport, "一、总体规模") {
+			t.Errorf("the city's work report is not drafted: %q", r.WorkReport)
+		}
+	}
+	if states[annual.Accepted] != 3 || states[annual.Returned] != 1 || states[annual.Draft] < 50 {
+		t.Fatalf("states %v", states)
+	}
+}

@@ -233,7 +233,10 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
-	return true, seedSupervision(ctx, o.DB, now)
+	if err := seedSupervision(ctx, o.DB, now); err != nil {
+		return false, err
+	}
+	return true, seedAnnual(ctx, o.DB, actor, root, distNodes["tn"], units, now)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

@@ -150,6 +150,9 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter, page, siz
 		if err := s.DB.R.NewSelect().Table("units").Column("path").Where("id = ?", f.UnitID).Scan(ctx, &p); err != nil {
 			return nil, 0, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在"))
 		}
+		if !a.Covers(p) {
+			return nil, 0, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
+		}
 		q = q.Where("r.unit_path LIKE ?", p+"%")
 	}
 	today := beijing.Date(s.now())
@@ -316,20 +319,19 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Detail, 
 	if err := s.DB.R.NewSelect().Model(&d.Events).Where("report_id = ?", id).Order("id").Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
-	if a.Has(access.AnnualWrite) {
-		own := a.ScopePath == r.UnitPath
-		open := r.State == Draft || r.State == Returned
-		if own && open {
-			d.Can = append(d.Can, "submit")
-			if r.UnitKind == "unit" {
-				d.Can = append(d.Can, "correct")
-			} else {
-				d.Can = append(d.Can, "work_report")
-			}
-		}
-		if a.ScopePath == parentPath(r.UnitPath) && r.State == Submitted {
-			d.Can = append(d.Can, "return", "accept")
-		}
+	own := a.ScopePath == r.UnitPath
+	open := r.State == Draft || r.State == Returned
+	if own && open && a.Has(access.AnnualSubmit) {
+		d.Can = append(d.Can, "submit")
+	}
+	if own && open && r.UnitKind == "unit" && a.Has(access.AnnualCorrect) {
+		d.Can = append(d.Can, "correct")
+	}
+	if own && open && r.UnitKind != "unit" && a.Has(access.AnnualReview) {
+		d.Can = append(d.Can, "work_report")
+	}
+	if a.ScopePath == parentPath(r.UnitPath) && r.State == Submitted && a.Has(access.AnnualReview) {
+		d.Can = append(d.Can, "return", "accept")
 	}
 	return d, nil
 }
@@ -520,7 +522,7 @@ func (s *Service) reviewer(a *access.Actor, r *Report) error {
 
 // WorkReportInput is the text of a district's or the city's work report.
 type WorkReportInput struct {
-	Text string `json:"text" max:"20000"`
+	Text string `json:"text" max:"4000"`
 }
 
 // SaveWorkReport saves the work report of the actor's own district or city report.

@@ -288,7 +288,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		},
 	}
 	for _, more := range []map[string]func(c caller, in bool) call{e.fleetFixtures(place), e.bookingFixtures(place), e.monitorFixtures(place),
-		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place), e.tripsFixtures(place), e.totpFixtures(place)} {
+		e.supervisionFixtures(place), e.companyFixtures(place), e.lifecycleFixtures(place), e.maintenanceFixtures(place), e.fuelFixtures(place), e.tripsFixtures(place), e.totpFixtures(place), e.annualFixtures(place)} {
 		for k, f := range more {
 			fx[k] = f
 		}

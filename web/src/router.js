@@ -11,6 +11,7 @@ import { supervisionRoutes } from './views/supervision/routes'
 import { lifecycleRoutes } from './views/lifecycle/routes'
 import { maintenanceRoutes } from './views/maintenance/routes'
 import { rentalRoutes } from './views/rental/routes'
+import { annualRoutes } from './views/annual/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
@@ -23,6 +24,7 @@ export const consoleRoutes = [
   ...lifecycleRoutes,
   ...maintenanceRoutes,
   ...rentalRoutes,
+  ...annualRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'password-resets', name: 'password-resets', component: () => import('./views/users/PasswordResetsView.vue'), meta: { title: '密码重置审批', icon: 'Key', menu: true, perm: 'users.manage' } },
   { path: 'credentials', name: 'credentials', component: () => import('./views/users/CredentialsView.vue'), meta: { title: '令牌与密钥', icon: 'Tickets', menu: true, perm: 'credentials.manage' } },

@@ -63,6 +63,9 @@ func (e *env) annualFixtures(place func(in bool) int64) map[string]func(c caller
 		"GET /api/annual-reports/{id}": func(c caller, in bool) call { return call{"GET", r(place(in), "draft", ""), nil} },
 		"POST /api/annual-reports/{id}/corrections": func(c caller, in bool) call {
 			u := own(c, in)
+			if u == e.tn { // a level's roles do not correct; their request is refused before the body matters
+				u = e.inUnit
+			}
 			return call{"POST", r(u, "draft", "/corrections"), map[string]any{"vehicle_id": e.newVehicle(u), "field": "engine_no", "value": "L4B12345", "reason": "与行驶证核对"}}
 		},
 		"POST /api/annual-reports/{id}/submit": func(c caller, in bool) call {

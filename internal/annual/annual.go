@@ -170,7 +170,7 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter, page, siz
 		q = q.Where("u.name LIKE ?", "%"+f.Keyword+"%")
 	}
 	var out []*Report
-	q = q.OrderExpr("r.year DESC, u.depth, r.unit_path")
+	q = q.OrderExpr("r.year DESC, u.depth, CASE WHEN u.kind = 'unit' THEN 1 ELSE 0 END, u.sort, r.unit_path")
 	if size > 0 {
 		q = q.Limit(size).Offset((page - 1) * size)
 	}

@@ -12,6 +12,7 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
+	"govfleet/internal/fleet"
 	"govfleet/internal/money"
 	"govfleet/internal/notify"
 )
@@ -59,6 +60,15 @@ func (s *Service) Correct(ctx context.Context, a *access.Actor, id int64, in Cor
 		fen, err := money.Parse(value)
 		f.Check(err != nil || fen <= 0, "value", "购置价格应为大于 0 的金额（元，最多两位小数）")
 		stored = fen
+	case "funding_source":
+		code := ""
+		for _, c := range fleet.FundingSources {
+			if value == c.Name || value == c.Code {
+				code = c.Code
+			}
+		}
+		f.Check(code == "", "value", "经费来源应为："+names(fleet.FundingSources))
+		stored = code
 	case "registered_on":
 		_, err := beijing.ParseDate(value)
 		f.Check(err != nil, "value", "注册登记日期格式应为 YYYY-MM-DD")
@@ -108,4 +118,12 @@ func (s *Service) Correct(ctx context.Context, a *access.Actor, id int64, in Cor
 		}
 		return summary, nil, nil
 	})
+}
+
+func names(codes []fleet.Code) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = c.Name
+	}
+	return strings.Join(out, "、")
 }

@@ -188,7 +188,7 @@ func Compute(ctx context.Context, db bun.IDB, path, node string, year int) (*Fig
 			continue
 		}
 		row := VehicleRow{ID: v.ID, Unit: v.Unit, Plate: v.Plate, Model: strings.TrimSpace(v.Brand + " " + v.Model), VIN: v.VIN, EngineNo: v.EngineNo,
-			Displacement: v.Displacement, Seats: v.Seats, RegisteredOn: v.Registered, PriceFen: v.Price, FundingSource: v.Funding, Use: v.Use,
+			Displacement: v.Displacement, Seats: v.Seats, RegisteredOn: v.Registered, PriceFen: v.Price, FundingSource: orRaw(fleet.NameOf(fleet.FundingSources, v.Funding), v.Funding), Use: v.Use,
 			Category: fleet.NameOf(fleet.Categories, v.Category), Status: fleet.NameOf(fleet.Statuses, v.Status), Costs: map[string]int64{}}
 		if v.DisposedOn != "" {
 			row.Status = "已处置（" + v.DisposedOn + "）"
@@ -402,3 +402,10 @@ func unitName(c ChangeRow) string {
 
 // yearStart is the first instant of a Beijing year.
 func yearStart(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, beijing.Zone).UTC() }
+
+func orRaw(name, raw string) string {
+	if name == "" {
+		return raw
+	}
+	return name
+}

@@ -64,6 +64,9 @@ func DispatchDoc(d *Detail, now time.Time) pdf.Doc {
 		places += " → " + strings.Join(o.Destinations, " → ")
 	}
 	cat := fleet.NameOf(fleet.Categories, o.Category)
+	if cat == "" {
+		cat = "—"
+	}
 	if o.OutOfCity {
 		cat += "（市外）"
 	}

@@ -11,10 +11,15 @@ import (
 	"golang.org/x/image/font/sfnt"
 )
 
-// The CJK font every document is set in: Droid Sans Fallback (Apache-2.0, fonts/README.md).
-//
-//go:embed fonts/DroidSansFallbackFull.ttf
-var droid []byte
+// The fonts every document is set in (fonts/README.md): Droid Sans Fallback (Apache-2.0) for
+// Chinese, which has no Latin glyphs, and DejaVu Sans Condensed (Bitstream Vera licence) for
+// letters, digits and Western punctuation.
+var (
+	//go:embed fonts/DroidSansFallbackFull.ttf
+	droid []byte
+	//go:embed fonts/DejaVuSansCondensed.ttf
+	dejavu []byte
+)
 
 // font is the embedded TrueType file parsed once per process: its table directory, its Unicode cmap
 // (through sfnt) and its loca. A document never hands the 4 MB file to fpdf, which would parse it
@@ -30,17 +35,29 @@ type font struct {
 
 var (
 	fontOnce   sync.Once
-	fontParsed *font
+	fontCJK    *font
+	fontLatin  *font
 	fontErr    error
-	fontParses int // how many times the embedded font was parsed (tests: once per process)
+	fontParses int // how many times the embedded fonts were parsed (tests: once per process)
 )
 
-func embedded() (*font, error) {
+// embedded returns the two fonts, parsed at the first call.
+func embedded() (cjk, latin *font, err error) {
 	fontOnce.Do(func() {
 		fontParses++
-		fontParsed, fontErr = parseFont(droid)
+		if fontCJK, fontErr = parseFont(droid); fontErr != nil {
+			return
+		}
+		fontLatin, fontErr = parseFont(dejavu)
 	})
-	return fontParsed, fontErr
+	return fontCJK, fontLatin, fontErr
+}
+
+// has reports whether the font has a glyph for c.
+func (f *font) has(c rune) bool {
+	var buf sfnt.Buffer
+	g, err := f.cmap.GlyphIndex(&buf, c)
+	return err == nil && g != 0
 }
 
 func parseFont(b []byte) (*font, error) {

@@ -73,7 +73,7 @@ func Bytes(d Doc) ([]byte, error) {
 
 // Render writes d as PDF to w.
 func Render(w io.Writer, d Doc) error {
-	fnt, err := embedded()
+	cjk, latin, err := embedded()
 	if err != nil {
 		return err
 	}
@@ -93,11 +93,20 @@ func Render(w io.Writer, d Doc) error {
 	f.SetCreator("govfleet", true)
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(false, margin)
-	f.AddUTF8FontFromBytes("cjk", "", fnt.subset(d.runes()))
+	r := &renderer{f: f, d: d, latin: latin, widths: map[[2]float64]float64{}}
+	var cjkRunes, latinRunes []rune
+	for _, c := range d.runes() {
+		if r.fontFor(c) == "lat" {
+			latinRunes = append(latinRunes, c)
+		} else {
+			cjkRunes = append(cjkRunes, c)
+		}
+	}
+	f.AddUTF8FontFromBytes("cjk", "", cjk.subset(cjkRunes))
+	f.AddUTF8FontFromBytes("lat", "", latin.subset(latinRunes))
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("pdf: font: %w", err)
 	}
-	r := &renderer{f: f, d: d}
 	f.SetFooterFunc(r.footer)
 	f.AddPage()
 	r.pageW, r.pageH = f.GetPageSize()
@@ -170,7 +179,7 @@ func (d Doc) runes() []rune {
 			sb.WriteString(x)
 		}
 	}
-	add(d.Title, d.Number, d.Issuer, d.Footer, "第页共 0123456789/：:签字日期年月（）()-—.", "签字：", "日期：")
+	add(d.Title, d.Number, d.Issuer, d.Footer, "第页共 0123456789/：:签字日期年月（无）()-—.", "签字：", "日期：")
 	fields := func(fs []Field) {
 		for _, x := range fs {
 			add(x.Label, x.Value)
@@ -197,6 +206,85 @@ type renderer struct {
 	f                   *fpdf.Fpdf
 	d                   Doc
 	pageW, pageH, width float64
+	size                float64 // the font size in points of what is drawn next
+	latin               *font
+	widths              map[[2]float64]float64 // (rune, size) → width in mm
+}
+
+// fontFor is the font a character is set in: the Latin font (DejaVu Sans Condensed) for what it
+// has below the CJK blocks — letters, digits, Western punctuation, arrows — the CJK font for the rest.
+func (r *renderer) fontFor(c rune) string {
+	if c < 0x2E80 && r.latin.has(c) {
+		return "lat"
+	}
+	return "cjk"
+}
+
+type run struct{ font, text string }
+
+// runs splits s into runs of one font each.
+func (r *renderer) runs(s string) []run {
+	var out []run
+	for _, c := range s {
+		fn := r.fontFor(c)
+		if n := len(out); n > 0 && out[n-1].font == fn {
+			out[n-1].text += string(c)
+		} else {
+			out = append(out, run{fn, string(c)})
+		}
+	}
+	return out
+}
+
+func (r *renderer) runeWidth(c rune) float64 {
+	k := [2]float64{float64(c), r.size}
+	if w, ok := r.widths[k]; ok {
+		return w
+	}
+	r.f.SetFont(r.fontFor(c), "", r.size)
+	w := r.f.GetStringWidth(string(c))
+	r.widths[k] = w
+	return w
+}
+
+func (r *renderer) textWidth(s string) float64 {
+	w := 0.0
+	for _, c := range s {
+		w += r.runeWidth(c)
+	}
+	return w
+}
+
+// cell draws s on one line in a box w wide and h high at the current position, aligned L, C or R
+// inside the cell's margins, each run in its font; then moves right of the box, or to the next line
+// (ln).
+func (r *renderer) cell(w, h float64, s, align string, ln bool) {
+	f := r.f
+	x0, y0 := f.GetXY()
+	cm := f.GetCellMargin()
+	tw := r.textWidth(s)
+	x := x0 + cm
+	switch align {
+	case "C":
+		x = x0 + (w-tw)/2
+	case "R":
+		x = x0 + w - cm - tw
+	}
+	f.SetCellMargin(0)
+	for _, rn := range r.runs(s) {
+		f.SetFont(rn.font, "", r.size)
+		rw := f.GetStringWidth(rn.text)
+		f.SetXY(x, y0)
+		f.CellFormat(rw, h, rn.text, "", 0, "L", false, 0, "")
+		x += rw
+	}
+	f.SetCellMargin(cm)
+	if ln {
+		left, _, _, _ := f.GetMargins()
+		f.SetXY(left, y0+h)
+	} else {
+		f.SetXY(x0+w, y0)
+	}
 }
 
 func (r *renderer) bottom() float64 { return r.pageH - margin - 8 }
@@ -212,20 +300,20 @@ func (r *renderer) need(h float64) bool {
 
 func (r *renderer) footer() {
 	f := r.f
-	f.SetFont("cjk", "", smallPt)
+	r.size = smallPt
 	f.SetXY(margin, r.pageH-margin-4)
-	f.CellFormat(r.width/2, 4, r.d.Footer, "", 0, "L", false, 0, "")
-	f.CellFormat(r.width/2, 4, fmt.Sprintf("第 %d 页", f.PageNo()), "", 0, "R", false, 0, "")
+	r.cell(r.width/2, 4, r.d.Footer, "L", false)
+	r.cell(r.width/2, 4, fmt.Sprintf("第 %d 页", f.PageNo()), "R", false)
 }
 
 func (r *renderer) header() {
 	f := r.f
-	f.SetFont("cjk", "", 18)
-	f.CellFormat(r.width, 10, r.d.Title, "", 1, "C", false, 0, "")
+	r.size = 18
+	r.cell(r.width, 10, r.d.Title, "C", true)
 	if r.d.Number != "" || r.d.Issuer != "" {
-		f.SetFont("cjk", "", bodyPt)
-		f.CellFormat(r.width/2, 6, r.d.Issuer, "", 0, "L", false, 0, "")
-		f.CellFormat(r.width/2, 6, r.d.Number, "", 1, "R", false, 0, "")
+		r.size = bodyPt
+		r.cell(r.width/2, 6, r.d.Issuer, "L", false)
+		r.cell(r.width/2, 6, r.d.Number, "R", true)
 	}
 	f.Ln(2)
 	r.fields(r.d.Fields)
@@ -236,19 +324,19 @@ func (r *renderer) section(s Section) {
 	if s.Heading != "" {
 		r.need(8 + 2*lineH)
 		f.Ln(3)
-		f.SetFont("cjk", "", 12)
-		f.CellFormat(r.width, 7, s.Heading, "", 1, "L", false, 0, "")
+		r.size = 12
+		r.cell(r.width, 7, s.Heading, "L", true)
 		f.Ln(1)
 	}
 	r.fields(s.Fields)
 	if s.Table != nil {
 		r.table(*s.Table)
 	}
-	f.SetFont("cjk", "", bodyPt)
+	r.size = bodyPt
 	for _, p := range s.Paragraphs {
 		for _, line := range r.wrap(p, r.width) {
 			r.need(lineH)
-			f.CellFormat(r.width, lineH, line, "", 1, "L", false, 0, "")
+			r.cell(r.width, lineH, line, "L", true)
 		}
 		f.Ln(1.5)
 	}
@@ -272,7 +360,7 @@ func (r *renderer) fields(fs []Field) {
 		if len(row) == 1 {
 			cellW = r.width
 		}
-		f.SetFont("cjk", "", bodyPt)
+		r.size = bodyPt
 		lines := make([][]string, len(row))
 		n := 1
 		for k, fl := range row {
@@ -288,10 +376,10 @@ func (r *renderer) fields(fs []Field) {
 			f.Rect(cx, y, labelW, h, "FD")
 			f.Rect(cx+labelW, y, cellW-labelW, h, "D")
 			f.SetXY(cx, y+1)
-			f.CellFormat(labelW, lineH, fl.Label, "", 0, "C", false, 0, "")
+			r.cell(labelW, lineH, fl.Label, "C", false)
 			for j, line := range lines[k] {
 				f.SetXY(cx+labelW, y+1+float64(j)*lineH)
-				f.CellFormat(cellW-labelW, lineH, line, "", 0, "L", false, 0, "")
+				r.cell(cellW-labelW, lineH, line, "L", false)
 			}
 		}
 		f.SetXY(x, y+h)
@@ -314,30 +402,31 @@ func (r *renderer) table(t Table) {
 	}
 	right := func(i int) bool { return i < len(t.Right) && t.Right[i] }
 	headerRow := func() {
-		f.SetFont("cjk", "", smallPt+0.5)
+		r.size = smallPt + 0.5
 		r.row(t.Columns, widths, nil, true)
 	}
 	r.need(3 * lineH)
 	headerRow()
-	f.SetFont("cjk", "", smallPt+0.5)
+	r.size = smallPt + 0.5
 	for _, row := range t.Rows {
 		if r.rowHeight(row, widths) > r.bottom()-f.GetY() {
 			f.AddPage()
 			headerRow()
-			f.SetFont("cjk", "", smallPt+0.5)
+			r.size = smallPt + 0.5
 		}
 		r.row(row, widths, right, false)
 	}
 	if len(t.Rows) == 0 {
 		r.need(lineH + 2)
-		f.CellFormat(r.width, lineH+2, "（无）", "1", 1, "C", false, 0, "")
+		f.Rect(f.GetX(), f.GetY(), r.width, lineH+2, "D")
+		r.cell(r.width, lineH+2, "（无）", "C", true)
 	}
 	if len(t.Total) > 0 {
-		f.SetFont("cjk", "", smallPt+0.5)
+		r.size = smallPt + 0.5
 		r.need(r.rowHeight(t.Total, widths))
 		r.row(t.Total, widths, right, false)
 	}
-	f.SetFont("cjk", "", bodyPt)
+	r.size = bodyPt
 }
 
 func (r *renderer) rowHeight(cells []string, widths []float64) float64 {
@@ -374,7 +463,7 @@ func (r *renderer) row(cells []string, widths []float64, right func(int) bool, h
 		}
 		for j, line := range r.wrap(c, w) {
 			f.SetXY(cx, y+1+float64(j)*(lineH-1))
-			f.CellFormat(w, lineH-1, line, "", 0, align, false, 0, "")
+			r.cell(w, lineH-1, line, align, false)
 		}
 		cx += w
 	}
@@ -391,7 +480,7 @@ func (r *renderer) wrap(s string, w float64) []string {
 		var cur []rune
 		width := 0.0
 		for _, c := range para {
-			cw := f.GetStringWidth(string(c))
+			cw := r.runeWidth(c)
 			if width+cw > limit && len(cur) > 0 {
 				lines = append(lines, string(cur))
 				cur, width = nil, 0
@@ -407,7 +496,7 @@ func (r *renderer) wrap(s string, w float64) []string {
 func (r *renderer) signatures() {
 	f := r.f
 	f.Ln(8)
-	f.SetFont("cjk", "", bodyPt+1)
+	r.size = bodyPt + 1
 	per := 2
 	if r.d.Landscape {
 		per = 3
@@ -420,11 +509,11 @@ func (r *renderer) signatures() {
 			cx := x + float64(k)*colW
 			f.SetXY(cx, y)
 			label := r.d.Signature[i+k] + " 签字："
-			lw := f.GetStringWidth(label) + 2
-			f.CellFormat(lw, 7, label, "", 0, "L", false, 0, "")
+			lw := r.textWidth(label) + 2
+			r.cell(lw, 7, label, "L", false)
 			f.Line(cx+lw, y+6, cx+colW-6, y+6)
 			f.SetXY(cx, y+8)
-			f.CellFormat(lw, 7, "日期：", "", 0, "R", false, 0, "")
+			r.cell(lw, 7, "日期：", "R", false)
 			f.Line(cx+lw, y+14, cx+colW-6, y+14)
 		}
 		f.SetXY(x, y+18)

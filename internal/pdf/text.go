@@ -46,13 +46,18 @@ func Text(pdf []byte) (string, error) {
 			continue // the ToUnicode map
 		}
 		showText(data, &out)
+		out.WriteByte('\n')
 	}
 	return out.String(), nil
 }
 
-// showText appends the strings of Tj and TJ operators of a content stream.
+// showText appends the strings of Tj and TJ operators of a content stream: pieces drawn on the
+// same baseline (the y of the last Td; a run of Latin letters beside Chinese is a piece of its own
+// font) on one line, a new line for each new baseline.
 func showText(c []byte, out *strings.Builder) {
 	var pending [][]byte
+	var nums []string
+	y, lastY := "", "\x00"
 	i := 0
 	for i < len(c) {
 		switch ch := c[i]; {
@@ -77,14 +82,22 @@ func showText(c []byte, out *strings.Builder) {
 				j++
 			}
 			op := string(c[i:j])
+			if op == "Td" && len(nums) >= 2 {
+				y = nums[len(nums)-1]
+			}
 			if op == "Tj" || op == "TJ" || op == "'" || op == `"` {
+				if y != lastY && out.Len() > 0 {
+					out.WriteByte('\n')
+				}
+				lastY = y
 				for _, s := range pending {
 					out.WriteString(decodeUTF16(s))
 				}
-				out.WriteByte('\n')
 			}
-			if !isNumber(op) {
-				pending = nil
+			if isNumber(op) {
+				nums = append(nums, op)
+			} else {
+				pending, nums = nil, nil
 			}
 			i = j
 		}

@@ -24,14 +24,19 @@ export function pdfText(buf) {
     }
     const c = data.toString('latin1')
     if (c.includes('begincmap')) continue
-    out.push(...showText(data))
+    out.push(showText(data))
   }
   return out.join('\n')
 }
 
+// Pieces drawn on the same baseline (the y of the last Td; a run of Latin letters beside Chinese is a piece of its
+// own font) make one line.
 function showText(c) {
-  const lines = []
+  let text = ''
   let pending = []
+  let nums = []
+  let y = ''
+  let lastY = null
   let i = 0
   const isNum = (t) => /^[-+.0-9]+$/.test(t)
   while (i < c.length) {
@@ -51,12 +56,21 @@ function showText(c) {
       while (j < c.length && !' \n\r\t()[]<>'.includes(String.fromCharCode(c[j]))) j++
       if (j === i) j++
       const op = c.subarray(i, j).toString('latin1')
-      if (op === 'Tj' || op === 'TJ') lines.push(pending.map(utf16).join(''))
-      if (!isNum(op)) pending = []
+      if (op === 'Td' && nums.length >= 2) y = nums[nums.length - 1]
+      if (op === 'Tj' || op === 'TJ') {
+        if (lastY !== null && y !== lastY) text += '\n'
+        lastY = y
+        text += pending.map(utf16).join('')
+      }
+      if (isNum(op)) nums.push(op)
+      else {
+        pending = []
+        nums = []
+      }
       i = j
     }
   }
-  return lines
+  return text
 }
 
 function literal(c, at) {

@@ -85,6 +85,8 @@ async function openReport(unitName) {
   await page.waitForURL('**/statistics/annual')
   await page.locator('[data-test=annual-year]').click()
   await pickOption(page, `${YEAR} 年`)
+  await page.locator('input[data-test=annual-keyword]').fill(unitName)
+  await page.locator('input[data-test=annual-keyword]').press('Enter')
   const link = page.locator('[data-test=annual-list] [data-test=annual-link]', { hasText: unitName }).first()
   await link.waitFor()
   await link.click()

@@ -1,5 +1,5 @@
 // Package pdf renders the documents people print — the 派车单 of an order, a supervision case's
-// report, the annual report — as PDF on the server, set in an embedded CJK font (docs/printing.md).
+// report, the annual report — as PDF on the server, set in embedded Chinese and Latin fonts (docs/printing.md).
 //
 // A document is data, not drawing: a title, header fields, sections of fields, tables and
 // paragraphs, and signature lines. Render lays it out on A4 (portrait, or landscape for wide

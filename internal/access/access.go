@@ -365,6 +365,26 @@ var grants = map[Perm][]Role{
 	ExtractRun: append([]Role{PlatformAdmin, UnitAdmin}, supervisors...),
 }
 
+// ---- The annual report (R-11, issue 23 part 3) ----
+// Every level reads the reports of its subtree (the supervisors too). The unit administrator
+// corrects its unit's registry from the report; the unit administrator and the platform
+// administrator sign and submit their own node's report; the platform administrator of the level
+// above returns or accepts it, writes its level's work report, and the city's opens the year.
+const (
+	AnnualRead    Perm = "annual.read"    // annual reports of one's scope, their figures and exports
+	AnnualCorrect Perm = "annual.correct" // correct one's unit's vehicles from its report (written back to the registry)
+	AnnualSubmit  Perm = "annual.submit"  // sign and submit one's own node's report
+	AnnualReview  Perm = "annual.review"  // return or accept the level below's reports; the level's work report; open a year (city)
+)
+
+func init() {
+	Perms = append(Perms, AnnualRead, AnnualCorrect, AnnualSubmit, AnnualReview)
+	grants[AnnualRead] = append([]Role{PlatformAdmin, UnitAdmin}, supervisors...)
+	grants[AnnualCorrect] = []Role{UnitAdmin}
+	grants[AnnualSubmit] = []Role{PlatformAdmin, UnitAdmin}
+	grants[AnnualReview] = []Role{PlatformAdmin}
+}
+
 // RoleHas reports whether role r carries permission p.
 func RoleHas(r Role, p Perm) bool { return slices.Contains(grants[p], r) }
 

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"govfleet/internal/annual"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/beijing"
@@ -176,7 +177,8 @@ func (a *App) build(ctx context.Context) error {
 		Loans:       &loans.Service{DB: db},
 		Savings:     &savings.Service{DB: db},
 		Dispatch:    &dispatch.Service{DB: db, Notify: nt},
-		Stats:       &stats.Service{DB: db, Latest: a.latest}}
+		Stats:       &stats.Service{DB: db, Latest: a.latest},
+		Annual:      &annual.Service{DB: db, Notify: nt}}
 	// partner cities' platforms; their keys sealed with the API key master key.
 	a.Partner = &partner.Service{DB: db, Booking: b, Notify: nt, Key: au.KeyMaster}
 	b.Partner = a.Partner

@@ -69,6 +69,12 @@ func (a *App) periodic() func(ctx context.Context) {
 		} else if n > 0 {
 			slog.Info("cross-unit uses costed", "count", n)
 		}
+		// Issue 23: the annual report's deadline reminders and overdue notices (each once).
+		if n, err := a.Annual.Remind(ctx); err != nil {
+			slog.Warn("annual report reminders", "err", err)
+		} else if n > 0 {
+			slog.Info("annual report reminders sent", "reports", n)
+		}
 		// Issue 19: the audit chain's head, signed, outside the database.
 		if err := a.Audit.Checkpoint(ctx); err != nil {
 			slog.Warn("audit checkpoint", "err", err)

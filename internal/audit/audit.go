@@ -145,6 +145,7 @@ var (
 	SupportTask  = ObjectType{"support_task", "保障任务"}
 	SupportTeam  = ObjectType{"support_team", "保障班组"}
 	ExtractQuery = ObjectType{"extract_query", "数据提取查询"} // issue 23: saved data extractions
+	AnnualReport = ObjectType{"annual_report", "年度报告"}   // issue 23: the annual report
 )
 
 // ObjectTypes lists every object type.
@@ -155,7 +156,7 @@ var ObjectTypes = []ObjectType{Unit, User, APIToken, APIKey, Policy, Log, Vehicl
 	Visitor, VisitorBooking,
 	Loan, Rate, Settlement,
 	SupportTask, SupportTeam,
-	EmergencyFiling, Calendar, HolidayFiling, Case, Company, FuelImport, RepairJob, RentalOrder, RentalVehicle, RentalDriver, ExtractQuery}
+	ExtractQuery, AnnualReport}
 
 // The audit log's own reading, recorded in the log itself.
 var (

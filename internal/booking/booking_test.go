@@ -30,14 +30,14 @@ func bj(s string) time.Time {
 // fx is a world with a few vehicles and drivers of its own, the booking
 // service on a fixed clock, and the demo accounts' actors.
 type fx struct {
-	t   *testing.T
+	t   testing.TB
 	w   *apptest.World
 	svc *booking.Service
 	v   map[string]int64 // vehicles by name
 	d   map[string]int64 // drivers by name
 }
 
-func newFx(t *testing.T, w *apptest.World, now time.Time) *fx {
+func newFx(t testing.TB, w *apptest.World, now time.Time) *fx {
 	db := w.DB
 	ctx := context.Background()
 	cal := &calendar.Calendar{DB: db}

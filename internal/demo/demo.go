@@ -251,7 +251,11 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedDispatch(ctx, o.DB, now); err != nil {
 		return false, err
 	}
-	return true, seedStatistics(ctx, o.DB, now) // last: rolls up everything above
+	if err := seedStatistics(ctx, o.DB, now); err != nil { // rolls up everything above
+		return false, err
+	}
+	// Last: the reports submitted in the demo froze the year's figures, mileage included.
+	return true, seedAnnual(ctx, o.DB, actor, root, distNodes["tn"], units, now)
 }
 
 // Accounts describes the demo accounts for the start-up banner and README.

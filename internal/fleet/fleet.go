@@ -92,6 +92,10 @@ func name(codes []Code, c string) string {
 	return ""
 }
 
+// NameOf is the Chinese name of code c in a code table ("" when unknown), for documents of other
+// packages (the 派车单, the annual report).
+func NameOf(codes []Code, c string) string { return name(codes, c) }
+
 // codeOf maps a Chinese name (or a code) back to its code, for Excel.
 func codeOf(codes []Code, s string) (string, bool) {
 	s = strings.TrimSpace(s)

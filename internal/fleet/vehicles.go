@@ -57,6 +57,8 @@ type Vehicle struct {
 	PurchaseDate    string     `bun:"purchase_date" json:"purchase_date"`
 	PurchasePrice   int64      `bun:"purchase_price" json:"purchase_price"`
 	FundingSource   string     `bun:"funding_source" json:"funding_source"`
+	RegisteredOn    string     `bun:"registered_on" json:"registered_on"` // 注册登记日期 (issue 23: the annual report's list)
+	UseNature       string     `bun:"use_nature" json:"use_nature"`       // 使用性质, e.g. 非营运
 	VehicleClass    string     `bun:"vehicle_class" json:"vehicle_class"`
 	ParkingName     string     `bun:"parking_name" json:"parking_name"`
 	ParkingLat      *float64   `bun:"parking_lat" json:"parking_lat"`
@@ -106,7 +108,7 @@ func (v *Vehicle) auditView() map[string]any {
 	return map[string]any{"id": v.ID, "unit_id": v.UnitID, "plate": v.Plate, "category": v.Category, "brand": v.Brand,
 		"model": v.Model, "vin": v.VIN, "engine_no": v.EngineNo, "colour": v.Colour, "seats": v.Seats,
 		"energy_type": v.EnergyType, "displacement": v.Displacement, "purchase_date": v.PurchaseDate,
-		"purchase_price": v.PurchasePrice, "funding_source": v.FundingSource, "vehicle_class": v.VehicleClass,
+		"purchase_price": v.PurchasePrice, "funding_source": v.FundingSource, "registered_on": v.RegisteredOn, "use_nature": v.UseNature, "vehicle_class": v.VehicleClass,
 		"parking_name": v.ParkingName, "parking_lat": v.ParkingLat, "parking_lng": v.ParkingLng, "parking_radius": v.ParkingRadius,
 		"marking": v.Marking, "exempt": v.Exempt, "exempt_reason": v.ExemptReason, "status": v.Status}
 }
@@ -130,6 +132,8 @@ type VehicleInput struct {
 	PurchaseDate  *string  `json:"purchase_date,omitempty"`
 	PurchasePrice *int64   `json:"purchase_price,omitempty"` // fen
 	FundingSource *string  `json:"funding_source,omitempty"`
+	RegisteredOn  *string  `json:"registered_on,omitempty"` // YYYY-MM-DD
+	UseNature     *string  `json:"use_nature,omitempty"`
 	VehicleClass  *string  `json:"vehicle_class,omitempty"`
 	ParkingName   *string  `json:"parking_name,omitempty"`
 	ParkingLat    *float64 `json:"parking_lat,omitempty"`
@@ -148,7 +152,7 @@ type VehicleInput struct {
 // apply copies the set fields of in onto v and validates the result.
 func (in *VehicleInput) apply(v *Vehicle) error {
 	for _, p := range []*string{in.Category, in.Brand, in.Model, in.EngineNo, in.Colour, in.EnergyType, in.PurchaseDate,
-		in.FundingSource, in.VehicleClass, in.ParkingName, in.Marking, in.ExemptReason, in.Status} {
+		in.FundingSource, in.RegisteredOn, in.UseNature, in.VehicleClass, in.ParkingName, in.Marking, in.ExemptReason, in.Status} {
 		trim(p)
 	}
 	setS := func(dst *string, src *string) {
@@ -172,6 +176,8 @@ func (in *VehicleInput) apply(v *Vehicle) error {
 	setS(&v.EnergyType, in.EnergyType)
 	setS(&v.PurchaseDate, in.PurchaseDate)
 	setS(&v.FundingSource, in.FundingSource)
+	setS(&v.RegisteredOn, in.RegisteredOn)
+	setS(&v.UseNature, in.UseNature)
 	setS(&v.VehicleClass, in.VehicleClass)
 	setS(&v.ParkingName, in.ParkingName)
 	setS(&v.Marking, in.Marking)
@@ -244,6 +250,7 @@ func (v *Vehicle) validate() error {
 		f.Check(v.Displacement != 0, "displacement", "纯电动、燃料电池车辆的排量应为0")
 	}
 	checkDate(&f, "purchase_date", "购置日期", v.PurchaseDate, false)
+	checkDate(&f, "registered_on", "注册登记日期", v.RegisteredOn, false)
 	f.Check(v.PurchasePrice < 0, "purchase_price", "购置价格不能为负数")
 	f.Check(v.PurchasePrice > 100_000_000_00, "purchase_price", "购置价格超出范围（不超过1亿元）")
 	f.Check(v.FundingSource != "" && !known(FundingSources, v.FundingSource), "funding_source", "经费来源取值无效")

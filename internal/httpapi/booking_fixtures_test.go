@@ -145,7 +145,10 @@ func (e *env) bookingFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/booking/counts": func(c caller, in bool) call { return call{"GET", "/api/booking/counts", nil} },
 		"GET /api/booking/gaps":   func(c caller, in bool) call { return call{"GET", "/api/booking/gaps", nil} },
 		"GET /api/orders/{id}":    func(c caller, in bool) call { return call{"GET", path(own(c, in, booking.Submitted), ""), nil} },
-		"PUT /api/orders/{id}":    func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
+		"GET /api/orders/{id}/dispatch-sheet.pdf": func(c caller, in bool) call {
+			return call{"GET", path(own(c, in, booking.Dispatched), "/dispatch-sheet.pdf"), nil}
+		},
+		"PUT /api/orders/{id}": func(c caller, in bool) call { return call{"PUT", path(own(c, in, booking.Returned), ""), input} },
 		"POST /api/orders/{id}/approve": func(c caller, in bool) call {
 			return call{"POST", path(e.order(place(in), booking.Submitted, other(in), 0, 0), "/approve"), map[string]string{}}
 		},

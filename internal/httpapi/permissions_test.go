@@ -303,6 +303,7 @@ func (e *env) fixtures() map[string]func(c caller, in bool) call {
 		e.loansFixtures(place),
 		e.dispatchFixtures(place),
 		e.statsFixtures(place),
+		e.annualFixtures(place),
 	} {
 		for k, f := range more {
 			fx[k] = f

@@ -49,6 +49,7 @@ func (s *Server) Routes() []Route {
 		s.loansRoutes(),
 		s.dispatchRoutes(),
 		s.statsRoutes(),
+		s.annualRoutes(),
 	)
 }
 

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"govfleet/internal/access"
+	"govfleet/internal/annual"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
@@ -91,6 +92,7 @@ type Server struct {
 	Savings  *savings.Service  // 收费标准与市场价, 跨单位用车费用, 结算单
 	Dispatch *dispatch.Service // integrated dispatch: pools, support tasks, teams
 	Stats    *stats.Service    // 统计分析 and data extraction (issue 23, R-10)
+	Annual   *annual.Service   // the annual report (R-11, issue 23 part 3)
 
 	BodyTimeout time.Duration // how long a request body may take to arrive; 0: BodyTimeout
 

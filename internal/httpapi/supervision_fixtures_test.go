@@ -49,7 +49,8 @@ func (e *env) supervisionFixtures(place func(in bool) int64) map[string]func(c c
 		"GET /api/supervision/cases": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/supervision/cases?unit_id=%d&state=active", place(in)), nil}
 		},
-		"GET /api/supervision/cases/{id}": func(c caller, in bool) call { return call{"GET", cs(in, ""), nil} },
+		"GET /api/supervision/cases/{id}":            func(c caller, in bool) call { return call{"GET", cs(in, ""), nil} },
+		"GET /api/supervision/cases/{id}/report.pdf": func(c caller, in bool) call { return call{"GET", cs(in, "/report.pdf"), nil} },
 		"POST /api/supervision/cases/{id}/explain": func(c caller, in bool) call {
 			return call{"POST", cs(in, "/explain"), map[string]string{"text": "经核实为临时公务，已补办手续"}}
 		},

@@ -64,6 +64,17 @@ func known(codes []Code, c string) bool {
 	return false
 }
 
+// NameOf is the Chinese name of code c in a code table ("" when unknown), for documents (the
+// annual report).
+func NameOf(codes []Code, c string) string {
+	for _, x := range codes {
+		if x.Code == c {
+			return x.Name
+		}
+	}
+	return ""
+}
+
 func init() {
 	store.RegisterUnique("units", "name", "name", "单位名称已存在")
 	store.RegisterUnique("units", "credit_code", "credit_code", "统一社会信用代码已被其他单位使用")

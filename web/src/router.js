@@ -18,6 +18,7 @@ import { visitorRoutes } from './views/visitors/routes'
 import { loansRoutes } from './views/loans/routes'
 import { dispatchRoutes } from './views/dispatch/routes'
 import { statsRoutes } from './views/stats/routes'
+import { annualRoutes } from './views/annual/routes'
 
 export const consoleRoutes = [
   { path: '', name: 'home', component: () => import('./views/DashboardView.vue'), meta: { title: '工作台', icon: 'HomeFilled', menu: true } },
@@ -37,6 +38,7 @@ export const consoleRoutes = [
   ...visitorRoutes,
   ...loansRoutes,
   ...dispatchRoutes,
+  ...annualRoutes,
   { path: 'users', name: 'users', component: () => import('./views/users/UsersView.vue'), meta: { title: '用户管理', icon: 'User', menu: true, perm: 'users.read' } },
   { path: 'password-resets', name: 'password-resets', component: () => import('./views/users/PasswordResetsView.vue'), meta: { title: '密码重置审批', icon: 'Key', menu: true, perm: 'users.manage' } },
   { path: 'credentials', name: 'credentials', component: () => import('./views/users/CredentialsView.vue'), meta: { title: '令牌与密钥', icon: 'Tickets', menu: true, perm: 'credentials.manage' } },

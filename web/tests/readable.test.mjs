@@ -54,7 +54,7 @@ const MAIN_PAGES = [
   '/', '/org', '/vehicles', '/drivers', '/terminals', '/quota', '/confirmations', '/emergency', '/holidays', '/messages',
   '/monitor', '/trips', '/terminal-health', '/fuel/records', '/fuel/consumption', '/companies', '/insurance/policies',
   '/insurance/claims', '/inspection', '/costs', '/repairs', '/repair-thresholds', '/rental-orders', '/rental-assessments',
-  '/supervision', '/supervision/cases', '/supervision/rules', '/users', '/password-resets', '/credentials', '/role-filings',
+  '/supervision', '/supervision/cases', '/supervision/rules', '/users', '/password-resets', '/credentials', '/role-filings', '/statistics/annual',
   '/visitors', '/ridehail-reconciliation',
   '/loans', '/rates', '/settlements',
   '/profile', '/stats', '/extract',

@@ -38,6 +38,9 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 			jgj, t.Format(time.DateOnly), now, actor.UserID, actor.Name, t, t).Scan(ctx, &vehicleID); err != nil {
 			return fmt.Errorf("reception car: %w", err)
 		}
+		if _, err := tx.NewRaw(`UPDATE units SET vehicle_count = (SELECT COUNT(*) FROM vehicles WHERE unit_id = ? AND status <> 'disposed') WHERE id = ?`, jgj, jgj).Exec(ctx); err != nil {
+			return fmt.Errorf("reception car's unit: %w", err)
+		}
 		idc := demoIDCard(r, "320402", 901)
 		if err := tx.NewRaw(`INSERT INTO drivers (unit_id, name, id_card, phone, licence_no, licence_class, licence_expiry, user_id, active, incomplete, confirmed_at, confirmed_by, confirmed_by_name, created_at, updated_at)
 			VALUES (?, '严师傅', ?, ?, ?, 'C1', ?, ?, TRUE, FALSE, ?, ?, ?, ?, ?) RETURNING id`,

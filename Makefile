@@ -45,18 +45,19 @@ test:
 # from (storetest.SharedEnv), filled once by the first that needs them, whose
 # directory and PostgreSQL template databases are dropped at the end.
 # internal/httpapi, the longest package, is named first so that it is built
-# and started first. The packages that embed the console (cmd/govfleet, web)
+# and started first; -parallel 8: its tests (t.Parallel) mostly wait on
+# PostgreSQL round trips, so more of them run at once than there are cores. The packages that embed the console (cmd/govfleet, web)
 # run last, once the console is built: at once when GOVFLEET_BUILT is unset
 # (make test-go alone), else when the file it names says the
 # build is done.
 EMBEDS := ./cmd/govfleet ./web
 test-go:
 	@seeds=$$(mktemp -d); rc=0; \
-	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -timeout 40m ./internal/httpapi $$($(GO) list ./... | grep -v -e '^govfleet/cmd/govfleet$$' -e '^govfleet/web$$') || rc=1; \
+	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -parallel 8 -timeout 40m ./internal/httpapi $$($(GO) list ./... | grep -v -e '^govfleet/cmd/govfleet$$' -e '^govfleet/web$$') || rc=1; \
 	$(GO) vet $$($(GO) list -f '{{if not (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./... | grep -v -e '^govfleet/web$$') || rc=1; \
 	if [ -n "$$GOVFLEET_BUILT" ]; then while [ ! -s "$$GOVFLEET_BUILT" ]; do sleep 1; done; fi; \
 	if [ -z "$$GOVFLEET_BUILT" ] || [ "$$(cat "$$GOVFLEET_BUILT")" = ok ]; then \
-	  $(GO) vet ./web && GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -timeout 40m $(EMBEDS) || rc=1; \
+	  $(GO) vet ./web && GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -parallel 8 -timeout 40m $(EMBEDS) || rc=1; \
 	else echo "cmd/govfleet not tested: the build failed"; rc=1; fi; \
 	for f in $$seeds/*-postgres.done; do [ -f "$$f" ] || continue; \
 	  psql "$$GOVFLEET_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $$(cat "$$f") WITH (FORCE)" || echo "drop the test template database $$(cat "$$f") by hand"; done; \

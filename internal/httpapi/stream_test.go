@@ -39,7 +39,6 @@ func (e *env) openStream(s session, path string) <-chan string {
 // the account is locked (the broadcast, with the periodic re-check set to
 // an hour), and when the session disappears otherwise (the re-check).
 func TestStreamsEndWithTheSession(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	ctx := context.Background()
 	wait := func(what string, ended <-chan string) {

@@ -27,12 +27,16 @@ web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 # Both halves run at once (the browser tests mostly wait on pages, the Go
 # tests compile and compute; every test holds on a busy machine), each
 # reports even when the other fails — the browser tests' report follows the
-# Go tests' — then the target fails if either did.
-test: build
-	@go=0; browser=0; log=$$(mktemp); \
-	( $(MAKE) --no-print-directory test-browser >"$$log" 2>&1 ) & bpid=$$!; \
-	$(MAKE) --no-print-directory test-go || go=1; \
-	wait $$bpid || browser=1; cat "$$log"; rm -f "$$log"; \
+# Go tests' — then the target fails if either did. The Go tests do not wait
+# for the console and the binary: they start at once, beside `npm ci` and
+# the console's build; only cmd/govfleet, which embeds the console, waits
+# for the build (GOVFLEET_BUILT: the file the browser half writes then).
+test:
+	@go=0; browser=0; log=$$(mktemp); built=$$(mktemp -u); \
+	( if $(MAKE) --no-print-directory build >"$$log" 2>&1; then echo ok >"$$built"; \
+	  $(MAKE) --no-print-directory test-browser >>"$$log" 2>&1; else echo failed >"$$built"; exit 1; fi ) & bpid=$$!; \
+	GOVFLEET_BUILT="$$built" $(MAKE) --no-print-directory test-go || go=1; \
+	wait $$bpid || browser=1; cat "$$log"; rm -f "$$log" "$$built"; \
 	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
 	[ $$go = 0 ] && [ $$browser = 0 ]
 
@@ -40,10 +44,21 @@ test: build
 # packages without tests; the packages share the demo databases they start
 # from (storetest.SharedEnv), filled once by the first that needs them, whose
 # directory and PostgreSQL template databases are dropped at the end.
+# internal/httpapi, the longest package, is named first so that it is built
+# and started first; -parallel 8: its tests (t.Parallel) mostly wait on
+# PostgreSQL round trips, so more of them run at once than there are cores. The packages that embed the console (cmd/govfleet, web)
+# run last, once the console is built: at once when GOVFLEET_BUILT is unset
+# (make test-go alone), else when the file it names says the
+# build is done.
+EMBEDS := ./cmd/govfleet ./web
 test-go:
 	@seeds=$$(mktemp -d); rc=0; \
-	$(GO) vet $$($(GO) list -f '{{if not (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...) || rc=1; \
-	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -timeout 40m ./... || rc=1; \
+	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -parallel 8 -timeout 40m ./internal/httpapi $$($(GO) list ./... | grep -v -e '^govfleet/cmd/govfleet$$' -e '^govfleet/web$$') || rc=1; \
+	$(GO) vet $$($(GO) list -f '{{if not (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./... | grep -v -e '^govfleet/web$$') || rc=1; \
+	if [ -n "$$GOVFLEET_BUILT" ]; then while [ ! -s "$$GOVFLEET_BUILT" ]; do sleep 1; done; fi; \
+	if [ -z "$$GOVFLEET_BUILT" ] || [ "$$(cat "$$GOVFLEET_BUILT")" = ok ]; then \
+	  $(GO) vet ./web && GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -parallel 8 -timeout 40m $(EMBEDS) || rc=1; \
+	else echo "cmd/govfleet not tested: the build failed"; rc=1; fi; \
 	for f in $$seeds/*-postgres.done; do [ -f "$$f" ] || continue; \
 	  psql "$$GOVFLEET_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $$(cat "$$f") WITH (FORCE)" || echo "drop the test template database $$(cat "$$f") by hand"; done; \
 	rm -rf "$$seeds"; exit $$rc

@@ -13,6 +13,7 @@ import (
 // name instead of the code. Recording an undeclared action does not
 // compile.
 func TestAuditActionsHaveLabels(t *testing.T) {
+	t.Parallel()
 	actions := audit.Actions()
 	if len(actions) < 90 {
 		t.Fatalf("only %d actions declared: is every domain linked?", len(actions))

@@ -39,7 +39,9 @@ func (e *env) raw(method, path, contentType string, body []byte) (int, string) {
 // text/plain login could be posted by another site: login CSRF), fit in
 // 1 MiB (413 with 请求内容过大), and hold nothing after the JSON value.
 func TestJSONBodies(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		u := e.newUser(e.inUnit, access.Applicant)
 		login := fmt.Sprintf(`{"username":%q,"password":%q}`, u.Username, testPassword)

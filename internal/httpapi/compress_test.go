@@ -11,6 +11,7 @@ import (
 )
 
 func TestCompress(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat(`{"plate":"苏D10037","unit_name":"市委办公室"},`, 200)
 	handler := func(contentType string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

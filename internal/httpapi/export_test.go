@@ -21,7 +21,9 @@ import (
 // file has exactly the rows the list counts for the same caller and
 // filter (its scope, no page), under Chinese headings.
 func TestListExports(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		fx := e.fixtures()
 		han := regexp.MustCompile(`\p{Han}`)

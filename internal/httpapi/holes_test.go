@@ -27,7 +27,9 @@ func (e *env) roleHolder(p access.Perm) caller {
 // removed every role), and a page number beyond MaxPage is refused rather
 // than answered with page 1.
 func TestRolesAndPages(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		admin := e.roleHolder(access.RolesAssign)
 		target := e.newUser(e.inUnit, access.Applicant)
@@ -55,7 +57,9 @@ func TestRolesAndPages(t *testing.T) {
 // files to someone else's order; the applicant, the unit's approver and
 // dispatcher can.
 func TestOrderAttachments(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		owner := e.caller(e.inUnit, access.Applicant)
 		order := e.order(e.inUnit, booking.Submitted, owner.user.ID, 0, 0)

@@ -94,7 +94,9 @@ func body(t reflect.Type, path []int, s string) any {
 // with that field 5,000 characters long: each must be refused with 400 and
 // the field named (issue 19: an order's pick-up place took 100,000).
 func TestEveryTextFieldIsLimited(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		callers := map[access.Role]caller{}
 		callerFor := func(p access.Perm) *caller {

@@ -12,6 +12,7 @@ import (
 // TestOpenAPIErrorCodes: the document lists every code of internal/errs
 // with the HTTP status the server answers it with.
 func TestOpenAPIErrorCodes(t *testing.T) {
+	t.Parallel()
 	doc := buildOpenAPI(nil)
 	schema := doc["components"].(map[string]any)["schemas"].(map[string]any)["Error"].(map[string]any)
 	code := schema["properties"].(map[string]any)["error"].(map[string]any)["properties"].(map[string]any)["code"].(map[string]any)

@@ -16,7 +16,9 @@ import (
 // hierarchy and the unit's orders, which their menu no longer shows
 // (issue 24). The unit's staff still read them.
 func TestRoleReads(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		applicant := e.caller(e.inUnit, access.Applicant)
 		driver := e.caller(e.inUnit, access.Driver)

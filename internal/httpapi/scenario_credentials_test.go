@@ -52,7 +52,9 @@ const notInteractive = "API令牌和企业API密钥不能创建令牌、密钥�
 // Interactive, and a token or a key calling one gets 403 — so nothing a
 // token or key makes can outlive its revocation.
 func TestCredentialsOnlyFromASession(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		ctx := context.Background()
 		credentialTypes := map[string]bool{"APIToken": true, "APIKey": true, "Created": true, "passwordOut": true}
@@ -101,7 +103,9 @@ func TestCredentialsOnlyFromASession(t *testing.T) {
 // A token expires (the policy's days at most), dies with its owner's
 // password reset, and carries the forced password change.
 func TestTokenLifetime(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e, db := newEnv(t, w), w.DB
 		ctx := context.Background()
 		u := e.newUser(e.inUnit, access.Applicant)
@@ -173,7 +177,9 @@ func TestTokenLifetime(t *testing.T) {
 // Administrators list, filter, export and revoke the tokens and keys of
 // their scope; the revocation is logged.
 func TestAdministratorsCredentialList(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e, db := newEnv(t, w), w.DB
 		u := e.newUser(e.inUnit, access.Applicant)
 		tok := e.newToken(ptrSession(e.login(u.Username, testPassword)), 0)

@@ -13,7 +13,9 @@ import (
 // good vehicle is registered, photographed, listed and exported; another
 // district does not see it.
 func TestVehicleScenarios(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		db := w.DB
 		e := newEnv(t, w)
 		good := e.vehicleIn(e.inUnit)

@@ -19,7 +19,9 @@ import (
 // identical file writes nothing more), recorded as coming through the API;
 // a replayed signature is refused; staff read the records.
 func TestFuelSignedImport(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		ctx := context.Background()
 		company := e.caller(e.tn, access.FuelCompany)

@@ -107,7 +107,9 @@ func (e *env) count(table, where string, args ...any) int {
 // an idempotency key reused for another body write nothing; a retry with
 // the same key and body returns the first answer without writing again.
 func TestInsurerSignedAPI(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		db := w.DB
 		e := newEnv(t, w)
 		ctx := context.Background()
@@ -249,6 +251,7 @@ func TestInsurerSignedAPI(t *testing.T) {
 // docs/insurer-client.sh pushes a policy and a claim against a server
 // with the same signing as the platform checks.
 func TestInsurerClientScript(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"bash", "openssl", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed", tool)
@@ -276,6 +279,7 @@ func TestInsurerClientScript(t *testing.T) {
 
 // The OpenAPI document shows the signing scheme and the insurer's examples.
 func TestOpenAPISigning(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	status, body := e.do(nil, "GET", "/api/openapi.json", nil)
 	if status != 200 {
@@ -304,6 +308,7 @@ func TestOpenAPISigning(t *testing.T) {
 
 // The ledger's export carries the same totals as the page, in yuan.
 func TestCostsExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	s := e.login("jgj_vm", "Demo@2026")
 	status, body := e.do(&s, "GET", "/api/costs?period=2026", nil)

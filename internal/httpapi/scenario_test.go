@@ -67,7 +67,9 @@ func runSteps(t *testing.T, e *env, steps []step) {
 }
 
 func TestUnitScenarios(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		good := e.unitInput(e.tn)
 		bad := e.unitInput(e.tn)
@@ -108,7 +110,9 @@ func TestUnitScenarios(t *testing.T) {
 func ptrSession(s session) *session { return &s }
 
 func TestAccountScenarios(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		jgj := e.w.UnitID(t, "市机关事务管理局")
 		admin := ptrSession(e.login("jgj_admin", demo.Password))
@@ -160,6 +164,7 @@ func TestAccountScenarios(t *testing.T) {
 
 // Every route is in the OpenAPI document with its permission.
 func TestOpenAPICoversRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	_, body := e.do(nil, "GET", "/api/openapi.json", nil)
 	var doc struct {

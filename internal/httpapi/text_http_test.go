@@ -16,6 +16,7 @@ import (
 // NUL but hashed with it into the audit chain. Control characters are now
 // refused with a message naming the field, and nothing is created.
 func TestControlCharactersRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	s := e.login("tn_cgj_approver", demo.Password)
 	before := e.w.Count(t, "api_tokens")
@@ -44,6 +45,7 @@ func TestControlCharactersRefused(t *testing.T) {
 // the chain's head, and the server's verification checks the chain
 // against them (a copy kept outside detects a cut tail).
 func TestAuditCheckpointsDownload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, apptest.SQLite(t))
 	e.w.Audit.Checkpoints = filepath.Join(t.TempDir(), audit.CheckpointFile)
 	s := e.login("city_audit", demo.Password)

@@ -9,6 +9,7 @@ import (
 // Every decoded string is checked, by its JSON path; line feeds and tabs
 // only in multi-line fields; files (byte slices) are not text.
 func TestCheckText(t *testing.T) {
+	t.Parallel()
 	type item struct {
 		Name string `json:"name"`
 		Note string `json:"note"`

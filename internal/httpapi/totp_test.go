@@ -78,7 +78,9 @@ func (e *env) totpFixtures(place func(in bool) int64) map[string]func(c caller, 
 // and an account the policy asks to enrol reaches only the enrolment
 // routes until it has.
 func TestTwoStepLogin(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e, db := newEnv(t, w), w.DB
 		post := func(s *session, path string, body any) (int, map[string]any) {
 			t.Helper()

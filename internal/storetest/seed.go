@@ -205,9 +205,10 @@ func (s *Seed) Postgres(t testing.TB) (dsn, dataDir string) {
 	return databaseURL(base, c.name), dataDir
 }
 
-// prepare creates the next copy of the template in the background: tests
-// of a package run one after the other, so the next one finds its copy
-// ready. Main drops a copy nobody took.
+// prepare creates the next copy of the template in the background, so
+// that the next test finds its copy ready; tests that run side by side
+// (t.Parallel) take the copies one after the other, each taking starting
+// the next. Main drops a copy nobody took.
 func (s *seeded) prepare() {
 	background.Go(func() {
 		c := copied{name: "t_" + randomName()}

@@ -117,7 +117,8 @@ func TestListExports(t *testing.T) {
 }
 
 // summaries are exports of a summary, not of a list.
-var summaries = map[string]bool{"/api/costs/export": true, "/api/savings/export": true, "/api/notices/{id}/report/export": true}
+var summaries = map[string]bool{"/api/costs/export": true, "/api/savings/export": true, "/api/notices/{id}/report/export": true,
+	"/api/stats/dashboard/export": true} // a chart's figures (scenario_stats_test checks them)
 
 // TestExportCap: a list filtered to more rows than sheet.MaxExport is
 // refused with a message saying so, not cut off.

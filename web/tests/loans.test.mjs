@@ -101,7 +101,7 @@ test('2. the van lent today is on the borrower\'s live map', async () => {
 test('3. last month\'s statement is confirmed by both sides, printed on A4 and exported', async () => {
   const open = async (user) => {
     await login(page, user)
-    await menuItem(page, '结算单').click()
+    await menuItem(page, '统筹用车结算单').click()
     await page.waitForURL('**/settlements')
   }
   const row = () => page.locator('[data-test=settlements] .el-table__body-wrapper tbody tr', { hasText: '武进区 → 天宁区' }).first()

@@ -175,7 +175,7 @@ test('3. the inbound order: the city dispatcher dispatches it; the origin hears 
 
 test('4. last month\'s settlement statement, printable', async () => {
   await login(page, 'city_admin')
-  await menuItem(page, '结算单').click()
+  await menuItem(page, '异地用车结算单').click()
   await page.waitForURL('**/partner/settlements')
   const row = page.locator('[data-test=settlements] .el-table__row', { hasText: '无锡市' }).first()
   await row.waitFor()
@@ -187,7 +187,7 @@ test('4. last month\'s settlement statement, printable', async () => {
   await page.emulateMedia({ media: 'print' })
   await shot('p10-statement-print-media')
   await page.emulateMedia({ media: 'screen' })
-  await menuItem(page, '异地用车').click()
+  await menuItem(page, /^\s*异地用车\s*$/).click()
   await page.locator('[data-test=partner-bookings] .el-table__row').first().waitFor()
   await shot('p11-partner-bookings')
   await logout(page)

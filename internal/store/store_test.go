@@ -208,3 +208,37 @@ func TestSQLiteCommitsAreDurable(t *testing.T) {
 		}
 	}
 }
+
+// A database file whose path holds "#", "?" or "%" (a test run twice under
+// one name gets "#01" in its directory) is that file: before, SQLite cut
+// the name at "#" and opened another, empty database.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a#01?b%20c", "govfleet.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			if _, err := db.W.ExecContext(ctx, "CREATE TABLE marks (n INTEGER)"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.W.ExecContext(ctx, "INSERT INTO marks VALUES (7)"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			var n int
+			if err := db.R.QueryRowContext(ctx, "SELECT n FROM marks").Scan(&n); err != nil || n != 7 {
+				t.Errorf("reopened %s: %d %v", path, n, err)
+			}
+		}
+		db.Close()
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the file is not where it was asked: %v", err)
+	}
+}

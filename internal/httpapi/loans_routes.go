@@ -22,7 +22,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "POST", Path: "/api/loans", Perm: access.LoanRequest, Tag: "车辆借调", Summary: "本级（市级或区级）向另一级申请借调车辆：指定车辆，或车型与数量；带或不带驾驶员；借调期间", In: loans.RequestInput{}, Example: loanExample, Out: loans.Loan{}, Handle: create(s.Loans.Request)},
 		{Method: "GET", Path: "/api/loans/{id}/lendable", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方审批时可选的车辆：所借车型、借调期内空闲（不在维修、封存，无订单、无其他借调）", Out: []loans.Vehicle{}, Handle: get(s.Loans.Lendable)},
 		{Method: "POST", Path: "/api/loans/{id}/approve", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方（两区之间也可由市级）批准借调；按车型申请的须选定车辆", In: loans.ApproveInput{}, Out: loans.Loan{}, Handle: update(s.Loans.Approve)},
-		{Method: "POST", Path: "/api/loans/{id}/refuse", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方拒绝借调（须填原因）", In: reasonIn{}, Out: loans.Loan{}, Handle: s.refuseLoan},
+		{Method: "POST", Path: "/api/loans/{id}/refuse", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方拒绝借调（须填原因）", In: reasonIn{}, Out: loans.Loan{}, Handle: reasoned(s.Loans.Refuse)},
 		{Method: "POST", Path: "/api/loans/{id}/return", Perm: access.LoanRequest, Tag: "车辆借调", Summary: "归还借调车辆（可提前归还，借调期随即结束）", Out: loans.Loan{}, Handle: get(s.Loans.Return)},
 
 		{Method: "GET", Path: "/api/rates", Perm: access.CostRead, Tag: "费用与节约", Summary: "内部收费标准与租赁市场参考价（按车型，分时段；kind=tariff|market）", Query: []string{"kind"}, Out: []savings.Rate{}, Handle: s.rateList},
@@ -38,7 +38,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: List[savings.UseCost]{}, Handle: paged(s.settlementLines)},
 		{Method: "GET", Path: "/api/settlements/{id}/lines/export", Perm: access.CostRead, Tag: "费用与节约", Summary: "导出结算单明细（xlsx）", Handle: exportOf(s, "结算单明细", lineFields, s.settlementLines)},
 		{Method: "POST", Path: "/api/settlements/{id}/confirm", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方（借出方或借入方本级管理员）确认结算单；双方确认后结算单定稿", Out: savings.Settlement{}, Handle: get(s.Savings.Confirm)},
-		{Method: "POST", Path: "/api/settlements/{id}/dispute", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方对结算单提出异议（须填理由）", In: reasonIn{}, Out: savings.Settlement{}, Handle: s.disputeSettlement},
+		{Method: "POST", Path: "/api/settlements/{id}/dispute", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方对结算单提出异议（须填理由）", In: reasonIn{}, Out: savings.Settlement{}, Handle: reasoned(s.Savings.Dispute)},
 	}
 }
 
@@ -57,18 +57,6 @@ func (s *Server) loanList(r *Request, p, size int) ([]*loans.Loan, int, error) {
 }
 
 func (s *Server) loanOptions(r *Request) (any, error) { return s.Loans.Options(r.Context(), r.Actor()) }
-
-func (s *Server) refuseLoan(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in reasonIn
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Loans.Refuse(r.Context(), r.Actor(), id, in.Reason)
-}
 
 func (s *Server) rateList(r *Request) (any, error) {
 	return s.Savings.Rates(r.Context(), r.URL.Query().Get("kind"))
@@ -93,18 +81,6 @@ func (s *Server) generateSettlements(r *Request) (any, error) {
 		return nil, err
 	}
 	return s.Savings.Generate(r.Context(), r.Actor(), in.Month)
-}
-
-func (s *Server) disputeSettlement(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	var in reasonIn
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Savings.Dispute(r.Context(), r.Actor(), id, in.Reason)
 }
 
 var loanFields = []sheet.Field[*loans.Loan]{

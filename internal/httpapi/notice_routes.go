@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
@@ -281,15 +280,4 @@ func (s *Server) exportSavings(r *Request) (any, error) {
 		return nil, err
 	}
 	return xlsx("节支率", data), nil
-}
-
-// put serves a setting described by a JSON body (200 with the result).
-func put[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		var in In
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		return fn(r.Context(), r.Actor(), in)
-	}
 }

@@ -448,6 +448,33 @@ func update[In, T any](fn func(context.Context, *access.Actor, int64, In) (T, er
 	}
 }
 
+// put serves a setting described by a JSON body (200 with the result).
+func put[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		var in In
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), r.Actor(), in)
+	}
+}
+
+// reasoned serves an action on the object named by {id} that takes a
+// reason (refuse, object, dispute): the body is {"reason": …}.
+func reasoned[T any](fn func(context.Context, *access.Actor, int64, string) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		var in reasonIn
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), r.Actor(), id, in.Reason)
+	}
+}
+
 // create serves the creation of an object from a JSON body (201 Created).
 func create[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {

@@ -45,7 +45,7 @@ func newFixture(t *testing.T, w *apptest.World) *fixture {
 		return p(first + string(c))
 	}
 	root := w.UnitID(t, "常州市")
-	tag := fmt.Sprint(time.Now().UnixNano() % 1_000_000)
+	tag := fmt.Sprintf("%06d", time.Now().UnixNano()%1_000_000) // six digits: tag[:4] below
 	d, err := w.Org.Create(ctx, f.city, org.KindDistrict, org.Input{ParentID: &root, Name: p("年报测试区" + tag)})
 	if err != nil {
 		t.Fatal(err)
@@ -71,12 +71,13 @@ func newFixture(t *testing.T, w *apptest.World) *fixture {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+	// Plates 苏Z…: never a demo plate (苏D + five characters), which 苏D + tag could be.
 	vehicle := func(unit int64, i int, purchase string, status string) int64 {
 		var id int64
 		err := w.DB.W.NewRaw(`INSERT INTO vehicles (unit_id, plate, category, brand, model, vin, engine_no, seats, energy_type, displacement, purchase_date, purchase_price,
 			funding_source, vehicle_class, status, registered_on, use_nature, created_at, updated_at)
 			VALUES (?, ?, 'other', '红旗', 'H5', ?, '', 5, 'petrol', 1798, ?, 18000000, '财政拨款', 'small', ?, ?, '非营运', ?, ?) RETURNING id`,
-			unit, fmt.Sprintf("苏D%s%d", tag[:4], i), fmt.Sprintf("NB%s%011d", tag, i), purchase, status, purchase, now, now).Scan(ctx, &id)
+			unit, fmt.Sprintf("苏Z%s%d", tag[:4], i), fmt.Sprintf("NB%s%011d", tag, i), purchase, status, purchase, now, now).Scan(ctx, &id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ type fixture struct {
 func (f *fixture) vehicle(unit int64, class string, seats int) (int64, string) {
 	f.t.Helper()
 	n := seq.Add(1) + time.Now().UnixNano()%50000
-	plate := fmt.Sprintf("苏D%05d", 40000+n%60000)
+	plate := fmt.Sprintf("苏DX%04d", n%10000) // never a demo plate (苏D + five digits)
 	first := fmt.Sprintf("LSVAU2A3%dN3%06d", 0, 100000+n%900000)
 	c, err := check.VINCheckChar(first)
 	if err != nil {

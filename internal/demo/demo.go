@@ -233,6 +233,9 @@ func Seed(ctx context.Context, o *org.Service, a *auth.Service, blobs fleet.Blob
 	if err := seedMaintenance(ctx, o.DB, blobs, now); err != nil {
 		return false, err
 	}
+	if err := seedRates(ctx, o.DB, now); err != nil { // 收费标准与市场价, before anything is priced (loans.go)
+		return false, err
+	}
 	if err := seedPartners(ctx, o.DB, a, actor, jgj, now); err != nil { // partner cities (partner.go)
 		return false, fmt.Errorf("partner cities: %w", err)
 	}

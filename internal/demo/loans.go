@@ -16,18 +16,38 @@ import (
 	"govfleet/internal/store"
 )
 
-// demoRates are the tariff and the market reference prices (fen) of each
-// vehicle type, from 2020 on: the market's as Changzhou publishes them
-// (1,620 元 a day for a minibus, 1,150 元 for a business van).
+// demoRates are the rates (fen) of each vehicle type, from 2020 on: the
+// internal tariff, the paid-use tariff charged to partner cities' and
+// visiting officials (about 35 % below the market, as Changzhou publishes
+// it) and the market reference prices as Changzhou publishes them (1,620
+// 元 a day for a minibus, 1,150 元 for a business van).
 var demoRates = []struct {
-	typ                      string
-	day, half, km            int64
-	marketDay, marketHalfDay int64
+	typ                       string
+	day, half, km             int64
+	paidDay, paidHalf, paidKm int64
+	marketDay, marketHalfDay  int64
 }{
-	{"sedan", 30000, 18000, 120, 50000, 30000},
-	{"business_van", 60000, 35000, 150, 115000, 70000},
-	{"minibus", 80000, 45000, 200, 162000, 90000},
-	{"coach", 120000, 70000, 300, 240000, 140000},
+	{"sedan", 30000, 18000, 120, 30000, 18000, 120, 50000, 30000},
+	{"business_van", 60000, 35000, 150, 72000, 42000, 180, 115000, 70000},
+	{"minibus", 80000, 45000, 200, 105000, 60000, 300, 162000, 90000},
+	{"coach", 120000, 70000, 300, 156000, 90000, 500, 240000, 140000},
+}
+
+// seedRates writes the demo's rates (收费标准与市场价), before anything is
+// priced: partner cities' trips, visitors' paid uses, loans.
+func seedRates(ctx context.Context, db *store.DB, now time.Time) error {
+	for _, r := range demoRates {
+		for _, x := range []struct {
+			kind          string
+			day, half, km int64
+		}{{savings.Tariff, r.day, r.half, r.km}, {savings.PaidUse, r.paidDay, r.paidHalf, r.paidKm}, {savings.Market, r.marketDay, r.marketHalfDay, 0}} {
+			if _, err := db.W.NewInsert().Model(&savings.Rate{Kind: x.kind, VehicleType: r.typ, DayFen: x.day, HalfDayFen: x.half, KmFen: x.km,
+				ValidFrom: "2020-01-01", Note: "演示标准", UpdatedAt: now}).Exec(ctx); err != nil {
+				return fmt.Errorf("demo rates: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // seedLoans lays out cross-district loans (R-17) over the four months
@@ -38,17 +58,6 @@ var demoRates = []struct {
 // loan first among those the demo fleet drives).
 func seedLoans(ctx context.Context, db *store.DB, now time.Time) error {
 	start := time.Now()
-	for _, r := range demoRates {
-		for _, x := range []struct {
-			kind          string
-			day, half, km int64
-		}{{savings.Tariff, r.day, r.half, r.km}, {savings.Market, r.marketDay, r.marketHalfDay, 0}} {
-			if _, err := db.W.NewInsert().Model(&savings.Rate{Kind: x.kind, VehicleType: r.typ, DayFen: x.day, HalfDayFen: x.half, KmFen: x.km,
-				ValidFrom: "2020-01-01", Note: "演示标准", UpdatedAt: now}).Exec(ctx); err != nil {
-				return fmt.Errorf("demo rates: %w", err)
-			}
-		}
-	}
 	ids := map[string]int64{}
 	var nodes []struct {
 		ID   int64  `bun:"id"`

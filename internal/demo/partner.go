@@ -14,12 +14,13 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/money"
 	"govfleet/internal/partner"
+	"govfleet/internal/savings"
 	"govfleet/internal/store"
 )
 
 // seedPartners is the cross-region demo (R-18, issue 22): 无锡 and 南京 as
-// partner cities under a paid-use tariff (about 35 % below the local
-// rental market), the reception car of 市机关事务管理局 with its driver
+// partner cities, their officials charged at the paid-use tariff (about
+// 35 % below the local rental market, seedRates), the reception car of 市机关事务管理局 with its driver
 // (jd_driver, who drives partners' officials; govfleet partner-demo uses
 // it), and the bookings of the past two months both ways, with last
 // month's settlement statements confirmed by both sides.
@@ -55,15 +56,6 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 	}
 
 	ps := &partner.Service{DB: db, Key: a.KeyMaster}
-	rate := func(vt, day, half, km, market string) partner.RateInput {
-		return partner.RateInput{VehicleType: vt, Day: day, HalfDay: half, Km: km, MarketDay: market}
-	}
-	tariff, err := ps.SaveTariff(ctx, actor, 0, partner.TariffInput{Name: "常州市公务用车异地有偿使用收费标准（2026年）", Note: "约低于本地租车市场价35%",
-		Rates: []partner.RateInput{rate("sedan", "300", "180", "1.20", "460"), rate("mpv", "450", "270", "1.80", "690"),
-			rate("minibus", "800", "480", "3.00", "1230"), rate("bus", "1500", "900", "5.00", "2300")}})
-	if err != nil {
-		return fmt.Errorf("tariff: %w", err)
-	}
 	var staff []struct {
 		ID   int64  `bun:"id"`
 		Name string `bun:"real_name"`
@@ -87,7 +79,7 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 	month := beijing.MonthStart(now)
 	last := month.AddDate(0, -1, 0)
 	for ci, c := range cities {
-		created, err := ps.Create(ctx, actor, partner.Input{Name: c.name, Code: c.code, SelfCode: "changzhou", BaseURL: c.host, TariffID: &tariff.ID})
+		created, err := ps.Create(ctx, actor, partner.Input{Name: c.name, Code: c.code, SelfCode: "changzhou", BaseURL: c.host})
 		if err != nil {
 			return fmt.Errorf("partner %s: %w", c.name, err)
 		}
@@ -114,7 +106,8 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 				o.DepartedAt, o.FinishedAt, o.ReturnedAt = &dep, &back, &back
 				km := int64(40 + r.IntN(160))
 				l := &partner.Link{PartnerID: pid, OrderID: 0, CreatedAt: o.CreatedAt, UpdatedAt: back}
-				var fee, market int64
+				var fee int64
+				var price *savings.Price
 				if out { // our official in the partner's car
 					s := staff[k%len(staff)]
 					o.UnitID, o.ApplicantID, o.ApplicantName = units[s.ID], s.ID, s.Name
@@ -133,22 +126,22 @@ func seedPartners(ctx context.Context, db *store.DB, a *auth.Service, actor *acc
 					o.Note = c.name + " " + v
 					l.Direction, l.Ref = "in", c.code+"-"+no
 					l.Plate, l.VehicleType, l.DriverName = "苏D6J801", "sedan", "严师傅"
-					if hours <= 4 {
-						fee = 18000 + km*120
-					} else {
-						fee = 30000 + km*120
+					p, err := savings.PriceUse(ctx, tx, savings.PaidUse, 5, dep, back.Sub(dep), km*1000)
+					if err != nil {
+						return err
 					}
-					market = fee * 460 / 300 // the local rental market's price of the same use
+					price = p
+					fee = price.Fen
 				}
 				if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 					return err
 				}
 				feeAt := back.Add(time.Hour)
 				l.OrderID, l.Status, l.DistanceM, l.FeeFen, l.FeeAt, l.Seq = o.ID, "fee", km*1000, &fee, &feeAt, 6
-				if market > 0 {
-					l.MarketFen = &market
-				}
 				l.FeeNote = fmt.Sprintf("轿车（5座及以下），北斗定位里程 %d.0 公里", km)
+				if price != nil {
+					l.MarketFen, l.SavingFen, l.FeeNote = &price.MarketFen, &price.SavingFen, price.Note()+"（北斗定位里程）"
+				}
 				if _, err := tx.NewInsert().Model(l).Exec(ctx); err != nil {
 					return err
 				}

@@ -25,7 +25,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "POST", Path: "/api/loans/{id}/refuse", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方拒绝借调（须填原因）", In: reasonIn{}, Out: loans.Loan{}, Handle: reasoned(s.Loans.Refuse)},
 		{Method: "POST", Path: "/api/loans/{id}/return", Perm: access.LoanRequest, Tag: "车辆借调", Summary: "归还借调车辆（可提前归还，借调期随即结束）", Out: loans.Loan{}, Handle: get(s.Loans.Return)},
 
-		{Method: "GET", Path: "/api/rates", Perm: access.CostRead, Tag: "费用与节约", Summary: "内部收费标准与租赁市场参考价（按车型，分时段；kind=tariff|market）", Query: []string{"kind"}, Out: []savings.Rate{}, Handle: s.rateList},
+		{Method: "GET", Path: "/api/rates", Perm: access.CostRead, Tag: "费用与节约", Summary: "收费标准与市场价：内部收费标准、有偿使用收费标准（异地、来访人员用车）与租赁市场参考价（按车型，分时段；kind=tariff|paid_use|market）", Query: []string{"kind"}, Out: []savings.Rate{}, Handle: s.rateList},
 		{Method: "POST", Path: "/api/rates", Perm: access.RateWrite, Tag: "费用与节约", Summary: "市级新增收费标准或市场参考价（金额单位：分；同车型的日期须前后衔接，不得空档或重叠）", In: savings.RateInput{}, Example: rateExample, Out: savings.Rate{}, Handle: create(func(ctx context.Context, a *access.Actor, in savings.RateInput) (*savings.Rate, error) {
 			return s.Savings.SaveRate(ctx, a, 0, in)
 		})},

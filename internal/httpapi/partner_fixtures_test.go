@@ -13,20 +13,20 @@ import (
 func init() {
 	// Partner cities are the city's agreements: nothing of them is a node of
 	// the hierarchy, and only the city's platform administrator writes them.
-	for _, k := range []string{"GET /api/partners", "GET /api/partners/{id}/outbox", "GET /api/partner-log", "GET /api/partner-options", "GET /api/partner-tariffs",
+	for _, k := range []string{"GET /api/partners", "GET /api/partners/{id}/outbox", "GET /api/partner-log", "GET /api/partner-options",
 		"GET /api/partner-bookings", "GET /api/partner-settlements", "GET /api/partner-settlements/{id}", "GET /api/partner-settlements/{id}/xlsx",
 		"GET /api/partner/v1/ping", "POST /api/partner/v1/messages", "POST /api/partner/v1/visitors/verify"} {
 		untargeted[k] = true
 	}
 	for _, k := range []string{"POST /api/partners", "PATCH /api/partners/{id}", "POST /api/partners/{id}/check", "POST /api/partners/{id}/retry",
-		"POST /api/partner-tariffs", "PUT /api/partner-tariffs/{id}", "POST /api/partner-settlements", "POST /api/partner-settlements/{id}/confirm"} {
+		"POST /api/partner-settlements", "POST /api/partner-settlements/{id}/confirm"} {
 		untargeted[k] = true
 		cityOnly[k] = true
 	}
 }
 
 // testPartner registers a partner city (once per env) pointing at this
-// test server, with a tariff, and returns it.
+// test server and returns it.
 func (e *env) testPartner() *partner.Partner {
 	e.t.Helper()
 	ctx := context.Background()
@@ -39,11 +39,7 @@ func (e *env) testPartner() *partner.Partner {
 			return p
 		}
 	}
-	t, err := e.w.Partner.SaveTariff(ctx, e.city(), 0, partner.TariffInput{Name: "测试收费标准", Rates: []partner.RateInput{{VehicleType: "sedan", Day: "300", HalfDay: "180", Km: "1.2"}}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c, err := e.w.Partner.Create(ctx, e.city(), partner.Input{Name: "测试合作城市", Code: "fixture", SelfCode: "fixture", BaseURL: e.srv.URL, TariffID: &t.ID})
+	c, err := e.w.Partner.Create(ctx, e.city(), partner.Input{Name: "测试合作城市", Code: "fixture", SelfCode: "fixture", BaseURL: e.srv.URL})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -59,15 +55,6 @@ func (e *env) partnerFixtures(place func(in bool) int64) map[string]func(c calle
 		}
 		return st.ID
 	}
-	tariff := func() int64 {
-		ts, err := e.w.Partner.Tariffs(context.Background())
-		if err != nil || len(ts) == 0 {
-			e.t.Fatal(err)
-		}
-		e.testPartner()
-		return ts[0].ID
-	}
-	rates := []map[string]string{{"vehicle_type": "sedan", "day": "300", "half_day": "180", "km": "1.2"}}
 	unsigned := func(method, path string, body any) func(c caller, in bool) call {
 		return func(c caller, in bool) call { return call{method, path, body} }
 	}
@@ -79,7 +66,7 @@ func (e *env) partnerFixtures(place func(in bool) int64) map[string]func(c calle
 		},
 		"PATCH /api/partners/{id}": func(c caller, in bool) call {
 			p := e.testPartner()
-			return call{"PATCH", fmt.Sprintf("/api/partners/%d", p.ID), map[string]any{"name": p.Name, "code": p.Code, "self_code": p.SelfCode, "base_url": p.BaseURL, "tariff_id": p.TariffID}}
+			return call{"PATCH", fmt.Sprintf("/api/partners/%d", p.ID), map[string]any{"name": p.Name, "code": p.Code, "self_code": p.SelfCode, "base_url": p.BaseURL}}
 		},
 		"POST /api/partners/{id}/check": func(c caller, in bool) call {
 			return call{"POST", fmt.Sprintf("/api/partners/%d/check", e.testPartner().ID), nil}
@@ -90,15 +77,8 @@ func (e *env) partnerFixtures(place func(in bool) int64) map[string]func(c calle
 		"GET /api/partners/{id}/outbox": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/partners/%d/outbox", e.testPartner().ID), nil}
 		},
-		"GET /api/partner-log":     unsigned("GET", "/api/partner-log", nil),
-		"GET /api/partner-options": unsigned("GET", "/api/partner-options", nil),
-		"GET /api/partner-tariffs": unsigned("GET", "/api/partner-tariffs", nil),
-		"POST /api/partner-tariffs": func(c caller, in bool) call {
-			return call{"POST", "/api/partner-tariffs", map[string]any{"name": fmt.Sprintf("标准%d", e.next()), "rates": rates}}
-		},
-		"PUT /api/partner-tariffs/{id}": func(c caller, in bool) call {
-			return call{"PUT", fmt.Sprintf("/api/partner-tariffs/%d", tariff()), map[string]any{"name": "测试收费标准", "rates": rates}}
-		},
+		"GET /api/partner-log":      unsigned("GET", "/api/partner-log", nil),
+		"GET /api/partner-options":  unsigned("GET", "/api/partner-options", nil),
 		"GET /api/partner-bookings": unsigned("GET", "/api/partner-bookings", nil),
 		"GET /api/orders/{id}/partner": func(c caller, in bool) call {
 			p := e.testPartner()

@@ -35,11 +35,6 @@ func (s *Server) partnerRoutes() []Route {
 		{Method: "GET", Path: "/api/partners/{id}/outbox", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "发往合作城市的消息（待发在前）", Out: []partner.Outgoing{}, Handle: s.partnerOutbox},
 		{Method: "GET", Path: "/api/partner-log", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "被拒绝或失败的往来记录", Query: []string{"partner_id"}, Out: []partner.LogLine{}, Handle: s.partnerLog},
 		{Method: "GET", Path: "/api/partner-options", Perm: access.OrderApply, Tag: "跨区域协作", Summary: "可申请异地用车的合作城市", Out: []partner.Option{}, Handle: s.partnerOptions},
-		{Method: "GET", Path: "/api/partner-tariffs", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "异地用车收费标准（按车型：每天、每半天、每公里）", Out: []partner.Tariff{}, Handle: s.partnerTariffs},
-		{Method: "POST", Path: "/api/partner-tariffs", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "新增收费标准（金额单位：元）", In: partner.TariffInput{}, Out: partner.Tariff{}, Handle: create(func(ctx context.Context, a *access.Actor, in partner.TariffInput) (*partner.Tariff, error) {
-			return ps.SaveTariff(ctx, a, 0, in)
-		})},
-		{Method: "PUT", Path: "/api/partner-tariffs/{id}", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "修改收费标准", In: partner.TariffInput{}, Out: partner.Tariff{}, Handle: update(ps.SaveTariff)},
 		{Method: "GET", Path: "/api/partner-bookings", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "异地用车：本市人员外出（out）与合作城市来单（in）", Query: bookingQuery, Out: List[partner.Link]{}, Handle: paged(s.listPartnerBookings)},
 		{Method: "GET", Path: "/api/partner-bookings/export", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "导出异地用车（xlsx，筛选条件同列表）", Query: exportQuery(bookingQuery), Handle: exportOf(s, "异地用车", partnerBookingFields, s.listPartnerBookings)},
 		{Method: "GET", Path: "/api/orders/{id}/partner", Perm: access.OrderView, Tag: "跨区域协作", Summary: "订单的异地用车信息（合作城市、对方车辆与驾驶员、费用）", Out: partner.Link{}, Handle: s.orderPartner},
@@ -70,8 +65,6 @@ type settleIn struct {
 func (s *Server) listPartners(r *Request) (any, error) { return s.Partner.List(r.Context(), r.Actor()) }
 
 func (s *Server) partnerOptions(r *Request) (any, error) { return s.Partner.Options(r.Context()) }
-
-func (s *Server) partnerTariffs(r *Request) (any, error) { return s.Partner.Tariffs(r.Context()) }
 
 func (s *Server) checkPartner(r *Request) (any, error) {
 	id, err := pathID(r)
@@ -152,12 +145,9 @@ var partnerBookingFields = []sheet.Field[*partner.Link]{
 	sheet.F("车牌号", func(l *partner.Link) any { return l.Plate }),
 	sheet.F("驾驶员", func(l *partner.Link) any { return l.DriverName }),
 	sheet.F("里程（公里）", func(l *partner.Link) any { return fmt.Sprintf("%.1f", float64(l.DistanceM)/1000) }),
-	sheet.F("费用（元）", func(l *partner.Link) any {
-		if l.FeeFen == nil {
-			return nil
-		}
-		return sheet.Money(*l.FeeFen)
-	}),
+	sheet.F("费用（元）", func(l *partner.Link) any { return fenOrNil(l.FeeFen) }),
+	sheet.F("市场价（元）", func(l *partner.Link) any { return fenOrNil(l.MarketFen) }),
+	sheet.F("节约（元）", func(l *partner.Link) any { return fenOrNil(l.SavingFen) }),
 }
 
 func (s *Server) orderPartner(r *Request) (any, error) {
@@ -191,6 +181,7 @@ var partnerSettlementFields = []sheet.Field[*partner.Settlement]{
 	sheet.F("对方应付（元）", func(st *partner.Settlement) any { return sheet.Money(st.InFen) }),
 	sheet.F("外出单数", func(st *partner.Settlement) any { return st.OutCount }),
 	sheet.F("本方应付（元）", func(st *partner.Settlement) any { return sheet.Money(st.OutFen) }),
+	sheet.F("来单市场价（元）", func(st *partner.Settlement) any { return sheet.Money(st.MarketFen) }),
 	sheet.F("较市场价节约（元）", func(st *partner.Settlement) any { return sheet.Money(st.SavingFen) }),
 	{Title: "状态", Width: 22, Value: func(st *partner.Settlement) any { return st.StateName }},
 }

@@ -194,6 +194,8 @@ var visitorBookingFields = []sheet.Field[*visitors.Booking]{
 	sheet.F("车牌号", func(b *visitors.Booking) any { return b.CarPlate }),
 	sheet.F("驾驶员", func(b *visitors.Booking) any { return b.DriverName }),
 	sheet.F("费用（元）", func(b *visitors.Booking) any { return fenOrNil(b.FeeFen) }),
+	sheet.F("市场价（元）", func(b *visitors.Booking) any { return fenOrNil(b.MarketFen) }),
+	sheet.F("节约（元）", func(b *visitors.Booking) any { return fenOrNil(b.SavingFen) }),
 	sheet.F("费用上限（元）", func(b *visitors.Booking) any { return fenOrNil(b.CapFen) }),
 	sheet.F("评价", func(b *visitors.Booking) any { return b.Rating }),
 }

@@ -45,7 +45,8 @@ type Link struct {
 	DriverPhone string     `bun:"driver_phone" json:"driver_phone"`
 	DistanceM   int64      `bun:"distance_m" json:"distance_m"`
 	FeeFen      *int64     `bun:"fee_fen" json:"fee_fen"`
-	MarketFen   *int64     `bun:"market_fen" json:"market_fen"`
+	MarketFen   *int64     `bun:"market_fen" json:"market_fen"` // the local rental market's price of an inbound trip (savings.PriceUse)
+	SavingFen   *int64     `bun:"saving_fen" json:"saving_fen"`
 	FeeNote     string     `bun:"fee_note" json:"fee_note"`
 	FeeAt       *time.Time `bun:"fee_at" json:"fee_at"`
 	Seq         int        `bun:"seq" json:"-"`
@@ -317,7 +318,7 @@ func (s *Service) applyStatus(ctx context.Context, tx bun.Tx, p *Partner, who *a
 // OrderStep keeps a shared booking in step with its order (booking.Hook):
 // an outbound order goes to the partner once approved and takes no local
 // dispatch; an inbound order reports each step to the partner; closing an
-// inbound trip computes its fee (refused when no tariff applies).
+// inbound trip computes its fee (refused when no paid-use tariff applies).
 func (s *Service) OrderStep(ctx context.Context, tx bun.Tx, a *access.Actor, action string, o *booking.Order, to *string, notes *[]notify.Message) error {
 	if action == "submit" {
 		return s.apply(ctx, tx, o)
@@ -425,7 +426,7 @@ func (s *Service) inboundStep(ctx context.Context, tx bun.Tx, p *Partner, l *Lin
 		}
 		st.Status, st.FeeFen, st.DistanceM, st.Note = "fee", &fee.Fen, fee.DistanceM, fee.Note
 		now := s.now()
-		l.FeeFen, l.MarketFen, l.FeeNote, l.FeeAt, l.DistanceM = &fee.Fen, &fee.MarketFen, fee.Note, &now, fee.DistanceM
+		l.FeeFen, l.MarketFen, l.SavingFen, l.FeeNote, l.FeeAt, l.DistanceM = &fee.Fen, fee.MarketFen, fee.SavingFen, fee.Note, &now, fee.DistanceM
 		*to = booking.Closed // the passenger rates at home, not here
 		*notes = nil
 	case "cancel":

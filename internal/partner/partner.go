@@ -2,8 +2,8 @@
 // platforms (R-18, issue 22): the registry of partners and their keys,
 // the signed server-to-server API (/api/partner/v1, docs/partner-api.md),
 // the durable outbox every message leaves through, the inbound messages
-// applied once, the paid-use tariff, the fees of inbound trips and the
-// monthly settlement statements.
+// applied once, the fees of inbound trips (at the city's paid-use tariff,
+// internal/savings) and the monthly settlement statements.
 package partner
 
 import (
@@ -38,7 +38,7 @@ var (
 	actCreate     = audit.NewAction("partner.create", "登记合作城市")
 	actUpdate     = audit.NewAction("partner.update", "修改合作城市")
 	actReceive    = audit.NewAction("partner.receive", "收到合作城市消息")
-	actTariff     = audit.NewAction("partner.tariff", "设置异地用车收费标准")
+	_             = audit.NewAction("partner.tariff", "设置异地用车收费标准") // past entries: tariffs are rates now (savings)
 	actSettle     = audit.NewAction("partner.settlement", "生成异地用车结算单")
 	actConfirm    = audit.NewAction("partner.confirm", "确认异地用车结算单")
 	actCheck      = audit.NewAction("partner.check", "检查合作城市连接")
@@ -59,7 +59,6 @@ type Partner struct {
 	SelfCode       string     `bun:"self_code" json:"self_code"`
 	InboundSecret  string     `bun:"inbound_secret" json:"-"`
 	OutboundSecret string     `bun:"outbound_secret" json:"-"`
-	TariffID       *int64     `bun:"tariff_id" json:"tariff_id"`
 	Active         bool       `bun:"active" json:"active"`
 	CreatedBy      int64      `bun:"created_by" json:"-"`
 	CheckedAt      *time.Time `bun:"checked_at" json:"checked_at"`
@@ -70,10 +69,9 @@ type Partner struct {
 	CreatedAt      time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt      time.Time  `bun:"updated_at" json:"updated_at"`
 
-	TariffName string `bun:"tariff_name,scanonly" json:"tariff_name"`
-	Waiting    int    `bun:"waiting,scanonly" json:"waiting"`   // messages not yet delivered
-	Rejected   int    `bun:"rejected,scanonly" json:"rejected"` // messages the partner refused
-	Bookings   int    `bun:"bookings,scanonly" json:"bookings"`
+	Waiting  int `bun:"waiting,scanonly" json:"waiting"`   // messages not yet delivered
+	Rejected int `bun:"rejected,scanonly" json:"rejected"` // messages the partner refused
+	Bookings int `bun:"bookings,scanonly" json:"bookings"`
 	// LastError is the last delivery problem, in words.
 	LastError string `bun:"last_error,scanonly" json:"last_error"`
 }
@@ -165,7 +163,6 @@ type Input struct {
 	// unchanged; empty when registering: generated and shown once).
 	InboundSecret  string `json:"inbound_secret" max:"128"`
 	OutboundSecret string `json:"outbound_secret" max:"128"`
-	TariffID       *int64 `json:"tariff_id"`
 	Active         *bool  `json:"active"`
 }
 
@@ -216,12 +213,10 @@ func needCity(a *access.Actor) error {
 
 func (s *Service) selectPartners(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*Partner)(nil)).ModelTableExpr("partners AS p").ColumnExpr("p.*").
-		ColumnExpr("COALESCE(t.name, '') AS tariff_name").
 		ColumnExpr("(SELECT COUNT(*) FROM partner_outbox x WHERE x.partner_id = p.id AND x.state = 'pending') AS waiting").
 		ColumnExpr("(SELECT COUNT(*) FROM partner_outbox x WHERE x.partner_id = p.id AND x.state = 'rejected') AS rejected").
 		ColumnExpr("(SELECT COUNT(*) FROM partner_bookings b WHERE b.partner_id = p.id) AS bookings").
-		ColumnExpr("COALESCE((SELECT x.last_error FROM partner_outbox x WHERE x.partner_id = p.id AND x.last_error <> '' ORDER BY x.id DESC LIMIT 1), '') AS last_error").
-		Join("LEFT JOIN partner_tariffs AS t ON t.id = p.tariff_id")
+		ColumnExpr("COALESCE((SELECT x.last_error FROM partner_outbox x WHERE x.partner_id = p.id AND x.last_error <> '' ORDER BY x.id DESC LIMIT 1), '') AS last_error")
 }
 
 // List returns every partner with its status.
@@ -284,11 +279,8 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (*Creat
 	}
 	now := s.now()
 	p := &Partner{Code: in.Code, Name: in.Name, BaseURL: in.BaseURL, SelfCode: in.SelfCode, InboundSecret: inS, OutboundSecret: outS,
-		TariffID: in.TariffID, Active: true, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
+		Active: true, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		if err := s.checkTariff(ctx, tx, in.TariffID); err != nil {
-			return err
-		}
 		if n, err := tx.NewSelect().Table("partners").Where("code = ? OR name = ?", in.Code, in.Name).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
@@ -320,16 +312,13 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Inpu
 		if err != nil {
 			return err
 		}
-		if err := s.checkTariff(ctx, tx, in.TariffID); err != nil {
-			return err
-		}
 		if n, err := tx.NewSelect().Table("partners").Where("(code = ? OR name = ?) AND id <> ?", in.Code, in.Name, id).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
 			return errs.E(errs.Conflict, "合作城市「%s」或平台标识「%s」已登记", in.Name, in.Code)
 		}
 		before := *p
-		p.Name, p.Code, p.SelfCode, p.BaseURL, p.TariffID, p.UpdatedAt = in.Name, in.Code, in.SelfCode, in.BaseURL, in.TariffID, s.now()
+		p.Name, p.Code, p.SelfCode, p.BaseURL, p.UpdatedAt = in.Name, in.Code, in.SelfCode, in.BaseURL, s.now()
 		if in.Active != nil {
 			p.Active = *in.Active
 		}

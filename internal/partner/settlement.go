@@ -30,7 +30,8 @@ type Settlement struct {
 	InFen              int64      `bun:"in_fen" json:"in_fen"`
 	OutCount           int        `bun:"out_count" json:"out_count"`
 	OutFen             int64      `bun:"out_fen" json:"out_fen"`
-	MarketFen          int64      `bun:"market_fen" json:"market_fen"` // what the inbound trips would have cost at the local rental market
+	MarketFen          int64      `bun:"market_fen" json:"market_fen"` // what the inbound trips priced at the market reference prices would have cost (savings.PriceUse)
+	SavingFen          int64      `bun:"saving_fen" json:"saving_fen"` // the sum of their savings (market − fee, each trip with a market price)
 	ConfirmedAt        *time.Time `bun:"confirmed_at" json:"confirmed_at"`
 	ConfirmedByName    string     `bun:"confirmed_by_name" json:"confirmed_by_name"`
 	PartnerConfirmedAt *time.Time `bun:"partner_confirmed_at" json:"partner_confirmed_at"`
@@ -41,7 +42,6 @@ type Settlement struct {
 
 	PartnerName string  `bun:"partner_name,scanonly" json:"partner_name"`
 	StateName   string  `bun:"-" json:"state_name"`
-	SavingFen   int64   `bun:"-" json:"saving_fen"`
 	Lines       []*Link `bun:"-" json:"lines,omitempty"`
 }
 
@@ -55,9 +55,6 @@ func (st *Settlement) fill() {
 		st.StateName = "对方已确认，待本方确认"
 	default:
 		st.StateName = "待确认"
-	}
-	if st.MarketFen > st.InFen {
-		st.SavingFen = st.MarketFen - st.InFen
 	}
 }
 
@@ -96,13 +93,14 @@ func (s *Service) compute(ctx context.Context, tx bun.Tx, partnerID int64, month
 		return st, nil
 	}
 	st.PartnerID, st.Month = partnerID, month
-	st.InCount, st.InFen, st.OutCount, st.OutFen, st.MarketFen = 0, 0, 0, 0, 0
+	st.InCount, st.InFen, st.OutCount, st.OutFen, st.MarketFen, st.SavingFen = 0, 0, 0, 0, 0, 0
 	for _, l := range lines {
 		if l.Direction == "in" {
 			st.InCount++
 			st.InFen += *l.FeeFen
-			if l.MarketFen != nil {
+			if l.MarketFen != nil && l.SavingFen != nil {
 				st.MarketFen += *l.MarketFen
+				st.SavingFen += *l.SavingFen
 			}
 		} else {
 			st.OutCount++
@@ -115,7 +113,7 @@ func (s *Service) compute(ctx context.Context, tx bun.Tx, partnerID int64, month
 		st.CreatedAt = now
 		_, err = tx.NewInsert().Model(st).Exec(ctx)
 	} else {
-		_, err = tx.NewUpdate().Model(st).Column("in_count", "in_fen", "out_count", "out_fen", "market_fen", "updated_at").WherePK().Exec(ctx)
+		_, err = tx.NewUpdate().Model(st).Column("in_count", "in_fen", "out_count", "out_fen", "market_fen", "saving_fen", "updated_at").WherePK().Exec(ctx)
 	}
 	return st, err
 }
@@ -273,7 +271,7 @@ func (s *Service) SettlementXLSX(ctx context.Context, id int64) (string, []byte,
 		return "", nil, err
 	}
 	cols := []sheet.Column{{Title: "方向"}, {Title: "编号"}, {Title: "订单号"}, {Title: "用车人"}, {Title: "事由"}, {Title: "报到时间"},
-		{Title: "车牌号"}, {Title: "车型"}, {Title: "驾驶员"}, {Title: "里程（公里）"}, {Title: "费用（元）"}, {Title: "计费说明"}}
+		{Title: "车牌号"}, {Title: "车型"}, {Title: "驾驶员"}, {Title: "里程（公里）"}, {Title: "费用（元）"}, {Title: "市场价（元）"}, {Title: "节约（元）"}, {Title: "计费说明"}}
 	rows := [][]any{}
 	for _, l := range st.Lines {
 		dir := "对方人员用本市车辆（对方应付）"
@@ -281,7 +279,7 @@ func (s *Service) SettlementXLSX(ctx context.Context, id int64) (string, []byte,
 			dir = "本市人员用对方车辆（本方应付）"
 		}
 		rows = append(rows, []any{dir, l.Ref, l.OrderNo, l.Applicant, l.Reason, l.PickupAt, l.Plate, TypeName(l.VehicleType), l.DriverName,
-			fmt.Sprintf("%.1f", float64(l.DistanceM)/1000), sheet.Money(*l.FeeFen), l.FeeNote})
+			fmt.Sprintf("%.1f", float64(l.DistanceM)/1000), sheet.Money(*l.FeeFen), moneyOrDash(l.MarketFen), moneyOrDash(l.SavingFen), l.FeeNote})
 	}
 	confirmed := func(t *time.Time, by string) string {
 		if t == nil {
@@ -294,8 +292,17 @@ func (s *Service) SettlementXLSX(ctx context.Context, id int64) (string, []byte,
 		fmt.Sprintf("本方确认：%s；对方确认：%s", confirmed(st.ConfirmedAt, st.ConfirmedByName), confirmed(st.PartnerConfirmedAt, "")),
 	}
 	if st.MarketFen > 0 {
-		notes = append(notes, fmt.Sprintf("按本地租车市场价约 %s 元，节约 %s 元", money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)))
+		notes = append(notes, fmt.Sprintf("对方人员用本市车辆按租赁市场参考价计 %s 元，节约 %s 元", money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)))
 	}
 	b, err := sheet.XLSX(sheet.Sheet{Name: st.PartnerName + st.Month, Columns: cols, Rows: rows, Notes: notes})
 	return fmt.Sprintf("异地用车结算单-%s-%s.xlsx", st.PartnerName, st.Month), b, err
+}
+
+// moneyOrDash is an amount for a sheet, "—" for none (an outbound trip, or
+// no market reference price that day).
+func moneyOrDash(fen *int64) any {
+	if fen == nil {
+		return "—"
+	}
+	return sheet.Money(*fen)
 }

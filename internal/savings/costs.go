@@ -37,6 +37,77 @@ func Days(d time.Duration) (days, halfDays int) {
 	return days, halfDays
 }
 
+// Price is a use priced at the rates in force on its day: Fen what it is
+// charged under a kind of rate (the internal tariff for a cross-unit use,
+// the paid-use tariff for a partner city's or a visitor's use), MarketFen
+// the rental market's price it replaced, SavingFen = MarketFen − Fen. The
+// rates used are kept (a computed fee records the rows it used). NoMarket
+// says why there is no market price (then MarketFen and SavingFen are 0).
+type Price struct {
+	Kind, VehicleType string
+	Days, HalfDays    int
+	KmM               int64 // metres
+	Fen               int64
+	MarketFen         int64
+	SavingFen         int64
+	Rate, Market      *Rate
+	NoMarket          error
+}
+
+// PriceUse prices a use of a vehicle with seats approved seats, picked up
+// at pickup (the rates in force on that Beijing day apply), lasting d and
+// driving kmM metres, under the rate of kind (Tariff or PaidUse), and
+// against the market reference price — the one reckoning of
+// docs/loans-and-savings.md for cross-unit uses, partner cities' trips and
+// visitors' paid uses:
+//
+//	time: Days(d) — whole days of 24 hours, a rest up to 4 hours a half day, more a day, at least a half day
+//	charge = days × per day + half days × per half day + km × per km (metres × fen per km ÷ 1,000, rounded)
+//	market = days × market per day + half days × market per half day
+//	saving = market − charge
+//
+// No rate of kind for the type that day: refused (errs.Conflict) with the
+// type, the day and what to do.
+func PriceUse(ctx context.Context, db bun.IDB, kind string, seats int, pickup time.Time, d time.Duration, kmM int64) (*Price, error) {
+	p := &Price{Kind: kind, VehicleType: loans.TypeOf(seats), KmM: kmM}
+	p.Days, p.HalfDays = Days(d)
+	date := beijing.Date(pickup)
+	var err error
+	if p.Rate, err = rateAt(ctx, db, kind, p.VehicleType, date); err != nil {
+		return nil, err
+	}
+	p.Fen = p.Rate.DayFen*int64(p.Days) + p.Rate.HalfDayFen*int64(p.HalfDays) + (p.Rate.KmFen*kmM+500)/1000
+	p.Market, err = rateAt(ctx, db, Market, p.VehicleType, date)
+	switch {
+	case errs.Is(err, errs.Conflict):
+		p.Market, p.NoMarket = nil, err
+	case err != nil:
+		return nil, err
+	default:
+		p.MarketFen = p.Market.DayFen*int64(p.Days) + p.Market.HalfDayFen*int64(p.HalfDays)
+		p.SavingFen = p.MarketFen - p.Fen
+	}
+	return p, nil
+}
+
+// Note is how a price was reckoned, in words: 商务车 1天+半天，120.0 公里，按有偿使用收费标准（2026-01-01 至 长期）
+// 每天 600.00 元、每半天 350.00 元、每公里 1.50 元；市场参考价 1,850.00 元，节约 720.00 元.
+func (p *Price) Note() string {
+	var span []string
+	if p.Days > 0 {
+		span = append(span, fmt.Sprintf("%d天", p.Days))
+	}
+	if p.HalfDays > 0 {
+		span = append(span, "半天")
+	}
+	s := fmt.Sprintf("%s %s，%.1f 公里，按%s（%s）每天 %s 元、每半天 %s 元、每公里 %s 元", loans.TypeName(p.VehicleType), strings.Join(span, "+"),
+		float64(p.KmM)/1000, KindNames[p.Kind], p.Rate.period(), money.Yuan(p.Rate.DayFen), money.Yuan(p.Rate.HalfDayFen), money.Yuan(p.Rate.KmFen))
+	if p.Market == nil {
+		return s + "；无市场参考价"
+	}
+	return s + fmt.Sprintf("；市场参考价 %s 元，节约 %s 元", money.Yuan(p.MarketFen), money.Yuan(p.SavingFen))
+}
+
 // UseCost is what one cross-unit use cost inside and what it would have
 // cost on the rental market.
 type UseCost struct {
@@ -137,7 +208,6 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	if len(ln) > 0 && strings.HasPrefix(u.UnitPath, ln[0].BorrowerPath) {
 		c.LoanID, c.LenderID, c.BorrowerID, c.LenderPath, c.BorrowerPath = &ln[0].ID, ln[0].LenderID, ln[0].BorrowerID, ln[0].LenderPath, ln[0].BorrowerPath
 	}
-	c.Days, c.HalfDays = Days(end.Sub(start))
 	var gps sql.NullInt64
 	if err := db.NewSelect().Table("trips").ColumnExpr("SUM(distance_m)").Where("order_id = ?", u.ID).Scan(ctx, &gps); err != nil {
 		return nil, store.Translate(err)
@@ -150,18 +220,14 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	default:
 		c.KmSource = "none"
 	}
-	date := beijing.Date(u.PickupAt)
-	t, err := rateAt(ctx, db, Tariff, c.VehicleType, date)
+	p, err := PriceUse(ctx, db, Tariff, u.Seats, u.PickupAt, end.Sub(start), c.KmM)
 	if err != nil {
 		return nil, err
 	}
-	m, err := rateAt(ctx, db, Market, c.VehicleType, date)
-	if err != nil {
-		return nil, err
+	if p.NoMarket != nil { // a cross-unit use waits for its market price
+		return nil, p.NoMarket
 	}
-	c.InternalFen = t.DayFen*int64(c.Days) + t.HalfDayFen*int64(c.HalfDays) + (t.KmFen*c.KmM+500)/1000
-	c.MarketFen = m.DayFen*int64(c.Days) + m.HalfDayFen*int64(c.HalfDays)
-	c.SavingFen = c.MarketFen - c.InternalFen
+	c.Days, c.HalfDays, c.InternalFen, c.MarketFen, c.SavingFen = p.Days, p.HalfDays, p.Fen, p.MarketFen, p.SavingFen
 	return c, nil
 }
 

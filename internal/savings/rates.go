@@ -1,10 +1,14 @@
-// Package savings is what cross-unit use of vehicles costs and saves
-// (issue 21 part 5): the internal tariff and the rental market's reference
-// prices per vehicle type (dated, without gaps or overlaps), the cost of
-// every use of a vehicle by a unit other than its owner — a loan's (R-17),
-// a pooled or task vehicle's — against the market price it replaced, and
-// the monthly settlement statements between lending and borrowing sides,
-// confirmed by both. docs/loans-and-savings.md works an example.
+// Package savings is what the use of vehicles costs and saves (issue 21
+// part 5, issue 22 part 5): the one table of rates per vehicle type —
+// the internal tariff, the paid-use tariff charged to partner cities' and
+// visiting officials (异地/来访有偿使用) and the rental market's reference
+// prices, dated, without gaps or overlaps — and the one function that
+// prices a use under them (PriceUse): the cost of every use of a vehicle by
+// a unit other than its owner — a loan's (R-17), a pooled or task
+// vehicle's — and the fee of a paid use, each against the market price it
+// replaced; and the monthly settlement statements between lending and
+// borrowing sides, confirmed by both. docs/loans-and-savings.md works an
+// example.
 package savings
 
 import (
@@ -36,12 +40,16 @@ var (
 
 // Rate kinds.
 const (
-	Tariff = "tariff" // 内部收费标准: per day, half day and km
-	Market = "market" // 租赁市场参考价: per day and half day
+	Tariff  = "tariff"   // 内部收费标准: per day, half day and km, between units and levels
+	PaidUse = "paid_use" // 有偿使用收费标准: per day, half day and km, charged to partner cities' and visiting officials (R-18, R-19)
+	Market  = "market"   // 租赁市场参考价: per day and half day
 )
 
 // KindNames are the kinds' Chinese names.
-var KindNames = map[string]string{Tariff: "内部收费标准", Market: "市场参考价"}
+var KindNames = map[string]string{Tariff: "内部收费标准", PaidUse: "有偿使用收费标准", Market: "市场参考价"}
+
+// kindOrder is the order the kinds are listed in.
+var kindOrder = map[string]int{Tariff: 0, PaidUse: 1, Market: 2}
 
 // Rate is a dated rate of one kind for one vehicle type.
 type Rate struct {
@@ -74,6 +82,11 @@ func (r *Rate) period() string {
 	return r.ValidFrom + " 至 " + to
 }
 
+// named is the rate in words: 商务车有偿使用收费标准（2026-01-01 至 长期）.
+func (r *Rate) named() string {
+	return loans.TypeName(r.VehicleType) + KindNames[r.Kind] + "（" + r.period() + "）"
+}
+
 // Service keeps rates, costs and statements.
 type Service struct {
 	DB  *store.DB
@@ -99,10 +112,10 @@ type RateInput struct {
 	Note        string  `json:"note" max:"200"`
 }
 
-// Rates lists the rates of a kind ("" both) by type and date.
+// Rates lists the rates of a kind ("" all) by kind, type and date.
 func (s *Service) Rates(ctx context.Context, kind string) ([]*Rate, error) {
 	out := []*Rate{}
-	q := s.DB.R.NewSelect().Model(&out).OrderExpr("kind DESC, vehicle_type, valid_from")
+	q := s.DB.R.NewSelect().Model(&out).OrderExpr("kind, vehicle_type, valid_from")
 	if kind != "" {
 		q = q.Where("kind = ?", kind)
 	}
@@ -115,7 +128,7 @@ func (s *Service) Rates(ctx context.Context, kind string) ([]*Rate, error) {
 	}
 	slices.SortStableFunc(out, func(a, b *Rate) int {
 		if a.Kind != b.Kind {
-			return strings.Compare(b.Kind, a.Kind)
+			return kindOrder[a.Kind] - kindOrder[b.Kind]
 		}
 		return order[a.VehicleType] - order[b.VehicleType]
 	})
@@ -136,7 +149,7 @@ func (s *Service) SaveRate(ctx context.Context, a *access.Actor, id int64, in Ra
 	}
 	in.Note = strings.TrimSpace(in.Note)
 	var f errs.Fields
-	f.Check(KindNames[in.Kind] == "", "kind", "请选择内部收费标准或市场参考价")
+	f.Check(KindNames[in.Kind] == "", "kind", "请选择内部收费标准、有偿使用收费标准或市场参考价")
 	f.Check(loans.TypeName(in.VehicleType) == "", "vehicle_type", "请选择车型")
 	f.Check(in.DayFen <= 0, "day_fen", "请填写每天的价格")
 	f.Check(in.HalfDayFen <= 0, "half_day_fen", "请填写每半天的价格")
@@ -185,7 +198,7 @@ func (s *Service) SaveRate(ctx context.Context, a *access.Actor, id int64, in Ra
 		}
 		r.fill()
 		summary := fmt.Sprintf("%s %s %s：每天 %s 元，每半天 %s 元", r.KindName, r.TypeName, r.period(), money.Yuan(r.DayFen), money.Yuan(r.HalfDayFen))
-		if r.Kind == Tariff {
+		if r.Kind != Market {
 			summary += fmt.Sprintf("，每公里 %s 元", money.Yuan(r.KmFen))
 		}
 		return audit.Record(ctx, tx, a, audit.Event{Action: actRate, ObjectType: audit.Rate, ObjectID: r.ID, ScopePath: a.ScopePath,
@@ -204,13 +217,13 @@ func contiguous(rs []*Rate, fresh *Rate) error {
 	for i := 0; i+1 < len(rs); i++ {
 		cur, next := rs[i], rs[i+1]
 		if cur.ValidTo == nil || *cur.ValidTo >= next.ValidFrom {
-			return errs.E(errs.Conflict, "日期与已有标准（%s）重叠：每个车型同一天只能有一个标准，请先调整已有标准的截止日期", other(cur, next, fresh).period())
+			return errs.E(errs.Conflict, "日期与已有的%s重叠：每个车型同一天只能有一个标准，请先调整已有标准的截止日期", other(cur, next, fresh).named())
 		}
 		to, _ := beijing.ParseDate(*cur.ValidTo)
 		if want := beijing.Date(to.AddDate(0, 0, 1)); want != next.ValidFrom {
 			nf, _ := beijing.ParseDate(next.ValidFrom)
-			return errs.E(errs.Conflict, "与已有标准（%s）之间空缺 %s 至 %s：标准的日期须前后衔接，不留空档",
-				other(cur, next, fresh).period(), want, beijing.Date(nf.AddDate(0, 0, -1)))
+			return errs.E(errs.Conflict, "与已有的%s之间空缺 %s 至 %s：标准的日期须前后衔接，不留空档",
+				other(cur, next, fresh).named(), want, beijing.Date(nf.AddDate(0, 0, -1)))
 		}
 	}
 	return nil
@@ -224,6 +237,24 @@ func other(a, b, fresh *Rate) *Rate {
 	return a
 }
 
+// InForce lists the rates of a kind in force on a Beijing date, one per
+// vehicle type that has one, in the types' order.
+func InForce(ctx context.Context, db bun.IDB, kind, date string) ([]*Rate, error) {
+	out := []*Rate{}
+	for _, t := range loans.VehicleTypes {
+		r, err := rateAt(ctx, db, kind, t.Code, date)
+		if errs.Is(err, errs.Conflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.fill()
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // rateAt returns the rate of kind and type in force on a Beijing date.
 func rateAt(ctx context.Context, db bun.IDB, kind, typ, date string) (*Rate, error) {
 	var rs []*Rate
@@ -232,7 +263,7 @@ func rateAt(ctx context.Context, db bun.IDB, kind, typ, date string) (*Rate, err
 		return nil, store.Translate(err)
 	}
 	if len(rs) == 0 {
-		return nil, errs.E(errs.Conflict, "%s没有 %s 适用的%s，请市级平台管理员补充", loans.TypeName(typ), date, KindNames[kind])
+		return nil, errs.E(errs.Conflict, "%s没有 %s 适用的%s，请市级平台管理员在「收费标准与市场价」中补充", loans.TypeName(typ), date, KindNames[kind])
 	}
 	return rs[0], nil
 }

@@ -70,44 +70,102 @@ func endDemoRate(t *testing.T, w *apptest.World, kind, typ, from string) {
 	}
 }
 
-// Rates follow each other without a gap or an overlap; only the city's
-// platform administrator keeps them.
+// Rates follow each other without a gap or an overlap, for each kind —
+// the internal tariff, the paid-use tariff, the market price — and the
+// refusal names the neighbouring period; only the city's platform
+// administrator keeps them.
 func TestRatePeriods(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()
 		city := w.Actor(t, "city_admin")
 		s := w.Savings
-		endDemoRate(t, w, savings.Tariff, "coach", "2031-01-01")
-		in := savings.RateInput{Kind: savings.Tariff, VehicleType: "coach", DayFen: 90000, HalfDayFen: 50000, KmFen: 300, ValidFrom: "2031-01-01"}
-		end := "2031-06-30"
-		in.ValidTo = &end
-		first, err := s.SaveRate(ctx, city, 0, in)
-		wantErr(t, err, "", "")
-		_, err = s.SaveRate(ctx, w.Actor(t, "tn_admin"), 0, in)
-		wantErr(t, err, errs.Forbidden, "市级平台管理员")
-		next := in
-		next.ValidTo = nil
-		for _, c := range []struct {
-			name, from string
-			code       errs.Code
-			want       string
-		}{
-			{"gap", "2031-07-02", errs.Conflict, "空缺 2031-07-01 至 2031-07-01"},
-			{"overlap", "2031-06-30", errs.Conflict, "重叠"},
-			{"follows", "2031-07-01", "", ""},
-			{"after an open one", "2032-01-01", errs.Conflict, "重叠"},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				next.ValidFrom = c.from
-				_, err := s.SaveRate(ctx, city, 0, next)
-				wantErr(t, err, c.code, c.want)
+		for _, k := range []struct{ kind, name string }{{savings.Tariff, "内部收费标准"}, {savings.PaidUse, "有偿使用收费标准"}, {savings.Market, "市场参考价"}} {
+			t.Run(k.kind, func(t *testing.T) {
+				endDemoRate(t, w, k.kind, "coach", "2031-01-01")
+				in := savings.RateInput{Kind: k.kind, VehicleType: "coach", DayFen: 90000, HalfDayFen: 50000, KmFen: 300, ValidFrom: "2031-01-01"}
+				if k.kind == savings.Market {
+					in.KmFen = 0
+				}
+				end := "2031-06-30"
+				in.ValidTo = &end
+				first, err := s.SaveRate(ctx, city, 0, in)
+				wantErr(t, err, "", "")
+				_, err = s.SaveRate(ctx, w.Actor(t, "tn_admin"), 0, in)
+				wantErr(t, err, errs.Forbidden, "市级平台管理员")
+				next := in
+				next.ValidTo = nil
+				for _, c := range []struct {
+					name, from string
+					code       errs.Code
+					want       string
+				}{
+					{"gap", "2031-07-02", errs.Conflict, "与已有的大客车" + k.name + "（2031-01-01 至 2031-06-30）之间空缺 2031-07-01 至 2031-07-01"},
+					{"overlap", "2031-06-30", errs.Conflict, "日期与已有的大客车" + k.name + "（2031-01-01 至 2031-06-30）重叠"},
+					{"follows", "2031-07-01", "", ""},
+					{"after an open one", "2032-01-01", errs.Conflict, "大客车" + k.name + "（2031-07-01 至 长期）重叠"},
+				} {
+					t.Run(c.name, func(t *testing.T) {
+						next.ValidFrom = c.from
+						_, err := s.SaveRate(ctx, city, 0, next)
+						wantErr(t, err, c.code, c.want)
+					})
+				}
+				// Shortening the first period would open a gap.
+				short := "2031-05-31"
+				in.ValidTo = &short
+				_, err = s.SaveRate(ctx, city, first.ID, in)
+				wantErr(t, err, errs.Conflict, "空缺 2031-06-01 至 2031-06-30")
 			})
 		}
-		// Shortening the first period would open a gap.
-		short := "2031-05-31"
-		in.ValidTo = &short
-		_, err = s.SaveRate(ctx, city, first.ID, in)
-		wantErr(t, err, errs.Conflict, "空缺 2031-06-01 至 2031-06-30")
+		// The market price has no per-km part.
+		_, err := s.SaveRate(ctx, city, 0, savings.RateInput{Kind: savings.Market, VehicleType: "sedan", DayFen: 100, HalfDayFen: 50, KmFen: 1, ValidFrom: "2040-01-01"})
+		wantErr(t, err, errs.Invalid, "")
+	})
+}
+
+// A paid use (a partner city's or a visitor's) is priced by the same
+// function as a cross-unit use, at the paid-use tariff instead of the
+// internal one, against the same market price. No paid-use tariff that
+// day: refused, naming the type and the day.
+func TestPriceUse(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		city := w.Actor(t, "city_admin")
+		for _, k := range []string{savings.Tariff, savings.PaidUse, savings.Market} {
+			endDemoRate(t, w, k, "business_van", "2031-01-01")
+		}
+		// Business vans in 2031: tariff 600/350/1.50; paid use 720/420/1.80; market 1,150/700.
+		for _, r := range []savings.RateInput{
+			{Kind: savings.Tariff, VehicleType: "business_van", DayFen: 60000, HalfDayFen: 35000, KmFen: 150, ValidFrom: "2031-01-01"},
+			{Kind: savings.PaidUse, VehicleType: "business_van", DayFen: 72000, HalfDayFen: 42000, KmFen: 180, ValidFrom: "2031-01-01"},
+			{Kind: savings.Market, VehicleType: "business_van", DayFen: 115000, HalfDayFen: 70000, ValidFrom: "2031-01-01"},
+		} {
+			_, err := w.Savings.SaveRate(ctx, city, 0, r)
+			wantErr(t, err, "", "")
+		}
+		for _, c := range []struct {
+			kind                string
+			d                   time.Duration
+			kmM                 int64
+			fen, market, saving int64
+			days, halfDays      int
+			note                string
+		}{
+			// 26 h, 120 km: 1 day + 1 half day. Internal 600 + 350 + 180 = 1,130; market 1,150 + 700 = 1,850; saving 720.
+			{savings.Tariff, 26 * time.Hour, 120000, 113000, 185000, 72000, 1, 1, "按内部收费标准"},
+			// The same at the paid-use tariff: 720 + 420 + 216 = 1,356; saving 494.
+			{savings.PaidUse, 26 * time.Hour, 120000, 135600, 185000, 49400, 1, 1, "商务车 1天+半天，120.0 公里，按有偿使用收费标准（2031-01-01 至 长期）每天 720.00 元、每半天 420.00 元、每公里 1.80 元；市场参考价 1,850.00 元，节约 494.00 元"},
+			// 5 h, 86.4 km: a day (more than 4 h). 720 + 155.52 → 875.52; market 1,150; saving 274.48.
+			{savings.PaidUse, 5 * time.Hour, 86400, 87552, 115000, 27448, 1, 0, "1天，86.4 公里"},
+		} {
+			p, err := savings.PriceUse(ctx, w.DB.R, c.kind, 7, bj("2031-02-10 08:00"), c.d, c.kmM)
+			wantErr(t, err, "", "")
+			if p.Fen != c.fen || p.MarketFen != c.market || p.SavingFen != c.saving || p.Days != c.days || p.HalfDays != c.halfDays || !strings.Contains(p.Note(), c.note) {
+				t.Errorf("%s %s %d m: %+v %s", c.kind, c.d, c.kmM, p, p.Note())
+			}
+		}
+		_, err := savings.PriceUse(ctx, w.DB.R, savings.PaidUse, 7, bj("2019-12-31 08:00"), time.Hour, 0)
+		wantErr(t, err, errs.Conflict, "商务车没有 2019-12-31 适用的有偿使用收费标准")
 	})
 }
 

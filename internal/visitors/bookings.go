@@ -44,6 +44,8 @@ type Booking struct {
 	OrderID         *int64     `bun:"order_id" json:"-"`
 	VehicleType     string     `bun:"vehicle_type" json:"vehicle_type"`
 	FeeFen          *int64     `bun:"fee_fen" json:"fee_fen"`
+	MarketFen       *int64     `bun:"market_fen" json:"market_fen"` // a paid use: the market price it replaced (savings.PriceUse)
+	SavingFen       *int64     `bun:"saving_fen" json:"saving_fen"`
 	FeeNote         string     `bun:"fee_note" json:"fee_note"`
 	Provider        string     `bun:"provider" json:"provider"`
 	RideState       string     `bun:"ride_state" json:"-"`

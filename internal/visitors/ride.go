@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
-	"time"
 
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
-	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notify"
@@ -324,116 +321,4 @@ func (s *Service) RecordReconcile(ctx context.Context, a *access.Actor, r *Repor
 		return audit.Record(ctx, tx, a, audit.Event{Action: actReconcile, ObjectType: audit.VisitorBooking, ScopePath: a.ScopePath,
 			Summary: fmt.Sprintf("网约车 %s 月度对账：平台 %d 笔，服务商 %d 笔，差异 %d 笔", r.Month, r.Ours, r.Theirs, r.Differences)})
 	})
-}
-
-// ---- paid-use fees ----
-
-// Tariff is a vehicle type's paid-use tariff.
-type Tariff struct {
-	VehicleType string `bun:"vehicle_type" json:"vehicle_type"`
-	Name        string `bun:"name" json:"name"`
-	MaxSeats    int    `bun:"max_seats" json:"max_seats"`
-	DayFen      int64  `bun:"day_fen" json:"day_fen"`
-	HalfDayFen  int64  `bun:"half_day_fen" json:"half_day_fen"`
-	KmFen       int64  `bun:"km_fen" json:"km_fen"`
-}
-
-// Tariffs lists the paid-use tariffs, smallest vehicles first.
-func (s *Service) Tariffs(ctx context.Context) ([]Tariff, error) {
-	var out []Tariff
-	err := s.DB.R.NewSelect().Table("paid_use_tariffs").Column("vehicle_type", "name", "max_seats", "day_fen", "half_day_fen", "km_fen").OrderExpr("max_seats").Scan(ctx, &out)
-	return out, store.Translate(err)
-}
-
-// Fee is the paid-use fee of a use lasting d and driving km: half a day's
-// rate up to 4 hours, else a day's rate per started day; plus the rate per
-// kilometre.
-func Fee(t Tariff, d time.Duration, km int64) (int64, string) {
-	var base int64
-	var what string
-	if d <= 4*time.Hour {
-		base, what = t.HalfDayFen, "半日"
-	} else {
-		days := int64(math.Ceil(d.Hours() / 24))
-		base, what = days*t.DayFen, fmt.Sprintf("%d日", days)
-	}
-	return base + km*t.KmFen, fmt.Sprintf("%s %s（%s 元）+ %d 公里 × %s 元", t.Name, what, money.Yuan(base), km, money.Yuan(t.KmFen))
-}
-
-// SettleFees computes the fee of platform-vehicle bookings whose order
-// came back (待评价 or 已完成) and has none yet: the tariff of the
-// vehicle's type (by seats), the time from departure to the return to
-// base, the distance from the odometers or else the trips linked to the
-// order. id ≠ 0: that booking only. Returns how many were settled.
-func (s *Service) SettleFees(ctx context.Context, id int64) (int, error) {
-	tariffs, err := s.Tariffs(ctx)
-	if err != nil || len(tariffs) == 0 {
-		return 0, err
-	}
-	var due []struct {
-		ID        int64      `bun:"id"`
-		No        string     `bun:"no"`
-		OrderNo   string     `bun:"order_no"`
-		Seats     int        `bun:"seats"`
-		Departed  *time.Time `bun:"departed_at"`
-		Returned  *time.Time `bun:"returned_at"`
-		Finished  *time.Time `bun:"finished_at"`
-		StartOdo  *int       `bun:"start_odometer"`
-		EndOdo    *int       `bun:"end_odometer"`
-		TripM     int64      `bun:"trip_m"`
-		Path      string     `bun:"path"`
-		VisitorNm string     `bun:"visitor_name"`
-	}
-	q := s.DB.R.NewSelect().TableExpr("visitor_bookings AS b").
-		ColumnExpr("b.id, b.no, o.no AS order_no, veh.seats, o.departed_at, o.returned_at, o.finished_at, o.start_odometer, o.end_odometer").
-		ColumnExpr("COALESCE((SELECT SUM(t.distance_m) FROM trips t WHERE t.order_id = o.id), 0) AS trip_m, hu.path, v.name AS visitor_name").
-		Join("JOIN orders AS o ON o.id = b.order_id").Join("JOIN vehicles AS veh ON veh.id = o.vehicle_id").
-		Join("JOIN visitors AS v ON v.id = b.visitor_id").Join("JOIN units AS hu ON hu.id = v.host_unit_id").
-		Where("b.kind = ? AND b.fee_fen IS NULL AND o.state IN (?)", KindPlatform, bun.In([]string{booking.Back, booking.Closed}))
-	if id != 0 {
-		q = q.Where("b.id = ?", id)
-	}
-	if err := q.Limit(500).Scan(ctx, &due); err != nil {
-		return 0, store.Translate(err)
-	}
-	n := 0
-	for _, d := range due {
-		t := tariffs[len(tariffs)-1]
-		for _, x := range tariffs {
-			if d.Seats <= x.MaxSeats {
-				t = x
-				break
-			}
-		}
-		var dur time.Duration
-		end := d.Returned
-		if end == nil {
-			end = d.Finished
-		}
-		if d.Departed != nil && end != nil {
-			dur = end.Sub(*d.Departed)
-		}
-		km := (d.TripM + 500) / 1000
-		if d.StartOdo != nil && d.EndOdo != nil && *d.EndOdo >= *d.StartOdo {
-			km = int64(*d.EndOdo - *d.StartOdo)
-		}
-		fee, note := Fee(t, dur, km)
-		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			res, err := tx.NewRaw("UPDATE visitor_bookings SET fee_fen = ?, fee_note = ?, vehicle_type = ?, updated_at = ? WHERE id = ? AND fee_fen IS NULL",
-				fee, note, t.VehicleType, s.now(), d.ID).Exec(ctx)
-			if err != nil {
-				return err
-			}
-			if k, _ := res.RowsAffected(); k == 0 {
-				return nil
-			}
-			n++
-			return audit.Record(ctx, tx, nil, audit.Event{Action: actFee, ObjectType: audit.VisitorBooking, ObjectID: d.ID, ScopePath: d.Path,
-				Summary: fmt.Sprintf("来访人员%s有偿使用 %s（订单 %s）费用 %s 元：%s", d.VisitorNm, d.No, d.OrderNo, money.Yuan(fee), note)})
-		})
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

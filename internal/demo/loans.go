@@ -36,6 +36,11 @@ var demoRates = []struct {
 // seedRates writes the demo's rates (收费标准与市场价), before anything is
 // priced: partner cities' trips, visitors' paid uses, loans.
 func seedRates(ctx context.Context, db *store.DB, now time.Time) error {
+	// A new database holds the paid-use tariff the visitors' former table
+	// was seeded with (migrated to rates): the demo's replaces it.
+	if _, err := db.W.NewDelete().Model((*savings.Rate)(nil)).Where("kind = ?", savings.PaidUse).Exec(ctx); err != nil {
+		return fmt.Errorf("demo rates: %w", err)
+	}
 	for _, r := range demoRates {
 		for _, x := range []struct {
 			kind          string

@@ -14,7 +14,9 @@ import (
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/loans"
 	"govfleet/internal/partner"
+	"govfleet/internal/savings"
 )
 
 // partnerReq is a request of a partner platform to /api/partner/v1.
@@ -70,12 +72,8 @@ func TestPartnerExchange(t *testing.T) {
 		ps := w.Partner
 		city := e.city()
 		secret := partner.NewSecret()
-		tariff, err := ps.SaveTariff(ctx, city, 0, partner.TariffInput{Name: "回环收费标准", Rates: []partner.RateInput{{VehicleType: "sedan", Day: "300", HalfDay: "180", Km: "1.20"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		created, err := ps.Create(ctx, city, partner.Input{Name: "回环城市", Code: "loop", SelfCode: "loop", BaseURL: e.srv.URL,
-			InboundSecret: secret, OutboundSecret: secret, TariffID: &tariff.ID})
+			InboundSecret: secret, OutboundSecret: secret})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,29 +176,38 @@ func TestPartnerExchange(t *testing.T) {
 		}
 
 		// The driver finishes; the return to base computes the fee — not
-		// without a tariff: refused, nothing written, recorded.
+		// without a paid-use tariff for the vehicle's type: refused,
+		// nothing written, recorded.
 		if _, err := w.Booking.Finish(ctx, drv.actor, in.OrderID, 1086); err != nil {
 			t.Fatal(err)
 		}
-		p, _ := ps.Get(ctx, pid)
-		noTariff := partner.Input{Name: p.Name, Code: p.Code, SelfCode: p.SelfCode, BaseURL: p.BaseURL}
-		if _, err := ps.Update(ctx, city, pid, noTariff); err != nil {
+		var seats int
+		if err := w.DB.R.NewSelect().Table("vehicles").Column("seats").Where("id = ?", vehicle).Scan(ctx, &seats); err != nil {
+			t.Fatal(err)
+		}
+		vt := loans.TypeOf(seats)
+		if _, err := w.DB.W.ExecContext(ctx, "DELETE FROM rates WHERE kind IN ('paid_use', 'market') AND vehicle_type = ?", vt); err != nil {
 			t.Fatal(err)
 		}
 		pending := e.count("partner_outbox", "partner_id = ?", pid)
-		if _, err := w.Booking.ReturnToBase(ctx, disp, in.OrderID, "市政府车库"); err == nil || !strings.Contains(err.Error(), "没有设置收费标准") {
+		if _, err := w.Booking.ReturnToBase(ctx, disp, in.OrderID, "市政府车库"); err == nil || !strings.Contains(err.Error(), "适用的有偿使用收费标准") || !strings.Contains(err.Error(), "不能计费回场") {
 			t.Errorf("return without a tariff: %v", err)
 		}
 		if h, _ := w.Booking.Load(ctx, w.DB.R, in.OrderID); h.State != booking.Finished || e.count("partner_outbox", "partner_id = ?", pid) != pending {
 			t.Errorf("refused return wrote: order %s", h.State)
 		}
 		deliver() // writes the refusals kept in memory
-		if e.count("partner_log", "kind = 'fee' AND message LIKE ?", "%没有设置收费标准%") != 1 {
+		if e.count("partner_log", "kind = 'fee' AND message LIKE ?", "%适用的有偿使用收费标准%") != 1 {
 			t.Error("the fee refusal is not recorded")
 		}
-		noTariff.TariffID = &tariff.ID
-		if _, err := ps.Update(ctx, city, pid, noTariff); err != nil {
-			t.Fatal(err)
+		// The city adds the paid-use tariff (300 a day, 180 a half day, 1.20 a km) and the market price (500, 300).
+		for _, r := range []savings.RateInput{
+			{Kind: savings.PaidUse, VehicleType: vt, DayFen: 30000, HalfDayFen: 18000, KmFen: 120, ValidFrom: "2020-01-01"},
+			{Kind: savings.Market, VehicleType: vt, DayFen: 50000, HalfDayFen: 30000, ValidFrom: "2020-01-01"},
+		} {
+			if _, err := w.Savings.SaveRate(ctx, city, 0, r); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if h, err := w.Booking.ReturnToBase(ctx, disp, in.OrderID, "市政府车库"); err != nil || h.State != booking.Closed {
 			t.Fatalf("return: %+v %v", h, err)
@@ -208,9 +215,14 @@ func TestPartnerExchange(t *testing.T) {
 		deliver()
 		out, _ = ps.ForOrder(ctx, o.ID)
 		hosted, _ := ps.ForOrder(ctx, in.OrderID)
-		// 86 km by the odometer (no GPS trips), within four hours: half a day + 86 × 1.20.
-		if out.Status != "fee" || out.FeeFen == nil || *out.FeeFen != 18000+86*120 || hosted.FeeFen == nil || *hosted.FeeFen != *out.FeeFen {
+		// 86 km by the odometer (no GPS trips), within four hours: half a
+		// day + 86 × 1.20 = 180 + 103.20 = 283.20; the market's half day
+		// 300.00; saving 16.80 (the host's figures, not sent).
+		if out.Status != "fee" || out.FeeFen == nil || *out.FeeFen != 28320 || hosted.FeeFen == nil || *hosted.FeeFen != *out.FeeFen {
 			t.Errorf("fee: outbound %+v, hosted %+v", out, hosted)
+		}
+		if hosted.MarketFen == nil || *hosted.MarketFen != 30000 || hosted.SavingFen == nil || *hosted.SavingFen != 1680 || !strings.Contains(hosted.FeeNote, "节约 16.80 元") {
+			t.Errorf("the hosted trip's market price and saving: %+v", hosted)
 		}
 		if got, _ := w.Booking.Load(ctx, w.DB.R, o.ID); got.State != booking.Back {
 			t.Errorf("outbound order %s, want back (to be rated)", got.State)
@@ -284,7 +296,7 @@ func TestPartnerExchange(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := ps.Generate(ctx, city, pid, beijing.Month(last))
-		if err != nil || st.InCount != 1 || st.OutCount != 1 || st.InFen != *out.FeeFen {
+		if err != nil || st.InCount != 1 || st.OutCount != 1 || st.InFen != *out.FeeFen || st.MarketFen != 30000 || st.SavingFen != 1680 {
 			t.Fatalf("statement: %+v %v", st, err)
 		}
 		if _, err := ps.Generate(ctx, city, pid, beijing.Month(now)); err == nil {

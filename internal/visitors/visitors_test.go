@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
+	"govfleet/internal/savings"
 	"govfleet/internal/ridehail"
 	"govfleet/internal/storetest"
 	"govfleet/internal/visitors"
@@ -291,6 +293,22 @@ func TestPlatformAndRentalBookings(t *testing.T) {
 		if err := w.DB.R.NewSelect().Table("vehicles").Column("id").Where("seats = 7 AND status <> 'disposed'").Limit(1).Scan(ctx, &veh); err != nil {
 			t.Fatal(err)
 		}
+		// The city's paid-use tariff for business vans: 720 a day, 420 a
+		// half day, 1.80 a km; the market's 1,150 and 700 (the test's own).
+		if _, err := w.DB.W.ExecContext(ctx, "DELETE FROM rates WHERE kind IN ('paid_use', 'market') AND vehicle_type = 'business_van'"); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []savings.RateInput{
+			{Kind: savings.PaidUse, VehicleType: "business_van", DayFen: 72000, HalfDayFen: 42000, KmFen: 180, ValidFrom: "2020-01-01"},
+			{Kind: savings.Market, VehicleType: "business_van", DayFen: 115000, HalfDayFen: 70000, ValidFrom: "2020-01-01"},
+		} {
+			if _, err := w.Savings.SaveRate(ctx, w.Actor(t, "city_admin"), 0, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ts, err := vs.Tariffs(ctx); err != nil || !slices.ContainsFunc(ts, func(x visitors.Tariff) bool { return x.Name == "商务车" && x.DayFen == 72000 }) {
+			t.Fatalf("the tariffs the visitor sees: %+v %v", ts, err)
+		}
 		dep := start
 		ret := start.Add(6 * time.Hour)
 		if _, err := w.DB.W.NewRaw("UPDATE orders SET state = ?, vehicle_id = ?, departed_at = ?, finished_at = ?, returned_at = ?, start_odometer = 1000, end_odometer = 1120 WHERE no = ?",
@@ -301,9 +319,10 @@ func TestPlatformAndRentalBookings(t *testing.T) {
 		if err != nil || d.FeeFen == nil || !d.CanRate || d.CarPlate == "" {
 			t.Fatalf("back: %+v %v", d.Booking, err)
 		}
-		// 商务车: a day (26,000) + 120 km × 1.80 = 47,600 fen.
-		if *d.FeeFen != 26000+120*180 || d.VehicleType != "mpv" {
-			t.Fatalf("fee %d (%s) %s", *d.FeeFen, d.VehicleType, d.FeeNote)
+		// 商务车, 6 h (more than 4): a day, 720 + 120 km × 1.80 = 936.00;
+		// the market's day 1,150.00; saving 214.00.
+		if *d.FeeFen != 93600 || d.VehicleType != "business_van" || d.MarketFen == nil || *d.MarketFen != 115000 || d.SavingFen == nil || *d.SavingFen != 21400 {
+			t.Fatalf("fee %d (%s) %v %v %s", *d.FeeFen, d.VehicleType, d.MarketFen, d.SavingFen, d.FeeNote)
 		}
 		if n, err := vs.SettleFees(ctx, 0); err != nil || n != 0 {
 			t.Fatalf("settled twice: %d %v", n, err)

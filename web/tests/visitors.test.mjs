@@ -159,6 +159,8 @@ test('4. the demo visitor sees its past rides: driver, car and fee; the console 
   await menuItem(page, '来访人员').click()
   await page.getByRole('tab', { name: '来访用车' }).click()
   await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '网约车' }).first().waitFor()
+  // A platform vehicle's paid use shows the market price it replaced and the saving (the paid-use tariff, 收费标准与市场价).
+  await page.locator('[data-test=visitor-bookings-table] [data-test=visitor-saving]').first().waitFor()
   await shot('visitor-bookings-console')
   await menuItem(page, '网约车对账').click()
   await page.waitForURL('**/ridehail-reconciliation')

@@ -243,7 +243,6 @@ type partnerRow struct {
 	Name      string `json:"name"`
 	Reachable bool   `json:"reachable"`
 	Waiting   int    `json:"waiting"`
-	TariffID  *int64 `json:"tariff_id"`
 }
 
 // Pair registers each platform as the other's partner, with two keys: one
@@ -260,22 +259,12 @@ func (p *play) Pair(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var tariffs []struct {
-			ID int64 `json:"id"`
-		}
-		if err := admin.Do("GET", "/api/partner-tariffs", nil, &tariffs); err != nil {
-			return err
-		}
-		var tariff *int64
-		if len(tariffs) > 0 {
-			tariff = &tariffs[0].ID
-		}
 		var rows []partnerRow
 		if err := admin.Do("GET", "/api/partners", nil, &rows); err != nil {
 			return err
 		}
 		in := map[string]any{"name": side.other.Name, "code": side.other.Code, "self_code": side.self.Code, "base_url": side.other.URL(),
-			"inbound_secret": side.in, "outbound_secret": side.out, "tariff_id": tariff, "active": true}
+			"inbound_secret": side.in, "outbound_secret": side.out, "active": true}
 		var id int64
 		for _, r := range rows { // the demo lists 无锡 already (and, in 无锡's copy, itself): re-point it
 			if r.Code == side.other.Code || r.Code == side.self.Code || r.Name == side.other.Name {

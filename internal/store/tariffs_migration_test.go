@@ -70,7 +70,7 @@ func TestMigrateTariffsIntoRates(t *testing.T) {
 				"market business_van 69000/41400/0 2000-01-01 长期",
 				"market sedan 46000/27600/0 2000-01-01 长期",
 				"paid_use business_van 45000/27000/180 2000-01-01 长期", // 乙标准, used by two partners
-				"paid_use coach 52000/30000/300 2000-01-01 长期",         // the visitors' 中型客车 (10 seats and more)
+				"paid_use coach 52000/30000/300 2000-01-01 长期",        // the visitors' 中型客车 (10 seats and more)
 				"paid_use minibus 52000/30000/300 2000-01-01 长期",
 				"paid_use sedan 30000/18000/120 2000-01-01 长期",
 			}

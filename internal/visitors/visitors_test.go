@@ -21,8 +21,8 @@ import (
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
-	"govfleet/internal/savings"
 	"govfleet/internal/ridehail"
+	"govfleet/internal/savings"
 	"govfleet/internal/storetest"
 	"govfleet/internal/visitors"
 )

@@ -153,7 +153,7 @@ test('4. the city keeps the rates of every kind on one page; a period overlappin
   await page.waitForURL('**/rates')
   await page.locator('[data-test=rates-market] tbody tr', { hasText: '中巴车' }).first().waitFor()
   assert.ok((await page.locator('[data-test=rates-market]').innerText()).includes('1,620.00'), 'the minibus market price')
-  assert.ok((await page.locator('[data-test=rates-paid_use]').innerText()).includes('1,050.00'), "the minibus's paid-use day price")
+  assert.ok((await page.locator('[data-test=rates-paid_use]').innerText()).includes('720.00'), "the minibus's paid-use day price")
   await shot('rates')
   for (const [kind, title] of [['tariff', '内部收费标准'], ['paid_use', '有偿使用收费标准']]) {
     await page.locator(`[data-test=rate-new-${kind}]`).click()

@@ -185,7 +185,7 @@ const (
 
 	// Cross-region bookings between partner cities' platforms (R-18, issue 22).
 	PartnerRead   Perm = "partner.read"   // partner cities, shared bookings, settlement statements
-	PartnerManage Perm = "partner.manage" // register partners and tariffs, confirm statements (the city's platform administrator)
+	PartnerManage Perm = "partner.manage" // register partners, confirm statements (the city's platform administrator)
 	PartnerAPI    Perm = "partner.api"    // a partner platform's signed request (/api/partner/v1): no role holds it
 	// Visitors (R-19, issue 22 part 6).
 	VisitorSelf   Perm = "visitor.self"       // a visitor's own registration, bookings and ratings

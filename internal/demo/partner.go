@@ -19,8 +19,9 @@ import (
 )
 
 // seedPartners is the cross-region demo (R-18, issue 22): 无锡 and 南京 as
-// partner cities, their officials charged at the paid-use tariff (about
-// 35 % below the local rental market, seedRates), the reception car of 市机关事务管理局 with its driver
+// partner cities, their officials charged at the paid-use tariff (well
+// below the local rental market, seedRates) and priced by
+// savings.PriceUse, the reception car of 市机关事务管理局 with its driver
 // (jd_driver, who drives partners' officials; govfleet partner-demo uses
 // it), and the bookings of the past two months both ways, with last
 // month's settlement statements confirmed by both sides.

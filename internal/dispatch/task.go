@@ -662,6 +662,13 @@ func (s *Service) Object(ctx context.Context, a *access.Actor, id int64, reason 
 		if x.State != Notified {
 			return errs.E(errs.Conflict, "车辆 %s 的调派当前为「%s」，不能提出异议", x.Plate, x.StateName)
 		}
+		var state string
+		if err := tx.NewSelect().Table("support_tasks").Column("state").Where("id = ?", x.TaskID).Scan(ctx, &state); err != nil {
+			return err
+		}
+		if state != "active" {
+			return errs.E(errs.Conflict, "保障任务「%s」已取消，无须提出异议", x.TaskName)
+		}
 		if x.DeadlinePast {
 			return errs.E(errs.Conflict, "保障任务「%s」的异议期限已过（截止 %s），不能再提出异议", x.TaskName, x.Deadline.In(beijing.Zone).Format("2006-01-02 15:04"))
 		}

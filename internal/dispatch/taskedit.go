@@ -264,9 +264,9 @@ func (s *Service) AddShift(ctx context.Context, a *access.Actor, taskID int64, i
 				if err := checkFree(ctx, tx, v.ID, d, [][2]time.Time{{sh.StartAt, sh.EndAt}}, nil, fmt.Sprintf("不能随新增班次「%s」出车", sh.Name)); err != nil {
 					return err
 				}
-				in := taskOrderOf(t, l, sh)
-				in.Passengers, in.VehicleID, in.DriverID = v.Seats-1, v.ID, d.ID
-				o, err := booking.InsertTaskOrder(ctx, tx, a, in, now)
+				to := taskOrderOf(t, l, sh)
+				to.Passengers, to.VehicleID, to.DriverID = v.Seats-1, v.ID, d.ID
+				o, err := booking.InsertTaskOrder(ctx, tx, a, to, now)
 				if err != nil {
 					return err
 				}

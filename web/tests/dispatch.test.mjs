@@ -222,7 +222,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   }
   assert.ok(plate, 'a vehicle and a driver for both tasks')
 
-  await page.goto('/login')
+  await b.context.clearCookies() // the driver of test 3 signed in on the phone
   await login(page, 'city_admin')
   await page.goto(`/dispatch/tasks/${task.id}`)
   await page.getByRole('tab', { name: /班次/ }).click()

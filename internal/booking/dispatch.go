@@ -70,7 +70,8 @@ type VehicleCandidate struct {
 	OwnUnit       bool               `json:"own_unit"`
 	UsedThisMonth int                `json:"used_this_month"`
 	Drivers       []*DriverCandidate `json:"drivers"`
-	Loan          string             `json:"loan"` // R-17: lent to the dispatcher's level, the loan's number
+	Loan          string             `json:"loan"`         // R-17: lent to the dispatcher's level, the loan's number
+	LoanDrivers   string             `json:"loan_drivers"` // R-17: whose drivers drive it under the loan
 }
 
 // window is the time an order needs a vehicle and a driver.
@@ -244,9 +245,11 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 	if err := rows.Err(); err != nil {
 		return nil, 0, store.Translate(err)
 	}
-	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size)
+	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size, borrowed(lent), 0)
 	for _, c := range cands {
-		c.Loan = lent[c.ID]
+		if l := lent[c.ID]; l != nil {
+			c.Loan, c.LoanDrivers = l.No, loanDrivers(l)
+		}
 	}
 	return cands, len(vs), err
 }
@@ -273,8 +276,10 @@ func (s *Service) origin(ctx context.Context, unitID int64) (*[2]float64, error)
 func micro(deg float64) int64 { return int64(math.Round(deg * 1e6)) }
 
 // candidates assesses and ranks vs for o and fills in the drivers of
-// page p of size n (n 0: all).
-func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*vehicle, p, n int) ([]*VehicleCandidate, error) {
+// page p of size n (n 0: all): the matched ones, or for a vehicle lent
+// without drivers (own: vehicle → the borrowing level's path) the
+// borrower's own — only driver when it is not 0 (the one dispatched).
+func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*vehicle, p, n int, own map[int64]string, only int64) ([]*VehicleCandidate, error) {
 	w := window{from: o.PickupAt, to: o.ReturnAt, orderID: o.ID}
 	holidays, err := calendar.Holidays(ctx, db, w.from, w.to)
 	if err != nil {
@@ -362,6 +367,9 @@ func (s *Service) candidates(ctx context.Context, db bun.IDB, o *Order, vs []*ve
 		Where("dv.vehicle_id IN (?)", bun.In(ids)).OrderExpr("d.name").Scan(ctx, &ds); err != nil {
 		return nil, store.Translate(err)
 	}
+	if ds, err = ownDrivers(ctx, db, o, ds, byID, own, only); err != nil {
+		return nil, err
+	}
 	var dids []int64
 	for _, d := range ds {
 		dids = append(dids, d.ID)
@@ -425,11 +433,18 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 			return step{}, (&errs.Fields{"vehicle_id": "车辆不存在、已处置或不纳入平台调度"}).Err()
 		}
 		v := vs[0]
-		lent, err := lentScope(ctx, tx, a, o, v)
+		lease, err := lentScope(ctx, tx, a, o, v)
 		if err != nil {
 			return step{}, err
 		}
-		cands, err := s.candidates(ctx, tx, o, vs, 0, 0)
+		var own map[int64]string
+		if lease != nil {
+			if err := driverOfLoan(ctx, tx, lease, v, in.DriverID); err != nil {
+				return step{}, err
+			}
+			own = borrowed(map[int64]*loans.Lease{v.ID: lease})
+		}
+		cands, err := s.candidates(ctx, tx, o, vs, 0, 0, own, in.DriverID)
 		if err != nil {
 			return step{}, err
 		}
@@ -478,7 +493,7 @@ func (s *Service) Dispatch(ctx context.Context, a *access.Actor, id int64, in Di
 		if err != nil {
 			return step{}, err
 		}
-		if lent { // the lending level approved the loan: no consent per order
+		if lease != nil { // the lending level approved the loan: no consent per order
 			o.Consent = "loan"
 			return step{to: Dispatched, note: desc + "（借调车辆，借出方已批准借调）", notes: append(filed, dispatchedNotes(o, dc, desc)...)}, nil
 		}

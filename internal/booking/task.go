@@ -134,3 +134,39 @@ func Holdings(ctx context.Context, db bun.IDB, column string, ids []int64, from,
 	}
 	return out, store.Translate(rows.Err())
 }
+
+var actTaskOrderMove = audit.NewAction("order.task_move", "保障任务调整班次改订单时间")
+
+// MoveTaskOrders moves a task's orders that have not departed (a shift
+// changed: its time, place, route or name) inside the caller's
+// transaction, each with its timeline and audit entry. The caller has
+// checked the vehicles and the drivers are free for the new time.
+func MoveTaskOrders(ctx context.Context, tx bun.Tx, a *access.Actor, ids []int64, path string, in TaskOrder, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	dests := in.Destinations
+	if len(dests) == 0 {
+		dests = []string{in.PickupPlace}
+	}
+	raw, _ := json.Marshal(dests)
+	var os []*Order
+	if err := tx.NewSelect().Model(&os).Where("id IN (?) AND state IN (?)", bun.In(ids), bun.In([]string{Dispatched, PendingConsent})).Scan(ctx); err != nil {
+		return store.Translate(err)
+	}
+	for _, o := range os {
+		if _, err := tx.NewUpdate().Model((*Order)(nil)).Set("pickup_at = ?, return_at = ?, pickup_place = ?, destinations = ?, reason = ?, updated_at = ?",
+			in.PickupAt.UTC(), in.ReturnAt.UTC(), in.PickupPlace, string(raw), in.Reason, now).Where("id = ?", o.ID).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		note := fmt.Sprintf("%s：用车时间改为 %s 至 %s，%s", in.Reason, in.PickupAt.In(beijing.Zone).Format("01-02 15:04"), in.ReturnAt.In(beijing.Zone).Format("01-02 15:04"), in.PickupPlace)
+		if err := event(ctx, tx, a, o.ID, "task_shift", o.State, o.State, note); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, a, audit.Event{Action: actTaskOrderMove, ObjectType: audit.Order, ObjectID: o.ID, ScopePath: path,
+			Summary: fmt.Sprintf("保障任务调整班次，订单 %s %s", o.No, note)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -35,24 +35,36 @@ var AssignmentStates = map[string]string{Confirmed: "已确认", Notified: "已�
 
 // Task is a support task (保障任务, R-16).
 type Task struct {
-	ID                int64     `bun:"id" json:"id"`
-	LevelID           int64     `bun:"level_id" json:"level_id"`
-	LevelName         string    `bun:"level_name" json:"level_name"`
-	LevelPath         string    `bun:"level_path" json:"-"`
-	Name              string    `bun:"name" json:"name"`
-	Kind              string    `bun:"kind" json:"kind"`
-	KindName          string    `bun:"-" json:"kind_name"`
-	Description       string    `bun:"description" json:"description"`
-	ObjectionDeadline time.Time `bun:"objection_deadline" json:"objection_deadline"`
-	State             string    `bun:"state" json:"state"`
-	CreatedBy         int64     `bun:"created_by" json:"-"`
-	CreatedByName     string    `bun:"created_by_name" json:"created_by_name"`
-	CreatedAt         time.Time `bun:"created_at" json:"created_at"`
-	StartAt           time.Time `bun:"start_at" json:"start_at"`
-	EndAt             time.Time `bun:"end_at" json:"end_at"`
-	Vehicles          int       `bun:"vehicles" json:"vehicles"`
-	Needed            int       `bun:"needed" json:"needed"`
-	Objections        int       `bun:"objections" json:"objections"`
+	ID                int64      `bun:"id" json:"id"`
+	LevelID           int64      `bun:"level_id" json:"level_id"`
+	LevelName         string     `bun:"level_name" json:"level_name"`
+	LevelPath         string     `bun:"level_path" json:"-"`
+	Name              string     `bun:"name" json:"name"`
+	Kind              string     `bun:"kind" json:"kind"`
+	KindName          string     `bun:"-" json:"kind_name"`
+	Description       string     `bun:"description" json:"description"`
+	ObjectionDeadline time.Time  `bun:"objection_deadline" json:"objection_deadline"`
+	State             string     `bun:"state" json:"state"`
+	StateName         string     `bun:"-" json:"state_name"`
+	CancelReason      string     `bun:"cancel_reason" json:"cancel_reason"`
+	CancelledByName   string     `bun:"cancelled_by_name" json:"cancelled_by_name"`
+	CancelledAt       *time.Time `bun:"cancelled_at" json:"cancelled_at"`
+	CreatedBy         int64      `bun:"created_by" json:"-"`
+	CreatedByName     string     `bun:"created_by_name" json:"created_by_name"`
+	CreatedAt         time.Time  `bun:"created_at" json:"created_at"`
+	StartAt           time.Time  `bun:"start_at" json:"start_at"`
+	EndAt             time.Time  `bun:"end_at" json:"end_at"`
+	Vehicles          int        `bun:"vehicles" json:"vehicles"`
+	Needed            int        `bun:"needed" json:"needed"`
+	Objections        int        `bun:"objections" json:"objections"`
+}
+
+// TaskStates are a task's states' Chinese names.
+var TaskStates = map[string]string{"active": "进行中", "cancelled": "已取消"}
+
+func (t *Task) fill() {
+	t.KindName = name(TaskKinds, t.Kind)
+	t.StateName = TaskStates[t.State]
 }
 
 // Shift is a shift of a task's schedule.
@@ -142,6 +154,17 @@ type ShiftInput struct {
 	Route   string    `json:"route" max:"500"`
 }
 
+// check trims a shift and adds what is wrong with it to f (field, and n
+// naming the shift in the messages).
+func (sh *ShiftInput) check(f *errs.Fields, field, n string) {
+	sh.Name, sh.Place, sh.Route = strings.TrimSpace(sh.Name), strings.TrimSpace(sh.Place), strings.TrimSpace(sh.Route)
+	f.Check(sh.Name == "", field, n+"请填写班次名称")
+	f.Check(sh.Place == "", field, n+"请填写集结地点")
+	f.Check(sh.StartAt.IsZero() || sh.EndAt.IsZero(), field, n+"请填写开始和结束时间")
+	f.Check(!sh.StartAt.IsZero() && !sh.EndAt.After(sh.StartAt), field, n+"的结束时间须晚于开始时间")
+	f.Check(sh.EndAt.Sub(sh.StartAt) > 24*time.Hour, field, n+"不能超过24小时")
+}
+
 // NeedInput is a need of a new task.
 type NeedInput struct {
 	VehicleType string `json:"vehicle_type"`
@@ -169,14 +192,7 @@ func (in *TaskInput) validate() error {
 	f.Check(len(in.Shifts) == 0, "shifts", "请至少安排一个班次")
 	f.Check(len(in.Shifts) > 200, "shifts", "班次不能超过200个")
 	for i := range in.Shifts {
-		sh := &in.Shifts[i]
-		sh.Name, sh.Place, sh.Route = strings.TrimSpace(sh.Name), strings.TrimSpace(sh.Place), strings.TrimSpace(sh.Route)
-		n := fmt.Sprintf("第%d个班次", i+1)
-		f.Check(sh.Name == "", "shifts", n+"请填写班次名称")
-		f.Check(sh.Place == "", "shifts", n+"请填写集结地点")
-		f.Check(sh.StartAt.IsZero() || sh.EndAt.IsZero(), "shifts", n+"请填写开始和结束时间")
-		f.Check(!sh.StartAt.IsZero() && !sh.EndAt.After(sh.StartAt), "shifts", n+"的结束时间须晚于开始时间")
-		f.Check(sh.EndAt.Sub(sh.StartAt) > 24*time.Hour, "shifts", n+"不能超过24小时")
+		in.Shifts[i].check(&f, "shifts", fmt.Sprintf("第%d个班次", i+1))
 	}
 	seen := map[string]bool{}
 	for _, n := range in.Needs {
@@ -256,7 +272,7 @@ func (s *Service) loadTask(ctx context.Context, db bun.IDB, id int64) (*Task, er
 	if err := taskQuery(db).Where("t.id = ?", id).Scan(ctx, t); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "保障任务不存在"))
 	}
-	t.KindName = name(TaskKinds, t.Kind)
+	t.fill()
 	return t, nil
 }
 
@@ -326,7 +342,7 @@ func (s *Service) Tasks(ctx context.Context, a *access.Actor, f TaskFilter) ([]*
 		return nil, 0, store.Translate(err)
 	}
 	for _, t := range out {
-		t.KindName = name(TaskKinds, t.Kind)
+		t.fill()
 	}
 	if out == nil {
 		out = []*Task{}
@@ -539,47 +555,12 @@ func (s *Service) assign(ctx context.Context, tx bun.Tx, a *access.Actor, t *Tas
 	if err := driverFits(d, v, chosen[len(chosen)-1].EndAt); err != nil {
 		return 0, nil, err
 	}
-	// The vehicle: repair, sealing, holidays, other orders and tasks.
-	from, to := chosen[0].StartAt, chosen[0].EndAt
 	wins := make([][2]time.Time, len(chosen))
 	for i, sh := range chosen {
 		wins[i] = [2]time.Time{sh.StartAt, sh.EndAt}
-		if sh.StartAt.Before(from) {
-			from = sh.StartAt
-		}
-		if sh.EndAt.After(to) {
-			to = sh.EndAt
-		}
 	}
-	ss, err := slots(ctx, tx, vehicleSet{ids: []int64{v.ID}})
-	if err != nil {
+	if err := checkFree(ctx, tx, v.ID, d, wins, nil, "不能调派"); err != nil {
 		return 0, nil, err
-	}
-	if len(ss) == 1 {
-		if err := occupy(ctx, tx, ss, from, to, wins, 0); err != nil {
-			return 0, nil, err
-		}
-		if len(ss[0].Conflicts) > 0 {
-			return 0, nil, errs.E(errs.Conflict, "%s，不能调派", strings.Join(ss[0].Conflicts, "；"))
-		}
-	}
-	// The driver: other orders and tasks.
-	dh, err := booking.Holdings(ctx, tx, "driver_id", []int64{d.ID}, from, to)
-	if err != nil {
-		return 0, nil, err
-	}
-	for _, h := range dh {
-		for _, w := range wins {
-			if h.PickupAt.Before(w[1]) && h.ReturnAt.After(w[0]) {
-				what := "用车订单 " + h.No
-				if h.TaskID != nil {
-					var tn string
-					_ = tx.NewSelect().Table("support_tasks").Column("name").Where("id = ?", *h.TaskID).Scan(ctx, &tn)
-					what = fmt.Sprintf("保障任务「%s」（订单 %s）", tn, h.No)
-				}
-				return 0, nil, errs.E(errs.Conflict, "驾驶员 %s 该时段已有%s，不能调派", d.Name, what)
-			}
-		}
 	}
 	state := Notified
 	switch {
@@ -680,6 +661,13 @@ func (s *Service) Object(ctx context.Context, a *access.Actor, id int64, reason 
 		}
 		if x.State != Notified {
 			return errs.E(errs.Conflict, "车辆 %s 的调派当前为「%s」，不能提出异议", x.Plate, x.StateName)
+		}
+		var state string
+		if err := tx.NewSelect().Table("support_tasks").Column("state").Where("id = ?", x.TaskID).Scan(ctx, &state); err != nil {
+			return err
+		}
+		if state != "active" {
+			return errs.E(errs.Conflict, "保障任务「%s」已取消，无须提出异议", x.TaskName)
 		}
 		if x.DeadlinePast {
 			return errs.E(errs.Conflict, "保障任务「%s」的异议期限已过（截止 %s），不能再提出异议", x.TaskName, x.Deadline.In(beijing.Zone).Format("2006-01-02 15:04"))

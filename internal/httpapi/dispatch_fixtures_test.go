@@ -54,6 +54,22 @@ func (e *env) newTask(level int64) int64 {
 	return t.ID
 }
 
+// shiftOf is the first shift of a new task of level (of two shifts when two).
+func (e *env) shiftOf(level int64, two bool) int64 {
+	e.t.Helper()
+	in := e.taskIn(level)
+	if two {
+		sh := in.Shifts[0]
+		sh.Name, sh.StartAt, sh.EndAt = "晚班", sh.StartAt.Add(5*time.Hour), sh.EndAt.Add(5*time.Hour)
+		in.Shifts = append(in.Shifts, sh)
+	}
+	t, err := e.w.Dispatch.CreateTask(context.Background(), e.city(), in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return t.Shifts[0].ID
+}
+
 // heldTask is a new task of level holding a new vehicle of unit: read by
 // the level and by the owning unit.
 func (e *env) heldTask(level, unit int64) int64 {
@@ -136,6 +152,18 @@ func (e *env) dispatchFixtures(place func(in bool) int64) map[string]func(c call
 				e.t.Fatal(err)
 			}
 			return call{"POST", fmt.Sprintf("/api/support-tasks/%d/team", e.newTask(e.level(in))), map[string]int64{"team_id": t.ID}}
+		},
+		"POST /api/support-tasks/{id}/cancel": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/support-tasks/%d/cancel", e.newTask(e.level(in))), map[string]string{"reason": "活动延期"}}
+		},
+		"POST /api/support-tasks/{id}/shifts": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/support-tasks/%d/shifts", e.newTask(e.level(in))), e.taskIn(e.level(in)).Shifts[0]}
+		},
+		"PUT /api/task-shifts/{id}": func(c caller, in bool) call {
+			return call{"PUT", fmt.Sprintf("/api/task-shifts/%d", e.shiftOf(e.level(in), false)), e.taskIn(e.level(in)).Shifts[0]}
+		},
+		"DELETE /api/task-shifts/{id}": func(c caller, in bool) call {
+			return call{"DELETE", fmt.Sprintf("/api/task-shifts/%d", e.shiftOf(e.level(in), true)), nil}
 		},
 		"GET /api/task-assignments": func(c caller, in bool) call { return call{"GET", "/api/task-assignments", nil} },
 		"POST /api/task-assignments/{id}/object": func(c caller, in bool) call {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	for _, k := range []string{"GET /api/loans", "GET /api/loans/options", "POST /api/loans", "GET /api/rates", "POST /api/rates", "PUT /api/rates/{id}",
+	for _, k := range []string{"GET /api/loans", "GET /api/loans/options", "GET /api/loans/offer", "POST /api/loans", "GET /api/rates", "POST /api/rates", "PUT /api/rates/{id}",
 		"GET /api/settlements", "POST /api/settlements/generate"} {
 		untargeted[k] = true
 	}
@@ -74,6 +74,10 @@ func (e *env) loansFixtures(place func(bool) int64) map[string]func(c caller, in
 			from := time.Now().UTC().Add(3000*time.Hour + time.Duration(e.next())*50*time.Hour)
 			return call{"POST", "/api/loans", map[string]any{"lender_id": wj, "vehicle_type": "coach", "count": 1, "with_driver": true,
 				"from": from, "to": from.Add(8 * time.Hour), "reason": "测试借调"}}
+		},
+		"GET /api/loans/offer": func(c caller, in bool) call {
+			from := time.Now().UTC().Add(3000*time.Hour + time.Duration(e.next())*50*time.Hour)
+			return call{"GET", fmt.Sprintf("/api/loans/offer?lender_id=%d&vehicle_type=coach&from=%s&to=%s", wj, from.Format(time.RFC3339), from.Add(8*time.Hour).Format(time.RFC3339)), nil}
 		},
 		"GET /api/loans/{id}/lendable": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/loans/%d/lendable", lent(in, "requested")), nil}

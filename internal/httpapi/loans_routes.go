@@ -20,6 +20,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "GET", Path: "/api/loans/export", Perm: access.LoanRead, Tag: "车辆借调", Summary: "导出车辆借调单（xlsx，筛选条件同列表）", Query: exportQuery(loanQuery), Handle: exportOf(s, "车辆借调单", loanFields, s.loanList)},
 		{Method: "GET", Path: "/api/loans/options", Perm: access.LoanRead, Tag: "车辆借调", Summary: "借调申请可选的借出方（市级、各辖市区）与车型", Out: loans.Options{}, Handle: s.loanOptions},
 		{Method: "POST", Path: "/api/loans", Perm: access.LoanRequest, Tag: "车辆借调", Summary: "本级（市级或区级）向另一级申请借调车辆：指定车辆，或车型与数量；带或不带驾驶员；借调期间", In: loans.RequestInput{}, Example: loanExample, Out: loans.Loan{}, Handle: create(s.Loans.Request)},
+		{Method: "GET", Path: "/api/loans/offer", Perm: access.LoanRequest, Tag: "车辆借调", Summary: "申请指定车辆时可选的借出方车辆：借调期内空闲（不在维修、封存，无订单、无其他借调），可按车型、车牌筛选（lender_id、from、to、vehicle_type、plate）", Query: []string{"lender_id", "from", "to", "vehicle_type", "plate"}, Out: []loans.Vehicle{}, Handle: s.loanOffer},
 		{Method: "GET", Path: "/api/loans/{id}/lendable", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方审批时可选的车辆：所借车型、借调期内空闲（不在维修、封存，无订单、无其他借调）", Out: []loans.Vehicle{}, Handle: get(s.Loans.Lendable)},
 		{Method: "POST", Path: "/api/loans/{id}/approve", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方（两区之间也可由市级）批准借调；按车型申请的须选定车辆", In: loans.ApproveInput{}, Out: loans.Loan{}, Handle: update(s.Loans.Approve)},
 		{Method: "POST", Path: "/api/loans/{id}/refuse", Perm: access.LoanApprove, Tag: "车辆借调", Summary: "借出方拒绝借调（须填原因）", In: reasonIn{}, Out: loans.Loan{}, Handle: reasoned(s.Loans.Refuse)},
@@ -54,6 +55,23 @@ type monthIn struct {
 func (s *Server) loanList(r *Request, p, size int) ([]*loans.Loan, int, error) {
 	q := r.URL.Query()
 	return s.Loans.List(r.Context(), r.Actor(), loans.Filter{Side: q.Get("side"), State: q.Get("state"), Page: p, Size: size})
+}
+
+func (s *Server) loanOffer(r *Request) (any, error) {
+	lender, err := queryID(r, "lender_id")
+	if err != nil {
+		return nil, err
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	return s.Loans.Offer(r.Context(), r.Actor(), loans.OfferFilter{LenderID: lender, VehicleType: q.Get("vehicle_type"), Plate: q.Get("plate"), From: from, To: to})
 }
 
 func (s *Server) loanOptions(r *Request) (any, error) { return s.Loans.Options(r.Context(), r.Actor()) }

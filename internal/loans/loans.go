@@ -575,8 +575,8 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Loan,
 	return out, n, store.Translate(fill(ctx, s.DB.R, a, out))
 }
 
-// Lendable lists the vehicles of a lending level of type typ (all types
-// when "") free for [from, to): what the approver picks from.
+// Lendable lists the vehicles the approver of a loan by type picks from
+// (lendable).
 func (s *Service) Lendable(ctx context.Context, a *access.Actor, loanID int64) ([]*Vehicle, error) {
 	l, err := get(ctx, s.DB.R, loanID)
 	if err != nil {
@@ -585,14 +585,60 @@ func (s *Service) Lendable(ctx context.Context, a *access.Actor, loanID int64) (
 	if !a.Covers(l.LenderPath) {
 		return nil, errs.E(errs.Forbidden, "借调单 %s 不在您的管辖范围内", l.No)
 	}
+	return lendable(ctx, s.DB.R, l.LenderPath, l.VehicleType, "", l.From, l.To, l.ID)
+}
+
+// OfferFilter is what a borrower asks to name vehicles for a request.
+type OfferFilter struct {
+	LenderID    int64
+	VehicleType string
+	Plate       string
+	From, To    time.Time
+}
+
+// Offer lists, for a borrower naming the vehicles of its request, the
+// lending level's vehicles free for the period (of a type, a plate
+// containing the text), at most 200.
+func (s *Service) Offer(ctx context.Context, a *access.Actor, f OfferFilter) ([]*Vehicle, error) {
+	var fs errs.Fields
+	fs.Check(f.LenderID == 0, "lender_id", "请选择借出方")
+	fs.Check(f.From.IsZero() || f.To.IsZero(), "from", "请先选择借调期间")
+	fs.Check(!f.From.IsZero() && !f.To.After(f.From), "to", "结束时间须晚于开始时间")
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	if a.ScopeKind != "city" && a.ScopeKind != "district" {
+		return nil, errs.E(errs.Forbidden, "车辆借调由市级或区级办理，单位用车请走用车申请")
+	}
+	lender, err := loadNode(ctx, s.DB.R, f.LenderID)
+	if err != nil {
+		return nil, store.NotFoundAs(err, (&errs.Fields{"lender_id": "借出方不存在"}).Err())
+	}
+	if lender.Kind != "city" && lender.Kind != "district" || a.Covers(lender.Path) {
+		return nil, (&errs.Fields{"lender_id": lender.Name + "不是可借调的另一级"}).Err()
+	}
+	if f.VehicleType != "" && TypeName(f.VehicleType) == "" {
+		return nil, (&errs.Fields{"vehicle_type": "车型不正确"}).Err()
+	}
+	return lendable(ctx, s.DB.R, lender.Path, f.VehicleType, f.Plate, f.From.UTC(), f.To.UTC(), 0)
+}
+
+// lendable lists the vehicles under lenderPath of type typ (all when "")
+// with plate containing plate, free for [from, to): not under repair,
+// sealed or disposed, without another loan (but loan except) or an order
+// then; those with matched drivers first.
+func lendable(ctx context.Context, db bun.IDB, lenderPath, typ, plate string, from, to time.Time, except int64) ([]*Vehicle, error) {
 	var vs []*Vehicle
-	q := vehicles(s.DB.R).Where("u.path LIKE ? AND v.status NOT IN ('disposed', 'maintenance', 'sealed') AND v.exempt = ?", l.LenderPath+"%", false).
+	q := vehicles(db).Where("u.path LIKE ? AND v.status NOT IN ('disposed', 'maintenance', 'sealed') AND v.exempt = ?", lenderPath+"%", false).
 		Where("NOT EXISTS (SELECT 1 FROM loan_vehicles AS lv JOIN loans AS x ON x.id = lv.loan_id WHERE lv.vehicle_id = v.id AND x.id <> ? AND x.state IN (?) AND x.from_at < ? AND COALESCE(x.returned_at, x.to_at) > ?)",
-			l.ID, bun.In([]string{Requested, Approved, Returned}), l.To, l.From).
+			except, bun.In([]string{Requested, Approved, Returned}), to, from).
 		Where("NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.vehicle_id = v.id AND o.state IN (?) AND o.pickup_at < ? AND o.return_at > ?)",
-			bun.In([]string{"pending_consent", "dispatched", "departed", "finished"}), l.To, l.From)
-	if l.VehicleType != "" {
-		q = q.Where(typeSQL+" = ?", l.VehicleType)
+			bun.In([]string{"pending_consent", "dispatched", "departed", "finished"}), to, from)
+	if typ != "" {
+		q = q.Where(typeSQL+" = ?", typ)
+	}
+	if p := strings.NewReplacer("%", "", "_", "").Replace(strings.ToUpper(strings.TrimSpace(plate))); p != "" {
+		q = q.Where("v.plate LIKE ?", "%"+p+"%")
 	}
 	if err := q.OrderExpr("CASE WHEN EXISTS (SELECT 1 FROM driver_vehicles AS dv WHERE dv.vehicle_id = v.id) THEN 0 ELSE 1 END, u.path, v.plate").Limit(200).Scan(ctx, &vs); err != nil {
 		return nil, store.Translate(err)

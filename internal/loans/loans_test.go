@@ -371,3 +371,79 @@ func TestDemoLoanUnderWay(t *testing.T) {
 		}
 	})
 }
+
+// Who drives a lent vehicle: named vehicles are asked for from the
+// lender's free ones (found by plate); a loan without drivers is driven by
+// one of the borrower's own drivers — the lender's is refused naming the
+// loan — and a loan with drivers by the lender's, the borrower's refused.
+func TestLoanDrivers(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		f := &fx{t: t, w: w, ctx: context.Background(), n: 700}
+		ctx := f.ctx
+		w.Loans.Now = func() time.Time { return bj("2032-03-01 09:00") }
+		wj := w.UnitID(t, "武进区")
+		bare, lenderDriver := f.vehicle("武进区政府办公室", 7, false)
+		manned, mannedDriver := f.vehicle("武进区政府办公室", 7, false)
+		_, own := f.vehicle("天宁区城市管理局", 5, false) // a driver of the borrower's
+		from, to := bj("2032-03-03 08:00"), bj("2032-03-06 18:00")
+		tn := f.a("tn_dispatcher")
+
+		// Named vehicles: the lender's free ones, searched by plate.
+		plates := map[int64]string{}
+		for _, id := range []int64{bare, manned} {
+			var p string
+			if err := w.DB.R.NewSelect().Table("vehicles").Column("plate").Where("id = ?", id).Scan(ctx, &p); err != nil {
+				t.Fatal(err)
+			}
+			plates[id] = p
+		}
+		offered := func(plate string) bool {
+			vs, err := w.Loans.Offer(ctx, tn, loans.OfferFilter{LenderID: wj, Plate: plate, From: from, To: to})
+			wantErr(t, err, "", "")
+			return slices.ContainsFunc(vs, func(v *loans.Vehicle) bool { return v.Plate == plate })
+		}
+		if !offered(plates[bare]) || !offered(plates[manned]) {
+			t.Fatal("the lender's free vehicles are not offered by plate")
+		}
+		_, err := w.Loans.Offer(ctx, tn, loans.OfferFilter{LenderID: w.UnitID(t, "天宁区"), From: from, To: to})
+		wantErr(t, err, errs.Invalid, "不是可借调的另一级")
+		loan := func(v int64, withDriver bool) *loans.Loan {
+			l, err := w.Loans.Request(ctx, tn, loans.RequestInput{LenderID: wj, VehicleIDs: []int64{v}, WithDriver: withDriver, From: from, To: to, Reason: "区运动会保障"})
+			wantErr(t, err, "", "")
+			if l, err = w.Loans.Approve(ctx, f.a("wj_admin"), l.ID, loans.ApproveInput{}); err != nil || l.State != loans.Approved || l.Vehicles[0].ID != v {
+				t.Fatalf("approve the named loan: %+v %v", l, err)
+			}
+			return l
+		}
+		alone, with := loan(bare, false), loan(manned, true)
+		if offered(plates[bare]) {
+			t.Error("a vehicle on loan is still offered")
+		}
+
+		dispatch := func(order, v, d int64) error {
+			_, err := w.Booking.Dispatch(ctx, tn, order, booking.DispatchInput{VehicleID: v, DriverID: d})
+			return err
+		}
+		o1 := f.order("天宁区城市管理局", bj("2032-03-04 09:00"), bj("2032-03-04 12:00"))
+		o2 := f.order("天宁区城市管理局", bj("2032-03-05 09:00"), bj("2032-03-05 12:00"))
+		// Without drivers: the dialog offers the borrower's drivers, not the lender's.
+		cs, _, err := w.Booking.Suggest(ctx, tn, o1, booking.CandidateFilter{Plate: plates[bare]})
+		wantErr(t, err, "", "")
+		i := slices.IndexFunc(cs, func(c *booking.VehicleCandidate) bool { return c.ID == bare })
+		if i < 0 || cs[i].Loan != alone.No || !strings.Contains(cs[i].LoanDrivers, "不带驾驶员") ||
+			!slices.ContainsFunc(cs[i].Drivers, func(d *booking.DriverCandidate) bool { return d.ID == own }) ||
+			slices.ContainsFunc(cs[i].Drivers, func(d *booking.DriverCandidate) bool { return d.ID == lenderDriver }) {
+			t.Fatalf("candidate of the loan without drivers: %+v", cs)
+		}
+		wantErr(t, dispatch(o1, bare, lenderDriver), errs.Conflict, alone.No+" 借调车辆 "+plates[bare]+" 不带驾驶员，须由天宁区的驾驶员驾驶")
+		wantErr(t, dispatch(o1, bare, own), "", "")
+		// With drivers: the lender's driver, not the borrower's.
+		wantErr(t, dispatch(o2, manned, own), errs.Conflict, with.No+" 借调车辆 "+plates[manned]+" 带驾驶员，须由借出方武进区的随车驾驶员驾驶")
+		wantErr(t, dispatch(o2, manned, mannedDriver), "", "")
+		o, err := w.Booking.Get(ctx, tn, o1)
+		wantErr(t, err, "", "")
+		if o.State != booking.Dispatched || o.DriverID == nil || *o.DriverID != own {
+			t.Fatalf("dispatched with the borrower's driver: %+v", o)
+		}
+	})
+}

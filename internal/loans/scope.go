@@ -16,8 +16,10 @@ import (
 // began), borrower's path and its period, the return ending it early.
 type window struct {
 	No           string     `bun:"no"`
+	WithDriver   bool       `bun:"with_driver"`
 	BorrowerName string     `bun:"borrower_name"`
 	BorrowerPath string     `bun:"borrower_path"`
+	LenderName   string     `bun:"lender_name"`
 	VehicleID    int64      `bun:"vehicle_id"`
 	From         time.Time  `bun:"from_at"`
 	To           time.Time  `bun:"to_at"`
@@ -36,8 +38,8 @@ func (w *window) end() time.Time {
 func windows(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time) ([]*window, error) {
 	var ws []*window
 	q := db.NewSelect().TableExpr("loans AS l").
-		ColumnExpr("l.no, l.from_at, l.to_at, l.returned_at, lv.vehicle_id, b.name AS borrower_name, b.path AS borrower_path").
-		Join("JOIN loan_vehicles AS lv ON lv.loan_id = l.id").Join("JOIN units AS b ON b.id = l.borrower_id").
+		ColumnExpr("l.no, l.with_driver, l.from_at, l.to_at, l.returned_at, lv.vehicle_id, b.name AS borrower_name, b.path AS borrower_path, n.name AS lender_name").
+		Join("JOIN loan_vehicles AS lv ON lv.loan_id = l.id").Join("JOIN units AS b ON b.id = l.borrower_id").Join("JOIN units AS n ON n.id = l.lender_id").
 		Where("l.state IN (?) AND l.from_at <= ? AND COALESCE(l.returned_at, l.to_at) >= ?", bun.In([]string{Approved, Returned}), to.UTC(), from.UTC())
 	if vehicle != 0 {
 		q = q.Where("lv.vehicle_id = ?", vehicle)
@@ -48,22 +50,63 @@ func windows(ctx context.Context, db bun.IDB, vehicle int64, from, to time.Time)
 	return ws, nil
 }
 
-// Covers reports whether a loan to a level inside the actor's scope
+// Lease is the loan under which a borrower dispatches a lent vehicle.
+type Lease struct {
+	No           string
+	WithDriver   bool   // the lender's driver(s) come with the vehicle
+	BorrowerName string // the borrowing level
+	BorrowerPath string
+	LenderName   string
+}
+
+func (w *window) lease() *Lease {
+	return &Lease{No: w.No, WithDriver: w.WithDriver, BorrowerName: w.BorrowerName, BorrowerPath: w.BorrowerPath, LenderName: w.LenderName}
+}
+
+// covers: w is a loan to a level inside a's scope for the whole of [from, to].
+func (w *window) covers(a *access.Actor, from, to time.Time) bool {
+	return a.Covers(w.BorrowerPath) && !w.From.After(from) && !w.end().Before(to) && w.end().After(w.From)
+}
+
+// Covering returns the loan to a level inside the actor's scope that
 // covers vehicle for the whole of [from, to] (an instant when from equals
-// to): the borrower's scope widens for exactly the lent vehicle and the
-// loan's period. Booking's dispatch, the live map and track playback ask
-// it for a vehicle outside the actor's subtree.
-func Covers(ctx context.Context, db bun.IDB, a *access.Actor, vehicle int64, from, to time.Time) (bool, error) {
+// to), nil when none: the borrower's scope widens for exactly the lent
+// vehicle and the loan's period. Booking's dispatch, the live map and
+// track playback ask it (through Covers, Check) for a vehicle outside the
+// actor's subtree; dispatch also reads whom the loan lets drive.
+func Covering(ctx context.Context, db bun.IDB, a *access.Actor, vehicle int64, from, to time.Time) (*Lease, error) {
 	ws, err := windows(ctx, db, vehicle, from, to)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, w := range ws {
-		if a.Covers(w.BorrowerPath) && !w.From.After(from) && !w.end().Before(to) && w.end().After(w.From) {
-			return true, nil
+		if w.covers(a, from, to) {
+			return w.lease(), nil
 		}
 	}
-	return false, nil
+	return nil, nil
+}
+
+// Covers reports whether a loan covers vehicle for the actor (Covering).
+func Covers(ctx context.Context, db bun.IDB, a *access.Actor, vehicle int64, from, to time.Time) (bool, error) {
+	l, err := Covering(ctx, db, a, vehicle, from, to)
+	return l != nil, err
+}
+
+// CheckDriver is R-17's rule of who drives a lent vehicle: a loan without
+// drivers lends the vehicle alone — the borrower drives it with one of
+// its own drivers (of the borrowing level's subtree), never the lender's;
+// a loan with drivers lends the lender's driver(s) with it, not the
+// borrower's. driverPath is the path of the driver's unit.
+func (l *Lease) CheckDriver(plate, driver, driverUnit, driverPath string) error {
+	own := strings.HasPrefix(driverPath, l.BorrowerPath)
+	if !l.WithDriver && !own {
+		return errs.E(errs.Conflict, "借调单 %s 借调车辆 %s 不带驾驶员，须由%s的驾驶员驾驶，驾驶员 %s 属于%s", l.No, plate, l.BorrowerName, driver, driverUnit)
+	}
+	if l.WithDriver && own {
+		return errs.E(errs.Conflict, "借调单 %s 借调车辆 %s 带驾驶员，须由借出方%s的随车驾驶员驾驶，不能派%s的驾驶员 %s", l.No, plate, l.LenderName, l.BorrowerName, driver)
+	}
+	return nil
 }
 
 // Check is Covers as a refusal: nil when a loan covers the vehicle for
@@ -96,16 +139,16 @@ func Check(ctx context.Context, db bun.IDB, a *access.Actor, vehicle int64, plat
 }
 
 // LentTo returns the vehicles lent to levels inside the actor's scope for
-// the whole of [from, to], and for each the loan's number.
-func LentTo(ctx context.Context, db bun.IDB, a *access.Actor, from, to time.Time) (map[int64]string, error) {
+// the whole of [from, to], and for each its loan.
+func LentTo(ctx context.Context, db bun.IDB, a *access.Actor, from, to time.Time) (map[int64]*Lease, error) {
 	ws, err := windows(ctx, db, 0, from, to)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64]string{}
+	out := map[int64]*Lease{}
 	for _, w := range ws {
-		if a.Covers(w.BorrowerPath) && !w.From.After(from) && !w.end().Before(to) && w.end().After(w.From) {
-			out[w.VehicleID] = w.No
+		if w.covers(a, from, to) {
+			out[w.VehicleID] = w.lease()
 		}
 	}
 	return out, nil

@@ -1,7 +1,9 @@
 // Browser tests of integrated dispatch (R-16, issue 21) against a fresh demo backend: the city's 车辆池 (a vehicle
 // designated without its driver, found, exported, taken out), the task board of a five-day task holding 200
 // vehicles (rendered and timed: the issue asks for under a second in headless Chromium), and a driver's
-// 我的保障任务 on the phone at 375 px (a task shift and the team's duty day).
+// 我的保障任务 on the phone at 375 px (a task shift and the team's duty day), and a task changed after its creation on
+// its page: a shift moved onto another task of its vehicle refused naming it, moved to a free time with its orders,
+// and the task cancelled with a reason, its vehicle released.
 //   cd web && GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/dispatch.test.mjs
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -190,4 +192,80 @@ test('3. a driver sees a task shift and the team duty on the phone', async () =>
   await page.locator('[data-test=m-duty]', { hasText: today }).waitFor()
   await shot('dispatch-phone-support')
   await page.setViewportSize({ width: 1440, height: 900 })
+})
+
+test('4. a shift moved onto another task is refused naming it, moved to a free time with its orders; the task is cancelled', async () => {
+  const n = await workdays(170 + (Date.now() % 40), 2)
+  const mk = async (name, shifts) => {
+    const t = await admin.post('/support-tasks', { name: `${name}${Date.now() % 100000}`, kind: 'event', objection_deadline: at(n - 1, 12), shifts })
+    want(t, 201)
+    return t.data
+  }
+  const task = await mk('全市防汛演练保障', [
+    { name: '首日早班', start_at: at(n, 8), end_at: at(n, 12), place: '市应急指挥中心', route: '指挥中心—新北区' },
+    { name: '次日早班', start_at: at(n + 1, 8), end_at: at(n + 1, 12), place: '市应急指挥中心', route: '' },
+  ])
+  const other = await mk('市民健步走保障', [{ name: '下午', start_at: at(n, 14), end_at: at(n, 18), place: '市民广场', route: '' }])
+  // One vehicle (and a driver) on both tasks.
+  const cands = (await admin.get(`/support-tasks/${task.id}/candidates?vehicle_type=sedan&page_size=50`)).data.items.filter((c) => c.free)
+  const drivers = (await all('/drivers')).filter((d) => d.active !== false && /C1|B1|A1/.test(d.licence_class))
+  let plate
+  for (const c of cands) {
+    for (const d of drivers.slice(0, 40)) {
+      const r = await admin.post(`/support-tasks/${task.id}/assignments`, { vehicle_id: c.vehicle_id, driver_id: d.id })
+      if (r.status !== 200) continue
+      want(await admin.post(`/support-tasks/${other.id}/assignments`, { vehicle_id: c.vehicle_id, driver_id: d.id }), 200)
+      plate = c.plate
+      break
+    }
+    if (plate) break
+  }
+  assert.ok(plate, 'a vehicle and a driver for both tasks')
+
+  await b.context.clearCookies() // the driver of test 3 signed in on the phone
+  await login(page, 'city_admin')
+  await page.goto(`/dispatch/tasks/${task.id}`)
+  await page.getByRole('tab', { name: /班次/ }).click()
+  const row = page.locator('[data-test=shifts] tbody tr', { hasText: '首日早班' })
+  const move = async (from, to) => {
+    await row.locator('[data-test=shift-edit]').click()
+    const d = dialog(page, '调整班次')
+    const inputs = d.locator('.el-range-input')
+    await inputs.nth(0).fill(`${dayOf(n)} ${from}:00:00`)
+    await inputs.nth(1).fill(`${dayOf(n)} ${to}:00:00`)
+    await inputs.nth(1).press('Enter')
+    await d.locator('[data-test=shift-save]').click()
+    return d
+  }
+  // Onto the other task's afternoon: refused, naming it and the vehicle; nothing changed.
+  const d = await move(13, 17)
+  const refused = page.locator('.el-message--error', { hasText: other.name })
+  await refused.waitFor()
+  const msg = await refused.innerText()
+  assert.ok(msg.includes(plate) && msg.includes('首日早班'), msg)
+  await shot('dispatch-shift-refused')
+  await d.getByRole('button', { name: '取消' }).click()
+  // Two hours later: the shift and its order move.
+  await move(10, 14)
+  await page.locator('.el-message--success', { hasText: '班次已调整' }).waitFor()
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-test=shifts] tbody tr')].some((tr) => tr.innerText.includes('首日早班') && tr.innerText.includes('10:00')))
+  const orders = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
+  const first = orders.find((o) => o.reason.includes('首日早班'))
+  assert.ok(first && new Date(first.pickup_at).getTime() === new Date(at(n, 10)).getTime(), `the order followed the shift: ${JSON.stringify(first)}`)
+  await page.getByRole('tab', { name: /任务看板/ }).click()
+  await page.locator(`[data-test=board-row-${plate}]`).waitFor()
+  await shot('dispatch-shift-moved')
+
+  // Cancelled with a reason: the task says so, its orders are cancelled and the vehicle is free again.
+  await page.locator('[data-test=task-cancel]').click()
+  const box = page.locator('.el-message-box')
+  await box.locator('textarea').fill('演练因台风推迟')
+  await box.getByRole('button', { name: '取消任务' }).click()
+  await page.locator('[data-test=task-state]', { hasText: '已取消' }).waitFor()
+  const cancelled = await page.locator('[data-test=task-cancelled]').innerText()
+  assert.ok(cancelled.includes('演练因台风推迟'), cancelled)
+  assert.equal(await page.locator('[data-test=task-assign]').count(), 0, 'a cancelled task takes no more vehicles')
+  await shot('dispatch-task-cancelled')
+  const after = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
+  assert.ok(after.length === 2 && after.every((o) => o.state === 'cancelled'), JSON.stringify(after.map((o) => o.state)))
 })

@@ -1,7 +1,8 @@
 // Browser test against a fresh demo backend of 车辆借调 (R-17) and 结算单 (issue 21 parts 4 and 5): 天宁区's dispatcher
 // asks 武进区 for a sedan; 武进区's administrator picks one and approves; the loan shows on both sides' lists and
 // 天宁区 returns it early. The demo's loan under way today puts 武进区's van on 天宁区's live map. Last month's
-// statement between the two districts is confirmed by both sides, opened as its print page (A4) and exported.
+// statement between the two districts is confirmed by both sides, opened as its print page (A4) and exported. A loan of
+// named vehicles: 天宁区 finds one of 武进区's free vehicles by plate, asks for it without drivers, 武进区 approves it.
 //   npm run test:browser
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -169,5 +170,55 @@ test('4. the city keeps the rates of every kind on one page; a period overlappin
     await d.getByRole('button', { name: '取消' }).click()
     await d.waitFor({ state: 'hidden' })
   }
+  await logout(page)
+})
+
+test('5. a district asks for a named vehicle found by plate among the lender\'s free ones; the lender approves it', async () => {
+  const named = `区运动会保障${run}`
+  const tn = await apiSession(server.baseURL, 'tn_dispatcher')
+  const opts = (await tn.get('/loans/options')).data
+  const wj = opts.levels.find((l) => l.name === '武进区')
+  const from = new Date(`${ahead(40, 8).replace(' ', 'T')}+08:00`).toISOString()
+  const to = new Date(`${ahead(41, 18).replace(' ', 'T')}+08:00`).toISOString()
+  const free = (await tn.get(`/loans/offer?lender_id=${wj.id}&from=${from}&to=${to}&vehicle_type=business_van`)).data
+  assert.ok(free.length > 0, '武进区 has a free business van')
+  const plate = free[0].plate
+  await login(page, 'tn_dispatcher')
+  await menuItem(page, '车辆借调').click()
+  await page.waitForURL('**/loans')
+  await page.locator('[data-test=loan-new]').click()
+  const d = dialog(page, '申请借调车辆')
+  await d.locator('[data-test=loan-lender]').click()
+  await pickOption(page, '武进区')
+  const inputs = d.locator('.el-range-input')
+  await inputs.nth(0).fill(ahead(40, 8))
+  await inputs.nth(1).fill(ahead(41, 18))
+  await inputs.nth(1).press('Enter')
+  await d.locator('[data-test=loan-mode]').getByText('指定车辆').click()
+  await d.locator('input[data-test=loan-offer-plate]').fill(plate.slice(-4))
+  await d.locator('[data-test=loan-offer-search]').click()
+  const offered = d.locator('[data-test=loan-offer] tbody tr', { hasText: plate })
+  await offered.waitFor()
+  await offered.click()
+  await d.locator('[data-test=loan-picked]', { hasText: plate }).waitFor()
+  await d.locator('[data-test=loan-with-driver]').click() // 不带驾驶员
+  await d.locator('textarea[data-test=loan-reason]').fill(named)
+  await shot('loan-request-named')
+  await d.locator('[data-test=loan-submit]').click()
+  const row = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: named })
+  await row().waitFor()
+  const text = await row().innerText()
+  for (const t of ['天宁区 ← 武进区', plate, '不带驾驶员', '待审批']) assert.ok(text.includes(t), `${t} in ${text}`)
+  await logout(page)
+
+  await login(page, 'wj_admin')
+  await menuItem(page, '车辆借调').click()
+  await page.locator('[data-test=loan-tabs]').getByText('本级借出').click()
+  await row().locator('[data-test=loan-approve]').click()
+  const pick = page.locator('[data-test=loan-pick]')
+  assert.ok((await pick.innerText()).includes(plate), 'the approver sees the named vehicle')
+  await pick.locator('[data-test=loan-approve-confirm]').click()
+  await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已批准')), named)
+  await shot('loan-named-approved')
   await logout(page)
 })

@@ -1,0 +1,167 @@
+package dispatch_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"govfleet/internal/app/apptest"
+	"govfleet/internal/dispatch"
+	"govfleet/internal/errs"
+)
+
+// TestTaskShiftsEditedAndTaskCancelled (R-16): after its creation a task's
+// shift moves with its orders; a move onto another task's time of one of
+// its vehicles, or onto a repair, is refused naming it and changes
+// nothing; an added shift takes the task's vehicles, a removed one cancels
+// its orders; cancelling the task cancels its orders not yet departed
+// (releasing the vehicles), leaves the one under way to finish, tells the
+// drivers and is audited with its reason.
+func TestTaskShiftsEditedAndTaskCancelled(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		d := w.Dispatch
+		unit := w.UnitID(t, "天宁区城市管理局")
+		v1, plate1 := f.vehicle(unit, "small", 5)
+		v2, plate2 := f.vehicle(unit, "small", 5)
+		d1, d2 := f.driver(unit, "C1"), f.driver(unit, "C1")
+		f.exec("UPDATE drivers SET user_id = ? WHERE id = ?", f.city.UserID, d1) // the driver's phone account
+
+		start := time.Now().UTC().Add(time.Duration(900+seq.Add(1)%400*24) * time.Hour).Truncate(time.Hour)
+		shift := func(name string, at time.Time) dispatch.ShiftInput {
+			return dispatch.ShiftInput{Name: name, StartAt: at, EndAt: at.Add(4 * time.Hour), Place: "市民广场", Route: "市民广场—奥体中心"}
+		}
+		newTask := func(name string, shifts ...dispatch.ShiftInput) *dispatch.TaskDetail {
+			x, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("%s%d", name, seq.Add(1)), Kind: "event",
+				ObjectionDeadline: start.Add(-24 * time.Hour), Shifts: shifts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		task := newTask("班次调整测试", shift("早班", start), shift("次日早班", start.Add(24*time.Hour)))
+		for _, p := range [][2]int64{{v1, d1}, {v2, d2}} {
+			if _, err := d.Assign(ctx, f.city, task.ID, dispatch.AssignInput{VehicleID: p[0], DriverID: p[1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Another task holds v1 in the afternoon.
+		other := newTask("另一保障任务", shift("午班", start.Add(6*time.Hour)))
+		if _, err := d.Assign(ctx, f.city, other.ID, dispatch.AssignInput{VehicleID: v1, DriverID: f.driver(unit, "C1")}); err != nil {
+			t.Fatal(err)
+		}
+		pickups := func(shiftID int64) map[string]time.Time {
+			var rows []struct {
+				Plate    string    `bun:"plate"`
+				PickupAt time.Time `bun:"pickup_at"`
+			}
+			if err := w.DB.R.NewSelect().TableExpr("task_orders AS k").ColumnExpr("v.plate, o.pickup_at").Join("JOIN orders AS o ON o.id = k.order_id").
+				Join("JOIN vehicles AS v ON v.id = o.vehicle_id").Where("k.shift_id = ? AND o.state = 'dispatched'", shiftID).Scan(ctx, &rows); err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]time.Time{}
+			for _, r := range rows {
+				out[r.Plate] = r.PickupAt.UTC()
+			}
+			return out
+		}
+		first := task.Shifts[0]
+
+		// Onto the other task's afternoon: refused naming it; nothing moved.
+		_, err := d.EditShift(ctx, f.city, first.ID, shift("早班", start.Add(5*time.Hour)))
+		wantErr(t, err, errs.Conflict, plate1, "保障任务「"+other.Name+"」", "早班")
+		if p := pickups(first.ID); len(p) != 2 || !p[plate1].Equal(start) || !p[plate2].Equal(start) {
+			t.Fatalf("a refused move changed the orders: %v", p)
+		}
+		// Onto a repair of v2: refused naming it.
+		f.exec("UPDATE vehicles SET status = 'maintenance' WHERE id = ?", v2)
+		_, err = d.EditShift(ctx, f.city, first.ID, shift("早班", start.Add(-3*time.Hour)))
+		wantErr(t, err, errs.Conflict, plate2, "维修保养")
+		f.exec("UPDATE vehicles SET status = 'available' WHERE id = ?", v2)
+
+		// Two hours earlier, renamed: both orders follow.
+		moved := start.Add(-2 * time.Hour)
+		got, err := d.EditShift(ctx, f.city, first.ID, shift("提前早班", moved))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := pickups(first.ID); len(p) != 2 || !p[plate1].Equal(moved) || !p[plate2].Equal(moved) {
+			t.Fatalf("the orders did not follow the shift: %v", p)
+		}
+		if got.Shifts[0].Name != "提前早班" || !got.Shifts[0].StartAt.Equal(moved) {
+			t.Fatalf("shift %+v", got.Shifts[0])
+		}
+		var reason string
+		if err := w.DB.R.NewSelect().TableExpr("task_orders AS k").ColumnExpr("o.reason").Join("JOIN orders AS o ON o.id = k.order_id").
+			Where("k.shift_id = ?", first.ID).Limit(1).Scan(ctx, &reason); err != nil || reason != "保障任务「"+task.Name+"」提前早班" {
+			t.Fatalf("order reason %q %v", reason, err)
+		}
+
+		// An added shift takes both vehicles; removing it cancels their orders.
+		evening := shift("晚班", start.Add(12*time.Hour))
+		got, err = d.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: evening, WithVehicles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var added int64
+		for _, sh := range got.Shifts {
+			if sh.Name == "晚班" {
+				added = sh.ID
+			}
+		}
+		if p := pickups(added); len(p) != 2 {
+			t.Fatalf("orders of the added shift: %v", p)
+		}
+		// Added onto the other task's afternoon: refused, no shift written.
+		_, err = d.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift("午班", start.Add(6*time.Hour)), WithVehicles: true})
+		wantErr(t, err, errs.Conflict, plate1, other.Name)
+		if x, _ := d.GetTask(ctx, f.city, task.ID); len(x.Shifts) != 3 {
+			t.Fatalf("a refused shift was written: %d shifts", len(x.Shifts))
+		}
+		if _, err := d.RemoveShift(ctx, f.city, added); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.DB.R.NewSelect().Table("orders").Where("task_id = ? AND state = 'cancelled'", task.ID).Count(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("cancelled orders of the removed shift: %d %v", n, err)
+		}
+
+		// Cancel: v2's order of the first shift is under way and stays; the rest are cancelled.
+		f.exec("UPDATE orders SET state = 'departed' WHERE task_id = ? AND vehicle_id = ? AND pickup_at = ?", task.ID, v2, moved)
+		_, err = d.CancelTask(ctx, f.city, task.ID, "")
+		wantErr(t, err, errs.Invalid)
+		x, err := d.CancelTask(ctx, f.city, task.ID, "赛事因天气延期")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.State != "cancelled" || x.StateName != "已取消" || x.CancelReason != "赛事因天气延期" {
+			t.Fatalf("cancelled task %+v", x.Task)
+		}
+		var states []string
+		if err := w.DB.R.NewSelect().Table("orders").Column("state").Where("task_id = ? AND state <> 'cancelled'", task.ID).Scan(ctx, &states); err != nil {
+			t.Fatal(err)
+		}
+		if len(states) != 1 || states[0] != "departed" {
+			t.Fatalf("after the cancel the task holds %v, want only the order under way", states)
+		}
+		// v1 is free again at the task's time: a new task takes it.
+		again := newTask("接替任务", shift("早班", moved))
+		if _, err := d.Assign(ctx, f.city, again.ID, dispatch.AssignInput{VehicleID: v1, DriverID: d1}); err != nil {
+			t.Fatalf("v1 not released: %v", err)
+		}
+		var told, audited int
+		if told, err = w.DB.R.NewSelect().Table("notifications").Where("user_id = ? AND title = '保障任务已取消' AND body LIKE ?", f.city.UserID, "%赛事因天气延期%").Count(ctx); err != nil || told == 0 {
+			t.Fatalf("the driver was not told: %d %v", told, err)
+		}
+		if audited, err = w.DB.R.NewSelect().Table("audit_log").Where("action = 'task.cancel' AND object_id = ? AND summary LIKE ?", fmt.Sprint(task.ID), "%赛事因天气延期%执行中的订单照常结束%"+plate2+"%").Count(ctx); err != nil || audited != 1 {
+			t.Fatalf("cancel audited %d times %v", audited, err)
+		}
+		// A cancelled task takes no more changes.
+		_, err = d.EditShift(ctx, f.city, first.ID, shift("早班", start))
+		wantErr(t, err, errs.Conflict, "已取消")
+		_, err = d.CancelTask(ctx, f.city, task.ID, "再次取消")
+		wantErr(t, err, errs.Conflict, "已取消")
+	})
+}

@@ -57,11 +57,17 @@ func partnersSurviveSIGKILL(t *testing.T, dbOf func(city string) string) {
 	env := []string{"GOVFLEET_TEST_MAIN=1"}
 	cz := &city{Name: "常州市", Code: "changzhou", Dir: filepath.Join(dir, "cz"), DB: dbOf("cz"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
 	wx := &city{Name: "无锡市", Code: "wuxi", Dir: filepath.Join(dir, "wx"), DB: dbOf("wx"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
+	// Both seed their demos side by side: mostly waiting on the database.
+	started := make(chan error, 2)
 	for _, c := range []*city{cz, wx} {
-		if err := c.Start(ctx); err != nil {
+		t.Cleanup(c.Kill)
+		go func() { started <- c.Start(ctx) }()
+	}
+	errs := []error{<-started, <-started} // both, so that a failed start leaves no process behind
+	for _, err := range errs {
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(c.Kill)
 	}
 	p := &play{CZ: cz, WX: wx, Say: t.Logf}
 	if err := p.Pair(ctx); err != nil {

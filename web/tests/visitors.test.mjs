@@ -4,7 +4,8 @@
 // and follows it. The demo's visitor sees its past rides with driver, car and fee; 网约车对账 says the provider
 // (the simulator, not running yet) is unreachable and still lists the platform's records. Then the simulator
 // (`govfleet ridehail-sim`, on a port of its own) starts: the visitor books a ride on the phone, a driver accepts, and
-// the visitor cancels it, paying the provider's cancellation fee.
+// the visitor cancels it, paying the provider's cancellation fee; the host unit's dispatcher cancels another on the
+// console and the visitor is told.
 //   GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/visitors.test.mjs
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -295,4 +296,50 @@ test('6. the visitor books a ride on the phone, a driver accepts, the visitor ca
   assert.equal(o.fee_fen, 500)
   await page.reload()
   await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
+})
+
+test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; the visitor is told', async () => {
+  await page.goto('/m/visitor/book')
+  await page.locator('[data-test=m-kind-ridehail]').click()
+  const form = page.locator('[data-test=m-visitor-book-form]')
+  await form.locator('input[name=pickup_place]').fill('常州北站')
+  await form.locator('input[name=destination]').fill('新北区政府')
+  await form.locator('input[name=start_at]').fill(shanghai(2, 14))
+  await form.locator('input[name=end_at]').fill(shanghai(2, 16))
+  await form.locator('input[name=cap_fen]').fill('60')
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待接单' }).waitFor()
+  const detail = page.url()
+
+  await page.context().clearCookies()
+  await page.setViewportSize(DESKTOP)
+  await login(page, 'jgj_dispatcher')
+  await menuItem(page, '来访人员').click()
+  await page.getByRole('tab', { name: '来访用车' }).click()
+  const row = page.locator('[data-test=visitor-bookings-table] .el-table__body-wrapper tbody tr', { hasText: '新北区政府' }).filter({ hasText: name })
+  await row.waitFor()
+  await row.locator('[data-test=visitor-booking-cancel]').click()
+  await page.locator('[data-test=visitor-cancel-submit]').click()
+  await page.locator('.el-form-item__error', { hasText: '请填写取消原因' }).waitFor()
+  await page.locator('textarea[data-test=visitor-cancel-reason]').fill('接待安排调整，改派平台车辆')
+  await shot('visitor-ride-cancel-console')
+  await page.locator('[data-test=visitor-cancel-submit]').click()
+  await page.locator('.el-message', { hasText: '已取消' }).waitFor()
+  await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '新北区政府' }).filter({ hasText: '已取消' }).waitFor()
+  await logout(page)
+
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(mobile)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL('**/m/visitor')
+  await page.goto(detail)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
+  const by = await page.locator('[data-test=m-visitor-cancelled]').innerText()
+  assert.ok(by.includes('韩永康') && by.includes('接待安排调整'), by)
+  await page.goto('/m/messages')
+  await page.getByText('您的网约车已被取消').first().waitFor()
 })

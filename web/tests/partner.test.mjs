@@ -213,8 +213,8 @@ test('5. on the phone (375 px): 市外 → 异地用车, approved, delivered to 
   // No partner offered until 市外 is chosen, as on the console.
   assert.equal(await page.locator('[data-test=m-partner-select]').count(), 0)
   await form.locator('.van-radio', { hasText: '市外' }).click()
-  await page.locator('[data-test=m-partner-select]').selectOption({ label: `${cityName}（由${cityName}公务用车平台派车）` })
-  await page.locator('[data-test=m-partner-tip]').waitFor()
+  await page.locator('[data-test=m-partner-select]').selectOption({ label: cityName })
+  await page.locator('[data-test=m-partner-tip]', { hasText: `申请发往${cityName}公务用车平台派车` }).waitFor()
   await page.locator('[data-test=m-partner-select]').scrollIntoViewIfNeeded()
   await shot('p12m-apply-partner')
   await page.locator('[data-test=m-apply-submit]').click()

@@ -36,9 +36,9 @@ type Simulator struct {
 	mu      sync.Mutex
 	pending sync.WaitGroup // cancel callbacks being sent
 	tokens  map[string]time.Time
-	apps   map[string]*simApp
-	order  []string // application ids in creation order
-	seq    int
+	apps    map[string]*simApp
+	order   []string // application ids in creation order
+	seq     int
 }
 
 type simApp struct {

@@ -102,7 +102,7 @@ type Booking struct {
 	EndAt     *time.Time `bun:"-" json:"end_at"`
 	CanRate   bool       `bun:"-" json:"can_rate"`
 	CanCancel bool       `bun:"-" json:"can_cancel"` // cancel.go
-	Company   string     `bun:"-" json:"company"` // the rental company
+	Company   string     `bun:"-" json:"company"`    // the rental company
 	Month     string     `bun:"-" json:"month"`
 }
 

@@ -118,11 +118,7 @@ test('2. the host unit\'s approver verifies the registration on the console', as
 test('3. the verified visitor books a platform vehicle and follows it', async () => {
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill(mobile)
-  await page.locator('input[name=password]').fill(password)
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
+  await visitorLogin(mobile, password)
   await page.locator('[data-test=m-visitor-state]', { hasText: '已核验' }).waitFor()
   await page.locator('[data-test=m-visitor-book]').click()
   await page.waitForURL('**/m/visitor/book')
@@ -146,11 +142,7 @@ test('3. the verified visitor books a platform vehicle and follows it', async ()
 test('4. the demo visitor sees its past rides: driver, car and fee; the console lists and reconciles them', async () => {
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill('13905190201')
-  await page.locator('input[name=password]').fill('Laifang#Cz2026')
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
+  await visitorLogin('13905190201', 'Laifang#Cz2026')
   const cards = page.locator('[data-test=m-visitor-booking]')
   await cards.first().waitFor()
   assert.ok((await cards.count()) >= 4, 'past bookings of the demo')
@@ -224,6 +216,30 @@ test('5. the approver refuses a registration on the phone; the refused visitor c
   await page.waitForURL('**/m/visitor')
 })
 
+// Logs a visitor in on the phone (mobile and password).
+async function visitorLogin(m, pw) {
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(m)
+  await page.locator('input[name=password]').fill(pw)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL('**/m/visitor')
+}
+
+// Books a ride on the phone, days ahead from 9:00 for two hours, up to cap yuan; waits for its page.
+async function bookRide(pickup, destination, days, cap) {
+  await page.goto('/m/visitor/book')
+  await page.locator('[data-test=m-kind-ridehail]').click()
+  const form = page.locator('[data-test=m-visitor-book-form]')
+  await form.locator('input[name=pickup_place]').fill(pickup)
+  await form.locator('input[name=destination]').fill(destination)
+  await form.locator('input[name=start_at]').fill(shanghai(days, 9))
+  await form.locator('input[name=end_at]').fill(shanghai(days, 11))
+  await form.locator('input[name=cap_fen]').fill(cap)
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待接单' }).waitFor()
+}
+
 async function hostUnit() {
   const units = await (await fetch(`${server.baseURL}/api/visitor/host-units`)).json()
   return units.find((u) => u.name === '市机关事务管理局').id
@@ -246,22 +262,8 @@ test('6. the visitor books a ride on the phone, a driver accepts, the visitor ca
 
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill(mobile)
-  await page.locator('input[name=password]').fill(password)
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
-  await page.locator('[data-test=m-visitor-book]').click()
-  await page.locator('[data-test=m-kind-ridehail]').click()
-  const form = page.locator('[data-test=m-visitor-book-form]')
-  await form.locator('input[name=pickup_place]').fill('常州站南广场')
-  await form.locator('input[name=destination]').fill('市民广场')
-  await form.locator('input[name=start_at]').fill(shanghai(1, 9))
-  await form.locator('input[name=end_at]').fill(shanghai(1, 11))
-  await form.locator('input[name=cap_fen]').fill('80')
-  await page.locator('[data-test=m-visitor-book-submit]').click()
-  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
-  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待接单' }).waitFor()
+  await visitorLogin(mobile, password)
+  await bookRide('常州站南广场', '市民广场', 1, '80')
   const no = (await page.locator('[data-test=m-visitor-booking-detail]').innerText()).match(/FK\w+/)[0]
 
   // The provider's driver accepts (the simulator, told to): the phone shows car and driver.
@@ -299,17 +301,7 @@ test('6. the visitor books a ride on the phone, a driver accepts, the visitor ca
 })
 
 test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; the visitor is told', async () => {
-  await page.goto('/m/visitor/book')
-  await page.locator('[data-test=m-kind-ridehail]').click()
-  const form = page.locator('[data-test=m-visitor-book-form]')
-  await form.locator('input[name=pickup_place]').fill('常州北站')
-  await form.locator('input[name=destination]').fill('新北区政府')
-  await form.locator('input[name=start_at]').fill(shanghai(2, 14))
-  await form.locator('input[name=end_at]').fill(shanghai(2, 16))
-  await form.locator('input[name=cap_fen]').fill('60')
-  await page.locator('[data-test=m-visitor-book-submit]').click()
-  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
-  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待接单' }).waitFor()
+  await bookRide('常州北站', '新北区政府', 2, '60')
   const detail = page.url()
 
   await page.context().clearCookies()
@@ -331,11 +323,7 @@ test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; t
 
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill(mobile)
-  await page.locator('input[name=password]').fill(password)
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
+  await visitorLogin(mobile, password)
   await page.goto(detail)
   await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
   const by = await page.locator('[data-test=m-visitor-cancelled]').innerText()

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"govfleet/internal/store"
 )
 
 // freePort returns a TCP port nobody listens on now.
@@ -31,21 +36,38 @@ func freePort(t *testing.T) int {
 // "started" report not yet delivered), and restarted on the same data each
 // time. Afterwards every booking exists once on its host, every report
 // reached the origin's timeline exactly once, and both outboxes are empty
-// with nothing refused.
+// with nothing refused. On SQLite (a file in each data directory) and, when
+// GOVFLEET_TEST_POSTGRES is set, on PostgreSQL (a database of its own for
+// each server, created for the test and dropped after it).
 func TestPartnersSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two server processes")
 	}
+	t.Run("sqlite", func(t *testing.T) { partnersSurviveSIGKILL(t, func(string) string { return "" }) })
+	if base := os.Getenv("GOVFLEET_TEST_POSTGRES"); base != "" {
+		t.Run("postgres", func(t *testing.T) {
+			partnersSurviveSIGKILL(t, func(city string) string { return pgDatabase(t, base, city) })
+		})
+	}
+}
+
+func partnersSurviveSIGKILL(t *testing.T, dbOf func(city string) string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	env := []string{"GOVFLEET_TEST_MAIN=1"}
-	cz := &city{Name: "常州市", Code: "changzhou", Dir: filepath.Join(dir, "cz"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
-	wx := &city{Name: "无锡市", Code: "wuxi", Dir: filepath.Join(dir, "wx"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
+	cz := &city{Name: "常州市", Code: "changzhou", Dir: filepath.Join(dir, "cz"), DB: dbOf("cz"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
+	wx := &city{Name: "无锡市", Code: "wuxi", Dir: filepath.Join(dir, "wx"), DB: dbOf("wx"), Port: freePort(t), Exe: os.Args[0], Env: env, Log: t.Logf}
+	// Both seed their demos side by side: mostly waiting on the database.
+	started := make(chan error, 2)
 	for _, c := range []*city{cz, wx} {
-		if err := c.Start(ctx); err != nil {
+		t.Cleanup(c.Kill)
+		go func() { started <- c.Start(ctx) }()
+	}
+	errs := []error{<-started, <-started} // both, so that a failed start leaves no process behind
+	for _, err := range errs {
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(c.Kill)
 	}
 	p := &play{CZ: cz, WX: wx, Say: t.Logf}
 	if err := p.Pair(ctx); err != nil {
@@ -161,4 +183,41 @@ func TestPartnersSurviveSIGKILL(t *testing.T) {
 			t.Errorf("%s refused or failed: %s", c.Name, l.Message)
 		}
 	}
+}
+
+// pgDatabase creates a PostgreSQL database of its own for one server of a
+// test (CREATE DATABASE on the server GOVFLEET_TEST_POSTGRES names, a
+// unique name) and returns its URL; the database is dropped when the test
+// ends, after the servers were killed (cleanups run last first), whether
+// the test passed or not.
+func pgDatabase(t *testing.T, base, label string) string {
+	t.Helper()
+	ctx := context.Background()
+	b := make([]byte, 5)
+	rand.Read(b)
+	name := "govfleet_t_" + label + "_" + hex.EncodeToString(b)
+	admin, err := store.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// WITH (FORCE): a killed server's connections may linger a moment.
+		if _, err := admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	q := u.Query()
+	q.Set("synchronous_commit", "off") // a killed client loses nothing by it; only a crash of PostgreSQL could
+	u.RawQuery = q.Encode()
+	return u.String()
 }

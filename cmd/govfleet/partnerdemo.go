@@ -88,6 +88,7 @@ func partnerDemo(ctx context.Context, args []string) error {
 // city is one platform run as a child process (`govfleet serve --demo`).
 type city struct {
 	Name, Code, Dir string
+	DB              string // the database (postgres://…); empty: SQLite in Dir
 	Port            int
 	Exe             string
 	Env             []string // extra environment (the tests' GOVFLEET_TEST_MAIN)
@@ -111,6 +112,9 @@ func (c *city) Start(ctx context.Context) error {
 		"--gateway-listen", "", "--demo-fleet", "0", "--partner-every", "500ms"}
 	if c.Name != "常州市" {
 		args = append(args, "--demo-city", c.Name)
+	}
+	if c.DB != "" {
+		args = append(args, "--db", c.DB)
 	}
 	cmd := exec.Command(c.Exe, args...)
 	cmd.Env = append(os.Environ(), c.Env...)

@@ -191,6 +191,7 @@ const (
 	VisitorSelf   Perm = "visitor.self"       // a visitor's own registration, bookings and ratings
 	VisitorRead   Perm = "visitor.read"       // the visitors of one's scope and their bookings
 	VisitorVerify Perm = "visitor.verify"     // the host unit's approver verifies or refuses a registration
+	VisitorCancel Perm = "visitor.cancel"     // the host unit's approver or dispatcher cancels a visitor's booking
 	RideReconcile Perm = "ridehail.reconcile" // the monthly reconciliation with the ride-hailing provider
 	// Cross-level loans and their costs (issue 21 parts 4 and 5).
 	LoanRead        Perm = "loan.read"        // the loans lent or borrowed by one's level
@@ -216,7 +217,7 @@ var Perms = []Perm{OrgRead, OrgWrite, UsersRead, UsersWrite, UsersManage, RolesA
 	CompanyRead, CompanyWrite, CompanyKeys, CostRead, InsuranceRead, InsuranceWrite, InspectionRead, InspectionPlan, InspectionRecord,
 	RepairRead, RepairRequest, RepairManage, RepairApprove, RepairRules, RepairQuote, RentalRead, RentalOperate, RentalAssess, FuelRead, FuelImport, HealthWrite,
 	PartnerRead, PartnerManage, PartnerAPI,
-	VisitorSelf, VisitorRead, VisitorVerify, RideReconcile,
+	VisitorSelf, VisitorRead, VisitorVerify, VisitorCancel, RideReconcile,
 	LoanRead, LoanRequest, LoanApprove, RateWrite, SettlementWrite,
 	DispatchRead, DispatchWrite, DispatchObject,
 	StatsRead, ExtractRun}
@@ -332,12 +333,14 @@ var grants = map[Perm][]Role{
 	PartnerManage: {PlatformAdmin},
 	// Visitors: the visitor acts on its own bookings only; the host
 	// unit's staff, the platform administrators and the supervisors read the
-	// registrations; the host unit's approver verifies them; the
+	// registrations; the host unit's approver verifies them, and with its
+	// dispatcher may cancel a visitor's booking; the
 	// administrators and the finance and audit supervisors read the ride-hailing
 	// reconciliation.
 	VisitorSelf:   {Visitor},
 	VisitorRead:   append([]Role{PlatformAdmin, UnitAdmin, Approver, Dispatcher}, supervisors...),
 	VisitorVerify: {Approver},
+	VisitorCancel: {Approver, Dispatcher},
 	RideReconcile: {PlatformAdmin, SupervisorFinance, SupervisorAudit},
 	// Cross-level loans (R-17, issue 21 part 4): a level's dispatcher or
 	// platform administrator asks for vehicles and returns them; the lending

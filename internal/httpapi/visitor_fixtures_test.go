@@ -47,7 +47,8 @@ var fixtureSecret = []byte("fixture-callback-secret")
 // visitorEnv makes the world's visitors' service testable: SMS codes
 // captured, the address limit out of the way (the matrix sends every
 // request from 127.0.0.1), a ride-hailing provider that signs with
-// fixtureSecret and is unreachable for anything else.
+// fixtureSecret, cancels whatever it is asked to and is unreachable for
+// anything else.
 func (e *env) visitorEnv() *smsBox {
 	box := &smsBox{}
 	vs := e.w.Visitors
@@ -55,8 +56,16 @@ func (e *env) visitorEnv() *smsBox {
 	lim := visitors.DefaultLimits
 	lim.AddressPerHour = 100000
 	vs.Limits = lim
-	vs.Ride = &ridehail.HTTP{Label: "T3出行（模拟）", BaseURL: "http://127.0.0.1:1", Secret: fixtureSecret}
+	vs.Ride = cancellingRide{&ridehail.HTTP{Label: "T3出行（模拟）", BaseURL: "http://127.0.0.1:1", Secret: fixtureSecret}}
 	return box
+}
+
+// cancellingRide is the fixtures' provider: it cancels any application at
+// no fee.
+type cancellingRide struct{ *ridehail.HTTP }
+
+func (cancellingRide) Cancel(_ context.Context, id, _ string) (ridehail.Cancellation, error) {
+	return ridehail.Cancellation{ApplicationID: id, Status: ridehail.Cancelled}, nil
 }
 
 func (e *env) mobile() string {
@@ -102,8 +111,14 @@ func (e *env) asVisitor(c caller) {
 }
 
 // rideBooking writes a ride of the visitor of user (a fresh fixture
-// visitor when user is 0) in state.
+// visitor hosted by the matrix's unit when user is 0) in state.
 func (e *env) rideBooking(userID int64, state string) (int64, string) {
+	e.t.Helper()
+	return e.rideBookingAt(e.inUnit, userID, state)
+}
+
+// rideBookingAt is rideBooking with a fresh visitor hosted by unit.
+func (e *env) rideBookingAt(unit, userID int64, state string) (int64, string) {
 	e.t.Helper()
 	ctx := context.Background()
 	var vid int64
@@ -114,7 +129,7 @@ func (e *env) rideBooking(userID int64, state string) (int64, string) {
 	} else {
 		u := e.newUser(e.inUnit, access.Applicant)
 		if err := e.w.DB.W.NewRaw(`INSERT INTO visitors (user_id, name, mobile, home_city, home_unit, host_unit_id, state, created_at)
-			VALUES (?, '回调来访', ?, '南京', '南京市财政局', ?, 'verified', ?) RETURNING id`, u.ID, e.mobile(), e.inUnit, time.Now().UTC()).Scan(ctx, &vid); err != nil {
+			VALUES (?, '回调来访', ?, '南京', '南京市财政局', ?, 'verified', ?) RETURNING id`, u.ID, e.mobile(), unit, time.Now().UTC()).Scan(ctx, &vid); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -135,7 +150,7 @@ func (e *env) visitorFixtures(place func(in bool) int64) map[string]func(c calle
 	box := e.visitorEnv()
 	for _, k := range []string{"GET /api/visitor/host-units", "POST /api/visitor/code", "POST /api/visitor/register", "POST /api/visitor/login",
 		"GET /api/visitor/me", "GET /api/visitor/tariffs", "GET /api/visitor/bookings", "POST /api/visitor/bookings", "GET /api/visitor/bookings/{id}",
-		"POST /api/visitor/bookings/{id}/rate", "POST /api/ridehail/callback", "GET /api/ridehail/reconciliation"} {
+		"POST /api/visitor/bookings/{id}/rate", "POST /api/visitor/bookings/{id}/cancel", "POST /api/ridehail/callback", "GET /api/ridehail/reconciliation"} {
 		untargeted[k] = true
 	}
 	ownBooking := func(c caller, state string) int64 {
@@ -184,6 +199,13 @@ func (e *env) visitorFixtures(place func(in bool) int64) map[string]func(c calle
 		},
 		"POST /api/visitor/bookings/{id}/rate": func(c caller, in bool) call {
 			return call{"POST", fmt.Sprintf("/api/visitor/bookings/%d/rate", ownBooking(c, ridehail.Paid)), visitors.RateInput{Rating: 5}}
+		},
+		"POST /api/visitor/bookings/{id}/cancel": func(c caller, in bool) call {
+			return call{"POST", fmt.Sprintf("/api/visitor/bookings/%d/cancel", ownBooking(c, ridehail.Created)), visitors.CancelInput{Reason: "行程取消"}}
+		},
+		"POST /api/visitor-bookings/{id}/cancel": func(c caller, in bool) call {
+			id, _ := e.rideBookingAt(place(in), 0, ridehail.Accepted)
+			return call{"POST", fmt.Sprintf("/api/visitor-bookings/%d/cancel", id), visitors.CancelInput{Reason: "接待安排调整"}}
 		},
 		"GET /api/visitors": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/visitors?unit_id=%d", place(in)), nil}

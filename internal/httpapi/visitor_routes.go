@@ -28,12 +28,14 @@ func (s *Server) visitorRoutes() []Route {
 		{Method: "GET", Path: "/api/visitor/bookings", Perm: access.VisitorSelf, Tag: "来访人员", Summary: "本人的来访用车", Out: []visitors.Booking{}, Handle: get0(myBookings)},
 		{Method: "POST", Path: "/api/visitor/bookings", Perm: access.VisitorSelf, Tag: "来访人员", Summary: "预约用车：平台车辆（有偿使用）、租赁车辆或网约车（须已核验）", In: visitors.BookInput{}, Out: visitors.Booking{}, Handle: create(vs.Book)},
 		{Method: "GET", Path: "/api/visitor/bookings/{id}", Perm: access.VisitorSelf, Tag: "来访人员", Summary: "本人的一次来访用车：状态、车辆与驾驶员、费用、进度", Out: visitors.Detail{}, Handle: get(vs.MyBooking)},
+		{Method: "POST", Path: "/api/visitor/bookings/{id}/cancel", Perm: access.VisitorSelf, Tag: "来访人员", Summary: "取消本人的来访用车（须写原因；网约车在行程开始前可取消，司机已接单的按服务商收取取消费）", In: visitors.CancelInput{}, Out: visitors.Detail{}, Handle: update(vs.Cancel)},
 		{Method: "POST", Path: "/api/visitor/bookings/{id}/rate", Perm: access.VisitorSelf, Tag: "来访人员", Summary: "评价本人的来访用车", In: visitors.RateInput{}, Out: visitors.Detail{}, Handle: update(vs.Rate)},
 
 		{Method: "GET", Path: "/api/visitors", Perm: access.VisitorRead, Tag: "跨区域协作", Summary: "来访人员登记（接待单位在本人管辖范围内）", Query: []string{"unit_id", "state", "q", "page", "page_size"}, Out: List[visitors.Visitor]{}, Handle: paged(s.listVisitors)},
 		{Method: "GET", Path: "/api/visitors/export", Perm: access.VisitorRead, Tag: "跨区域协作", Summary: "导出来访人员登记（xlsx，筛选条件同列表）", Query: exportQuery([]string{"unit_id", "state", "q"}), Handle: exportOf(s, "来访人员", visitorFields, s.listVisitors)},
 		{Method: "POST", Path: "/api/visitors/{id}/decide", Perm: access.VisitorVerify, Tag: "跨区域协作", Summary: "接待单位审核员核验来访人员：通过或不通过（须写原因）", In: visitors.DecideInput{}, Out: visitors.Visitor{}, Handle: update(vs.Decide)},
 		{Method: "GET", Path: "/api/visitor-bookings", Perm: access.VisitorRead, Tag: "跨区域协作", Summary: "来访人员用车（平台车辆、租赁车辆、网约车）", Query: []string{"unit_id", "kind", "month", "q", "page", "page_size"}, Out: List[visitors.Booking]{}, Handle: paged(s.listVisitorBookings)},
+		{Method: "POST", Path: "/api/visitor-bookings/{id}/cancel", Perm: access.VisitorCancel, Tag: "跨区域协作", Summary: "接待单位审核员或调度员取消来访人员的用车（须写原因）", In: visitors.CancelInput{}, Out: visitors.Detail{}, Handle: update(vs.Cancel)},
 		{Method: "GET", Path: "/api/visitor-bookings/export", Perm: access.VisitorRead, Tag: "跨区域协作", Summary: "导出来访人员用车（xlsx，筛选条件同列表）", Query: []string{"unit_id", "kind", "month", "q"}, Handle: exportOf(s, "来访用车", visitorBookingFields, s.listVisitorBookings)},
 
 		{Method: "POST", Path: "/api/ridehail/callback", Perm: access.Public, Tag: "网约车", Summary: "网约车服务商的订单状态与费用回调（签名：X-Ride-Timestamp、X-Ride-Nonce、X-Ride-Signature）", In: rideCallbackDoc{}, Out: visitors.CallbackResult{}, Handle: s.rideCallback},

@@ -19,6 +19,8 @@ import (
 //	POST {base}/oauth/token                 grant_type=client_credentials, client_id, client_secret (form)
 //	                                        → {"access_token","token_type":"Bearer","expires_in"}
 //	POST {base}/v1/enterprise/applications  Application (JSON, Bearer) → {"application_id"}
+//	POST {base}/v1/enterprise/applications/{id}/cancel  {"reason"} (JSON, Bearer)
+//	                                        → {"application_id","status":"cancelled","cancel_fee_fen"}
 //	GET  {base}/v1/enterprise/orders?start=RFC3339&end=RFC3339&page=N&page_size=100
 //	                                        → {"orders":[Order…],"total"}
 //
@@ -136,6 +138,14 @@ func (p *HTTP) Create(ctx context.Context, app Application) (string, error) {
 		return "", err
 	}
 	return out.ApplicationID, nil
+}
+
+// Cancel implements Provider.
+func (p *HTTP) Cancel(ctx context.Context, applicationID, reason string) (Cancellation, error) {
+	body, _ := json.Marshal(map[string]string{"reason": reason})
+	var out Cancellation
+	err := p.authed(ctx, "POST", "/v1/enterprise/applications/"+url.PathEscape(applicationID)+"/cancel", body, &out)
+	return out, err
 }
 
 // Orders implements Provider: every page of the order query.

@@ -84,6 +84,15 @@ type Order struct {
 	CreatedAt        time.Time  `json:"created_at"`
 }
 
+// Cancellation is the provider's answer to a cancel: the order's state
+// (cancelled) and the cancellation fee, charged when a driver was already
+// on the way.
+type Cancellation struct {
+	ApplicationID string `json:"application_id"`
+	Status        string `json:"status"`
+	FeeFen        int64  `json:"cancel_fee_fen"`
+}
+
 // Callback is an order-status or fee callback of the provider.
 type Callback struct {
 	EventID          string     `json:"event_id"`
@@ -107,6 +116,11 @@ type Provider interface {
 	Name() string
 	// Create submits an application and returns the provider's id of it.
 	Create(ctx context.Context, app Application) (string, error)
+	// Cancel cancels an application (its order) before the trip starts
+	// and returns the cancellation fee the provider charges (0 when no
+	// driver was assigned yet). Cancelling one already cancelled answers
+	// the same again.
+	Cancel(ctx context.Context, applicationID, reason string) (Cancellation, error)
 	// Orders returns the provider's orders created in [from, to).
 	Orders(ctx context.Context, from, to time.Time) ([]Order, error)
 	// CallbackSecret is the key the provider signs its callbacks with.

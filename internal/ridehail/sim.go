@@ -24,17 +24,21 @@ import (
 // POST /sim/orders/{id}/fee?fen=N changes an order's fee on the provider's
 // side without a callback (a reconciliation difference), and
 // POST /sim/orders (JSON Order) adds an order the platform never heard of.
+// A cancel before the trip starts is answered at once and its callback
+// follows a moment later, as providers notify it; once a driver accepted,
+// the cancel costs SimCancelFeeFen (at most the application's cap).
 type Simulator struct {
 	ClientID, ClientSecret string
 	Secret                 []byte        // signs the callbacks
 	Step                   time.Duration // 0: orders move only when told
 	Client                 *http.Client
 
-	mu     sync.Mutex
-	tokens map[string]time.Time
-	apps   map[string]*simApp
-	order  []string // application ids in creation order
-	seq    int
+	mu      sync.Mutex
+	pending sync.WaitGroup // cancel callbacks being sent
+	tokens  map[string]time.Time
+	apps    map[string]*simApp
+	order   []string // application ids in creation order
+	seq     int
 }
 
 type simApp struct {
@@ -50,6 +54,10 @@ var simDrivers = []struct{ name, phone, plate, car string }{
 	{"钱师傅", "13961100002", "苏D·T3B27", "东风风神 E70 银色"},
 	{"孙师傅", "13961100003", "苏D·T3C58", "吉利几何A 蓝色"},
 }
+
+// SimCancelFeeFen is the simulator's cancellation fee once a driver has
+// accepted the order (5.00 元, the order of what providers charge).
+const SimCancelFeeFen = 500
 
 func (s *Simulator) init() {
 	if s.apps == nil {
@@ -115,6 +123,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "POST" && r.URL.Path == "/v1/enterprise/applications":
 		if s.authorised(w, r) {
 			s.create(w, r)
+		}
+	case r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/enterprise/applications/") && strings.HasSuffix(r.URL.Path, "/cancel"):
+		if s.authorised(w, r) {
+			s.cancel(w, r, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/enterprise/applications/"), "/cancel"))
 		}
 	case r.Method == "GET" && r.URL.Path == "/v1/enterprise/orders":
 		if s.authorised(w, r) {
@@ -230,6 +242,58 @@ func (s *Simulator) create(w http.ResponseWriter, r *http.Request) {
 	s.order = append(s.order, id)
 	simJSON(w, map[string]string{"application_id": id})
 }
+
+// cancel cancels an application's order before its trip started: free
+// while no driver accepted it, SimCancelFeeFen after. The cancelled
+// callback goes out after the answer (Wait waits for it).
+func (s *Simulator) cancel(w http.ResponseWriter, r *http.Request, id string) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	s.mu.Lock()
+	a := s.apps[id]
+	if a == nil {
+		s.mu.Unlock()
+		simError(w, http.StatusNotFound, "not_found", "用车申请不存在")
+		return
+	}
+	switch a.Order.Status {
+	case Cancelled: // cancelled before: the same answer, no new callback
+		out := Cancellation{ApplicationID: id, Status: Cancelled, FeeFen: a.Order.FeeFen}
+		s.mu.Unlock()
+		simJSON(w, out)
+		return
+	case Started, Finished, Paid:
+		st := a.Order.Status
+		s.mu.Unlock()
+		simError(w, http.StatusConflict, "cannot_cancel", "订单"+StateNames[st]+"，不能取消")
+		return
+	}
+	var fee int64
+	if a.Order.Status == Accepted || a.Order.Status == Arrived {
+		fee = min(SimCancelFeeFen, a.AmountCapFen)
+	}
+	a.Order.Status, a.Order.FeeFen = Cancelled, fee
+	cb := Callback{EventID: randomHex(12), ApplicationID: a.ID, OutApplicationNo: a.Ref, OrderID: a.Order.OrderID, Status: Cancelled, At: time.Now().UTC()}
+	if fee > 0 {
+		cb.FeeFen = &fee
+	}
+	url := a.CallbackURL
+	s.pending.Add(1)
+	s.mu.Unlock()
+	simJSON(w, Cancellation{ApplicationID: id, Status: Cancelled, FeeFen: fee})
+	go func() {
+		defer s.pending.Done()
+		time.Sleep(100 * time.Millisecond)
+		if err := s.send(context.Background(), url, cb); err != nil {
+			slog.Warn("ridehail-sim: cancel callback", "application", id, "err", err)
+		}
+	}()
+}
+
+// Wait waits until the cancel callbacks under way were sent.
+func (s *Simulator) Wait() { s.pending.Wait() }
 
 func (s *Simulator) orders(w http.ResponseWriter, r *http.Request) {
 	from, _ := time.Parse(time.RFC3339, r.URL.Query().Get("start"))

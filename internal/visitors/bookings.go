@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -65,6 +66,9 @@ type Booking struct {
 	Rating          *int       `bun:"rating" json:"rating"`
 	RatingComment   string     `bun:"rating_comment" json:"rating_comment"`
 	RatedAt         *time.Time `bun:"rated_at" json:"rated_at"`
+	CancelledAt     *time.Time `bun:"cancelled_at" json:"cancelled_at"`
+	CancelledBy     string     `bun:"cancelled_by" json:"cancelled_by"`
+	CancelReason    string     `bun:"cancel_reason" json:"cancel_reason"`
 	CreatedAt       time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt       time.Time  `bun:"updated_at" json:"-"`
 
@@ -99,7 +103,8 @@ type Booking struct {
 	StartAt   *time.Time `bun:"-" json:"start_at"`
 	EndAt     *time.Time `bun:"-" json:"end_at"`
 	CanRate   bool       `bun:"-" json:"can_rate"`
-	Company   string     `bun:"-" json:"company"` // the rental company
+	CanCancel bool       `bun:"-" json:"can_cancel"` // cancel.go
+	Company   string     `bun:"-" json:"company"`    // the rental company
 	Month     string     `bun:"-" json:"month"`
 }
 
@@ -155,6 +160,7 @@ func (b *Booking) fill() {
 	if b.StartAt != nil {
 		b.Month = beijing.Month(*b.StartAt)
 	}
+	b.CanCancel = cancellable(b)
 }
 
 // BookInput is a visitor's booking.
@@ -437,6 +443,10 @@ func (s *Service) detail(ctx context.Context, b *Booking) (*Detail, error) {
 			note = "费用 " + money.Yuan(*e.FeeFen) + " 元"
 		}
 		d.Events = append(d.Events, TimelineEvent{At: e.At, What: ridehail.StateNames[e.Status], Note: note})
+	}
+	if b.CancelledAt != nil {
+		d.Events = append(d.Events, cancelEvent(b))
+		sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
 	}
 	if b.RatedAt != nil && b.Rating != nil {
 		d.Events = append(d.Events, TimelineEvent{At: *b.RatedAt, What: "评价", Note: fmt.Sprintf("%d星 %s", *b.Rating, b.RatingComment)})

@@ -75,7 +75,9 @@ func (s *Service) Callback(ctx context.Context, h http.Header, body []byte, ip s
 		if err != nil {
 			return err
 		}
-		if n > 0 || (cb.Status == b.RideState && cb.FeeFen == nil) {
+		// The same state again without a fee or with the fee we have (a
+		// cancel of ours, then the provider's cancelled callback): nothing new.
+		if n > 0 || (cb.Status == b.RideState && (cb.FeeFen == nil || (b.FeeFen != nil && *cb.FeeFen == *b.FeeFen))) {
 			result = "duplicate"
 			return s.insertCallback(ctx, tx, &b.ID, cb, nonce, "duplicate", "重复的回调，已处理过", body, ip)
 		}

@@ -564,3 +564,137 @@ func TestRideHailing(t *testing.T) {
 		}
 	})
 }
+
+// TestCancel: a ride cancelled by the visitor before a driver
+// accepted costs nothing; one cancelled on the console by the host unit's
+// dispatcher after the driver accepted costs the provider's cancellation
+// fee; the provider's cancelled callback is then a duplicate and a later
+// status is refused like one going backwards; a started ride, a ride
+// cancelled twice, another unit's approver and the provider unreachable
+// are refused with nothing changed; the visitor's platform-vehicle booking
+// cancels its order; the reconciliation agrees with the provider.
+func TestCancel(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		box := &smsBox{}
+		vs := w.Visitors
+		vs.SMS = box
+		a := verified(t, w, box, "钟明")
+		sim, api := rideEnv(t, w)
+		start := time.Now().Add(90 * time.Minute)
+		ride := func() (*visitors.Booking, string) {
+			t.Helper()
+			b, err := vs.Book(ctx, a, visitors.BookInput{Kind: visitors.KindRide, PickupPlace: "常州站", Destination: "市民广场", StartAt: start, EndAt: start.Add(2 * time.Hour), CapFen: 12000})
+			if err != nil || !b.CanCancel {
+				t.Fatalf("ride: %+v %v", b, err)
+			}
+			var app string
+			if err := w.DB.R.NewSelect().Table("visitor_bookings").Column("provider_app_id").Where("id = ?", b.ID).Scan(ctx, &app); err != nil {
+				t.Fatal(err)
+			}
+			return b, app
+		}
+		verdicts := func(id int64) []string {
+			t.Helper()
+			var v []string
+			if err := w.DB.R.NewSelect().Table("ride_callbacks").ColumnExpr("status || ' ' || verdict").Where("booking_id = ?", id).OrderExpr("id").Scan(ctx, &v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+
+		// The visitor, before a driver accepted: no fee.
+		b1, _ := ride()
+		if _, err := vs.Cancel(ctx, a, b1.ID, visitors.CancelInput{Reason: " "}); field(err, "reason") == "" {
+			t.Fatalf("no reason: %v", err)
+		}
+		if _, err := vs.Cancel(ctx, w.Actor(t, "gaj_approver"), b1.ID, visitors.CancelInput{Reason: "x"}); !errs.Is(err, errs.Forbidden) {
+			t.Fatalf("another unit's approver: %v", err)
+		}
+		d, err := vs.Cancel(ctx, a, b1.ID, visitors.CancelInput{Reason: "会议改期"})
+		if err != nil || d.State != ridehail.Cancelled || d.FeeFen != nil || d.CanCancel || d.CancelReason != "会议改期" {
+			t.Fatalf("cancelled by the visitor: %+v %v", d.Booking, err)
+		}
+		if last := d.Events[len(d.Events)-1]; last.What != "取消用车" || !strings.Contains(last.Note, "来访人员钟明：会议改期") {
+			t.Fatalf("timeline: %+v", d.Events)
+		}
+		if _, err := vs.Cancel(ctx, a, b1.ID, visitors.CancelInput{Reason: "再取消"}); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("cancelled twice: %v", err)
+		}
+		sim.Wait()
+		if v := verdicts(b1.ID); len(v) != 1 || v[0] != "cancelled duplicate" {
+			t.Fatalf("the provider's cancelled callback: %v", v)
+		}
+
+		// The host unit's dispatcher, after the driver accepted: the fee.
+		b2, app2 := ride()
+		if _, err := sim.Advance(ctx, app2, -1); err != nil {
+			t.Fatal(err)
+		}
+		d, err = vs.Cancel(ctx, w.Actor(t, "jgj_dispatcher"), b2.ID, visitors.CancelInput{Reason: "接待安排调整，改派平台车辆"})
+		if err != nil || d.State != ridehail.Cancelled || d.FeeFen == nil || *d.FeeFen != ridehail.SimCancelFeeFen || d.CancelledBy != "韩永康" {
+			t.Fatalf("cancelled by the dispatcher: %+v %v", d.Booking, err)
+		}
+		var told []string
+		if err := w.DB.R.NewSelect().Table("notifications").ColumnExpr("title || '：' || body").Where("user_id = ?", a.UserID).OrderExpr("id").Scan(ctx, &told); err != nil {
+			t.Fatal(err)
+		}
+		if len(told) == 0 || !strings.Contains(told[len(told)-1], "您的网约车已被取消") || !strings.Contains(told[len(told)-1], "取消费 5.00 元") {
+			t.Fatalf("the visitor is told: %v", told)
+		}
+		sim.Wait()
+		// A status the provider sends late, after the cancel: refused.
+		late, _ := json.Marshal(ridehail.Callback{EventID: "ev-late", ApplicationID: app2, OutApplicationNo: b2.No, Status: ridehail.Arrived, At: time.Now()})
+		h := http.Header{}
+		ridehail.SignHeaders(h, []byte("test-callback"), "n-late", late, time.Now())
+		if st := post(t, api+"/api/ridehail/callback", late, h); st != http.StatusConflict {
+			t.Fatalf("a status after the cancel: %d", st)
+		}
+		if v := verdicts(b2.ID); strings.Join(v, ",") != "accepted applied,cancelled duplicate,arrived refused" {
+			t.Fatalf("callbacks after the cancel: %v", v)
+		}
+		if d, _ := vs.MyBooking(ctx, a, b2.ID); d.State != ridehail.Cancelled || *d.FeeFen != ridehail.SimCancelFeeFen {
+			t.Fatalf("after the late status: %+v", d.Booking)
+		}
+
+		// A started ride cannot be cancelled; neither with the provider down.
+		b3, app3 := ride()
+		for range 3 {
+			sim.Advance(ctx, app3, -1)
+		}
+		if _, err := vs.Cancel(ctx, a, b3.ID, visitors.CancelInput{Reason: "晚了"}); !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), "行程中") {
+			t.Fatalf("a started ride: %v", err)
+		}
+		b4, _ := ride()
+		provider := w.Visitors.Ride
+		w.Visitors.Ride = &ridehail.HTTP{Label: "T3出行（模拟）", BaseURL: "http://127.0.0.1:1", ClientID: "x", ClientSecret: "y"}
+		if _, err := vs.Cancel(ctx, a, b4.ID, visitors.CancelInput{Reason: "不去了"}); !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), "无法连接") {
+			t.Fatalf("the provider down: %v", err)
+		}
+		if d, _ := vs.MyBooking(ctx, a, b4.ID); d.State != ridehail.Created || !d.CanCancel {
+			t.Fatalf("after the provider was down: %+v", d.Booking)
+		}
+		w.Visitors.Ride = provider
+
+		// The reconciliation agrees: both cancelled, the same fee.
+		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), false)
+		if err != nil || !rep.Reachable {
+			t.Fatalf("reconcile: %+v %v", rep, err)
+		}
+		for _, r := range rep.Rows {
+			if (r.No == b1.No || r.No == b2.No) && r.Difference != "" {
+				t.Errorf("reconciliation of the cancelled %s: %s", r.No, r.Difference)
+			}
+		}
+
+		// A platform vehicle: the visitor cancels its order.
+		pb, err := vs.Book(ctx, a, visitors.BookInput{Kind: visitors.KindPlatform, Reason: "座谈", PassengerCount: 1, PickupPlace: "常州北站", Destination: "市行政中心", StartAt: start, EndAt: start.Add(3 * time.Hour)})
+		if err != nil || !pb.CanCancel {
+			t.Fatalf("platform booking: %+v %v", pb, err)
+		}
+		d, err = vs.Cancel(ctx, a, pb.ID, visitors.CancelInput{Reason: "改乘网约车"})
+		if err != nil || d.State != booking.Cancelled || d.CanCancel || d.Events[len(d.Events)-1].Note != "改乘网约车" {
+			t.Fatalf("platform booking cancelled: %+v %v", d, err)
+		}
+	})
+}

@@ -3,12 +3,13 @@
 // the "partner" comes back in as the partner's request: the partner page (the demo's 无锡/南京, registering one, the
 // status check), the outbound application on the form (市外 + 异地用车) through approval to 异地办理中 and the partner's
 // 受理, the inbound order dispatched by the city's dispatcher on the dispatch board (the origin's order then shows
-// 合作城市派车), and last month's settlement statement printed.
+// 合作城市派车), last month's settlement statement printed, and the same application made on a 375 px phone (/m: 市外 →
+// 异地用车), approved and delivered to the partner.
 //   npm run test:browser
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -194,4 +195,53 @@ test('4. last month\'s settlement statement, printable', async () => {
   await page.locator('[data-test=partner-bookings] .el-table__row').first().waitFor()
   await shot('p11-partner-bookings')
   await logout(page)
+})
+
+test('5. on the phone (375 px): 市外 → 异地用车, approved, delivered to the partner', async () => {
+  await page.setViewportSize({ width: 375, height: 812 })
+  await b.context.clearCookies()
+  await page.goto('/m/login')
+  await page.locator('input[name=username]').fill('jgj_staff')
+  await page.locator('input[name=password]').fill(DEMO_PASSWORD)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL((u) => /\/m\/?$/.test(u.pathname))
+  await page.goto('/m/apply')
+  const form = page.locator('[data-test=m-apply]')
+  await form.locator('textarea[name=reason]').fill(`赴${cityName}考察（手机申请）`)
+  await form.locator('input[name=pickup_place]').fill(`${cityName}汽车站`)
+  await form.locator('input[name=destination-0]').fill(`${cityName}档案馆`)
+  const local = (min) => new Date(Date.now() + min * 60000 + 8 * 3600000).toISOString().slice(0, 16) // Beijing wall time
+  await form.locator('input[name=pickup_at]').fill(local(60))
+  await form.locator('input[name=return_at]').fill(local(300))
+  // No partner offered until 市外 is chosen, as on the console.
+  assert.equal(await page.locator('[data-test=m-partner-select]').count(), 0)
+  await form.locator('.van-radio', { hasText: '市外' }).click()
+  await page.locator('[data-test=m-partner-select]').selectOption({ label: cityName })
+  await page.locator('[data-test=m-partner-tip]', { hasText: `申请发往${cityName}公务用车平台派车` }).waitFor()
+  await page.locator('[data-test=m-partner-select]').scrollIntoViewIfNeeded()
+  await shot('p12m-apply-partner')
+  await page.locator('[data-test=m-apply-submit]').click()
+  await page.getByText('异地用车申请已提交').waitFor()
+  await page.waitForURL(/\/m\/orders\/\d+$/)
+  const id = Number(page.url().match(/orders\/(\d+)/)[1])
+
+  const approver = await apiSession(server.baseURL, 'jgj_approver')
+  const r = await approver.post(`/orders/${id}/approve`, { reason: '同意' })
+  assert.equal(r.status, 200, JSON.stringify(r.data))
+  assert.equal(r.data.state, 'partner')
+
+  await page.reload()
+  await page.locator('[data-test=m-order-state]', { hasText: '异地办理中' }).waitFor()
+  await until(async () => {
+    await page.reload()
+    return (await page.locator('[data-test=m-timeline]').innerText()).includes('合作城市受理')
+  }, 'the partner accepts the phone\'s application')
+  await shot('p13m-outbound-accepted')
+  // Delivered: the partner holds it as an order of its own for its dispatchers.
+  const no = r.data.no
+  const admin = await apiSession(server.baseURL, 'city_admin')
+  const inbound = (await admin.get('/partner-bookings?direction=in&page_size=100')).data.items.filter((l) => l.ref === `${code}-${no}`)
+  assert.equal(inbound.length, 1, `inbound ${code}-${no}`)
+  assert.ok(inbound[0].order_id)
+  await page.setViewportSize({ width: 1440, height: 900 })
 })

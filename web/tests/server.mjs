@@ -5,6 +5,7 @@
 // With GOVFLEET_TEST_DEMO_DIR set (tests/run.mjs, `npm run test:browser`), the fresh directory starts as a
 // copy of that one, where the demo was filled once (`govfleet migrate --demo`), and the server finds it filled.
 // With GOVFLEET_URL set, uses that running server instead (nothing is started or stopped).
+// args: more flags for serve (e.g. the ride-hailing provider a test runs).
 import { spawn, spawnSync } from 'node:child_process'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()
@@ -33,7 +34,7 @@ function supports(bin, flag) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-export async function startServer({ timeoutMs = 90_000 } = {}) {
+export async function startServer({ timeoutMs = 90_000, args: more = [] } = {}) {
   if (process.env.GOVFLEET_URL) {
     return { baseURL: process.env.GOVFLEET_URL.replace(/\/$/, ''), stop: async () => {}, logs: () => '' }
   }
@@ -42,7 +43,7 @@ export async function startServer({ timeoutMs = 90_000 } = {}) {
   const gateway = `127.0.0.1:${await freePort()}` // the JT/T 808 gateway, for tests that drive a terminal
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-webtest-'))
   if (process.env.GOVFLEET_TEST_DEMO_DIR) await cp(process.env.GOVFLEET_TEST_DEMO_DIR, dataDir, { recursive: true })
-  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--gateway-listen', gateway, '--data-dir', dataDir]
+  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--gateway-listen', gateway, '--data-dir', dataDir, ...more]
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
   let out = ''
   const keep = (d) => {

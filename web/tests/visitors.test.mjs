@@ -2,14 +2,18 @@
 // with an SMS code (the demo's SMS sender writes it to the server log), waits for verification and cannot book;
 // the host unit's approver verifies it on the console's 来访人员; the visitor books a platform vehicle in paid use
 // and follows it. The demo's visitor sees its past rides with driver, car and fee; 网约车对账 says the provider
-// (the simulator, not running here) is unreachable and still lists the platform's records.
+// (the simulator, not running yet) is unreachable and still lists the platform's records. Then the simulator
+// (`govfleet ridehail-sim`, on a port of its own) starts: the visitor books a ride on the phone, a driver accepts, and
+// the visitor cancels it, paying the provider's cancellation fee; the host unit's dispatcher cancels another on the
+// console and the visitor is told.
 //   GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/visitors.test.mjs
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
+import { freePort, startServer } from './server.mjs'
 import { launchBrowser, login, logout, menuItem } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -22,10 +26,14 @@ const password = 'Laifang#Test26'
 let server
 let b
 let page
+let simURL // the ride-hailing simulator's address: nothing listens there until test 6 starts it
+let sim
 
 before(async () => {
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
+  simURL = `http://127.0.0.1:${await freePort()}`
+  server = await startServer({ args: ['--ridehail-url', simURL, '--ridehail-client-id', 'govfleet-demo',
+    '--ridehail-client-secret', 'demo-client-secret', '--ridehail-callback-secret', 'demo-callback-secret'] })
   b = await launchBrowser({ baseURL: server.baseURL })
   page = b.page
 })
@@ -35,6 +43,7 @@ after(async () => {
     if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
     await b.close()
   }
+  if (sim) sim.kill('SIGTERM')
   if (server) await server.stop()
 })
 
@@ -109,11 +118,7 @@ test('2. the host unit\'s approver verifies the registration on the console', as
 test('3. the verified visitor books a platform vehicle and follows it', async () => {
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill(mobile)
-  await page.locator('input[name=password]').fill(password)
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
+  await visitorLogin(mobile, password)
   await page.locator('[data-test=m-visitor-state]', { hasText: '已核验' }).waitFor()
   await page.locator('[data-test=m-visitor-book]').click()
   await page.waitForURL('**/m/visitor/book')
@@ -137,11 +142,7 @@ test('3. the verified visitor books a platform vehicle and follows it', async ()
 test('4. the demo visitor sees its past rides: driver, car and fee; the console lists and reconciles them', async () => {
   await page.context().clearCookies()
   await page.setViewportSize(PHONE)
-  await page.goto('/m/login?visitor=1')
-  await page.locator('input[name=mobile]').fill('13905190201')
-  await page.locator('input[name=password]').fill('Laifang#Cz2026')
-  await page.locator('[data-test=m-login-submit]').click()
-  await page.waitForURL('**/m/visitor')
+  await visitorLogin('13905190201', 'Laifang#Cz2026')
   const cards = page.locator('[data-test=m-visitor-booking]')
   await cards.first().waitFor()
   assert.ok((await cards.count()) >= 4, 'past bookings of the demo')
@@ -217,7 +218,118 @@ test('5. the approver refuses a registration on the phone; the refused visitor c
   await page.waitForURL('**/m/visitor')
 })
 
+// Logs a visitor in on the phone (mobile and password).
+async function visitorLogin(m, pw) {
+  await page.goto('/m/login?visitor=1')
+  await page.locator('input[name=mobile]').fill(m)
+  await page.locator('input[name=password]').fill(pw)
+  await page.locator('[data-test=m-login-submit]').click()
+  await page.waitForURL('**/m/visitor')
+}
+
+// Books a ride on the phone, days ahead from 9:00 for two hours, up to cap yuan; waits for its page.
+async function bookRide(pickup, destination, days, cap) {
+  await page.goto('/m/visitor/book')
+  await page.locator('[data-test=m-kind-ridehail]').click()
+  const form = page.locator('[data-test=m-visitor-book-form]')
+  await form.locator('input[name=pickup_place]').fill(pickup)
+  await form.locator('input[name=destination]').fill(destination)
+  await form.locator('input[name=start_at]').fill(shanghai(days, 9))
+  await form.locator('input[name=end_at]').fill(shanghai(days, 11))
+  await form.locator('input[name=cap_fen]').fill(cap)
+  await page.locator('[data-test=m-visitor-book-submit]').click()
+  await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待接单' }).waitFor()
+}
+
 async function hostUnit() {
   const units = await (await fetch(`${server.baseURL}/api/visitor/host-units`)).json()
   return units.find((u) => u.name === '市机关事务管理局').id
 }
+
+test('6. the visitor books a ride on the phone, a driver accepts, the visitor cancels it and pays the cancellation fee', async () => {
+  const bin = process.env.GOVFLEET_BIN || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/govfleet')
+  sim = spawn(bin, ['ridehail-sim', '--listen', simURL.slice('http://'.length), '--step', '0', '--demo-history=false'], { stdio: 'ignore' })
+  const token = async () => {
+    const r = await fetch(`${simURL}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=govfleet-demo&client_secret=demo-client-secret' }).catch(() => null)
+    return r?.ok ? (await r.json()).access_token : ''
+  }
+  let tok = ''
+  for (let i = 0; i < 100 && !tok; i++) {
+    tok = await token()
+    if (!tok) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.ok(tok, 'the simulator answers')
+
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await visitorLogin(mobile, password)
+  await bookRide('常州站南广场', '市民广场', 1, '80')
+  const no = (await page.locator('[data-test=m-visitor-booking-detail]').innerText()).match(/FK\w+/)[0]
+
+  // The provider's driver accepts (the simulator, told to): the phone shows car and driver.
+  const orders = await (await fetch(`${simURL}/v1/enterprise/orders?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z`, { headers: { Authorization: `Bearer ${tok}` } })).json()
+  const app = orders.orders.find((o) => o.out_application_no === no)
+  assert.ok(app, `the application ${no} at the provider`)
+  assert.equal((await fetch(`${simURL}/sim/applications/${app.application_id}/advance`, { method: 'POST' })).status, 200)
+  await page.reload()
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '司机已接单' }).waitFor()
+
+  const box = page.locator('[data-test=m-visitor-cancel]')
+  await box.scrollIntoViewIfNeeded()
+  await box.getByText('取消将按服务商规定收取取消费').waitFor()
+  await page.locator('[data-test=m-visitor-cancel-submit]').click()
+  await page.locator('[data-test=m-visitor-cancel-error]', { hasText: '请填写取消原因' }).waitFor()
+  await box.locator('textarea[name=cancel_reason]').fill('会议提前结束，不再用车')
+  await shot('visitor-ride-cancel-phone')
+  await page.locator('[data-test=m-visitor-cancel-submit]').click()
+  await page.locator('.van-dialog').getByRole('button', { name: '取消用车' }).click()
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
+  assert.match(await page.locator('[data-test=m-visitor-fee]').innerText(), /5\.00/)
+  const text = await page.locator('[data-test=m-visitor-booking-detail]').innerText()
+  for (const t of ['取消用车', '会议提前结束，不再用车', `来访人员${name}`]) assert.ok(text.includes(t), `${t} in the detail`)
+  assert.equal(await page.locator('[data-test=m-visitor-cancel]').count(), 0, 'no second cancel')
+  await shot('visitor-ride-cancelled-phone')
+
+  // The provider's cancelled callback follows and changes nothing; its order query agrees.
+  await new Promise((r) => setTimeout(r, 500))
+  const after = await (await fetch(`${simURL}/v1/enterprise/orders?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z`, { headers: { Authorization: `Bearer ${tok}` } })).json()
+  const o = after.orders.find((x) => x.out_application_no === no)
+  assert.equal(o.status, 'cancelled')
+  assert.equal(o.fee_fen, 500)
+  await page.reload()
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
+})
+
+test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; the visitor is told', async () => {
+  await bookRide('常州北站', '新北区政府', 2, '60')
+  const detail = page.url()
+
+  await page.context().clearCookies()
+  await page.setViewportSize(DESKTOP)
+  await login(page, 'jgj_dispatcher')
+  await menuItem(page, '来访人员').click()
+  await page.getByRole('tab', { name: '来访用车' }).click()
+  const row = page.locator('[data-test=visitor-bookings-table] .el-table__body-wrapper tbody tr', { hasText: '新北区政府' }).filter({ hasText: name })
+  await row.waitFor()
+  await row.locator('[data-test=visitor-booking-cancel]').click()
+  await page.locator('[data-test=visitor-cancel-submit]').click()
+  await page.locator('.el-form-item__error', { hasText: '请填写取消原因' }).waitFor()
+  await page.locator('textarea[data-test=visitor-cancel-reason]').fill('接待安排调整，改派平台车辆')
+  await shot('visitor-ride-cancel-console')
+  await page.locator('[data-test=visitor-cancel-submit]').click()
+  await page.locator('.el-message', { hasText: '已取消' }).waitFor()
+  await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '新北区政府' }).filter({ hasText: '已取消' }).waitFor()
+  await logout(page)
+
+  await page.context().clearCookies()
+  await page.setViewportSize(PHONE)
+  await visitorLogin(mobile, password)
+  await page.goto(detail)
+  await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
+  const by = await page.locator('[data-test=m-visitor-cancelled]').innerText()
+  assert.ok(by.includes('韩永康') && by.includes('接待安排调整'), by)
+  await page.goto('/m/messages')
+  await page.getByText('您的网约车已被取消').first().waitFor()
+})

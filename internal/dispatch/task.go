@@ -1,10 +1,8 @@
 package dispatch
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -815,12 +813,10 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 	if err != nil {
 		return nil, 0, err
 	}
-	// Rank: the level's pool first, then free ones, those already on the task last.
-	type ranked struct {
-		v    *fleetVehicle
-		rank int
-	}
-	rs := make([]ranked, len(vs))
+	// Rank: the level's pool first, then free ones, those already on the
+	// task last; by id within a rank (vs is by id: a counting sort).
+	rank := make([]int, len(vs))
+	var at [16]int
 	for i, v := range vs {
 		r := 0
 		if v.poolLevel != levelID {
@@ -839,16 +835,24 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 				}
 			}
 		}
-		rs[i] = ranked{v, r}
+		rank[i] = r
+		at[r]++
 	}
-	slices.SortFunc(rs, func(a, b ranked) int { return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.v.id, b.v.id)) })
+	for r, n := 0, 0; r < len(at); r++ {
+		at[r], n = n, n+at[r]
+	}
+	rs := make([]*fleetVehicle, len(vs))
+	for i, v := range vs {
+		rs[at[rank[i]]] = v
+		at[rank[i]]++
+	}
 	off, n := page(p, size)
 	if n > 0 {
 		rs = rs[min(off, len(rs)):min(off+n, len(rs))]
 	}
 	out := make([]*Slot, len(rs))
-	for i, r := range rs {
-		out[i] = r.v.slot()
+	for i, v := range rs {
+		out[i] = v.slot()
 		h.occupy(out[i], wins, taskID)
 	}
 	return out, len(vs), nil

@@ -19,3 +19,9 @@ CREATE TRIGGER tr_dispatch_units_update AFTER UPDATE ON units FOR EACH ROW
 WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.path IS DISTINCT FROM NEW.path)
 EXECUTE FUNCTION dispatch_registry_changed();
 CREATE TRIGGER tr_dispatch_pool AFTER INSERT OR DELETE OR UPDATE ON pool_vehicles FOR EACH STATEMENT EXECUTE FUNCTION dispatch_registry_changed();
+-- The orders holding vehicles over a window (booking.Holdings: availability,
+-- the boards) are read from this index: only the holding states are in it,
+-- never the million closed orders, and it carries every column read.
+DROP INDEX ix_orders_holding;
+CREATE INDEX ix_orders_holding ON orders(pickup_at, return_at, vehicle_id, driver_id) INCLUDE (id, no, task_id)
+    WHERE state IN ('pending_consent', 'dispatched', 'departed', 'finished');

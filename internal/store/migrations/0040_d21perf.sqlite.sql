@@ -25,3 +25,10 @@ CREATE TRIGGER tr_dispatch_pool_delete AFTER DELETE ON pool_vehicles
 BEGIN UPDATE dispatch_registry_version SET version = version + 1; END;
 CREATE TRIGGER tr_dispatch_pool_update AFTER UPDATE OF level_id, vehicle_id ON pool_vehicles
 BEGIN UPDATE dispatch_registry_version SET version = version + 1; END;
+-- The orders holding vehicles over a window (booking.Holdings: availability,
+-- the boards) are read from this index alone: only the holding states are in
+-- it, never the million closed orders, and it carries every column read (the
+-- id is the rowid), so no order row is visited.
+DROP INDEX ix_orders_holding;
+CREATE INDEX ix_orders_holding ON orders(pickup_at, return_at, vehicle_id, driver_id, task_id, no)
+    WHERE state IN ('pending_consent', 'dispatched', 'departed', 'finished');

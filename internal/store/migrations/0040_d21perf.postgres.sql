@@ -25,3 +25,6 @@ CREATE TRIGGER tr_dispatch_pool AFTER INSERT OR DELETE OR UPDATE ON pool_vehicle
 DROP INDEX ix_orders_holding;
 CREATE INDEX ix_orders_holding ON orders(pickup_at, return_at, vehicle_id, driver_id) INCLUDE (id, no, task_id)
     WHERE state IN ('pending_consent', 'dispatched', 'departed', 'finished');
+-- Availability no longer reads the vehicles by type and status each time
+-- (0037's covering index served that read only).
+DROP INDEX ix_vehicles_availability;

@@ -32,3 +32,6 @@ BEGIN UPDATE dispatch_registry_version SET version = version + 1; END;
 DROP INDEX ix_orders_holding;
 CREATE INDEX ix_orders_holding ON orders(pickup_at, return_at, vehicle_id, driver_id, task_id, no)
     WHERE state IN ('pending_consent', 'dispatched', 'departed', 'finished');
+-- Availability no longer reads the vehicles by type and status each time
+-- (0037's covering index served that read only).
+DROP INDEX ix_vehicles_availability;

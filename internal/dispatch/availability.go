@@ -172,6 +172,7 @@ func (r *registry) choose(set vehicleSet) ([]*fleetVehicle, error) {
 		}
 		return out, nil
 	}
+	out = make([]*fleetVehicle, 0, len(r.vehicles))
 	for i := range r.vehicles {
 		if v := &r.vehicles[i]; match(v) {
 			out = append(out, v)

@@ -28,9 +28,10 @@ BEGIN UPDATE dispatch_registry_version SET version = version + 1; END;
 -- The orders holding vehicles over a window (booking.Holdings: availability,
 -- the boards) are read from this index alone: only the holding states are in
 -- it, never the million closed orders, and it carries every column read (the
--- id is the rowid), so no order row is visited.
+-- id is the rowid), so no order row is visited. The state leads, as in
+-- ix_orders_state_pickup, which SQLite would otherwise prefer.
 DROP INDEX ix_orders_holding;
-CREATE INDEX ix_orders_holding ON orders(pickup_at, return_at, vehicle_id, driver_id, task_id, no)
+CREATE INDEX ix_orders_holding ON orders(state, pickup_at, return_at, vehicle_id, driver_id, task_id, no)
     WHERE state IN ('pending_consent', 'dispatched', 'departed', 'finished');
 -- Availability no longer reads the vehicles by type and status each time
 -- (0037's covering index served that read only).

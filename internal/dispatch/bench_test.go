@@ -175,7 +175,8 @@ func load(b *testing.B, w *apptest.World, nv, no int) (time.Time, []int64, []int
 }
 
 // plans logs the query plan of every query call sends (EXPLAIN QUERY PLAN
-// on SQLite, EXPLAIN on PostgreSQL): none may scan the million orders.
+// on SQLite; on PostgreSQL EXPLAIN ANALYZE, with the server's time): none
+// may scan the million orders.
 func plans(b *testing.B, w *apptest.World, name string, call func() error) {
 	var qs []string
 	w.DB.R.AddQueryHook(queryLog{&qs})
@@ -186,7 +187,7 @@ func plans(b *testing.B, w *apptest.World, name string, call func() error) {
 	}
 	explain := "EXPLAIN QUERY PLAN "
 	if w.DB.Postgres {
-		explain = "EXPLAIN "
+		explain = "EXPLAIN (ANALYZE, BUFFERS) "
 	}
 	for _, q := range qs {
 		var lines []string

@@ -1,11 +1,12 @@
 package dispatch
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -13,6 +14,7 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
+	"govfleet/internal/errs"
 	"govfleet/internal/store"
 )
 
@@ -49,8 +51,6 @@ type Slot struct {
 	category, class string
 	unitPath        string
 	poolLevel       int64
-	filled          bool // fill has read its plate and the rest
-	rank            int  // candidates' order: pool first, free first
 }
 
 var statusNames = map[string]string{"available": "在库", "in_use": "使用中", "maintenance": "维修保养", "sealed": "封存"}
@@ -65,230 +65,254 @@ type vehicleSet struct {
 	plate  string
 }
 
-// slots reads the vehicles of set with everything a row shows.
-func slots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
-	ss, err := lightSlots(ctx, db, set)
-	if err != nil {
-		return nil, err
-	}
-	return ss, fill(ctx, db, ss)
+// fleetVehicle is what availability shows of a vehicle dispatched at all
+// (not disposed, not exempt): its registry facts, the same for any window.
+type fleetVehicle struct {
+	id, unitID, poolLevel                                                  int64
+	plate, model, class, category, status, vtype, unitName, unitPath, pool string
+	seats                                                                  int
 }
 
-// lightSlots reads only the ids (and pools) of the vehicles of set,
-// without reflection: ranking a city's 20,000 vehicles needs no more (text
-// columns cost most to read). fill adds the rest for the rows shown.
-func lightSlots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
-	// The pools are small: read once, not joined to every vehicle.
-	pools := map[int64]int64{}
-	var ps []struct {
-		VehicleID int64 `bun:"vehicle_id"`
-		LevelID   int64 `bun:"level_id"`
-	}
-	if err := db.NewSelect().Table("pool_vehicles").Column("vehicle_id", "level_id").Scan(ctx, &ps); err != nil {
-		return nil, store.Translate(err)
-	}
-	for _, p := range ps {
-		pools[p.VehicleID] = p.LevelID
-	}
-	q := `SELECT v.id FROM vehicles AS v WHERE v.status <> 'disposed' AND v.exempt = ?`
+func (v *fleetVehicle) slot() *Slot {
+	return &Slot{VehicleID: v.id, Plate: v.plate, Model: v.model, Seats: v.seats, Type: v.vtype, TypeName: name(VehicleTypes, v.vtype),
+		UnitID: v.unitID, UnitName: v.unitName, Status: v.status, StatusName: statusNames[v.status], Pool: v.pool,
+		category: v.category, class: v.class, unitPath: v.unitPath, poolLevel: v.poolLevel}
+}
+
+// registry is the dispatchable vehicles by id, read at a version of
+// dispatch_registry_version.
+type registry struct {
+	version  int64
+	vehicles []fleetVehicle
+	byID     map[int64]*fleetVehicle
+}
+
+// readRegistry reads the dispatchable vehicles (only ids when not nil)
+// with their units and pools, scanned without reflection.
+func readRegistry(ctx context.Context, db bun.IDB, ids []int64) (*registry, error) {
+	q := `SELECT v.id, v.plate, v.brand || ' ' || v.model, v.seats, v.vehicle_class, v.category, v.status, v.unit_id, u.name, u.path,
+			COALESCE(p.level_id, 0), COALESCE(l.name, '')
+		FROM vehicles AS v JOIN units AS u ON u.id = v.unit_id
+		LEFT JOIN pool_vehicles AS p ON p.vehicle_id = v.id LEFT JOIN units AS l ON l.id = p.level_id
+		WHERE v.status <> 'disposed' AND v.exempt = ?`
 	args := []any{false}
-	if set.path != "" {
-		q += " AND v.unit_id IN (SELECT id FROM units WHERE path LIKE ?)"
-		args = append(args, set.path+"%")
-	}
-	if set.poolOf != 0 {
-		q += " AND v.id IN (SELECT vehicle_id FROM pool_vehicles WHERE level_id = ?)"
-		args = append(args, set.poolOf)
-	}
-	if set.ids != nil {
-		if len(set.ids) == 0 {
-			return []*Slot{}, nil
+	if ids != nil {
+		if len(ids) == 0 {
+			return &registry{}, nil
 		}
 		q += " AND v.id IN (?)"
-		args = append(args, bun.In(set.ids))
+		args = append(args, bun.In(ids))
 	}
-	if set.vtype != "" {
-		cond, err := typeSQL(set.vtype)
-		if err != nil {
-			return nil, err
-		}
-		q += " AND " + cond
-	}
-	if set.plate != "" {
-		q += " AND v.plate LIKE ?"
-		args = append(args, like(set.plate))
-	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q+" ORDER BY v.id", args...)
 	if err != nil {
 		return nil, store.Translate(err)
 	}
 	defer rows.Close()
-	var vals []Slot // one allocation for a city's vehicles, not one each
+	r := &registry{}
 	for rows.Next() {
-		var s Slot
-		if err := rows.Scan(&s.VehicleID); err != nil {
+		var v fleetVehicle
+		if err := rows.Scan(&v.id, &v.plate, &v.model, &v.seats, &v.class, &v.category, &v.status, &v.unitID, &v.unitName, &v.unitPath, &v.poolLevel, &v.pool); err != nil {
 			return nil, store.Translate(err)
 		}
-		s.poolLevel = pools[s.VehicleID]
-		vals = append(vals, s)
+		v.vtype = TypeOf(v.class, v.seats)
+		r.vehicles = append(r.vehicles, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, store.Translate(err)
 	}
-	slices.SortFunc(vals, func(a, b Slot) int { return cmp.Compare(a.VehicleID, b.VehicleID) })
-	out := make([]*Slot, len(vals))
-	for i := range vals {
-		out[i] = &vals[i]
+	r.byID = make(map[int64]*fleetVehicle, len(r.vehicles))
+	for i := range r.vehicles {
+		r.byID[r.vehicles[i].id] = &r.vehicles[i]
+	}
+	return r, nil
+}
+
+// registry is every dispatchable vehicle, kept in memory while
+// dispatch_registry_version stands: triggers move it whenever a vehicle's
+// registry facts, a unit's name or path or a pool changes (migration 0040),
+// so a city's 20,000 vehicles are read once, not at every availability
+// read. The version is read before the vehicles: what is kept is never
+// older than its version.
+func (s *Service) registry(ctx context.Context) (*registry, error) {
+	var version int64
+	if err := s.DB.R.QueryRowContext(ctx, "SELECT version FROM dispatch_registry_version").Scan(&version); err != nil {
+		return nil, store.Translate(err)
+	}
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	if s.reg != nil && s.reg.version >= version {
+		return s.reg, nil
+	}
+	r, err := readRegistry(ctx, s.DB.R, nil)
+	if err != nil {
+		return nil, err
+	}
+	r.version, s.reg = version, r
+	return r, nil
+}
+
+// choose is the vehicles of set, by id.
+func (r *registry) choose(set vehicleSet) ([]*fleetVehicle, error) {
+	if set.vtype != "" && name(VehicleTypes, set.vtype) == "" {
+		return nil, (&errs.Fields{"vehicle_type": "车型不正确"}).Err()
+	}
+	plate := strings.ToUpper(strings.Trim(like(set.plate), "%"))
+	match := func(v *fleetVehicle) bool {
+		return strings.HasPrefix(v.unitPath, set.path) && (set.poolOf == 0 || v.poolLevel == set.poolOf) &&
+			(set.vtype == "" || v.vtype == set.vtype) && (plate == "" || strings.Contains(strings.ToUpper(v.plate), plate))
+	}
+	var out []*fleetVehicle
+	if set.ids != nil {
+		ids := slices.Clone(set.ids)
+		slices.Sort(ids)
+		for _, id := range slices.Compact(ids) {
+			if v := r.byID[id]; v != nil && match(v) {
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	}
+	out = make([]*fleetVehicle, 0, len(r.vehicles))
+	for i := range r.vehicles {
+		if v := &r.vehicles[i]; match(v) {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }
 
-// fill reads the plates, models, types, units and pools of ss.
-func fill(ctx context.Context, db bun.IDB, ss []*Slot) error {
-	if len(ss) == 0 {
-		return nil
+// slots is the rows of the vehicles of set, by id.
+func (r *registry) slots(set vehicleSet) ([]*Slot, error) {
+	vs, err := r.choose(set)
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]int64, len(ss))
-	byID := make(map[int64]*Slot, len(ss))
-	for i, s := range ss {
-		ids[i], byID[s.VehicleID] = s.VehicleID, s
+	out := make([]*Slot, len(vs))
+	for i, v := range vs {
+		out[i] = v.slot()
 	}
-	for i := 0; i < len(ids); i += 5000 {
-		rows, err := db.QueryContext(ctx, `SELECT v.id, v.plate, v.brand || ' ' || v.model, v.seats, v.vehicle_class, v.category, v.status, v.unit_id, u.name, u.path, COALESCE(l.name, '')
-			FROM vehicles AS v JOIN units AS u ON u.id = v.unit_id
-			LEFT JOIN pool_vehicles AS p ON p.vehicle_id = v.id LEFT JOIN units AS l ON l.id = p.level_id
-			WHERE v.id IN (?)`, bun.In(ids[i:min(i+5000, len(ids))]))
-		if err != nil {
-			return store.Translate(err)
-		}
-		for rows.Next() {
-			var id int64
-			var x Slot
-			if err := rows.Scan(&id, &x.Plate, &x.Model, &x.Seats, &x.class, &x.category, &x.Status, &x.UnitID, &x.UnitName, &x.unitPath, &x.Pool); err != nil {
-				rows.Close()
-				return store.Translate(err)
-			}
-			s := byID[id]
-			s.Plate, s.Model, s.Seats, s.class, s.category, s.Status, s.UnitID, s.UnitName, s.unitPath, s.Pool = x.Plate, x.Model, x.Seats, x.class, x.category, x.Status, x.UnitID, x.UnitName, x.unitPath, x.Pool
-			s.Type = TypeOf(s.class, s.Seats)
-			s.TypeName = name(VehicleTypes, s.Type)
-			s.StatusName = statusNames[s.Status]
-			s.filled = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return store.Translate(err)
-		}
-	}
-	for _, s := range ss {
-		explain(s)
-	}
-	return nil
+	return out, nil
 }
 
-// occupy fills the bars of ss over [from, to) — orders holding each
-// vehicle (with their task's name), repairs, holidays it is sealed on —
-// and marks, for each window of wins (the task's shifts), the bars that
-// keep it from serving: one orders query over the window's index range,
-// one for the few vehicles under repair or sealed, however many vehicles.
-// exceptTask's own orders are shown as shifts, not conflicts. The reasons
-// are written (explain) once the plates are read.
-func occupy(ctx context.Context, db bun.IDB, ss []*Slot, from, to time.Time, wins [][2]time.Time, exceptTask int64) error {
-	hs, err := booking.Holdings(ctx, db, "vehicle_id", nil, from, to)
+// slots reads the vehicles of set (given ids) from db itself: inside a
+// transaction, what it has written counts.
+func slots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
+	r, err := readRegistry(ctx, db, set.ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	taskNames := map[int64]string{}
-	for _, h := range hs {
-		if h.TaskID != nil {
-			taskNames[*h.TaskID] = ""
+	return r.slots(set)
+}
+
+// holds is what holds vehicles over [from, to): the orders (with their
+// tasks' names) and the holidays. One orders query over the window's index
+// range, however many vehicles.
+type holds struct {
+	from, to  time.Time
+	orders    map[int64][]booking.Holding
+	taskNames map[int64]string
+	holidays  []*calendar.Day
+}
+
+// readHolds reads what holds the vehicles ids (every vehicle when nil)
+// over [from, to).
+func readHolds(ctx context.Context, db bun.IDB, ids []int64, from, to time.Time) (*holds, error) {
+	hs, err := booking.Holdings(ctx, db, "vehicle_id", ids, from, to)
+	if err != nil {
+		return nil, err
+	}
+	h := &holds{from: from, to: to, orders: make(map[int64][]booking.Holding, len(hs)), taskNames: map[int64]string{}}
+	for _, x := range hs {
+		h.orders[x.ID] = append(h.orders[x.ID], x)
+		if x.TaskID != nil {
+			h.taskNames[*x.TaskID] = ""
 		}
 	}
-	if len(taskNames) > 0 {
+	if len(h.taskNames) > 0 {
 		var ts []struct {
 			ID   int64  `bun:"id"`
 			Name string `bun:"name"`
 		}
-		ids := make([]int64, 0, len(taskNames))
-		for id := range taskNames {
-			ids = append(ids, id)
-		}
-		if err := db.NewSelect().Table("support_tasks").Column("id", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx, &ts); err != nil {
-			return store.Translate(err)
+		if err := db.NewSelect().Table("support_tasks").Column("id", "name").Where("id IN (?)", bun.In(slices.Collect(maps.Keys(h.taskNames)))).Scan(ctx, &ts); err != nil {
+			return nil, store.Translate(err)
 		}
 		for _, t := range ts {
-			taskNames[t.ID] = t.Name
+			h.taskNames[t.ID] = t.Name
 		}
 	}
-	byVehicle := make(map[int64][]booking.Holding, len(hs))
-	for _, h := range hs {
-		byVehicle[h.ID] = append(byVehicle[h.ID], h)
+	if h.holidays, err = calendar.Holidays(ctx, db, from, to); err != nil {
+		return nil, err
 	}
-	// The vehicles out of service, and — when the window holds a holiday —
-	// those that keep running on holidays.
-	var out []struct {
-		ID       int64  `bun:"id"`
-		Status   string `bun:"status"`
-		Category string `bun:"category"`
+	return h, nil
+}
+
+// clear tells, without building its bars, that nothing holds v: no order,
+// no repair or sealing, no holiday it is sealed on.
+func (h *holds) clear(v *fleetVehicle) bool {
+	return len(h.orders[v.id]) == 0 && v.status != "maintenance" && v.status != "sealed" &&
+		(len(h.holidays) == 0 || calendar.RunsOnHolidays(v.category))
+}
+
+// occupy fills the bars of s — orders holding it (with their task's name),
+// repair, holidays it is sealed on — and marks, for each window of wins
+// (the task's shifts), the bars that keep it from serving. exceptTask's
+// own orders are shown as shifts, not conflicts.
+func (h *holds) occupy(s *Slot, wins [][2]time.Time, exceptTask int64) {
+	s.Bars = nil
+	for _, x := range h.orders[s.VehicleID] {
+		b := &Bar{Kind: "order", Label: "订单 " + x.No, From: x.PickupAt, To: x.ReturnAt, OrderNo: x.No}
+		if x.TaskID != nil {
+			b.Kind, b.TaskName = "task", h.taskNames[*x.TaskID]
+			b.Label = "保障任务「" + b.TaskName + "」"
+			if *x.TaskID == exceptTask {
+				b.Kind = "shift"
+			}
+		}
+		s.Bars = append(s.Bars, b)
 	}
-	holidays, err := calendar.Holidays(ctx, db, from, to)
+	switch s.Status {
+	case "maintenance":
+		s.Bars = append(s.Bars, &Bar{Kind: "repair", Label: "维修保养中", From: h.from, To: h.to})
+	case "sealed":
+		s.Bars = append(s.Bars, &Bar{Kind: "sealed", Label: "车辆已封存", From: h.from, To: h.to})
+	}
+	if !calendar.RunsOnHolidays(s.category) {
+		for _, d := range h.holidays {
+			day, _ := beijing.ParseDate(d.Day)
+			s.Bars = append(s.Bars, &Bar{Kind: "holiday", Label: d.Name + "节假日封存", From: day.UTC(), To: day.AddDate(0, 0, 1).UTC()})
+		}
+	}
+	if len(s.Bars) > 1 {
+		sort.Slice(s.Bars, func(i, j int) bool { return s.Bars[i].From.Before(s.Bars[j].From) })
+	}
+	s.Free = true
+	for _, w := range wins {
+		for _, b := range s.Bars {
+			if b.Kind == "shift" || !b.From.Before(w[1]) || !b.To.After(w[0]) {
+				continue
+			}
+			b.Conflict, s.Free = true, false
+		}
+	}
+	explain(s)
+}
+
+// occupy fills the bars of ss over [from, to) and marks their conflicts
+// with wins (holds.occupy); a few vehicles' orders are read by vehicle.
+func occupy(ctx context.Context, db bun.IDB, ss []*Slot, from, to time.Time, wins [][2]time.Time, exceptTask int64) error {
+	var ids []int64
+	if len(ss) <= 1000 {
+		ids = make([]int64, len(ss))
+		for i, s := range ss {
+			ids[i] = s.VehicleID
+		}
+	}
+	h, err := readHolds(ctx, db, ids, from, to)
 	if err != nil {
 		return err
 	}
-	q := db.NewSelect().Table("vehicles").Column("id", "status", "category")
-	if len(holidays) > 0 {
-		q = q.Where("status IN ('maintenance', 'sealed') OR category IN ('emergency', 'law_enforcement')")
-	} else {
-		q = q.Where("status IN ('maintenance', 'sealed')")
-	}
-	if err := q.Scan(ctx, &out); err != nil {
-		return store.Translate(err)
-	}
-	status := make(map[int64]string, len(out))
-	runs := map[int64]bool{}
-	for _, o := range out {
-		status[o.ID] = o.Status
-		runs[o.ID] = calendar.RunsOnHolidays(o.Category)
-	}
 	for _, s := range ss {
-		for _, h := range byVehicle[s.VehicleID] {
-			b := &Bar{Kind: "order", Label: "订单 " + h.No, From: h.PickupAt, To: h.ReturnAt, OrderNo: h.No}
-			if h.TaskID != nil {
-				b.Kind, b.TaskName = "task", taskNames[*h.TaskID]
-				b.Label = "保障任务「" + b.TaskName + "」"
-				if *h.TaskID == exceptTask {
-					b.Kind = "shift"
-				}
-			}
-			s.Bars = append(s.Bars, b)
-		}
-		switch status[s.VehicleID] {
-		case "maintenance":
-			s.Bars = append(s.Bars, &Bar{Kind: "repair", Label: "维修保养中", From: from, To: to})
-		case "sealed":
-			s.Bars = append(s.Bars, &Bar{Kind: "sealed", Label: "车辆已封存", From: from, To: to})
-		}
-		if !runs[s.VehicleID] {
-			for _, d := range holidays {
-				day, _ := beijing.ParseDate(d.Day)
-				s.Bars = append(s.Bars, &Bar{Kind: "holiday", Label: d.Name + "节假日封存", From: day.UTC(), To: day.AddDate(0, 0, 1).UTC()})
-			}
-		}
-		if len(s.Bars) > 1 {
-			sort.Slice(s.Bars, func(i, j int) bool { return s.Bars[i].From.Before(s.Bars[j].From) })
-		}
-		s.Free = true
-		for _, w := range wins {
-			for _, b := range s.Bars {
-				if b.Kind == "shift" || !b.From.Before(w[1]) || !b.To.After(w[0]) {
-					continue
-				}
-				b.Conflict, s.Free = true, false
-			}
-		}
-		if s.filled {
-			explain(s)
-		}
+		h.occupy(s, wins, exceptTask)
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ func BenchmarkAvailability(b *testing.B) {
 				}},
 			}
 			for _, c := range cases {
+				plans(b, w, c.name, c.call)
 				b.Run(c.name, func(b *testing.B) { timed(b, c.call) })
 			}
 		})
@@ -172,6 +173,55 @@ func load(b *testing.B, w *apptest.World, nv, no int) (time.Time, []int64, []int
 	}
 	return now, vids, dids
 }
+
+// plans logs the query plan of every query call sends (EXPLAIN QUERY PLAN
+// on SQLite; on PostgreSQL EXPLAIN ANALYZE, with the server's time): none
+// may scan the million orders.
+func plans(b *testing.B, w *apptest.World, name string, call func() error) {
+	var qs []string
+	w.DB.R.AddQueryHook(queryLog{&qs})
+	err := call()
+	w.DB.R.ResetQueryHooks()
+	if err != nil {
+		b.Fatal(err)
+	}
+	explain := "EXPLAIN QUERY PLAN "
+	if w.DB.Postgres {
+		explain = "EXPLAIN (ANALYZE, BUFFERS) "
+	}
+	for _, q := range qs {
+		var lines []string
+		rows, err := w.DB.R.QueryContext(context.Background(), explain+q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				b.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprint(*vals[len(vals)-1].(*any)))
+		}
+		rows.Close()
+		b.Logf("%s: %.200s\n\t%s", name, q, strings.Join(lines, "\n\t"))
+	}
+}
+
+// queryLog collects the SELECTs sent.
+type queryLog struct{ qs *[]string }
+
+func (l queryLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if strings.HasPrefix(strings.TrimSpace(e.Query), "SELECT") {
+		*l.qs = append(*l.qs, e.Query)
+	}
+	return ctx
+}
+
+func (queryLog) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // cpu is the process's user and system CPU time so far.
 func cpu() time.Duration {

@@ -55,7 +55,11 @@ func (s *Service) Board(ctx context.Context, a *access.Actor, taskID int64) (*Ta
 	if ids == nil {
 		return b, nil
 	}
-	ss, err := slots(ctx, s.DB.R, vehicleSet{ids: ids})
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := reg.slots(vehicleSet{ids: ids})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ package dispatch
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -32,6 +33,9 @@ type Service struct {
 	DB     *store.DB
 	Notify *notify.Notifier
 	Now    func() time.Time
+
+	regMu sync.Mutex
+	reg   *registry // the dispatchable vehicles at a registry version (Service.registry)
 }
 
 func (s *Service) now() time.Time {

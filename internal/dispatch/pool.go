@@ -230,7 +230,11 @@ func (s *Service) PoolBoard(ctx context.Context, a *access.Actor, levelID int64,
 	days = min(max(days, 1), 14)
 	start := beijing.DayStart(from)
 	end := start.AddDate(0, 0, days)
-	ss, err := slots(ctx, s.DB.R, vehicleSet{poolOf: l.ID})
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := reg.slots(vehicleSet{poolOf: l.ID})
 	if err != nil {
 		return nil, err
 	}

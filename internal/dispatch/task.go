@@ -1,10 +1,8 @@
 package dispatch
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -776,9 +774,15 @@ func (s *Service) Candidates(ctx context.Context, a *access.Actor, taskID int64,
 	return s.available(ctx, s.DB.R, t.LevelPath, t.LevelID, taskID, shifts, vtype, plate, p, size)
 }
 
-// available ranks the vehicles under path for shifts (the benchmarked path).
+// available ranks the vehicles under path for shifts (the benchmarked
+// path): the registry's vehicles from memory, what holds them over the
+// shifts' span in one query; bars are built for the few held and the page.
 func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelID, taskID int64, shifts []*Shift, vtype, plate string, p, size int) ([]*Slot, int, error) {
-	ss, err := lightSlots(ctx, db, vehicleSet{path: path, vtype: vtype, plate: plate})
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	vs, err := reg.choose(vehicleSet{path: path, vtype: vtype, plate: plate})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -793,35 +797,51 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 			to = sh.EndAt
 		}
 	}
-	if err := occupy(ctx, db, ss, from, to, wins, taskID); err != nil {
+	h, err := readHolds(ctx, db, nil, from, to)
+	if err != nil {
 		return nil, 0, err
 	}
-	rank := func(x *Slot) int {
+	// Rank: the level's pool first, then free ones, those already on the
+	// task last; by id within a rank (vs is by id: a counting sort).
+	rank := make([]int, len(vs))
+	var at [16]int
+	for i, v := range vs {
 		r := 0
-		if x.poolLevel != levelID {
+		if v.poolLevel != levelID {
 			r += 2
 		}
-		if !x.Free {
-			r += 4
-		}
-		for _, b := range x.Bars {
-			if b.Kind == "shift" { // already on this task
-				r += 8
-				break
+		if !h.clear(v) {
+			x := v.slot()
+			h.occupy(x, wins, taskID)
+			if !x.Free {
+				r += 4
+			}
+			for _, b := range x.Bars {
+				if b.Kind == "shift" {
+					r += 8
+					break
+				}
 			}
 		}
-		return r
+		rank[i] = r
+		at[r]++
 	}
-	for _, x := range ss {
-		x.rank = rank(x)
+	for r, n := 0, 0; r < len(at); r++ {
+		at[r], n = n, n+at[r]
 	}
-	slices.SortFunc(ss, func(a, b *Slot) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.VehicleID, b.VehicleID))
-	})
+	rs := make([]*fleetVehicle, len(vs))
+	for i, v := range vs {
+		rs[at[rank[i]]] = v
+		at[rank[i]]++
+	}
 	off, n := page(p, size)
-	total := len(ss)
 	if n > 0 {
-		ss = ss[min(off, len(ss)):min(off+n, len(ss))]
+		rs = rs[min(off, len(rs)):min(off+n, len(rs))]
 	}
-	return ss, total, fill(ctx, db, ss)
+	out := make([]*Slot, len(rs))
+	for i, v := range rs {
+		out[i] = v.slot()
+		h.occupy(out[i], wins, taskID)
+	}
+	return out, len(vs), nil
 }

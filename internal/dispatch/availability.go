@@ -129,7 +129,7 @@ func readRegistry(ctx context.Context, db bun.IDB, ids []int64) (*registry, erro
 
 // registry is every dispatchable vehicle, kept in memory while
 // dispatch_registry_version stands: triggers move it whenever a vehicle's
-// registry facts, a unit's name or path or a pool changes (migration 0040),
+// registry facts, a unit's name or path or a pool changes (migration 0043),
 // so a city's 20,000 vehicles are read once, not at every availability
 // read. The version is read before the vehicles: what is kept is never
 // older than its version.

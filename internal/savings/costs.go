@@ -96,15 +96,21 @@ type use struct {
 // usesQuery selects the cross-unit uses that ran: an order with a vehicle
 // whose owning unit is not the ordering unit, finished, back or closed.
 func usesQuery(db bun.IDB) *bun.SelectQuery {
+	return servedQuery(db).Where("v.unit_id <> o.unit_id")
+}
+
+// servedQuery selects the orders that ran with a vehicle: finished, back or closed.
+func servedQuery(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("orders AS o").
 		ColumnExpr("o.id, o.no, o.unit_id, ou.path AS unit_path, o.vehicle_id, v.unit_id AS owner_id, vu.path AS owner_path, v.seats").
 		ColumnExpr("o.pickup_at, o.return_at, o.departed_at, o.finished_at, o.returned_at, o.start_odometer, o.end_odometer").
 		Join("JOIN vehicles AS v ON v.id = o.vehicle_id").Join("JOIN units AS vu ON vu.id = v.unit_id").Join("JOIN units AS ou ON ou.id = o.unit_id").
-		Where("o.vehicle_id IS NOT NULL AND v.unit_id <> o.unit_id AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
+		Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
 }
 
-// cost computes the cost of one use (not stored).
-func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, error) {
+// span is the time a use is charged for: from departure (else planned
+// pick-up) to return to base (else task end, else planned return).
+func (u *use) span() time.Duration {
 	start, end := u.PickupAt, u.ReturnAt
 	if u.DepartedAt != nil {
 		start = *u.DepartedAt
@@ -114,9 +120,11 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	} else if u.FinishedAt != nil {
 		end = *u.FinishedAt
 	}
-	if end.Before(start) {
-		end = start
-	}
+	return max(end.Sub(start), 0)
+}
+
+// cost computes the cost of one use (not stored).
+func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, error) {
 	c := &UseCost{OrderID: u.ID, Month: beijing.Month(u.PickupAt), LenderID: u.OwnerID, BorrowerID: u.UnitID, LenderPath: u.OwnerPath,
 		BorrowerPath: u.UnitPath, VehicleID: u.VehicleID, VehicleType: loans.TypeOf(u.Seats), ComputedAt: now}
 	// A loan's use is settled between the two levels of the loan.
@@ -137,7 +145,7 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	if len(ln) > 0 && strings.HasPrefix(u.UnitPath, ln[0].BorrowerPath) {
 		c.LoanID, c.LenderID, c.BorrowerID, c.LenderPath, c.BorrowerPath = &ln[0].ID, ln[0].LenderID, ln[0].BorrowerID, ln[0].LenderPath, ln[0].BorrowerPath
 	}
-	c.Days, c.HalfDays = Days(end.Sub(start))
+	c.Days, c.HalfDays = Days(u.span())
 	var gps sql.NullInt64
 	if err := db.NewSelect().Table("trips").ColumnExpr("SUM(distance_m)").Where("order_id = ?", u.ID).Scan(ctx, &gps); err != nil {
 		return nil, store.Translate(err)
@@ -159,8 +167,8 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	if err != nil {
 		return nil, err
 	}
-	c.InternalFen = t.DayFen*int64(c.Days) + t.HalfDayFen*int64(c.HalfDays) + (t.KmFen*c.KmM+500)/1000
-	c.MarketFen = m.DayFen*int64(c.Days) + m.HalfDayFen*int64(c.HalfDays)
+	c.InternalFen = t.forTime(c.Days, c.HalfDays) + (t.KmFen*c.KmM+500)/1000
+	c.MarketFen = m.forTime(c.Days, c.HalfDays)
 	c.SavingFen = c.MarketFen - c.InternalFen
 	return c, nil
 }
@@ -264,16 +272,4 @@ func (s *Service) CostClosed(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// MarketPrices prices the cross-unit uses borrowed under a node in [from, to)
-// at the market reference prices (Summary's market price, fen): the
-// MarketEquivalent the statistics' savings rate takes (internal/savingsrate
-// on main: savingsrate.Service{Market: savings.MarketPrices{DB: db}}).
-type MarketPrices struct{ DB *store.DB }
-
-// Equivalent returns the market price of the uses under path in [from, to).
-func (m MarketPrices) Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error) {
-	_, market, _, err := Summary(ctx, m.DB.R, path, from, to)
-	return market, err
 }

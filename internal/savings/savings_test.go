@@ -11,6 +11,7 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/loans"
+	"govfleet/internal/pdf"
 	"govfleet/internal/savings"
 	"govfleet/internal/storetest"
 )
@@ -224,6 +225,36 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		// A second generation keeps a confirmed statement as it is.
 		if again, err := w.Savings.Generate(ctx, city, "2031-02"); err != nil || len(again) != 0 {
 			t.Fatalf("regenerated a confirmed statement: %v %v", again, err)
+		}
+		// The statement as printed (PDF): both parties, each use's figures, the totals by hand, both
+		// confirmations and the signature lines; another district gets none, and the print is audited.
+		b, name, err := w.Savings.StatementPDF(ctx, w.Actor(t, "wj_admin"), st.ID)
+		wantErr(t, err, "", "")
+		if name != "统筹用车结算单-2031-02-武进区-天宁区.pdf" {
+			t.Errorf("file name %q", name)
+		}
+		text, err := pdf.Text(b)
+		wantErr(t, err, "", "")
+		for _, want := range []string{"公务用车跨单位使用结算单", "结算月份：2031-02", "武进区", "天宁区", "双方已确认",
+			"SV01", l.No, "苏DS0001 商务车", "2031-02-10 08:00", "1天 + 半天", "120.0（北斗里程）", "1130.00", "1850.00", "720.00",
+			"SV02", "2031-02-20 09:00", "40.0（里程表）", "410.00", "700.00", "290.00",
+			"合计", "2 次", "160.0", "1540.00", "2550.00", "1010.00",
+			"借出方确认", "借入方确认", "借出方（武进区）经办人 签字：", "借入方（天宁区）经办人 签字："} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the printed statement does not say %q:\n%s", want, text)
+			}
+		}
+		for _, who := range []string{st.LenderConfirmedBy, st.BorrowerConfirmedBy} {
+			if !strings.Contains(text, who+"（") {
+				t.Errorf("the printed statement does not name %s as confirming", who)
+			}
+		}
+		_, _, err = w.Savings.StatementPDF(ctx, w.Actor(t, "zl_admin"), st.ID)
+		wantErr(t, err, errs.Forbidden, "不在您的管辖范围内")
+		var prints int
+		db.R.NewSelect().Table("audit_log").ColumnExpr("COUNT(*)").Where("action = 'settlement.print'").Scan(ctx, &prints)
+		if prints != 1 {
+			t.Errorf("audited %d prints, want 1", prints)
 		}
 		var actions int
 		db.R.NewSelect().Table("audit_log").ColumnExpr("COUNT(*)").Where("action IN ('settlement.confirm', 'settlement.dispute')").Scan(ctx, &actions)

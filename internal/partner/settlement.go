@@ -338,7 +338,7 @@ func SettlementDoc(st *Settlement, now time.Time) pdf.Doc {
 	table := func(dir string) *pdf.Table {
 		tb := &pdf.Table{
 			Columns: []string{"序号", "订单号", "用车人", "报到时间", "车牌", "驾驶员", "计费说明", "里程（公里）", "费用（元）", "市场价（元）", "节约（元）"},
-			Widths:  []float64{6, 17, 9, 16, 11, 9, 30, 10, 11, 11, 10},
+			Widths:  []float64{6, 17, 9, 16, 11, 9, 26, 13, 11, 12, 10},
 			Right:   []bool{false, false, false, false, false, false, false, true, true, true, true},
 		}
 		var n int
@@ -371,13 +371,13 @@ func SettlementDoc(st *Settlement, now time.Time) pdf.Doc {
 		return tb
 	}
 	totals := []pdf.Field{
-		{Label: "合作城市", Value: st.PartnerName}, {Label: "结算月份", Value: st.Month},
-		{Label: "对方应付（对方人员用本市车辆）", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.InFen), st.InCount)},
-		{Label: "本方应付（本市人员用对方车辆）", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.OutFen), st.OutCount)},
-		{Label: "轧差（对方应付减本方应付）", Value: money.Yuan(st.InFen-st.OutFen) + " 元"}, {Label: "状态", Value: st.StateName},
+		{Label: "合作城市", Value: st.PartnerName}, {Label: "状态", Value: st.StateName},
+		{Label: "对方应付", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.InFen), st.InCount)},
+		{Label: "本方应付", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.OutFen), st.OutCount)},
+		{Label: "轧差", Value: money.Yuan(st.InFen-st.OutFen) + " 元（对方应付减本方应付）", Wide: true},
 	}
 	if st.MarketFen > 0 {
-		totals = append(totals, pdf.Field{Label: "按本地租车市场价", Value: fmt.Sprintf("%s 元，节约 %s 元", money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)), Wide: true})
+		totals = append(totals, pdf.Field{Label: "市场价折算", Value: fmt.Sprintf("%s 元，节约 %s 元（对方人员用车按本地租车市场价）", money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)), Wide: true})
 	}
 	return pdf.Doc{
 		Title:  "公务用车异地有偿使用结算单",

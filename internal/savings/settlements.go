@@ -389,11 +389,11 @@ func StatementDoc(st *Settlement, lines []*UseCost, now time.Time) pdf.Doc {
 		Issuer: st.LenderName + " → " + st.BorrowerName,
 		Number: "结算月份：" + st.Month,
 		Fields: []pdf.Field{
-			{Label: "借出方（车辆所属）", Value: st.LenderName}, {Label: "借入方（用车）", Value: st.BorrowerName},
-			{Label: "结算月份", Value: st.Month}, {Label: "状态", Value: st.StateName},
+			{Label: "借出方", Value: st.LenderName + "（车辆所属）"}, {Label: "借入方", Value: st.BorrowerName + "（用车）"},
 			{Label: "用车次数", Value: fmt.Sprintf("%d 次", st.Uses)}, {Label: "里程", Value: Km(st.KmM) + " 公里"},
 			{Label: "内部费用", Value: money.Yuan(st.InternalFen) + " 元"}, {Label: "市场价", Value: money.Yuan(st.MarketFen) + " 元"},
-			{Label: "节约", Value: money.Yuan(st.SavingFen) + " 元"}, {Label: "生成时间", Value: t(st.GeneratedAt)},
+			{Label: "节约", Value: money.Yuan(st.SavingFen) + " 元"}, {Label: "状态", Value: st.StateName},
+			{Label: "生成时间", Value: t(st.GeneratedAt), Wide: true},
 		},
 		Sections: []pdf.Section{{
 			Heading: "用车明细",

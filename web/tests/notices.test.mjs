@@ -137,9 +137,12 @@ test('the savings rate shows both inputs and drills down to a district', async (
   await shot('savings-city')
   await page.locator('[data-test=savings-table] [data-test=savings-drill]', { hasText: '天宁区' }).click()
   await page.locator('.el-breadcrumb', { hasText: '天宁区' }).waitFor()
-  // 天宁区 chose the market-price basis: integrated dispatch prices the uses it borrowed (issue 21).
+  // 天宁区 chose the market-price basis: every trip its vehicles served this year, at the market reference prices.
   await summary.filter({ hasText: '服务行程的市场价格折算' }).waitFor()
   assert.ok(!(await summary.innerText()).includes('尚未提供'), 'the market basis is provided')
+  const baseline = await summary.locator('.stat .value').first().innerText()
+  assert.ok(Number(baseline.replace(/,/g, '')) > 0, `the market price of the trips 天宁区's vehicles served: ${baseline}`)
+  assert.ok((await page.locator('[data-test=savings-definition]').innerText()).includes('每次出车'), 'the market basis is defined on the page')
   await page.getByText('（天宁区选定）').waitFor()
   await shot('savings-district')
 })

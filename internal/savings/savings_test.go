@@ -266,8 +266,15 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if i != 154000 || m != 255000 || sv != 101000 {
 			t.Errorf("summary: %d %d %d", i, m, sv)
 		}
-		if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != 255000 {
-			t.Errorf("market equivalent: %d %v", m, err)
+		// The savings rate's market basis prices every trip served at the unit of the vehicle that served
+		// it: 武进区's van, so 武进区's (the same market price), not 天宁区's.
+		if _, err := w.Savings.PriceServed(ctx, 5000); err != nil {
+			t.Fatal(err)
+		}
+		for district, want := range map[string]int64{"武进区": 255000, "天宁区": 0} {
+			if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, district), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != want {
+				t.Errorf("market equivalent of %s: %d %v, want %d", district, m, err, want)
+			}
 		}
 		if _, _, sv, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "钟楼区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); sv != 0 {
 			t.Errorf("another district's saving: %d", sv)

@@ -15,8 +15,8 @@ import (
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/notices"
-	"govfleet/internal/pdf"
 	"govfleet/internal/org"
+	"govfleet/internal/pdf"
 	"govfleet/internal/storetest"
 )
 

@@ -22,6 +22,20 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 func fen(v int64) *int64 { return &v }
 
+// newUnit creates a unit of its own under parent (a fixture's), named name and a number.
+func newUnit(t *testing.T, w *apptest.World, name string, parent int64) *org.Unit {
+	t.Helper()
+	name = fmt.Sprintf("%s%d", name, time.Now().UnixNano()%1000000)
+	first := fmt.Sprintf("11320402%09d", time.Now().UnixNano()%1000000000)
+	c, _ := check.CreditCodeCheckChar(first)
+	code, typ := first+string(c), "government"
+	u, err := w.Org.Create(context.Background(), w.Actor(t, "city_admin"), org.KindUnit, org.Input{ParentID: &parent, Name: &name, CreditCode: &code, UnitType: &typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // TestRate: (baseline − actual) ÷ baseline in percent, one decimal,
 // rounded half away from zero; none without a baseline or with zero.
 func TestRate(t *testing.T) {
@@ -70,14 +84,7 @@ func TestSavings(t *testing.T) {
 		s := w.SavingsRate
 		city, tn, zl := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin"), w.Actor(t, "zl_admin")
 		tnID := w.UnitID(t, "天宁区")
-		name := fmt.Sprintf("节支测试单位%d", time.Now().UnixNano()%1000000)
-		first := fmt.Sprintf("11320402%09d", time.Now().UnixNano()%1000000000)
-		c, _ := check.CreditCodeCheckChar(first)
-		code, typ := first+string(c), "government"
-		u, err := w.Org.Create(ctx, city, org.KindUnit, org.Input{ParentID: &tnID, Name: &name, CreditCode: &code, UnitType: &typ})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := newUnit(t, w, "节支测试单位", tnID)
 		for _, r := range []struct {
 			period string
 			fen    int64
@@ -196,14 +203,7 @@ func TestMarketBasis(t *testing.T) {
 		city, tn := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin")
 		tnID := w.UnitID(t, "天宁区")
 		tag := time.Now().UnixNano() % 1000000
-		name := fmt.Sprintf("市场价测试单位%d", tag)
-		first := fmt.Sprintf("11320402%09d", time.Now().UnixNano()%1000000000)
-		c, _ := check.CreditCodeCheckChar(first)
-		code, typ := first+string(c), "government"
-		u, err := w.Org.Create(ctx, city, org.KindUnit, org.Input{ParentID: &tnID, Name: &name, CreditCode: &code, UnitType: &typ})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := newUnit(t, w, "市场价测试单位", tnID)
 		// Market prices of 2031 (the demo's end the day before): sedan 500/day, 300/half day;
 		// business van 1,150/day, 700/half day; none yet for minibuses.
 		if _, err := w.DB.W.NewRaw("UPDATE rates SET valid_to = '2030-12-31' WHERE kind = 'market' AND valid_to IS NULL").Exec(ctx); err != nil {

@@ -60,39 +60,35 @@ func marketPrice(ctx context.Context, db bun.IDB, u *use, rates map[[2]string]*R
 	return p, nil
 }
 
-// PriceServed prices every order that ran with a vehicle (finished, back or
-// closed) and has no market price yet, up to limit per call, then retries
-// those left unpriced for want of a market price on their day: the
-// ten-minute job (run until it returns fewer than limit), so the savings
-// page sums kept prices and never reads orders. It returns how many orders
-// it priced for the first time.
+// PriceServed prices, up to limit per call, every order that ran with a
+// vehicle (finished, back or closed) and has no market price yet, then those
+// priced before a market price of their type was saved (a correction, or a
+// price added where there was none): the ten-minute job runs it until it
+// returns fewer than limit, so the savings page sums kept prices and never
+// reads orders. It returns how many orders it priced.
 func (s *Service) PriceServed(ctx context.Context, limit int) (int, error) {
 	var us []*use
 	if err := servedQuery(s.DB.R).Where("NOT EXISTS (SELECT 1 FROM market_prices AS p WHERE p.order_id = o.id)").
 		OrderExpr("o.id").Limit(limit).Scan(ctx, &us); err != nil {
 		return 0, store.Translate(err)
 	}
-	fresh := len(us)
-	if fresh < limit {
-		var again []*use
-		if err := servedQuery(s.DB.R).Where("EXISTS (SELECT 1 FROM market_prices AS p WHERE p.order_id = o.id AND p.market_fen IS NULL)").
-			OrderExpr("o.id").Limit(limit-fresh).Scan(ctx, &again); err != nil {
+	if len(us) < limit {
+		var stale []*use
+		if err := servedQuery(s.DB.R).Where("o.id IN (SELECT p.order_id FROM market_prices AS p JOIN rates AS r ON r.kind = ? AND r.vehicle_type = p.vehicle_type AND r.updated_at > p.computed_at)", Market).
+			OrderExpr("o.id").Limit(limit-len(us)).Scan(ctx, &stale); err != nil {
 			return 0, store.Translate(err)
 		}
-		us = append(us, again...)
+		us = append(us, stale...)
 	}
 	if len(us) == 0 {
 		return 0, nil
 	}
 	now, rates := s.now(), map[[2]string]*Rate{}
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-		for i, u := range us {
+		for _, u := range us {
 			p, err := marketPrice(ctx, tx, u, rates, now)
 			if err != nil {
 				return err
-			}
-			if i >= fresh && p.MarketFen == nil {
-				continue // still no market price for its day
 			}
 			if _, err := tx.NewInsert().Model(p).On("CONFLICT (order_id) DO UPDATE").
 				Set("unit_id = EXCLUDED.unit_id, unit_path = EXCLUDED.unit_path, pickup_at = EXCLUDED.pickup_at, vehicle_type = EXCLUDED.vehicle_type").
@@ -102,7 +98,7 @@ func (s *Service) PriceServed(ctx context.Context, limit int) (int, error) {
 		}
 		return nil
 	})
-	return fresh, err
+	return len(us), err
 }
 
 // MarketPrices is the MarketEquivalent the statistics' savings rate takes
@@ -112,7 +108,7 @@ type MarketPrices struct{ DB *store.DB }
 // Equivalent returns the market price, in fen, of every order that ran
 // with a vehicle of a unit under path and was picked up in [from, to), as
 // priced by PriceServed (an order whose vehicle type had no market price on
-// its day counts nothing until the city adds one).
+// its day counts nothing until the city adds one and the job prices it again).
 func (m MarketPrices) Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error) {
 	var v sql.NullInt64
 	err := m.DB.R.NewSelect().Table("market_prices").ColumnExpr("SUM(market_fen)").

@@ -111,7 +111,21 @@ type MarketPrices struct{ DB *store.DB }
 // its day counts nothing until the city adds one and the job prices it again).
 func (m MarketPrices) Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error) {
 	var v sql.NullInt64
-	err := m.DB.R.NewSelect().Table("market_prices").ColumnExpr("SUM(market_fen)").
-		Where("pickup_at >= ? AND pickup_at < ? AND unit_path LIKE ?", from.UTC(), to.UTC(), path+"%").Scan(ctx, &v)
+	err := m.query(path, from, to).ColumnExpr("SUM(market_fen)").Scan(ctx, &v)
 	return v.Int64, store.Translate(err)
+}
+
+// Trips counts the trips Equivalent prices, and those it cannot (no market
+// price of their type on their day), for the page to say what the baseline holds.
+func (m MarketPrices) Trips(ctx context.Context, path string, from, to time.Time) (priced, missing int, err error) {
+	var r struct {
+		N int `bun:"n"`
+		P int `bun:"p"`
+	}
+	err = m.query(path, from, to).ColumnExpr("COUNT(*) AS n, COUNT(market_fen) AS p").Scan(ctx, &r)
+	return r.P, r.N - r.P, store.Translate(err)
+}
+
+func (m MarketPrices) query(path string, from, to time.Time) *bun.SelectQuery {
+	return m.DB.R.NewSelect().Table("market_prices").Where("pickup_at >= ? AND pickup_at < ? AND unit_path LIKE ?", from.UTC(), to.UTC(), path+"%")
 }

@@ -63,6 +63,12 @@ type MarketEquivalent interface {
 	Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error)
 }
 
+// MarketTrips is what a MarketEquivalent may also say: how many trips its
+// figure prices, and how many it cannot (no market price for the day).
+type MarketTrips interface {
+	Trips(ctx context.Context, path string, from, to time.Time) (priced, missing int, err error)
+}
+
 // Service computes the rate and keeps the bases and budgets.
 type Service struct {
 	DB     *store.DB
@@ -308,6 +314,16 @@ func (s *Service) Compute(ctx context.Context, a *access.Actor, nodeID int64, ye
 					return nil, err
 				}
 				r.Baseline = &v
+				if c, ok := s.Market.(MarketTrips); ok {
+					priced, missing, err := c.Trips(ctx, n.Path, from.UTC(), to.UTC())
+					if err != nil {
+						return nil, err
+					}
+					note = fmt.Sprintf("按%d次出车的市场参考价折算", priced)
+					if missing > 0 {
+						note += fmt.Sprintf("；另%d次出车的车型当日无市场参考价，未计入", missing)
+					}
+				}
 			}
 		}
 		var why string

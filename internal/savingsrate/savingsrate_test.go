@@ -282,7 +282,7 @@ func TestMarketBasis(t *testing.T) {
 		if _, err := s.SetBasis(ctx, tn, savingsrate.BasisInput{UnitID: tnID, Year: 2031, Basis: savingsrate.Market}); err != nil {
 			t.Fatal(err)
 		}
-		wantRow := func(baseline int64, rate float64) {
+		wantRow := func(baseline int64, rate float64, note string) {
 			t.Helper()
 			res, err := s.Compute(ctx, tn, u.ID, 2031)
 			if err != nil {
@@ -291,6 +291,9 @@ func TestMarketBasis(t *testing.T) {
 			n := res.Node
 			if n.Basis != savingsrate.Market || n.Baseline == nil || *n.Baseline != baseline || n.Actual != 400000 || n.Rate == nil || *n.Rate != rate || *n.Saved != baseline-400000 {
 				t.Fatalf("market basis: %+v, want baseline %d and %.1f %%", n, baseline, rate)
+			}
+			if n.Note != note {
+				t.Errorf("the row says %q, want %q", n.Note, note)
 			}
 			if !strings.Contains(res.Definition, "每次出车") {
 				t.Errorf("the definition does not say how the market basis is taken: %s", res.Definition)
@@ -310,7 +313,7 @@ func TestMarketBasis(t *testing.T) {
 			}
 		}
 		// 300 + 1,000 + 1,150 + 1,850 + 700 = 5,000.00; (5,000 − 4,000) ÷ 5,000 = 20.0 %.
-		wantRow(500000, 20)
+		wantRow(500000, 20, "按5次出车的市场参考价折算；另1次出车的车型当日无市场参考价，未计入")
 		jan := time.Date(2031, 1, 1, 0, 0, 0, 0, beijing.Zone)
 		if v, err := (savings.MarketPrices{DB: w.DB}).Equivalent(ctx, w.UnitPath(t, "钟楼区"), jan, jan.AddDate(1, 0, 0)); err != nil || v != 0 {
 			t.Errorf("the ordering district is not the serving one: %d %v", v, err)
@@ -321,7 +324,7 @@ func TestMarketBasis(t *testing.T) {
 		}
 		price()
 		// 5,000 + 900 = 5,900.00; 1,900 ÷ 5,900 = 32.2 %.
-		wantRow(590000, 32.2)
+		wantRow(590000, 32.2, "按6次出车的市场参考价折算")
 	})
 }
 

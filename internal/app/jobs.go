@@ -69,6 +69,22 @@ func (a *App) periodic() func(ctx context.Context) {
 		} else if n > 0 {
 			slog.Info("cross-unit uses costed", "count", n)
 		}
+		// Issue 23: every trip served is priced at the market reference price (the savings rate's market basis),
+		// in batches until none is left (the first run after an upgrade prices the history).
+		// At most 100 batches a run: a backlog larger than that goes on at the next run.
+		total := 0
+		for range 100 {
+			n, err := a.Savings.PriceServed(ctx, 2000)
+			if err != nil {
+				slog.Warn("market prices of trips served", "err", err)
+			}
+			if total += n; err != nil || n < 2000 {
+				break
+			}
+		}
+		if total > 0 {
+			slog.Info("trips served priced at market", "count", total)
+		}
 		// Issue 23: the annual report's deadline reminders and overdue notices (each once).
 		if n, err := a.Annual.Remind(ctx); err != nil {
 			slog.Warn("annual report reminders", "err", err)

@@ -113,6 +113,9 @@ func (e *env) loansFixtures(place func(bool) int64) map[string]func(c caller, in
 		"GET /api/settlements/{id}": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/settlements/%d", e.settlement(place(in), jgj)), nil}
 		},
+		"GET /api/settlements/{id}/statement.pdf": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/settlements/%d/statement.pdf", e.settlement(place(in), jgj)), nil}
+		},
 		"GET /api/settlements/{id}/lines": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/settlements/%d/lines", e.settlement(place(in), jgj)), nil}
 		},

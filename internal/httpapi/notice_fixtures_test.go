@@ -113,6 +113,9 @@ func (e *env) noticeFixtures(place func(in bool) int64) map[string]func(c caller
 			x := toward(in, notices.KindNotice)
 			return call{"GET", fmt.Sprintf("/api/notices/%d/attachments/%d", x.id, x.att), nil}
 		},
+		"GET /api/notices/{id}/report.pdf": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/notices/%d/report.pdf", toward(in, notices.KindReport).id), nil}
+		},
 		"GET /api/notices/{id}/report/export": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/notices/%d/report/export", toward(in, notices.KindReport).id), nil}
 		},

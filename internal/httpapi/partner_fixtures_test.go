@@ -15,6 +15,7 @@ func init() {
 	// the hierarchy, and only the city's platform administrator writes them.
 	for _, k := range []string{"GET /api/partners", "GET /api/partners/{id}/outbox", "GET /api/partner-log", "GET /api/partner-options",
 		"GET /api/partner-bookings", "GET /api/partner-settlements", "GET /api/partner-settlements/{id}", "GET /api/partner-settlements/{id}/xlsx",
+		"GET /api/partner-settlements/{id}/statement.pdf",
 		"GET /api/partner/v1/ping", "POST /api/partner/v1/messages", "POST /api/partner/v1/visitors/verify"} {
 		untargeted[k] = true
 	}
@@ -102,6 +103,9 @@ func (e *env) partnerFixtures(place func(in bool) int64) map[string]func(c calle
 		},
 		"POST /api/partner-settlements/{id}/confirm": func(c caller, in bool) call {
 			return call{"POST", fmt.Sprintf("/api/partner-settlements/%d/confirm", settlement()), nil}
+		},
+		"GET /api/partner-settlements/{id}/statement.pdf": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/partner-settlements/%d/statement.pdf", settlement()), nil}
 		},
 		"GET /api/partner-settlements/{id}/xlsx": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/partner-settlements/%d/xlsx", settlement()), nil}

@@ -15,7 +15,9 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/loans"
+	"govfleet/internal/money"
 	"govfleet/internal/partner"
+	"govfleet/internal/pdf"
 	"govfleet/internal/savings"
 )
 
@@ -314,6 +316,19 @@ func TestPartnerExchange(t *testing.T) {
 		}
 		if name, data, err := ps.SettlementXLSX(ctx, st.ID); err != nil || len(data) == 0 || !strings.Contains(name, "回环城市") {
 			t.Errorf("xlsx: %s %d %v", name, len(data), err)
+		}
+		// Printed (PDF): both directions' fees as the statement says, both confirmations.
+		if b, name, err := ps.SettlementPDF(ctx, city, st.ID); err != nil || !strings.Contains(name, "回环城市") {
+			t.Errorf("pdf: %s %v", name, err)
+		} else if text, err := pdf.Text(b); err != nil {
+			t.Error(err)
+		} else {
+			for _, want := range []string{"公务用车异地有偿使用结算单", "回环城市", "双方已确认", money.Yuan(st.InFen) + " 元（1 单）", money.Yuan(st.OutFen) + " 元（1 单）",
+				st.Lines[0].OrderNo, st.Lines[1].OrderNo, "本方确认" + st.ConfirmedByName} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the printed statement does not say %q:\n%s", want, text)
+				}
+			}
 		}
 		if n := e.count("partner_outbox", "partner_id = ? AND state <> 'sent'", pid); n != 0 {
 			t.Errorf("%d messages not delivered", n)

@@ -16,6 +16,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/notices"
 	"govfleet/internal/org"
+	"govfleet/internal/pdf"
 	"govfleet/internal/storetest"
 )
 
@@ -400,6 +401,29 @@ func TestReportFigures(t *testing.T) {
 		}
 		if rep.Kind != notices.KindReport || rep.Report == nil || rep.Report.Period != "2021-03" || !strings.Contains(rep.Title, "2021年3月") {
 			t.Fatalf("report %+v", rep)
+		}
+		// Printed (PDF): the title, the text, and the table with the unit's row as computed above.
+		b, name, err := w.Notices.ReportPDF(ctx, tn, rep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var unitName string
+		w.DB.R.NewSelect().Table("units").Column("name").Where("id = ?", unit).Scan(ctx, &unitName)
+		text, err = pdf.Text(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{rep.Title, "一、用车情况", "附表", "2021-03-01 至 2021-03-31", "单位", "出车车日", "燃油费", "维修保养费", "费用合计",
+			unitName, "17.3", "300.00", "120.50", "420.50", "1 / 2", "合计"} {
+			if !strings.Contains(text, s) {
+				t.Errorf("the printed report does not say %q:\n%s", s, text)
+			}
+		}
+		if name != rep.Title+".pdf" {
+			t.Errorf("file name %q", name)
+		}
+		if _, _, err := w.Notices.ReportPDF(ctx, w.Actor(t, "zl_admin"), rep.ID); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("another district printed the draft: %v", err)
 		}
 		if _, err := w.Notices.CreateReport(ctx, tn, notices.ReportInput{Period: "2099-01"}); err == nil {
 			t.Fatal("a future period was drafted")

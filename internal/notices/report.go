@@ -11,10 +11,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/ledger"
 	"govfleet/internal/money"
+	"govfleet/internal/pdf"
 	"govfleet/internal/store"
 )
 
@@ -265,4 +267,87 @@ func ReportRows(f *Figures) []*Measures {
 	t := *f.Total
 	t.Name = "合计"
 	return append(rows, &t)
+}
+
+var actReportPrint = audit.NewAction("notice.report_print", "打印用车情况报告")
+
+// ReportPDF is a periodic report as printed (A4 landscape, docs/printing.md): its title, issuer and
+// date, the text, and the figures table of each child node and the total (the kinds of cost the
+// period had). Whoever may open the report may print it; printing is audited.
+func (s *Service) ReportPDF(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error) {
+	n, err := s.Get(ctx, a, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if n.Report == nil {
+		return nil, "", errs.E(errs.NotFound, "「%s」不是用车情况报告，没有数据表", n.Title)
+	}
+	b, err := pdf.Bytes(ReportDoc(n, s.now()))
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		return audit.Record(ctx, tx, a, audit.Event{Action: actReportPrint, ObjectType: audit.Notice, ObjectID: n.ID, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("打印「%s」", n.Title)})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return b, n.Title + ".pdf", nil
+}
+
+// ReportDoc lays out a periodic report.
+func ReportDoc(n *Notice, now time.Time) pdf.Doc {
+	f := n.Report
+	date := "草稿"
+	if n.PublishedAt != nil {
+		date = n.PublishedAt.In(beijing.Zone).Format("2006年1月2日") + "发布"
+	}
+	var paras []string
+	for _, p := range strings.Split(n.Body, "\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			paras = append(paras, p)
+		}
+	}
+	var kinds []KindCost // the kinds the period had: a column of zeros says nothing on paper
+	for _, k := range f.Kinds {
+		if k.Fen != 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	tb := &pdf.Table{Columns: []string{"单位", "订单", "已完成", "出车车日", "里程（公里）", "租赁（单）"}, Widths: []float64{22, 7, 7, 8, 11, 8}}
+	for _, k := range kinds {
+		tb.Columns, tb.Widths = append(tb.Columns, k.Name), append(tb.Widths, 11)
+	}
+	tb.Columns, tb.Widths = append(tb.Columns, "费用合计", "问题线索", "办结"), append(tb.Widths, 12, 8, 8)
+	tb.Right = make([]bool, len(tb.Columns))
+	for i := 1; i < len(tb.Right); i++ {
+		tb.Right[i] = true
+	}
+	row := func(m *Measures) []string {
+		r := []string{m.Name, strconv.Itoa(m.Orders), strconv.Itoa(m.Served), strconv.Itoa(m.VehicleDays), Km(m.DistanceM), strconv.Itoa(m.RentalOrders)}
+		for _, k := range kinds {
+			r = append(r, money.Yuan(m.ByKind[k.Code]))
+		}
+		return append(r, money.Yuan(m.CostFen), strconv.Itoa(m.Findings), fmt.Sprintf("%d / %d", m.CasesClosed, m.Cases))
+	}
+	for _, u := range f.Units {
+		tb.Rows = append(tb.Rows, row(u))
+	}
+	total := *f.Total
+	total.Name = "合计"
+	tb.Total = row(&total)
+	return pdf.Doc{
+		Title:  n.Title,
+		Issuer: n.OwnerName,
+		Number: date,
+		Sections: []pdf.Section{
+			{Paragraphs: paras},
+			{Heading: fmt.Sprintf("附表　%s各单位公务用车和租赁用车情况（%s 至 %s）", f.PeriodName, f.From, f.To), Table: tb,
+				Paragraphs: []string{"费用单位：元。数据生成于 " + f.GeneratedAt.In(beijing.Zone).Format("2006-01-02 15:04") + "，来自平台。"}},
+		},
+		Footer:    "打印时间 " + now.In(beijing.Zone).Format("2006-01-02 15:04"),
+		Landscape: true,
+		At:        now,
+	}
 }

@@ -14,9 +14,12 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notify"
+	"govfleet/internal/pdf"
 	"govfleet/internal/sheet"
 	"govfleet/internal/store"
 )
+
+var actPrint = audit.NewAction("partner.print", "打印异地用车结算单")
 
 // Settlement is a month's statement with one partner: In what it owes us
 // (its officials in our vehicles), Out what we owe it.
@@ -305,4 +308,100 @@ func moneyOrDash(fen *int64) any {
 		return "—"
 	}
 	return sheet.Money(*fen)
+}
+
+// SettlementPDF is a statement as printed (issue 23 part 6, docs/printing.md): the totals both ways,
+// every trip with its charge, km, fee, market price and saving, both sides' confirmations and
+// signature lines. Printing is audited.
+func (s *Service) SettlementPDF(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error) {
+	st, err := s.Settlement(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := pdf.Bytes(SettlementDoc(st, s.now()))
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPrint, ObjectType: audit.PartnerSettlement, ObjectID: st.ID, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("打印与「%s」%s的结算单：对方应付 %s 元，本方应付 %s 元", st.PartnerName, st.Month, money.Yuan(st.InFen), money.Yuan(st.OutFen))})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return b, fmt.Sprintf("异地用车结算单-%s-%s.pdf", st.PartnerName, st.Month), nil
+}
+
+// SettlementDoc lays out a statement with its lines: the trips of the partner's officials in our
+// vehicles (what it owes), then ours in its vehicles (what we owe).
+func SettlementDoc(st *Settlement, now time.Time) pdf.Doc {
+	t := func(at time.Time) string { return at.In(beijing.Zone).Format("2006-01-02 15:04") }
+	confirmed := func(at *time.Time, by string) string {
+		if at == nil {
+			return "未确认"
+		}
+		return strings.TrimSpace(by + "（" + t(*at) + "）")
+	}
+	table := func(dir string) *pdf.Table {
+		tb := &pdf.Table{
+			Columns: []string{"序号", "订单号", "用车人", "报到时间", "车牌", "驾驶员", "计费说明", "里程（公里）", "费用（元）", "市场价（元）", "节约（元）"},
+			Widths:  []float64{6, 17, 9, 16, 11, 9, 26, 13, 11, 12, 10},
+			Right:   []bool{false, false, false, false, false, false, false, true, true, true, true},
+		}
+		var n int
+		var km, fee, market, saving int64
+		for _, l := range st.Lines {
+			if l.Direction != dir {
+				continue
+			}
+			n++
+			f := int64(0)
+			if l.FeeFen != nil {
+				f = *l.FeeFen
+			}
+			mk, sv := "—", "—"
+			if l.MarketFen != nil && l.SavingFen != nil { // as the statement's totals and its sheet count them
+				mk, sv = money.Yuan(*l.MarketFen), money.Yuan(*l.SavingFen)
+				market += *l.MarketFen
+				saving += *l.SavingFen
+			}
+			km += l.DistanceM
+			fee += f
+			tb.Rows = append(tb.Rows, []string{fmt.Sprint(n), l.OrderNo, l.Applicant, t(l.PickupAt), l.Plate,
+				l.DriverName, l.FeeNote, fmt.Sprintf("%.1f", float64(l.DistanceM)/1000), money.Yuan(f), mk, sv})
+		}
+		mk, sv := "—", "—"
+		if market > 0 {
+			mk, sv = money.Yuan(market), money.Yuan(saving)
+		}
+		tb.Total = []string{"合计", fmt.Sprintf("%d 单", n), "", "", "", "", "", fmt.Sprintf("%.1f", float64(km)/1000), money.Yuan(fee), mk, sv}
+		return tb
+	}
+	totals := []pdf.Field{
+		{Label: "合作城市", Value: st.PartnerName}, {Label: "状态", Value: st.StateName},
+		{Label: "对方应付", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.InFen), st.InCount)},
+		{Label: "本方应付", Value: fmt.Sprintf("%s 元（%d 单）", money.Yuan(st.OutFen), st.OutCount)},
+		{Label: "轧差", Value: money.Yuan(st.InFen-st.OutFen) + " 元（对方应付减本方应付）", Wide: true},
+	}
+	if st.MarketFen > 0 {
+		totals = append(totals, pdf.Field{Label: "市场价折算", Value: fmt.Sprintf("%s 元，节约 %s 元（对方人员用车按本地租车市场价）", money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)), Wide: true})
+	}
+	return pdf.Doc{
+		Title:  "公务用车异地有偿使用结算单",
+		Issuer: "合作城市：" + st.PartnerName,
+		Number: "结算月份：" + st.Month,
+		Fields: totals,
+		Sections: []pdf.Section{
+			{Heading: "对方人员使用本市车辆（对方应付）", Table: table("in")},
+			{Heading: "本市人员使用对方车辆（本方应付）", Table: table("out")},
+			{Heading: "双方确认", Fields: []pdf.Field{
+				{Label: "本方确认", Value: confirmed(st.ConfirmedAt, st.ConfirmedByName)},
+				{Label: "对方确认", Value: confirmed(st.PartnerConfirmedAt, "")},
+			}},
+		},
+		Signature: []string{"本方经办人", "对方（" + st.PartnerName + "）经办人"},
+		Footer:    "打印时间 " + t(now),
+		Landscape: true,
+		At:        now,
+	}
 }

@@ -76,7 +76,7 @@ func PriceUse(ctx context.Context, db bun.IDB, kind string, seats int, pickup ti
 	if p.Rate, err = rateAt(ctx, db, kind, p.VehicleType, date); err != nil {
 		return nil, err
 	}
-	p.Fen = p.Rate.DayFen*int64(p.Days) + p.Rate.HalfDayFen*int64(p.HalfDays) + (p.Rate.KmFen*kmM+500)/1000
+	p.Fen = p.Rate.forTime(p.Days, p.HalfDays) + (p.Rate.KmFen*kmM+500)/1000
 	p.Market, err = rateAt(ctx, db, Market, p.VehicleType, date)
 	switch {
 	case errs.Is(err, errs.Conflict):
@@ -84,7 +84,7 @@ func PriceUse(ctx context.Context, db bun.IDB, kind string, seats int, pickup ti
 	case err != nil:
 		return nil, err
 	default:
-		p.MarketFen = p.Market.DayFen*int64(p.Days) + p.Market.HalfDayFen*int64(p.HalfDays)
+		p.MarketFen = p.Market.forTime(p.Days, p.HalfDays)
 		p.SavingFen = p.MarketFen - p.Fen
 	}
 	return p, nil
@@ -167,15 +167,21 @@ type use struct {
 // usesQuery selects the cross-unit uses that ran: an order with a vehicle
 // whose owning unit is not the ordering unit, finished, back or closed.
 func usesQuery(db bun.IDB) *bun.SelectQuery {
+	return servedQuery(db).Where("v.unit_id <> o.unit_id")
+}
+
+// servedQuery selects the orders that ran with a vehicle: finished, back or closed.
+func servedQuery(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("orders AS o").
 		ColumnExpr("o.id, o.no, o.unit_id, ou.path AS unit_path, o.vehicle_id, v.unit_id AS owner_id, vu.path AS owner_path, v.seats").
 		ColumnExpr("o.pickup_at, o.return_at, o.departed_at, o.finished_at, o.returned_at, o.start_odometer, o.end_odometer").
 		Join("JOIN vehicles AS v ON v.id = o.vehicle_id").Join("JOIN units AS vu ON vu.id = v.unit_id").Join("JOIN units AS ou ON ou.id = o.unit_id").
-		Where("o.vehicle_id IS NOT NULL AND v.unit_id <> o.unit_id AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
+		Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
 }
 
-// cost computes the cost of one use (not stored).
-func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, error) {
+// span is the time a use is charged for: from departure (else planned
+// pick-up) to return to base (else task end, else planned return).
+func (u *use) span() time.Duration {
 	start, end := u.PickupAt, u.ReturnAt
 	if u.DepartedAt != nil {
 		start = *u.DepartedAt
@@ -185,9 +191,11 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	} else if u.FinishedAt != nil {
 		end = *u.FinishedAt
 	}
-	if end.Before(start) {
-		end = start
-	}
+	return max(end.Sub(start), 0)
+}
+
+// cost computes the cost of one use (not stored).
+func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, error) {
 	c := &UseCost{OrderID: u.ID, Month: beijing.Month(u.PickupAt), LenderID: u.OwnerID, BorrowerID: u.UnitID, LenderPath: u.OwnerPath,
 		BorrowerPath: u.UnitPath, VehicleID: u.VehicleID, VehicleType: loans.TypeOf(u.Seats), ComputedAt: now}
 	// A loan's use is settled between the two levels of the loan.
@@ -220,7 +228,7 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	default:
 		c.KmSource = "none"
 	}
-	p, err := PriceUse(ctx, db, Tariff, u.Seats, u.PickupAt, end.Sub(start), c.KmM)
+	p, err := PriceUse(ctx, db, Tariff, u.Seats, u.PickupAt, u.span(), c.KmM)
 	if err != nil {
 		return nil, err
 	}
@@ -330,16 +338,4 @@ func (s *Service) CostClosed(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// MarketPrices prices the cross-unit uses borrowed under a node in [from, to)
-// at the market reference prices (Summary's market price, fen): the
-// MarketEquivalent the statistics' savings rate takes (internal/savingsrate
-// on main: savingsrate.Service{Market: savings.MarketPrices{DB: db}}).
-type MarketPrices struct{ DB *store.DB }
-
-// Equivalent returns the market price of the uses under path in [from, to).
-func (m MarketPrices) Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error) {
-	_, market, _, err := Summary(ctx, m.DB.R, path, from, to)
-	return market, err
 }

@@ -11,6 +11,7 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/loans"
+	"govfleet/internal/pdf"
 	"govfleet/internal/savings"
 	"govfleet/internal/storetest"
 )
@@ -283,6 +284,36 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if again, err := w.Savings.Generate(ctx, city, "2031-02"); err != nil || len(again) != 0 {
 			t.Fatalf("regenerated a confirmed statement: %v %v", again, err)
 		}
+		// The statement as printed (PDF): both parties, each use's figures, the totals by hand, both
+		// confirmations and the signature lines; another district gets none, and the print is audited.
+		b, name, err := w.Savings.StatementPDF(ctx, w.Actor(t, "wj_admin"), st.ID)
+		wantErr(t, err, "", "")
+		if name != "统筹用车结算单-2031-02-武进区-天宁区.pdf" {
+			t.Errorf("file name %q", name)
+		}
+		text, err := pdf.Text(b)
+		wantErr(t, err, "", "")
+		for _, want := range []string{"公务用车跨单位使用结算单", "结算月份：2031-02", "武进区", "天宁区", "双方已确认",
+			"SV01", l.No, "苏DS0001 商务车", "2031-02-10 08:00", "1天 + 半天", "120.0（北斗里程）", "1130.00", "1850.00", "720.00",
+			"SV02", "2031-02-20 09:00", "40.0（里程表）", "410.00", "700.00", "290.00",
+			"合计", "2 次", "160.0", "1540.00", "2550.00", "1010.00",
+			"借出方确认", "借入方确认", "借出方（武进区）经办人 签字：", "借入方（天宁区）经办人 签字："} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the printed statement does not say %q:\n%s", want, text)
+			}
+		}
+		for _, who := range []string{st.LenderConfirmedBy, st.BorrowerConfirmedBy} {
+			if !strings.Contains(text, who+"（") {
+				t.Errorf("the printed statement does not name %s as confirming", who)
+			}
+		}
+		_, _, err = w.Savings.StatementPDF(ctx, w.Actor(t, "zl_admin"), st.ID)
+		wantErr(t, err, errs.Forbidden, "不在您的管辖范围内")
+		var prints int
+		db.R.NewSelect().Table("audit_log").ColumnExpr("COUNT(*)").Where("action = 'settlement.print'").Scan(ctx, &prints)
+		if prints != 1 {
+			t.Errorf("audited %d prints, want 1", prints)
+		}
 		var actions int
 		db.R.NewSelect().Table("audit_log").ColumnExpr("COUNT(*)").Where("action IN ('settlement.confirm', 'settlement.dispute')").Scan(ctx, &actions)
 		if actions != 3 {
@@ -293,8 +324,15 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if i != 154000 || m != 255000 || sv != 101000 {
 			t.Errorf("summary: %d %d %d", i, m, sv)
 		}
-		if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != 255000 {
-			t.Errorf("market equivalent: %d %v", m, err)
+		// The savings rate's market basis prices every trip served at the unit of the vehicle that served
+		// it: 武进区's van, so 武进区's (the same market price), not 天宁区's.
+		if _, err := w.Savings.PriceServed(ctx, 5000); err != nil {
+			t.Fatal(err)
+		}
+		for district, want := range map[string]int64{"武进区": 255000, "天宁区": 0} {
+			if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, district), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != want {
+				t.Errorf("market equivalent of %s: %d %v, want %d", district, m, err, want)
+			}
 		}
 		if _, _, sv, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "钟楼区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); sv != 0 {
 			t.Errorf("another district's saving: %d", sv)

@@ -15,8 +15,11 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/loans"
 	"govfleet/internal/money"
+	"govfleet/internal/pdf"
 	"govfleet/internal/store"
 )
+
+var actPrint = audit.NewAction("settlement.print", "打印结算单")
 
 // Statement states.
 const (
@@ -331,3 +334,104 @@ func (s *Service) decide(ctx context.Context, a *access.Actor, id int64, dispute
 	})
 	return out, err
 }
+
+// StatementPDF is a statement as printed (issue 23 part 6, docs/printing.md): the parties and the
+// month, every use with its time, km, internal cost, market price and saving, the totals, each side's
+// confirmation and signature lines. The caller must see one side (as Statement); printing is audited.
+func (s *Service) StatementPDF(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error) {
+	st, err := s.Statement(ctx, a, id)
+	if err != nil {
+		return nil, "", err
+	}
+	lines, _, err := s.Lines(ctx, a, id, 0, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := pdf.Bytes(StatementDoc(st, lines, s.now()))
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
+		return audit.Record(ctx, tx, a, audit.Event{Action: actPrint, ObjectType: audit.Settlement, ObjectID: st.ID, ScopePath: a.ScopePath,
+			Summary: fmt.Sprintf("打印 %s %s 与 %s 结算单（%d 次用车，内部费用 %s 元）", st.Month, st.LenderName, st.BorrowerName, st.Uses, money.Yuan(st.InternalFen))})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return b, fmt.Sprintf("统筹用车结算单-%s-%s-%s.pdf", st.Month, st.LenderName, st.BorrowerName), nil
+}
+
+// StatementDoc lays out a statement with its uses.
+func StatementDoc(st *Settlement, lines []*UseCost, now time.Time) pdf.Doc {
+	t := func(at time.Time) string { return at.In(beijing.Zone).Format("2006-01-02 15:04") }
+	confirmed := func(by string, at *time.Time) string {
+		if at == nil {
+			return "未确认"
+		}
+		return by + "（" + t(*at) + "）"
+	}
+	tb := &pdf.Table{
+		Columns: []string{"序号", "订单号", "借调单号", "车牌 / 车型", "用车时间", "计费时长", "里程（公里）", "内部费用（元）", "市场价（元）", "节约（元）"},
+		Widths:  []float64{4, 13, 13, 14, 13, 9, 15, 11, 11, 10},
+		Right:   []bool{false, false, false, false, false, false, true, true, true, true},
+	}
+	for i, l := range lines {
+		loan := l.LoanNo
+		if loan == "" {
+			loan = "—"
+		}
+		tb.Rows = append(tb.Rows, []string{fmt.Sprint(i + 1), l.OrderNo, loan, l.Plate + " " + l.TypeName, t(l.PickupAt), DaysText(l.Days, l.HalfDays),
+			Km(l.KmM) + "（" + l.KmSourceName + "）", money.Yuan(l.InternalFen), money.Yuan(l.MarketFen), money.Yuan(l.SavingFen)})
+	}
+	tb.Total = []string{"合计", fmt.Sprintf("%d 次", st.Uses), "", "", "", "", Km(st.KmM), money.Yuan(st.InternalFen), money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)}
+	doc := pdf.Doc{
+		Title:  "公务用车跨单位使用结算单",
+		Issuer: st.LenderName + " → " + st.BorrowerName,
+		Number: "结算月份：" + st.Month,
+		Fields: []pdf.Field{
+			{Label: "借出方", Value: st.LenderName + "（车辆所属）"}, {Label: "借入方", Value: st.BorrowerName + "（用车）"},
+			{Label: "用车次数", Value: fmt.Sprintf("%d 次", st.Uses)}, {Label: "里程", Value: Km(st.KmM) + " 公里"},
+			{Label: "内部费用", Value: money.Yuan(st.InternalFen) + " 元"}, {Label: "市场价", Value: money.Yuan(st.MarketFen) + " 元"},
+			{Label: "节约", Value: money.Yuan(st.SavingFen) + " 元"}, {Label: "状态", Value: st.StateName},
+			{Label: "生成时间", Value: t(st.GeneratedAt), Wide: true},
+		},
+		Sections: []pdf.Section{{
+			Heading: "用车明细",
+			Table:   tb,
+			Paragraphs: []string{"计费说明：用车时长按整天（24小时）计，余下不超过4小时计半天、超过4小时计一天；内部费用＝天数×日价＋半天数×半日价＋里程×每公里价，" +
+				"里程取北斗轨迹里程（无轨迹时取里程表读数）；市场价按用车当日的租赁市场参考价；节约＝市场价－内部费用。"},
+		}, {
+			Heading: "双方确认",
+			Fields: []pdf.Field{
+				{Label: "借出方确认", Value: confirmed(st.LenderConfirmedBy, st.LenderConfirmedAt)},
+				{Label: "借入方确认", Value: confirmed(st.BorrowerConfirmedBy, st.BorrowerConfirmedAt)},
+			},
+		}},
+		Signature: []string{"借出方（" + st.LenderName + "）经办人", "借入方（" + st.BorrowerName + "）经办人"},
+		Footer:    "打印时间 " + t(now),
+		Landscape: true,
+		At:        now,
+	}
+	if st.DisputeReason != "" {
+		doc.Sections[1].Fields = append(doc.Sections[1].Fields, pdf.Field{Label: "异议", Value: st.DisputeName + "（" + st.DisputeBy + "）：" + st.DisputeReason, Wide: true})
+	}
+	return doc
+}
+
+// DaysText says a use's charged time: 1天 + 半天, 半天, 2天.
+func DaysText(days, halfDays int) string {
+	var parts []string
+	if days > 0 {
+		parts = append(parts, fmt.Sprintf("%d天", days))
+	}
+	if halfDays > 0 {
+		parts = append(parts, "半天")
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " + ")
+}
+
+// Km writes metres as kilometres with one decimal.
+func Km(m int64) string { return fmt.Sprintf("%.1f", float64(m)/1000) }

@@ -55,12 +55,18 @@ var (
 	actBudget = audit.NewAction("savings.budget", "录入用车预算")
 )
 
-// MarketEquivalent prices the trips served under a node (materialised
-// path) in [from, to) at market reference prices, in fen. Integrated
-// dispatch (branch i21b, savings.Summary) provides it; the lead wires it in
-// internal/app after the merge. While nil, the market basis shows 尚未提供.
+// MarketEquivalent prices every trip served by the vehicles under a node
+// (materialised path) in [from, to) at market reference prices, in fen
+// (savings.MarketPrices, wired in internal/app). While nil, the market
+// basis shows 尚未提供.
 type MarketEquivalent interface {
 	Equivalent(ctx context.Context, path string, from, to time.Time) (int64, error)
+}
+
+// MarketTrips is what a MarketEquivalent may also say: how many trips its
+// figure prices, and how many it cannot (no market price for the day).
+type MarketTrips interface {
+	Trips(ctx context.Context, path string, from, to time.Time) (priced, missing int, err error)
 }
 
 // Service computes the rate and keeps the bases and budgets.
@@ -117,7 +123,8 @@ type Crumb struct {
 }
 
 // Definition is the rate's definition as every page shows it.
-const Definition = "节支率 =（基数 − 实际费用）÷ 基数。实际费用取费用台账（燃油、维修保养、保险、年检、租赁等）统计期间的合计；基数由本级平台管理员按年度选定：上年同期实际费用、年度预算（按统计月数折算）或服务行程的市场价格折算。基数为零或缺失时不计算节支率。"
+const Definition = "节支率 =（基数 − 实际费用）÷ 基数。实际费用取费用台账（燃油、维修保养、保险、年检、租赁等）统计期间的合计；基数由本级平台管理员按年度选定：上年同期实际费用、年度预算（按统计月数折算）或服务行程的市场价格折算。" +
+	"市场价格折算：本级车辆统计期间完成的每次出车（含为其他单位出车），按用车时长计整天（24小时）、余下不超过4小时计半天、超过4小时计一天，乘以出车当日该车型的租赁市场参考价（日价、半日价）合计。基数为零或缺失时不计算节支率。"
 
 type node struct {
 	ID       int64  `bun:"id"`
@@ -307,6 +314,16 @@ func (s *Service) Compute(ctx context.Context, a *access.Actor, nodeID int64, ye
 					return nil, err
 				}
 				r.Baseline = &v
+				if c, ok := s.Market.(MarketTrips); ok {
+					priced, missing, err := c.Trips(ctx, n.Path, from.UTC(), to.UTC())
+					if err != nil {
+						return nil, err
+					}
+					note = fmt.Sprintf("按%d次出车的市场参考价折算", priced)
+					if missing > 0 {
+						note += fmt.Sprintf("；另%d次出车的车型当日无市场参考价，未计入", missing)
+					}
+				}
 			}
 		}
 		var why string

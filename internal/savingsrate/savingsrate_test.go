@@ -3,13 +3,16 @@ package savingsrate_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
 	"govfleet/internal/org"
+	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/storetest"
 )
@@ -18,6 +21,20 @@ import (
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 func fen(v int64) *int64 { return &v }
+
+// newUnit creates a unit of its own under parent (a fixture's), named name and a number.
+func newUnit(t *testing.T, w *apptest.World, name string, parent int64) *org.Unit {
+	t.Helper()
+	name = fmt.Sprintf("%s%d", name, time.Now().UnixNano()%1000000)
+	first := fmt.Sprintf("11320402%09d", time.Now().UnixNano()%1000000000)
+	c, _ := check.CreditCodeCheckChar(first)
+	code, typ := first+string(c), "government"
+	u, err := w.Org.Create(context.Background(), w.Actor(t, "city_admin"), org.KindUnit, org.Input{ParentID: &parent, Name: &name, CreditCode: &code, UnitType: &typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // TestRate: (baseline − actual) ÷ baseline in percent, one decimal,
 // rounded half away from zero; none without a baseline or with zero.
@@ -67,14 +84,7 @@ func TestSavings(t *testing.T) {
 		s := w.SavingsRate
 		city, tn, zl := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin"), w.Actor(t, "zl_admin")
 		tnID := w.UnitID(t, "天宁区")
-		name := fmt.Sprintf("节支测试单位%d", time.Now().UnixNano()%1000000)
-		first := fmt.Sprintf("11320402%09d", time.Now().UnixNano()%1000000000)
-		c, _ := check.CreditCodeCheckChar(first)
-		code, typ := first+string(c), "government"
-		u, err := w.Org.Create(ctx, city, org.KindUnit, org.Input{ParentID: &tnID, Name: &name, CreditCode: &code, UnitType: &typ})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := newUnit(t, w, "节支测试单位", tnID)
 		for _, r := range []struct {
 			period string
 			fen    int64
@@ -179,4 +189,149 @@ func TestSavings(t *testing.T) {
 			t.Fatal("a future year")
 		}
 	})
+}
+
+// TestMarketBasis: the market basis prices every trip the node's vehicles served in the year — its
+// own unit's and other units' orders alike — in days and half days at the market reference price of
+// the vehicle's type in force on the pick-up day (savings.PriceServed, the ten-minute job); a trip
+// whose type has no price that day counts once the city adds one. Figures by hand.
+func TestMarketBasis(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		s := w.SavingsRate
+		s.Now = func() time.Time { return time.Date(2032, 2, 1, 9, 0, 0, 0, beijing.Zone) }
+		city, tn := w.Actor(t, "city_admin"), w.Actor(t, "tn_admin")
+		tnID := w.UnitID(t, "天宁区")
+		tag := time.Now().UnixNano() % 1000000
+		u := newUnit(t, w, "市场价测试单位", tnID)
+		// Market prices of 2031 (the demo's end the day before): sedan 500/day, 300/half day;
+		// business van 1,150/day, 700/half day; none yet for minibuses.
+		if _, err := w.DB.W.NewRaw("UPDATE rates SET valid_to = '2030-12-31' WHERE kind = 'market' AND valid_to IS NULL").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []savings.RateInput{
+			{Kind: savings.Market, VehicleType: "sedan", DayFen: 50000, HalfDayFen: 30000, ValidFrom: "2031-01-01"},
+			{Kind: savings.Market, VehicleType: "business_van", DayFen: 115000, HalfDayFen: 70000, ValidFrom: "2031-01-01"},
+		} {
+			if _, err := w.Savings.SaveRate(ctx, city, 0, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts := time.Now().UTC()
+		vehicle := func(n, seats int) int64 {
+			var id int64
+			if err := w.DB.W.NewRaw(`INSERT INTO vehicles (unit_id, plate, category, brand, model, vin, seats, energy_type, vehicle_class, status, created_at, updated_at)
+				VALUES (?, ?, 'other', '测试', '测试', ?, ?, 'petrol', 'small', 'available', ?, ?) RETURNING id`,
+				u.ID, fmt.Sprintf("苏ZM%04d%d", tag%10000, n), fmt.Sprintf("MKT%06d%08d", tag, n), seats, ts, ts).Scan(ctx, &id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		sedan, van, minibus := vehicle(1, 5), vehicle(2, 7), vehicle(3, 12)
+		var other int64 // a unit of another district, served by this unit's van
+		if err := w.DB.R.NewSelect().Table("units").Column("id").Where("kind = 'unit' AND path LIKE ?", w.UnitPath(t, "钟楼区")+"%").Limit(1).Scan(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		order := func(n int, unit, vehicle int64, state, dep, back string, returned bool) {
+			d, b := bjTime(dep), bjTime(back)
+			var ret, fin *time.Time
+			if state != "cancelled" {
+				if returned {
+					ret = &b
+				} else {
+					fin = &b
+				}
+			}
+			if _, err := w.DB.W.NewRaw(`INSERT INTO orders (no, unit_id, applicant_id, applicant_name, reason, passenger_count, pickup_place, destinations,
+				pickup_at, return_at, state, approvals_needed, approvals_done, vehicle_id, departed_at, finished_at, returned_at, created_at, updated_at)
+				VALUES (?, ?, ?, '测试', '市场价测试', 1, '测试', '["测试"]', ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?)`,
+				fmt.Sprintf("MK%06d%02d", tag, n), unit, tn.UserID, d, b, state, vehicle, d, fin, ret, ts, ts).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		order(1, u.ID, sedan, "closed", "2031-03-01 08:00", "2031-03-01 11:00", true)    // 3 h: half day, 300
+		order(2, u.ID, sedan, "back", "2031-05-10 08:00", "2031-05-11 14:00", true)      // 30 h: 1 day + 6 h > 4 h: 2 days, 1,000
+		order(3, u.ID, van, "finished", "2031-07-01 08:00", "2031-07-01 18:00", false)   // 10 h to the task's end: 1 day, 1,150
+		order(4, u.ID, van, "closed", "2031-09-01 08:00", "2031-09-02 10:00", true)      // 26 h: 1 day + half day, 1,850
+		order(5, other, van, "closed", "2031-10-01 09:00", "2031-10-01 12:00", true)     // another district's order served by the van: half day, 700
+		order(6, u.ID, sedan, "cancelled", "2031-11-01 09:00", "2031-11-01 12:00", true) // never ran: nothing
+		order(7, u.ID, sedan, "closed", "2032-01-02 09:00", "2032-01-02 12:00", true)    // next year: not in 2031
+		order(8, u.ID, minibus, "closed", "2031-11-01 08:00", "2031-11-01 12:00", true)  // 4 h: half day, no minibus price yet
+		price := func() {
+			for {
+				n, err := w.Savings.PriceServed(ctx, 500)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n < 500 {
+					return
+				}
+			}
+		}
+		price()
+		// The ledger's costs of the unit in 2031: 4,000.00.
+		for _, r := range []struct {
+			period string
+			fen    int64
+		}{{"2031-03", 250000}, {"2031-09", 150000}} {
+			if _, err := w.DB.W.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) VALUES (?, ?, ?, 0, 'fuel', ?, 1)",
+				r.period, u.Path, u.ID, r.fen).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SetBasis(ctx, tn, savingsrate.BasisInput{UnitID: tnID, Year: 2031, Basis: savingsrate.Market}); err != nil {
+			t.Fatal(err)
+		}
+		wantRow := func(baseline int64, rate float64, note string) {
+			t.Helper()
+			res, err := s.Compute(ctx, tn, u.ID, 2031)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := res.Node
+			if n.Basis != savingsrate.Market || n.Baseline == nil || *n.Baseline != baseline || n.Actual != 400000 || n.Rate == nil || *n.Rate != rate || *n.Saved != baseline-400000 {
+				t.Fatalf("market basis: %+v, want baseline %d and %.1f %%", n, baseline, rate)
+			}
+			if n.Note != note {
+				t.Errorf("the row says %q, want %q", n.Note, note)
+			}
+			if !strings.Contains(res.Definition, "每次出车") {
+				t.Errorf("the definition does not say how the market basis is taken: %s", res.Definition)
+			}
+			// The district's table has the same row; the district's own baseline is the trips its vehicles served.
+			dist, err := s.Compute(ctx, tn, 0, 2031)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range dist.Rows {
+				if r.UnitID == u.ID && (r.Baseline == nil || *r.Baseline != baseline) {
+					t.Fatalf("the district's row: %+v", r)
+				}
+			}
+			if dist.Node.Baseline == nil || *dist.Node.Baseline < baseline {
+				t.Fatalf("the district's baseline %v is below its unit's %d", dist.Node.Baseline, baseline)
+			}
+		}
+		// 300 + 1,000 + 1,150 + 1,850 + 700 = 5,000.00; (5,000 − 4,000) ÷ 5,000 = 20.0 %.
+		wantRow(500000, 20, "按5次出车的市场参考价折算；另1次出车的车型当日无市场参考价，未计入")
+		jan := time.Date(2031, 1, 1, 0, 0, 0, 0, beijing.Zone)
+		if v, err := (savings.MarketPrices{DB: w.DB}).Equivalent(ctx, w.UnitPath(t, "钟楼区"), jan, jan.AddDate(1, 0, 0)); err != nil || v != 0 {
+			t.Errorf("the ordering district is not the serving one: %d %v", v, err)
+		}
+		// The city adds the minibus's price (1,620/day, 900/half day): the next run prices order 8.
+		if _, err := w.Savings.SaveRate(ctx, city, 0, savings.RateInput{Kind: savings.Market, VehicleType: "minibus", DayFen: 162000, HalfDayFen: 90000, ValidFrom: "2031-01-01"}); err != nil {
+			t.Fatal(err)
+		}
+		price()
+		// 5,000 + 900 = 5,900.00; 1,900 ÷ 5,900 = 32.2 %.
+		wantRow(590000, 32.2, "按6次出车的市场参考价折算")
+	})
+}
+
+func bjTime(s string) time.Time {
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
+	if err != nil {
+		panic(err)
+	}
+	return v.UTC()
 }

@@ -12,7 +12,7 @@ import { lifecycleRoutes } from './views/lifecycle/routes'
 import { maintenanceRoutes } from './views/maintenance/routes'
 import { rentalRoutes } from './views/rental/routes'
 import { partnerRoutes } from './views/partner/routes'
-import { noticeRoutes, noticePrintRoutes } from './views/notices/routes'
+import { noticeRoutes } from './views/notices/routes'
 import { savingsRoutes } from './views/savings/routes'
 import { visitorRoutes } from './views/visitors/routes'
 import { loansRoutes } from './views/loans/routes'
@@ -54,7 +54,6 @@ const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: '登录', public: true } },
     ...mobileRoutes,
-    ...noticePrintRoutes,
     { path: '/', component: ConsoleLayout, children: consoleRoutes },
   ],
 })

@@ -1,13 +1,14 @@
 // Browser tests of 通知公告 and 节支率 (issue 23 parts 4 and 5), against one fresh demo backend:
 //   GOVFLEET_BIN=/path/to/govfleet node --test tests/notices.test.mjs
 // 天宁区's platform administrator publishes a notice on the console; a unit's approver reads it on the phone; the
-// publisher sees that unit's receipt (who, when) and the others unread. The periodic report prints on A4. The
+// publisher sees that unit's receipt (who, when) and the others unread. The periodic report prints (the server's PDF). The
 // city's savings rate shows both inputs beside the rate and drills down to a district.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { pdfText } from './pdftext.mjs'
 import { startServer } from './server.mjs'
 import { apiSession, dialog, launchBrowser, login, DEMO_PASSWORD } from './browser.mjs'
 
@@ -110,19 +111,20 @@ test('a notice published on the console is read on the phone, and the publisher 
   await page.locator('.el-message', { hasText: '已提醒' }).waitFor()
 })
 
-test('the periodic report opens with its figures and prints on A4', async () => {
+test('the periodic report opens with its figures and prints as the server\'s PDF', async () => {
   await desktopLogin('jgj_admin')
   await page.goto('/notices')
   const row = page.locator('[data-test=notice-inbox] .el-table__row', { hasText: '使用情况报告' }).first()
   await row.locator('[data-test=notice-open]').click()
   await page.locator('[data-test=report-table]').waitFor()
   await shot('notices-report-drawer')
-  const id = (await (await apiSession(server.baseURL, 'jgj_admin')).get('/notices?kind=report')).data.items[0].id
-  await page.goto(`/notices/${id}/print`)
-  await page.locator('[data-test=print-sheet]').filter({ hasText: '附表' }).waitFor()
-  await shot('notices-report-print')
-  const pdf = await page.pdf({ format: 'A4' })
-  assert.ok(pdf.length > 1000, 'the print page prints')
+  const title = (await page.locator('[data-test=notice-title]').innerText()).trim()
+  const total = page.locator('[data-test=report-table] .el-table__body-wrapper tbody tr', { hasText: '合计' }).first()
+  const orders = (await total.locator('td').nth(1).innerText()).trim()
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=report-print]').click()])
+  assert.equal(dl.suggestedFilename(), `${title}.pdf`)
+  const text = pdfText(await readFile(await dl.path()))
+  for (const t of [title, '一、用车情况', '附表', '出车车日', '费用合计', '合计', `本期共有用车订单${orders}单`]) assert.ok(text.includes(t), `the report says ${t}:\n${text}`)
 })
 
 test('the savings rate shows both inputs and drills down to a district', async () => {
@@ -135,9 +137,12 @@ test('the savings rate shows both inputs and drills down to a district', async (
   await shot('savings-city')
   await page.locator('[data-test=savings-table] [data-test=savings-drill]', { hasText: '天宁区' }).click()
   await page.locator('.el-breadcrumb', { hasText: '天宁区' }).waitFor()
-  // 天宁区 chose the market-price basis: integrated dispatch prices the uses it borrowed (issue 21).
+  // 天宁区 chose the market-price basis: every trip its vehicles served this year, at the market reference prices.
   await summary.filter({ hasText: '服务行程的市场价格折算' }).waitFor()
   assert.ok(!(await summary.innerText()).includes('尚未提供'), 'the market basis is provided')
+  const baseline = await summary.locator('.stat .value').first().innerText()
+  assert.ok(Number(baseline.replace(/,/g, '')) > 0, `the market price of the trips 天宁区's vehicles served: ${baseline}`)
+  assert.ok((await page.locator('[data-test=savings-definition]').innerText()).includes('每次出车'), 'the market basis is defined on the page')
   await page.getByText('（天宁区选定）').waitFor()
   await shot('savings-district')
 })

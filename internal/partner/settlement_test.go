@@ -17,13 +17,13 @@ func TestSettlementDoc(t *testing.T) {
 		return v.Add(-8 * time.Hour) // Beijing
 	}
 	confirmed := at("2031-03-02 10:00")
-	st := &Settlement{PartnerName: "无锡市", Month: "2031-02", InCount: 2, InFen: 154000, OutCount: 1, OutFen: 50000, MarketFen: 255000,
+	st := &Settlement{PartnerName: "无锡市", Month: "2031-02", InCount: 2, InFen: 154000, OutCount: 1, OutFen: 50000, MarketFen: 255000, SavingFen: 101000,
 		ConfirmedAt: &confirmed, ConfirmedByName: "市平台管理员",
 		Lines: []*Link{
 			{Direction: "in", OrderNo: "YC20310210-0001", Applicant: "王无锡", PickupAt: at("2031-02-10 08:00"), Plate: "苏ZP001", VehicleType: "mpv",
-				DriverName: "朱师傅", DistanceM: 120000, FeeFen: fen(113000), MarketFen: fen(185000), FeeNote: "商务车 1天半天，北斗定位里程 120.0 公里"},
+				DriverName: "朱师傅", DistanceM: 120000, FeeFen: fen(113000), MarketFen: fen(185000), SavingFen: fen(72000), FeeNote: "商务车 1天半天，北斗定位里程 120.0 公里"},
 			{Direction: "in", OrderNo: "YC20310220-0002", Applicant: "李无锡", PickupAt: at("2031-02-20 09:00"), Plate: "苏ZP002", VehicleType: "mpv",
-				DriverName: "钱师傅", DistanceM: 40000, FeeFen: fen(41000), MarketFen: fen(70000), FeeNote: "商务车 半天"},
+				DriverName: "钱师傅", DistanceM: 40000, FeeFen: fen(41000), MarketFen: fen(70000), SavingFen: fen(29000), FeeNote: "商务车 半天"},
 			{Direction: "out", OrderNo: "YC20310225-0003", Applicant: "赵常州", PickupAt: at("2031-02-25 09:00"), Plate: "苏B12345", VehicleType: "sedan",
 				DriverName: "无锡司机", DistanceM: 30000, FeeFen: fen(50000), FeeNote: "轿车 1天"},
 		}}

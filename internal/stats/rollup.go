@@ -8,6 +8,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -230,7 +231,10 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
 			return err
 		}
-		return SumCosts(ctx, tx, months)
+		if err := SumCosts(ctx, tx, months); err != nil {
+			return err
+		}
+		return sumNodes(ctx, tx, months)
 	})
 }
 
@@ -391,7 +395,10 @@ func (s *Service) Resum(ctx context.Context, months []string) error {
 		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
 			return err
 		}
-		return SumCosts(ctx, tx, months)
+		if err := SumCosts(ctx, tx, months); err != nil {
+			return err
+		}
+		return sumNodes(ctx, tx, months)
 	})
 }
 
@@ -408,6 +415,110 @@ func SumCosts(ctx context.Context, tx bun.IDB, months []string) error {
 		SELECT period, unit_id, MAX(unit_path), kind, SUM(amount_fen) FROM cost_totals
 		WHERE period IN (?) GROUP BY period, unit_id, kind`, bun.In(months)).Exec(ctx)
 	return store.Translate(err)
+}
+
+// nodeMonth is a node's month: the unit months of every unit at or below
+// it (rollup_nodes).
+type nodeMonth struct {
+	bun.BaseModel `bun:"table:rollup_nodes"`
+
+	Month         string `bun:"month,pk"`
+	NodePath      string `bun:"node_path,pk"`
+	DistanceM     int64  `bun:"distance_m"`
+	DrivingS      int64  `bun:"driving_s"`
+	Trips         int64  `bun:"trips"`
+	Orders        int64  `bun:"orders"`
+	VehicleDays   int64  `bun:"vehicle_days"`
+	AvailableDays int64  `bun:"available_days"`
+}
+
+// nodeCost is a node's costs of a kind in a month (rollup_node_costs).
+type nodeCost struct {
+	bun.BaseModel `bun:"table:rollup_node_costs"`
+
+	Month     string `bun:"month,pk"`
+	NodePath  string `bun:"node_path,pk"`
+	Kind      string `bun:"kind,pk"`
+	AmountFen int64  `bun:"amount_fen"`
+}
+
+// prefixes are the node paths a unit path lies under, itself included
+// (/1/3/105/ → /1/, /1/3/, /1/3/105/): exactly the paths P for which
+// unit_path LIKE P || '%'.
+func prefixes(path string) []string {
+	var out []string
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			out = append(out, path[:i+1])
+		}
+	}
+	return out
+}
+
+// sumNodes writes the node months and node costs of months again from the
+// unit months and cost roll-ups (run after them, in their transaction):
+// each row of those counts at every node path above or at its unit.
+func sumNodes(ctx context.Context, tx bun.IDB, months []string) error {
+	for _, month := range months {
+		var ms []*Month
+		if err := tx.NewSelect().Model(&ms).Where("month = ?", month).Scan(ctx); err != nil {
+			return store.Translate(err)
+		}
+		nodes := map[string]*nodeMonth{}
+		for _, m := range ms {
+			for _, p := range prefixes(m.UnitPath) {
+				n := nodes[p]
+				if n == nil {
+					n = &nodeMonth{NodePath: p, Month: month}
+					nodes[p] = n
+				}
+				n.DistanceM += m.DistanceM
+				n.DrivingS += m.DrivingS
+				n.Trips += m.Trips
+				n.Orders += m.Orders
+				n.VehicleDays += m.VehicleDays
+				n.AvailableDays += m.Vehicles * int64(m.Days)
+			}
+		}
+		var cs []struct {
+			Path string `bun:"unit_path"`
+			Kind string `bun:"kind"`
+			Fen  int64  `bun:"amount_fen"`
+		}
+		if err := tx.NewSelect().Table("rollup_costs").Column("unit_path", "kind", "amount_fen").Where("month = ?", month).Scan(ctx, &cs); err != nil {
+			return store.Translate(err)
+		}
+		type pk struct{ path, kind string }
+		costs := map[pk]*nodeCost{}
+		for _, c := range cs {
+			for _, p := range prefixes(c.Path) {
+				n := costs[pk{p, c.Kind}]
+				if n == nil {
+					n = &nodeCost{NodePath: p, Month: month, Kind: c.Kind}
+					costs[pk{p, c.Kind}] = n
+				}
+				n.AmountFen += c.Fen
+			}
+		}
+		if _, err := tx.NewDelete().Model((*nodeMonth)(nil)).Where("month = ?", month).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		if _, err := tx.NewDelete().Model((*nodeCost)(nil)).Where("month = ?", month).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		if err := insertAll(ctx, tx, slices.SortedFunc(maps.Values(nodes), func(a, b *nodeMonth) int { return cmpStr(a.NodePath, b.NodePath) })); err != nil {
+			return err
+		}
+		if err := insertAll(ctx, tx, slices.SortedFunc(maps.Values(costs), func(a, b *nodeCost) int {
+			if c := cmpStr(a.NodePath, b.NodePath); c != 0 {
+				return c
+			}
+			return cmpStr(a.Kind, b.Kind)
+		})); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const cursorName = "days"
@@ -526,7 +637,14 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 			}
 			s.wholeDay = today
 		}
-		if err := SumCosts(ctx, tx, []string{beijing.Month(beijing.MonthStart(now).AddDate(0, -1, 0)), beijing.Month(now)}); err != nil {
+		costs := []string{beijing.Month(beijing.MonthStart(now).AddDate(0, -1, 0)), beijing.Month(now)}
+		if err := SumCosts(ctx, tx, costs); err != nil {
+			return err
+		}
+		for _, m := range costs {
+			byMonth[m] = nil
+		}
+		if err := sumNodes(ctx, tx, slices.Sorted(maps.Keys(byMonth))); err != nil {
 			return err
 		}
 		return setCursor(ctx, tx, now)

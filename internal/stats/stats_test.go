@@ -47,6 +47,34 @@ func snapshot(t *testing.T, db *store.DB) map[string]string {
 	for _, o := range os {
 		out[fmt.Sprint("orders ", o.UnitID, " ", o.Day)] = fmt.Sprint(o.Orders)
 	}
+	var ns []struct {
+		Month string `bun:"month"`
+		Path  string `bun:"node_path"`
+		M     int64  `bun:"distance_m"`
+		S     int64  `bun:"driving_s"`
+		T     int64  `bun:"trips"`
+		O     int64  `bun:"orders"`
+		VD    int64  `bun:"vehicle_days"`
+		AD    int64  `bun:"available_days"`
+	}
+	if err := db.R.NewSelect().Table("rollup_nodes").Column("month", "node_path", "distance_m", "driving_s", "trips", "orders", "vehicle_days", "available_days").Scan(ctx, &ns); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		out[fmt.Sprint("node ", n.Month, " ", n.Path)] = fmt.Sprint(n.M, n.S, n.T, n.O, n.VD, n.AD)
+	}
+	var cs []struct {
+		Month string `bun:"month"`
+		Path  string `bun:"node_path"`
+		Kind  string `bun:"kind"`
+		Fen   int64  `bun:"amount_fen"`
+	}
+	if err := db.R.NewSelect().Table("rollup_node_costs").Column("month", "node_path", "kind", "amount_fen").Scan(ctx, &cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		out[fmt.Sprint("node cost ", c.Month, " ", c.Path, " ", c.Kind)] = fmt.Sprint(c.Fen)
+	}
 	return out
 }
 

@@ -243,6 +243,14 @@ func BenchmarkCityDashboard(b *testing.B) {
 				b.Logf("%s dashboard: p50 %s, p95 %s, this process's CPU %s an opening (40 openings; the first reads the registry, the others within stats.RegistryTTL reuse it)",
 					node.name, p50[node.name].Round(100*time.Microsecond), p95[node.name].Round(100*time.Microsecond), cpu.Round(100*time.Microsecond))
 			}
+			// What the minute job writes at least: the unit months, costs
+			// and node roll-ups of last month and this one, again.
+			two := []string{month, beijing.Month(now)}
+			t, cpu0 := time.Now(), cpuTime()
+			if err := s.Resum(context.Background(), two); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("two months summed again (unit months, costs, nodes): %s, this process's CPU %s", time.Since(t).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond))
 			for b.Loop() {
 				if _, err := s.Dashboard(context.Background(), city, 0, month); err != nil {
 					b.Fatal(err)

@@ -500,23 +500,52 @@ func sumNodes(ctx context.Context, tx bun.IDB, months []string) error {
 				n.AmountFen += c.Fen
 			}
 		}
-		if _, err := tx.NewDelete().Model((*nodeMonth)(nil)).Where("month = ?", month).Exec(ctx); err != nil {
-			return store.Translate(err)
-		}
-		if _, err := tx.NewDelete().Model((*nodeCost)(nil)).Where("month = ?", month).Exec(ctx); err != nil {
-			return store.Translate(err)
-		}
-		if err := insertAll(ctx, tx, slices.SortedFunc(maps.Values(nodes), func(a, b *nodeMonth) int { return cmpStr(a.NodePath, b.NodePath) })); err != nil {
+		if err := syncMonth(ctx, tx, month, nodes, func(n *nodeMonth) string { return n.NodePath }, "month, node_path",
+			"distance_m = EXCLUDED.distance_m, driving_s = EXCLUDED.driving_s, trips = EXCLUDED.trips, orders = EXCLUDED.orders, "+
+				"vehicle_days = EXCLUDED.vehicle_days, available_days = EXCLUDED.available_days"); err != nil {
 			return err
 		}
-		if err := insertAll(ctx, tx, slices.SortedFunc(maps.Values(costs), func(a, b *nodeCost) int {
-			if c := cmpStr(a.NodePath, b.NodePath); c != 0 {
-				return c
-			}
-			return cmpStr(a.Kind, b.Kind)
-		})); err != nil {
+		if err := syncMonth(ctx, tx, month, costs, func(c *nodeCost) pk { return pk{c.NodePath, c.Kind} }, "month, node_path, kind", "amount_fen = EXCLUDED.amount_fen"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// syncMonth makes the rows of month in T's table those of rows, writing
+// only the rows that differ: the minute job sums this month and the last
+// again every minute, and most of their nodes have not changed.
+func syncMonth[K comparable, T comparable](ctx context.Context, tx bun.IDB, month string, rows map[K]*T, key func(*T) K, conflict, set string) error {
+	var old []*T
+	if err := tx.NewSelect().Model(&old).Where("month = ?", month).Scan(ctx); err != nil {
+		return store.Translate(err)
+	}
+	kept := make(map[T]bool, len(old))
+	for _, r := range old {
+		kept[*r] = true
+	}
+	var put []*T
+	for _, r := range rows {
+		if !kept[*r] {
+			put = append(put, r)
+		}
+		delete(kept, *r)
+	}
+	for r := range kept { // old rows that changed (put above) or are gone
+		if rows[key(&r)] != nil {
+			continue
+		}
+		if _, err := tx.NewDelete().Model(&r).WherePK().Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+	}
+	for len(put) > 0 {
+		n := min(len(put), 500)
+		batch := put[:n]
+		if _, err := tx.NewInsert().Model(&batch).On("CONFLICT (" + conflict + ") DO UPDATE").Set(set).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		put = put[n:]
 	}
 	return nil
 }

@@ -321,55 +321,40 @@ func TestNodeRollupsAreTheUnitSums(t *testing.T) {
 		if _, err := w.Stats.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
-		sums := func() map[string]string {
+		// read runs a query of node rows (month, path, values) and one of
+		// node costs (month, path and kind, amount).
+		read := func(nodes, costs string) map[string]string {
 			t.Helper()
 			out := map[string]string{}
-			var ms []struct {
-				Month string `bun:"month"`
-				Path  string `bun:"path"`
-				V     string `bun:"v"`
-			}
-			if err := db.R.NewRaw(`SELECT m.month, n.path, CAST(SUM(m.distance_m) AS TEXT) || ' ' || CAST(SUM(m.driving_s) AS TEXT) || ' ' || CAST(SUM(m.trips) AS TEXT)
-				|| ' ' || CAST(SUM(m.orders) AS TEXT) || ' ' || CAST(SUM(m.vehicle_days) AS TEXT) || ' ' || CAST(SUM(m.vehicles * m.days) AS TEXT) AS v
-				FROM units n JOIN rollup_months m ON m.unit_path LIKE n.path || '%' GROUP BY m.month, n.path`).Scan(ctx, &ms); err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms {
-				out["node "+m.Month+" "+m.Path] = m.V
-			}
-			if err := db.R.NewRaw(`SELECT c.month, n.path || ' ' || c.kind AS path, CAST(SUM(c.amount_fen) AS TEXT) AS v
-				FROM units n JOIN rollup_costs c ON c.unit_path LIKE n.path || '%' GROUP BY c.month, n.path, c.kind`).Scan(ctx, &ms); err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms {
-				out["cost "+m.Month+" "+m.Path] = m.V
+			for i, q := range []string{nodes, costs} {
+				var ms []struct {
+					Month string `bun:"month"`
+					Path  string `bun:"path"`
+					V     string `bun:"v"`
+				}
+				if err := db.R.NewRaw(q).Scan(ctx, &ms); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range ms {
+					out[fmt.Sprint(i, " ", m.Month, " ", m.Path)] = m.V
+				}
 			}
 			return out
 		}
+		// What the dashboards summed with LIKE, and the node rows kept.
+		sums := func() map[string]string {
+			return read(`SELECT m.month, n.path, CAST(SUM(m.distance_m) AS TEXT) || ' ' || CAST(SUM(m.driving_s) AS TEXT) || ' ' || CAST(SUM(m.trips) AS TEXT)
+				|| ' ' || CAST(SUM(m.orders) AS TEXT) || ' ' || CAST(SUM(m.vehicle_days) AS TEXT) || ' ' || CAST(SUM(m.vehicles * m.days) AS TEXT) AS v
+				FROM units n JOIN rollup_months m ON m.unit_path LIKE n.path || '%' GROUP BY m.month, n.path`,
+				`SELECT c.month, n.path || ' ' || c.kind AS path, CAST(SUM(c.amount_fen) AS TEXT) AS v
+				FROM units n JOIN rollup_costs c ON c.unit_path LIKE n.path || '%' GROUP BY c.month, n.path, c.kind`)
+		}
 		kept := func() map[string]string {
-			t.Helper()
-			out := map[string]string{}
-			var ms []struct {
-				Month string `bun:"month"`
-				Path  string `bun:"path"`
-				V     string `bun:"v"`
-			}
-			if err := db.R.NewRaw(`SELECT n.month, n.node_path AS path, CAST(distance_m AS TEXT) || ' ' || CAST(driving_s AS TEXT) || ' ' || CAST(trips AS TEXT)
+			return read(`SELECT n.month, n.node_path AS path, CAST(distance_m AS TEXT) || ' ' || CAST(driving_s AS TEXT) || ' ' || CAST(trips AS TEXT)
 				|| ' ' || CAST(orders AS TEXT) || ' ' || CAST(vehicle_days AS TEXT) || ' ' || CAST(available_days AS TEXT) AS v
-				FROM rollup_nodes n WHERE n.node_path IN (SELECT path FROM units)`).Scan(ctx, &ms); err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms {
-				out["node "+m.Month+" "+m.Path] = m.V
-			}
-			if err := db.R.NewRaw(`SELECT month, node_path || ' ' || kind AS path, CAST(amount_fen AS TEXT) AS v
-				FROM rollup_node_costs WHERE node_path IN (SELECT path FROM units)`).Scan(ctx, &ms); err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms {
-				out["cost "+m.Month+" "+m.Path] = m.V
-			}
-			return out
+				FROM rollup_nodes n WHERE n.node_path IN (SELECT path FROM units)`,
+				`SELECT month, node_path || ' ' || kind AS path, CAST(amount_fen AS TEXT) AS v
+				FROM rollup_node_costs WHERE node_path IN (SELECT path FROM units)`)
 		}
 		same(t, "node roll-ups", kept(), sums())
 

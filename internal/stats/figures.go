@@ -563,6 +563,8 @@ func (s *Service) terminals(ctx context.Context, like string, perVehicle bool, d
 // a bound terminal are kept between dashboards: the registry changes
 // seldom, and at 20,000 vehicles these two reads are most of a city
 // dashboard. Whether each terminal is online is computed at every opening.
+// A kept one older than that (up to twice as old) is still served while it
+// is read again in the background, so that no opening waits for it.
 const RegistryTTL = time.Minute
 
 type regGroup struct {
@@ -580,22 +582,47 @@ type boundVehicle struct {
 }
 
 type registry struct {
-	at     time.Time
-	groups []regGroup
-	bound  []boundVehicle
+	at       time.Time
+	groups   []regGroup
+	bound    []boundVehicle
+	renewing bool // being read again in the background (regMu)
 }
 
-// registry reads (or takes from the last RegistryTTL) the registry
-// breakdown and the tracked vehicles of the nodes whose path is like.
+// registry is the registry breakdown and the tracked vehicles of the nodes
+// whose path is like: kept for RegistryTTL, then served up to as long again
+// while read again in the background, else read now.
 func (s *Service) registry(ctx context.Context, like string) (*registry, error) {
-	now := time.Now()
 	s.regMu.Lock()
 	r := s.reg[like]
+	age := time.Duration(0)
+	if r != nil {
+		age = time.Since(r.at)
+	}
+	renew := r != nil && age >= RegistryTTL && age < 2*RegistryTTL && !r.renewing
+	if renew {
+		r.renewing = true
+	}
 	s.regMu.Unlock()
-	if r != nil && now.Sub(r.at) < RegistryTTL {
+	switch {
+	case renew:
+		go func() {
+			if _, err := s.readRegistry(context.Background(), like); err != nil {
+				s.regMu.Lock()
+				r.renewing = false
+				s.regMu.Unlock()
+			}
+		}()
+		return r, nil
+	case r != nil && age < 2*RegistryTTL:
 		return r, nil
 	}
-	r = &registry{at: now}
+	return s.readRegistry(ctx, like)
+}
+
+// readRegistry reads the registry breakdown and the tracked vehicles of
+// the nodes whose path is like, and keeps them.
+func (s *Service) readRegistry(ctx context.Context, like string) (*registry, error) {
+	r := &registry{at: time.Now()}
 	db := s.DB.R
 	if err := db.NewSelect().TableExpr("vehicles AS v").Join("JOIN units AS u ON u.id = v.unit_id").
 		ColumnExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4) AS year, u.level, COUNT(*) AS n").

@@ -119,10 +119,10 @@ type Use struct {
 	_             struct{} `json:"-"`
 }
 
-func (u *Use) add(m *Month) {
+func (u *Use) add(m *nodeMonth) {
 	u.Orders += m.Orders
 	u.VehicleDays += m.VehicleDays
-	u.AvailableDays += m.Vehicles * int64(m.Days)
+	u.AvailableDays += m.AvailableDays
 	u.distanceM += m.DistanceM
 	u.drivingS += m.DrivingS
 }
@@ -298,14 +298,6 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 			childList = append(childList, c)
 		}
 	}
-	childOf := func(path string) *Child {
-		for _, id := range pathIDs(path) {
-			if c := children[id]; c != nil {
-				return c
-			}
-		}
-		return nil
-	}
 	for _, u := range units {
 		if u.Kind != org.KindUnit || !u.Active {
 			continue
@@ -314,7 +306,7 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 		d.Vehicles += u.Count
 		d.Quota += u.Quota
 		d.Excess += ex
-		if c := childOf(u.Path); c != nil {
+		if c := children[childID(u.Path, n.Path)]; c != nil {
 			c.Vehicles += u.Count
 			c.Quota += u.Quota
 			c.Excess += ex
@@ -341,74 +333,62 @@ func (s *Service) Dashboard(ctx context.Context, a *access.Actor, unitID int64, 
 	d.Age = codes(ageBands, age)
 	d.Level = codes([]fleet.Code{{Code: "city", Name: "市级单位"}, {Code: "district", Name: "辖市(区)单位"}}, lvl)
 
-	// Use: the unit months of the 12 months to month and a year ago, summed
-	// per month in the database (a row per month), and the month's per unit
-	// for the children.
+	// Use and costs: the node roll-ups of the node's path (the unit months
+	// and cost roll-ups of every unit at or below it) for the 12 months to
+	// month and a year ago, and those of its children's paths for the month:
+	// a row per month (and kind) looked up by key.
 	first, lastYear := monthAdd(month, -11), monthAdd(month, -12)
-	var sums []*Month
-	if err := db.NewSelect().Model(&sums).ColumnExpr("month, SUM(distance_m) AS distance_m, SUM(driving_s) AS driving_s, SUM(trips) AS trips").
-		ColumnExpr("SUM(orders) AS orders, SUM(vehicle_days) AS vehicle_days, SUM(vehicles * days) AS vehicles, 1 AS days").
-		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).GroupExpr("month").Scan(ctx); err != nil {
+	months := make([]string, 13)
+	byMonth := map[string]*Use{}
+	for i := range months {
+		months[i] = monthAdd(lastYear, i)
+		byMonth[months[i]] = &Use{Period: months[i]}
+	}
+	for i := 0; i < 12; i++ {
+		d.Months = append(d.Months, byMonth[monthAdd(first, i)])
+	}
+	prevYear := byMonth[lastYear]
+	var ns []*nodeMonth
+	if err := db.NewSelect().Model(&ns).Where("month IN (?) AND node_path = ?", bun.In(months), n.Path).Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
-	byMonth := map[string]*Use{}
-	for i := 0; i < 12; i++ {
-		m := monthAdd(first, i)
-		u := &Use{Period: m}
-		byMonth[m] = u
-		d.Months = append(d.Months, u)
-	}
-	prevYear := &Use{Period: lastYear}
-	byMonth[lastYear] = prevYear
-	for _, m := range sums {
+	for _, m := range ns {
 		byMonth[m.Month].add(m)
 	}
-	if len(children) > 0 {
-		var ms []*Month
-		if err := db.NewSelect().Model(&ms).Where("month = ? AND unit_path LIKE ?", month, like).Scan(ctx); err != nil {
-			return nil, store.Translate(err)
-		}
-		for _, m := range ms {
-			if c := childOf(m.UnitPath); c != nil {
-				c.add(m)
-			}
-		}
-	}
-
-	// Costs: the cost roll-ups (the ledger's kept totals per unit, month
-	// and kind), summed per month and kind, and the month's per unit.
-	var cs []struct {
-		Month string `bun:"month"`
-		Kind  string `bun:"kind"`
-		Fen   int64  `bun:"amount_fen"`
-	}
-	if err := db.NewSelect().Table("rollup_costs").ColumnExpr("month, kind, SUM(amount_fen) AS amount_fen").
-		Where("month >= ? AND month <= ? AND unit_path LIKE ?", lastYear, month, like).GroupExpr("month, kind").Scan(ctx, &cs); err != nil {
+	var cs []*nodeCost
+	if err := db.NewSelect().Model(&cs).Where("month IN (?) AND node_path = ?", bun.In(months), n.Path).Scan(ctx); err != nil {
 		return nil, store.Translate(err)
 	}
 	monthKinds, yearKinds := map[string]int64{}, map[string]int64{}
 	for _, c := range cs {
-		byMonth[c.Month].CostFen += c.Fen
+		byMonth[c.Month].CostFen += c.AmountFen
 		if c.Month == month {
-			monthKinds[c.Kind] += c.Fen
+			monthKinds[c.Kind] += c.AmountFen
 		}
 		if c.Month != lastYear && c.Month[:4] == month[:4] {
-			yearKinds[c.Kind] += c.Fen
+			yearKinds[c.Kind] += c.AmountFen
 		}
 	}
-	if len(children) > 0 {
-		var us []struct {
-			Path string `bun:"unit_path"`
-			Fen  int64  `bun:"amount_fen"`
+	if len(children) > 0 && n.Kind != org.KindUnit {
+		byPath := map[string]*Child{}
+		paths := make([]string, 0, len(childList))
+		for _, c := range childList {
+			byPath[c.path] = c
+			paths = append(paths, c.path)
 		}
-		if err := db.NewSelect().Table("rollup_costs").ColumnExpr("unit_path, SUM(amount_fen) AS amount_fen").
-			Where("month = ? AND unit_path LIKE ?", month, like).GroupExpr("unit_path").Scan(ctx, &us); err != nil {
+		var ms []*nodeMonth
+		if err := db.NewSelect().Model(&ms).Where("month = ? AND node_path IN (?)", month, bun.In(paths)).Scan(ctx); err != nil {
 			return nil, store.Translate(err)
 		}
-		for _, u := range us {
-			if ch := childOf(u.Path); ch != nil {
-				ch.CostFen += u.Fen
-			}
+		for _, m := range ms {
+			byPath[m.NodePath].add(m)
+		}
+		var cs []*nodeCost
+		if err := db.NewSelect().Model(&cs).Where("month = ? AND node_path IN (?)", month, bun.In(paths)).Scan(ctx); err != nil {
+			return nil, store.Translate(err)
+		}
+		for _, c := range cs {
+			byPath[c.NodePath].CostFen += c.AmountFen
 		}
 	}
 	kinds := make([]fleet.Code, len(ledger.Kinds))
@@ -554,12 +534,7 @@ func (s *Service) terminals(ctx context.Context, like string, perVehicle bool, d
 		}
 		c := byVehicle[v.ID]
 		if !perVehicle {
-			for _, id := range pathIDs(v.Path) {
-				if children[id] != nil {
-					c = children[id]
-					break
-				}
-			}
+			c = children[v.child]
 		}
 		t.Bound++
 		if c != nil {
@@ -588,6 +563,8 @@ func (s *Service) terminals(ctx context.Context, like string, perVehicle bool, d
 // a bound terminal are kept between dashboards: the registry changes
 // seldom, and at 20,000 vehicles these two reads are most of a city
 // dashboard. Whether each terminal is online is computed at every opening.
+// A kept one older than that (up to twice as old) is still served while it
+// is read again in the background, so that no opening waits for it.
 const RegistryTTL = time.Minute
 
 type regGroup struct {
@@ -599,27 +576,53 @@ type regGroup struct {
 }
 
 type boundVehicle struct {
-	ID   int64  `bun:"id"`
-	Path string `bun:"path"`
+	ID    int64  `bun:"id"`
+	Path  string `bun:"path"`
+	child int64  // the node's child (childID) the vehicle's unit is at or under
 }
 
 type registry struct {
-	at     time.Time
-	groups []regGroup
-	bound  []boundVehicle
+	at       time.Time
+	groups   []regGroup
+	bound    []boundVehicle
+	renewing bool // being read again in the background (regMu)
 }
 
-// registry reads (or takes from the last RegistryTTL) the registry
-// breakdown and the tracked vehicles of the nodes whose path is like.
+// registry is the registry breakdown and the tracked vehicles of the nodes
+// whose path is like: kept for RegistryTTL, then served up to as long again
+// while read again in the background, else read now.
 func (s *Service) registry(ctx context.Context, like string) (*registry, error) {
-	now := time.Now()
 	s.regMu.Lock()
 	r := s.reg[like]
+	age := time.Duration(0)
+	if r != nil {
+		age = time.Since(r.at)
+	}
+	renew := r != nil && age >= RegistryTTL && age < 2*RegistryTTL && !r.renewing
+	if renew {
+		r.renewing = true
+	}
 	s.regMu.Unlock()
-	if r != nil && now.Sub(r.at) < RegistryTTL {
+	switch {
+	case renew:
+		go func() {
+			if _, err := s.readRegistry(context.Background(), like); err != nil {
+				s.regMu.Lock()
+				r.renewing = false
+				s.regMu.Unlock()
+			}
+		}()
+		return r, nil
+	case r != nil && age < 2*RegistryTTL:
 		return r, nil
 	}
-	r = &registry{at: now}
+	return s.readRegistry(ctx, like)
+}
+
+// readRegistry reads the registry breakdown and the tracked vehicles of
+// the nodes whose path is like, and keeps them.
+func (s *Service) readRegistry(ctx context.Context, like string) (*registry, error) {
+	r := &registry{at: time.Now()}
 	db := s.DB.R
 	if err := db.NewSelect().TableExpr("vehicles AS v").Join("JOIN units AS u ON u.id = v.unit_id").
 		ColumnExpr("v.category, v.energy_type, SUBSTR(v.purchase_date, 1, 4) AS year, u.level, COUNT(*) AS n").
@@ -632,6 +635,9 @@ func (s *Service) registry(ctx context.Context, like string) (*registry, error) 
 		Where("u.path LIKE ? AND v.status <> 'disposed' AND v.exempt = ?", like, false).Scan(ctx, &r.bound); err != nil {
 		return nil, store.Translate(err)
 	}
+	for i := range r.bound {
+		r.bound[i].child = childID(r.bound[i].Path, strings.TrimSuffix(like, "%"))
+	}
 	s.regMu.Lock()
 	if s.reg == nil || len(s.reg) > 1000 {
 		s.reg = map[string]*registry{}
@@ -639,6 +645,20 @@ func (s *Service) registry(ctx context.Context, like string) (*registry, error) 
 	s.reg[like] = r
 	s.regMu.Unlock()
 	return r, nil
+}
+
+// childID is the id of the child of the node at parent that path lies at
+// or under (/1/3/ under /1/ → 3), 0 for the node itself.
+func childID(path, parent string) int64 {
+	rest, ok := strings.CutPrefix(path, parent)
+	if !ok {
+		return 0
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	id, _ := strconv.ParseInt(rest, 10, 64)
+	return id
 }
 
 // pathIDs are the ids of a materialised path (/1/37/41/ → 1, 37, 41).

@@ -8,6 +8,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -230,7 +231,10 @@ func (s *Service) Rebuild(ctx context.Context, from, to string) error {
 		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
 			return err
 		}
-		return SumCosts(ctx, tx, months)
+		if err := SumCosts(ctx, tx, months); err != nil {
+			return err
+		}
+		return sumNodes(ctx, tx, months)
 	})
 }
 
@@ -391,7 +395,10 @@ func (s *Service) Resum(ctx context.Context, months []string) error {
 		if err := s.sumMonths(ctx, tx, months, nil); err != nil {
 			return err
 		}
-		return SumCosts(ctx, tx, months)
+		if err := SumCosts(ctx, tx, months); err != nil {
+			return err
+		}
+		return sumNodes(ctx, tx, months)
 	})
 }
 
@@ -408,6 +415,139 @@ func SumCosts(ctx context.Context, tx bun.IDB, months []string) error {
 		SELECT period, unit_id, MAX(unit_path), kind, SUM(amount_fen) FROM cost_totals
 		WHERE period IN (?) GROUP BY period, unit_id, kind`, bun.In(months)).Exec(ctx)
 	return store.Translate(err)
+}
+
+// nodeMonth is a node's month: the unit months of every unit at or below
+// it (rollup_nodes).
+type nodeMonth struct {
+	bun.BaseModel `bun:"table:rollup_nodes"`
+
+	Month         string `bun:"month,pk"`
+	NodePath      string `bun:"node_path,pk"`
+	DistanceM     int64  `bun:"distance_m"`
+	DrivingS      int64  `bun:"driving_s"`
+	Trips         int64  `bun:"trips"`
+	Orders        int64  `bun:"orders"`
+	VehicleDays   int64  `bun:"vehicle_days"`
+	AvailableDays int64  `bun:"available_days"`
+}
+
+// nodeCost is a node's costs of a kind in a month (rollup_node_costs).
+type nodeCost struct {
+	bun.BaseModel `bun:"table:rollup_node_costs"`
+
+	Month     string `bun:"month,pk"`
+	NodePath  string `bun:"node_path,pk"`
+	Kind      string `bun:"kind,pk"`
+	AmountFen int64  `bun:"amount_fen"`
+}
+
+// prefixes are the node paths a unit path lies under, itself included
+// (/1/3/105/ → /1/, /1/3/, /1/3/105/): exactly the paths P for which
+// unit_path LIKE P || '%'.
+func prefixes(path string) []string {
+	var out []string
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			out = append(out, path[:i+1])
+		}
+	}
+	return out
+}
+
+// sumNodes writes the node months and node costs of months again from the
+// unit months and cost roll-ups (run after them, in their transaction):
+// each row of those counts at every node path above or at its unit.
+func sumNodes(ctx context.Context, tx bun.IDB, months []string) error {
+	for _, month := range months {
+		var ms []*Month
+		if err := tx.NewSelect().Model(&ms).Where("month = ?", month).Scan(ctx); err != nil {
+			return store.Translate(err)
+		}
+		nodes := map[string]*nodeMonth{}
+		for _, m := range ms {
+			for _, p := range prefixes(m.UnitPath) {
+				n := nodes[p]
+				if n == nil {
+					n = &nodeMonth{NodePath: p, Month: month}
+					nodes[p] = n
+				}
+				n.DistanceM += m.DistanceM
+				n.DrivingS += m.DrivingS
+				n.Trips += m.Trips
+				n.Orders += m.Orders
+				n.VehicleDays += m.VehicleDays
+				n.AvailableDays += m.Vehicles * int64(m.Days)
+			}
+		}
+		var cs []struct {
+			Path string `bun:"unit_path"`
+			Kind string `bun:"kind"`
+			Fen  int64  `bun:"amount_fen"`
+		}
+		if err := tx.NewSelect().Table("rollup_costs").Column("unit_path", "kind", "amount_fen").Where("month = ?", month).Scan(ctx, &cs); err != nil {
+			return store.Translate(err)
+		}
+		type pk struct{ path, kind string }
+		costs := map[pk]*nodeCost{}
+		for _, c := range cs {
+			for _, p := range prefixes(c.Path) {
+				n := costs[pk{p, c.Kind}]
+				if n == nil {
+					n = &nodeCost{NodePath: p, Month: month, Kind: c.Kind}
+					costs[pk{p, c.Kind}] = n
+				}
+				n.AmountFen += c.Fen
+			}
+		}
+		if err := syncMonth(ctx, tx, month, nodes, func(n *nodeMonth) string { return n.NodePath }, "month, node_path",
+			"distance_m = EXCLUDED.distance_m, driving_s = EXCLUDED.driving_s, trips = EXCLUDED.trips, orders = EXCLUDED.orders, "+
+				"vehicle_days = EXCLUDED.vehicle_days, available_days = EXCLUDED.available_days"); err != nil {
+			return err
+		}
+		if err := syncMonth(ctx, tx, month, costs, func(c *nodeCost) pk { return pk{c.NodePath, c.Kind} }, "month, node_path, kind", "amount_fen = EXCLUDED.amount_fen"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncMonth makes the rows of month in T's table those of rows, writing
+// only the rows that differ: the minute job sums this month and the last
+// again every minute, and most of their nodes have not changed.
+func syncMonth[K comparable, T comparable](ctx context.Context, tx bun.IDB, month string, rows map[K]*T, key func(*T) K, conflict, set string) error {
+	var old []*T
+	if err := tx.NewSelect().Model(&old).Where("month = ?", month).Scan(ctx); err != nil {
+		return store.Translate(err)
+	}
+	kept := make(map[T]bool, len(old))
+	for _, r := range old {
+		kept[*r] = true
+	}
+	var put []*T
+	for _, r := range rows {
+		if !kept[*r] {
+			put = append(put, r)
+		}
+		delete(kept, *r)
+	}
+	for r := range kept { // old rows that changed (put above) or are gone
+		if rows[key(&r)] != nil {
+			continue
+		}
+		if _, err := tx.NewDelete().Model(&r).WherePK().Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+	}
+	for len(put) > 0 {
+		n := min(len(put), 500)
+		batch := put[:n]
+		if _, err := tx.NewInsert().Model(&batch).On("CONFLICT (" + conflict + ") DO UPDATE").Set(set).Exec(ctx); err != nil {
+			return store.Translate(err)
+		}
+		put = put[n:]
+	}
+	return nil
 }
 
 const cursorName = "days"
@@ -526,7 +666,14 @@ func (s *Service) Refresh(ctx context.Context) (RefreshStats, error) {
 			}
 			s.wholeDay = today
 		}
-		if err := SumCosts(ctx, tx, []string{beijing.Month(beijing.MonthStart(now).AddDate(0, -1, 0)), beijing.Month(now)}); err != nil {
+		costs := []string{beijing.Month(beijing.MonthStart(now).AddDate(0, -1, 0)), beijing.Month(now)}
+		if err := SumCosts(ctx, tx, costs); err != nil {
+			return err
+		}
+		for _, m := range costs {
+			byMonth[m] = nil
+		}
+		if err := sumNodes(ctx, tx, slices.Sorted(maps.Keys(byMonth))); err != nil {
 			return err
 		}
 		return setCursor(ctx, tx, now)

@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
+	"govfleet/internal/ledger"
 	"govfleet/internal/org"
 	"govfleet/internal/stats"
 	"govfleet/internal/store"
@@ -46,6 +51,34 @@ func snapshot(t *testing.T, db *store.DB) map[string]string {
 	}
 	for _, o := range os {
 		out[fmt.Sprint("orders ", o.UnitID, " ", o.Day)] = fmt.Sprint(o.Orders)
+	}
+	var ns []struct {
+		Month string `bun:"month"`
+		Path  string `bun:"node_path"`
+		M     int64  `bun:"distance_m"`
+		S     int64  `bun:"driving_s"`
+		T     int64  `bun:"trips"`
+		O     int64  `bun:"orders"`
+		VD    int64  `bun:"vehicle_days"`
+		AD    int64  `bun:"available_days"`
+	}
+	if err := db.R.NewSelect().Table("rollup_nodes").Column("month", "node_path", "distance_m", "driving_s", "trips", "orders", "vehicle_days", "available_days").Scan(ctx, &ns); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		out[fmt.Sprint("node ", n.Month, " ", n.Path)] = fmt.Sprint(n.M, n.S, n.T, n.O, n.VD, n.AD)
+	}
+	var cs []struct {
+		Month string `bun:"month"`
+		Path  string `bun:"node_path"`
+		Kind  string `bun:"kind"`
+		Fen   int64  `bun:"amount_fen"`
+	}
+	if err := db.R.NewSelect().Table("rollup_node_costs").Column("month", "node_path", "kind", "amount_fen").Scan(ctx, &cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		out[fmt.Sprint("node cost ", c.Month, " ", c.Path, " ", c.Kind)] = fmt.Sprint(c.Fen)
 	}
 	return out
 }
@@ -275,4 +308,110 @@ func TestDashboardAgreesWithLists(t *testing.T) {
 			t.Error("a unit administrator read a district's dashboard")
 		}
 	})
+}
+
+// The node roll-ups are the sums of the unit months and cost roll-ups of
+// every unit at or below each node (what the dashboards summed with
+// unit_path LIKE before), and a cost posted to the ledger shows on the
+// dashboards of the city, the vehicle's district and unit and on the vehicle
+// after the next minute job.
+func TestNodeRollupsAreTheUnitSums(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		db, ctx := w.DB, context.Background()
+		if _, err := w.Stats.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// read runs a query of node rows (month, path, values) and one of
+		// node costs (month, path and kind, amount).
+		read := func(nodes, costs string) map[string]string {
+			t.Helper()
+			out := map[string]string{}
+			for i, q := range []string{nodes, costs} {
+				var ms []struct {
+					Month string `bun:"month"`
+					Path  string `bun:"path"`
+					V     string `bun:"v"`
+				}
+				if err := db.R.NewRaw(q).Scan(ctx, &ms); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range ms {
+					out[fmt.Sprint(i, " ", m.Month, " ", m.Path)] = m.V
+				}
+			}
+			return out
+		}
+		// What the dashboards summed with LIKE, and the node rows kept.
+		sums := func() map[string]string {
+			return read(`SELECT m.month, n.path, CAST(SUM(m.distance_m) AS TEXT) || ' ' || CAST(SUM(m.driving_s) AS TEXT) || ' ' || CAST(SUM(m.trips) AS TEXT)
+				|| ' ' || CAST(SUM(m.orders) AS TEXT) || ' ' || CAST(SUM(m.vehicle_days) AS TEXT) || ' ' || CAST(SUM(m.vehicles * m.days) AS TEXT) AS v
+				FROM units n JOIN rollup_months m ON m.unit_path LIKE n.path || '%' GROUP BY m.month, n.path`,
+				`SELECT c.month, n.path || ' ' || c.kind AS path, CAST(SUM(c.amount_fen) AS TEXT) AS v
+				FROM units n JOIN rollup_costs c ON c.unit_path LIKE n.path || '%' GROUP BY c.month, n.path, c.kind`)
+		}
+		kept := func() map[string]string {
+			return read(`SELECT n.month, n.node_path AS path, CAST(distance_m AS TEXT) || ' ' || CAST(driving_s AS TEXT) || ' ' || CAST(trips AS TEXT)
+				|| ' ' || CAST(orders AS TEXT) || ' ' || CAST(vehicle_days AS TEXT) || ' ' || CAST(available_days AS TEXT) AS v
+				FROM rollup_nodes n WHERE n.node_path IN (SELECT path FROM units)`,
+				`SELECT month, node_path || ' ' || kind AS path, CAST(amount_fen AS TEXT) AS v
+				FROM rollup_node_costs WHERE node_path IN (SELECT path FROM units)`)
+		}
+		same(t, "node roll-ups", kept(), sums())
+
+		// A new cost shows at the next read after the minute job.
+		var v struct {
+			ID     int64  `bun:"id"`
+			UnitID int64  `bun:"unit_id"`
+			Path   string `bun:"path"`
+		}
+		if err := db.R.NewSelect().TableExpr("vehicles AS v").Join("JOIN units AS u ON u.id = v.unit_id").ColumnExpr("v.id, v.unit_id, u.path").
+			Where("u.district_id IS NOT NULL AND v.status <> 'disposed'").OrderExpr("v.id").Limit(1).Scan(ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+		ids := pathIDsOf(v.Path)
+		city := w.Actor(t, "city_admin")
+		month := beijing.Month(time.Now())
+		costs := func() (out []int64) {
+			t.Helper()
+			for _, node := range []int64{0, ids[1], v.UnitID} {
+				d, err := w.Stats.Dashboard(ctx, city, node, month)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, d.Current.CostFen)
+				for _, c := range d.Children {
+					if c.ID == ids[1] && node == 0 || c.ID == v.UnitID && node == ids[1] || c.ID == v.ID && c.Kind == "vehicle" {
+						out = append(out, c.CostFen)
+					}
+				}
+			}
+			return out
+		}
+		before := costs()
+		if len(before) != 6 {
+			t.Fatalf("the city, district and unit with their child on the vehicle's way: %d figures", len(before))
+		}
+		e := ledger.Entry{VehicleID: &v.ID, UnitID: v.UnitID, Kind: "fuel", AmountFen: 12345, Source: "node_test", SourceID: 1, OccurredAt: time.Now()}
+		if err := db.Tx(ctx, func(tx bun.Tx) error { return ledger.Post(ctx, tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Stats.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after := costs()
+		for i := range before {
+			if after[i] != before[i]+12345 {
+				t.Errorf("figure %d (city, its district, district, its unit, unit, its vehicle): %d fen before, %d after a cost of 12345", i, before[i], after[i])
+			}
+		}
+		same(t, "node roll-ups after the cost", kept(), sums())
+	})
+}
+
+func pathIDsOf(path string) (out []int64) {
+	for _, p := range strings.Split(strings.Trim(path, "/"), "/") {
+		id, _ := strconv.ParseInt(p, 10, 64)
+		out = append(out, id)
+	}
+	return out
 }

@@ -5,7 +5,7 @@
 // The orders that get a vehicle go to a car and a driver the file registers for itself, on days that are no
 // statutory holiday: the demo's own future orders fill 市机关事务管理局's cars at hours that change with the
 // date, and a holiday seals the cars (R-15) — neither may decide whether these tests pass (issue 18).
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -22,9 +22,8 @@ let server, b, page
 let crew // the file's own car and driver
 let day2 // days ahead of test 2's orders
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
   crew = await registerCrew()
   const staff = await apiSession(server.baseURL, 'jgj_staff')

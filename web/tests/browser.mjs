@@ -38,16 +38,20 @@ export async function launchBrowser({ baseURL } = {}) {
 
 // serverAndBrowser gives a test file its server (startServer) and a browser on it (launchBrowser): both
 // start before the file's first test and stop after its last, the page errors the browser caught printed.
-// set receives { server, b, page } once they are up, and the file's own before hooks, registered after
-// this call, run after it:
+// set receives { server, b, page } once they are up, and may go on to set up the file's data (it is
+// awaited; node:test does not wait for one before hook of a file before starting the next):
 //   let server, b, page
 //   serverAndBrowser((s) => ({ server, b, page } = s))
+//   serverAndBrowser(async (s) => {
+//     ({ server, b, page } = s)
+//     admin = await apiSession(server.baseURL, 'city_admin')
+//   })
 export function serverAndBrowser(set) {
   let server, b
   before(async () => {
     server = await startServer()
     b = await launchBrowser({ baseURL: server.baseURL })
-    set({ server, b, page: b.page })
+    await set({ server, b, page: b.page })
   })
   after(async () => {
     if (b) {

@@ -2,7 +2,7 @@
 //   GOVFLEET_BIN=/path/to/govfleet node --test tests/emergency.test.mjs
 // A dispatcher files an emergency use: the unit's vehicle manager is told, the message opens that filing alone,
 // and the filing takes the leader's approval as an attachment.
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -14,9 +14,8 @@ const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screens
 const digits = String(Date.now()).slice(-7)
 let server, b, page
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
 })
 

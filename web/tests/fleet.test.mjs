@@ -1,7 +1,7 @@
 // Browser tests of the vehicle & driver registry pages (车辆管理, 驾驶员管理, 北斗终端, 编制与实有, 信息确认),
 // run in order against one fresh demo backend:  GOVFLEET_BIN=… npm run test:browser
 // Each page is also saved as a 1440x900 screenshot in tests/screenshots/fleet-*.png.
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import zlib from 'node:zlib'
@@ -50,9 +50,8 @@ function png(w, h) {
 let server, b, page
 let admin // city_admin API session
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
   admin = await apiSession(server.baseURL, 'city_admin')
 })

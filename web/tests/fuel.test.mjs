@@ -1,7 +1,7 @@
 // Browser test of the fuel import: the fuel company uploads a month's CSV with a bad row and sees the
 // row-by-row report (nothing imported), fixes the file and imports it; a supervisor then finds the records and
 // the consumption page. Screenshots in tests/screenshots/fuel-*.png.
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -25,9 +25,8 @@ let server, b, page
 let tmp
 let plates
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
   tmp = await mkdtemp(path.join(os.tmpdir(), 'govfleet-fuel-'))
   const admin = await apiSession(server.baseURL, 'city_admin')

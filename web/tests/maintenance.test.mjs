@@ -5,7 +5,7 @@
 // not add up is refused and nothing is written), the vehicle manager disputes one item, the shop revises
 // it, the vehicle manager confirms; closing is refused until the shop has uploaded the invoice photo, then it
 // closes; the vehicle's history shows the cost.
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -15,9 +15,8 @@ import { apiSession, dialog, login, logout, pickOption, serverAndBrowser } from 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 let server, b, page
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
 })
 

@@ -2,7 +2,7 @@
 // font came from a CDN the CSP blocks and a government network cannot reach.
 // Every request of the /m pages stays on the server, no stylesheet names an
 // outside URL, and the icon font is loaded and draws the icons.
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -12,9 +12,8 @@ import { DEMO_PASSWORD, serverAndBrowser } from './browser.mjs'
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 let server, b
 
-serverAndBrowser((s) => ({ server, b } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b } = s)
   await mkdir(shotDir, { recursive: true })
 })
 

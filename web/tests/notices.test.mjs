@@ -3,7 +3,7 @@
 // 天宁区's platform administrator publishes a notice on the console; a unit's approver reads it on the phone; the
 // publisher sees that unit's receipt (who, when) and the others unread. The periodic report prints on A4. The
 // city's savings rate shows both inputs beside the rate and drills down to a district.
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -16,9 +16,8 @@ const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-5)
 let server, b, page
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
 })
 

@@ -3,7 +3,7 @@
 // (never ids) and export the filtered list; a district's supervisor does not find it. And of 节假日用车备案 (R-15):
 // a sealed car dispatched on a holiday is filed with the city, which returns it with a reason the unit then sees.
 //   npm run test:browser
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
@@ -16,9 +16,8 @@ const place = `查询测试报到点${run}`
 
 let server, b, page
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const pickup = new Date(Date.now() + 3 * 86400000)
   const r = await staff.post('/orders', {

@@ -1,7 +1,7 @@
 // Browser test of supervision (issue 7) against a fresh demo backend: the engine runs at serve start and turns the
 // demo's planted violations into cases; a discipline supervisor finds them, opens one down to its evidence; the unit
 // explains; the authority escalates it to discipline inspection.   npm run test:browser
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
@@ -9,9 +9,8 @@ let server, b, page
 let caseID
 const shots = process.env.SHOTS_DIR
 
-serverAndBrowser((s) => ({ server, b, page } = s))
-
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   // The first run of the rules starts with the server: wait for its cases.
   const jw = await apiSession(server.baseURL, 'city_jw')
   for (let i = 0; i < 60; i++) {

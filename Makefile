@@ -31,12 +31,18 @@ web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 # for the console and the binary: they start at once, beside `npm ci` and
 # the console's build; only cmd/govfleet, which embeds the console, waits
 # for the build (GOVFLEET_BUILT: the file the browser half writes then).
+# TMPDIR: a fresh directory on tmpfs (/dev/shm, when it is there) for the
+# whole run: the tests' SQLite files and their per-test copies, the browser
+# servers' data directories, Chromium's profiles and go test's build
+# directory live in memory, so their commits' fsyncs and the copies never
+# wait on the disk; removed at the end.
+TEST_TMP = $$(mktemp -d -p /dev/shm govfleet-test-XXXXXX 2>/dev/null || mktemp -d)
 test:
-	@go=0; browser=0; log=$$(mktemp); built=$$(mktemp -u); \
+	@go=0; browser=0; log=$$(mktemp); built=$$(mktemp -u); tmp=$(TEST_TMP); export TMPDIR=$$tmp; \
 	( if $(MAKE) --no-print-directory build >"$$log" 2>&1; then echo ok >"$$built"; \
 	  $(MAKE) --no-print-directory test-browser >>"$$log" 2>&1; else echo failed >"$$built"; exit 1; fi ) & bpid=$$!; \
 	GOVFLEET_BUILT="$$built" $(MAKE) --no-print-directory test-go || go=1; \
-	wait $$bpid || browser=1; cat "$$log"; rm -f "$$log" "$$built"; \
+	wait $$bpid || browser=1; cat "$$log"; rm -rf "$$log" "$$built" "$$tmp"; \
 	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
 	[ $$go = 0 ] && [ $$browser = 0 ]
 
@@ -52,7 +58,8 @@ test:
 # build is done.
 EMBEDS := ./cmd/govfleet ./web
 test-go:
-	@seeds=$$(mktemp -d); rc=0; \
+	@if [ -z "$$GOVFLEET_BUILT" ]; then tmp=$(TEST_TMP); export TMPDIR=$$tmp; fi; \
+	seeds=$$(mktemp -d); rc=0; \
 	GOVFLEET_TEST_SEEDS=$$seeds $(GO) test -vet=all -parallel 8 -timeout 40m ./internal/httpapi $$($(GO) list ./... | grep -v -e '^govfleet/cmd/govfleet$$' -e '^govfleet/web$$') || rc=1; \
 	$(GO) vet $$($(GO) list -f '{{if not (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./... | grep -v -e '^govfleet/web$$') || rc=1; \
 	if [ -n "$$GOVFLEET_BUILT" ]; then while [ ! -s "$$GOVFLEET_BUILT" ]; do sleep 1; done; fi; \
@@ -61,11 +68,12 @@ test-go:
 	else echo "cmd/govfleet not tested: the build failed"; rc=1; fi; \
 	for f in $$seeds/*-postgres.done; do [ -f "$$f" ] || continue; \
 	  psql "$$GOVFLEET_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $$(cat "$$f") WITH (FORCE)" || echo "drop the test template database $$(cat "$$f") by hand"; done; \
-	rm -rf "$$seeds"; exit $$rc
+	rm -rf "$$seeds" $$tmp; exit $$rc
 
 test-browser: build
 	./scripts/ensure-chromium
-	cd web && GOVFLEET_BIN=../$(BIN) npm run test:browser
+	@case "$$TMPDIR" in */govfleet-test-*) ;; *) tmp=$(TEST_TMP); export TMPDIR=$$tmp;; esac; \
+	cd web && GOVFLEET_BIN=../$(BIN) npm run test:browser; rc=$$?; [ -z "$$tmp" ] || rm -rf "$$tmp"; exit $$rc
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

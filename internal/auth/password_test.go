@@ -1,8 +1,10 @@
-package auth
+package auth_test
 
 import (
 	"strings"
 	"testing"
+
+	"govfleet/internal/auth"
 )
 
 // TestCommonPasswords: passwords that meet the character rules but are
@@ -17,19 +19,19 @@ func TestCommonPasswords(t *testing.T) {
 		"Xyz@2024", "Zyx@9876",
 	}
 	for _, pw := range weak {
-		if msg := PasswordProblem(pw, "", 8); !strings.Contains(msg, "过于常见") {
+		if msg := auth.PasswordProblem(pw, "", 8); !strings.Contains(msg, "过于常见") {
 			t.Errorf("%q: %q, want it refused as common", pw, msg)
 		}
 	}
 	strong := []string{"Test#2026pw", "New#2026pw", "Tiger$Moon47", "k7#Rq2!mZp", "Xy7$Lq9#Vb", "Rain-Bridge-88", "A!8472915z"}
 	for _, pw := range strong {
-		if msg := PasswordProblem(pw, "", 8); msg != "" {
+		if msg := auth.PasswordProblem(pw, "", 8); msg != "" {
 			t.Errorf("%q refused: %s", pw, msg)
 		}
 	}
 	for range 200 {
-		if pw := GeneratePassword(); PasswordProblem(pw, "", 8) != "" {
-			t.Errorf("generated %q refused: %s", pw, PasswordProblem(pw, "", 8))
+		if pw := auth.GeneratePassword(); auth.PasswordProblem(pw, "", 8) != "" {
+			t.Errorf("generated %q refused: %s", pw, auth.PasswordProblem(pw, "", 8))
 		}
 	}
 }

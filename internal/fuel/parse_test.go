@@ -1,4 +1,4 @@
-package fuel
+package fuel_test
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
 	"govfleet/internal/sheet"
-)
 
-const head = "加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)\n"
+	"govfleet/internal/fuel"
+)
 
 var (
 	march   = time.Date(2026, 3, 1, 0, 0, 0, 0, beijing.Zone)
@@ -22,13 +22,13 @@ var (
 	testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 )
 
-func parse(t *testing.T, data []byte) ([]Record, []sheet.RowError, error) {
+func parse(t *testing.T, data []byte) ([]fuel.Record, []sheet.RowError, error) {
 	t.Helper()
-	sh, err := readFile(data)
+	sh, err := fuel.ReadFile(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	recs := parseRows(sh, march, april, testNow)
+	recs := fuel.ParseRows(sh, march, april, testNow)
 	return recs, sh.Errors, nil
 }
 
@@ -67,7 +67,7 @@ func TestReadFileRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := readFile(c.data)
+			_, err := fuel.ReadFile(c.data)
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -97,7 +97,7 @@ func TestReadFileFormats(t *testing.T) {
 		"csv crlf": []byte(strings.ReplaceAll(head+"\n"+row, "\n", "\r\n")), // blank line skipped
 		"xlsx":     xlsxOf(t, [][]string{strings.Split(strings.TrimSpace(head), ","), strings.Split(strings.TrimSpace(row), ",")}),
 	}
-	tmpl, err := Template("xlsx")
+	tmpl, err := fuel.Template("xlsx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestReadFileFormats(t *testing.T) {
 			if err != nil || len(rowErrs) > 0 {
 				t.Fatalf("err %v, rows %+v", err, rowErrs)
 			}
-			want := Record{Row: 2 + strings.Count(name, "crlf"), CardNo: "1000113200012345678", Plate: "苏D12345", At: time.Date(2026, 3, 15, 0, 30, 0, 0, time.UTC),
+			want := fuel.Record{Row: 2 + strings.Count(name, "crlf"), CardNo: "1000113200012345678", Plate: "苏D12345", At: time.Date(2026, 3, 15, 0, 30, 0, 0, time.UTC),
 				Station: "中国石化常州延陵西路加油站", FuelType: "92#汽油", LitresML: 45200, UnitPriceFen: 742, AmountFen: 33538}
 			if len(recs) != 1 || recs[0] != want {
 				t.Fatalf("got %+v\nwant %+v", recs, want)
@@ -169,8 +169,8 @@ func TestRowErrors(t *testing.T) {
 		}
 	})
 	t.Run("future time", func(t *testing.T) {
-		sh, _ := readFile([]byte(head + "1,苏D12345,2026-11-28 08:00,站,92#汽油,10,7.00,70.00\n"))
-		parseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, beijing.Zone), time.Date(2026, 12, 1, 0, 0, 0, 0, beijing.Zone), testNow)
+		sh, _ := fuel.ReadFile([]byte(head + "1,苏D12345,2026-11-28 08:00,站,92#汽油,10,7.00,70.00\n"))
+		fuel.ParseRows(sh, time.Date(2026, 11, 1, 0, 0, 0, 0, beijing.Zone), time.Date(2026, 12, 1, 0, 0, 0, 0, beijing.Zone), testNow)
 		out := sh.Errors
 		if len(out) != 1 || !strings.Contains(out[0].Message, "不能晚于当前时间") {
 			t.Fatalf("%+v", out)
@@ -202,14 +202,14 @@ func TestAmountMismatch(t *testing.T) {
 		{100000, 1, 800, 80000, false}, // 100.0 L
 	}
 	for _, c := range cases {
-		if got := AmountMismatch(c.litresML, c.decimals, c.price, c.amount); got != c.bad {
+		if got := fuel.AmountMismatch(c.litresML, c.decimals, c.price, c.amount); got != c.bad {
 			t.Errorf("%+v: mismatch %v", c, got)
 		}
 	}
 }
 
 func TestTemplateCSV(t *testing.T) {
-	b, err := Template("csv")
+	b, err := fuel.Template("csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestTankLitres(t *testing.T) {
 		{0, "diesel", "large_bus", 120}, {0, "diesel", "medium_bus", 80},
 	}
 	for _, c := range cases {
-		if got := TankLitres(c.recorded, c.energy, c.class); got != c.want {
+		if got := fuel.TankLitres(c.recorded, c.energy, c.class); got != c.want {
 			t.Errorf("%+v: %d", c, got)
 		}
 	}

@@ -322,44 +322,18 @@ func (s *Server) rate(r *Request) (any, error) {
 	return s.Booking.Rate(r.Context(), r.Actor(), id, in.Rating, in.Comment)
 }
 
-// attachWith serves an upload (multipart field file, at most booking.MaxAttachment) to the object named
-// by {id}: an order's or an emergency filing's attachment.
+// attachWith and attachmentOf serve an order's or an emergency filing's attachments, which the
+// booking service keeps in the fleet's blob store.
 func attachWith[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, string, []byte) (T, error)) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		data, vals, err := upload(r, booking.MaxAttachment, "附件不能超过20 MB")
-		if err != nil {
-			return nil, err
-		}
-		att, err := fn(r.Context(), r.Actor(), s.Fleet.Blobs, id, vals["filename"], data)
-		if err != nil {
-			return nil, err
-		}
-		return created{att}, nil
-	}
+	return attach(booking.MaxAttachment, func(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (T, error) {
+		return fn(ctx, a, s.Fleet.Blobs, id, name, data)
+	})
 }
 
-// attachmentOf serves the attachment {att_id} of the object named by {id}; file names it and its type.
 func attachmentOf[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
-		if err != nil {
-			return nil, errs.E(errs.NotFound, "附件编号无效")
-		}
-		att, data, err := fn(r.Context(), r.Actor(), s.Fleet.Blobs, id, aid)
-		if err != nil {
-			return nil, err
-		}
-		name, ct := file(att)
-		return download{name: name, contentType: ct, data: data}, nil
-	}
+	return attachment(func(ctx context.Context, a *access.Actor, id, aid int64) (T, []byte, error) {
+		return fn(ctx, a, s.Fleet.Blobs, id, aid)
+	}, file)
 }
 
 func (s *Server) board(r *Request, p, size int) ([]*booking.BoardRow, int, error) {

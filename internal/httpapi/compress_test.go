@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"govfleet/internal/httpapi"
 )
 
 func TestCompress(t *testing.T) {
@@ -52,7 +54,7 @@ func TestCompress(t *testing.T) {
 				req.Header.Set("Range", tc.rangeHeader)
 			}
 			rec := httptest.NewRecorder()
-			compress(handler(tc.contentType)).ServeHTTP(rec, req)
+			httpapi.Compress(handler(tc.contentType)).ServeHTTP(rec, req)
 			body := rec.Body.Bytes()
 			sent := rec.Result().Header // as the status line sent them
 			if sent.Get("Vary") != "Accept-Encoding" {

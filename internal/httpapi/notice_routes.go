@@ -6,6 +6,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
+	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notices"
@@ -37,8 +38,8 @@ func (s *Server) noticeRoutes() []Route {
 		{Method: "POST", Path: "/api/notices/{id}/remind", Perm: access.NoticePublish, Tag: "通知公告", Summary: "提醒尚未阅读的单位", Out: notices.Reminded{}, Handle: get(ns.Remind)},
 		{Method: "GET", Path: "/api/notices/{id}/receipts", Perm: access.NoticePublish, Tag: "通知公告", Summary: "阅读回执：各接收单位是否已读、首读人与时间", Query: receiptQ, Out: List[notices.Receipt]{}, Handle: paged(s.noticeReceipts)},
 		{Method: "GET", Path: "/api/notices/{id}/receipts/export", Perm: access.NoticePublish, Tag: "通知公告", Summary: "导出阅读回执（xlsx，筛选条件同列表）", Query: exportQuery(receiptQ), Handle: exportOf(s, "阅读回执", receiptFields, s.noticeReceipts)},
-		{Method: "POST", Path: "/api/notices/{id}/attachments", Perm: access.NoticePublish, Tag: "通知公告", Summary: "上传附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: notices.Attachment{}, Handle: s.attachNotice},
-		{Method: "GET", Path: "/api/notices/{id}/attachments/{att_id}", Perm: access.NoticeRead, Tag: "通知公告", Summary: "下载附件", Handle: s.noticeAttachment},
+		{Method: "POST", Path: "/api/notices/{id}/attachments", Perm: access.NoticePublish, Tag: "通知公告", Summary: "上传附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: notices.Attachment{}, Handle: attach(booking.MaxAttachment, s.Notices.Attach)},
+		{Method: "GET", Path: "/api/notices/{id}/attachments/{att_id}", Perm: access.NoticeRead, Tag: "通知公告", Summary: "下载附件", Handle: attachment(s.Notices.OpenAttachment, func(a *notices.Attachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "GET", Path: "/api/notices/{id}/report.pdf", Perm: access.NoticeRead, Tag: "通知公告", Summary: "打印用车情况报告（PDF：正文与各单位数据附表）", Handle: s.annualFile(s.Notices.ReportPDF, "application/pdf")},
 		{Method: "GET", Path: "/api/notices/{id}/report/export", Perm: access.NoticeRead, Tag: "通知公告", Summary: "导出用车情况报告的数据（xlsx：各单位订单、车日、里程、费用、问题线索）", Handle: s.exportReport},
 
@@ -91,38 +92,6 @@ func (s *Server) deleteNotice(r *Request) (any, error) {
 		return nil, err
 	}
 	return noContent{}, nil
-}
-
-func (s *Server) attachNotice(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	data, vals, err := upload(r, 20<<20, "附件不能超过20 MB")
-	if err != nil {
-		return nil, err
-	}
-	att, err := s.Notices.Attach(r.Context(), r.Actor(), id, vals["filename"], data)
-	if err != nil {
-		return nil, err
-	}
-	return created{att}, nil
-}
-
-func (s *Server) noticeAttachment(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
-	if err != nil {
-		return nil, errs.E(errs.NotFound, "附件编号无效")
-	}
-	att, data, err := s.Notices.OpenAttachment(r.Context(), r.Actor(), id, aid)
-	if err != nil {
-		return nil, err
-	}
-	return download{name: att.Filename, contentType: att.ContentType, data: data}, nil
 }
 
 func when(n *notices.Notice) any {

@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"fmt"
@@ -7,18 +7,19 @@ import (
 	"testing"
 
 	"govfleet/internal/errs"
+	"govfleet/internal/httpapi"
 )
 
 // TestOpenAPIErrorCodes: the document lists every code of internal/errs
 // with the HTTP status the server answers it with.
 func TestOpenAPIErrorCodes(t *testing.T) {
 	t.Parallel()
-	doc := buildOpenAPI(nil)
+	doc := httpapi.OpenAPIDocument()
 	schema := doc["components"].(map[string]any)["schemas"].(map[string]any)["Error"].(map[string]any)
 	code := schema["properties"].(map[string]any)["error"].(map[string]any)["properties"].(map[string]any)["code"].(map[string]any)
 	enum, desc := code["enum"].([]string), code["description"].(string)
 	for _, c := range errs.Codes {
-		status, ok := statusOf[c]
+		status, ok := httpapi.StatusOf(c)
 		if !ok {
 			t.Errorf("code %q has no HTTP status in statusOf", c)
 		}
@@ -29,7 +30,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 			t.Errorf("the OpenAPI document does not say %q", want)
 		}
 	}
-	if len(enum) != len(errs.Codes) || len(statusOf) != len(errs.Codes) {
-		t.Errorf("document lists %d codes, statusOf maps %d, errs declares %d", len(enum), len(statusOf), len(errs.Codes))
+	if len(enum) != len(errs.Codes) || httpapi.StatusCodes() != len(errs.Codes) {
+		t.Errorf("document lists %d codes, statusOf maps %d, errs declares %d", len(enum), httpapi.StatusCodes(), len(errs.Codes))
 	}
 }

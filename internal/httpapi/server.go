@@ -475,6 +475,47 @@ func reasoned[T any](fn func(context.Context, *access.Actor, int64, string) (T, 
 	}
 }
 
+// attach serves the upload of a file (multipart field file, at most max
+// bytes) to the object named by {id} (201 Created with the attachment).
+func attach[T any](max int64, fn func(context.Context, *access.Actor, int64, string, []byte) (T, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		data, vals, err := upload(r, max, fmt.Sprintf("附件不能超过%d MB", max>>20))
+		if err != nil {
+			return nil, err
+		}
+		att, err := fn(r.Context(), r.Actor(), id, vals["filename"], data)
+		if err != nil {
+			return nil, err
+		}
+		return created{att}, nil
+	}
+}
+
+// attachment serves the download of the attachment {att_id} of the object
+// named by {id}; file gives its name and content type.
+func attachment[T any](fn func(context.Context, *access.Actor, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
+		if err != nil {
+			return nil, errs.E(errs.NotFound, "附件编号无效")
+		}
+		att, data, err := fn(r.Context(), r.Actor(), id, aid)
+		if err != nil {
+			return nil, err
+		}
+		name, ct := file(att)
+		return download{name: name, contentType: ct, data: data}, nil
+	}
+}
+
 // create serves the creation of an object from a JSON body (201 Created).
 func create[In, T any](fn func(context.Context, *access.Actor, In) (T, error)) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {

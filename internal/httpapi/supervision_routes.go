@@ -1,10 +1,7 @@
 package httpapi
 
 import (
-	"strconv"
-
 	"govfleet/internal/access"
-	"govfleet/internal/errs"
 	"govfleet/internal/sheet"
 	"govfleet/internal/supervision"
 )
@@ -19,8 +16,8 @@ func (s *Server) supervisionRoutes() []Route {
 		{Method: "GET", Path: "/api/supervision/cases/{id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "案件详情：问题线索及证据、处理时间线、说明材料、可执行的操作", Out: supervision.CaseDetail{}, Handle: get(s.Supervision.CaseByID)},
 		{Method: "GET", Path: "/api/supervision/cases/{id}/report.pdf", Perm: access.SupervisionRead, Tag: "监督", Summary: "打印案件报告（PDF：规则、车辆、证据摘要、说明、结论、时间线、签字栏）", Handle: s.caseReport},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/explain", Perm: access.CaseExplain, Tag: "监督", Summary: "单位情况说明", In: supervision.ExplainInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Explain)},
-		{Method: "POST", Path: "/api/supervision/cases/{id}/attachments", Perm: access.CaseExplain, Tag: "监督", Summary: "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", Out: supervision.CaseAttachment{}, Handle: s.supAttach},
-		{Method: "GET", Path: "/api/supervision/cases/{id}/attachments/{att_id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "下载说明材料", Handle: s.supAttachment},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/attachments", Perm: access.CaseExplain, Tag: "监督", Summary: "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", Out: supervision.CaseAttachment{}, Handle: attach(supervision.MaxAttachment, s.Supervision.Attach)},
+		{Method: "GET", Path: "/api/supervision/cases/{id}/attachments/{att_id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "下载说明材料", Handle: attachment(s.Supervision.OpenAttachment, func(a *supervision.CaseAttachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/decide", Perm: access.CaseDecide, Tag: "监督", Summary: "核查结论：verified 核实违规 / dismissed 排除（须填理由）", In: supervision.DecideInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Decide)},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/escalate", Perm: access.CaseDecide, Tag: "监督", Summary: "升级：level 提交上级核查 / discipline 移送纪检监察", In: supervision.EscalateInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Escalate)},
 		{Method: "GET", Path: "/api/supervision/rules", Perm: access.SupervisionRead, Tag: "监督", Summary: "监督规则及其在某层级（市、辖市(区)）的参数", Query: []string{"unit_id"}, Out: []*supervision.RuleSetting{}, Handle: s.supRules},
@@ -66,38 +63,6 @@ var caseFields = []sheet.Field[*supervision.Case]{
 	{Title: "核查结论", Width: 30, Value: func(c *supervision.Case) any { return c.Decision }},
 	{Title: "立案时间", Width: 20, Value: func(c *supervision.Case) any { return c.OpenedAt }},
 	{Title: "办结时间", Width: 20, Value: func(c *supervision.Case) any { return c.ClosedAt }},
-}
-
-func (s *Server) supAttach(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	data, vals, err := upload(r, supervision.MaxAttachment, "附件不能超过20 MB")
-	if err != nil {
-		return nil, err
-	}
-	att, err := s.Supervision.Attach(r.Context(), r.Actor(), id, vals["filename"], data)
-	if err != nil {
-		return nil, err
-	}
-	return created{att}, nil
-}
-
-func (s *Server) supAttachment(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	aid, err := strconv.ParseInt(r.PathValue("att_id"), 10, 64)
-	if err != nil {
-		return nil, errs.E(errs.NotFound, "附件编号无效")
-	}
-	att, data, err := s.Supervision.OpenAttachment(r.Context(), r.Actor(), id, aid)
-	if err != nil {
-		return nil, err
-	}
-	return download{name: att.Filename, contentType: att.ContentType, data: data}, nil
 }
 
 func (s *Server) supRules(r *Request) (any, error) {

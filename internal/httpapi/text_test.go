@@ -1,9 +1,11 @@
-package httpapi
+package httpapi_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"govfleet/internal/httpapi"
 )
 
 // Every decoded string is checked, by its JSON path; line feeds and tabs
@@ -42,7 +44,7 @@ func TestCheckText(t *testing.T) {
 		{"interface", body{Any: map[string]any{"x": []any{"ok", "\x07"}}}, "any.x.1"},
 		{"multi-line suffix", body{Reason: "原因\x00"}, "exempt_reason"},
 	} {
-		err := checkText(reflect.ValueOf(&tc.in), "")
+		err := httpapi.CheckText(reflect.ValueOf(&tc.in), "")
 		if tc.bad == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)

@@ -1,4 +1,4 @@
-package trips
+package trips_test
 
 import (
 	"math"
@@ -7,6 +7,8 @@ import (
 
 	"govfleet/internal/jt808"
 	"govfleet/internal/telematics"
+
+	"govfleet/internal/trips"
 )
 
 // track builds synthetic positions: legs driven due east at a speed, or
@@ -59,13 +61,13 @@ func (t *track) jump(km float64) *track {
 	return t
 }
 
-func run(ps []telematics.Position, until time.Time) (done []*Draft, st State) {
+func run(ps []telematics.Position, until time.Time) (done []*trips.Draft, st trips.State) {
 	for _, p := range ps {
-		if d := st.Feed(p, DefaultParams); d != nil && d.Qualifies(DefaultParams) {
+		if d := st.Feed(p, trips.DefaultParams); d != nil && d.Qualifies(trips.DefaultParams) {
 			done = append(done, d)
 		}
 	}
-	if d := st.Idle(until, DefaultParams); d != nil && d.Qualifies(DefaultParams) {
+	if d := st.Idle(until, trips.DefaultParams); d != nil && d.Qualifies(trips.DefaultParams) {
 		done = append(done, d)
 	}
 	return done, st
@@ -122,7 +124,7 @@ func TestBuilder(t *testing.T) {
 					t.Errorf("trip %d: box %v reaches far beyond its positions", i, d.Box)
 				}
 			}
-			if (st.Trip != nil && st.Trip.Qualifies(DefaultParams)) != c.open {
+			if (st.Trip != nil && st.Trip.Qualifies(trips.DefaultParams)) != c.open {
 				t.Errorf("trip in progress: %v, want %v", st.Trip != nil, c.open)
 			}
 		})

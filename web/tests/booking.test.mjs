@@ -5,13 +5,12 @@
 // The orders that get a vehicle go to a car and a driver the file registers for itself, on days that are no
 // statutory holiday: the demo's own future orders fill 市机关事务管理局's cars at hours that change with the
 // date, and a holiday seals the cars (R-15) — neither may decide whether these tests pass (issue 18).
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem, DEMO_PASSWORD, idCard } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -19,28 +18,16 @@ const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-4)
 
-let server
-let b
-let page
+let server, b, page
 let crew // the file's own car and driver
 let day2 // days ahead of test 2's orders
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
   crew = await registerCrew()
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   day2 = await noHoliday(staff, 3)
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 async function shot(name) {

@@ -1,8 +1,10 @@
 // Headless Debian Chromium via playwright-core with a fresh profile, plus small UI helpers.
+import { after, before } from 'node:test'
 import { chromium } from 'playwright-core'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { startServer } from './server.mjs'
 
 export const DEMO_PASSWORD = 'Demo@2026'
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -32,6 +34,32 @@ export async function launchBrowser({ baseURL } = {}) {
       await rm(userDataDir, { recursive: true, force: true })
     },
   }
+}
+
+// serverAndBrowser gives a test file its server (startServer) and a browser on it (launchBrowser): both
+// start before the file's first test and stop after its last, the page errors the browser caught printed.
+// set receives { server, b, page } once they are up, and may go on to set up the file's data (it is
+// awaited; node:test does not wait for one before hook of a file before starting the next):
+//   let server, b, page
+//   serverAndBrowser((s) => ({ server, b, page } = s))
+//   serverAndBrowser(async (s) => {
+//     ({ server, b, page } = s)
+//     admin = await apiSession(server.baseURL, 'city_admin')
+//   })
+export function serverAndBrowser(set) {
+  let server, b
+  before(async () => {
+    server = await startServer()
+    b = await launchBrowser({ baseURL: server.baseURL })
+    await set({ server, b, page: b.page })
+  })
+  after(async () => {
+    if (b) {
+      if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
+      await b.close()
+    }
+    if (server) await server.stop()
+  })
 }
 
 // Fills the login form; does not wait for the result.

@@ -1,28 +1,13 @@
 // Browser tests of the console's other write paths (edit / move / deactivate units; edit, roles,
 // lock, reset-password (by one-time code, set by the owner at login) users; API tokens; policy; audit verify and export; session expiry).
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { startServer } from './server.mjs'
-import { apiSession, creditCode, dialog, launchBrowser, login, logout, menuItem, submitLogin } from './browser.mjs'
+import { apiSession, creditCode, dialog, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const treeNode = (name) =>
   page.locator('[data-test=unit-tree] .el-tree-node__content', { has: page.locator('.node-name', { hasText: new RegExp(`^${name}$`) }) })

@@ -1,27 +1,12 @@
 // Browser tests of the machine credentials (issue 19 item 5): a token is created with a chosen
 // lifetime in 个人中心; an administrator finds it on 令牌与密钥 and revokes it, and it stops working.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { apiSession, dialog, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const success = (text) => page.locator('.el-message--success', { hasText: text }).last().waitFor()
 const bearer = (token) => fetch(`${server.baseURL}/api/me`, { headers: { Authorization: `Bearer ${token}` } })

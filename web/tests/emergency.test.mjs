@@ -2,34 +2,21 @@
 //   GOVFLEET_BIN=/path/to/govfleet node --test tests/emergency.test.mjs
 // A dispatcher files an emergency use: the unit's vehicle manager is told, the message opens that filing alone,
 // and the filing takes the leader's approval as an attachment.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login } from './browser.mjs'
+import { apiSession, login, serverAndBrowser } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const digits = String(Date.now()).slice(-7)
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 test('whoever files an emergency use, the vehicle manager’s message opens the filing, which takes attachments', async () => {

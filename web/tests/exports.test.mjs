@@ -1,30 +1,15 @@
 // Browser test of the lists' one export button (issue 24): on a few lists, with and without a filter, the
 // downloaded Excel file holds exactly the rows the list counts (not the page shown: 加油记录 has thousands),
 // under Chinese headings.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { startServer } from './server.mjs'
-import { launchBrowser, login, logout } from './browser.mjs'
+import { login, logout, serverAndBrowser } from './browser.mjs'
 import { dataRows, headers, unzip } from './xlsx.mjs'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 // The list's count ("共 N 条" under the table) once it has settled after loading.
 async function listTotal() {

@@ -1,14 +1,13 @@
 // Browser tests of the vehicle & driver registry pages (车辆管理, 驾驶员管理, 北斗终端, 编制与实有, 信息确认),
 // run in order against one fresh demo backend:  GOVFLEET_BIN=… npm run test:browser
 // Each page is also saved as a 1440x900 screenshot in tests/screenshots/fleet-*.png.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import zlib from 'node:zlib'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { fillTemplate, vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -48,25 +47,13 @@ function png(w, h) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
 }
 
-let server
-let b
-let page
+let server, b, page
 let admin // city_admin API session
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
   admin = await apiSession(server.baseURL, 'city_admin')
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 async function shot(name) {

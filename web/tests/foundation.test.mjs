@@ -1,9 +1,8 @@
 // Browser tests of the foundation issue, run in order against one fresh demo backend:
 //   npm run test:browser        (GOVFLEET_BIN=… to pick the binary, default ../bin/govfleet)
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, creditCode, dialog, launchBrowser, login, logout, menuItem, pickOption, submitLogin } from './browser.mjs'
+import { apiSession, creditCode, dialog, login, logout, menuItem, pickOption, serverAndBrowser, submitLogin } from './browser.mjs'
 
 const DISTRICTS = ['天宁区', '钟楼区', '新北区', '武进区', '金坛区', '溧阳市', '常州经开区']
 const run = Date.now().toString(36).slice(-5)
@@ -12,23 +11,9 @@ const USERNAME = `tester_${run}`
 const REAL_NAME = '测试审核员'
 const NEW_PASSWORD = 'Hy4#pTz9Wq' // not a common one (issue 19's password policy)
 
-let server
-let b // browser handle
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const tree = () => page.locator('[data-test=unit-tree]')
 const treeNode = (name) => tree().locator('.el-tree-node__content', { has: page.locator('.node-name', { hasText: new RegExp(`^${name}$`) }) })

@@ -1,14 +1,13 @@
 // Browser test of the fuel import (R-24): the fuel company uploads a month's CSV with a bad row and sees the
 // row-by-row report (nothing imported), fixes the file and imports it; a supervisor then finds the records and
 // the consumption page. Screenshots in tests/screenshots/fuel-*.png.
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, logout } from './browser.mjs'
+import { apiSession, login, logout, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const HEAD = '加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)'
@@ -22,18 +21,14 @@ function monthBack(n) {
 const MONTH = monthBack(13)
 const CARD = `10001132${String(Date.now()).slice(-9)}` // a new file each run, also against a kept server
 
-let server
-let b
-let page
+let server, b, page
 let tmp
 let plates
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
   tmp = await mkdtemp(path.join(os.tmpdir(), 'govfleet-fuel-'))
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
   const admin = await apiSession(server.baseURL, 'city_admin')
   const vs = (await admin.get('/vehicles?page_size=50&status=available')).data.items.filter((v) => v.energy_type === 'petrol')
   plates = vs.slice(0, 2).map((v) => v.plate)
@@ -41,11 +36,6 @@ before(async () => {
 })
 
 after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
   if (tmp) await rm(tmp, { recursive: true, force: true })
 })
 

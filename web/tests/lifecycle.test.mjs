@@ -1,31 +1,16 @@
 // Browser tests of the whole life cycle's pages (issue 6): the inspection company records a result from its 企业工作台,
 // the insurer creates an API key in its console and its system pushes a signed policy that the vehicle manager then
 // finds on the staff page, and the cost ledger shows the fee:   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { apiSession, dialog, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 test('1. the inspection company sees only its functions and records a result; the due date moves on', async () => {
   await login(page, 'co_inspect')

@@ -5,32 +5,19 @@
 // not add up is refused and nothing is written), the vehicle manager disputes one item, the shop revises
 // it, the vehicle manager confirms; closing is refused until the shop has uploaded the invoice photo, then it
 // closes; the vehicle's history shows the cost.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, pickOption } from './browser.mjs'
+import { apiSession, dialog, login, logout, pickOption, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 async function shot(name) {

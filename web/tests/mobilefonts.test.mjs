@@ -2,27 +2,19 @@
 // font came from a CDN the CSP blocks and a government network cannot reach.
 // Every request of the /m pages stays on the server, no stylesheet names an
 // outside URL, and the icon font is loaded and draws the icons.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { launchBrowser, DEMO_PASSWORD } from './browser.mjs'
+import { DEMO_PASSWORD, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
-let server
-let b
+let server, b
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-})
-
-after(async () => {
-  if (b) await b.close()
-  if (server) await server.stop()
 })
 
 test('phone pages load everything, the icon font included, from the server', async () => {

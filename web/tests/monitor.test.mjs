@@ -1,28 +1,13 @@
 // Browser tests of the live map (实时监控) and track playback (轨迹回放) against a fresh demo backend, whose
 // simulated fleet reports to the gateway over real TCP:   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 

@@ -3,36 +3,23 @@
 // 天宁区's platform administrator publishes a notice on the console; a unit's approver reads it on the phone; the
 // publisher sees that unit's receipt (who, when) and the others unread. The periodic report prints (the server's PDF). The
 // city's savings rate shows both inputs beside the rate and drills down to a district.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pdfText } from './pdftext.mjs'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, DEMO_PASSWORD } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, login, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-5)
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 async function shot(name) {

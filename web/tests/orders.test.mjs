@@ -3,10 +3,9 @@
 // (never ids) and export the filtered list; a district's supervisor does not find it. And of 节假日用车备案 (R-15):
 // a sealed car dispatched on a holiday is filed with the city, which returns it with a reason the unit then sees.
 //   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
 import { readFile } from 'node:fs/promises'
 
@@ -15,14 +14,10 @@ const run = Date.now().toString(36).slice(-5)
 const reason = `专项督查订单查询${run}`
 const place = `查询测试报到点${run}`
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const pickup = new Date(Date.now() + 3 * 86400000)
   const r = await staff.post('/orders', {
@@ -30,14 +25,6 @@ before(async () => {
     pickup_at: pickup.toISOString(), return_at: new Date(pickup.getTime() + 3 * 3600000).toISOString(),
   })
   assert.equal(r.status, 201, JSON.stringify(r.data))
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })

@@ -1,28 +1,13 @@
 // What a user reads (issue 24 item 9): no internal codes on the pages — regulation numbers, "#id",
 // evidence keys, formulas — and, at 1440×900, tables whose last column and order numbers fit.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout } from './browser.mjs'
+import { apiSession, dialog, login, logout, serverAndBrowser } from './browser.mjs'
 import { daysTag } from '../src/views/lifecycle/lifecycle.js'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 // Requirement numbers, "#12"-style ids and keys such as "overnight:vehicle:334:2026-12-07".
 const CODE = /R-\d+|#\d+\b|[a-z_]+:[a-z_]+:\d+/

@@ -2,28 +2,13 @@
 // its orders; a driver follows its repair requests (its tasks are on the phone). Neither sees the registry
 // (the driver list with phone numbers), the hierarchy or the unit's orders, and a typed address of a hidden
 // page leads back to the 工作台.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { launchBrowser, login, logout } from './browser.mjs'
+import { login, logout, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const menuTitles = async () => (await page.locator('.side-menu .menu-title').allInnerTexts()).map((s) => s.trim())
 

@@ -1,21 +1,16 @@
 // Browser test of supervision (issue 7) against a fresh demo backend: the engine runs at serve start and turns the
 // demo's planted violations into cases; a discipline supervisor finds them, opens one down to its evidence; the unit
 // explains; the authority escalates it to discipline inspection.   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 let caseID
 const shots = process.env.SHOTS_DIR
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   // The first run of the rules starts with the server: wait for its cases.
   const jw = await apiSession(server.baseURL, 'city_jw')
   for (let i = 0; i < 60; i++) {
@@ -27,14 +22,6 @@ before(async () => {
     await new Promise((res) => setTimeout(res, 1000))
   }
   assert.ok(caseID, 'the planted weekend trip became a case')
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })

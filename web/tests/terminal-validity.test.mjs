@@ -1,29 +1,14 @@
 // Browser test of issue 20: a terminal driven over JT/T 808 (2013) from this test sends a valid report, then one
 // dated a day ahead and one with latitude and longitude swapped; the live map keeps the vehicle where the valid
 // one put it. And the terminal's page shows a refused registration.   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, menuItem } from './browser.mjs'
+import { apiSession, login, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 // A minimal JT/T 808-2013 terminal: frames with escaping and check code, BCD phone and time (Beijing).
 function terminal(addr, phone) {

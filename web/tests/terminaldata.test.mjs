@@ -1,29 +1,14 @@
 // Browser test of what terminals send besides positions (issue 20), against a fresh demo backend whose simulated
 // fleet reports to the gateway over real TCP: 立即拍照 on the vehicle card brings the terminal's picture to the card,
 // and the terminal's page shows the attributes the gateway asked for when it logged in.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { launchBrowser, login, menuItem } from './browser.mjs'
+import { login, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 

@@ -2,11 +2,10 @@
 // the security administrator requires 动态验证码 of applicants, an applicant binds one (QR code and secret, recovery
 // codes downloaded), logs in with a code on the console and with a recovery code on the phone login, and the
 // security administrator resets the binding in 用户管理. Codes are computed here from the secret the page shows.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { startServer } from './server.mjs'
-import { apiSession, DEMO_PASSWORD, launchBrowser, login, logout, menuItem, submitLogin } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
 
 // RFC 6238 with RFC 4648 base32 secrets: HMAC-SHA1, 30 s steps, 6 digits.
 function totp(secret, at = Date.now()) {
@@ -19,25 +18,11 @@ function totp(secret, at = Date.now()) {
   return String((h.readUInt32BE(h[19] & 15) & 0x7fffffff) % 1_000_000).padStart(6, '0')
 }
 
-let server
-let b
-let page
+let server, b, page
 let secret
 let recovery
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 test('1. the demo requires no second factor and says so; the security administrator requires it of applicants', async () => {
   await login(page, 'city_sec')

@@ -1,29 +1,14 @@
 // Browser tests of 行程与里程 (trips and daily mileage) and 终端健康 (terminal health, R-26) against a fresh demo
 // backend: its simulated fleet comes with two hours of history, covered by orders under way, and one terminal
 // that cut its main power and went silent.   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, menuItem } from './browser.mjs'
+import { apiSession, dialog, login, menuItem, serverAndBrowser } from './browser.mjs'
 
-let server
-let b
-let page
+let server, b, page
 const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 

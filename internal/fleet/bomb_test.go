@@ -1,4 +1,4 @@
-package fleet
+package fleet_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"govfleet/internal/errs"
+
+	"govfleet/internal/fleet"
 )
 
 // pngBomb builds, row by row, a grayscale PNG of w×h zero pixels: a few
@@ -52,14 +54,14 @@ func pngBomb(t testing.TB, w, h int) []byte {
 // 200 MB (it grew to 1.6 GB when the image was decoded first).
 func TestImageBombRefusedByHeader(t *testing.T) {
 	bomb := pngBomb(t, 20000, 20000)
-	if len(bomb) > MaxPhotoBytes {
+	if len(bomb) > fleet.MaxPhotoBytes {
 		t.Fatalf("bomb is %d bytes, over the byte cap: it would not test the pixel cap", len(bomb))
 	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err := checkImage(bomb)
+	err := fleet.CheckImage(bomb)
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
 	growth := int64(after.TotalAlloc - before.TotalAlloc) // every byte allocated, freed or not

@@ -1,4 +1,4 @@
-package supervision_test
+package demo_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/fleet"
-	"govfleet/internal/storetest"
 	"govfleet/internal/supervision"
 	"govfleet/internal/telematics"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
-
 // TestDemoPlantedViolations: the engine run at serve start finds the
 // demo's planted violations as cases and flags none of its clean trips.
+// (It lives with the demo's tests, not supervision's: supervision has
+// internal test files, and a test of its package that used the whole
+// application made go test compile 12 packages a second time; issue 18.)
 func TestDemoPlantedViolations(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		ctx := context.Background()

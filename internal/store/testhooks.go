@@ -1,5 +1,11 @@
 package store
 
+// The hooks of this file serve the migration tests (migrate_test.go). They
+// live outside a _test.go file on purpose (issue 18): a package with
+// internal test files is compiled again for its test binary, with every
+// package of that binary that imports it (for store's tests, which import
+// storetest, 6 packages).
+
 import (
 	"context"
 	"io/fs"

@@ -4,11 +4,10 @@
 // signs and submits; the city returns it with a reason the unit then sees; the unit signs again and the city
 // accepts; the city's work report is drafted from the figures and saved, and its PDF and Excel download.
 //   npm run test:browser -- tests/annual.test.mjs
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 
 const shots = process.env.SHOTS_DIR
@@ -16,15 +15,11 @@ const run = Date.now().toString(36).slice(-5)
 const reason = `派车单打印测试${run}`
 const YEAR = 2023
 
-let server
-let b
-let page
+let server, b, page
 let order // { id, no, plate, driver }
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   // An order of 市机关事务管理局, approved and dispatched through the API.
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const pickup = new Date(Date.now() + 5 * 86400000 + Math.floor(Math.random() * 20) * 3600000)
@@ -48,14 +43,6 @@ before(async () => {
   const city = await apiSession(server.baseURL, 'city_admin')
   const y = await city.post('/annual-reports/years', { year: YEAR, deadline: `${YEAR + 1}-03-01` })
   assert.equal(y.status, 201, JSON.stringify(y.data))
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })

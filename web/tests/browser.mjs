@@ -46,10 +46,11 @@ export async function launchBrowser({ baseURL } = {}) {
 //     ({ server, b, page } = s)
 //     admin = await apiSession(server.baseURL, 'city_admin')
 //   })
-export function serverAndBrowser(set) {
+// options go to startServer (e.g. { args: [...] }, more flags for serve).
+export function serverAndBrowser(set, options) {
   let server, b
   before(async () => {
-    server = await startServer()
+    server = await startServer(options)
     b = await launchBrowser({ baseURL: server.baseURL })
     await set({ server, b, page: b.page })
   })

@@ -5,30 +5,17 @@
 // its page: a shift moved onto another task of its vehicle refused naming it, moved to a free time with its orders,
 // and the task cancelled with a reason, its vehicle released.
 //   cd web && GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/dispatch.test.mjs
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, menuItem } from './browser.mjs'
+import { apiSession, dialog, login, menuItem, serverAndBrowser } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
-let server
-let b
-let page
+let server, b, page
 let admin
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   admin = await apiSession(server.baseURL, 'city_admin')
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: false })

@@ -5,11 +5,10 @@
 // its lines exported. A loan of named vehicles: 天宁区 finds one of 武进区's free vehicles by plate, asks for it without
 // drivers, 武进区 approves it.
 //   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { startServer } from './server.mjs'
-import { apiSession, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
@@ -17,23 +16,9 @@ const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
 const reason = `区两会会务保障${run}`
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 const loanRow = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: reason })

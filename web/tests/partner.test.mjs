@@ -6,12 +6,11 @@
 // 合作城市派车), last month's settlement statement printed (the server's PDF, its text read back, with the market price and
 // the saving), and the same application made on a 375 px phone (/m: 市外 → 异地用车), approved and delivered to the partner.
 //   npm run test:browser
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { pdfText } from './pdftext.mjs'
-import { startServer } from './server.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, launchBrowser, login, logout, menuItem, pickOption } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -19,23 +18,9 @@ const cityName = `回环市${run}`
 const code = `loop${run}`
 const secret = 'a'.repeat(32) + run.padEnd(32, 'b')
 
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 const soon = (min) => {

@@ -6,13 +6,12 @@
 // car with an unfinished job at the pick.
 // The orders go to a car and a driver the file registers for itself, on a day that is no statutory holiday,
 // so neither the demo's random orders nor the date decide whether the tests pass.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, DEMO_PASSWORD, idCard } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, idCard, serverAndBrowser } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -20,18 +19,14 @@ const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-4)
 const digits = String(Date.now()).slice(-7)
 
-let server
-let b
-let page
+let server, b, page
 let crew // the file's own car and driver
 let repairCar // the file's car for the repair tests
 let day // days ahead of the orders
 
-before(async () => {
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
   await mkdir(shotDir, { recursive: true })
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
   await page.setViewportSize(PHONE)
   const admin = await apiSession(server.baseURL, 'jgj_admin')
   const unit = (await admin.get('/me')).data.user.scope_id
@@ -43,14 +38,6 @@ before(async () => {
   want(await admin.put(`/drivers/${driver.data.id}/vehicles`, { vehicle_ids: [crew.car.id] }), 200)
   repairCar = await newCar(admin, unit, `苏DR${digits.slice(-4)}`)
   day = await noHoliday(await apiSession(server.baseURL, 'jgj_staff'), 3)
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
 })
 
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))

@@ -3,31 +3,16 @@
 // count) and exports a chart's data; a district's administrator and the finance supervisor see theirs; a unit's
 // administrator sees its unit on 工作台; 数据提取 previews and exports; 组织机构 says 超编 only beside a number above 0.
 //   npm run test:browser tests/stats.test.mjs
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { startServer } from './server.mjs'
-import { launchBrowser, login, logout } from './browser.mjs'
+import { login, logout, serverAndBrowser } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
 
 const shots = process.env.SHOTS_DIR
-let server
-let b
-let page
+let server, b, page
 
-before(async () => {
-  server = await startServer()
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
-
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
-  if (server) await server.stop()
-})
+serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/stats-${name}.png`, fullPage: true })
 const node = () => page.locator('[data-test=stats-node]')

@@ -7,14 +7,14 @@
 // the visitor cancels it, paying the provider's cancellation fee; the host unit's dispatcher cancels another on the
 // console and the visitor is told.
 //   GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/visitors.test.mjs
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, startServer } from './server.mjs'
-import { launchBrowser, login, logout, menuItem } from './browser.mjs'
+import { freePort } from './server.mjs'
+import { login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const PHONE = { width: 375, height: 812 }
@@ -23,28 +23,21 @@ const mobile = `137${String(Date.now()).slice(-8)}`
 const name = `来访测试${Date.now().toString(36).slice(-3)}`
 const password = 'Laifang#Test26'
 
-let server
-let b
-let page
-let simURL // the ride-hailing simulator's address: nothing listens there until test 6 starts it
+let server, b, page
+// the ride-hailing simulator's address: nothing listens there until test 6 starts it
+const simURL = `http://127.0.0.1:${await freePort()}`
 let sim
 
-before(async () => {
-  await mkdir(shotDir, { recursive: true })
-  simURL = `http://127.0.0.1:${await freePort()}`
-  server = await startServer({ args: ['--ridehail-url', simURL, '--ridehail-client-id', 'govfleet-demo',
-    '--ridehail-client-secret', 'demo-client-secret', '--ridehail-callback-secret', 'demo-callback-secret'] })
-  b = await launchBrowser({ baseURL: server.baseURL })
-  page = b.page
-})
+const ridehail = ['--ridehail-url', simURL, '--ridehail-client-id', 'govfleet-demo',
+  '--ridehail-client-secret', 'demo-client-secret', '--ridehail-callback-secret', 'demo-callback-secret']
 
-after(async () => {
-  if (b) {
-    if (b.errors.length) console.log('uncaught page errors:', b.errors.map(String))
-    await b.close()
-  }
+serverAndBrowser(async (s) => {
+  ({ server, b, page } = s)
+  await mkdir(shotDir, { recursive: true })
+}, { args: ridehail })
+
+after(() => {
   if (sim) sim.kill('SIGTERM')
-  if (server) await server.stop()
 })
 
 async function shot(name) {

@@ -102,7 +102,7 @@ test('an approver approves and returns applications on the phone', async () => {
   approved = await apply(`赴市政府参加安全生产会议 ${run}`, 9)
   const returned = await apply(`赴市档案馆查阅资料 ${run}`, 14)
   await phoneLogin('jgj_approver')
-  const inbox = page.locator('[data-test=m-todo-inbox]')
+  const inbox = page.locator('[data-test=m-todo-inbox]', { hasText: /\d+ 单/ }) // the count, once it has come
   await inbox.waitFor()
   assert.match(await inbox.innerText(), /待审批的用车申请\s*[1-9]\d* 单/)
   await shot('m-approver-home')
@@ -136,7 +136,7 @@ test('a dispatcher dispatches on the phone from the console’s suggestions; the
   const vm = await apiSession(server.baseURL, 'jgj_vm')
   want(await vm.put(`/dispatch/delegations/${(await vm.get('/me')).data.user.scope_id}`, { on: false }), 204)
   await phoneLogin('jgj_dispatcher')
-  const todo = page.locator('[data-test=m-todo-dispatch]')
+  const todo = page.locator('[data-test=m-todo-dispatch]', { hasText: /\d+ 单/ }) // the count, once it has come
   await todo.waitFor()
   assert.match(await todo.innerText(), /待派车的订单\s*[1-9]\d* 单/)
   await shot('m-dispatcher-home')

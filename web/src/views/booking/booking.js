@@ -75,17 +75,21 @@ export function allowedActions(o, session) {
   }
 }
 
-// To-do numbers (GET /api/booking/counts), shared by the menu badges, the bell and the pages.
+// To-do numbers (GET /api/booking/counts), shared by the menu badges, the bell and the pages; loaded is
+// false until the first answer, so that a page never shows a 0 it has not been told.
 export const counts = reactive({
   inbox: 0, to_dispatch: 0, pending_consent: 0, to_return: 0, changes: 0, my_tasks: 0, to_rate: 0,
-  overdue_filings: 0, unread_messages: 0,
+  overdue_filings: 0, unread_messages: 0, loaded: false,
 })
 let pending = null
-export function refreshCounts() {
+// refreshCounts asks for the numbers again; fresh (a shell opening, maybe for another user than the last)
+// first forgets the old ones, so that nothing shows until this user's have come.
+export function refreshCounts({ fresh = false } = {}) {
+  if (fresh) counts.loaded = false
   if (pending) return pending
   pending = api
     .get('/booking/counts', undefined, { silent: true })
-    .then((c) => Object.assign(counts, c || {}))
+    .then((c) => Object.assign(counts, c || {}, { loaded: true }))
     .catch(() => {})
     .finally(() => {
       pending = null

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -144,6 +145,54 @@ func TestDemoFiguresAgree(t *testing.T) {
 		}
 		if len(prices) == 0 {
 			t.Error("no demo vehicle has a purchase price")
+		}
+	})
+}
+
+// The demo's savings rate reads as a real city's would (docs/savings-rate.md,
+// Demo): this year every node with costs measured against its budget, no
+// rate beyond ±20 %; last year, a month or so on the ledger, no rate and the
+// reason (it was −988.6 % for 天宁区 against the market price of its few
+// trips, and 92 % for the city against a whole year's budget).
+func TestDemoSavingsRate(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		var chosen struct {
+			Year  int       `bun:"year"`
+			Basis string    `bun:"basis"`
+			At    time.Time `bun:"updated_at"`
+		}
+		if err := w.DB.R.NewSelect().Table("savings_bases").Column("year", "basis", "updated_at").Scan(ctx, &chosen); err != nil {
+			t.Fatal(err)
+		}
+		w.SavingsRate.Now = func() time.Time { return chosen.At } // the demo's day
+		city := w.Actor(t, "city_admin")
+		var levels []int64
+		if err := w.DB.R.NewSelect().Table("units").Column("id").Where("kind IN ('city', 'district')").Scan(ctx, &levels); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range levels {
+			for _, year := range []int{chosen.Year, chosen.Year - 1} {
+				res, err := w.SavingsRate.Compute(ctx, city, id, year)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range append(res.Rows, res.Node) {
+					rate, base := "—", "—"
+					if r.Rate != nil {
+						rate = fmt.Sprintf("%.1f %%", *r.Rate)
+					}
+					if r.Baseline != nil {
+						base = fmt.Sprint(*r.Baseline)
+					}
+					switch {
+					case year == chosen.Year && r.Actual > 0 && (r.Rate == nil || r.Basis != "budget" || *r.Rate < -20 || *r.Rate > 20):
+						t.Errorf("%d %s: %s baseline %s, actual %d, rate %s (%s)", year, r.Name, r.BasisName, base, r.Actual, rate, r.Note)
+					case year < chosen.Year && (r.Rate != nil || r.Note == ""):
+						t.Errorf("%d %s: rate %s against %s without a fair baseline (%s)", year, r.Name, rate, base, r.Note)
+					}
+				}
+			}
 		}
 	})
 }

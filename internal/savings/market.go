@@ -28,6 +28,7 @@ type MarketPrice struct {
 	OrderID     int64     `bun:"order_id,pk"`
 	UnitID      int64     `bun:"unit_id"`   // the unit of the vehicle that served the order
 	UnitPath    string    `bun:"unit_path"` // its path
+	VehicleID   int64     `bun:"vehicle_id"`
 	PickupAt    time.Time `bun:"pickup_at"`
 	VehicleType string    `bun:"vehicle_type"`
 	Days        int       `bun:"days"`
@@ -41,7 +42,7 @@ type MarketPrice struct {
 // at the market reference price of its vehicle type in force on its pick-up
 // day (Beijing). rates memoises the rate per type and day.
 func marketPrice(ctx context.Context, db bun.IDB, u *use, rates map[[2]string]*Rate, now time.Time) (*MarketPrice, error) {
-	p := &MarketPrice{OrderID: u.ID, UnitID: u.OwnerID, UnitPath: u.OwnerPath, PickupAt: u.PickupAt, VehicleType: loans.TypeOf(u.Seats), ComputedAt: now}
+	p := &MarketPrice{OrderID: u.ID, UnitID: u.OwnerID, UnitPath: u.OwnerPath, VehicleID: u.VehicleID, PickupAt: u.PickupAt, VehicleType: loans.TypeOf(u.Seats), ComputedAt: now}
 	p.Days, p.HalfDays = Days(u.span())
 	k := [2]string{p.VehicleType, beijing.Date(u.PickupAt)}
 	r, ok := rates[k]
@@ -91,7 +92,7 @@ func (s *Service) PriceServed(ctx context.Context, limit int) (int, error) {
 				return err
 			}
 			if _, err := tx.NewInsert().Model(p).On("CONFLICT (order_id) DO UPDATE").
-				Set("unit_id = EXCLUDED.unit_id, unit_path = EXCLUDED.unit_path, pickup_at = EXCLUDED.pickup_at, vehicle_type = EXCLUDED.vehicle_type").
+				Set("unit_id = EXCLUDED.unit_id, unit_path = EXCLUDED.unit_path, vehicle_id = EXCLUDED.vehicle_id, pickup_at = EXCLUDED.pickup_at, vehicle_type = EXCLUDED.vehicle_type").
 				Set("days = EXCLUDED.days, half_days = EXCLUDED.half_days, market_fen = EXCLUDED.market_fen, computed_at = EXCLUDED.computed_at").Exec(ctx); err != nil {
 				return err
 			}
@@ -124,6 +125,14 @@ func (m MarketPrices) Trips(ctx context.Context, path string, from, to time.Time
 	}
 	err = m.query(path, from, to).ColumnExpr("COUNT(*) AS n, COUNT(market_fen) AS p").Scan(ctx, &r)
 	return r.P, r.N - r.P, store.Translate(err)
+}
+
+// Vehicles lists the vehicles that served the trips Equivalent prices: the
+// savings rate compares the market price with their ledger costs only.
+func (m MarketPrices) Vehicles(ctx context.Context, path string, from, to time.Time) ([]int64, error) {
+	var ids []int64
+	err := m.query(path, from, to).ColumnExpr("DISTINCT vehicle_id").Where("market_fen IS NOT NULL AND vehicle_id IS NOT NULL").Scan(ctx, &ids)
+	return ids, store.Translate(err)
 }
 
 func (m MarketPrices) query(path string, from, to time.Time) *bun.SelectQuery {

@@ -69,6 +69,15 @@ type MarketTrips interface {
 	Trips(ctx context.Context, path string, from, to time.Time) (priced, missing int, err error)
 }
 
+// MarketVehicles is what a MarketEquivalent may also say: the vehicles
+// that served the trips it prices. With it the market basis compares like
+// with like: the market price of those trips against those vehicles' ledger
+// costs, not the whole ledger (vehicles that served no trip, costs of no
+// vehicle), which the baseline has no counterpart for.
+type MarketVehicles interface {
+	Vehicles(ctx context.Context, path string, from, to time.Time) ([]int64, error)
+}
+
 // Service computes the rate and keeps the bases and budgets.
 type Service struct {
 	DB     *store.DB
@@ -124,7 +133,8 @@ type Crumb struct {
 
 // Definition is the rate's definition as every page shows it.
 const Definition = "节支率 =（基数 − 实际费用）÷ 基数。实际费用取费用台账（燃油、维修保养、保险、年检、租赁等）统计期间的合计；基数由本级平台管理员按年度选定：上年同期实际费用、年度预算（按统计月数折算）或服务行程的市场价格折算。" +
-	"市场价格折算：本级车辆统计期间完成的每次出车（含为其他单位出车），按用车时长计整天（24小时）、余下不超过4小时计半天、超过4小时计一天，乘以出车当日该车型的租赁市场参考价（日价、半日价）合计。基数为零或缺失时不计算节支率。"
+	"市场价格折算：本级车辆统计期间完成的每次出车（含为其他单位出车），按用车时长计整天（24小时）、余下不超过4小时计半天、超过4小时计一天，乘以出车当日该车型的租赁市场参考价（日价、半日价）合计；" +
+	"此时实际费用只取完成这些出车的车辆的台账费用（同一批车辆、同一期间），未出车车辆和不属于车辆的费用不计。基数为零或缺失时不计算节支率。"
 
 type node struct {
 	ID       int64  `bun:"id"`
@@ -221,6 +231,21 @@ func (s *Service) Compute(ctx context.Context, a *access.Actor, nodeID int64, ye
 			out[r.Path] = r.Fen
 		}
 		return out, store.Translate(err)
+	}
+	// vehicleCost: the ledger's kept totals of this year's months of the
+	// vehicles ids under path (the market basis's actual cost).
+	vehicleCost := func(ids []int64, path string) (int64, error) {
+		if len(ids) == 0 {
+			return 0, nil
+		}
+		var ms []string
+		for m := 1; m <= months; m++ {
+			ms = append(ms, fmt.Sprintf("%04d-%02d", year, m))
+		}
+		var v int64
+		err := s.DB.R.NewSelect().Table("cost_totals").ColumnExpr("COALESCE(SUM(amount_fen), 0)").
+			Where("unit_path LIKE ? AND period IN (?) AND vehicle_id IN (?)", path+"%", bun.In(ms), bun.In(ids)).Scan(ctx, &v)
+		return v, store.Translate(err)
 	}
 	cur, err := cost(year)
 	if err != nil {
@@ -323,6 +348,18 @@ func (s *Service) Compute(ctx context.Context, a *access.Actor, nodeID int64, ye
 					if missing > 0 {
 						note += fmt.Sprintf("；另%d次出车的车型当日无市场参考价，未计入", missing)
 					}
+				}
+				if mv, ok := s.Market.(MarketVehicles); ok {
+					ids, err := mv.Vehicles(ctx, n.Path, from.UTC(), to.UTC())
+					if err != nil {
+						return nil, err
+					}
+					served, err := vehicleCost(ids, n.Path)
+					if err != nil {
+						return nil, err
+					}
+					note += fmt.Sprintf("；实际费用取出车的%d辆车的台账费用（台账合计%s元）", len(ids), money.Yuan(r.Actual))
+					r.Actual = served
 				}
 			}
 		}

@@ -227,7 +227,7 @@ func TestMarketBasis(t *testing.T) {
 			}
 			return id
 		}
-		sedan, van, minibus := vehicle(1, 5), vehicle(2, 7), vehicle(3, 12)
+		sedan, van, minibus, idle := vehicle(1, 5), vehicle(2, 7), vehicle(3, 12), vehicle(4, 5)
 		var other int64 // a unit of another district, served by this unit's van
 		if err := w.DB.R.NewSelect().Table("units").Column("id").Where("kind = 'unit' AND path LIKE ?", w.UnitPath(t, "钟楼区")+"%").Limit(1).Scan(ctx, &other); err != nil {
 			t.Fatal(err)
@@ -269,28 +269,33 @@ func TestMarketBasis(t *testing.T) {
 			}
 		}
 		price()
-		// The ledger's costs of the unit in 2031: 4,000.00.
+		// The ledger's costs of the unit in 2031: 7,800.00, of which the sedan's and the van's (the
+		// vehicles of the priced trips) 4,000.00; the minibus's 600.00 count once its trip is priced;
+		// the idle car's repair and the unit's cost of no vehicle never (no trip of theirs is priced).
 		for _, r := range []struct {
-			period string
-			fen    int64
-		}{{"2031-03", 250000}, {"2031-09", 150000}} {
-			if _, err := w.DB.W.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) VALUES (?, ?, ?, 0, 'fuel', ?, 1)",
-				r.period, u.Path, u.ID, r.fen).Exec(ctx); err != nil {
+			period  string
+			vehicle int64
+			kind    string
+			fen     int64
+		}{{"2031-03", sedan, "fuel", 250000}, {"2031-09", van, "insurance", 150000}, {"2031-11", minibus, "fuel", 60000},
+			{"2031-05", idle, "maintenance", 300000}, {"2031-06", 0, "other", 20000}} {
+			if _, err := w.DB.W.NewRaw("INSERT INTO cost_totals (period, unit_path, unit_id, vehicle_id, kind, amount_fen, entries) VALUES (?, ?, ?, ?, ?, ?, 1)",
+				r.period, u.Path, u.ID, r.vehicle, r.kind, r.fen).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if _, err := s.SetBasis(ctx, tn, savingsrate.BasisInput{UnitID: tnID, Year: 2031, Basis: savingsrate.Market}); err != nil {
 			t.Fatal(err)
 		}
-		wantRow := func(baseline int64, rate float64, note string) {
+		wantRow := func(baseline, actual int64, rate float64, note string) {
 			t.Helper()
 			res, err := s.Compute(ctx, tn, u.ID, 2031)
 			if err != nil {
 				t.Fatal(err)
 			}
 			n := res.Node
-			if n.Basis != savingsrate.Market || n.Baseline == nil || *n.Baseline != baseline || n.Actual != 400000 || n.Rate == nil || *n.Rate != rate || *n.Saved != baseline-400000 {
-				t.Fatalf("market basis: %+v, want baseline %d and %.1f %%", n, baseline, rate)
+			if n.Basis != savingsrate.Market || n.Baseline == nil || *n.Baseline != baseline || n.Actual != actual || n.Rate == nil || *n.Rate != rate || *n.Saved != baseline-actual {
+				t.Fatalf("market basis: %+v, want baseline %d, actual %d and %.1f %%", n, baseline, actual, rate)
 			}
 			if n.Note != note {
 				t.Errorf("the row says %q, want %q", n.Note, note)
@@ -313,7 +318,7 @@ func TestMarketBasis(t *testing.T) {
 			}
 		}
 		// 300 + 1,000 + 1,150 + 1,850 + 700 = 5,000.00; (5,000 − 4,000) ÷ 5,000 = 20.0 %.
-		wantRow(500000, 20, "按5次出车的市场参考价折算；另1次出车的车型当日无市场参考价，未计入")
+		wantRow(500000, 400000, 20, "按5次出车的市场参考价折算；另1次出车的车型当日无市场参考价，未计入；实际费用取出车的2辆车的台账费用（台账合计7800.00元）")
 		jan := time.Date(2031, 1, 1, 0, 0, 0, 0, beijing.Zone)
 		if v, err := (savings.MarketPrices{DB: w.DB}).Equivalent(ctx, w.UnitPath(t, "钟楼区"), jan, jan.AddDate(1, 0, 0)); err != nil || v != 0 {
 			t.Errorf("the ordering district is not the serving one: %d %v", v, err)
@@ -323,8 +328,8 @@ func TestMarketBasis(t *testing.T) {
 			t.Fatal(err)
 		}
 		price()
-		// 5,000 + 900 = 5,900.00; 1,900 ÷ 5,900 = 32.2 %.
-		wantRow(590000, 32.2, "按6次出车的市场参考价折算")
+		// 5,000 + 900 = 5,900.00 against 4,000 + 600 = 4,600.00; 1,300 ÷ 5,900 = 22.03 → 22.0 %.
+		wantRow(590000, 460000, 22, "按6次出车的市场参考价折算；实际费用取出车的3辆车的台账费用（台账合计7800.00元）")
 	})
 }
 

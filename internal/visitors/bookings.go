@@ -438,6 +438,9 @@ func (s *Service) detail(ctx context.Context, b *Booking) (*Detail, error) {
 	}
 	d.Events = append(d.Events, TimelineEvent{At: b.CreatedAt, What: "提交网约车用车申请", Note: b.Provider})
 	for _, e := range evs {
+		if e.Status == ridehail.Cancelled && b.CancelledAt != nil {
+			continue // the cancel's own line says who and why
+		}
 		note := ""
 		if e.FeeFen != nil {
 			note = "费用 " + money.Yuan(*e.FeeFen) + " 元"

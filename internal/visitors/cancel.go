@@ -105,11 +105,12 @@ func (s *Service) Cancel(ctx context.Context, a *access.Actor, id int64, in Canc
 	}
 	var msgs []notify.Message
 	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		// The provider's cancelled callback may have come first: ours still
-		// records who and why; a trip that ran in between is not undone.
+		// The provider's cancelled callback may have come first (taken as the
+		// provider's own cancel): ours still records who and why; a trip that
+		// ran in between is not undone.
 		q := tx.NewUpdate().Table("visitor_bookings").Set("ride_state = ?", ridehail.Cancelled).
 			Set("cancelled_at = ?, cancelled_by = ?, cancel_reason = ?, updated_at = ?", now, who, in.Reason, now).
-			Where("id = ? AND cancelled_at IS NULL AND ride_state IN (?)", b.ID, bun.In(append(rideCancellable, ridehail.Cancelled)))
+			Where("id = ? AND (cancelled_at IS NULL OR (cancelled_by = provider AND cancel_reason = ?)) AND ride_state IN (?)", b.ID, providerCancelReason, bun.In(append(rideCancellable, ridehail.Cancelled)))
 		if fee != nil {
 			q = q.Set("fee_fen = ?, fee_note = ?", *fee, note)
 		}
@@ -162,11 +163,24 @@ func (s *Service) refuseCancel(ctx context.Context, a *access.Actor, b *Booking,
 	return refusal
 }
 
+// providerCancelReason is the reason kept when the provider cancelled a
+// ride on its own (its callback carries none).
+const providerCancelReason = "网约车平台取消了订单"
+
+// cancelledByProvider: the ride was cancelled by the provider on its own
+// (Callback), not by the visitor or the host unit (Cancel).
+func cancelledByProvider(b *Booking) bool {
+	return b.CancelledAt != nil && b.CancelReason == providerCancelReason && b.CancelledBy == b.Provider
+}
+
 // cancelEvent is a cancelled ride's line on its timeline.
 func cancelEvent(b *Booking) TimelineEvent {
-	note := b.CancelledBy + "：" + b.CancelReason
+	what, note := "取消用车", b.CancelledBy+"："+b.CancelReason
+	if cancelledByProvider(b) {
+		what, note = "平台取消", b.CancelReason+"（"+b.Provider+"）"
+	}
 	if b.FeeFen != nil {
 		note += "；取消费 " + money.Yuan(*b.FeeFen) + " 元"
 	}
-	return TimelineEvent{At: *b.CancelledAt, What: "取消用车", Note: note}
+	return TimelineEvent{At: *b.CancelledAt, What: what, Note: note}
 }

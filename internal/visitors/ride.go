@@ -102,6 +102,12 @@ func (s *Service) Callback(ctx context.Context, h http.Header, body []byte, ip s
 		if cb.FinishedAt != nil {
 			q = q.Set("finished_at = ?", cb.FinishedAt.UTC())
 		}
+		// Cancelled by the provider on its own (ours would have made this a
+		// duplicate): recorded as the provider's cancel, and people are told.
+		byProvider := cb.Status == ridehail.Cancelled && b.CancelledAt == nil
+		if byProvider {
+			q = q.Set("cancelled_at = ?, cancelled_by = ?, cancel_reason = ?", now, b.Provider, providerCancelReason)
+		}
 		if _, err := q.Exec(ctx); err != nil {
 			return err
 		}
@@ -113,11 +119,30 @@ func (s *Service) Callback(ctx context.Context, h http.Header, body []byte, ip s
 		case ridehail.Accepted:
 			msgs = append(msgs, notify.Message{Users: []int64{b.VisitorUser}, Kind: "visitor", Title: "网约车司机已接单",
 				Body: fmt.Sprintf("%s %s %s", cb.DriverName, cb.CarPlate, cb.CarDesc), Link: fmt.Sprintf("/m/visitor/bookings/%d", b.ID)})
+		case ridehail.Cancelled:
+			if !byProvider {
+				break
+			}
+			what := "无取消费"
+			if cb.FeeFen != nil && *cb.FeeFen > 0 {
+				what = "取消费 " + money.Yuan(*cb.FeeFen) + " 元"
+			}
+			users, err := notify.Recipients(ctx, tx, access.Approver, b.HostUnitPath)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, notify.Message{Users: []int64{b.VisitorUser}, Kind: "visitor", Title: "网约车平台取消了您的网约车",
+				Body: fmt.Sprintf("%s 已被%s取消（%s），如仍需用车请重新申请或联系%s", b.No, b.Provider, what, b.HostUnitName), Link: fmt.Sprintf("/m/visitor/bookings/%d", b.ID)},
+				notify.Message{Users: users, Kind: "visitor", Title: "网约车平台取消来访人员网约车",
+					Body: fmt.Sprintf("%s（%s %s）的网约车 %s 已被%s取消（%s），请与来访人员联系", b.VisitorName, b.HomeCity, b.HomeUnit, b.No, b.Provider, what), Link: "/visitors/bookings"})
 		case ridehail.Paid:
 			msgs = append(msgs, notify.Message{Users: []int64{b.VisitorUser}, Kind: "visitor", Title: "网约车行程已结算，请评价",
 				Body: fmt.Sprintf("%s 费用 %s 元", b.No, money.Yuan(*cb.FeeFen)), Link: fmt.Sprintf("/m/visitor/bookings/%d", b.ID)})
 		}
 		summary := fmt.Sprintf("网约车 %s：%s → %s", b.No, ridehail.StateNames[b.RideState], ridehail.StateNames[cb.Status])
+		if byProvider {
+			summary += "（网约车平台取消）"
+		}
 		if cb.FeeFen != nil {
 			summary += "，费用 " + money.Yuan(*cb.FeeFen) + " 元"
 		}

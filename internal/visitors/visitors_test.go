@@ -676,6 +676,44 @@ func TestCancel(t *testing.T) {
 		}
 		w.Visitors.Ride = provider
 
+		// The provider cancels on its own (no cancel of ours before it): the
+		// visitor and the host unit's approvers are told, the timeline says 平台取消.
+		b5, app5 := ride()
+		sim.Wait()
+		own, _ := json.Marshal(ridehail.Callback{EventID: "ev-own-cancel", ApplicationID: app5, OutApplicationNo: b5.No, Status: ridehail.Cancelled, At: time.Now()})
+		h = http.Header{}
+		ridehail.SignHeaders(h, []byte("test-callback"), "n-own-cancel", own, time.Now())
+		if st := post(t, api+"/api/ridehail/callback", own, h); st != http.StatusOK {
+			t.Fatalf("the provider's own cancel: %d", st)
+		}
+		d, err = vs.MyBooking(ctx, a, b5.ID)
+		if err != nil || d.State != ridehail.Cancelled || d.CanCancel {
+			t.Fatalf("cancelled by the provider: %+v %v", d, err)
+		}
+		if last := d.Events[len(d.Events)-1]; last.What != "平台取消" || last.Note != "网约车平台取消了订单（T3出行（模拟））" || d.Events[len(d.Events)-2].What == ridehail.StateNames[ridehail.Cancelled] {
+			t.Fatalf("timeline of the provider's cancel: %+v", d.Events)
+		}
+		var toVisitor, toApprovers []string
+		if err := w.DB.R.NewSelect().Table("notifications").ColumnExpr("body").Where("user_id = ? AND title = ?", a.UserID, "网约车平台取消了您的网约车").Scan(ctx, &toVisitor); err != nil {
+			t.Fatal(err)
+		}
+		if len(toVisitor) != 1 || !strings.Contains(toVisitor[0], b5.No+" 已被T3出行（模拟）取消（无取消费）") {
+			t.Fatalf("the visitor is told of the provider's cancel: %v", toVisitor)
+		}
+		if err := w.DB.R.NewSelect().TableExpr("notifications AS n").ColumnExpr("u.username").Join("JOIN users AS u ON u.id = n.user_id").
+			Where("n.title = ? AND n.body LIKE ?", "网约车平台取消来访人员网约车", "%"+b5.No+"%").Scan(ctx, &toApprovers); err != nil {
+			t.Fatal(err)
+		}
+		if len(toApprovers) == 0 || slices.Contains(toApprovers, "gaj_approver") {
+			t.Fatalf("the host unit's approvers are told of the provider's cancel: %v", toApprovers)
+		}
+		if _, err := vs.Cancel(ctx, a, b5.ID, visitors.CancelInput{Reason: "不去了"}); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("a ride the provider cancelled, cancelled again: %v", err)
+		}
+		if v := verdicts(b5.ID); strings.Join(v, ",") != "cancelled applied" {
+			t.Fatalf("callbacks of the provider's cancel: %v", v)
+		}
+
 		// The reconciliation agrees: both cancelled, the same fee.
 		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), false)
 		if err != nil || !rep.Reachable {

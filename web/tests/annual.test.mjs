@@ -6,8 +6,7 @@
 //   npm run test:browser -- tests/annual.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 
 const shots = process.env.SHOTS_DIR
@@ -49,7 +48,7 @@ const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.
 
 async function download(locator) {
   const [dl] = await Promise.all([page.waitForEvent('download'), locator.click()])
-  return { name: dl.suggestedFilename(), data: await readFile(await dl.path()) }
+  return { name: dl.suggestedFilename(), data: await downloaded(dl) }
 }
 
 test('1. 打印派车单 downloads the order’s PDF: number, plate, names', async () => {

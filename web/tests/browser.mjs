@@ -1,26 +1,32 @@
-// Headless Debian Chromium via playwright-core with a fresh profile, plus small UI helpers.
+// Headless Debian Chromium via playwright-core, a fresh context per test file, plus small UI helpers.
 import { after, before } from 'node:test'
 import { chromium } from 'playwright-core'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startServer } from './server.mjs'
 
 export const DEMO_PASSWORD = 'Demo@2026'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run']
 
 export async function launchBrowser({ baseURL } = {}) {
-  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-chromium-'))
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ARGS,
-    baseURL,
-    viewport: { width: 1440, height: 900 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  })
+  const options = { baseURL, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
+  // run.mjs starts one Chromium for the whole run (GOVFLEET_BROWSER_WS): a file gets a context of its
+  // own in it, as isolated as a browser of its own (cookies, storage, cache) without a launch per file.
+  const shared = process.env.GOVFLEET_BROWSER_WS
+  let browser = null
+  let userDataDir = null
+  let context
+  if (shared) {
+    browser = await chromium.connect(shared)
+    context = await browser.newContext(options)
+  } else {
+    userDataDir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-chromium-'))
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS, ...options,
+    })
+  }
   context.setDefaultTimeout(30_000)
   const page = context.pages()[0] || (await context.newPage())
   const errors = []
@@ -31,8 +37,22 @@ export async function launchBrowser({ baseURL } = {}) {
     errors,
     async close() {
       await context.close()
-      await rm(userDataDir, { recursive: true, force: true })
+      if (browser) await browser.close() // disconnects; the run's Chromium goes on
+      if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
     },
+  }
+}
+
+// The bytes of a download. Saved through the browser's connection (download.path() is not available
+// over a shared browser's connection).
+export async function downloaded(download) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'govfleet-download-'))
+  try {
+    const file = path.join(dir, 'file')
+    await download.saveAs(file)
+    return await readFile(file)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }
 

@@ -2,8 +2,7 @@
 // lock, reset-password (by one-time code, set by the owner at login) users; API tokens; policy; audit verify and export; session expiry).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { apiSession, creditCode, dialog, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
+import { apiSession, creditCode, dialog, downloaded, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
 
 let server, b, page
 
@@ -187,7 +186,7 @@ test('audit: verify the chain, export to Excel, download the checkpoints; an exp
   // Issue 19: the signed checkpoints of the chain's head (one written at start), kept outside the platform.
   const [cps] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=audit-checkpoints]').click()])
   assert.match(cps.suggestedFilename(), /^audit-checkpoints-\d{8}-\d{4}\.log$/)
-  assert.match(await readFile(await cps.path(), 'utf8'), /"seq":\d+,"hash":"[0-9a-f]{64}".*"mac":"[0-9a-f]{64}"/)
+  assert.match((await downloaded(cps)).toString('utf8'), /"seq":\d+,"hash":"[0-9a-f]{64}".*"mac":"[0-9a-f]{64}"/)
 
   await page.context().clearCookies()
   await menuItem(page, '个人中心').click() // its token list gets 401 → back to the login page

@@ -3,8 +3,7 @@
 // under Chinese headings.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { login, logout, serverAndBrowser } from './browser.mjs'
+import { downloaded, login, logout, serverAndBrowser } from './browser.mjs'
 import { dataRows, headers, unzip } from './xlsx.mjs'
 
 let server, b, page
@@ -29,7 +28,7 @@ async function listTotal() {
 async function exported(name) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export]').click()])
   assert.match(download.suggestedFilename(), new RegExp(`^${name}-\\d{8}-\\d{4}\\.xlsx$`))
-  return unzip(await readFile(await download.path()))
+  return unzip(await downloaded(download))
 }
 
 for (const [user, path, name, filtered] of [

@@ -3,11 +3,11 @@
 // Each page is also saved as a 1440x900 screenshot in tests/screenshots/fleet-*.png.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import zlib from 'node:zlib'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { fillTemplate, vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -229,7 +229,7 @@ test('3. import: a sheet with a bad row shows the row/column report and imports 
   await dlg.waitFor()
   // The template comes from the dialog's own link.
   const [download] = await Promise.all([page.waitForEvent('download'), dlg.locator('[data-test=import-template]').click()])
-  const template = await readFile(await download.path())
+  const template = await downloaded(download)
   assert.equal(template.subarray(0, 2).toString(), 'PK')
 
   const row = (plate, vin) => ({

@@ -7,8 +7,7 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { apiSession, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
@@ -120,14 +119,14 @@ test('3. last month\'s statement is confirmed by both sides, printed as a PDF an
   await shot('settlements-confirmed')
   const [dl] = await Promise.all([page.waitForEvent('download'), row().locator('[data-test=print]').click()])
   assert.equal(dl.suggestedFilename(), `统筹用车结算单-${month}-武进区-天宁区.pdf`)
-  const text = pdfText(await readFile(await dl.path()))
+  const text = pdfText(await downloaded(dl))
   for (const t of ['公务用车跨单位使用结算单', `结算月份：${month}`, '武进区', '天宁区', '双方已确认', '合计', ...figures, ...confirmers,
     '借出方（武进区）经办人 签字：', '借入方（天宁区）经办人 签字：']) assert.ok(text.includes(t), `the statement says ${t}:\n${text}`)
   assert.ok(text.includes('北斗里程') || text.includes('里程表'), 'the km source')
   assert.ok(!/\bid\b|lender|borrower/.test(text), 'no codes on the statement')
 
   const [download] = await Promise.all([page.waitForEvent('download'), row().locator('[data-test=settle-lines]').click()])
-  const files = unzip(await readFile(await download.path()))
+  const files = unzip(await downloaded(download))
   const xml = files.find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
   for (const t of ['订单号', '内部费用（元）', '节约（元）']) assert.ok(xml.includes(t) || files.some((f) => f.data.toString('utf8').includes(t)), `${t} in the export`)
   await logout(page)

@@ -5,11 +5,11 @@
 // city's savings rate shows both inputs beside the rate and drills down to a district.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, login, serverAndBrowser } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, downloaded, login, serverAndBrowser } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const DESKTOP = { width: 1440, height: 900 }
@@ -110,7 +110,7 @@ test('the periodic report opens with its figures and prints as the server\'s PDF
   const orders = (await total.locator('td').nth(1).innerText()).trim()
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=report-print]').click()])
   assert.equal(dl.suggestedFilename(), `${title}.pdf`)
-  const text = pdfText(await readFile(await dl.path()))
+  const text = pdfText(await downloaded(dl))
   for (const t of [title, '一、用车情况', '附表', '出车车日', '费用合计', '合计', `本期共有用车订单${orders}单`]) assert.ok(text.includes(t), `the report says ${t}:\n${text}`)
 })
 

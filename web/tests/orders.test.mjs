@@ -5,9 +5,8 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, downloaded, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
-import { readFile } from 'node:fs/promises'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -55,7 +54,7 @@ test('1. the city administrator finds an order of a unit, opens it and exports t
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=orders-export]').click()])
   assert.match(download.suggestedFilename(), /^用车订单-.*\.xlsx$/)
-  const files = unzip(await readFile(await download.path()))
+  const files = unzip(await downloaded(download))
   const sheet = files.find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
   const dataRows = sheet.match(/<row r="\d+"/g).length - 1
   assert.equal(dataRows, 1, 'the export holds the filtered order only')

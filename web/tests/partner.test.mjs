@@ -8,9 +8,8 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -174,7 +173,7 @@ test('4. last month\'s settlement statement, printed as the server\'s PDF', asyn
   const owed = cells.slice(2, 4).map((c) => c.replace(/,/g, '').replace(/（(\d+)单）/, ' 元（$1 单）'))
   const [dl] = await Promise.all([page.waitForEvent('download'), row.locator('[data-test=print]').click()])
   assert.equal(dl.suggestedFilename(), `异地用车结算单-无锡市-${month}.pdf`)
-  const text = pdfText(await readFile(await dl.path()))
+  const text = pdfText(await downloaded(dl))
   for (const t of ['公务用车异地有偿使用结算单', '合作城市：无锡市', `结算月份：${month}`, '双方已确认', ...owed, '对方人员使用本市车辆（对方应付）',
     '本市人员使用对方车辆（本方应付）', '市场价（元）', '节约（元）', '合计', '本方经办人 签字：', '对方（无锡市）经办人 签字：']) assert.ok(text.includes(t), `the statement says ${t}:\n${text}`)
   await menuItem(page, /^\s*异地用车\s*$/).click()

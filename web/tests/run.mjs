@@ -1,12 +1,16 @@
 // Runs the browser tests (`npm run test:browser [files…]`; default every tests/*.test.mjs) two files at
 // a time, after filling the demo once: `govfleet migrate --demo` into a temporary data directory, which
 // startServer (server.mjs) copies for each test file's server instead of filling the demo again
-// (GOVFLEET_TEST_DEMO_DIR). A file run on its own (`node --test tests/x.test.mjs`) fills its own.
+// (GOVFLEET_TEST_DEMO_DIR), and starting one headless Chromium whose contexts the files share
+// (GOVFLEET_BROWSER_WS; launchBrowser in browser.mjs). A file run on its own (`node --test
+// tests/x.test.mjs`) fills its own demo and launches its own Chromium.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import { ARGS } from './browser.mjs'
 
 const testsDir = path.dirname(fileURLToPath(import.meta.url))
 const bin = process.env.GOVFLEET_BIN || path.resolve(testsDir, '../../bin/govfleet')
@@ -24,12 +28,14 @@ if (seed.status !== 0) {
   process.exit(1)
 }
 
+const browser = await chromium.launchServer({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS })
 const tests = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, GOVFLEET_TEST_DEMO_DIR: demoDir },
+  env: { ...process.env, GOVFLEET_TEST_DEMO_DIR: demoDir, GOVFLEET_BROWSER_WS: browser.wsEndpoint() },
 })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => tests.kill(sig))
-tests.on('exit', (code, sig) => {
+tests.on('exit', async (code, sig) => {
+  await browser.close()
   cleanup()
   process.exit(code ?? (sig ? 1 : 0))
 })

@@ -5,8 +5,7 @@
 //   npm run test:browser tests/stats.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { login, logout, serverAndBrowser } from './browser.mjs'
+import { downloaded, login, logout, serverAndBrowser } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
 
 const shots = process.env.SHOTS_DIR
@@ -36,7 +35,7 @@ test('1. the city: figures with definitions, drill-down to a unit, the orders ag
   // A chart's data to Excel.
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-months]').click()])
   assert.match(download.suggestedFilename(), /近12个月使用情况/)
-  const sheet = unzip(await readFile(await download.path())).find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
+  const sheet = unzip(await downloaded(download)).find((f) => f.name === 'xl/worksheets/sheet1.xml').data.toString('utf8')
   for (const text of ['出车订单数', '车辆使用率（%）', lastMonth()]) assert.ok(sheet.includes(text), `${text} in the export`)
 
   // City → district → unit: the breadcrumb follows.

@@ -64,8 +64,8 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "POST", Path: "/api/emergency-filings/{id}/complete", Perm: access.EmergencyFile, Tag: "紧急用车", Summary: "补全待补报的无单出车", In: booking.FilingInput{}, Out: booking.Filing{}, Handle: update(s.Booking.CompleteFiling)},
 		{Method: "GET", Path: "/api/holiday-filings", Perm: access.OrderRead, Tag: "节假日", Summary: "节假日封存车辆用车备案（R-15；state=pending|approved|returned）：单位看本单位的，主管部门看所辖单位的", Query: []string{"state", "page", "page_size"}, Out: List[booking.HolidayFiling]{}, Handle: paged(s.holidayFilings)},
 		{Method: "GET", Path: "/api/holiday-filings/export", Perm: access.OrderRead, Tag: "节假日", Summary: "导出节假日用车备案（xlsx，筛选条件同列表）", Query: exportQuery([]string{"state", "page", "page_size"}), Handle: exportOf(s, "节假日用车备案", holidayFields, s.holidayFilings)},
-		{Method: "POST", Path: "/api/holiday-filings/{id}/approve", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门审核通过节假日用车备案", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(true)},
-		{Method: "POST", Path: "/api/holiday-filings/{id}/return", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门退回节假日用车备案（须填原因）", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: s.reviewHoliday(false)},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/approve", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门审核通过节假日用车备案", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: decided(s.Booking.ReviewHoliday, true)},
+		{Method: "POST", Path: "/api/holiday-filings/{id}/return", Perm: access.HolidayReview, Tag: "节假日", Summary: "主管部门退回节假日用车备案（须填原因）", In: reasonIn{}, Out: booking.HolidayFiling{}, Handle: decided(s.Booking.ReviewHoliday, false)},
 		{Method: "GET", Path: "/api/calendar", Perm: access.Self, Tag: "节假日", Summary: "某年的法定节假日与调休上班日（R-15）", Query: []string{"year"}, Out: []calendar.Day{}, Handle: s.calendar},
 		{Method: "PUT", Path: "/api/calendar/{day}", Perm: access.CalendarWrite, Tag: "节假日", Summary: "设置某日为法定节假日或调休上班日（kind 为空则删除；市级平台管理员）", In: calendar.DayInput{}, Handle: s.setDay},
 		{Method: "GET", Path: "/api/notifications", Perm: access.Self, Tag: "消息", Summary: "我的消息（unread=true 仅未读）", Query: []string{"unread", "page", "page_size"}, Out: List[notify.Notification]{}, Handle: s.notifications},
@@ -108,10 +108,7 @@ func orderFilter(r *Request, f *booking.Filter) error {
 			return err
 		}
 	}
-	if f.From, err = queryTime(r, "from"); err != nil {
-		return err
-	}
-	if f.To, err = queryTime(r, "to"); err != nil {
+	if f.From, f.To, err = queryPeriod(r); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -152,22 +149,6 @@ var holidayFields = []sheet.Field[*booking.HolidayFiling]{
 	sheet.F("审核人", func(f *booking.HolidayFiling) any { return f.ReviewedByName }),
 	{Title: "审核时间", Width: 20, Value: func(f *booking.HolidayFiling) any { return f.ReviewedAt }},
 	{Title: "审核意见", Width: 30, Value: func(f *booking.HolidayFiling) any { return f.ReviewNote }},
-}
-
-func (s *Server) reviewHoliday(approve bool) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		var in reasonIn
-		if r.ContentLength != 0 {
-			if err := decode(r, &in); err != nil {
-				return nil, err
-			}
-		}
-		return s.Booking.ReviewHoliday(r.Context(), r.Actor(), id, approve, in.Reason)
-	}
 }
 
 func (s *Server) bookingGaps(r *Request) (any, error) {
@@ -219,10 +200,8 @@ func (s *Server) orderAction(action string) func(*Request) (any, error) {
 			return nil, err
 		}
 		var in reasonIn
-		if r.ContentLength != 0 {
-			if err := decode(r, &in); err != nil {
-				return nil, err
-			}
+		if err := decodeOptional(r, &in); err != nil {
+			return nil, err
 		}
 		ctx, a, b := r.Context(), r.Actor(), s.Booking
 		switch action {
@@ -455,10 +434,8 @@ func (s *Server) notifications(r *Request) (any, error) {
 
 func (s *Server) markRead(r *Request) (any, error) {
 	var in readIn
-	if r.ContentLength != 0 {
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		return nil, err
 	}
 	return noContent{}, s.Booking.Notify.MarkRead(r.Context(), r.Actor(), in.ID)
 }

@@ -43,8 +43,8 @@ func (s *Server) dispatchRoutes() []Route {
 		{Method: "GET", Path: "/api/task-assignments", Perm: access.DispatchRead, Tag: "保障任务", Summary: "保障任务调派记录：本单位被抽调的车辆，或本级任务的（state=notified|objected|…，可逗号分隔）", Query: aq, Out: List[dispatch.Assignment]{}, Handle: paged(s.taskAssignments)},
 		{Method: "GET", Path: "/api/task-assignments/export", Perm: access.DispatchRead, Tag: "保障任务", Summary: "导出保障任务调派记录（xlsx，筛选条件同列表）", Query: exportQuery(aq), Handle: exportOf(s, "保障任务调派记录", assignmentFields, s.taskAssignments)},
 		{Method: "POST", Path: "/api/task-assignments/{id}/object", Perm: access.DispatchObject, Tag: "保障任务", Summary: "车辆所属单位提出异议（须填理由，截止时间前）", In: reasonIn{}, Out: dispatch.Assignment{}, Handle: reasoned(s.Dispatch.Object)},
-		{Method: "POST", Path: "/api/task-assignments/{id}/uphold", Perm: access.DispatchWrite, Tag: "保障任务", Summary: "主管部门维持调派（答复异议）", In: reasonIn{}, Out: dispatch.Assignment{}, Handle: s.decideAssignment(true)},
-		{Method: "POST", Path: "/api/task-assignments/{id}/withdraw", Perm: access.DispatchWrite, Tag: "保障任务", Summary: "主管部门撤回调派（取消其未出车的订单）", In: reasonIn{}, Out: dispatch.Assignment{}, Handle: s.decideAssignment(false)},
+		{Method: "POST", Path: "/api/task-assignments/{id}/uphold", Perm: access.DispatchWrite, Tag: "保障任务", Summary: "主管部门维持调派（答复异议）", In: reasonIn{}, Out: dispatch.Assignment{}, Handle: decided(s.Dispatch.Decide, true)},
+		{Method: "POST", Path: "/api/task-assignments/{id}/withdraw", Perm: access.DispatchWrite, Tag: "保障任务", Summary: "主管部门撤回调派（取消其未出车的订单）", In: reasonIn{}, Out: dispatch.Assignment{}, Handle: decided(s.Dispatch.Decide, false)},
 		{Method: "GET", Path: "/api/support-teams", Perm: access.DispatchRead, Tag: "保障班组", Summary: "保障班组：成员、车辆、班组长、值班表", Query: mq, Out: List[dispatch.Team]{}, Handle: paged(s.supportTeams)},
 		{Method: "GET", Path: "/api/support-teams/export", Perm: access.DispatchRead, Tag: "保障班组", Summary: "导出保障班组（xlsx，筛选条件同列表）", Query: exportQuery(mq), Handle: exportOf(s, "保障班组", teamFields, s.supportTeams)},
 		{Method: "POST", Path: "/api/support-teams", Perm: access.DispatchWrite, Tag: "保障班组", Summary: "新建保障班组", In: dispatch.TeamInput{}, Out: dispatch.Team{}, Handle: create(s.Dispatch.CreateTeam)},
@@ -169,22 +169,6 @@ var assignmentFields = []sheet.Field[*dispatch.Assignment]{
 	{Title: "异议理由", Width: 30, Value: func(x *dispatch.Assignment) any { return x.Objection }},
 	{Title: "异议截止", Width: 20, Value: func(x *dispatch.Assignment) any { return x.Deadline }},
 	{Title: "处理意见", Width: 30, Value: func(x *dispatch.Assignment) any { return x.Decision }},
-}
-
-func (s *Server) decideAssignment(keep bool) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		var in reasonIn
-		if r.ContentLength != 0 {
-			if err := decode(r, &in); err != nil {
-				return nil, err
-			}
-		}
-		return s.Dispatch.Decide(r.Context(), r.Actor(), id, keep, in.Reason)
-	}
 }
 
 func (s *Server) supportTeams(r *Request, p, size int) ([]*dispatch.Team, int, error) {

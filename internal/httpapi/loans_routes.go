@@ -63,11 +63,7 @@ func (s *Server) loanOffer(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		return nil, err
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryPeriod(r)
 	if err != nil {
 		return nil, err
 	}

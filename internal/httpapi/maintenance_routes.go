@@ -132,10 +132,8 @@ func (s *Server) repairDecision(approve bool) func(*Request) (any, error) {
 			return nil, err
 		}
 		var in reasonIn
-		if r.ContentLength != 0 {
-			if err := decode(r, &in); err != nil {
-				return nil, err
-			}
+		if err := decodeOptional(r, &in); err != nil {
+			return nil, err
 		}
 		if approve {
 			return s.Maintenance.Approve(r.Context(), r.Actor(), id, in.Reason)

@@ -111,11 +111,7 @@ func (s *Server) livePhotos(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		return nil, err
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryPeriod(r)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +135,7 @@ func (s *Server) vehicleTrack(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		return nil, err
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryPeriod(r)
 	if err != nil {
 		return nil, err
 	}

@@ -463,13 +463,8 @@ func (s *Server) auditFilter(r *Request) (audit.Filter, error) {
 	q := r.URL.Query()
 	f := audit.Filter{Q: q.Get("q"), Actor: q.Get("actor"), Action: q.Get("action"), ObjectType: q.Get("object_type")}
 	var err error
-	if f.From, err = queryTime(r, "from"); err != nil {
-		return f, err
-	}
-	if f.To, err = queryTime(r, "to"); err != nil {
-		return f, err
-	}
-	return f, nil
+	f.From, f.To, err = queryPeriod(r)
+	return f, err
 }
 
 // recordRead notes a reading of the audit log in the log itself.

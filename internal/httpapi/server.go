@@ -475,6 +475,31 @@ func reasoned[T any](fn func(context.Context, *access.Actor, int64, string) (T, 
 	}
 }
 
+// decided serves a decision on the object named by {id} whose reason may
+// be left out (an empty body): yes or no as the route says, the service
+// deciding whether that decision needs a reason.
+func decided[T any](fn func(context.Context, *access.Actor, int64, bool, string) (T, error), yes bool) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		var in reasonIn
+		if err := decodeOptional(r, &in); err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), r.Actor(), id, yes, in.Reason)
+	}
+}
+
+// decodeOptional decodes a body that may be absent.
+func decodeOptional(r *Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decode(r, v)
+}
+
 // attach serves the upload of a file (multipart field file, at most max
 // bytes) to the object named by {id} (201 Created with the attachment).
 func attach[T any](max int64, fn func(context.Context, *access.Actor, int64, string, []byte) (T, error)) func(*Request) (any, error) {
@@ -629,6 +654,15 @@ func queryTime(r *Request, name string) (time.Time, error) {
 		return time.Time{}, (&errs.Fields{name: "时间格式应为 RFC 3339，例如 2026-01-02T08:00:00+08:00"}).Err()
 	}
 	return t, nil
+}
+
+// queryPeriod reads the from and to of a period (each may be left out).
+func queryPeriod(r *Request) (from, to time.Time, err error) {
+	if from, err = queryTime(r, "from"); err != nil {
+		return
+	}
+	to, err = queryTime(r, "to")
+	return
 }
 
 // MaxPage is the highest page number a list accepts: 20 million rows at

@@ -22,7 +22,7 @@ func TestAvailabilityFollowsRegistry(t *testing.T) {
 		d := w.Dispatch
 		unit := w.UnitID(t, "市机关事务管理局")
 		van, vanPlate := f.vehicle(unit, "small", 7)
-		start := time.Now().UTC().Add(25 * 24 * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(25, 8)
 		task, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: "缓存测试保障", Kind: "event", ObjectionDeadline: start,
 			Shifts: []dispatch.ShiftInput{{Name: "全天", StartAt: start, EndAt: start.Add(8 * time.Hour), Place: "市民广场"}}})
 		if err != nil {

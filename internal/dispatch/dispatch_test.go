@@ -117,7 +117,7 @@ func TestCityTaskAcrossDistricts(t *testing.T) {
 		_, err = d.AddToPool(ctx, f.city, dispatch.PoolInput{LevelID: cityID, VehicleID: coach})
 		wantErr(t, err, errs.Conflict, coachPlate, "已在")
 
-		start := time.Now().UTC().Add(20 * 24 * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(20, 8)
 		task, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: "常州马拉松测试", Kind: "event", ObjectionDeadline: start.Add(-48 * time.Hour),
 			Shifts: []dispatch.ShiftInput{
 				{Name: "第一天", StartAt: start, EndAt: start.Add(6 * time.Hour), Place: "常州奥体中心", Route: "奥体中心—龙城大道"},
@@ -347,7 +347,7 @@ func TestTeamOnTask(t *testing.T) {
 		}
 		_, err = d.CreateTeam(ctx, tn, in)
 		wantErr(t, err, errs.Invalid, "天宁区保障一班")
-		start := time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(30, 8)
 		task, err := d.CreateTask(ctx, tn, dispatch.TaskInput{Name: "区两会保障", Kind: "sessions", ObjectionDeadline: start,
 			Shifts: []dispatch.ShiftInput{{Name: "上午", StartAt: start, EndAt: start.Add(4 * time.Hour), Place: "天宁区政府"}, {Name: "下午", StartAt: start.Add(5 * time.Hour), EndAt: start.Add(9 * time.Hour), Place: "天宁区政府"}}})
 		if err != nil {

@@ -29,7 +29,7 @@ func TestTaskShiftsEditedAndTaskCancelled(t *testing.T) {
 		d1, d2 := f.driver(unit, "C1"), f.driver(unit, "C1")
 		f.exec("UPDATE drivers SET user_id = ? WHERE id = ?", f.city.UserID, d1) // the driver's phone account
 
-		start := time.Now().UTC().Add(time.Duration(900+seq.Add(1)%400*24) * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(38, 8)
 		shift := func(name string, at time.Time) dispatch.ShiftInput {
 			return dispatch.ShiftInput{Name: name, StartAt: at, EndAt: at.Add(4 * time.Hour), Place: "市民广场", Route: "市民广场—奥体中心"}
 		}

@@ -41,7 +41,7 @@ func TestDispatchScenario(t *testing.T) {
 		st, b := e.do(&dispatcher.sess, "POST", "/api/pool-vehicles", map[string]any{"vehicle_id": poolV, "driver_id": poolD, "note": "赛事保障"})
 		must("pool", st, b, http.StatusCreated, nil)
 
-		start := time.Now().UTC().Add(15 * 24 * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(15, 8)
 		in := e.taskIn(0)
 		in.Name, in.ObjectionDeadline = "城市马拉松（接口测试）", start.Add(-24*time.Hour)
 		in.Shifts = []dispatch.ShiftInput{{Name: "比赛日", StartAt: start, EndAt: start.Add(8 * time.Hour), Place: "常州奥体中心"}}

@@ -38,7 +38,7 @@ func TestTaskEditScenario(t *testing.T) {
 		e := newEnv(t, w)
 		disp := e.caller(e.w.UnitID(t, "常州市"), access.Dispatcher)
 		v, d := e.taskPair(e.inUnit)
-		start := time.Now().UTC().Add(time.Duration(1200+e.next()*7) * time.Hour).Truncate(time.Hour)
+		start := apptest.Workday(50, 8)
 		task := func(name string, shifts ...dispatch.ShiftInput) dispatch.TaskDetail {
 			in := e.taskIn(0)
 			in.Name, in.ObjectionDeadline, in.Shifts = fmt.Sprintf("%s%d", name, e.next()), start.Add(-24*time.Hour), shifts

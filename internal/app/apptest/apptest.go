@@ -10,10 +10,14 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/6tail/lunar-go/HolidayUtil"
 
 	"govfleet/internal/access"
 	"govfleet/internal/app"
 	"govfleet/internal/auth"
+	"govfleet/internal/beijing"
 	"govfleet/internal/demo"
 	"govfleet/internal/storetest"
 )
@@ -22,14 +26,14 @@ import (
 // services are the App's (w.Org, w.Booking, w.DB…).
 type World struct{ *app.App }
 
-// demoSeed is the demo with the working calendars of 2026 and 2027, the
-// years the tests' dates lie in.
+// demoSeed is the demo with the working calendars of this year and the
+// next, the years the tests' dates lie in.
 var demoSeed = storetest.NewSeed("demo", func(ctx context.Context, dsn, dataDir string) error {
 	a, err := app.New(ctx, app.Config{DB: dsn, DataDir: dataDir, Demo: true})
 	if err != nil {
 		return err
 	}
-	_, err = a.Booking.Calendar.SeedYears(ctx, 2026, 2027)
+	_, err = a.Booking.Calendar.SeedYears(ctx, time.Now().Year(), time.Now().Year()+1)
 	return errors.Join(err, a.Close())
 })
 
@@ -132,4 +136,31 @@ func (w *World) BoundTerminal(t testing.TB) (sim string, vehicle int64) {
 		t.Fatalf("bound terminal: %v", err)
 	}
 	return sim, vehicle
+}
+
+// Workday is hour:00 Beijing time on the first ordinary working day at
+// least days days after today's Beijing date — a Monday to Thursday that
+// is neither a statutory holiday nor a make-up working day of the State
+// Council's schedule, nor is the day after it — so that a test's slots of
+// that day and the next stay within working days whatever the date and the
+// hour the test runs at (R-15 seals vehicles on holidays; a shift's hours
+// never straddle a Beijing midnight by accident).
+func Workday(days, hour int) time.Time {
+	d := beijing.DayStart(time.Now()).AddDate(0, 0, days)
+	ordinary := func(d time.Time) bool {
+		return d.Weekday() >= time.Monday && d.Weekday() <= time.Friday && HolidayUtil.GetHoliday(beijing.Date(d)) == nil
+	}
+	for !ordinary(d) || !ordinary(d.AddDate(0, 0, 1)) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.Add(time.Duration(hour) * time.Hour).UTC()
+}
+
+// BJ reads "2006-01-02 15:04" as Beijing time.
+func BJ(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
 }

@@ -31,6 +31,8 @@ web/dist/app/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 # for the console and the binary: they start at once, beside `npm ci` and
 # the console's build; only cmd/govfleet, which embeds the console, waits
 # for the build (GOVFLEET_BUILT: the file the browser half writes then).
+# The Go half runs at a lower priority (nice 10): the browser half is the
+# longer one, so the cores go to it first and the Go tests fill the rest.
 # TMPDIR: a fresh directory on tmpfs (/dev/shm, when it is there) for the
 # whole run: the tests' SQLite files and their per-test copies, the browser
 # servers' data directories, Chromium's profiles and go test's build
@@ -41,7 +43,7 @@ test:
 	@go=0; browser=0; log=$$(mktemp); built=$$(mktemp -u); tmp=$(TEST_TMP); export TMPDIR=$$tmp; \
 	( if $(MAKE) --no-print-directory build >"$$log" 2>&1; then echo ok >"$$built"; \
 	  $(MAKE) --no-print-directory test-browser >>"$$log" 2>&1; else echo failed >"$$built"; exit 1; fi ) & bpid=$$!; \
-	GOVFLEET_BUILT="$$built" $(MAKE) --no-print-directory test-go || go=1; \
+	GOVFLEET_BUILT="$$built" nice -n 10 $(MAKE) --no-print-directory test-go || go=1; \
 	wait $$bpid || browser=1; cat "$$log"; rm -rf "$$log" "$$built" "$$tmp"; \
 	echo "make test: go vet + Go tests $$( [ $$go = 0 ] && echo passed || echo FAILED ); browser tests $$( [ $$browser = 0 ] && echo passed || echo FAILED )"; \
 	[ $$go = 0 ] && [ $$browser = 0 ]

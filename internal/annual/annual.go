@@ -564,11 +564,11 @@ func DraftWorkReport(f *Figures) string {
 			b.WriteString("分布：" + strings.Join(parts, "，") + "。\n")
 		}
 	}
-	fmt.Fprintf(&b, "二、年度运行\n全年行驶 %s 公里，运行费用合计 %s 元，其中", strconv.FormatFloat(round1(t.KM), 'f', -1, 64), yuan(t.CostFen))
+	fmt.Fprintf(&b, "二、年度运行\n全年行驶 %s 公里，运行费用合计 %s 元，其中", strconv.FormatFloat(round1(t.KM), 'f', -1, 64), money.Yuan(t.CostFen))
 	var parts []string
 	for _, k := range costKinds() {
 		if t.Costs[k.Code] != 0 {
-			parts = append(parts, fmt.Sprintf("%s %s 元", k.Name, yuan(t.Costs[k.Code])))
+			parts = append(parts, fmt.Sprintf("%s %s 元", k.Name, money.Yuan(t.Costs[k.Code])))
 		}
 	}
 	if len(parts) == 0 {
@@ -576,7 +576,7 @@ func DraftWorkReport(f *Figures) string {
 	}
 	b.WriteString(strings.Join(parts, "，") + "。")
 	if t.Vehicles > 0 {
-		fmt.Fprintf(&b, "车均行驶 %s 公里，车均费用 %s 元。", strconv.FormatFloat(round1(t.KM/float64(t.Vehicles)), 'f', -1, 64), yuan(t.CostFen/int64(t.Vehicles)))
+		fmt.Fprintf(&b, "车均行驶 %s 公里，车均费用 %s 元。", strconv.FormatFloat(round1(t.KM/float64(t.Vehicles)), 'f', -1, 64), money.Yuan(t.CostFen/int64(t.Vehicles)))
 	}
 	fmt.Fprintf(&b, "大修 %d 次；发生事故、损坏、被盗及核实的违规使用 %d 起。\n", t.Repairs, t.Claims)
 	fmt.Fprintf(&b, "三、变动情况\n全年购置登记 %d 辆，划转 %d 辆，处置 %d 辆。\n", t.Acquired, t.Moved, t.Disposed)
@@ -586,6 +586,5 @@ func DraftWorkReport(f *Figures) string {
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
 
-func yuan(fen int64) string { return money.Yuan(fen) }
 
 func costKinds() []ledger.Kind { return ledger.Kinds }

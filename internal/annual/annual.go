@@ -586,5 +586,4 @@ func DraftWorkReport(f *Figures) string {
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
 
-
 func costKinds() []ledger.Kind { return ledger.Kinds }

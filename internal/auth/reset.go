@@ -141,7 +141,7 @@ func (s *Service) ApproveReset(ctx context.Context, a *access.Actor, resetID int
 	err := s.DB.Tx(ctx, func(tx bun.Tx) error {
 		r := new(passwordReset)
 		if err := tx.NewSelect().Model(r).Where("id = ?", resetID).Scan(ctx); err != nil {
-			return store.NotFoundAs(err, errs.E(errs.NotFound, "重置申请不存在（编号 %d）", resetID))
+			return store.NotFoundAs(err, errs.E(errs.NotFound, "重置申请不存在或已删除"))
 		}
 		now := s.now()
 		if r.CodeHash != "" || !r.ExpiresAt.After(now) {

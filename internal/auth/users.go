@@ -195,7 +195,7 @@ func (s *Service) pathNames(ctx context.Context, db bun.IDB, users []*User) (map
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 	u := new(User)
 	if err := s.selectUsers(db).Where("u.id = ?", id).Scan(ctx, u); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "账号不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "账号不存在或已删除"))
 	}
 	return u, s.complete(ctx, db, u)
 }
@@ -388,7 +388,7 @@ func (s *Service) create(ctx context.Context, a *access.Actor, in UserInput, com
 	if companyID != 0 {
 		err := s.DB.R.NewSelect().Table("companies").Column("name", "kind", "owner_unit_id", "active").Where("id = ?", companyID).Scan(ctx, &company)
 		if errs.Is(store.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "企业不存在（编号 %d）", companyID)
+			return nil, errs.E(errs.NotFound, "企业不存在或已删除")
 		} else if err != nil {
 			return nil, store.Translate(err)
 		}

@@ -180,7 +180,7 @@ func (s *Service) DriverRatings(ctx context.Context, a *access.Actor, driverID i
 	var path string
 	err := s.DB.R.NewSelect().TableExpr("drivers AS d").ColumnExpr("u.path").Join("JOIN units AS u ON u.id = d.unit_id").Where("d.id = ?", driverID).Scan(ctx, &path)
 	if err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "驾驶员不存在（编号 %d）", driverID))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "驾驶员不存在或已删除"))
 	}
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "该驾驶员不在您的管辖范围内")

@@ -199,7 +199,7 @@ func (s *Service) FileEmergency(ctx context.Context, a *access.Actor, in FilingI
 func (s *Service) filing(ctx context.Context, id int64) (*Filing, error) {
 	f := new(Filing)
 	if err := s.selectFilings(s.DB.R).Where("f.id = ?", id).Scan(ctx, f); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "紧急用车补报不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "紧急用车补报不存在或已删除"))
 	}
 	if err := s.fill(ctx, f); err != nil {
 		return nil, err
@@ -284,7 +284,7 @@ func (s *Service) OpenForTrip(ctx context.Context, vehicleID int64, startedAt ti
 			return err
 		}
 		if len(vs) == 0 {
-			return errs.E(errs.NotFound, "车辆不存在（编号 %d）", vehicleID)
+			return errs.E(errs.NotFound, "车辆不存在或已删除")
 		}
 		v := vs[0]
 		now := s.now()

@@ -106,7 +106,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "订单不存在（编号 %d）", id)
+			return errs.E(errs.NotFound, "订单不存在或已删除")
 		}
 		o, err := s.load(ctx, tx, id)
 		if err != nil {

@@ -183,7 +183,7 @@ func (s *Service) ReviewHoliday(ctx context.Context, a *access.Actor, id int64, 
 			return err
 		}
 		if len(fs) == 0 {
-			return errs.E(errs.NotFound, "备案不存在（编号 %d）", id)
+			return errs.E(errs.NotFound, "备案不存在或已删除")
 		}
 		f := fs[0]
 		if !a.Has(access.HolidayReview) || !a.Covers(f.AuthorityPath) {

@@ -237,7 +237,7 @@ func selectOrders(db bun.IDB) *bun.SelectQuery {
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Order, error) {
 	o := new(Order)
 	if err := selectOrders(db).Where("o.id = ?", id).Scan(ctx, o); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "订单不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "订单不存在或已删除"))
 	}
 	o.fill()
 	return o, nil

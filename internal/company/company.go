@@ -162,7 +162,7 @@ func (s *Service) complete(ctx context.Context, db bun.IDB, cs ...*Company) erro
 func (s *Service) load(ctx context.Context, db bun.IDB, a *access.Actor, id int64) (*Company, error) {
 	c := new(Company)
 	if err := s.selectCompanies(db).Where("c.id = ?", id).Scan(ctx, c); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "企业不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "企业不存在或已删除"))
 	}
 	if !strings.HasPrefix(c.OwnerPath, a.ScopePath) || a.CompanyID != 0 && a.CompanyID != c.ID {
 		return nil, errs.E(errs.Forbidden, "企业「%s」不在您的管辖范围内", c.Name)
@@ -354,7 +354,7 @@ func (s *Service) UpdateContract(ctx context.Context, a *access.Actor, id int64,
 		err := tx.NewSelect().Model(k).ColumnExpr("k.*").ColumnExpr("n.name AS unit_name, n.path AS unit_path").
 			Join("JOIN units AS n ON n.id = k.unit_id").Where("k.id = ?", id).Scan(ctx)
 		if errs.Is(store.Translate(err), errs.NotFound) {
-			return errs.E(errs.NotFound, "合同不存在（编号 %d）", id)
+			return errs.E(errs.NotFound, "合同不存在或已删除")
 		} else if err != nil {
 			return err
 		}

@@ -151,18 +151,14 @@ func driverMissing(d *Driver, kinds map[string]bool) []string {
 }
 
 func refreshDriver(ctx context.Context, tx bun.IDB, d *Driver) error {
-	var kinds []string
-	if err := tx.NewSelect().Table("photos").Column("kind").Where("owner_type = 'driver' AND owner_id = ?", d.ID).Scan(ctx, &kinds); err != nil {
+	have, err := photoKinds(ctx, tx, "driver", d.ID)
+	if err != nil {
 		return err
-	}
-	have := map[string]bool{}
-	for _, k := range kinds {
-		have[k] = true
 	}
 	m := driverMissing(d, have)
 	d.Incomplete = len(m) > 0
 	d.MissingText = strings.Join(m, "、")
-	_, err := tx.NewUpdate().Model(d).Column("incomplete", "missing").WherePK().Exec(ctx)
+	_, err = tx.NewUpdate().Model(d).Column("incomplete", "missing").WherePK().Exec(ctx)
 	return err
 }
 
@@ -178,7 +174,7 @@ func (s *Service) selectDrivers(db bun.IDB) *bun.SelectQuery {
 func (s *Service) loadDriver(ctx context.Context, db bun.IDB, id int64) (*Driver, error) {
 	d := new(Driver)
 	if err := s.selectDrivers(db).Where("d.id = ?", id).Scan(ctx, d); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "驾驶员不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "驾驶员不存在或已删除"))
 	}
 	return d, nil
 }
@@ -391,7 +387,7 @@ func (s *Service) MatchVehicles(ctx context.Context, a *access.Actor, id int64, 
 			v, err := s.vehicleInScope(ctx, tx, a, vid)
 			if err != nil {
 				if errs.Is(err, errs.NotFound) {
-					return (&errs.Fields{"vehicle_ids": fmt.Sprintf("车辆不存在（编号 %d）", vid)}).Err()
+					return (&errs.Fields{"vehicle_ids": "车辆不存在或已删除"}).Err()
 				}
 				return err
 			}

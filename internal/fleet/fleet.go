@@ -123,7 +123,7 @@ type unitRef struct {
 func loadUnit(ctx context.Context, db bun.IDB, id int64) (*unitRef, error) {
 	u := new(unitRef)
 	if err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在或已删除"))
 	}
 	return u, nil
 }

@@ -286,6 +286,20 @@ func (s *Service) AddDriverPhoto(ctx context.Context, a *access.Actor, driverID 
 	return p, nil
 }
 
+// photoKinds is the set of the kinds of photo an owner ("vehicle" or
+// "driver") has, read inside tx.
+func photoKinds(ctx context.Context, tx bun.IDB, owner string, id int64) (map[string]bool, error) {
+	var kinds []string
+	if err := tx.NewSelect().Table("photos").Column("kind").Where("owner_type = ? AND owner_id = ?", owner, id).Scan(ctx, &kinds); err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(kinds))
+	for _, k := range kinds {
+		have[k] = true
+	}
+	return have, nil
+}
+
 // savePhoto inserts p, replacing an earlier photo of a single-valued kind.
 func savePhoto(ctx context.Context, tx bun.IDB, p *Photo) error {
 	if p.Kind != "other" {

@@ -86,7 +86,7 @@ func (s *Service) selectTerminals(db bun.IDB) *bun.SelectQuery {
 func (s *Service) terminalInScope(ctx context.Context, db bun.IDB, a *access.Actor, id int64) (*Terminal, error) {
 	t := new(Terminal)
 	if err := s.selectTerminals(db).Where("t.id = ?", id).Scan(ctx, t); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "终端不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "终端不存在或已删除"))
 	}
 	if !a.Covers(t.UnitPath) {
 		return nil, outOfScope("终端" + t.TerminalNo)

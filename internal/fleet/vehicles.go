@@ -296,18 +296,14 @@ func vehicleMissing(v *Vehicle, kinds map[string]bool) []string {
 // refreshVehicle recomputes incomplete and missing from the record and its
 // photos, inside tx.
 func refreshVehicle(ctx context.Context, tx bun.IDB, v *Vehicle) error {
-	var kinds []string
-	if err := tx.NewSelect().Table("photos").Column("kind").Where("owner_type = 'vehicle' AND owner_id = ?", v.ID).Scan(ctx, &kinds); err != nil {
+	have, err := photoKinds(ctx, tx, "vehicle", v.ID)
+	if err != nil {
 		return err
-	}
-	have := map[string]bool{}
-	for _, k := range kinds {
-		have[k] = true
 	}
 	m := vehicleMissing(v, have)
 	v.Incomplete = len(m) > 0
 	v.MissingText = strings.Join(m, "、")
-	_, err := tx.NewUpdate().Model(v).Column("incomplete", "missing").WherePK().Exec(ctx)
+	_, err = tx.NewUpdate().Model(v).Column("incomplete", "missing").WherePK().Exec(ctx)
 	return err
 }
 
@@ -324,7 +320,7 @@ func (s *Service) selectVehicles(db bun.IDB) *bun.SelectQuery {
 func (s *Service) loadVehicle(ctx context.Context, db bun.IDB, id int64) (*Vehicle, error) {
 	v := new(Vehicle)
 	if err := s.selectVehicles(db).Where("v.id = ?", id).Scan(ctx, v); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在或已删除"))
 	}
 	v.fill(s.staleBefore())
 	return v, nil

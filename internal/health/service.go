@@ -496,7 +496,7 @@ func (s *Service) step(ctx context.Context, a *access.Actor, id int64, in Action
 		e := new(Event)
 		if err := s.selectEvents(tx).Where("e.id = ?", id).Scan(ctx, e); err != nil {
 			if errs.Is(store.Translate(err), errs.NotFound) {
-				return errs.E(errs.NotFound, "终端事件不存在（编号 %d）", id)
+				return errs.E(errs.NotFound, "终端事件不存在或已删除")
 			}
 			return err
 		}

@@ -202,7 +202,7 @@ func (s *Service) List(ctx context.Context, a *access.Actor, f Filter) ([]*Due, 
 func (s *Service) vehicle(ctx context.Context, db bun.IDB, a *access.Actor, id int64) (*Due, error) {
 	d := new(Due)
 	if err := s.selectDue().Conn(db).Where("v.id = ?", id).Scan(ctx, d); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在或已删除"))
 	}
 	if !a.Covers(d.UnitPath) {
 		return nil, errs.E(errs.Forbidden, "车辆 %s 不在您的管辖范围内", d.Plate)

@@ -464,7 +464,7 @@ func (s *Service) Policies(ctx context.Context, a *access.Actor, f Filter) ([]*P
 func (s *Service) Policy(ctx context.Context, a *access.Actor, id int64) (*Policy, error) {
 	p := new(Policy)
 	if err := s.selectPolicies().Where("p.id = ?", id).Scan(ctx, p); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "保单不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "保单不存在或已删除"))
 	}
 	if !a.Covers(p.UnitPath) || a.CompanyID != 0 && a.CompanyID != p.CompanyID {
 		return nil, errs.E(errs.Forbidden, "该保单不在您的管辖范围内")
@@ -505,7 +505,7 @@ func (s *Service) Claims(ctx context.Context, a *access.Actor, f Filter) ([]*Cla
 func (s *Service) Claim(ctx context.Context, a *access.Actor, id int64) (*Claim, error) {
 	c := new(Claim)
 	if err := s.selectClaims().Where("c.id = ?", id).Scan(ctx, c); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "理赔案不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "理赔案不存在或已删除"))
 	}
 	if !a.Covers(c.UnitPath) || a.CompanyID != 0 && a.CompanyID != c.CompanyID {
 		return nil, errs.E(errs.Forbidden, "该理赔案不在您的管辖范围内")

@@ -115,7 +115,7 @@ func (s *Service) Summarise(ctx context.Context, a *access.Actor, unitID int64, 
 	if err := s.DB.R.NewSelect().Table("units").Column("path", "name").
 		ColumnExpr("COALESCE((SELECT version FROM cost_versions WHERE period = ?), 0)", period).
 		Where("id = ?", unitID).Scan(ctx, &path, &out.UnitName, &version); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在或已删除"))
 	}
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "该单位不在您的管辖范围内")

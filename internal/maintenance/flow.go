@@ -336,7 +336,7 @@ func (s *Service) Quote(ctx context.Context, a *access.Actor, id int64, in Quote
 func lockItem(ctx context.Context, tx bun.IDB, j *Job, itemID int64) (*Item, error) {
 	it := new(Item)
 	if err := tx.NewSelect().Model(it).Where("id = ? AND job_id = ?", itemID, j.ID).Scan(ctx); err != nil {
-		return nil, errs.E(errs.NotFound, "维修项目不存在（编号 %d）", itemID)
+		return nil, errs.E(errs.NotFound, "维修项目不存在或已删除")
 	}
 	return it, nil
 }

@@ -219,7 +219,7 @@ func selectJobs(db bun.IDB) *bun.SelectQuery {
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Job, error) {
 	j := new(Job)
 	if err := selectJobs(db).Where("j.id = ?", id).Scan(ctx, j); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "维修单不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "维修单不存在或已删除"))
 	}
 	j.fill()
 	return j, nil
@@ -279,7 +279,7 @@ func (s *Service) act(ctx context.Context, a *access.Actor, id int64, action str
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "维修单不存在（编号 %d）", id)
+			return errs.E(errs.NotFound, "维修单不存在或已删除")
 		}
 		j, err := s.load(ctx, tx, id)
 		if err != nil {
@@ -444,7 +444,7 @@ func (s *Service) VehicleHistory(ctx context.Context, a *access.Actor, vehicleID
 	}
 	if err := s.DB.R.NewSelect().TableExpr("vehicles AS v").ColumnExpr("v.plate, u.path").Join("JOIN units AS u ON u.id = v.unit_id").
 		Where("v.id = ?", vehicleID).Scan(ctx, &v); err != nil {
-		return nil, errs.E(errs.NotFound, "车辆不存在（编号 %d）", vehicleID)
+		return nil, errs.E(errs.NotFound, "车辆不存在或已删除")
 	}
 	if !a.Covers(v.Path) {
 		return nil, errs.E(errs.Forbidden, "该车辆不在您的管辖范围内")

@@ -114,7 +114,7 @@ type node struct {
 func loadNode(ctx context.Context, db bun.IDB, id int64) (*node, error) {
 	n := new(node)
 	if err := db.NewSelect().Table("units").Column("id", "path", "parent_id").Where("id = ?", id).Scan(ctx, n); err != nil {
-		return nil, errs.E(errs.NotFound, "单位不存在（编号 %d）", id)
+		return nil, errs.E(errs.NotFound, "单位不存在或已删除")
 	}
 	return n, nil
 }

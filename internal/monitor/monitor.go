@@ -165,7 +165,7 @@ func scopePath(ctx context.Context, db bun.IDB, a *access.Actor, unitID int64) (
 	}
 	var path string
 	if err := db.NewSelect().Table("units").Column("path").Where("id = ?", unitID).Scan(ctx, &path); err != nil {
-		return "", store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", unitID))
+		return "", store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在或已删除"))
 	}
 	if !a.Covers(path) {
 		return "", errs.E(errs.Forbidden, "该单位不在您的管辖范围内")
@@ -390,7 +390,7 @@ func (s *Service) vehicleDuring(ctx context.Context, a *access.Actor, id int64, 
 		LEFT JOIN terminals t ON t.vehicle_id = v.id WHERE v.id = ?`, id).Scan(&plate, &path, &sim)
 	if err != nil {
 		if errs.Is(store.Translate(err), errs.NotFound) {
-			return "", "", "", errs.E(errs.NotFound, "车辆不存在（编号 %d）", id)
+			return "", "", "", errs.E(errs.NotFound, "车辆不存在或已删除")
 		}
 		return "", "", "", store.Translate(err)
 	}

@@ -248,7 +248,7 @@ func load(ctx context.Context, db bun.IDB, id int64) (*Unit, error) {
 	u := new(Unit)
 	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
 	if err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在或已删除"))
 	}
 	return u, nil
 }
@@ -270,7 +270,7 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (*Unit, er
 	u := new(Unit)
 	err := s.selectUnits(s.DB.R).Where("u.id = ?", id).Scan(ctx, u)
 	if err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "单位不存在或已删除"))
 	}
 	if !a.Covers(u.Path) {
 		return nil, outOfScope()

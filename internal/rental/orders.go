@@ -89,7 +89,7 @@ func selectOrders(db bun.IDB) *bun.SelectQuery {
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*Order, error) {
 	r := new(Order)
 	if err := selectOrders(db).Where("r.id = ?", id).Scan(ctx, r); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "租赁订单不存在（编号 %d）", id))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "租赁订单不存在或已删除"))
 	}
 	r.StateName = StateNames[r.State]
 	return r, nil

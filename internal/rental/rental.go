@@ -169,7 +169,7 @@ func (s *Service) SaveVehicle(ctx context.Context, a *access.Actor, id int64, in
 		var before *Vehicle
 		if id != 0 {
 			if err := tx.NewSelect().Model(v).Where("id = ?", id).Scan(ctx); err != nil {
-				return errs.E(errs.NotFound, "租赁车辆不存在（编号 %d）", id)
+				return errs.E(errs.NotFound, "租赁车辆不存在或已删除")
 			}
 			if v.CompanyID != a.CompanyID {
 				return errs.E(errs.Forbidden, "该租赁车辆不属于本公司")
@@ -215,7 +215,7 @@ func (s *Service) SaveDriver(ctx context.Context, a *access.Actor, id int64, in 
 		var before *Driver
 		if id != 0 {
 			if err := tx.NewSelect().Model(d).Where("id = ?", id).Scan(ctx); err != nil {
-				return errs.E(errs.NotFound, "租赁驾驶员不存在（编号 %d）", id)
+				return errs.E(errs.NotFound, "租赁驾驶员不存在或已删除")
 			}
 			if d.CompanyID != a.CompanyID {
 				return errs.E(errs.Forbidden, "该租赁驾驶员不属于本公司")

@@ -294,7 +294,7 @@ func (s *Service) loadCase(ctx context.Context, db bun.IDB, a *access.Actor, id 
 		return nil, err
 	}
 	if len(cs) == 0 {
-		return nil, errs.E(errs.NotFound, "案件不存在（编号 %d）", id)
+		return nil, errs.E(errs.NotFound, "案件不存在或已删除")
 	}
 	if !a.Covers(cs[0].UnitPath) {
 		return nil, errs.E(errs.Forbidden, "不在您的管辖范围内")

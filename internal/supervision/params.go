@@ -157,7 +157,7 @@ func loadNode(ctx context.Context, db bun.IDB, id int64) (*node, error) {
 		return nil, err
 	}
 	if len(ns) == 0 {
-		return nil, errs.E(errs.NotFound, "单位不存在（编号 %d）", id)
+		return nil, errs.E(errs.NotFound, "单位不存在或已删除")
 	}
 	return ns[0], nil
 }

@@ -58,7 +58,7 @@ func (s *Service) Vehicle(ctx context.Context, a *access.Actor, q Query) (*Vehic
 	var plate, path string
 	if err := s.DB.R.QueryRowContext(ctx, "SELECT v.plate, u.path FROM vehicles v JOIN units u ON u.id = v.unit_id WHERE v.id = ?", q.VehicleID).
 		Scan(&plate, &path); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在（编号 %d）", q.VehicleID))
+		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "车辆不存在或已删除"))
 	}
 	if !a.Covers(path) {
 		return nil, errs.E(errs.Forbidden, "车辆%s不在您的管辖范围内", plate)

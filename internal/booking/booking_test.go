@@ -11,21 +11,11 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
-	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/calendar"
 	"govfleet/internal/errs"
 	"govfleet/internal/notify"
 )
-
-// bj is a Beijing wall-clock time.
-func bj(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 // fx is a world with a few vehicles and drivers of its own, the booking
 // service on a fixed clock, and the demo accounts' actors.
@@ -111,7 +101,7 @@ func (f *fx) a(user string) *access.Actor { return f.w.Actor(f.t, user) }
 func (f *fx) order(user string, pickup string, hours, people int) *booking.Order {
 	f.t.Helper()
 	o, err := f.svc.Create(context.Background(), f.a(user), booking.Input{Reason: "参加全市安全生产会议", Passengers: "秦小敏等", PassengerCount: people,
-		PickupPlace: "市行政中心", Destinations: []string{"武进区政府"}, PickupAt: bj(pickup), ReturnAt: bj(pickup).Add(time.Duration(hours) * time.Hour)})
+		PickupPlace: "市行政中心", Destinations: []string{"武进区政府"}, PickupAt: apptest.BJ(pickup), ReturnAt: apptest.BJ(pickup).Add(time.Duration(hours) * time.Hour)})
 	if err != nil {
 		f.t.Fatalf("create: %v", err)
 	}
@@ -130,7 +120,7 @@ func (f *fx) events(id int64) int {
 func TestOrderLifecycle(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		db := w.DB
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		// No standing delegation: the vehicle manager consents to this one.
@@ -152,7 +142,7 @@ func TestOrderLifecycle(t *testing.T) {
 			}, booking.PendingConsent},
 			{"consent", func() (*booking.Order, error) { return s.Consent(ctx, f.a("jgj_vm"), o.ID) }, booking.Dispatched},
 			{"depart", func() (*booking.Order, error) {
-				s.Now = func() time.Time { return bj("2026-11-23 08:30") }
+				s.Now = func() time.Time { return apptest.BJ("2026-11-23 08:30") }
 				return s.Depart(ctx, f.a("jgj_driver"), o.ID, 12000)
 			}, booking.Departed},
 			{"change", func() (*booking.Order, error) {
@@ -210,7 +200,7 @@ func TestOrderLifecycle(t *testing.T) {
 // Every illegal step is refused with a clear message and changes nothing.
 func TestIllegalTransitions(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		o := f.order("jgj_staff", "2026-11-23 09:00", 4, 3)
@@ -259,7 +249,7 @@ func TestIllegalTransitions(t *testing.T) {
 		if _, err := s.Depart(ctx, f.a("jgj_staff"), o.ID, 100); !errs.Is(err, errs.Forbidden) {
 			t.Errorf("someone else departs: %v", err)
 		}
-		s.Now = func() time.Time { return bj("2026-11-23 08:30") }
+		s.Now = func() time.Time { return apptest.BJ("2026-11-23 08:30") }
 		if _, err := s.Depart(ctx, f.a("jgj_driver"), o.ID, 100); err != nil {
 			t.Fatal(err)
 		}
@@ -271,17 +261,17 @@ func TestIllegalTransitions(t *testing.T) {
 
 func TestOrderValidation(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		before := f.w.Count(t, "orders")
-		ok := booking.Input{Reason: "调研", PassengerCount: 2, PickupPlace: "市政府", Destinations: []string{"溧阳"}, PickupAt: bj("2026-11-21 09:00"), ReturnAt: bj("2026-11-21 17:00")}
+		ok := booking.Input{Reason: "调研", PassengerCount: 2, PickupPlace: "市政府", Destinations: []string{"溧阳"}, PickupAt: apptest.BJ("2026-11-21 09:00"), ReturnAt: apptest.BJ("2026-11-21 17:00")}
 		cases := []struct {
 			name  string
 			edit  func(in *booking.Input)
 			field string
 			msg   string
 		}{
-			{"pick-up in the past", func(in *booking.Input) { in.PickupAt = bj("2026-11-19 09:00") }, "pickup_at", "报到时间已过"},
-			{"return before pick-up", func(in *booking.Input) { in.ReturnAt = bj("2026-11-21 08:00") }, "return_at", "须晚于报到时间"},
+			{"pick-up in the past", func(in *booking.Input) { in.PickupAt = apptest.BJ("2026-11-19 09:00") }, "pickup_at", "报到时间已过"},
+			{"return before pick-up", func(in *booking.Input) { in.ReturnAt = apptest.BJ("2026-11-21 08:00") }, "return_at", "须晚于报到时间"},
 			{"more people than any vehicle seats", func(in *booking.Input) { in.PassengerCount = 80 }, "passenger_count", "超过了平台上任何一辆车的载客量"},
 			{"no destination", func(in *booking.Input) { in.Destinations = []string{" "} }, "destinations", "至少填写一个目的地"},
 			{"no reason", func(in *booking.Input) { in.Reason = "" }, "reason", "请填写用车事由"},
@@ -308,7 +298,7 @@ func TestOrderValidation(t *testing.T) {
 // exactly one succeeds (R-13(3)).
 func TestConcurrentDispatch(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), f.w.UnitID(t, "市机关事务管理局"), true, "")
@@ -352,7 +342,7 @@ func TestConcurrentDispatch(t *testing.T) {
 func TestSecondApproval(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		db := w.DB
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		jgj := f.w.UnitID(t, "市机关事务管理局")
 		if _, err := db.W.ExecContext(ctx, "INSERT INTO booking_rules (unit_id, second_approval_out_of_city, updated_at) VALUES (?, ?, ?)", jgj, true, time.Now().UTC()); err != nil {
@@ -365,7 +355,7 @@ func TestSecondApproval(t *testing.T) {
 		}
 		_ = a2
 		in := booking.Input{Reason: "赴南京汇报", PassengerCount: 2, PickupPlace: "市政府", Destinations: []string{"南京"}, OutOfCity: true,
-			PickupAt: bj("2026-11-24 07:00"), ReturnAt: bj("2026-11-24 19:00")}
+			PickupAt: apptest.BJ("2026-11-24 07:00"), ReturnAt: apptest.BJ("2026-11-24 19:00")}
 		o, err := f.svc.Create(ctx, f.a("jgj_staff"), in)
 		if err != nil || o.ApprovalsNeeded != 2 {
 			t.Fatalf("create: %v needed=%d", err, o.ApprovalsNeeded)
@@ -389,7 +379,7 @@ func TestSecondApproval(t *testing.T) {
 //
 func TestSuggestionsAndSealing(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-09-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-09-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), f.w.UnitID(t, "市机关事务管理局"), true, "")
@@ -467,7 +457,7 @@ func TestSuggestionsAndSealing(t *testing.T) {
 // opens a filing once; overdue filings escalate once.
 func TestEmergencyFilings(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		now := bj("2026-11-20 09:00")
+		now := apptest.BJ("2026-11-20 09:00")
 		f := newFx(t, w, now)
 		ctx := context.Background()
 		s := f.svc
@@ -516,7 +506,7 @@ func TestEmergencyFilings(t *testing.T) {
 // every message about a filing links to it (issue 24).
 func TestEmergencyFilingMessages(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		now := bj("2026-11-20 09:00")
+		now := apptest.BJ("2026-11-20 09:00")
 		f := newFx(t, w, now)
 		ctx := context.Background()
 		s := f.svc
@@ -564,7 +554,7 @@ func TestEmergencyFilingMessages(t *testing.T) {
 // attachments; only a filer of the unit adds one (issue 24).
 func TestEmergencyFilingAttachments(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		now := bj("2026-11-20 09:00")
+		now := apptest.BJ("2026-11-20 09:00")
 		f := newFx(t, w, now)
 		ctx := context.Background()
 		s, blobs := f.svc, w.Fleet.Blobs

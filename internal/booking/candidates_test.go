@@ -17,7 +17,7 @@ import (
 // under repair is still found but refused.
 func TestCandidateSearch(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-09-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-09-20 09:00"))
 		ctx := context.Background()
 		s, db := f.svc, w.DB
 		// The ordering unit's cars park at one place; the district's 12 km

@@ -16,7 +16,7 @@ import (
 // out on another order, an odometer reading below the car's last one.
 func TestImpossibleDepartures(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), w.UnitID(t, "市机关事务管理局"), true, "")
@@ -55,7 +55,7 @@ func TestImpossibleDepartures(t *testing.T) {
 		}
 		run := func(name, at string, o *booking.Order, odometer int, want string) {
 			t.Run(name, func(t *testing.T) {
-				s.Now = func() time.Time { return bj(at) }
+				s.Now = func() time.Time { return apptest.BJ(at) }
 				got, err := s.Depart(ctx, driver, o.ID, odometer)
 				if want == "" {
 					if err != nil || got.State != booking.Departed {
@@ -78,7 +78,7 @@ func TestImpossibleDepartures(t *testing.T) {
 		for _, st := range steps {
 			run(st.name, st.at, st.order, st.odometer, st.want)
 		}
-		s.Now = func() time.Time { return bj("2026-11-23 11:00") }
+		s.Now = func() time.Time { return apptest.BJ("2026-11-23 11:00") }
 		if _, err := s.Finish(ctx, driver, a.ID, 12050); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 // in the audit log.
 func TestHolidayFilingReview(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-09-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-09-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), w.UnitID(t, "市机关事务管理局"), true, "")

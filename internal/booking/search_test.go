@@ -14,7 +14,7 @@ import (
 // never one outside their subtree (the export reads the same list: TestListExports).
 func TestOrderSearchScope(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		s := f.svc
 		s.SetDelegation(ctx, f.a("jgj_vm"), w.UnitID(t, "市机关事务管理局"), true, "")
@@ -32,7 +32,7 @@ func TestOrderSearchScope(t *testing.T) {
 		}
 		nos := func(user string, flt booking.Filter) (string, error) {
 			flt.Page, flt.Size = 1, 50
-			flt.From, flt.To = bj("2026-11-23 00:00"), bj("2026-11-25 00:00")
+			flt.From, flt.To = apptest.BJ("2026-11-23 00:00"), apptest.BJ("2026-11-25 00:00")
 			os, _, err := s.List(ctx, f.a(user), flt)
 			var out []string
 			for _, o := range os {

@@ -18,7 +18,7 @@ func dispatched(t testing.TB, f *fx) *booking.Order {
 		t.Fatal(err)
 	}
 	o, err := f.svc.Create(ctx, f.a("jgj_staff"), booking.Input{Reason: "参加全市安全生产会议", Passengers: "秦小敏、王建国", PassengerCount: 2,
-		PickupPlace: "市行政中心", Destinations: []string{"武进区政府", "金坛区政府"}, PickupAt: bj("2026-11-23 09:00"), ReturnAt: bj("2026-11-23 17:30")})
+		PickupPlace: "市行政中心", Destinations: []string{"武进区政府", "金坛区政府"}, PickupAt: apptest.BJ("2026-11-23 09:00"), ReturnAt: apptest.BJ("2026-11-23 17:30")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func dispatched(t testing.TB, f *fx) *booking.Order {
 // signature lines; one who may not see the order gets no sheet.
 func TestDispatchSheet(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		o := dispatched(t, f)
 		b, name, err := f.svc.DispatchSheet(ctx, f.a("jgj_staff"), o.ID)
@@ -80,7 +80,7 @@ func TestDispatchSheet(t *testing.T) {
 // subset and the PDF written). Run: go test ./internal/booking -run '^$' -bench DispatchSheet
 func BenchmarkDispatchSheet(b *testing.B) {
 	w := apptest.SQLite(b)
-	f := newFx(b, w, bj("2026-11-20 09:00"))
+	f := newFx(b, w, apptest.BJ("2026-11-20 09:00"))
 	o := dispatched(b, f)
 	ctx := context.Background()
 	a := w.Actor(b, "jgj_staff")

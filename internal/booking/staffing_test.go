@@ -16,14 +16,14 @@ import (
 // among the gaps until an approver is set, and then it submits.
 func TestSubmissionNeedsAnApprover(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		f := newFx(t, w, bj("2026-11-20 09:00"))
+		f := newFx(t, w, apptest.BJ("2026-11-20 09:00"))
 		ctx := context.Background()
 		var zlAdmin string
 		if err := w.DB.R.NewSelect().Table("users").Column("real_name").Where("username = 'zl_admin'").Scan(ctx, &zlAdmin); err != nil {
 			t.Fatal(err)
 		}
 		in := booking.Input{Reason: "赴区政府报送材料", PassengerCount: 1, PickupPlace: "区政府", Destinations: []string{"市行政中心"},
-			PickupAt: bj("2026-11-23 09:00"), ReturnAt: bj("2026-11-23 11:00")}
+			PickupAt: apptest.BJ("2026-11-23 09:00"), ReturnAt: apptest.BJ("2026-11-23 11:00")}
 		cases := []struct {
 			name, unit, applicant, want string
 		}{

@@ -24,14 +24,18 @@ func day(s string) time.Time {
 // edit outlives a reseed; the holidays of a period are its Beijing days.
 func TestCalendar(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
-		db := w.DB // seeds 2026 and 2027
+		db := w.DB // seeds this year and the next
 		ctx := context.Background()
 		cal := w.Booking.Calendar
-		if n, err := cal.SeedYears(ctx, 2026); err != nil || n != 0 {
-			t.Fatalf("reseed 2026: %d, %v", n, err)
+		this := time.Now().In(beijing.Zone).Year()
+		if n, err := cal.SeedYears(ctx, this); err != nil || n != 0 {
+			t.Fatalf("reseed %d: %d, %v", this, n, err)
 		}
 		if n, err := cal.SeedYears(ctx, 2020); err != nil || n == 0 {
 			t.Fatalf("seed 2020: %d, %v", n, err)
+		}
+		if _, err := cal.SeedYears(ctx, 2026); err != nil { // the year of the dates below, whatever the year now
+			t.Fatal(err)
 		}
 		// National Day 2026: 1 October, not 30 September; [from, to).
 		hs, err := calendar.Holidays(ctx, db.R, day("2026-09-30"), day("2026-10-02"))

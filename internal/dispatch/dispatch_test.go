@@ -10,6 +10,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/dispatch"
 	"govfleet/internal/errs"
@@ -326,7 +327,7 @@ func TestTeamOnTask(t *testing.T) {
 		d1, d2 := f.driver(tnUnit, "C1"), f.driver(tnUnit, "B1")
 		driverUser := w.Actor(t, "tn_dispatcher")
 		f.exec("UPDATE drivers SET user_id = ? WHERE id = ?", driverUser.UserID, d1)
-		day := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 30).Format(time.DateOnly)
+		day := beijing.Date(time.Now().AddDate(0, 0, 30))
 		in := dispatch.TeamInput{Name: "天宁区保障一班", LeaderID: d1}
 		for _, m := range [][2]int64{{d1, v1}, {d2, v2}} {
 			in.Members = append(in.Members, struct {

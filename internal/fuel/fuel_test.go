@@ -11,7 +11,6 @@ import (
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/auth"
-	"govfleet/internal/beijing"
 	"govfleet/internal/check"
 	"govfleet/internal/company"
 	"govfleet/internal/errs"
@@ -288,7 +287,7 @@ func TestFlags(t *testing.T) {
 		}
 		flags := func(plate, at string) string {
 			var fl string
-			if err := db.R.NewSelect().Table("fuel_records").Column("flags").Where("plate = ? AND at = ?", plate, mustTime(at)).Scan(ctx, &fl); err != nil {
+			if err := db.R.NewSelect().Table("fuel_records").Column("flags").Where("plate = ? AND at = ?", plate, apptest.BJ(at)).Scan(ctx, &fl); err != nil {
 				t.Fatalf("%s %s: %v", plate, at, err)
 			}
 			return fl
@@ -318,14 +317,6 @@ func TestFlags(t *testing.T) {
 			t.Fatalf("sealed records: %d %v", n, err)
 		}
 	})
-}
-
-func mustTime(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
 }
 
 // Consumption divides the month's litres by the GPS mileage, and says

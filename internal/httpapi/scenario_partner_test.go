@@ -90,9 +90,13 @@ func TestPartnerExchange(t *testing.T) {
 		applicant := e.caller(unit, access.Applicant)
 		approver := e.caller(unit, access.Approver)
 		e.caller(unit, access.Approver) // a second approver, so that nobody approves alone
-		now := time.Now().UTC()
+		// The trip runs on an ordinary working day, so that its car is not
+		// sealed for a holiday whatever the date: the bookings' clock
+		// runs from 09:00 that day, picked up half an hour later.
+		day, since := apptest.Workday(1, 9), time.Now()
+		w.Booking.Now = func() time.Time { return day.Add(time.Since(since)) }
 		o, err := w.Booking.Create(ctx, applicant.actor, booking.Input{Reason: "赴回环城市开会", PassengerCount: 1, PickupPlace: "回环站",
-			Destinations: []string{"回环市政府"}, PickupAt: now.Add(30 * time.Minute), ReturnAt: now.Add(3 * time.Hour), OutOfCity: true, PartnerID: pid})
+			Destinations: []string{"回环市政府"}, PickupAt: day.Add(30 * time.Minute), ReturnAt: day.Add(3 * time.Hour), OutOfCity: true, PartnerID: pid})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +266,7 @@ func TestPartnerExchange(t *testing.T) {
 		// (the host's order is cancelled), the host's dispatcher (refused at home).
 		for _, side := range []string{"origin", "host"} {
 			o2, err := w.Booking.Create(ctx, applicant.actor, booking.Input{Reason: "取消测试 " + side, PassengerCount: 1, PickupPlace: "回环站",
-				Destinations: []string{"回环市政府"}, PickupAt: now.Add(26 * time.Hour), ReturnAt: now.Add(28 * time.Hour), OutOfCity: true, PartnerID: pid})
+				Destinations: []string{"回环市政府"}, PickupAt: day.Add(26 * time.Hour), ReturnAt: day.Add(28 * time.Hour), OutOfCity: true, PartnerID: pid})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,6 +297,7 @@ func TestPartnerExchange(t *testing.T) {
 
 		// Settlement: last month's statement (the fees moved there), confirmed
 		// here and — the partner being this platform — by the partner.
+		now := time.Now()
 		last := beijing.MonthStart(now).AddDate(0, -1, 0).Add(48 * time.Hour)
 		if _, err := w.DB.W.ExecContext(ctx, "UPDATE partner_bookings SET fee_at = ? WHERE partner_id = ?", last.UTC(), pid); err != nil {
 			t.Fatal(err)

@@ -88,7 +88,7 @@ func TestLoanDriverScenario(t *testing.T) {
 		e := newEnv(t, w)
 		as := func(user string) *session { return ptrSession(e.login(user, demo.Password)) }
 		tn, wj := as("tn_dispatcher"), as("wj_admin")
-		day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 50+int(e.next()%20))
+		day := apptest.Workday(50+int(e.next()%20), 8) // dispatched on a working day, the car not sealed
 		from, to := day.Add(time.Hour), day.Add(30*time.Hour)
 		q := fmt.Sprintf("lender_id=%d&from=%s&to=%s&vehicle_type=sedan", e.nodeOf("武进区"), url.QueryEscape(from.Format(time.RFC3339)), url.QueryEscape(to.Format(time.RFC3339)))
 		var offer []struct {

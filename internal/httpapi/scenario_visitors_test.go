@@ -13,6 +13,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/httpapi"
 	"govfleet/internal/ridehail"
 	"govfleet/internal/visitors"
@@ -127,7 +128,7 @@ func TestVisitorScenario(t *testing.T) {
 		}
 		city := e.caller(w.UnitID(t, "常州市"), access.PlatformAdmin)
 		var rep visitors.Report
-		st, body = e.do(&city.sess, "GET", "/api/ridehail/reconciliation?month="+time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), nil)
+		st, body = e.do(&city.sess, "GET", "/api/ridehail/reconciliation?month="+beijing.Month(time.Now()), nil)
 		if json.Unmarshal(body, &rep); st != http.StatusOK || !rep.Reachable || rep.Theirs != 1 {
 			t.Fatalf("reconciliation: %d %s", st, body)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
-	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
@@ -20,14 +19,6 @@ import (
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
-
-func bj(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
 
 // fx is a world with vehicles of its own in a unit of 武进区 (the lender)
 // and orders of 天宁区城市管理局 (the borrower's unit).
@@ -109,12 +100,12 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		f := &fx{t: t, w: w, ctx: context.Background()}
 		ctx := f.ctx
-		now := bj("2030-06-01 09:00")
+		now := apptest.BJ("2030-06-01 09:00")
 		w.Loans.Now = func() time.Time { return now }
 		w.Monitor.Now = func() time.Time { return now }
 		wj := w.UnitID(t, "武进区")
 		van, driver := f.vehicle("武进区政府办公室", 7, true)
-		from, to := bj("2030-06-03 08:00"), bj("2030-06-05 18:00")
+		from, to := apptest.BJ("2030-06-03 08:00"), apptest.BJ("2030-06-05 18:00")
 		req := loans.RequestInput{LenderID: wj, VehicleIDs: []int64{van}, WithDriver: true, From: from, To: to, Reason: "区两会会务保障"}
 
 		// Bad requests change nothing.
@@ -162,10 +153,10 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 		}
 
 		tn := f.a("tn_dispatcher")
-		inside := f.order("天宁区城市管理局", bj("2030-06-04 09:00"), bj("2030-06-04 17:00"))
-		early := f.order("天宁区城市管理局", bj("2030-06-02 09:00"), bj("2030-06-02 17:00"))
-		straddle := f.order("天宁区城市管理局", bj("2030-06-05 14:00"), bj("2030-06-05 20:00"))
-		lenderOwn := f.order("武进区政府办公室", bj("2030-06-04 09:00"), bj("2030-06-04 12:00"))
+		inside := f.order("天宁区城市管理局", apptest.BJ("2030-06-04 09:00"), apptest.BJ("2030-06-04 17:00"))
+		early := f.order("天宁区城市管理局", apptest.BJ("2030-06-02 09:00"), apptest.BJ("2030-06-02 17:00"))
+		straddle := f.order("天宁区城市管理局", apptest.BJ("2030-06-05 14:00"), apptest.BJ("2030-06-05 20:00"))
+		lenderOwn := f.order("武进区政府办公室", apptest.BJ("2030-06-04 09:00"), apptest.BJ("2030-06-04 12:00"))
 
 		// The dispatch dialog lists the lent vehicle only for an order inside the period.
 		listed := func(order int64) bool {
@@ -195,7 +186,7 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 		// Track playback: inside the period only.
 		adm, zl := f.a("tn_admin"), f.a("zl_admin") // logging in is audited too
 		track := func(a *access.Actor, from, to string) error {
-			_, err := w.Monitor.Track(ctx, a, monitor.TrackQuery{VehicleID: van, From: bj(from), To: bj(to), Reason: "核实借调用车"})
+			_, err := w.Monitor.Track(ctx, a, monitor.TrackQuery{VehicleID: van, From: apptest.BJ(from), To: apptest.BJ(to), Reason: "核实借调用车"})
 			return err
 		}
 		audits := w.Count(t, "audit_log")
@@ -212,7 +203,7 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 
 		// The live map: on it during the period, not before.
 		onMap := func(at string) bool {
-			now = bj(at)
+			now = apptest.BJ(at)
 			vs, err := w.Monitor.Live(ctx, tn, monitor.Filter{})
 			wantErr(t, err, "", "")
 			return slices.ContainsFunc(vs, func(v *monitor.LiveVehicle) bool { return v.ID == van })
@@ -222,13 +213,13 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 		}
 
 		// Early return: refused while an order of the borrower is open on it.
-		now = bj("2030-06-04 10:00")
+		now = apptest.BJ("2030-06-04 10:00")
 		_, err = w.Loans.Return(ctx, tn, l.ID)
 		wantErr(t, err, errs.Conflict, "未结束")
 		if _, err := w.DB.W.ExecContext(ctx, "UPDATE orders SET state = 'closed' WHERE id = ?", inside); err != nil {
 			t.Fatal(err)
 		}
-		now = bj("2030-06-04 18:00")
+		now = apptest.BJ("2030-06-04 18:00")
 		l, err = w.Loans.Return(ctx, tn, l.ID)
 		wantErr(t, err, "", "")
 		if l.State != loans.Returned || !l.ReturnedAt.Equal(now) {
@@ -240,7 +231,7 @@ func TestDistrictLoanScopeWindow(t *testing.T) {
 		}
 		wantErr(t, track(adm, "2030-06-04 19:00", "2030-06-05 09:00"), errs.Forbidden, "只能在借调期内查看轨迹")
 		wantErr(t, track(adm, "2030-06-04 09:00", "2030-06-04 17:00"), "", "")
-		later := f.order("天宁区城市管理局", bj("2030-06-05 09:00"), bj("2030-06-05 12:00"))
+		later := f.order("天宁区城市管理局", apptest.BJ("2030-06-05 09:00"), apptest.BJ("2030-06-05 12:00"))
 		wantErr(t, dispatch(tn, later), errs.Forbidden, "只能在借调期内调度")
 	})
 }
@@ -252,7 +243,7 @@ func TestLoanByTypeDecisions(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		f := &fx{t: t, w: w, ctx: context.Background()}
 		ctx := f.ctx
-		now := bj("2030-07-01 09:00")
+		now := apptest.BJ("2030-07-01 09:00")
 		w.Loans.Now = func() time.Time { return now }
 		wj := w.UnitID(t, "武进区")
 		bus, _ := f.vehicle("武进区财政局", 15, false)
@@ -262,8 +253,8 @@ func TestLoanByTypeDecisions(t *testing.T) {
 		if _, err := w.DB.W.ExecContext(ctx, "UPDATE vehicles SET status = 'maintenance' WHERE id = ?", broken); err != nil {
 			t.Fatal(err)
 		}
-		from, to := bj("2030-07-10 07:00"), bj("2030-07-10 19:00")
-		booked := f.order("武进区财政局", bj("2030-07-10 08:00"), bj("2030-07-10 10:00"))
+		from, to := apptest.BJ("2030-07-10 07:00"), apptest.BJ("2030-07-10 19:00")
+		booked := f.order("武进区财政局", apptest.BJ("2030-07-10 08:00"), apptest.BJ("2030-07-10 10:00"))
 		if _, err := w.DB.W.ExecContext(ctx, "UPDATE orders SET state = 'dispatched', vehicle_id = ?, driver_id = ? WHERE id = ?", busy, busyDriver, booked); err != nil {
 			t.Fatal(err)
 		}
@@ -380,12 +371,12 @@ func TestLoanDrivers(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
 		f := &fx{t: t, w: w, ctx: context.Background(), n: 700}
 		ctx := f.ctx
-		w.Loans.Now = func() time.Time { return bj("2032-03-01 09:00") }
+		w.Loans.Now = func() time.Time { return apptest.BJ("2032-03-01 09:00") }
 		wj := w.UnitID(t, "武进区")
 		bare, lenderDriver := f.vehicle("武进区政府办公室", 7, false)
 		manned, mannedDriver := f.vehicle("武进区政府办公室", 7, false)
 		_, own := f.vehicle("天宁区城市管理局", 5, false) // a driver of the borrower's
-		from, to := bj("2032-03-03 08:00"), bj("2032-03-06 18:00")
+		from, to := apptest.BJ("2032-03-03 08:00"), apptest.BJ("2032-03-06 18:00")
 		tn := f.a("tn_dispatcher")
 
 		// Named vehicles: the lender's free ones, searched by plate.
@@ -424,8 +415,8 @@ func TestLoanDrivers(t *testing.T) {
 			_, err := w.Booking.Dispatch(ctx, tn, order, booking.DispatchInput{VehicleID: v, DriverID: d})
 			return err
 		}
-		o1 := f.order("天宁区城市管理局", bj("2032-03-04 09:00"), bj("2032-03-04 12:00"))
-		o2 := f.order("天宁区城市管理局", bj("2032-03-05 09:00"), bj("2032-03-05 12:00"))
+		o1 := f.order("天宁区城市管理局", apptest.BJ("2032-03-04 09:00"), apptest.BJ("2032-03-04 12:00"))
+		o2 := f.order("天宁区城市管理局", apptest.BJ("2032-03-05 09:00"), apptest.BJ("2032-03-05 12:00"))
 		// Without drivers: the dialog offers the borrower's drivers, not the lender's.
 		cs, _, err := w.Booking.Suggest(ctx, tn, o1, booking.CandidateFilter{Plate: plates[bare]})
 		wantErr(t, err, "", "")

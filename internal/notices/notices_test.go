@@ -291,16 +291,12 @@ func TestReportFigures(t *testing.T) {
 		if err := w.DB.R.NewSelect().Table("companies").Column("id").Where("kind = ?", "rental").Order("id").Limit(1).Scan(ctx, &company); err != nil {
 			t.Fatal(err)
 		}
-		bj := func(s string) time.Time {
-			x, _ := time.ParseInLocation("2006-01-02 15:04", s, time.FixedZone("CST", 8*3600))
-			return x.UTC()
-		}
 		now := time.Now().UTC()
 		order := func(no, state, at string) int64 {
 			var id int64
 			err := ins(db, "orders").Value("no", "?", fmt.Sprintf("T%d%s", unit, no)).Value("unit_id", "?", unit).Value("applicant_id", "?", applicant).
 				Value("applicant_name", "?", "秦小敏").Value("reason", "?", "测试").Value("passenger_count", "?", 1).Value("pickup_place", "?", "机关").
-				Value("destinations", "?", "[]").Value("pickup_at", "?", bj(at)).Value("return_at", "?", bj(at).Add(time.Hour)).Value("state", "?", state).
+				Value("destinations", "?", "[]").Value("pickup_at", "?", apptest.BJ(at)).Value("return_at", "?", apptest.BJ(at).Add(time.Hour)).Value("state", "?", state).
 				Value("created_at", "?", now).Value("updated_at", "?", now).Returning("id").Scan(ctx, &id)
 			if err != nil {
 				t.Fatal(err)

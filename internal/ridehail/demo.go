@@ -3,6 +3,8 @@ package ridehail
 import (
 	"fmt"
 	"time"
+
+	"govfleet/internal/beijing"
 )
 
 // DemoRide is one of the demo's past rides, laid down alike by the
@@ -18,18 +20,16 @@ type DemoRide struct {
 	Cap         int64
 }
 
-var beijingZone = time.FixedZone("CST", 8*3600)
-
 // DemoRides are three rides in each of the two months before now's
 // (Beijing): paid, with their fee, driver and car.
 func DemoRides(now time.Time) []DemoRide {
-	bj := now.In(beijingZone)
+	bj := now.In(beijing.Zone)
 	var out []DemoRide
 	dests := []string{"市行政中心", "常州大学", "中华恐龙园", "武进区政府", "常州北站", "奔牛机场"}
 	fees := []int64{2350, 4180, 3160, 2790, 5620, 6840}
 	k := 0
 	for m := 2; m >= 1; m-- {
-		first := time.Date(bj.Year(), bj.Month()-time.Month(m), 1, 9, 0, 0, 0, beijingZone)
+		first := time.Date(bj.Year(), bj.Month()-time.Month(m), 1, 9, 0, 0, 0, beijing.Zone)
 		for _, day := range []int{5, 12, 19} {
 			at := first.AddDate(0, 0, day-1).Add(time.Duration(k%3) * 90 * time.Minute)
 			d := simDrivers[k%len(simDrivers)]

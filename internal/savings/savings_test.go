@@ -18,14 +18,6 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-func bj(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
 func wantErr(t *testing.T, err error, code errs.Code, text string) {
 	t.Helper()
 	if code == "" {
@@ -159,13 +151,13 @@ func TestPriceUse(t *testing.T) {
 			// 5 h, 86.4 km: a day (more than 4 h). 720 + 155.52 → 875.52; market 1,150; saving 274.48.
 			{savings.PaidUse, 5 * time.Hour, 86400, 87552, 115000, 27448, 1, 0, "1天，86.4 公里"},
 		} {
-			p, err := savings.PriceUse(ctx, w.DB.R, c.kind, 7, bj("2031-02-10 08:00"), c.d, c.kmM)
+			p, err := savings.PriceUse(ctx, w.DB.R, c.kind, 7, apptest.BJ("2031-02-10 08:00"), c.d, c.kmM)
 			wantErr(t, err, "", "")
 			if p.Fen != c.fen || p.MarketFen != c.market || p.SavingFen != c.saving || p.Days != c.days || p.HalfDays != c.halfDays || !strings.Contains(p.Note(), c.note) {
 				t.Errorf("%s %s %d m: %+v %s", c.kind, c.d, c.kmM, p, p.Note())
 			}
 		}
-		_, err := savings.PriceUse(ctx, w.DB.R, savings.PaidUse, 7, bj("2019-12-31 08:00"), time.Hour, 0)
+		_, err := savings.PriceUse(ctx, w.DB.R, savings.PaidUse, 7, apptest.BJ("2019-12-31 08:00"), time.Hour, 0)
 		wantErr(t, err, errs.Conflict, "商务车没有 2019-12-31 适用的有偿使用收费标准")
 	})
 }
@@ -189,8 +181,8 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 			_, err := w.Savings.SaveRate(ctx, city, 0, r)
 			wantErr(t, err, "", "")
 		}
-		now := bj("2031-03-01 09:00")
-		w.Loans.Now = func() time.Time { return bj("2031-01-15 09:00") } // asked and approved ahead
+		now := apptest.BJ("2031-03-01 09:00")
+		w.Loans.Now = func() time.Time { return apptest.BJ("2031-01-15 09:00") } // asked and approved ahead
 		w.Savings.Now = func() time.Time { return now }
 		ts := time.Now().UTC()
 		wjUnit := w.UnitID(t, "武进区政府办公室")
@@ -200,7 +192,7 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 			t.Fatal(err)
 		}
 		l, err := w.Loans.Request(ctx, w.Actor(t, "tn_dispatcher"), loans.RequestInput{LenderID: w.UnitID(t, "武进区"), VehicleIDs: []int64{van},
-			WithDriver: true, From: bj("2031-02-01 00:00"), To: bj("2031-02-28 23:00"), Reason: "区两会"})
+			WithDriver: true, From: apptest.BJ("2031-02-01 00:00"), To: apptest.BJ("2031-02-28 23:00"), Reason: "区两会"})
 		wantErr(t, err, "", "")
 		_, err = w.Loans.Approve(ctx, w.Actor(t, "wj_admin"), l.ID, loans.ApproveInput{})
 		wantErr(t, err, "", "")
@@ -214,8 +206,8 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 			odo       [2]int
 			gpsM      int64
 		}{
-			{"SV01", bj("2031-02-10 08:00"), bj("2031-02-11 10:00"), [2]int{1000, 1130}, 120000},
-			{"SV02", bj("2031-02-20 09:00"), bj("2031-02-20 12:00"), [2]int{1130, 1170}, 0},
+			{"SV01", apptest.BJ("2031-02-10 08:00"), apptest.BJ("2031-02-11 10:00"), [2]int{1000, 1130}, 120000},
+			{"SV02", apptest.BJ("2031-02-20 09:00"), apptest.BJ("2031-02-20 12:00"), [2]int{1130, 1170}, 0},
 		}
 		for _, u := range uses {
 			var id int64
@@ -237,7 +229,7 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if n, err := w.Savings.CostClosed(ctx, 100); err != nil || n < 2 {
 			t.Fatalf("costed %d uses: %v", n, err)
 		}
-		if i, m, _, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); i != 154000 || m != 255000 {
+		if i, m, _, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "天宁区"), apptest.BJ("2031-02-01 00:00"), apptest.BJ("2031-03-01 00:00")); i != 154000 || m != 255000 {
 			t.Errorf("summary before the statement: %d %d", i, m)
 		}
 		_, err = w.Savings.Generate(ctx, w.Actor(t, "tn_admin"), "2031-04")
@@ -319,7 +311,7 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		if actions != 3 {
 			t.Errorf("audited %d confirmations and disputes, want 3", actions)
 		}
-		i, m, sv, err := savings.Summary(ctx, db.R, w.UnitPath(t, "天宁区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00"))
+		i, m, sv, err := savings.Summary(ctx, db.R, w.UnitPath(t, "天宁区"), apptest.BJ("2031-02-01 00:00"), apptest.BJ("2031-03-01 00:00"))
 		wantErr(t, err, "", "")
 		if i != 154000 || m != 255000 || sv != 101000 {
 			t.Errorf("summary: %d %d %d", i, m, sv)
@@ -330,11 +322,11 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 			t.Fatal(err)
 		}
 		for district, want := range map[string]int64{"武进区": 255000, "天宁区": 0} {
-			if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, district), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); err != nil || m != want {
+			if m, err := (savings.MarketPrices{DB: db}).Equivalent(ctx, w.UnitPath(t, district), apptest.BJ("2031-02-01 00:00"), apptest.BJ("2031-03-01 00:00")); err != nil || m != want {
 				t.Errorf("market equivalent of %s: %d %v, want %d", district, m, err, want)
 			}
 		}
-		if _, _, sv, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "钟楼区"), bj("2031-02-01 00:00"), bj("2031-03-01 00:00")); sv != 0 {
+		if _, _, sv, _ := savings.Summary(ctx, db.R, w.UnitPath(t, "钟楼区"), apptest.BJ("2031-02-01 00:00"), apptest.BJ("2031-03-01 00:00")); sv != 0 {
 			t.Errorf("another district's saving: %d", sv)
 		}
 	})

@@ -233,7 +233,7 @@ func TestMarketBasis(t *testing.T) {
 			t.Fatal(err)
 		}
 		order := func(n int, unit, vehicle int64, state, dep, back string, returned bool) {
-			d, b := bjTime(dep), bjTime(back)
+			d, b := apptest.BJ(dep), apptest.BJ(back)
 			var ret, fin *time.Time
 			if state != "cancelled" {
 				if returned {
@@ -331,12 +331,4 @@ func TestMarketBasis(t *testing.T) {
 		// 5,000 + 900 = 5,900.00 against 4,000 + 600 = 4,600.00; 1,300 ÷ 5,900 = 22.03 → 22.0 %.
 		wantRow(590000, 460000, 22, "按6次出车的市场参考价折算；实际费用取出车的3辆车的台账费用（台账合计7800.00元）")
 	})
-}
-
-func bjTime(s string) time.Time {
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, beijing.Zone)
-	if err != nil {
-		panic(err)
-	}
-	return v.UTC()
 }

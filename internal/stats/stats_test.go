@@ -370,7 +370,8 @@ func TestNodeRollupsAreTheUnitSums(t *testing.T) {
 		}
 		ids := pathIDsOf(v.Path)
 		city := w.Actor(t, "city_admin")
-		month := beijing.Month(time.Now())
+		at := time.Now() // the cost's instant: its month is the one read, also across a month's last midnight
+		month := beijing.Month(at)
 		costs := func() (out []int64) {
 			t.Helper()
 			for _, node := range []int64{0, ids[1], v.UnitID} {
@@ -391,7 +392,7 @@ func TestNodeRollupsAreTheUnitSums(t *testing.T) {
 		if len(before) != 6 {
 			t.Fatalf("the city, district and unit with their child on the vehicle's way: %d figures", len(before))
 		}
-		e := ledger.Entry{VehicleID: &v.ID, UnitID: v.UnitID, Kind: "fuel", AmountFen: 12345, Source: "node_test", SourceID: 1, OccurredAt: time.Now()}
+		e := ledger.Entry{VehicleID: &v.ID, UnitID: v.UnitID, Kind: "fuel", AmountFen: 12345, Source: "node_test", SourceID: 1, OccurredAt: at}
 		if err := db.Tx(ctx, func(tx bun.Tx) error { return ledger.Post(ctx, tx, e) }); err != nil {
 			t.Fatal(err)
 		}

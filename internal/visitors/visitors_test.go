@@ -18,6 +18,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
+	"govfleet/internal/beijing"
 	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/rental"
@@ -541,7 +542,7 @@ func TestRideHailing(t *testing.T) {
 		if st := post(t, strings.Replace(w.Visitors.Ride.(*ridehail.HTTP).BaseURL+"/sim/orders", "//sim", "/sim", 1), stranger, nil); st != http.StatusOK {
 			t.Fatalf("stranger order: %d", st)
 		}
-		month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+		month := beijing.Month(time.Now())
 		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), month, false)
 		if err != nil || !rep.Reachable {
 			t.Fatalf("reconcile: %+v %v", rep, err)
@@ -715,7 +716,7 @@ func TestCancel(t *testing.T) {
 		}
 
 		// The reconciliation agrees: both cancelled, the same fee.
-		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), false)
+		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), beijing.Month(time.Now()), false)
 		if err != nil || !rep.Reachable {
 			t.Fatalf("reconcile: %+v %v", rep, err)
 		}

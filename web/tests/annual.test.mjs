@@ -6,7 +6,7 @@
 //   npm run test:browser -- tests/annual.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, beijingAt, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 
 const shots = process.env.SHOTS_DIR
@@ -21,7 +21,8 @@ serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
   // An order of 市机关事务管理局, approved and dispatched through the API.
   const staff = await apiSession(server.baseURL, 'jgj_staff')
-  const pickup = new Date(Date.now() + 5 * 86400000 + Math.floor(Math.random() * 20) * 3600000)
+  // A day without a statutory holiday, so that a car is not sealed; the hour its own.
+  const pickup = new Date(beijingAt(await workday(staff, 5), 7 + Math.floor(Math.random() * 12)))
   const r = await staff.post('/orders', {
     reason, passengers: '秦小敏、王建国', passenger_count: 2, pickup_place: '市行政中心', destinations: ['武进区政府'],
     pickup_at: pickup.toISOString(), return_at: new Date(pickup.getTime() + 3 * 3600000).toISOString(),

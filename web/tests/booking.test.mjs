@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -27,7 +27,7 @@ serverAndBrowser(async (s) => {
   await mkdir(shotDir, { recursive: true })
   crew = await registerCrew()
   const staff = await apiSession(server.baseURL, 'jgj_staff')
-  day2 = await noHoliday(staff, 3)
+  day2 = await workday(staff, 3)
 })
 
 async function shot(name) {
@@ -49,16 +49,6 @@ function soon(minutes) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`
 }
 const isoOf = (s) => new Date(`${s.replace(' ', 'T')}:00+08:00`).toISOString()
-
-// The first day at least `from` days ahead that the calendar does not mark a statutory holiday.
-async function noHoliday(api, from) {
-  for (let n = from; ; n++) {
-    const day = shanghai(n, 0).slice(0, 10)
-    const cal = await api.get(`/calendar?year=${day.slice(0, 4)}`)
-    assert.equal(cal.status, 200, JSON.stringify(cal.data))
-    if (!cal.data.some((d) => d.day === day && d.kind === 'holiday')) return n
-  }
-}
 
 // An 18-digit resident ID (GB 11643) born 1985-01-01 with the given sequence number.
 // jgj_admin registers a car of 市机关事务管理局 and its only driver, whose account (password CREW_PASSWORD)
@@ -458,7 +448,7 @@ test('4. the city dispatcher searches the whole city: a district car for a city 
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const approver = await apiSession(server.baseURL, 'jgj_approver')
   const city = await apiSession(server.baseURL, 'city_dispatcher')
-  const day = await noHoliday(staff, day2 + 1)
+  const day = await workday(staff, day2 + 1)
   const mk = async (h) => {
     const r = await staff.post('/orders', {
       reason: `全市候选车辆查找 ${h} ${run}`, passengers: '秦小敏', passenger_count: 3, pickup_place: '市行政中心', destinations: ['武进区'],

@@ -148,6 +148,25 @@ export async function apiSession(baseURL, username, password = DEMO_PASSWORD) {
   return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b) => call('PUT', p, b) }
 }
 
+// The Beijing date (YYYY-MM-DD) n days after today's, and the instant (ISO) of hour:minute Beijing time on it.
+export const beijingDay = (n) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + n * 86_400_000))
+export const beijingAt = (n, hour, minute = 0) =>
+  new Date(`${beijingDay(n)}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00+08:00`).toISOString()
+
+// The first n ≥ from whose span days from beijingDay(n) on hold no statutory holiday of the working calendar, read
+// through api (a session): a test's trips there find the cars unsealed (R-15) whatever the date it runs on.
+export async function workday(api, from, span = 1) {
+  const holidays = new Set()
+  for (const y of new Set([beijingDay(from).slice(0, 4), beijingDay(from + 60).slice(0, 4)])) {
+    const cal = await api.get(`/calendar?year=${y}`)
+    if (cal.status !== 200) throw new Error(`calendar ${y}: ${cal.status} ${JSON.stringify(cal.data)}`)
+    for (const d of cal.data) if (d.kind === 'holiday') holidays.add(d.day)
+  }
+  for (let n = from; ; n++) {
+    if (![...Array(span).keys()].some((i) => holidays.has(beijingDay(n + i)))) return n
+  }
+}
+
 // A valid unified social credit code (GB 32100-2015 check digit) ending with the given serial.
 const CC = '0123456789ABCDEFGHJKLMNPQRTUWXY'
 const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]

@@ -7,7 +7,7 @@
 //   cd web && GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/dispatch.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, login, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, beijingAt, beijingDay, dialog, login, menuItem, serverAndBrowser, workday } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 let server, b, page
@@ -21,21 +21,6 @@ serverAndBrowser(async (s) => {
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: false })
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
 
-// The Beijing date n days from now, and the first n ≥ from whose next `days` days hold no statutory holiday.
-const dayOf = (n) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + n * 86400000))
-async function workdays(from, days) {
-  const holidays = new Set()
-  for (const y of new Set([dayOf(from).slice(0, 4), dayOf(from + 40).slice(0, 4)])) {
-    const cal = await admin.get(`/calendar?year=${y}`)
-    want(cal, 200)
-    for (const d of cal.data) if (d.kind === 'holiday') holidays.add(d.day)
-  }
-  for (let n = from; ; n++) {
-    let ok = true
-    for (let i = 0; i < days; i++) if (holidays.has(dayOf(n + i))) ok = false
-    if (ok) return n
-  }
-}
 // Every item of a list, 200 a page.
 async function all(path) {
   const out = []
@@ -46,7 +31,6 @@ async function all(path) {
     if (out.length >= r.data.total || !r.data.items.length) return out
   }
 }
-const at = (n, hour) => new Date(`${dayOf(n)}T${String(hour).padStart(2, '0')}:00:00+08:00`).toISOString()
 
 test('1. the city designates a vehicle for its pool without a driver, finds and exports it, and takes it out', async () => {
   const pooled = new Set((await all('/pool-vehicles')).map((p) => p.vehicle_id))
@@ -88,9 +72,9 @@ test('1. the city designates a vehicle for its pool without a driver, finds and 
 })
 
 test('2. the task board renders a five-day task of 200 vehicles in under a second', async () => {
-  const n = await workdays(100, 5)
-  const shifts = [0, 1, 2, 3, 4].map((i) => ({ name: `第${i + 1}天`, start_at: at(n + i, 7), end_at: at(n + i, 19), place: '常州奥体中心', route: '奥体中心—市民广场' }))
-  const t = await admin.post('/support-tasks', { name: `大型活动保障（看板测试）${Date.now() % 100000}`, kind: 'event', objection_deadline: at(n - 2, 18), shifts, needs: [{ vehicle_type: 'sedan', count: 200 }] })
+  const n = await workday(admin, 100, 5)
+  const shifts = [0, 1, 2, 3, 4].map((i) => ({ name: `第${i + 1}天`, start_at: beijingAt(n + i, 7), end_at: beijingAt(n + i, 19), place: '常州奥体中心', route: '奥体中心—市民广场' }))
+  const t = await admin.post('/support-tasks', { name: `大型活动保障（看板测试）${Date.now() % 100000}`, kind: 'event', objection_deadline: beijingAt(n - 2, 18), shifts, needs: [{ vehicle_type: 'sedan', count: 200 }] })
   want(t, 201)
   // 200 vehicles with drivers allowed to drive them: A1 covers every class here, B1 the minibuses and cars, C1 cars.
   const cands = (await all(`/support-tasks/${t.data.id}/candidates`)).filter((c) => c.free)
@@ -152,15 +136,15 @@ test('3. a driver sees a task shift and the team duty on the phone', async () =>
   assert.ok(mine, 'jgj_driver has an order with a vehicle')
   let shift
   for (let from = 130; !shift; from += 3) {
-    const n = await workdays(from, 1)
-    const t = await admin.post('/support-tasks', { name: `两会会务保障（手机测试）${from}`, kind: 'sessions', objection_deadline: at(n - 1, 12),
-      shifts: [{ name: '开幕式', start_at: at(n, 8), end_at: at(n, 12), place: '常州市人民大会堂', route: '市政府—人民大会堂' }] })
+    const n = await workday(admin, from, 1)
+    const t = await admin.post('/support-tasks', { name: `两会会务保障（手机测试）${from}`, kind: 'sessions', objection_deadline: beijingAt(n - 1, 12),
+      shifts: [{ name: '开幕式', start_at: beijingAt(n, 8), end_at: beijingAt(n, 12), place: '常州市人民大会堂', route: '市政府—人民大会堂' }] })
     want(t, 201)
     const r = await admin.post(`/support-tasks/${t.data.id}/assignments`, { vehicle_id: mine.vehicle_id, driver_id: mine.driver_id })
     if (r.status === 200) shift = t.data
     assert.ok(from < 200, JSON.stringify(r.data))
   }
-  const today = dayOf(0)
+  const today = beijingDay(0)
   const team = await admin.post('/support-teams', { name: `会务保障班组${Date.now() % 100000}`, leader_id: mine.driver_id, members: [{ driver_id: mine.driver_id }], duty: [{ day: today, driver_id: mine.driver_id }] })
   want(team, 201)
   await b.context.clearCookies()
@@ -182,17 +166,17 @@ test('3. a driver sees a task shift and the team duty on the phone', async () =>
 })
 
 test('4. a shift moved onto another task is refused naming it, moved to a free time with its orders; the task is cancelled', async () => {
-  const n = await workdays(170 + (Date.now() % 40), 2)
+  const n = await workday(admin, 170 + (Date.now() % 40), 2)
   const mk = async (name, shifts) => {
-    const t = await admin.post('/support-tasks', { name: `${name}${Date.now() % 100000}`, kind: 'event', objection_deadline: at(n - 1, 12), shifts })
+    const t = await admin.post('/support-tasks', { name: `${name}${Date.now() % 100000}`, kind: 'event', objection_deadline: beijingAt(n - 1, 12), shifts })
     want(t, 201)
     return t.data
   }
   const task = await mk('全市防汛演练保障', [
-    { name: '首日早班', start_at: at(n, 8), end_at: at(n, 12), place: '市应急指挥中心', route: '指挥中心—新北区' },
-    { name: '次日早班', start_at: at(n + 1, 8), end_at: at(n + 1, 12), place: '市应急指挥中心', route: '' },
+    { name: '首日早班', start_at: beijingAt(n, 8), end_at: beijingAt(n, 12), place: '市应急指挥中心', route: '指挥中心—新北区' },
+    { name: '次日早班', start_at: beijingAt(n + 1, 8), end_at: beijingAt(n + 1, 12), place: '市应急指挥中心', route: '' },
   ])
-  const other = await mk('市民健步走保障', [{ name: '下午', start_at: at(n, 14), end_at: at(n, 18), place: '市民广场', route: '' }])
+  const other = await mk('市民健步走保障', [{ name: '下午', start_at: beijingAt(n, 14), end_at: beijingAt(n, 18), place: '市民广场', route: '' }])
   // One vehicle (and a driver) on both tasks.
   const cands = (await admin.get(`/support-tasks/${task.id}/candidates?vehicle_type=sedan&page_size=50`)).data.items.filter((c) => c.free)
   const drivers = (await all('/drivers')).filter((d) => d.active !== false && /C1|B1|A1/.test(d.licence_class))
@@ -218,8 +202,8 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
     await row.locator('[data-test=shift-edit]').click()
     const d = dialog(page, '调整班次')
     const inputs = d.locator('.el-range-input')
-    await inputs.nth(0).fill(`${dayOf(n)} ${from}:00:00`)
-    await inputs.nth(1).fill(`${dayOf(n)} ${to}:00:00`)
+    await inputs.nth(0).fill(`${beijingDay(n)} ${from}:00:00`)
+    await inputs.nth(1).fill(`${beijingDay(n)} ${to}:00:00`)
     await inputs.nth(1).press('Enter')
     await d.locator('[data-test=shift-save]').click()
     return d
@@ -238,7 +222,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   await page.waitForFunction(() => [...document.querySelectorAll('[data-test=shifts] tbody tr')].some((tr) => tr.innerText.includes('首日早班') && tr.innerText.includes('10:00')))
   const orders = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
   const first = orders.find((o) => o.reason.includes('首日早班'))
-  assert.ok(first && new Date(first.pickup_at).getTime() === new Date(at(n, 10)).getTime(), `the order followed the shift: ${JSON.stringify(first)}`)
+  assert.ok(first && new Date(first.pickup_at).getTime() === new Date(beijingAt(n, 10)).getTime(), `the order followed the shift: ${JSON.stringify(first)}`)
   await page.getByRole('tab', { name: /任务看板/ }).click()
   await page.locator(`[data-test=board-row-${plate}]`).waitFor()
   await shot('dispatch-shift-moved')

@@ -9,7 +9,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, beijingDay, DEMO_PASSWORD, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -22,10 +22,6 @@ let server, b, page
 serverAndBrowser((s) => ({ server, b, page } = s))
 
 const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
-const soon = (min) => {
-  const d = new Date(Date.now() + min * 60000 + 8 * 3600000) // Beijing wall time in the picker
-  return d.toISOString().slice(0, 16).replace('T', ' ')
-}
 async function typeDate(name, value) {
   const input = page.locator(`input[name=${name}]`)
   await input.click()
@@ -86,8 +82,10 @@ test('2. the outbound application: 市外 with a partner city, approved, sent, a
   await form.locator('textarea[name=reason]').fill(`赴${cityName}参加协作会议`)
   await form.locator('input[name=pickup_place]').fill(`${cityName}高铁站`)
   await form.locator('input[name=destination-0]').fill(`${cityName}行政中心`)
-  await typeDate('pickup_at', soon(30))
-  await typeDate('return_at', soon(300))
+  // On a day without a statutory holiday, so that the partner's dispatcher finds its car unsealed (R-15).
+  const day = beijingDay(await workday(await apiSession(server.baseURL, 'jgj_staff'), 1))
+  await typeDate('pickup_at', `${day} 09:00`)
+  await typeDate('return_at', `${day} 13:30`)
   await form.locator('.el-form-item', { hasText: '行程范围' }).getByText('市外').click()
   await page.locator('[data-test=partner-select]').click()
   await pickOption(page, `${cityName}（由${cityName}公务用车平台派车）`)

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, idCard, serverAndBrowser } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, idCard, serverAndBrowser, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -37,7 +37,7 @@ serverAndBrowser(async (s) => {
   want(driver, 201)
   want(await admin.put(`/drivers/${driver.data.id}/vehicles`, { vehicle_ids: [crew.car.id] }), 200)
   repairCar = await newCar(admin, unit, `苏DR${digits.slice(-4)}`)
-  day = await noHoliday(await apiSession(server.baseURL, 'jgj_staff'), 3)
+  day = await workday(await apiSession(server.baseURL, 'jgj_staff'), 3)
 })
 
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
@@ -65,16 +65,6 @@ function shanghai(days, hour) {
   return `${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)}T${String(hour).padStart(2, '0')}:00`
 }
 const isoOf = (s) => new Date(`${s}:00+08:00`).toISOString()
-
-// The first day at least `from` days ahead that the calendar does not mark a statutory holiday.
-async function noHoliday(api, from) {
-  for (let n = from; ; n++) {
-    const d = shanghai(n, 0).slice(0, 10)
-    const cal = await api.get(`/calendar?year=${d.slice(0, 4)}`)
-    want(cal, 200)
-    if (!cal.data.some((x) => x.day === d && x.kind === 'holiday')) return n
-  }
-}
 
 // jgj_staff applies through the API; returns the order.
 async function apply(reason, hour) {

@@ -217,7 +217,7 @@ type Principal struct {
 
 // actorFor builds the actor of an active, unlocked account.
 func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User, *access.Actor, error) {
-	u, err := s.load(ctx, s.DB.R, userID)
+	u, err := s.account(ctx, s.DB.R, userID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -112,6 +112,28 @@ func (s *Service) complete(ctx context.Context, db bun.IDB, users ...*User) erro
 	if len(users) == 0 {
 		return nil
 	}
+	if err := s.withRoles(ctx, db, users); err != nil {
+		return err
+	}
+	return s.withPathNames(ctx, db, users)
+}
+
+// withPathNames loads the names of the nodes on the scope paths of users.
+func (s *Service) withPathNames(ctx context.Context, db bun.IDB, users []*User) error {
+	names, err := s.pathNames(ctx, db, users)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		for _, id := range splitPath(u.ScopePath) {
+			u.ScopePathNames = append(u.ScopePathNames, names[id])
+		}
+	}
+	return nil
+}
+
+// withRoles loads the roles of users (at least one) and computes Locked.
+func (s *Service) withRoles(ctx context.Context, db bun.IDB, users []*User) error {
 	ids := make([]int64, len(users))
 	byID := map[int64]*User{}
 	for i, u := range users {
@@ -130,15 +152,8 @@ func (s *Service) complete(ctx context.Context, db bun.IDB, users ...*User) erro
 	for _, r := range rr {
 		byID[r.UserID].Roles = append(byID[r.UserID].Roles, access.Role(r.Role))
 	}
-	names, err := s.pathNames(ctx, db, users)
-	if err != nil {
-		return err
-	}
 	for _, u := range users {
 		slices.SortFunc(u.Roles, func(a, b access.Role) int { return roleOrder(a) - roleOrder(b) })
-		for _, id := range splitPath(u.ScopePath) {
-			u.ScopePathNames = append(u.ScopePathNames, names[id])
-		}
 	}
 	return nil
 }
@@ -193,11 +208,21 @@ func (s *Service) pathNames(ctx context.Context, db bun.IDB, users []*User) (map
 
 // load reads one user with scope fields, without a scope check.
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*User, error) {
+	u, err := s.account(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	return u, s.withPathNames(ctx, db, []*User{u})
+}
+
+// account reads one user with its roles but not the names of its scope's
+// path (what a request's actor needs), without a scope check.
+func (s *Service) account(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 	u := new(User)
 	if err := s.selectUsers(db).Where("u.id = ?", id).Scan(ctx, u); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "账号不存在或已删除"))
 	}
-	return u, s.complete(ctx, db, u)
+	return u, s.withRoles(ctx, db, []*User{u})
 }
 
 // Get returns an account inside the actor's scope.

@@ -71,9 +71,12 @@ func TestJSONBodies(t *testing.T) {
 
 // TestServerTimeouts: the server cuts off a body sent a byte at a time
 // (BodyTimeout) but keeps an event stream open well past it, and has no
-// ReadTimeout or WriteTimeout that would end streams.
+// ReadTimeout or WriteTimeout that would end streams. Mostly waiting: beside
+// the other tests.
 func TestServerTimeouts(t *testing.T) {
+	t.Parallel()
 	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		t.Parallel()
 		e := newEnv(t, w)
 		srv := e.api.HTTPServer()
 		if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > time.Minute || srv.ReadTimeout != 0 || srv.WriteTimeout != 0 || srv.IdleTimeout <= 0 {

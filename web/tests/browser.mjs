@@ -11,7 +11,12 @@ export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disab
   '--disable-component-update', '--disable-sync', '--no-first-run']
 
 export async function launchBrowser({ baseURL } = {}) {
-  const options = { baseURL, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
+  // reducedMotion: the console honours the system's reduced-motion setting (styles.css): dialogs, messages
+  // and dropdowns appear and go at once, so a test waits neither for them nor for Playwright's
+  // stable-position check to outlast an animation.
+  const options = {
+    baseURL, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', reducedMotion: 'reduce',
+  }
   // run.mjs starts one Chromium for the whole run (GOVFLEET_BROWSER_WS): a file gets a context of its
   // own in it, as isolated as a browser of its own (cookies, storage, cache) without a launch per file.
   const shared = process.env.GOVFLEET_BROWSER_WS

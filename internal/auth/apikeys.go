@@ -194,14 +194,18 @@ func (s *Service) AuthenticateSigned(ctx context.Context, keyID, timestamp, nonc
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, errs.E(errs.Unauthenticated, "重复的请求（X-Nonce 已使用过），重试请以新的 X-Nonce 重新签名")
 	}
-	u, actor, err := s.actorFor(ctx, k.UserID, ip)
+	r, err := s.readRequest(ctx, s.selectRequest().Where("u.id = ?", k.UserID), errs.E(errs.NotFound, "账号不存在或已删除"))
+	if err != nil {
+		return nil, err
+	}
+	actor, err := r.actor(ip)
 	if err != nil {
 		return nil, err
 	}
 	if actor.CompanyID != k.CompanyID {
 		return nil, errs.E(errs.Unauthenticated, "API密钥无效或已吊销（X-Key-Id）")
 	}
-	actor.Name = u.CompanyName + "（API密钥 " + k.KeyID + "）" // audited as the company
+	actor.Name = r.CompanyName + "（API密钥 " + k.KeyID + "）" // audited as the company
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
 		if _, err := s.DB.W.NewRaw("UPDATE company_api_keys SET last_used_at = ? WHERE id = ?", now, k.ID).Exec(ctx); err != nil {
 			return nil, store.Translate(err)

@@ -158,15 +158,15 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Pr
 	if err := s.DB.R.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", sha(secret)).Scan(ctx); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "API令牌无效或已吊销"))
 	}
-	pol, err := s.Policy(ctx)
+	r, err := s.readRequest(ctx, s.selectRequest().Where("u.id = ?", t.UserID), errs.E(errs.NotFound, "账号不存在或已删除"))
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if e := expiry(pol, t.CreatedAt, t.ExpiresAt); !now.Before(e) {
+	if e := expiry(r.policy, t.CreatedAt, t.ExpiresAt); !now.Before(e) {
 		return nil, errs.E(errs.Unauthenticated, "API令牌已于 %s 过期，请登录平台创建新令牌", e.In(beijing.Zone).Format("2006-01-02 15:04"))
 	}
-	u, actor, err := s.actorFor(ctx, t.UserID, ip)
+	actor, err := r.actor(ip)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret, ip string) (*Pr
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor, TokenID: t.ID, MustChange: u.MustChangePassword}, nil
+	return &Principal{Actor: actor, TokenID: t.ID, MustChange: r.MustChangePassword}, nil
 }
 
 // revokeCredentials revokes every token and API key of account u, because

@@ -82,36 +82,45 @@ func (p Policy) validate() error {
 	return f.Err()
 }
 
+// policyColumn reads the policy's settings as one value, "key=value"
+// pairs joined by semicolons (parsePolicy), so that a request's
+// authentication reads it in the statement that reads its account.
+const policyColumn = "COALESCE((SELECT string_agg(p.key || '=' || p.value, ';') FROM settings AS p WHERE p.key LIKE 'policy.%'), '')"
+
 // Policy returns the policy in force.
 func (s *Service) Policy(ctx context.Context) (Policy, error) {
+	var settings string
+	if err := s.DB.R.NewRaw("SELECT "+policyColumn).Scan(ctx, &settings); err != nil {
+		return DefaultPolicy, store.Translate(err)
+	}
+	return parsePolicy(settings), nil
+}
+
+// parsePolicy is the policy of settings read by policyColumn: the default
+// policy where a setting is absent.
+func parsePolicy(settings string) Policy {
 	p := DefaultPolicy
-	var rows []struct {
-		Key   string `bun:"key"`
-		Value string `bun:"value"`
-	}
-	if err := s.DB.R.NewSelect().Table("settings").Column("key", "value").Where("key LIKE 'policy.%'").Scan(ctx, &rows); err != nil {
-		return p, store.Translate(err)
-	}
 	fs := p.fields()
-	for _, r := range rows {
-		if r.Key == takeoverKey {
-			p.TerminalTakeover = r.Value
+	for _, kv := range strings.Split(settings, ";") {
+		key, value, _ := strings.Cut(kv, "=")
+		if key == takeoverKey {
+			p.TerminalTakeover = value
 		}
-		if r.Key == totpRolesKey {
+		if key == totpRolesKey {
 			p.TOTPRoles = []access.Role{}
-			for _, c := range strings.Split(r.Value, ",") {
+			for _, c := range strings.Split(value, ",") {
 				if c != "" {
 					p.TOTPRoles = append(p.TOTPRoles, access.Role(c))
 				}
 			}
 		}
-		if dst, ok := fs[r.Key[len("policy."):]]; ok {
-			if v, err := strconv.Atoi(r.Value); err == nil {
+		if dst, ok := fs[strings.TrimPrefix(key, "policy.")]; ok {
+			if v, err := strconv.Atoi(value); err == nil {
 				*dst = v
 			}
 		}
 	}
-	return p, nil
+	return p
 }
 
 // SetPolicy changes the policy. Only a security administrator at the city

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"sync"
-	"time"
 
 	"govfleet/internal/errs"
 	"govfleet/internal/store"
@@ -59,18 +58,16 @@ func (r *Revocations) Notify(userID int64) {
 // and its account is active and unlocked. Unlike Authenticate it does not
 // count as activity, so an open stream does not keep an idle session alive.
 func (s *Service) Recheck(ctx context.Context, p *Principal) error {
+	q, notFound := s.selectRequest().Where("u.id = ?", p.Actor.UserID), errs.E(errs.NotFound, "账号不存在或已删除")
 	if p.SessionID != "" {
-		var sess Session
-		if err := s.DB.R.NewSelect().Model(&sess).Where("id = ?", p.SessionID).Scan(ctx); err != nil {
-			return store.NotFoundAs(err, errs.E(errs.Unauthenticated, "登录已结束，请重新登录"))
-		}
-		pol, err := s.Policy(ctx)
-		if err != nil {
-			return err
-		}
-		if s.now().Sub(sess.LastSeenAt) > time.Duration(pol.IdleTimeoutMinutes)*time.Minute {
-			return errs.E(errs.Unauthenticated, "长时间未操作，登录已超时，请重新登录")
-		}
+		q, notFound = s.selectSession(p.SessionID), errs.E(errs.Unauthenticated, "登录已结束，请重新登录")
+	}
+	r, err := s.readRequest(ctx, q, notFound)
+	if err != nil {
+		return err
+	}
+	if p.SessionID != "" && r.idle(s.now()) {
+		return errs.E(errs.Unauthenticated, "长时间未操作，登录已超时，请重新登录")
 	}
 	if p.TokenID != 0 {
 		n, err := s.DB.R.NewSelect().Table("api_tokens").Where("id = ? AND revoked_at IS NULL", p.TokenID).Count(ctx)
@@ -81,6 +78,6 @@ func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 			return errs.E(errs.Unauthenticated, "API令牌无效或已吊销")
 		}
 	}
-	_, _, err := s.actorFor(ctx, p.Actor.UserID, p.Actor.IP)
+	_, err = r.actor(p.Actor.IP)
 	return err
 }

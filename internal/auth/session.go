@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,10 +118,8 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if u.AdminLocked {
 		return nil, errs.E(errs.Locked, "账号已被管理员锁定，请联系管理员")
 	}
-	if u.CompanyID != nil { // a deactivated company's accounts cannot log in
-		if err := s.companyActor(ctx, &u, &access.Actor{}); err != nil {
-			return nil, err
-		}
+	if err := u.inactiveCompany(); err != nil { // a deactivated company's accounts cannot log in
+		return nil, err
 	}
 	if u.TOTPEnrolledAt != nil { // the second step (totp.go)
 		return s.pendingLogin(ctx, &u, ip, at)
@@ -215,75 +214,108 @@ type Principal struct {
 	MustEnrol  bool // restricted to the enrolment routes until a second factor is bound (totp.go)
 }
 
-// actorFor builds the actor of an active, unlocked account.
-func (s *Service) actorFor(ctx context.Context, userID int64, ip string) (*User, *access.Actor, error) {
-	u, err := s.account(ctx, s.DB.R, userID)
-	if err != nil {
-		return nil, nil, err
+// request is an account as the authentication of a request reads it, in
+// one statement (selectRequest): with the policy in force, the nodes its
+// company's contracts cover today and, for a browser, its session.
+type request struct {
+	User
+	PolicySettings string    `bun:"policy,scanonly"` // policyColumn
+	Contracts      string    `bun:"contracts,scanonly"`
+	SessionID      string    `bun:"session_id,scanonly"`
+	CSRFToken      string    `bun:"session_csrf,scanonly"`
+	LastSeenAt     time.Time `bun:"session_last_seen,scanonly"`
+
+	policy Policy
+}
+
+// selectRequest selects the account of a request with the policy in force
+// and its company's contracts of today (Beijing date). Nothing of it is
+// cached: a lock, a deactivation, new roles, a new policy or a revoked
+// session, by any process, holds from the next request on (issue 18).
+func (s *Service) selectRequest() *bun.SelectQuery {
+	today := beijing.Date(s.now())
+	return s.selectUsers(s.DB.R).ColumnExpr(policyColumn+" AS policy").
+		ColumnExpr(`COALESCE((SELECT string_agg(kn.path, ',') FROM company_contracts AS k JOIN units AS kn ON kn.id = k.unit_id
+			WHERE k.company_id = u.company_id AND k.starts_on <= ? AND (k.ends_on IS NULL OR k.ends_on >= ?)), '') AS contracts`, today, today)
+}
+
+// selectSession selects the account of session id with the session.
+func (s *Service) selectSession(id string) *bun.SelectQuery {
+	return s.selectRequest().Join("JOIN sessions AS s ON s.user_id = u.id").
+		ColumnExpr("s.id AS session_id, s.csrf_token AS session_csrf, s.last_seen_at AS session_last_seen").
+		Where("s.id = ?", id)
+}
+
+// readRequest reads the account q (selectRequest) selects, or answers notFound.
+func (s *Service) readRequest(ctx context.Context, q *bun.SelectQuery, notFound error) (*request, error) {
+	r := new(request)
+	if err := q.Scan(ctx, r); err != nil {
+		return nil, store.NotFoundAs(err, notFound)
 	}
-	if !u.Active || u.AdminLocked { // a lockout after failed logins stops logins, not the owner's sessions
-		return nil, nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
+	r.policy = parsePolicy(r.PolicySettings)
+	return r, nil
+}
+
+// idle reports whether r's session has idled past the policy's timeout.
+func (r *request) idle(now time.Time) bool {
+	return now.Sub(r.LastSeenAt) > time.Duration(r.policy.IdleTimeoutMinutes)*time.Minute
+}
+
+// actor builds the actor of an active, unlocked account. An outside
+// organisation's account (issue 6) must be of an active company; it acts
+// on the nodes its contracts cover, under the company's name.
+func (r *request) actor(ip string) (*access.Actor, error) {
+	if !r.Active || r.AdminLocked { // a lockout after failed logins stops logins, not the owner's sessions
+		return nil, errs.E(errs.Unauthenticated, "账号已停用或锁定，请联系管理员")
 	}
-	a := &access.Actor{UserID: u.ID, Username: u.Username, Name: u.RealName, ScopeID: u.ScopeID,
-		ScopePath: u.ScopePath, ScopeKind: u.ScopeKind, Roles: u.Roles, IP: ip}
-	if u.CompanyID != nil {
-		if err := s.companyActor(ctx, u, a); err != nil {
-			return nil, nil, err
+	a := &access.Actor{UserID: r.ID, Username: r.Username, Name: r.RealName, ScopeID: r.ScopeID,
+		ScopePath: r.ScopePath, ScopeKind: r.ScopeKind, Roles: r.Roles, IP: ip}
+	if r.CompanyID != nil {
+		if err := r.inactiveCompany(); err != nil {
+			return nil, err
+		}
+		a.CompanyID, a.CompanyKind, a.Contracts = *r.CompanyID, r.CompanyKind, []string{}
+		a.Name = r.RealName + "（" + r.CompanyName + "）"
+		if r.Contracts != "" {
+			a.Contracts = strings.Split(r.Contracts, ",")
+			slices.Sort(a.Contracts)
 		}
 	}
-	return u, a, nil
+	return a, nil
 }
 
-// companyActor completes the actor of an outside organisation's account
-// (issue 6): the company, and the nodes its contracts cover today (Beijing
-// date). Its actions are recorded under the company's name.
-func (s *Service) companyActor(ctx context.Context, u *User, a *access.Actor) error {
-	var c struct {
-		Active bool `bun:"active"`
-	}
-	if err := s.DB.R.NewSelect().Table("companies").Column("active").Where("id = ?", *u.CompanyID).Scan(ctx, &c); err != nil {
-		return store.Translate(err)
-	}
-	if !c.Active {
+// inactiveCompany refuses the account of a deactivated company, or is nil.
+func (u *User) inactiveCompany() error {
+	if u.CompanyID != nil && !u.CompanyActive {
 		return errs.E(errs.Unauthenticated, "企业「%s」已停用，请联系签约单位", u.CompanyName)
 	}
-	today := beijing.Date(s.now())
-	a.CompanyID, a.CompanyKind, a.Contracts = *u.CompanyID, u.CompanyKind, []string{}
-	a.Name = u.RealName + "（" + u.CompanyName + "）"
-	err := s.DB.R.NewSelect().TableExpr("company_contracts AS k").ColumnExpr("n.path").
-		Join("JOIN units AS n ON n.id = k.unit_id").
-		Where("k.company_id = ? AND k.starts_on <= ? AND (k.ends_on IS NULL OR k.ends_on >= ?)", *u.CompanyID, today, today).
-		OrderExpr("n.path").Scan(ctx, &a.Contracts)
-	return store.Translate(err)
+	return nil
 }
 
-// Authenticate resolves a session cookie value. Sessions idle longer than
-// the policy allows are ended.
+// Authenticate resolves a session cookie value, in one statement (two when
+// the session's last activity is recorded, at most every 30 seconds).
+// Sessions idle longer than the policy allows are ended.
 func (s *Service) Authenticate(ctx context.Context, token, ip string) (*Principal, error) {
-	var sess Session
-	if err := s.DB.R.NewSelect().Model(&sess).Where("id = ?", sha(token)).Scan(ctx); err != nil {
-		return nil, store.NotFoundAs(err, errs.E(errs.Unauthenticated, "请先登录"))
-	}
-	pol, err := s.Policy(ctx)
+	r, err := s.readRequest(ctx, s.selectSession(sha(token)), errs.E(errs.Unauthenticated, "请先登录"))
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if now.Sub(sess.LastSeenAt) > time.Duration(pol.IdleTimeoutMinutes)*time.Minute {
-		_, _ = s.DB.W.NewRaw("DELETE FROM sessions WHERE id = ?", sess.ID).Exec(ctx)
+	if r.idle(now) {
+		_, _ = s.DB.W.NewRaw("DELETE FROM sessions WHERE id = ?", r.SessionID).Exec(ctx)
 		return nil, errs.E(errs.Unauthenticated, "长时间未操作，登录已超时，请重新登录")
 	}
-	u, actor, err := s.actorFor(ctx, sess.UserID, ip)
+	actor, err := r.actor(ip)
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(sess.LastSeenAt) > 30*time.Second { // spare the writer on every request
-		if _, err := s.DB.W.NewRaw("UPDATE sessions SET last_seen_at = ? WHERE id = ?", now, sess.ID).Exec(ctx); err != nil {
+	if now.Sub(r.LastSeenAt) > 30*time.Second { // spare the writer on every request
+		if _, err := s.DB.W.NewRaw("UPDATE sessions SET last_seen_at = ? WHERE id = ?", now, r.SessionID).Exec(ctx); err != nil {
 			return nil, store.Translate(err)
 		}
 	}
-	return &Principal{Actor: actor, SessionID: sess.ID, CSRFToken: sess.CSRFToken, MustChange: u.MustChangePassword,
-		MustEnrol: u.TOTPEnrolledAt == nil && pol.RequiresTOTP(u.Roles)}, nil
+	return &Principal{Actor: actor, SessionID: r.SessionID, CSRFToken: r.CSRFToken, MustChange: r.MustChangePassword,
+		MustEnrol: r.TOTPEnrolledAt == nil && r.policy.RequiresTOTP(r.Roles)}, nil
 }
 
 // Logout ends the session.

@@ -75,15 +75,41 @@ type User struct {
 	CreatedAt          time.Time  `bun:"created_at" json:"created_at"`
 	UpdatedAt          time.Time  `bun:"updated_at" json:"updated_at"`
 
-	ScopeName      string        `bun:"scope_name,scanonly" json:"scope_name"`
-	ScopePath      string        `bun:"scope_path,scanonly" json:"-"`
-	ScopeKind      string        `bun:"scope_kind,scanonly" json:"scope_kind"`
-	CompanyName    string        `bun:"company_name,scanonly" json:"company_name,omitempty"`
-	CompanyKind    string        `bun:"company_kind,scanonly" json:"company_kind,omitempty"`
-	TOTPEnrolledAt *time.Time    `bun:"totp_enrolled_at,scanonly" json:"totp_enrolled_at"` // a second factor is bound (totp.go)
-	ScopePathNames []string      `bun:"-" json:"scope_path_names"`
-	Roles          []access.Role `bun:"-" json:"roles"`
-	Locked         bool          `bun:"-" json:"locked"`
+	ScopeName      string     `bun:"scope_name,scanonly" json:"scope_name"`
+	ScopePath      string     `bun:"scope_path,scanonly" json:"-"`
+	ScopeKind      string     `bun:"scope_kind,scanonly" json:"scope_kind"`
+	CompanyName    string     `bun:"company_name,scanonly" json:"company_name,omitempty"`
+	CompanyKind    string     `bun:"company_kind,scanonly" json:"company_kind,omitempty"`
+	CompanyActive  bool       `bun:"company_active,scanonly" json:"-"`
+	TOTPEnrolledAt *time.Time `bun:"totp_enrolled_at,scanonly" json:"totp_enrolled_at"` // a second factor is bound (totp.go)
+	Roles          roleSet    `bun:"roles,scanonly" json:"roles"`
+	ScopePathNames []string   `bun:"-" json:"scope_path_names"`
+	Locked         bool       `bun:"-" json:"locked"`
+}
+
+// roleSet is an account's roles in the order of access.Roles, read as one
+// column: their codes joined by commas (selectUsers).
+type roleSet []access.Role
+
+func (r *roleSet) Scan(src any) error {
+	var codes string
+	switch v := src.(type) {
+	case string:
+		codes = v
+	case []byte:
+		codes = string(v)
+	case nil:
+	default:
+		return fmt.Errorf("roles: unexpected %T", src)
+	}
+	*r = roleSet{}
+	for _, c := range strings.Split(codes, ",") {
+		if c != "" {
+			*r = append(*r, access.Role(c))
+		}
+	}
+	slices.SortFunc(*r, func(a, b access.Role) int { return roleOrder(a) - roleOrder(b) })
+	return nil
 }
 
 // auditView is what the audit log keeps of a user: no hash, no counters.
@@ -96,24 +122,27 @@ func (u *User) auditView() map[string]any {
 	return v
 }
 
+// selectUsers reads accounts with their scope, company, second factor and
+// roles, in one statement.
 func (s *Service) selectUsers(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*User)(nil)).ModelTableExpr("users AS u").
 		ColumnExpr("u.*").
 		ColumnExpr("n.name AS scope_name, n.path AS scope_path, n.kind AS scope_kind").
-		ColumnExpr("c.name AS company_name, c.kind AS company_kind").
+		ColumnExpr("c.name AS company_name, c.kind AS company_kind, c.active AS company_active").
 		ColumnExpr("t.enrolled_at AS totp_enrolled_at").
+		ColumnExpr("COALESCE((SELECT string_agg(r.role, ',') FROM user_roles AS r WHERE r.user_id = u.id), '') AS roles").
 		Join("JOIN units AS n ON n.id = u.scope_id").
 		Join("LEFT JOIN companies AS c ON c.id = u.company_id").
 		Join("LEFT JOIN user_totp AS t ON t.user_id = u.id")
 }
 
-// complete loads roles and path names and computes Locked.
+// complete loads path names and computes Locked.
 func (s *Service) complete(ctx context.Context, db bun.IDB, users ...*User) error {
 	if len(users) == 0 {
 		return nil
 	}
-	if err := s.withRoles(ctx, db, users); err != nil {
-		return err
+	for _, u := range users {
+		s.setLocked(u)
 	}
 	return s.withPathNames(ctx, db, users)
 }
@@ -132,30 +161,9 @@ func (s *Service) withPathNames(ctx context.Context, db bun.IDB, users []*User) 
 	return nil
 }
 
-// withRoles loads the roles of users (at least one) and computes Locked.
-func (s *Service) withRoles(ctx context.Context, db bun.IDB, users []*User) error {
-	ids := make([]int64, len(users))
-	byID := map[int64]*User{}
-	for i, u := range users {
-		ids[i] = u.ID
-		byID[u.ID] = u
-		u.Roles = []access.Role{}
-		u.Locked = u.AdminLocked || (u.LockedUntil != nil && u.LockedUntil.After(s.now()))
-	}
-	var rr []struct {
-		UserID int64  `bun:"user_id"`
-		Role   string `bun:"role"`
-	}
-	if err := db.NewSelect().Table("user_roles").Column("user_id", "role").Where("user_id IN (?)", bun.In(ids)).Scan(ctx, &rr); err != nil {
-		return store.Translate(err)
-	}
-	for _, r := range rr {
-		byID[r.UserID].Roles = append(byID[r.UserID].Roles, access.Role(r.Role))
-	}
-	for _, u := range users {
-		slices.SortFunc(u.Roles, func(a, b access.Role) int { return roleOrder(a) - roleOrder(b) })
-	}
-	return nil
+// setLocked computes u.Locked: locked by an administrator or after failed logins.
+func (s *Service) setLocked(u *User) {
+	u.Locked = u.AdminLocked || (u.LockedUntil != nil && u.LockedUntil.After(s.now()))
 }
 
 func roleOrder(r access.Role) int {
@@ -208,21 +216,12 @@ func (s *Service) pathNames(ctx context.Context, db bun.IDB, users []*User) (map
 
 // load reads one user with scope fields, without a scope check.
 func (s *Service) load(ctx context.Context, db bun.IDB, id int64) (*User, error) {
-	u, err := s.account(ctx, db, id)
-	if err != nil {
-		return nil, err
-	}
-	return u, s.withPathNames(ctx, db, []*User{u})
-}
-
-// account reads one user with its roles but not the names of its scope's
-// path (what a request's actor needs), without a scope check.
-func (s *Service) account(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 	u := new(User)
 	if err := s.selectUsers(db).Where("u.id = ?", id).Scan(ctx, u); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "账号不存在或已删除"))
 	}
-	return u, s.withRoles(ctx, db, []*User{u})
+	s.setLocked(u)
+	return u, s.withPathNames(ctx, db, []*User{u})
 }
 
 // Get returns an account inside the actor's scope.

@@ -39,7 +39,9 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   await page.goto('/messages')
   const row = page.locator('.el-table__row', { hasText: `防汛抢险 ${digits}` }).filter({ hasText: '紧急用车已补报' })
   await row.waitFor()
-  await row.getByRole('button', { name: '查看' }).click()
+  // A click on the button itself, not at its place on the screen: the list reloads on each new message (the
+  // demo's jobs send some while the test runs), and a click where the row was a moment ago opens another one.
+  await row.getByRole('button', { name: '查看' }).dispatchEvent('click')
   await page.waitForURL(new RegExp(`/emergency\\?id=${filed.data.id}$`))
   await page.locator('[data-test=filing-one]').waitFor()
   const rows = page.locator('[data-test=filings] .el-table__body-wrapper .el-table__row')

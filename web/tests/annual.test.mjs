@@ -6,7 +6,7 @@
 //   npm run test:browser -- tests/annual.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingAt, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingAt, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 
 const shots = process.env.SHOTS_DIR
@@ -146,19 +146,12 @@ test('3. the city drafts its work report from the figures, saves it; its PDF and
   await text.waitFor()
   assert.match(await text.inputValue(), /一、总体规模[\s\S]*实有公务用车 \d+ 辆/)
   await text.fill((await text.inputValue()) + '\n全市推进公务用车标识化管理。')
-  // The message shows for 3 s: watch for it from before the click, so that a busy machine cannot miss it.
-  await Promise.all([
-    page.locator('.el-message--success', { hasText: '工作报告已保存' }).waitFor(),
-    page.locator('[data-test=annual-work-save]').click(),
-  ])
+  await expectMessage(page, '工作报告已保存', () => page.locator('[data-test=annual-work-save]').click())
   // signing waits for the districts
   await page.locator('[data-test=annual-submit]').click()
   const dlg = dialog(page, '签署并上报')
   await dlg.locator('[data-test=annual-signature]').fill('周建国')
-  await Promise.all([
-    page.locator('.el-message--error', { hasText: '下级年度报告尚未全部接收' }).waitFor(),
-    dlg.locator('[data-test=annual-dialog-submit]').click(),
-  ])
+  await expectMessage(page, '下级年度报告尚未全部接收', () => dlg.locator('[data-test=annual-dialog-submit]').click(), 'error')
   await dlg.getByRole('button', { name: '取消' }).click()
   await shot('annual-city')
   const pdf = await download(page.locator('[data-test=print]', { hasText: '打印 PDF' }))

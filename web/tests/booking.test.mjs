@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, settled, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -31,7 +31,7 @@ serverAndBrowser(async (s) => {
 })
 
 async function shot(name) {
-  await page.waitForTimeout(500)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
 }
 
@@ -295,7 +295,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await page.mouse.move(187, 400)
   for (let i = 0; i < 20 && !(await rated.count()); i++) {
     await page.mouse.wheel(0, 4000)
-    await page.waitForTimeout(400)
+    await settled(page)
   }
   await rated.filter({ hasText: '待评价' }).waitFor()
   await shot('m05-my-orders')
@@ -425,10 +425,13 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
   await logout(page)
 
   // Live notification: a new application lights the approver's bell without reloading.
+  // The server subscribes the stream before it answers.
+  const streaming = page.waitForResponse((r) => r.url().endsWith('/api/notifications/stream') && r.ok())
   await desktopLogin('jgj_approver')
+  await streaming
+  await settled(page) // the counts have arrived
   const badge = page.locator('[data-test=bell-count] .el-badge__content')
   const n0 = (await badge.isVisible()) ? Number(await badge.innerText()) : 0
-  await page.waitForTimeout(800) // the stream is connected
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const r = await staff.post('/orders', {
     reason: `实时消息测试 ${run}`, passengers: '秦小敏', passenger_count: 1, pickup_place: '东门', destinations: ['新北区'],

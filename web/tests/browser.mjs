@@ -36,6 +36,10 @@ export async function launchBrowser({ baseURL } = {}) {
   const page = context.pages()[0] || (await context.newPage())
   const errors = []
   page.on('pageerror', (e) => errors.push(e))
+  const loading = new Set()
+  loadingOf.set(page, loading)
+  page.on('request', (r) => LOADS.includes(r.resourceType()) && loading.add(r))
+  for (const ev of ['requestfinished', 'requestfailed']) page.on(ev, (r) => loading.delete(r))
   return {
     context,
     page,
@@ -46,6 +50,41 @@ export async function launchBrowser({ baseURL } = {}) {
       if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
     },
   }
+}
+
+// The requests of a page still under way, by page: its API calls and the scripts, styles, images and fonts of
+// what it shows (not its event streams, which stay open).
+const loadingOf = new WeakMap()
+const LOADS = ['fetch', 'xhr', 'script', 'stylesheet', 'image', 'font']
+
+// settled waits until the page shows what it loaded: none of its requests is under way (nor starts while it
+// draws the answers), no loading mask or spinner shows, and its fonts and images have loaded. Then a
+// screenshot shows the finished page and a table reads complete.
+export async function settled(page) {
+  const loading = loadingOf.get(page) ?? new Set()
+  const deadline = Date.now() + 30_000
+  do {
+    while (loading.size) {
+      if (Date.now() > deadline) throw new Error(`still loading: ${[...loading].map((r) => r.url()).join(' ')}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    // The answers are handled and drawn in the page's next tasks and frame.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))))
+    await page.waitForFunction(() => document.fonts.status === 'loaded' && [...document.images].every((i) => i.complete) &&
+      ![...document.querySelectorAll('.el-loading-mask, .van-loading')].some((e) => e.checkVisibility()), null, { polling: 'raf' })
+  } while (loading.size)
+}
+
+// expectMessage does action and waits for the short-lived message it brings up, watching from before the action:
+// an Element Plus message shows for 3 s (a Vant toast for 2), which a busy machine can let pass before a wait
+// started after the action looks. kind: 'success', 'error', 'warning' (ElMessage) or 'toast' (Vant); text: what the
+// message says (a string it holds, a RegExp, or a list of strings it holds all of). Returns the action's result.
+//   await expectMessage(page, '已保存', () => page.locator('[data-test=save]').click())
+export async function expectMessage(page, text, action, kind = 'success') {
+  let message = page.locator(kind === 'toast' ? '.van-toast' : `.el-message--${kind}`)
+  for (const t of [text ?? []].flat()) message = message.filter({ hasText: t })
+  const [, result] = await Promise.all([message.last().waitFor(), action()])
+  return result
 }
 
 // The bytes of a download. Saved through the browser's connection (download.path() is not available

@@ -2,7 +2,7 @@
 // lock, reset-password (by one-time code, set by the owner at login) users; API tokens; policy; audit verify and export; session expiry).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, creditCode, dialog, downloaded, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
+import { apiSession, creditCode, dialog, downloaded, expectMessage, login, logout, menuItem, serverAndBrowser, settled, submitLogin } from './browser.mjs'
 
 let server, b, page
 
@@ -11,7 +11,7 @@ serverAndBrowser((s) => ({ server, b, page } = s))
 const treeNode = (name) =>
   page.locator('[data-test=unit-tree] .el-tree-node__content', { has: page.locator('.node-name', { hasText: new RegExp(`^${name}$`) }) })
 const detail = () => page.locator('[data-test=unit-detail]')
-const success = (text) => page.locator('.el-message--success', { hasText: text }).last().waitFor()
+const success = (text, action) => expectMessage(page, text, action)
 const confirmBox = async (button) => page.locator('.el-message-box').getByRole('button', { name: button }).click()
 
 // searchUser filters 用户管理 by a user name and waits until the table shows that account alone
@@ -20,7 +20,7 @@ async function searchUser(username) {
   await page.locator('input[placeholder="用户名、姓名或手机号"]').fill(username)
   await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
   const body = page.locator('[data-test=user-table] .el-table__body-wrapper .el-table__row')
-  for (let i = 0; i < 50 && (await body.count()) !== 1; i++) await page.waitForTimeout(200)
+  await body.nth(1).waitFor({ state: 'detached' })
   await body.filter({ hasText: username }).first().waitFor()
 }
 
@@ -45,8 +45,7 @@ test('units: edit, move, deactivate and activate', async () => {
   const edit = dialog(page, '编辑单位')
   await edit.waitFor()
   await edit.locator('input[name=contact_name]').fill('钱科长')
-  await page.locator('[data-test=unit-save]').click()
-  await success('单位信息已保存')
+  await success('单位信息已保存', () => page.locator('[data-test=unit-save]').click())
   await detail().getByText('钱科长').waitFor()
 
   await detail().getByRole('button', { name: '移动' }).click()
@@ -54,16 +53,13 @@ test('units: edit, move, deactivate and activate', async () => {
   await move.waitFor()
   await move.locator('.el-select').click()
   await page.locator('.unit-picker-popper:visible .el-tree-node__content', { hasText: /^钟楼区$/ }).click()
-  await move.getByRole('button', { name: '确定移动' }).click()
-  await success('钟楼区')
+  await success('钟楼区', () => move.getByRole('button', { name: '确定移动' }).click())
   await detail().locator('.el-descriptions', { hasText: '钟楼区' }).waitFor()
 
   await detail().getByRole('button', { name: '停用' }).click()
-  await confirmBox('停用')
-  await success('已停用')
+  await success('已停用', () => confirmBox('停用'))
   await detail().locator('.el-tag', { hasText: '已停用' }).waitFor()
-  await detail().getByRole('button', { name: '启用' }).click()
-  await success('已启用')
+  await success('已启用', () => detail().getByRole('button', { name: '启用' }).click())
   await detail().getByRole('button', { name: '停用' }).waitFor()
 })
 
@@ -79,24 +75,20 @@ test('users: edit, roles, lock/unlock, reset password (code to the owner by SMS)
   const edit = dialog(page, '编辑用户')
   await edit.waitFor()
   await edit.locator('input[name=phone]').fill('13800001111')
-  await page.locator('[data-test=user-save]').click()
-  await success('用户信息已保存')
+  await success('用户信息已保存', () => page.locator('[data-test=user-save]').click())
   await row.filter({ hasText: '13800001111' }).first().waitFor()
 
   await rowAction('角色').click()
   const roles = dialog(page, '分配角色')
   await roles.waitFor()
   await roles.getByText('驾驶员', { exact: true }).click()
-  await roles.getByRole('button', { name: '保存' }).click()
-  await success('角色')
+  await success('角色', () => roles.getByRole('button', { name: '保存' }).click())
   await row.filter({ hasText: '驾驶员' }).first().waitFor()
 
   await rowAction('锁定').click()
-  await confirmBox('锁定')
-  await success('已锁定')
+  await success('已锁定', () => confirmBox('锁定'))
   await row.filter({ hasText: '已锁定' }).first().waitFor()
-  await rowAction('解锁').click()
-  await success('已解锁')
+  await success('已解锁', () => rowAction('解锁').click())
   await row.filter({ hasText: '正常' }).first().waitFor()
 
   await rowAction('重置密码').click()
@@ -128,8 +120,7 @@ test('API tokens: create (shown once), list, delete', async () => {
   const row = page.locator('.el-table__row', { hasText: '数据对接脚本' })
   await row.waitFor()
   await row.getByRole('button', { name: '删除' }).click()
-  await confirmBox('删除')
-  await success('令牌已删除')
+  await success('令牌已删除', () => confirmBox('删除'))
   await row.waitFor({ state: 'detached' })
   // A business user sees no admin menus.
   for (const m of ['审计日志', '安全策略', '角色备案']) assert.equal(await menuItem(page, m).count(), 0, m)
@@ -143,11 +134,10 @@ test('policy: the security administrator changes the idle timeout', async () => 
   await page.waitForLoadState('networkidle')
   await idle.fill('45')
   await idle.blur()
-  await page.locator('[data-test=policy-save]').click()
-  await success('安全策略已保存')
+  await success('安全策略已保存', () => page.locator('[data-test=policy-save]').click())
   await page.reload()
-  // The form fills in when the policy arrives: wait for it (up to 10 s) rather than for a quiet network.
-  for (let i = 0; i < 50 && (await idle.inputValue()) !== '45'; i++) await page.waitForTimeout(200)
+  // The form fills in when the policy arrives.
+  await settled(page)
   assert.equal(await idle.inputValue(), '45')
   await logout(page)
 })
@@ -234,8 +224,7 @@ test('reset password: code by SMS, the owner sets a new password at login', asyn
   await form.locator('[data-test=login-error]', { hasText: '至少' }).waitFor()
   await form.locator('input[name=reset-password]').fill('Jgj#Vm2026new')
   await form.locator('input[name=reset-confirm]').fill('Jgj#Vm2026new')
-  await page.locator('[data-test=reset-submit]').click()
-  await page.locator('.el-message--success', { hasText: '新密码已设置' }).waitFor()
+  await expectMessage(page, '新密码已设置', () => page.locator('[data-test=reset-submit]').click())
 
   await login(page, 'jgj_vm', 'Jgj#Vm2026new')
   assert.equal(await dialog(page, '首次登录请修改密码').count(), 0, 'the owner chose the password: no forced change')

@@ -2,13 +2,13 @@
 // lifetime in 个人中心; an administrator finds it on 令牌与密钥 and revokes it, and it stops working.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, expectMessage, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
 let server, b, page
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const success = (text) => page.locator('.el-message--success', { hasText: text }).last().waitFor()
+const success = (text, action) => expectMessage(page, text, action)
 const bearer = (token) => fetch(`${server.baseURL}/api/me`, { headers: { Authorization: `Bearer ${token}` } })
 
 test('个人中心: a token created for 7 days shows its expiry', async () => {
@@ -46,8 +46,7 @@ test('令牌与密钥: the unit administrator revokes an applicant\'s token, whi
   await row.waitFor()
   assert.match(await row.innerText(), /秦小敏（jgj_staff）[\s\S]*有效/)
   await row.getByRole('button', { name: '吊销' }).click()
-  await page.locator('.el-message-box').getByRole('button', { name: '吊销' }).click()
-  await success('已吊销')
+  await success('已吊销', () => page.locator('.el-message-box').getByRole('button', { name: '吊销' }).click())
   await row.waitFor({ state: 'detached' }) // the list shows live credentials by default
 
   assert.equal((await bearer(created.data.token)).status, 401)

@@ -7,7 +7,7 @@
 //   cd web && GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/dispatch.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingAt, beijingDay, dialog, login, menuItem, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingAt, beijingDay, dialog, expectMessage, login, menuItem, serverAndBrowser, workday } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 let server, b, page
@@ -47,8 +47,7 @@ test('1. the city designates a vehicle for its pool without a driver, finds and 
   await dlg.locator('[data-test=pool-vehicle] input').fill(v.plate)
   await page.locator('.el-select-dropdown:visible li', { hasText: v.plate }).first().click()
   await dlg.locator('.el-switch').click() // 不带驾驶员
-  await dlg.locator('[data-test=pool-save]').click()
-  await page.locator('.el-message--success', { hasText: v.plate }).waitFor()
+  await expectMessage(page, v.plate, () => dlg.locator('[data-test=pool-save]').click())
   await page.locator('input[data-test=pool-q]').fill(v.plate)
   await page.getByRole('button', { name: '查询' }).first().click()
   const row = page.locator('[data-test=pool] tbody tr', { hasText: v.plate })
@@ -65,8 +64,7 @@ test('1. the city designates a vehicle for its pool without a driver, finds and 
   await shot('dispatch-pool-board')
   await page.getByRole('tab', { name: '池内车辆' }).click()
   await row.locator('[data-test=pool-remove]').click()
-  await page.locator('.el-message-box').getByRole('button', { name: /确定|OK/ }).click()
-  await page.locator('.el-message--success', { hasText: '已移出' }).waitFor()
+  await expectMessage(page, '已移出', () => page.locator('.el-message-box').getByRole('button', { name: /确定|OK/ }).click())
   const after = (await admin.get(`/pool-vehicles?q=${encodeURIComponent(v.plate)}`)).data
   assert.equal(after.total, 0)
 })
@@ -209,16 +207,11 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
     return d
   }
   // Onto the other task's afternoon: refused, naming it and the vehicle; nothing changed.
-  const d = await move(13, 17)
-  const refused = page.locator('.el-message--error', { hasText: other.name })
-  await refused.waitFor()
-  const msg = await refused.innerText()
-  assert.ok(msg.includes(plate) && msg.includes('首日早班'), msg)
+  const d = await expectMessage(page, [other.name, plate, '首日早班'], () => move(13, 17), 'error')
   await shot('dispatch-shift-refused')
   await d.getByRole('button', { name: '取消' }).click()
   // Two hours later: the shift and its order move.
-  await move(10, 14)
-  await page.locator('.el-message--success', { hasText: '班次已调整' }).waitFor()
+  await expectMessage(page, '班次已调整', () => move(10, 14))
   await page.waitForFunction(() => [...document.querySelectorAll('[data-test=shifts] tbody tr')].some((tr) => tr.innerText.includes('首日早班') && tr.innerText.includes('10:00')))
   const orders = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
   const first = orders.find((o) => o.reason.includes('首日早班'))

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, login, serverAndBrowser } from './browser.mjs'
+import { apiSession, login, serverAndBrowser, settled } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -39,7 +39,9 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   await page.goto('/messages')
   const row = page.locator('.el-table__row', { hasText: `防汛抢险 ${digits}` }).filter({ hasText: '紧急用车已补报' })
   await row.waitFor()
-  await row.getByRole('button', { name: '查看' }).click()
+  // A click on the button itself, not at its place on the screen: the list reloads on each new message (the
+  // demo's jobs send some while the test runs), and a click where the row was a moment ago opens another one.
+  await row.getByRole('button', { name: '查看' }).dispatchEvent('click')
   await page.waitForURL(new RegExp(`/emergency\\?id=${filed.data.id}$`))
   await page.locator('[data-test=filing-one]').waitFor()
   const rows = page.locator('[data-test=filings] .el-table__body-wrapper .el-table__row')
@@ -51,7 +53,7 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   await page.locator('[data-test=filing-attach]').first().click()
   await (await chooser).setFiles({ name: '领导同意批示.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%批示\n%%EOF\n') })
   await page.getByRole('link', { name: '领导同意批示.pdf' }).waitFor()
-  await page.waitForTimeout(400)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, 'emergency-one-filing.png') })
   const list = (await admin.get(`/emergency-filings?id=${filed.data.id}`)).data.items
   assert.deepEqual(list[0].attachments.map((a) => a.filename), ['领导同意批示.pdf'])

@@ -3,7 +3,7 @@
 // under Chinese headings.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { downloaded, login, logout, serverAndBrowser } from './browser.mjs'
+import { downloaded, login, logout, serverAndBrowser, settled } from './browser.mjs'
 import { dataRows, headers, unzip } from './xlsx.mjs'
 
 let server, b, page
@@ -14,13 +14,7 @@ serverAndBrowser((s) => ({ server, b, page } = s))
 async function listTotal() {
   const pager = page.locator('.el-pagination__total').first()
   await pager.waitFor()
-  let last = ''
-  for (let i = 0; i < 30; i++) {
-    await page.waitForTimeout(200)
-    const now = await pager.innerText()
-    if (now === last && !(await page.locator('.el-loading-mask:visible').count())) break
-    last = now
-  }
+  await settled(page)
   return Number((await pager.innerText()).replace(/\D/g, ''))
 }
 

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import zlib from 'node:zlib'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, settled } from './browser.mjs'
 import { fillTemplate, vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -57,8 +57,7 @@ serverAndBrowser(async (s) => {
 })
 
 async function shot(name) {
-  await page.waitForLoadState('networkidle').catch(() => {})
-  await page.waitForTimeout(500)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `fleet-${name}.png`) })
 }
 
@@ -113,8 +112,7 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   await page.locator('.el-pagination__total', { hasText: `共 ${stale} 条` }).waitFor()
   for (let i = 0; i < 2; i++) await vehicleRows().nth(i).locator('.el-checkbox').click()
   await page.locator('[data-test=vehicle-confirm]', { hasText: '（2）' }).click()
-  await page.locator('.el-message-box').getByRole('button', { name: '确认' }).click()
-  await page.locator('.el-message--success', { hasText: '已确认2辆车的信息' }).waitFor()
+  await expectMessage(page, '已确认2辆车的信息', () => page.locator('.el-message-box').getByRole('button', { name: '确认' }).click())
   await page.locator('.el-pagination__total', { hasText: `共 ${stale - 2} 条` }).waitFor()
   await page.locator('[data-test=filter-stale]').click()
   await page.locator('[data-test=filter-incomplete]').click()
@@ -156,8 +154,7 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   const kindName = { 车头照片: '车头照片', 侧面照片: '侧面照片', 车尾照片: '车尾照片' }[missing.find((m) => m.endsWith('照片'))] || '其他照片'
   await page.locator('[data-test=photo-kind]').click()
   await pickOption(page, kindName)
-  await page.locator('[data-test=photo-upload] input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png(640, 400) })
-  await page.locator('.el-message--success', { hasText: `已上传${kindName}` }).waitFor()
+  await expectMessage(page, `已上传${kindName}`, () => page.locator('[data-test=photo-upload] input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png(640, 400) }))
   await page.waitForFunction((n) => document.querySelectorAll('[data-test=photo-thumb]').length === n + 1, before)
   const after = (await admin.get(`/vehicles/${id}`)).data
   assert.ok(after.photos.length === before + 1)
@@ -196,8 +193,7 @@ test('2. vehicle form: a malformed plate and a bad VIN show Chinese field errors
   // Pattern-valid VIN with a wrong check digit: the server's message lands under the field.
   await dlg.locator('input[name=plate]').fill(PLATE)
   await dlg.locator('input[name=vin]').fill(BAD_CHECK_VIN)
-  await page.locator('[data-test=vehicle-save]').click()
-  await page.locator('.el-message--error').first().waitFor()
+  await expectMessage(page, null, () => page.locator('[data-test=vehicle-save]').click(), 'error')
   // (the client's message fades out first; wait for the server's)
   await vinErr.filter({ hasText: '校验位' }).waitFor()
   await plateErr.waitFor({ state: 'detached' })
@@ -301,8 +297,7 @@ test('4. the other registry pages: drivers, terminals, quota, confirmations', as
   await page.locator('[data-test=due-unit]').first().waitFor()
   await shot('14-confirmations')
   const first = page.locator('[data-test=due-confirm]').first()
-  await first.click()
-  await page.locator('.el-message--success', { hasText: '已确认' }).waitFor()
+  await expectMessage(page, '已确认', () => first.click())
 })
 
 test('5. 天宁区 administrator sees only 天宁区 vehicles', async () => {

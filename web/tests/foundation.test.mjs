@@ -2,7 +2,7 @@
 //   npm run test:browser        (GOVFLEET_BIN=… to pick the binary, default ../bin/govfleet)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, creditCode, dialog, login, logout, menuItem, pickOption, serverAndBrowser, submitLogin } from './browser.mjs'
+import { apiSession, creditCode, dialog, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, submitLogin } from './browser.mjs'
 
 const DISTRICTS = ['天宁区', '钟楼区', '新北区', '武进区', '金坛区', '溧阳市', '常州经开区']
 const run = Date.now().toString(36).slice(-5)
@@ -66,8 +66,7 @@ test('2. create a unit under 天宁区; a bad credit code shows the field error 
   const good = creditCode(Date.now())
   const badDigit = good.slice(0, 17) + (good[17] === '0' ? '1' : '0')
   await dlg.locator('input[name=credit_code]').fill(badDigit)
-  await page.locator('[data-test=unit-save]').click()
-  await page.locator('.el-message--error').first().waitFor()
+  await expectMessage(page, null, () => page.locator('[data-test=unit-save]').click(), 'error')
   await ccItem.locator('.el-form-item__error').waitFor()
   assert.ok((await ccItem.locator('.el-form-item__error').innerText()).length > 0)
   assert.ok(await dlg.isVisible(), 'the dialog stays open')
@@ -76,8 +75,7 @@ test('2. create a unit under 天宁区; a bad credit code shows the field error 
   assert.equal(none.data.total, 0, 'nothing was created')
 
   await dlg.locator('input[name=credit_code]').fill(good)
-  await page.locator('[data-test=unit-save]').click()
-  await page.locator('.el-message--success', { hasText: UNIT_NAME }).waitFor()
+  await expectMessage(page, UNIT_NAME, () => page.locator('[data-test=unit-save]').click())
   await dlg.waitFor({ state: 'hidden' })
   await page.locator('[data-test=unit-table] .el-table__row', { hasText: UNIT_NAME }).waitFor()
   await treeNode(UNIT_NAME).waitFor()
@@ -162,8 +160,7 @@ test('4. the 天宁区 administrator cannot see 钟楼区 units and gets an erro
   assert.ok([403, 404].includes(res.status), `status ${res.status}`)
   assert.ok(['forbidden', 'not_found'].includes(res.body?.error?.code), JSON.stringify(res.body))
   // …and so does the console's deep link, with the server's message.
-  await page.goto(`/org?unit=${zl.id}`)
-  await page.locator('.el-message--error').first().waitFor()
+  await expectMessage(page, null, () => page.goto(`/org?unit=${zl.id}`), 'error')
   assert.equal(await page.locator('[data-test=unit-detail] .el-descriptions').count(), 0)
   await logout(page)
 })
@@ -199,8 +196,8 @@ test('5. the audit admin sees the earlier actions; nobody else has the 审计日
   await page.locator('.filter-form .el-form-item', { has: page.locator('.el-form-item__label', { hasText: /^操作$/ }) }).locator('.el-select').click()
   await pickOption(page, '登录失败')
   await page.locator('.filter-form').getByRole('button', { name: '查询' }).click()
-  // The filtered page has arrived once no row of the earlier search is left (up to 10 s).
-  for (let i = 0; i < 50 && (await rows.filter({ hasNotText: '登录失败' }).count()) > 0; i++) await page.waitForTimeout(200)
+  // The filtered page has arrived once no row of the earlier search is left.
+  await rows.filter({ hasNotText: '登录失败' }).first().waitFor({ state: 'detached' })
   await rows.filter({ hasText: 'city_admin' }).first().waitFor()
   assert.equal(await rows.filter({ hasNotText: '登录失败' }).count(), 0)
   await page.locator('.filter-form').getByRole('button', { name: '重置' }).click()

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, login, logout, serverAndBrowser } from './browser.mjs'
+import { apiSession, expectMessage, login, logout, serverAndBrowser, settled } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const HEAD = '加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)'
@@ -40,8 +40,7 @@ after(async () => {
 })
 
 async function shot(name) {
-  await page.waitForLoadState('networkidle').catch(() => {})
-  await page.waitForTimeout(500)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `fuel-${name}.png`) })
 }
 
@@ -177,8 +176,7 @@ test('3. a re-import shows what it replaces and waits for 确认替换; the repl
   const box = page.locator('.el-message-box:visible')
   await box.waitFor()
   assert.match(await box.innerText(), /3条[\s\S]*该月当前的记录将被替换/)
-  await box.getByRole('button', { name: '恢复' }).click()
-  await page.locator('.el-message', { hasText: `已恢复${MONTH}的加油记录3条` }).waitFor()
+  await expectMessage(page, `已恢复${MONTH}的加油记录3条`, () => box.getByRole('button', { name: '恢复' }).click())
   await row.locator('.el-tag', { hasText: '当前' }).waitFor()
   await shot('07-restored')
   const recs = (await admin.get(`/fuel/records?month=${MONTH}&page_size=50`)).data

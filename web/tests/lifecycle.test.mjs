@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { apiSession, dialog, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, expectMessage, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
 
 let server, b, page
 const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
@@ -33,8 +33,7 @@ test('1. the inspection company sees only its functions and records a result; th
   const d = dialog(page, '登记年检结果')
   await d.waitFor()
   await shot('inspection-record')
-  await d.locator('[data-test=result-save]').click()
-  await page.locator('.el-message--success', { hasText: `已登记 ${plate} 的年检结果` }).waitFor()
+  await expectMessage(page, `已登记 ${plate} 的年检结果`, () => d.locator('[data-test=result-save]').click())
   // No longer overdue: look it up among all vehicles.
   await page.locator('[data-test=inspection-view]').getByText('全部车辆').click()
   await page.locator('input[data-test=inspection-q], [data-test=inspection-q] input').first().fill(plate)

@@ -7,7 +7,7 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
@@ -148,8 +148,7 @@ test('4. the city keeps the rates of every kind on one page; a period overlappin
     const from = d.locator('.el-date-editor input').first()
     await from.fill('2099-01-01')
     await from.press('Enter')
-    await d.locator('[data-test=rate-save]').click()
-    await page.locator('.el-message--error', { hasText: `轿车${title}（2020-01-01 至 长期）重叠` }).waitFor()
+    await expectMessage(page, `轿车${title}（2020-01-01 至 长期）重叠`, () => d.locator('[data-test=rate-save]').click(), 'error')
     if (kind === 'paid_use') await shot('rate-overlap')
     await d.getByRole('button', { name: '取消' }).click()
     await d.waitFor({ state: 'hidden' })

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, dialog, login, logout, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, expectMessage, login, logout, pickOption, serverAndBrowser, settled } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 let server, b, page
@@ -21,7 +21,7 @@ serverAndBrowser(async (s) => {
 })
 
 async function shot(name) {
-  await page.waitForTimeout(500)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true })
 }
 
@@ -129,8 +129,7 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   // No invoice photo yet: the close is refused with the reason, the job stays 待结案 (issue 24).
   await page.locator('[data-test=invoice-missing]').waitFor()
   await page.locator('[data-test=act-close]').click()
-  await messageBox()
-  await page.locator('.el-message--error', { hasText: '尚无发票照片，不能结案' }).waitFor()
+  await expectMessage(page, '尚无发票照片，不能结案', () => messageBox(), 'error')
   await shot('maint-04-close-refused')
   assert.equal((await vm.get(`/repair-jobs/${jobId}`)).data.state, 'reviewed', 'not closed without an invoice')
   const shopApi = await apiSession(server.baseURL, 'co_repair')

@@ -66,9 +66,10 @@ test('2. track playback needs a reason, draws the track and records the view in 
   assert.match(await page.locator('[data-test=track-start]').innerText(), /^起点 .+(区|市|常州市外)，.+/)
   assert.match(await page.locator('[data-test=track-end]').innerText(), /^终点 .+，.+/)
   assert.ok((await page.locator('[data-test=track-map] .leaflet-basemap-pane path').count()) >= 6)
+  const start = await page.locator('[data-test=track-now]').innerText()
   await page.locator('[data-test=track-play]').click()
-  await page.locator('[data-test=track-now]').waitFor()
-  await page.waitForTimeout(600)
+  // The playback has moved on.
+  await page.waitForFunction((start) => document.querySelector('[data-test=track-now]').innerText !== start, start)
   await shot('track')
   await logout(page)
   // The audit administrator sees who viewed which track and why.
@@ -100,8 +101,10 @@ test('4. the vehicle list renders only the rows in view, scrolls to the end, and
   await page.waitForFunction((last) => [...document.querySelectorAll('[data-test=live-list] .row .plate')].some((e) => e.textContent === last), all.at(-1))
   // A vehicle clicked on the map (zoomed in until one stands alone) opens its card and its row shows selected.
   for (let i = 0; i < 8 && !(await page.locator('.gf-car').count()); i++) {
-    await page.locator('.gf-cluster').first().click()
-    await page.waitForTimeout(700)
+    const cluster = await page.locator('.gf-cluster').first().elementHandle()
+    await cluster.click()
+    // The map has zoomed in and drawn its markers anew (a cluster's marker belongs to its zoom).
+    await cluster.waitForElementState('hidden')
   }
   const car = page.locator('.gf-car').first()
   const plate = await car.getAttribute('title')

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, downloaded, login, serverAndBrowser } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, serverAndBrowser, settled } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const DESKTOP = { width: 1440, height: 900 }
@@ -23,7 +23,7 @@ serverAndBrowser(async (s) => {
 })
 
 async function shot(name) {
-  await page.waitForTimeout(400)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
 }
 
@@ -55,8 +55,7 @@ test('a notice published on the console is read on the phone, and the publisher 
   await ed.locator('textarea[data-test=notice-form-body]').fill('区各单位：\n\n请于月底前完成车辆检查。<b>不是标签</b>\n\n特此通知。')
   await ed.locator('.el-switch').click()
   await shot('notices-editor')
-  await ed.locator('[data-test=notice-save-publish]').click()
-  await page.locator('.el-message', { hasText: '已发布' }).waitFor()
+  await expectMessage(page, '已发布', () => ed.locator('[data-test=notice-save-publish]').click())
   const row = page.locator('[data-test=notice-managed] .el-table__row', { hasText: title })
   await row.waitFor()
   await row.locator('[data-test=notice-receipts]').filter({ hasText: '0 /' }).waitFor()
@@ -94,8 +93,7 @@ test('a notice published on the console is read on the phone, and the publisher 
   await read.first().filter({ hasText: '未读' }).waitFor()
   await shot('notices-receipts')
   await rc.locator('[data-test=receipts-remind]').click()
-  await page.locator('.el-message-box').getByRole('button', { name: '发送提醒' }).click()
-  await page.locator('.el-message', { hasText: '已提醒' }).waitFor()
+  await expectMessage(page, '已提醒', () => page.locator('.el-message-box').getByRole('button', { name: '发送提醒' }).click())
 })
 
 test('the periodic report opens with its figures and prints as the server\'s PDF', async () => {

@@ -9,7 +9,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, beijingDay, DEMO_PASSWORD, dialog, downloaded, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingDay, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
 
 const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
@@ -203,8 +203,7 @@ test('5. on the phone (375 px): 市外 → 异地用车, approved, delivered to 
   await page.locator('[data-test=m-partner-tip]', { hasText: `申请发往${cityName}公务用车平台派车` }).waitFor()
   await page.locator('[data-test=m-partner-select]').scrollIntoViewIfNeeded()
   await shot('p12m-apply-partner')
-  await page.locator('[data-test=m-apply-submit]').click()
-  await page.getByText('异地用车申请已提交').waitFor()
+  await expectMessage(page, '异地用车申请已提交', () => page.locator('[data-test=m-apply-submit]').click(), 'toast')
   await page.waitForURL(/\/m\/orders\/\d+$/)
   const id = Number(page.url().match(/orders\/(\d+)/)[1])
 

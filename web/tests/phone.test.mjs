@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, idCard, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, expectMessage, idCard, serverAndBrowser, settled, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -43,7 +43,7 @@ serverAndBrowser(async (s) => {
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
 
 async function shot(name) {
-  await page.waitForTimeout(400)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
 }
 
@@ -211,6 +211,8 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   await shot('m-driver-home')
   await page.goto('/m/repair')
   await page.locator('[data-test=m-repair-search] input').fill(repairCar.plate)
+  // The search has answered (it waits for a pause in typing): the car alone is listed.
+  await page.locator('[data-test=m-repair-vehicle]', { hasNotText: repairCar.plate }).first().waitFor({ state: 'detached' })
   const car = page.locator('[data-test=m-repair-vehicle]', { hasText: repairCar.plate })
   await car.click()
   await page.locator('textarea[name=problem]').fill('冷车启动困难，仪表盘发动机故障灯常亮')
@@ -240,10 +242,11 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   const no = (await vm.get(`/repair-jobs/${jobId}`)).data.no
   await page.goto('/m/repair')
   await page.locator('[data-test=m-repair-search] input').fill(repairCar.plate)
+  // The search has answered (it waits for a pause in typing): the car alone is listed.
+  await page.locator('[data-test=m-repair-vehicle]', { hasNotText: repairCar.plate }).first().waitFor({ state: 'detached' })
   const busy = page.locator('[data-test=m-repair-vehicle]', { hasText: repairCar.plate })
   await busy.getByText(`已有未完结的维修单 ${no}（待指派维修厂）`).waitFor()
-  await busy.click()
-  await page.locator('.van-toast', { hasText: '完结后才能再报修' }).waitFor()
+  await expectMessage(page, '完结后才能再报修', () => busy.click(), 'toast')
   await shot('m-repair-picker-busy')
   assert.equal(await busy.locator('.van-radio__icon--checked').count(), 0, 'the busy car is not picked')
 })

@@ -2,7 +2,7 @@
 // evidence keys, formulas — and, at 1440×900, tables whose last column and order numbers fit.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, login, logout, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, login, logout, serverAndBrowser, settled } from './browser.mjs'
 import { daysTag } from '../src/views/lifecycle/lifecycle.js'
 
 let server, b, page
@@ -11,14 +11,6 @@ serverAndBrowser((s) => ({ server, b, page } = s))
 
 // Requirement numbers, "#12"-style ids and keys such as "overnight:vehicle:334:2026-12-07".
 const CODE = /R-\d+|#\d+\b|[a-z_]+:[a-z_]+:\d+/
-
-// settle waits until the page's tables and cards have loaded (not for a quiet network: the live
-// map and the message badge keep a stream open).
-async function settle() {
-  await page.waitForTimeout(300)
-  for (let i = 0; i < 50 && (await page.locator('.el-loading-mask:visible').count()); i++) await page.waitForTimeout(200)
-  await page.waitForTimeout(300)
-}
 
 // visit opens a page of the console in place (the router, not a reload: quicker on a busy machine).
 async function visit(p) {
@@ -29,7 +21,7 @@ async function visit(p) {
 }
 
 async function assertReadable(where) {
-  await settle()
+  await settled(page)
   const text = await page.locator('body').innerText()
   const m = text.match(CODE)
   assert.equal(m, null, `${where} shows ${m && JSON.stringify(text.slice(Math.max(0, m.index - 40), m.index + 40))}`)
@@ -54,7 +46,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
 
   // 严重问题 and the fuel flags are switches, not 0/1 number boxes.
   await visit('/supervision/rules')
-  await settle()
+  await settled(page)
   const serious = page.locator('[data-test=sup-rules] .param', { hasText: '严重问题' }).first()
   assert.equal(await serious.locator('.el-switch').count(), 1, '严重问题 is a switch')
   assert.equal(await serious.locator('.el-input-number').count(), 0, '严重问题 is not a number box')
@@ -71,7 +63,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
   await login(page, 'city_audit')
   await visit('/audit')
   await assertReadable('审计日志')
-  await settle()
+  await settled(page)
   await page.locator('[data-test=audit-table] .el-table__row').first().getByRole('button', { name: '查看' }).click()
   await page.locator('.el-drawer', { hasText: '审计记录详情' }).waitFor()
   await assertReadable('an audit entry')
@@ -92,7 +84,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
   // The dispatcher's 转租赁 dialog.
   await login(page, 'jgj_dispatcher')
   await page.goto('/dispatch')
-  await settle()
+  await settled(page)
   await page.locator('[data-test=dispatch-list] [data-test=act-rental]').first().click()
   await dialog(page, '转租赁用车').waitFor()
   await assertReadable('转租赁')
@@ -104,7 +96,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
 // fits checks a table at 1440×900: no column hidden to the right (no horizontal scrolling, every
 // header inside the table, none under a column fixed on the right) and the order numbers whole.
 async function fits(where, table, numberCol) {
-  await settle()
+  await settled(page)
   const t = page.locator(`${table} .el-table`).first()
   await t.locator('.el-table__body-wrapper .el-table__row').first().waitFor()
   const r = await t.evaluate((el, numberCol) => {
@@ -168,7 +160,7 @@ test('at 1440×900 the last column and the order numbers fit; 今天到期; the 
   }
   // The ID-card number on one line.
   await visit('/drivers')
-  await settle()
+  await settled(page)
   const id = page.locator('[data-test=driver-table] .el-table__body-wrapper .el-table__row .mono', { hasText: /\d{17}/ }).first()
   assert.equal(await id.evaluate((e) => e.getClientRects().length), 1, 'the ID card number wraps')
   await logout(page)

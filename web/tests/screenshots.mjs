@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startServer } from './server.mjs'
-import { apiSession, launchBrowser, login, submitLogin } from './browser.mjs'
+import { apiSession, launchBrowser, login, settled, submitLogin } from './browser.mjs'
 
 const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 await mkdir(outDir, { recursive: true })
@@ -14,7 +14,7 @@ const server = await startServer()
 const b = await launchBrowser({ baseURL: server.baseURL })
 const { page } = b
 const shot = async (name) => {
-  await page.waitForTimeout(800)
+  await settled(page)
   await page.screenshot({ path: path.join(outDir, `${name}.png`) })
   console.log('wrote', path.join(outDir, `${name}.png`))
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { apiSession, DEMO_PASSWORD, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, expectMessage, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
 
 // RFC 6238 with RFC 4648 base32 secrets: HMAC-SHA1, 30 s steps, 6 digits.
 function totp(secret, at = Date.now()) {
@@ -30,8 +30,7 @@ test('1. the demo requires no second factor and says so; the security administra
   await page.locator('[data-test=policy-totp-off]').waitFor()
   assert.match(await page.locator('[data-test=policy-totp-off]').innerText(), /演示数据关闭了这项要求/)
   await page.locator('[data-test=policy-totp-roles]').getByText('用车申请人', { exact: true }).click()
-  await page.locator('[data-test=policy-save]').click()
-  await page.locator('.el-message--success', { hasText: '安全策略已保存' }).waitFor()
+  await expectMessage(page, '安全策略已保存', () => page.locator('[data-test=policy-save]').click())
   await page.locator('[data-test=policy-totp-off]').waitFor({ state: 'detached' })
   await logout(page)
 })
@@ -104,8 +103,7 @@ test('5. the security administrator resets the binding in 用户管理; the next
   const row = page.locator('.el-table__row', { hasText: 'jgj_staff' }).first()
   await row.getByText('双因素').waitFor()
   await page.locator('[data-test=user-totp-reset]:visible').first().click()
-  await page.locator('.el-message-box').getByRole('button', { name: '重置' }).click()
-  await page.locator('.el-message--success', { hasText: '动态验证码绑定已重置' }).waitFor()
+  await expectMessage(page, '动态验证码绑定已重置', () => page.locator('.el-message-box').getByRole('button', { name: '重置' }).click())
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   const me = await staff.get('/me')
   assert.equal(me.data.must_enrol, true)

@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './server.mjs'
-import { login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { expectMessage, login, logout, menuItem, serverAndBrowser, settled } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const PHONE = { width: 375, height: 812 }
@@ -41,7 +41,7 @@ after(() => {
 })
 
 async function shot(name) {
-  await page.waitForTimeout(400)
+  await settled(page)
   await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true })
 }
 
@@ -311,8 +311,7 @@ test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; t
   await page.locator('.el-form-item__error', { hasText: '请填写取消原因' }).waitFor()
   await page.locator('textarea[data-test=visitor-cancel-reason]').fill('接待安排调整，改派平台车辆')
   await shot('visitor-ride-cancel-console')
-  await page.locator('[data-test=visitor-cancel-submit]').click()
-  await page.locator('.el-message', { hasText: '已取消' }).waitFor()
+  await expectMessage(page, '已取消', () => page.locator('[data-test=visitor-cancel-submit]').click())
   await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '新北区政府' }).filter({ hasText: '已取消' }).waitFor()
   await logout(page)
 

@@ -35,13 +35,13 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderView, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
 		{Method: "GET", Path: "/api/orders/{id}/dispatch-sheet.pdf", Perm: access.OrderView, Tag: "用车", Summary: "打印派车单（PDF：订单、车辆、驾驶员、审批与派车人及时间、签字栏）", Handle: s.dispatchSheet},
 		{Method: "PUT", Path: "/api/orders/{id}", Perm: access.OrderApply, Tag: "用车", Summary: "修改被退回的申请并重新提交", In: booking.Input{}, Out: booking.Order{}, Handle: update(s.Booking.Resubmit)},
-		{Method: "POST", Path: "/api/orders/{id}/approve", Perm: access.OrderApprove, Tag: "用车", Summary: "审批通过（R-13(2)）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("approve")},
-		{Method: "POST", Path: "/api/orders/{id}/return", Perm: access.OrderApprove, Tag: "用车", Summary: "退回申请（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("return")},
-		{Method: "POST", Path: "/api/orders/{id}/cancel", Perm: access.OrderApply, Tag: "用车", Summary: "出车前取消（申请人本人或调度员）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("cancel")},
+		{Method: "POST", Path: "/api/orders/{id}/approve", Perm: access.OrderApprove, Tag: "用车", Summary: "审批通过（R-13(2)）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Approve)},
+		{Method: "POST", Path: "/api/orders/{id}/return", Perm: access.OrderApprove, Tag: "用车", Summary: "退回申请（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Return)},
+		{Method: "POST", Path: "/api/orders/{id}/cancel", Perm: access.OrderApply, Tag: "用车", Summary: "出车前取消（申请人本人或调度员）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Cancel)},
 		{Method: "GET", Path: "/api/orders/{id}/suggestions", Perm: access.OrderDispatch, Tag: "调度", Summary: "派车候选车辆与驾驶员：在调度员管辖范围内按车牌、单位（含下级）、类别、座位数、距用车单位距离（公里）查找，分页，排序同推荐（可派、本单位、未封存、本月用车少优先），含不适合的原因", Query: []string{"plate", "unit_id", "category", "seats", "max_km", "page", "page_size"}, Out: List[booking.VehicleCandidate]{}, Handle: s.suggest},
 		{Method: "POST", Path: "/api/orders/{id}/dispatch", Perm: access.OrderDispatch, Tag: "调度", Summary: "派车：选派车辆与驾驶员（R-13(3)）", In: booking.DispatchInput{}, Out: booking.Order{}, Handle: update(s.Booking.Dispatch)},
-		{Method: "POST", Path: "/api/orders/{id}/consent", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人同意派车", Out: booking.Order{}, Handle: s.orderAction("consent")},
-		{Method: "POST", Path: "/api/orders/{id}/refuse", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人不同意派车（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: s.orderAction("refuse")},
+		{Method: "POST", Path: "/api/orders/{id}/consent", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人同意派车", Out: booking.Order{}, Handle: get(s.Booking.Consent)},
+		{Method: "POST", Path: "/api/orders/{id}/refuse", Perm: access.OrderConsent, Tag: "调度", Summary: "车管负责人不同意派车（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Refuse)},
 		{Method: "POST", Path: "/api/orders/{id}/rental", Perm: access.OrderDispatch, Tag: "调度", Summary: "本单位车辆无法保障，转交合同租赁公司（R-21）", In: rental.HandOverInput{}, Out: booking.Order{}, Handle: update(s.Rental.HandOver)},
 		{Method: "POST", Path: "/api/orders/{id}/depart", Perm: access.OrderDrive, Tag: "出车", Summary: "驾驶员出车（填出车里程）", In: odometerIn{}, Out: booking.Order{}, Handle: s.odometer("depart")},
 		{Method: "POST", Path: "/api/orders/{id}/change", Perm: access.OrderDrive, Tag: "出车", Summary: "途中变更报告（R-13(4)）", In: booking.ChangeInput{}, Out: booking.Order{}, Handle: update(s.Booking.ReportChange)},
@@ -190,34 +190,6 @@ var orderFields = []sheet.Field[*booking.Order]{
 
 func (s *Server) bookingCounts(r *Request) (any, error) {
 	return s.Booking.Counts(r.Context(), r.Actor())
-}
-
-// orderAction handles the actions whose body is at most a reason.
-func (s *Server) orderAction(action string) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		var in reasonIn
-		if err := decodeOptional(r, &in); err != nil {
-			return nil, err
-		}
-		ctx, a, b := r.Context(), r.Actor(), s.Booking
-		switch action {
-		case "approve":
-			return b.Approve(ctx, a, id, in.Reason)
-		case "return":
-			return b.Return(ctx, a, id, in.Reason)
-		case "cancel":
-			return b.Cancel(ctx, a, id, in.Reason)
-		case "consent":
-			return b.Consent(ctx, a, id)
-		case "refuse":
-			return b.Refuse(ctx, a, id, in.Reason)
-		}
-		return nil, errs.E(errs.NotFound, "未知操作 %s", action)
-	}
 }
 
 func (s *Server) suggest(r *Request) (any, error) {

@@ -475,10 +475,10 @@ func reasoned[T any](fn func(context.Context, *access.Actor, int64, string) (T, 
 	}
 }
 
-// decided serves a decision on the object named by {id} whose reason may
-// be left out (an empty body): yes or no as the route says, the service
-// deciding whether that decision needs a reason.
-func decided[T any](fn func(context.Context, *access.Actor, int64, bool, string) (T, error), yes bool) func(*Request) (any, error) {
+// mayReason serves an action on the object named by {id} whose reason
+// may be left out (an empty body): the service decides whether the action
+// needs one (approve, return, cancel, refuse an order).
+func mayReason[T any](fn func(context.Context, *access.Actor, int64, string) (T, error)) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		id, err := pathID(r)
 		if err != nil {
@@ -488,8 +488,16 @@ func decided[T any](fn func(context.Context, *access.Actor, int64, bool, string)
 		if err := decodeOptional(r, &in); err != nil {
 			return nil, err
 		}
-		return fn(r.Context(), r.Actor(), id, yes, in.Reason)
+		return fn(r.Context(), r.Actor(), id, in.Reason)
 	}
+}
+
+// decided serves a decision on the object named by {id} whose reason may
+// be left out: yes or no as the route says (mayReason).
+func decided[T any](fn func(context.Context, *access.Actor, int64, bool, string) (T, error), yes bool) func(*Request) (any, error) {
+	return mayReason(func(ctx context.Context, a *access.Actor, id int64, reason string) (T, error) {
+		return fn(ctx, a, id, yes, reason)
+	})
 }
 
 // decodeOptional decodes a body that may be absent.

@@ -179,19 +179,36 @@ func servedQuery(db bun.IDB) *bun.SelectQuery {
 		Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
 }
 
-// span is the time a use is charged for: from departure (else planned
-// pick-up) to return to base (else task end, else planned return).
+// span is the time a use is charged for (Span): to the planned return
+// when the trip has not come back.
 func (u *use) span() time.Duration {
-	start, end := u.PickupAt, u.ReturnAt
-	if u.DepartedAt != nil {
-		start = *u.DepartedAt
+	return Span(u.PickupAt, u.DepartedAt, u.ReturnedAt, u.FinishedAt, u.ReturnAt)
+}
+
+// Span is the time a use is charged for, never negative: from departure
+// (else the planned pick-up) to the return to base, else the trip's end,
+// else otherwise. Every priced use — cross-unit, partner, visitor — counts
+// its time so.
+func Span(pickup time.Time, departed, returned, finished *time.Time, otherwise time.Time) time.Duration {
+	start, end := pickup, otherwise
+	if departed != nil {
+		start = *departed
 	}
-	if u.ReturnedAt != nil {
-		end = *u.ReturnedAt
-	} else if u.FinishedAt != nil {
-		end = *u.FinishedAt
+	if returned != nil {
+		end = *returned
+	} else if finished != nil {
+		end = *finished
 	}
 	return max(end.Sub(start), 0)
+}
+
+// OdometerM is the distance in metres between two odometer readings in
+// km: 0 when one is missing or they go backwards.
+func OdometerM(start, end *int) int64 {
+	if start == nil || end == nil || *end <= *start {
+		return 0
+	}
+	return int64(*end-*start) * 1000
 }
 
 // cost computes the cost of one use (not stored).
@@ -223,8 +240,8 @@ func cost(ctx context.Context, db bun.IDB, u *use, now time.Time) (*UseCost, err
 	switch {
 	case gps.Valid && gps.Int64 > 0:
 		c.KmM, c.KmSource = gps.Int64, "gps"
-	case u.StartOdo != nil && u.EndOdo != nil && *u.EndOdo > *u.StartOdo:
-		c.KmM, c.KmSource = int64(*u.EndOdo-*u.StartOdo)*1000, "odometer"
+	case OdometerM(u.StartOdo, u.EndOdo) > 0:
+		c.KmM, c.KmSource = OdometerM(u.StartOdo, u.EndOdo), "odometer"
 	default:
 		c.KmSource = "none"
 	}

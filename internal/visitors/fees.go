@@ -78,24 +78,13 @@ func (s *Service) SettleFees(ctx context.Context, id int64) (int, error) {
 	}
 	n := 0
 	for _, d := range due {
-		start, end := d.Pickup, d.Pickup
-		if d.Departed != nil {
-			start = *d.Departed
-		}
-		if d.Returned != nil {
-			end = *d.Returned
-		} else if d.Finished != nil {
-			end = *d.Finished
-		}
-		if end.Before(start) {
-			end = start
-		}
+		span := savings.Span(d.Pickup, d.Departed, d.Returned, d.Finished, d.Pickup)
 		km := d.TripM
-		if km == 0 && d.StartOdo != nil && d.EndOdo != nil && *d.EndOdo >= *d.StartOdo {
-			km = int64(*d.EndOdo-*d.StartOdo) * 1000
+		if km == 0 {
+			km = savings.OdometerM(d.StartOdo, d.EndOdo)
 		}
 		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			p, err := savings.PriceUse(ctx, tx, savings.PaidUse, d.Seats, d.Pickup, end.Sub(start), km)
+			p, err := savings.PriceUse(ctx, tx, savings.PaidUse, d.Seats, d.Pickup, span, km)
 			if err != nil {
 				return err
 			}

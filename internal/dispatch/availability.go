@@ -156,7 +156,7 @@ func (r *registry) choose(set vehicleSet) ([]*fleetVehicle, error) {
 	if set.vtype != "" && name(VehicleTypes, set.vtype) == "" {
 		return nil, (&errs.Fields{"vehicle_type": "车型不正确"}).Err()
 	}
-	plate := strings.ToUpper(strings.Trim(like(set.plate), "%"))
+	plate := strings.ToUpper(strings.TrimSpace(set.plate))
 	match := func(v *fleetVehicle) bool {
 		return strings.HasPrefix(v.unitPath, set.path) && (set.poolOf == 0 || v.poolLevel == set.poolOf) &&
 			(set.vtype == "" || v.vtype == set.vtype) && (plate == "" || strings.Contains(strings.ToUpper(v.plate), plate))

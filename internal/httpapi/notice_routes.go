@@ -10,6 +10,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notices"
+	"govfleet/internal/savings"
 	"govfleet/internal/savingsrate"
 	"govfleet/internal/sheet"
 )
@@ -170,7 +171,7 @@ func (s *Server) exportReport(r *Request) (any, error) {
 		sheet.F("用车订单（单）", func(m *notices.Measures) any { return m.Orders }),
 		sheet.F("已完成（单）", func(m *notices.Measures) any { return m.Served }),
 		sheet.F("出车车日", func(m *notices.Measures) any { return m.VehicleDays }),
-		sheet.F("行驶里程（公里）", func(m *notices.Measures) any { f, _ := strconv.ParseFloat(notices.Km(m.DistanceM), 64); return f }),
+		sheet.F("行驶里程（公里）", func(m *notices.Measures) any { f, _ := strconv.ParseFloat(savings.Km(m.DistanceM), 64); return f }),
 		sheet.F("行程（次）", func(m *notices.Measures) any { return m.Trips }),
 		sheet.F("租赁用车（单）", func(m *notices.Measures) any { return m.RentalOrders }),
 		sheet.F("租赁里程（公里）", func(m *notices.Measures) any { return m.RentalKm }),

@@ -17,6 +17,7 @@ import (
 	"govfleet/internal/ledger"
 	"govfleet/internal/money"
 	"govfleet/internal/pdf"
+	"govfleet/internal/savings"
 	"govfleet/internal/store"
 )
 
@@ -177,9 +178,6 @@ func measure(ctx context.Context, db bun.IDB, path string, p Period) (*Measures,
 	return m, store.Translate(err)
 }
 
-// Km is a distance in metres as kilometres with one decimal.
-func Km(m int64) string { return strconv.FormatFloat(float64(m/100)/10, 'f', 1, 64) }
-
 // percent is a/b as a percentage with one decimal, "—" without b.
 func percent(a, b int) string {
 	if b == 0 {
@@ -195,7 +193,7 @@ func DraftText(node string, f *Figures) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "现将%s%s公务用车和租赁用车使用情况通报如下（统计期间 %s 至 %s，数据来自平台）。\n\n", node, f.PeriodName, f.From, f.To)
 	fmt.Fprintf(&b, "一、用车情况。本期共有用车订单%d单，已完成%d单（完成率%s）；车辆出车%d车日，行驶%s公里，行程%d次。\n\n",
-		t.Orders, t.Served, percent(t.Served, t.Orders), t.VehicleDays, Km(t.DistanceM), t.Trips)
+		t.Orders, t.Served, percent(t.Served, t.Orders), t.VehicleDays, savings.Km(t.DistanceM), t.Trips)
 	fmt.Fprintf(&b, "二、租赁用车。本期转租赁用车%d单，登记行驶%d公里，费用%s元。\n\n", t.RentalOrders, t.RentalKm, money.Yuan(t.RentalFen))
 	var kinds []string
 	for _, k := range f.Kinds {
@@ -325,7 +323,7 @@ func ReportDoc(n *Notice, now time.Time) pdf.Doc {
 		tb.Right[i] = true
 	}
 	row := func(m *Measures) []string {
-		r := []string{m.Name, strconv.Itoa(m.Orders), strconv.Itoa(m.Served), strconv.Itoa(m.VehicleDays), Km(m.DistanceM), strconv.Itoa(m.RentalOrders)}
+		r := []string{m.Name, strconv.Itoa(m.Orders), strconv.Itoa(m.Served), strconv.Itoa(m.VehicleDays), savings.Km(m.DistanceM), strconv.Itoa(m.RentalOrders)}
 		for _, k := range kinds {
 			r = append(r, money.Yuan(m.ByKind[k.Code]))
 		}

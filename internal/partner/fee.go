@@ -58,12 +58,7 @@ func (s *Service) fee(ctx context.Context, tx bun.Tx, p *Partner, o *booking.Ord
 	if err := tx.NewSelect().Table("vehicles").Column("seats").Where("id = ?", o.VehicleID).Scan(ctx, &seats); err != nil {
 		return nil, err
 	}
-	start := o.PickupAt
-	if o.DepartedAt != nil {
-		start = *o.DepartedAt
-	}
-	span := savings.Span(o.PickupAt, o.DepartedAt, o.ReturnedAt, nil, s.now())
-	end := start.Add(span)
+	start, end := savings.Window(o.PickupAt, o.DepartedAt, o.ReturnedAt, nil, s.now())
 	var gps int64
 	if err := tx.NewSelect().Table("trips").ColumnExpr("COALESCE(SUM(distance_m), 0)").
 		Where("vehicle_id = ? AND started_at < ? AND ended_at > ?", o.VehicleID, end, start).Scan(ctx, &gps); err != nil {
@@ -73,7 +68,7 @@ func (s *Service) fee(ctx context.Context, tx bun.Tx, p *Partner, o *booking.Ord
 	if gps == 0 && o.StartOdometer != nil && o.EndOdometer != nil {
 		dist, source = savings.OdometerM(o.StartOdometer, o.EndOdometer), "里程表读数（无定位轨迹）"
 	}
-	pr, err := savings.PriceUse(ctx, tx, savings.PaidUse, seats, o.PickupAt, span, dist)
+	pr, err := savings.PriceUse(ctx, tx, savings.PaidUse, seats, o.PickupAt, end.Sub(start), dist)
 	if errs.Is(err, errs.Conflict) {
 		return nil, errs.E(errs.Conflict, "「%s」的订单 %s（%s）不能计费回场：%s", p.Name, o.No, o.Plate, msgOf(err))
 	}

@@ -15,6 +15,7 @@ import (
 	"govfleet/internal/money"
 	"govfleet/internal/notify"
 	"govfleet/internal/pdf"
+	"govfleet/internal/savings"
 	"govfleet/internal/sheet"
 	"govfleet/internal/store"
 )
@@ -282,7 +283,7 @@ func (s *Service) SettlementXLSX(ctx context.Context, id int64) (string, []byte,
 			dir = "本市人员用对方车辆（本方应付）"
 		}
 		rows = append(rows, []any{dir, l.Ref, l.OrderNo, l.Applicant, l.Reason, l.PickupAt, l.Plate, TypeName(l.VehicleType), l.DriverName,
-			fmt.Sprintf("%.1f", float64(l.DistanceM)/1000), sheet.Money(*l.FeeFen), moneyOrDash(l.MarketFen), moneyOrDash(l.SavingFen), l.FeeNote})
+			savings.Km(l.DistanceM), sheet.Money(*l.FeeFen), moneyOrDash(l.MarketFen), moneyOrDash(l.SavingFen), l.FeeNote})
 	}
 	confirmed := func(t *time.Time, by string) string {
 		if t == nil {
@@ -368,7 +369,7 @@ func SettlementDoc(st *Settlement, now time.Time) pdf.Doc {
 			km += l.DistanceM
 			fee += f
 			tb.Rows = append(tb.Rows, []string{fmt.Sprint(n), l.OrderNo, l.Applicant, t(l.PickupAt), l.Plate,
-				l.DriverName, l.FeeNote, fmt.Sprintf("%.1f", float64(l.DistanceM)/1000), money.Yuan(f), mk, sv})
+				l.DriverName, l.FeeNote, savings.Km(l.DistanceM), money.Yuan(f), mk, sv})
 		}
 		mk, sv := "—", "—"
 		if market > 0 {

@@ -179,18 +179,19 @@ func servedQuery(db bun.IDB) *bun.SelectQuery {
 		Where("o.vehicle_id IS NOT NULL AND o.state IN (?)", bun.In([]string{"finished", "back", "closed"}))
 }
 
-// span is the time a use is charged for (Span): to the planned return
+// span is the time a use is charged for (Window): to the planned return
 // when the trip has not come back.
 func (u *use) span() time.Duration {
-	return Span(u.PickupAt, u.DepartedAt, u.ReturnedAt, u.FinishedAt, u.ReturnAt)
+	start, end := Window(u.PickupAt, u.DepartedAt, u.ReturnedAt, u.FinishedAt, u.ReturnAt)
+	return end.Sub(start)
 }
 
-// Span is the time a use is charged for, never negative: from departure
-// (else the planned pick-up) to the return to base, else the trip's end,
-// else otherwise. Every priced use — cross-unit, partner, visitor — counts
-// its time so.
-func Span(pickup time.Time, departed, returned, finished *time.Time, otherwise time.Time) time.Duration {
-	start, end := pickup, otherwise
+// Window is the time a use is charged for, its end never before its start:
+// from departure (else the planned pick-up) to the return to base, else
+// the trip's end, else otherwise. Every priced use — cross-unit, partner,
+// visitor — counts its time so.
+func Window(pickup time.Time, departed, returned, finished *time.Time, otherwise time.Time) (start, end time.Time) {
+	start, end = pickup, otherwise
 	if departed != nil {
 		start = *departed
 	}
@@ -199,7 +200,10 @@ func Span(pickup time.Time, departed, returned, finished *time.Time, otherwise t
 	} else if finished != nil {
 		end = *finished
 	}
-	return max(end.Sub(start), 0)
+	if end.Before(start) {
+		end = start
+	}
+	return start, end
 }
 
 // OdometerM is the distance in metres between two odometer readings in

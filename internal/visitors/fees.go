@@ -78,13 +78,13 @@ func (s *Service) SettleFees(ctx context.Context, id int64) (int, error) {
 	}
 	n := 0
 	for _, d := range due {
-		span := savings.Span(d.Pickup, d.Departed, d.Returned, d.Finished, d.Pickup)
+		start, end := savings.Window(d.Pickup, d.Departed, d.Returned, d.Finished, d.Pickup)
 		km := d.TripM
 		if km == 0 {
 			km = savings.OdometerM(d.StartOdo, d.EndOdo)
 		}
 		err := s.DB.Tx(ctx, func(tx bun.Tx) error {
-			p, err := savings.PriceUse(ctx, tx, savings.PaidUse, d.Seats, d.Pickup, span, km)
+			p, err := savings.PriceUse(ctx, tx, savings.PaidUse, d.Seats, d.Pickup, end.Sub(start), km)
 			if err != nil {
 				return err
 			}

@@ -118,6 +118,7 @@ func (s *Server) supportTasks(r *Request, p, size int) ([]*dispatch.Task, int, e
 var taskFields = []sheet.Field[*dispatch.Task]{
 	{Title: "任务名称", Width: 26, Value: func(t *dispatch.Task) any { return t.Name }},
 	sheet.F("类型", func(t *dispatch.Task) any { return t.KindName }),
+	sheet.F("状态", func(t *dispatch.Task) any { return t.StateName }),
 	sheet.F("统筹层级", func(t *dispatch.Task) any { return t.LevelName }),
 	{Title: "开始", Width: 20, Value: func(t *dispatch.Task) any { return t.StartAt }},
 	{Title: "结束", Width: 20, Value: func(t *dispatch.Task) any { return t.EndAt }},

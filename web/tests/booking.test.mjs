@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, settled, workday } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, settled, workday, beijingDay } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -37,9 +37,7 @@ async function shot(name) {
 
 // "YYYY-MM-DD HH:mm" in Shanghai, days from now at the given hour.
 function shanghai(days, hour, minute = 0) {
-  const d = new Date(Date.now() + days * 86400000)
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)
-  return `${day} ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`
+  return `${beijingDay(days)} ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`
 }
 // "YYYY-MM-DD HH:mm" in Shanghai, minutes from now (to the next 5 minutes).
 function soon(minutes) {

@@ -210,6 +210,14 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   const d = await expectMessage(page, [other.name, plate, '首日早班'], () => move(13, 17), 'error')
   await shot('dispatch-shift-refused')
   await d.getByRole('button', { name: '取消' }).click()
+  // A new shift without its times and gathering place: refused, the reason shown above the form's fields.
+  await page.locator('[data-test=shift-add]').click()
+  const add = dialog(page, '增加班次')
+  await add.locator('[data-test=shift-name]').fill('补充班次')
+  await add.locator('[data-test=shift-place]').fill('')
+  await add.locator('[data-test=shift-save]').click()
+  await add.locator('[data-test=shift-error]', { hasText: '请填写' }).waitFor()
+  await add.getByRole('button', { name: '取消' }).click()
   // Two hours later: the shift and its order move.
   await expectMessage(page, '班次已调整', () => move(10, 14))
   await page.waitForFunction(() => [...document.querySelectorAll('[data-test=shifts] tbody tr')].some((tr) => tr.innerText.includes('首日早班') && tr.innerText.includes('10:00')))

@@ -193,7 +193,7 @@ test('2. vehicle form: a malformed plate and a bad VIN show Chinese field errors
   // Pattern-valid VIN with a wrong check digit: the server's message lands under the field.
   await dlg.locator('input[name=plate]').fill(PLATE)
   await dlg.locator('input[name=vin]').fill(BAD_CHECK_VIN)
-  await expectMessage(page, null, () => page.locator('[data-test=vehicle-save]').click(), 'error')
+  await expectMessage(page, '请按提示修改后重新提交', () => page.locator('[data-test=vehicle-save]').click(), 'error')
   // (the client's message fades out first; wait for the server's)
   await vinErr.filter({ hasText: '校验位' }).waitFor()
   await plateErr.waitFor({ state: 'detached' })

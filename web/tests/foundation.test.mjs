@@ -66,7 +66,7 @@ test('2. create a unit under 天宁区; a bad credit code shows the field error 
   const good = creditCode(Date.now())
   const badDigit = good.slice(0, 17) + (good[17] === '0' ? '1' : '0')
   await dlg.locator('input[name=credit_code]').fill(badDigit)
-  await expectMessage(page, null, () => page.locator('[data-test=unit-save]').click(), 'error')
+  await expectMessage(page, '校验码', () => page.locator('[data-test=unit-save]').click(), 'error')
   await ccItem.locator('.el-form-item__error').waitFor()
   assert.ok((await ccItem.locator('.el-form-item__error').innerText()).length > 0)
   assert.ok(await dlg.isVisible(), 'the dialog stays open')
@@ -160,7 +160,7 @@ test('4. the 天宁区 administrator cannot see 钟楼区 units and gets an erro
   assert.ok([403, 404].includes(res.status), `status ${res.status}`)
   assert.ok(['forbidden', 'not_found'].includes(res.body?.error?.code), JSON.stringify(res.body))
   // …and so does the console's deep link, with the server's message.
-  await expectMessage(page, null, () => page.goto(`/org?unit=${zl.id}`), 'error')
+  await expectMessage(page, /不在您的管辖范围内|不存在或已删除/, () => page.goto(`/org?unit=${zl.id}`), 'error')
   assert.equal(await page.locator('[data-test=unit-detail] .el-descriptions').count(), 0)
   await logout(page)
 })

@@ -7,7 +7,7 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, beijingDay, beijingAt } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
@@ -23,10 +23,7 @@ const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.
 const loanRow = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: reason })
 
 // A Beijing date-time string some days ahead, as the picker takes it.
-function ahead(days, hour) {
-  const d = new Date(Date.now() + days * 86400000 + 8 * 3600000)
-  return `${d.toISOString().slice(0, 10)} ${String(hour).padStart(2, '0')}:00:00`
-}
+const ahead = (days, hour) => `${beijingDay(days)} ${String(hour).padStart(2, '0')}:00:00`
 
 test('1. a district asks another for a sedan; the lender picks one and approves; the borrower returns it early', async () => {
   await login(page, 'tn_dispatcher')
@@ -161,8 +158,8 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   const tn = await apiSession(server.baseURL, 'tn_dispatcher')
   const opts = (await tn.get('/loans/options')).data
   const wj = opts.levels.find((l) => l.name === '武进区')
-  const from = new Date(`${ahead(40, 8).replace(' ', 'T')}+08:00`).toISOString()
-  const to = new Date(`${ahead(41, 18).replace(' ', 'T')}+08:00`).toISOString()
+  const from = beijingAt(40, 8)
+  const to = beijingAt(41, 18)
   const free = (await tn.get(`/loans/offer?lender_id=${wj.id}&from=${from}&to=${to}&vehicle_type=business_van`)).data
   assert.ok(free.length > 0, '武进区 has a free business van')
   const plate = free[0].plate

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, expectMessage, idCard, serverAndBrowser, settled, workday } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, expectMessage, idCard, serverAndBrowser, settled, workday, beijingDay } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
@@ -61,8 +61,7 @@ async function newCar(admin, unit, plate) {
 // An 18-digit resident ID (GB 11643) born 1985-01-01 with the given sequence number.
 // "YYYY-MM-DDTHH:mm" in Shanghai, days from now at the given hour.
 function shanghai(days, hour) {
-  const d = new Date(Date.now() + days * 86400000)
-  return `${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)}T${String(hour).padStart(2, '0')}:00`
+  return `${beijingDay(days)}T${String(hour).padStart(2, '0')}:00`
 }
 const isoOf = (s) => new Date(`${s}:00+08:00`).toISOString()
 

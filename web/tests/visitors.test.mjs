@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './server.mjs'
-import { expectMessage, login, logout, menuItem, serverAndBrowser, settled } from './browser.mjs'
+import { expectMessage, login, logout, menuItem, serverAndBrowser, settled, beijingDay } from './browser.mjs'
 
 const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const PHONE = { width: 375, height: 812 }
@@ -55,10 +55,7 @@ async function smsCode(phone) {
   throw new Error('no code in the SMS log')
 }
 
-const shanghai = (days, hour) => {
-  const d = new Date(Date.now() + days * 86400000)
-  return `${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d)}T${String(hour).padStart(2, '0')}:00`
-}
+const shanghai = (days, hour) => `${beijingDay(days)}T${String(hour).padStart(2, '0')}:00`
 
 test('1. a visitor registers on the phone with an SMS code and waits for verification', async () => {
   await page.setViewportSize(PHONE)
@@ -154,7 +151,12 @@ test('4. the demo visitor sees its past rides: driver, car and fee; the console 
   await page.getByRole('tab', { name: '来访用车' }).click()
   await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '网约车' }).first().waitFor()
   // A platform vehicle's paid use shows the market price it replaced and the saving (the paid-use tariff, 收费标准与市场价).
-  await page.locator('[data-test=visitor-bookings-table] [data-test=visitor-saving]').first().waitFor()
+  const saving = page.locator('[data-test=visitor-bookings-table] [data-test=visitor-saving]').first()
+  await saving.waitFor()
+  const yuanOf = (t) => Number(t.trim().replace(/,/g, ''))
+  const [market, saved] = (await saving.innerText()).split('/').map(yuanOf)
+  const fee = yuanOf(await saving.locator('xpath=ancestor::td/preceding-sibling::td[1]').innerText())
+  assert.ok(fee > 0 && market > fee && Math.abs(market - fee - saved) < 0.005, `market ${market} − fee ${fee} = saving ${saved}`)
   await shot('visitor-bookings-console')
   await menuItem(page, '网约车对账').click()
   await page.waitForURL('**/ridehail-reconciliation')

@@ -169,6 +169,9 @@ type NeedInput struct {
 	Count       int    `json:"count"`
 }
 
+// MaxShifts bounds a task's shifts, whether created with it or added.
+const MaxShifts = 200
+
 // TaskInput creates a support task.
 type TaskInput struct {
 	LevelID           int64        `json:"level_id"` // 0: the actor's own level
@@ -188,7 +191,7 @@ func (in *TaskInput) validate() error {
 	f.Check(name(TaskKinds, in.Kind) == "", "kind", "请选择任务类型")
 	f.Check(in.ObjectionDeadline.IsZero(), "objection_deadline", "请设定所属单位提出异议的截止时间")
 	f.Check(len(in.Shifts) == 0, "shifts", "请至少安排一个班次")
-	f.Check(len(in.Shifts) > 200, "shifts", "班次不能超过200个")
+	f.Check(len(in.Shifts) > MaxShifts, "shifts", fmt.Sprintf("班次不能超过%d个", MaxShifts))
 	for i := range in.Shifts {
 		in.Shifts[i].check(&f, "shifts", fmt.Sprintf("第%d个班次", i+1))
 	}

@@ -231,6 +231,11 @@ func (s *Service) AddShift(ctx context.Context, a *access.Actor, taskID int64, i
 		if err != nil {
 			return err
 		}
+		if n, err := tx.NewSelect().Table("task_shifts").Where("task_id = ?", t.ID).Count(ctx); err != nil {
+			return err
+		} else if n >= MaxShifts {
+			return (&errs.Fields{"shift": fmt.Sprintf("保障任务「%s」已有%d个班次，不能再增加", t.Name, n)}).Err()
+		}
 		sh := &Shift{TaskID: t.ID, Name: in.Name, StartAt: in.StartAt.UTC(), EndAt: in.EndAt.UTC(), Place: in.Place, Route: in.Route}
 		if err := tx.NewRaw("INSERT INTO task_shifts (task_id, name, start_at, end_at, place, route) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
 			t.ID, sh.Name, sh.StartAt, sh.EndAt, sh.Place, sh.Route).Scan(ctx, &sh.ID); err != nil {

@@ -165,3 +165,32 @@ func TestTaskShiftsEditedAndTaskCancelled(t *testing.T) {
 		wantErr(t, err, errs.Conflict, "已取消")
 	})
 }
+
+// TestAddShiftBounded: a task holds at most MaxShifts shifts, however they
+// came; the next is refused naming the task and nothing is added.
+func TestAddShiftBounded(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		start := apptest.Workday(60, 8)
+		shift := dispatch.ShiftInput{Name: "早班", StartAt: start, EndAt: start.Add(4 * time.Hour), Place: "市民广场"}
+		task, err := w.Dispatch.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("班次上限测试%d", seq.Add(1)), Kind: "event",
+			ObjectionDeadline: start.Add(-24 * time.Hour), Shifts: []dispatch.ShiftInput{shift}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < dispatch.MaxShifts-1; i++ {
+			f.exec("INSERT INTO task_shifts (task_id, name, start_at, end_at, place, route) VALUES (?, ?, ?, ?, '市民广场', '')",
+				task.ID, fmt.Sprintf("第%d班", i), start.Add(time.Duration(24*i)*time.Hour), start.Add(time.Duration(24*i+4)*time.Hour))
+		}
+		if _, err := w.Dispatch.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift}); err != nil {
+			t.Fatalf("shift %d: %v", dispatch.MaxShifts, err)
+		}
+		_, err = w.Dispatch.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift})
+		wantErr(t, err, errs.Invalid, task.Name, "不能再增加")
+		var n int
+		if err := w.DB.R.NewSelect().Table("task_shifts").ColumnExpr("count(*)").Where("task_id = ?", task.ID).Scan(ctx, &n); err != nil || n != dispatch.MaxShifts {
+			t.Fatalf("%d shifts (%v), want %d", n, err, dispatch.MaxShifts)
+		}
+	})
+}

@@ -92,6 +92,7 @@ type city struct {
 	Port            int
 	Exe             string
 	Env             []string // extra environment (the tests' GOVFLEET_TEST_MAIN)
+	Args            []string // more flags for serve (the tests' --demo-hash-memory)
 	Log             func(string, ...any)
 
 	mu   sync.Mutex
@@ -116,6 +117,7 @@ func (c *city) Start(ctx context.Context) error {
 	if c.DB != "" {
 		args = append(args, "--db", c.DB)
 	}
+	args = append(args, c.Args...)
 	cmd := exec.Command(c.Exe, args...)
 	cmd.Env = append(os.Environ(), c.Env...)
 	logf, err := os.OpenFile(filepath.Join(c.Dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)

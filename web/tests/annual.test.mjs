@@ -6,10 +6,9 @@
 //   npm run test:browser -- tests/annual.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingAt, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingAt, dialog, downloaded, expectMessage, login, loginTo, logout, menuItem, pickOption, serverAndBrowser, shot, workday } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 
-const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
 const reason = `派车单打印测试${run}`
 const YEAR = 2023
@@ -45,7 +44,6 @@ serverAndBrowser(async (s) => {
   assert.equal(y.status, 201, JSON.stringify(y.data))
 })
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 
 async function download(locator) {
   const [dl] = await Promise.all([page.waitForEvent('download'), locator.click()])
@@ -53,10 +51,9 @@ async function download(locator) {
 }
 
 test('1. 打印派车单 downloads the order’s PDF: number, plate, names', async () => {
-  await login(page, 'jgj_dispatcher')
-  await page.goto(`/orders/${order.id}`)
+  await loginTo(page, 'jgj_dispatcher', `/orders/${order.id}`)
   await page.locator('[data-test=print]', { hasText: '打印派车单' }).waitFor()
-  await shot('annual-order-print')
+  await shot(page, 'annual-order-print')
   const pdf = await download(page.locator('[data-test=print]', { hasText: '打印派车单' }))
   assert.equal(pdf.name, `派车单-${order.no}.pdf`)
   assert.ok(pdf.data.length < 150_000, `the PDF is ${pdf.data.length} bytes: the font is subset`)
@@ -102,7 +99,7 @@ test('2. the annual report from the unit to the city: correct, sign, return with
   const cd = dialog(page, '更正车辆信息')
   await cd.locator('[data-test=annual-correct-value]').fill(engine)
   await cd.locator('[data-test=annual-reason]').fill('与行驶证核对')
-  await shot('annual-correct')
+  await shot(page, 'annual-correct')
   await cd.locator('[data-test=annual-dialog-submit]').click()
   await cd.waitFor({ state: 'hidden' })
   await page.locator('[data-test=annual-vehicles]', { hasText: engine }).waitFor()
@@ -128,7 +125,7 @@ test('2. the annual report from the unit to the city: correct, sign, return with
   await login(page, 'jgj_admin')
   await openReport('市机关事务管理局')
   await page.locator('[data-test=annual-return-reason]', { hasText: '请补全车辆的注册登记日期后重新上报' }).waitFor()
-  await shot('annual-returned')
+  await shot(page, 'annual-returned')
   await sign('蒋文静')
   await logout(page)
   await login(page, 'city_admin')
@@ -153,7 +150,7 @@ test('3. the city drafts its work report from the figures, saves it; its PDF and
   await dlg.locator('[data-test=annual-signature]').fill('周建国')
   await expectMessage(page, '下级年度报告尚未全部接收', () => dlg.locator('[data-test=annual-dialog-submit]').click(), 'error')
   await dlg.getByRole('button', { name: '取消' }).click()
-  await shot('annual-city')
+  await shot(page, 'annual-city')
   const pdf = await download(page.locator('[data-test=print]', { hasText: '打印 PDF' }))
   assert.match(pdf.name, /常州市-2023年度报告\.pdf/)
   const said = pdfText(pdf.data)

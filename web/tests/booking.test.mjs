@@ -7,13 +7,9 @@
 // date, and a holiday seals the cars (R-15) — neither may decide whether these tests pass (issue 18).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, settled, workday, beijingDay } from './browser.mjs'
+import { apiSession, beijingDay, DEMO_PASSWORD, dialog, idCard, login, logout, menuItem, serverAndBrowser, settled, shot, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-4)
@@ -24,16 +20,11 @@ let day2 // days ahead of test 2's orders
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
   crew = await registerCrew()
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   day2 = await workday(staff, 3)
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
-}
 
 // "YYYY-MM-DD HH:mm" in Shanghai, days from now at the given hour.
 function shanghai(days, hour, minute = 0) {
@@ -169,7 +160,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   // Within the departure window (R-13(4)): the driver may not depart days before the pick-up time.
   await typeDate('pickup_at', soon(40))
   await typeDate('return_at', soon(220))
-  await shot('b01-apply-form')
+  await shot(page, 'b01-apply-form')
   await page.locator('[data-test=apply-submit]').click()
   const done = page.locator('[data-test=apply-done]')
   await done.waitFor()
@@ -179,7 +170,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
     name: '会议通知.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'),
   })
   await done.getByText('会议通知.pdf').waitFor()
-  await shot('b02-apply-done')
+  await shot(page, 'b02-apply-done')
   await page.locator('[data-test=view-order]').click()
   await page.waitForURL(/\/orders\/\d+/)
   orderId = Number(page.url().match(/orders\/(\d+)/)[1])
@@ -191,11 +182,11 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await page.locator('[data-test=menu-approvals]').click()
   const row = page.locator('[data-test=approvals] .el-table__row', { hasText: orderNo })
   await row.waitFor()
-  await shot('b03-approvals')
+  await shot(page, 'b03-approvals')
   await row.getByRole('button', { name: orderNo }).click()
   const drawer = page.locator('[data-test=order-drawer]')
   await drawer.getByRole('link', { name: '会议通知.pdf' }).waitFor()
-  await shot('b04-approval-drawer')
+  await shot(page, 'b04-approval-drawer')
   await drawer.locator('[data-test=act-approve]').click()
   await messageBoxConfirm('同意')
   await drawer.locator('[data-test=order-state]', { hasText: '待派车' }).waitFor()
@@ -221,7 +212,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await dd.locator('[data-test=drivers] .el-radio.is-checked', { hasText: dname }).waitFor()
   // On a statutory holiday the car is sealed (R-15): the dispatch then files the use.
   if (mine.sealed) await dd.locator('textarea[name=sealed_filing]').fill('节假日值班保障')
-  await shot('b05-dispatch-dialog')
+  await shot(page, 'b05-dispatch-dialog')
   await dd.locator('[data-test=dispatch-confirm]').click()
   await dd.waitFor({ state: 'hidden' })
   await logout(page)
@@ -231,22 +222,22 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await page.locator('[data-test=menu-consent]').click()
   const crow = page.locator('[data-test=consent-list] .el-table__row', { hasText: orderNo })
   await crow.waitFor()
-  await shot('b06-consent')
+  await shot(page, 'b06-consent')
   await crow.locator('[data-test=act-consent]').click()
   await crow.waitFor({ state: 'detached' })
   await logout(page)
 
   // 驾驶员 on the phone: depart, report a change, finish.
   await phoneLogin(crew.username, crew.password)
-  await shot('m01-driver-home')
+  await shot(page, 'm01-driver-home')
   await page.goto('/m/tasks')
   const task = page.locator('[data-test=m-task]', { hasText: orderNo })
   await task.waitFor()
-  await shot('m02-driver-tasks')
+  await shot(page, 'm02-driver-tasks')
   await task.click()
   await page.locator('[data-test=m-depart]').click()
   await page.locator('[data-test=m-sheet] input[name=odometer]').fill('12000')
-  await shot('m03-driver-depart')
+  await shot(page, 'm03-driver-depart')
   await page.locator('[data-test=m-sheet-submit]').click()
   await page.locator('[data-test=m-order-state]', { hasText: '执行中' }).waitFor()
   await page.locator('[data-test=m-change]').click()
@@ -258,7 +249,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   await page.locator('[data-test=m-sheet] input[name=odometer]').fill('12036')
   await page.locator('[data-test=m-sheet-submit]').click()
   await page.locator('[data-test=m-order-state]', { hasText: '待回场' }).waitFor()
-  await shot('m04-driver-task-finished')
+  await shot(page, 'm04-driver-task-finished')
   await phoneLogout()
 
   // 调度员 acknowledges the change and records the return.
@@ -279,7 +270,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   const back = dialog(page, '回场登记')
   await back.waitFor()
   await back.locator('input[name=parking_place]').fill('市机关事务管理局机关停车场')
-  await shot('b07-return-dialog')
+  await shot(page, 'b07-return-dialog')
   await back.locator('[data-test=dlg-confirm]').click()
   await rrow.waitFor({ state: 'detached' })
   await logout(page)
@@ -296,14 +287,14 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
     await settled(page)
   }
   await rated.filter({ hasText: '待评价' }).waitFor()
-  await shot('m05-my-orders')
+  await shot(page, 'm05-my-orders')
   await page.locator('[data-test=m-order]', { hasText: orderNo }).click()
   await page.locator('[data-test=m-rate] .van-rate__item').nth(4).click()
   await page.locator('[data-test=m-rate] textarea[name=comment]').fill('驾驶平稳，准时到达')
-  await shot('m06-rate')
+  await shot(page, 'm06-rate')
   await page.locator('[data-test=m-rate-submit]').click()
   await page.locator('[data-test=m-order-state]', { hasText: '已完成' }).waitFor()
-  await shot('m07-order-closed')
+  await shot(page, 'm07-order-closed')
   await phoneLogout()
 
   // The order shows 已完成 with the full timeline on the console.
@@ -316,7 +307,7 @@ test('1. apply → approve → dispatch → consent → (phone) depart, change, 
   }
   assert.match(tl, /5星 驾驶平稳/)
   await page.locator('[data-test=changes]').getByText('常州市行政中心').waitFor()
-  await shot('b08-order-closed')
+  await shot(page, 'b08-order-closed')
   await logout(page)
 })
 
@@ -336,7 +327,7 @@ test('2. illegal steps are refused with a clear message and change nothing', asy
   await page.locator('[data-test=apply-submit]').click()
   const item = form.locator('.el-form-item', { hasText: '报到时间' })
   await item.locator('.el-form-item__error', { hasText: '报到时间已过' }).waitFor()
-  await shot('b09-apply-past-error')
+  await shot(page, 'b09-apply-past-error')
   assert.equal((await staff.get('/my/orders?page_size=1')).data.total, before)
   await logout(page)
 
@@ -381,7 +372,7 @@ test('2. illegal steps are refused with a clear message and change nothing', asy
   const err = dd.locator('[data-test=dispatch-error]')
   await err.waitFor()
   assert.match(await err.innerText(), /该时段已有任务/)
-  await shot('b10-dispatch-conflict')
+  await shot(page, 'b10-dispatch-conflict')
   const after = (await staff.get(`/orders/${second.id}`)).data
   assert.equal(after.state, 'approved')
   assert.equal(after.vehicle_id, null)
@@ -400,18 +391,18 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
   await page.locator('[data-test=bell]').waitFor()
   await page.goto('/dispatch-board')
   await page.locator('[data-test=board] .row').nth(1).waitFor()
-  await shot('b11-board')
+  await shot(page, 'b11-board')
   await page.goto('/emergency')
   await page.locator('[data-test=filings]').waitFor()
   await page.locator('[data-test=filing-new]').click()
   const fd = dialog(page, '补报紧急用车')
   await fd.locator('[data-test=filing-save]').click()
   await fd.locator('.el-form-item__error', { hasText: '主管领导' }).waitFor()
-  await shot('b12-emergency-form')
+  await shot(page, 'b12-emergency-form')
   await page.keyboard.press('Escape')
   await page.goto('/messages')
   await page.locator('[data-test=messages] .el-table__row').first().waitFor()
-  await shot('b13-messages')
+  await shot(page, 'b13-messages')
   await page.locator('[data-test=read-all]').click()
   await page.locator('[data-test=bell-count] .el-badge__content').waitFor({ state: 'hidden' })
   await logout(page)
@@ -419,7 +410,7 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
   await desktopLogin('city_admin')
   await page.goto('/holidays')
   await page.locator('[data-test=calendar] .cell.holiday').first().waitFor()
-  await shot('b14-holidays')
+  await shot(page, 'b14-holidays')
   await logout(page)
 
   // Live notification: a new application lights the approver's bell without reloading.
@@ -440,7 +431,7 @@ test('3. the other booking pages render (board, emergency filings, holidays, mes
     const el = document.querySelector('[data-test=bell-count] .el-badge__content')
     return el && el.offsetParent !== null && Number(el.textContent) > n
   }, n0)
-  await shot('b15-bell')
+  await shot(page, 'b15-bell')
   await logout(page)
 })
 
@@ -484,7 +475,7 @@ test('4. the city dispatcher searches the whole city: a district car for a city 
   await dd.locator('[data-test=candidate-filters] .el-input-number').nth(1).locator('input').fill('20')
   await dd.locator('[data-test=candidate-search]').click()
   await dd.locator('[data-test=candidate-pages] .el-pagination__total').waitFor()
-  await shot('b11-dispatch-search')
+  await shot(page, 'b11-dispatch-search')
   const api = (await city.get(`/orders/${first.id}/suggestions?seats=7&max_km=20&page_size=200`)).data
   assert.ok(api.items.some((c) => c.plate === car.plate), 'the district car within 20 km with 7 seats')
   assert.ok(api.items.every((c) => c.seats >= 7 && c.distance_km <= 20), 'filters hold')

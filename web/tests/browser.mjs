@@ -1,7 +1,7 @@
 // Headless Debian Chromium via playwright-core, a fresh context per test file, plus small UI helpers.
 import { after, before } from 'node:test'
 import { chromium } from 'playwright-core'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startServer } from './server.mjs'
@@ -75,6 +75,17 @@ export async function settled(page) {
   } while (loading.size)
 }
 
+// shot waits for the page to settle and, with SHOTS_DIR set, saves the whole page as SHOTS_DIR/<name>.png to look at
+// (`SHOTS_DIR=/tmp/shots npm run test:browser`). Without it nothing is saved: a run's ~150 screenshots cost the browser
+// a readback and a PNG each, which no assertion reads.
+export async function shot(page, name) {
+  await settled(page)
+  const dir = process.env.SHOTS_DIR
+  if (!dir) return
+  await mkdir(dir, { recursive: true })
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true })
+}
+
 // expectMessage does action and waits for the short-lived message it brings up, watching from before the action:
 // an Element Plus message shows for 3 s (a Vant toast for 2), which a busy machine can let pass before a wait
 // started after the action looks. kind: 'success', 'error', 'warning' (ElMessage) or 'toast' (Vant); text: what the
@@ -139,6 +150,17 @@ export async function submitLogin(page, username, password = DEMO_PASSWORD) {
 export async function login(page, username, password = DEMO_PASSWORD) {
   await submitLogin(page, username, password)
   await page.locator('[data-test=welcome]').waitFor()
+}
+
+// Logs in from the login page that a signed-out visit to `to` leads to (/login?redirect=…) and waits for `to` to show:
+// the console goes straight there, without drawing the workbench first and loading itself again for a goto.
+export async function loginTo(page, username, to, password = DEMO_PASSWORD) {
+  await page.goto(`/login?redirect=${encodeURIComponent(to)}`)
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(password)
+  await page.locator('[data-test=login-submit]').click()
+  const want = new URL(to, 'http://x').pathname
+  await page.waitForURL((u) => u.pathname === want)
 }
 
 export async function logout(page) {

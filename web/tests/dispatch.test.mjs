@@ -7,9 +7,8 @@
 //   cd web && GOVFLEET_BIN=../bin/govfleet node tests/run.mjs tests/dispatch.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingAt, beijingDay, dialog, expectMessage, login, menuItem, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingAt, beijingDay, dialog, expectMessage, login, loginTo, menuItem, serverAndBrowser, shot, workday } from './browser.mjs'
 
-const shots = process.env.SHOTS_DIR
 let server, b, page
 let admin
 
@@ -18,7 +17,6 @@ serverAndBrowser(async (s) => {
   admin = await apiSession(server.baseURL, 'city_admin')
 })
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: false })
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
 
 // Every item of a list, 200 a page.
@@ -54,14 +52,14 @@ test('1. the city designates a vehicle for its pool without a driver, finds and 
   await row.waitFor()
   const text = await row.innerText()
   for (const t of ['常州市', v.plate, '不带驾驶员']) assert.ok(text.includes(t), `${t} in ${text}`)
-  await shot('dispatch-pool')
+  await shot(page, 'dispatch-pool')
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export]').first().click()])
   assert.match(download.suggestedFilename(), /\.xlsx$/)
   // The availability board of the pool.
   await page.getByRole('tab', { name: '可用情况' }).click()
   await page.locator('[data-test=day-board]').waitFor()
   await page.locator(`[data-test=board-row-${v.plate}]`).waitFor()
-  await shot('dispatch-pool-board')
+  await shot(page, 'dispatch-pool-board')
   await page.getByRole('tab', { name: '池内车辆' }).click()
   await row.locator('[data-test=pool-remove]').click()
   await expectMessage(page, '已移出', () => page.locator('.el-message-box').getByRole('button', { name: /确定|OK/ }).click())
@@ -120,7 +118,7 @@ test('2. the task board renders a five-day task of 200 vehicles in under a secon
     `whole page load ${t2 - t0} ms wall, main thread CPU ${ms(m0, 'ThreadTime')} ms (script ${ms(m0, 'ScriptDuration')}, style ${ms(m0, 'RecalcStyleDuration')}, layout ${ms(m0, 'LayoutDuration')})`)
   assert.equal(await page.locator('[data-test^=board-row-]').count(), 200)
   assert.ok((await page.locator('[data-test=board-bar]').count()) >= 1000, 'five shift bars a vehicle')
-  await shot('dispatch-task-board')
+  await shot(page, 'dispatch-task-board')
   // The convoy on the live map: only the task's vehicles.
   await page.locator('[data-test=task-convoy]').click()
   await page.waitForURL('**/monitor?task=*')
@@ -159,7 +157,7 @@ test('3. a driver sees a task shift and the team duty on the phone', async () =>
   const text = await card.innerText()
   for (const s of ['开幕式', '常州市人民大会堂', '市政府—人民大会堂', '待出车']) assert.ok(text.includes(s), `${s} in ${text}`)
   await page.locator('[data-test=m-duty]', { hasText: today }).waitFor()
-  await shot('dispatch-phone-support')
+  await shot(page, 'dispatch-phone-support')
   await page.setViewportSize({ width: 1440, height: 900 })
 })
 
@@ -192,8 +190,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   assert.ok(plate, 'a vehicle and a driver for both tasks')
 
   await b.context.clearCookies() // the driver of test 3 signed in on the phone
-  await login(page, 'city_admin')
-  await page.goto(`/dispatch/tasks/${task.id}`)
+  await loginTo(page, 'city_admin', `/dispatch/tasks/${task.id}`)
   await page.getByRole('tab', { name: /班次/ }).click()
   const row = page.locator('[data-test=shifts] tbody tr', { hasText: '首日早班' })
   const move = async (from, to) => {
@@ -208,7 +205,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   }
   // Onto the other task's afternoon: refused, naming it and the vehicle; nothing changed.
   const d = await expectMessage(page, [other.name, plate, '首日早班'], () => move(13, 17), 'error')
-  await shot('dispatch-shift-refused')
+  await shot(page, 'dispatch-shift-refused')
   await d.getByRole('button', { name: '取消' }).click()
   // A new shift without its times and gathering place: refused, the reason shown above the form's fields.
   await page.locator('[data-test=shift-add]').click()
@@ -226,7 +223,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   assert.ok(first && new Date(first.pickup_at).getTime() === new Date(beijingAt(n, 10)).getTime(), `the order followed the shift: ${JSON.stringify(first)}`)
   await page.getByRole('tab', { name: /任务看板/ }).click()
   await page.locator(`[data-test=board-row-${plate}]`).waitFor()
-  await shot('dispatch-shift-moved')
+  await shot(page, 'dispatch-shift-moved')
 
   // Cancelled with a reason: the task says so, its orders are cancelled and the vehicle is free again.
   await page.locator('[data-test=task-cancel]').click()
@@ -237,7 +234,7 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   const cancelled = await page.locator('[data-test=task-cancelled]').innerText()
   assert.ok(cancelled.includes('演练因台风推迟'), cancelled)
   assert.equal(await page.locator('[data-test=task-assign]').count(), 0, 'a cancelled task takes no more vehicles')
-  await shot('dispatch-task-cancelled')
+  await shot(page, 'dispatch-task-cancelled')
   const after = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
   assert.ok(after.length === 2 && after.every((o) => o.state === 'cancelled'), JSON.stringify(after.map((o) => o.state)))
 })

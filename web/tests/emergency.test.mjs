@@ -4,19 +4,14 @@
 // and the filing takes the leader's approval as an attachment.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, login, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, loginTo, serverAndBrowser, settled, shot } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const digits = String(Date.now()).slice(-7)
 let server, b, page
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
 })
 
 test('whoever files an emergency use, the vehicle manager’s message opens the filing, which takes attachments', async () => {
@@ -35,8 +30,7 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   })
   assert.equal(filed.status, 201, JSON.stringify(filed.data))
 
-  await login(page, 'jgj_vm')
-  await page.goto('/messages')
+  await loginTo(page, 'jgj_vm', '/messages')
   const row = page.locator('.el-table__row', { hasText: `防汛抢险 ${digits}` }).filter({ hasText: '紧急用车已补报' })
   await row.waitFor()
   // A click on the button itself, not at its place on the screen: the list reloads on each new message (the
@@ -54,7 +48,7 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   await (await chooser).setFiles({ name: '领导同意批示.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%批示\n%%EOF\n') })
   await page.getByRole('link', { name: '领导同意批示.pdf' }).waitFor()
   await settled(page)
-  await page.screenshot({ path: path.join(shotDir, 'emergency-one-filing.png') })
+  await shot(page, 'emergency-one-filing')
   const list = (await admin.get(`/emergency-filings?id=${filed.data.id}`)).data.items
   assert.deepEqual(list[0].attachments.map((a) => a.filename), ['领导同意批示.pdf'])
 })

@@ -1,16 +1,12 @@
 // Browser tests of the vehicle & driver registry pages (车辆管理, 驾驶员管理, 北斗终端, 编制与实有, 信息确认),
 // run in order against one fresh demo backend:  GOVFLEET_BIN=… npm run test:browser
-// Each page is also saved as a 1440x900 screenshot in tests/screenshots/fleet-*.png.
+// Each page can be saved as a screenshot (SHOTS_DIR: fleet-*.png; shot in browser.mjs).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
 import zlib from 'node:zlib'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, shot } from './browser.mjs'
 import { fillTemplate, vinWithCheck } from './xlsx.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const digits = String(Date.now()).slice(-7)
 const PLATE = `苏DW${digits.slice(-4)}` // letter W keeps it apart from the demo's all-digit plates
 const VIN = vinWithCheck(`LFV3A23C0P${digits}`)
@@ -52,14 +48,9 @@ let admin // city_admin API session
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
   admin = await apiSession(server.baseURL, 'city_admin')
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `fleet-${name}.png`) })
-}
 
 const vehicleRows = () => page.locator('[data-test=vehicle-table] .el-table__body-wrapper .el-table__row')
 const formItem = (dlg, label) => dlg.locator('.el-form-item', { has: page.locator('.el-form-item__label', { hasText: new RegExp(`^${label}$`) }) })
@@ -91,7 +82,7 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   await page.locator('[data-test="menu-group-车辆与驾驶员"]').waitFor()
 
   await openVehicles()
-  await shot('01-vehicles')
+  await shot(page, 'fleet-01-vehicles')
   const all = (await admin.get('/vehicles?page_size=1')).data.total
   const incomplete = (await admin.get('/vehicles?page_size=1&incomplete=true')).data.total
   assert.ok(incomplete > 0 && incomplete < all, `demo has some incomplete vehicles (${incomplete}/${all})`)
@@ -103,7 +94,7 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   for (let i = 0; i < n; i++) await vehicleRows().nth(i).locator('[data-test=flag-incomplete]').waitFor()
   await vehicleRows().first().locator('[data-test=flag-incomplete]').hover()
   await page.locator('.el-popper:visible', { hasText: '缺少：' }).waitFor()
-  await shot('02-vehicles-incomplete')
+  await shot(page, 'fleet-02-vehicles-incomplete')
 
   // Batch confirmation of stale vehicles (fleet.confirm).
   await page.locator('[data-test=filter-incomplete]').click()
@@ -128,9 +119,9 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   await page.locator('[data-test=photo-thumb] img').first().waitFor()
   await page.locator('[data-test=vehicle-changes]').getByText('购置登记').waitFor()
   await page.locator('[data-test=vehicle-desc]').getByText('车辆识别代号').waitFor()
-  await shot('03-vehicle-detail')
+  await shot(page, 'fleet-03-vehicle-detail')
   await page.locator('.main').evaluate((el) => el.scrollTo(0, el.scrollHeight))
-  await shot('03b-vehicle-detail-lower')
+  await shot(page, 'fleet-03b-vehicle-detail-lower')
   await page.locator('.main').evaluate((el) => el.scrollTo(0, 0))
 
   // A category change through the dialog lands in the history with its document number.
@@ -140,7 +131,7 @@ test('1. city admin filters 信息不全, sees the flagged rows, opens a vehicle
   await formItem(dlg, '新类别').locator('.el-select').click()
   await pickOption(page, '应急保障用车')
   await dlg.locator('input[name=doc_no]').fill(`常机管〔2026〕${digits.slice(-3)}号`)
-  await shot('04-vehicle-category-dialog')
+  await shot(page, 'fleet-04-vehicle-category-dialog')
   await page.locator('[data-test=change-save]').click()
   await dlg.waitFor({ state: 'hidden' })
   const changes = page.locator('[data-test=vehicle-changes]')
@@ -197,7 +188,7 @@ test('2. vehicle form: a malformed plate and a bad VIN show Chinese field errors
   // (the client's message fades out first; wait for the server's)
   await vinErr.filter({ hasText: '校验位' }).waitFor()
   await plateErr.waitFor({ state: 'detached' })
-  await shot('05-vehicle-form-errors')
+  await shot(page, 'fleet-05-vehicle-form-errors')
   assert.equal((await admin.get(`/vehicles?q=${encodeURIComponent(PLATE)}`)).data.total, 0, 'nothing was created')
 
   await dlg.locator('input[name=vin]').fill(VIN)
@@ -248,14 +239,14 @@ test('3. import: a sheet with a bad row shows the row/column report and imports 
   assert.ok(lines.some((l) => /^3\s+车牌号/.test(l) && /位数不对/.test(l)), `plate error of row 3: ${lines}`)
   assert.ok(lines.some((l) => /^3\s+车辆识别代号/.test(l)), `VIN error of row 3: ${lines}`)
   await dlg.locator('[data-test=import-failure]', { hasText: '未导入任何数据' }).waitFor()
-  await shot('06-import-errors')
+  await shot(page, 'fleet-06-import-errors')
   assert.equal((await admin.get(`/vehicles?q=${encodeURIComponent(IMPORT_PLATES[0])}`)).data.total, 0, 'the good row was not imported either')
 
   await input.setInputFiles({ name: '车辆.xlsx', mimeType: xlsxType, buffer: good })
   await page.locator('[data-test=import-submit]').click()
   await dlg.locator('[data-test=import-success]', { hasText: '共导入车辆2辆' }).waitFor()
   assert.equal(await report.count(), 0)
-  await shot('07-import-success')
+  await shot(page, 'fleet-07-import-success')
   await dlg.getByRole('button', { name: '关闭', exact: true }).click()
   for (const p of IMPORT_PLATES) {
     await searchPlate(p)
@@ -267,23 +258,23 @@ test('4. the other registry pages: drivers, terminals, quota, confirmations', as
   await menuItem(page, '驾驶员管理').click()
   const drows = page.locator('[data-test=driver-table] .el-table__body-wrapper .el-table__row')
   await drows.first().waitFor()
-  await shot('08-drivers')
+  await shot(page, 'fleet-08-drivers')
   await drows.first().locator('[data-test=driver-link]').click()
   await page.waitForURL(/\/drivers\/\d+$/)
   await page.locator('[data-test=driver-name]').waitFor()
   await page.locator('[data-test=driver-vehicles]').waitFor()
-  await shot('09-driver-detail')
+  await shot(page, 'fleet-09-driver-detail')
   await page.locator('[data-test=match-edit]').click()
   await page.locator('[data-test=match-editor]').waitFor()
-  await shot('10-driver-match')
+  await shot(page, 'fleet-10-driver-match')
 
   await menuItem(page, '北斗终端').click()
   const trows = page.locator('[data-test=terminal-table] .el-table__body-wrapper .el-table__row')
   await trows.first().waitFor()
-  await shot('11-terminals')
+  await shot(page, 'fleet-11-terminals')
   await trows.first().locator('[data-test=terminal-history]').click()
   await page.locator('.el-drawer:visible .el-timeline-item').first().waitFor()
-  await shot('12-terminal-history')
+  await shot(page, 'fleet-12-terminal-history')
   await page.keyboard.press('Escape')
 
   await menuItem(page, '编制与实有').click()
@@ -291,11 +282,11 @@ test('4. the other registry pages: drivers, terminals, quota, confirmations', as
   await qt.getByText('合计').waitFor()
   await qt.getByText('天宁区').waitFor()
   await page.locator('[data-test=over-units] .el-table__row').first().waitFor()
-  await shot('13-quota')
+  await shot(page, 'fleet-13-quota')
 
   await menuItem(page, '信息确认').click()
   await page.locator('[data-test=due-unit]').first().waitFor()
-  await shot('14-confirmations')
+  await shot(page, 'fleet-14-confirmations')
   const first = page.locator('[data-test=due-confirm]').first()
   await expectMessage(page, '已确认', () => first.click())
 })
@@ -323,7 +314,7 @@ test('5. 天宁区 administrator sees only 天宁区 vehicles', async () => {
   assert.equal(units.length, mine.total)
   for (const u of units) assert.ok(tnUnits.includes(u.trim()), `${u} is a 天宁区 unit`)
   await page.locator('.main').evaluate((el) => el.scrollTo(0, 0))
-  await shot('15-vehicles-tianning')
+  await shot(page, 'fleet-15-vehicles-tianning')
   // A city-level plate is not found.
   const cityPlate = (await admin.get('/vehicles?page_size=1&unit_id=2')).data.items[0].plate
   await searchPlate(cityPlate)

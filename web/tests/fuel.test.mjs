@@ -1,15 +1,13 @@
 // Browser test of the fuel import (R-24): the fuel company uploads a month's CSV with a bad row and sees the
 // row-by-row report (nothing imported), fixes the file and imports it; a supervisor then finds the records and
-// the consumption page. Screenshots in tests/screenshots/fuel-*.png.
+// the consumption page. Screenshots with SHOTS_DIR set: fuel-*.png.
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, expectMessage, login, logout, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, expectMessage, login, loginTo, logout, serverAndBrowser, shot } from './browser.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const HEAD = '加油卡号,车牌号,加油时间,加油站,油品,加油量(升),单价(元/升),金额(元)'
 
 // 13 months back: before the demo's year of records.
@@ -27,7 +25,6 @@ let plates
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
   tmp = await mkdtemp(path.join(os.tmpdir(), 'govfleet-fuel-'))
   const admin = await apiSession(server.baseURL, 'city_admin')
   const vs = (await admin.get('/vehicles?page_size=50&status=available')).data.items.filter((v) => v.energy_type === 'petrol')
@@ -39,10 +36,6 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true })
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `fuel-${name}.png`) })
-}
 
 async function csv(name, rows) {
   const file = path.join(tmp, name)
@@ -78,14 +71,14 @@ test('1. the fuel company uploads a file with a bad row, sees the row error, fix
   assert.equal(await errors.count(), 2)
   assert.match(await errors.nth(0).innerText(), /3[\s\S]*金额\(元\)[\s\S]*H3[\s\S]*与加油量×单价/)
   assert.match(await errors.nth(1).innerText(), /4[\s\S]*车牌号[\s\S]*苏Z00001未在平台登记/)
-  await shot('01-import-errors')
+  await shot(page, 'fuel-01-import-errors')
 
   await upload(await csv(`${MONTH}.csv`, good))
   await page.locator('[data-test=fuel-success]', { hasText: `导入成功：${MONTH}共2条` }).waitFor()
   const history = page.locator('[data-test=fuel-history] .el-table__body-wrapper .el-table__row').first()
   await history.filter({ hasText: `${MONTH}.csv` }).waitFor()
   assert.match(await history.innerText(), new RegExp(`${MONTH}[\\s\\S]*2[\\s\\S]*83\\.22[\\s\\S]*635\\.38[\\s\\S]*当前`))
-  await shot('02-imported')
+  await shot(page, 'fuel-02-imported')
 
   // The same file again: nothing new.
   await upload(await csv(`${MONTH}-again.csv`, good))
@@ -94,8 +87,7 @@ test('1. the fuel company uploads a file with a bad row, sees the row error, fix
 })
 
 test('2. a supervisor sees the imported records, the flagged demo records and the consumption page', async () => {
-  await login(page, 'city_jw')
-  await page.goto(`/fuel/records?month=${MONTH}`)
+  await loginTo(page, 'city_jw', `/fuel/records?month=${MONTH}`)
   const rows = page.locator('[data-test=records-table] .el-table__body-wrapper .el-table__row')
   await rows.filter({ hasText: plates[0] }).waitFor()
   assert.equal(await rows.count(), 2)
@@ -104,14 +96,14 @@ test('2. a supervisor sees the imported records, the flagged demo records and th
   // The demo's planted fuelling while sealed for a holiday (R-15, R-30).
   await page.goto('/fuel/records?flag=sealed&month=')
   await page.locator('[data-test=record-flag]', { hasText: '封存期加油' }).first().waitFor()
-  await shot('03-records-sealed')
+  await shot(page, 'fuel-03-records-sealed')
 
   await page.locator('[data-test="menu-group-加油管理"]').click()
   await page.locator('.side-menu .el-menu-item', { hasText: '车辆油耗' }).click()
   await page.waitForURL('**/fuel/consumption')
   await page.locator('[data-test=consumption-table] .el-table__body-wrapper .el-table__row').first().waitFor()
   await page.locator('[data-test=no-gps]', { hasText: '无GPS里程' }).first().waitFor()
-  await shot('04-consumption')
+  await shot(page, 'fuel-04-consumption')
   // Supervisors read only: no import page.
   assert.equal(await page.locator('.side-menu .el-menu-item', { hasText: '加油记录导入' }).count(), 0)
 })
@@ -125,8 +117,7 @@ test('3. a re-import shows what it replaces and waits for 确认替换; the repl
   const flagged = [...good, `${CARD}4,${plates[0]},${MONTH}-20 10:00,中国石化常州延陵西路加油站,92#汽油,200.00,7.42,1484.00`]
   const small = [good[1]]
   await b.context.clearCookies() // test 2 ends logged in
-  await login(page, 'co_fuel')
-  await page.goto('/fuel/import')
+  await loginTo(page, 'co_fuel', '/fuel/import')
   const month = page.locator('[data-test=fuel-month] input')
   await month.fill(MONTH)
   await month.press('Enter')
@@ -147,7 +138,7 @@ test('3. a re-import shows what it replaces and waits for 确认替换; the repl
   await preview.waitFor()
   const car = preview.locator('[data-test=fuel-preview-vehicles] .el-table__row', { hasText: plates[0] })
   assert.match(await car.innerText(), /2 → 0[\s\S]*245\.20 → 0\.00[\s\S]*1 → 0/)
-  await shot('05-replace-preview')
+  await shot(page, 'fuel-05-replace-preview')
   const fuelAPI = await apiSession(server.baseURL, 'co_fuel')
   const b64 = (rows) => Buffer.from('\uFEFF' + [HEAD, ...rows].join('\r\n') + '\r\n').toString('base64')
   const pre = await fuelAPI.post('/fuel/imports', { month: MONTH, file_name: 'x.csv', file: b64(small) })
@@ -160,17 +151,15 @@ test('3. a re-import shows what it replaces and waits for 确认替换; the repl
   await logout(page)
 
   // The replaced batch's flag keeps its evidence in 加油记录, marked.
-  await login(page, 'city_jw')
-  await page.goto(`/fuel/records?month=${MONTH}&flag=any`)
+  await loginTo(page, 'city_jw', `/fuel/records?month=${MONTH}&flag=any`)
   const kept = page.locator('[data-test=records-table] .el-table__body-wrapper .el-table__row', { hasText: plates[0] })
   await kept.locator('[data-test=record-replaced]', { hasText: '已替换批次' }).waitFor()
   assert.match(await kept.innerText(), /200\.00[\s\S]*超油箱容量/)
-  await shot('06-records-replaced-flag')
+  await shot(page, 'fuel-06-records-replaced-flag')
   await logout(page)
 
   // 恢复 from the history: the flagged batch is current again.
-  await login(page, 'co_fuel')
-  await page.goto('/fuel/import')
+  await loginTo(page, 'co_fuel', '/fuel/import')
   const row = page.locator('[data-test=fuel-history] .el-table__body-wrapper .el-table__row', { hasText: `${MONTH}-含异常.csv` })
   await row.locator('[data-test=fuel-restore]').click()
   const box = page.locator('.el-message-box:visible')
@@ -178,7 +167,7 @@ test('3. a re-import shows what it replaces and waits for 确认替换; the repl
   assert.match(await box.innerText(), /3条[\s\S]*该月当前的记录将被替换/)
   await expectMessage(page, `已恢复${MONTH}的加油记录3条`, () => box.getByRole('button', { name: '恢复' }).click())
   await row.locator('.el-tag', { hasText: '当前' }).waitFor()
-  await shot('07-restored')
+  await shot(page, 'fuel-07-restored')
   const recs = (await admin.get(`/fuel/records?month=${MONTH}&page_size=50`)).data
   assert.equal(recs.items.filter((r) => !r.replaced_at).length, 3)
   assert.ok(recs.items.some((r) => r.flags === 'over_tank' && !r.replaced_at), 'the flag is current again')

@@ -4,11 +4,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { apiSession, dialog, expectMessage, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, expectMessage, login, logout, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
 let server, b, page
-const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
@@ -26,13 +24,13 @@ test('1. the inspection company sees only its functions and records a result; th
   // The demo has vehicles overdue: flagged in red.
   await page.locator('[data-test=inspection-view]').getByText('已逾期').click()
   await table.locator('.el-tag--danger', { hasText: '逾期' }).first().waitFor()
-  await shot('inspection-overdue')
+  await shot(page, 'inspection-overdue')
   const row = table.locator('.el-table__row').first()
   const plate = (await row.locator('td').first().innerText()).trim()
   await table.locator('.el-table__fixed-right [data-test=inspection-record], [data-test=inspection-record]').first().click()
   const d = dialog(page, '登记年检结果')
   await d.waitFor()
-  await shot('inspection-record')
+  await shot(page, 'inspection-record')
   await expectMessage(page, `已登记 ${plate} 的年检结果`, () => d.locator('[data-test=result-save]').click())
   // No longer overdue: look it up among all vehicles.
   await page.locator('[data-test=inspection-view]').getByText('全部车辆').click()
@@ -43,7 +41,7 @@ test('1. the inspection company sees only its functions and records a result; th
     return rows.length === 1 && rows[0].textContent.includes(p) && rows[0].textContent.includes('合格')
   }, plate)
   assert.doesNotMatch(await table.locator('[data-test=due-tag]').first().innerText(), /逾期/)
-  await shot('inspection-recorded')
+  await shot(page, 'inspection-recorded')
   await logout(page)
 })
 
@@ -58,7 +56,7 @@ test('2. the insurer creates an API key; its signed policy appears on the vehicl
   const secret = await secretDialog.locator('input[readonly]').inputValue()
   const keyId = (await secretDialog.locator('b.mono').innerText()).trim()
   assert.match(keyId, /^gfk_/)
-  await shot('api-key')
+  await shot(page, 'api-key')
   await secretDialog.getByRole('button', { name: '我已保存' }).click()
   await logout(page)
 
@@ -88,7 +86,7 @@ test('2. the insurer creates an API key; its signed policy appears on the vehicl
   await row.waitFor()
   assert.match(await row.innerText(), new RegExp(plate))
   assert.match(await row.innerText(), /即将到期/)
-  await shot('policies')
+  await shot(page, 'policies')
   // The cost ledger carries the unit's premiums: the year the pushed policy starts in, which holds its premium
   // whatever the date (the demo's costs of the current year may be none yet in early January).
   const year = day(-345).slice(0, 4)
@@ -105,6 +103,6 @@ test('2. the insurer creates an API key; its signed policy appears on the vehicl
   const download = page.waitForEvent('download')
   await page.locator('[data-test=cost-export]').click()
   assert.match((await download).suggestedFilename(), /费用台账-\d{4}\.xlsx/)
-  await shot('costs')
+  await shot(page, 'costs')
   await logout(page)
 })

@@ -7,11 +7,10 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, beijingDay, beijingAt } from './browser.mjs'
+import { apiSession, beijingAt, beijingDay, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, shot } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
-const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
 const reason = `区两会会务保障${run}`
 
@@ -19,7 +18,6 @@ let server, b, page
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 const loanRow = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: reason })
 
 // A Beijing date-time string some days ahead, as the picker takes it.
@@ -39,7 +37,7 @@ test('1. a district asks another for a sedan; the lender picks one and approves;
   await inputs.nth(1).fill(ahead(31, 18))
   await inputs.nth(1).press('Enter')
   await d.locator('textarea[data-test=loan-reason]').fill(reason)
-  await shot('loan-request')
+  await shot(page, 'loan-request')
   await d.locator('[data-test=loan-submit]').click()
   await loanRow().waitFor()
   const row = await loanRow().innerText()
@@ -53,7 +51,7 @@ test('1. a district asks another for a sedan; the lender picks one and approves;
   const pick = page.locator('[data-test=loan-pick]')
   await pick.locator('[data-test=lendable] tbody tr').first().waitFor()
   await pick.locator('[data-test=lendable] tbody tr').first().locator('.el-checkbox').click()
-  await shot('loan-approve')
+  await shot(page, 'loan-approve')
   await pick.locator('[data-test=loan-approve-confirm]').click()
   await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已批准')), reason)
   const approved = await loanRow().innerText()
@@ -66,7 +64,7 @@ test('1. a district asks another for a sedan; the lender picks one and approves;
   await loanRow().locator('[data-test=loan-return]').click()
   await page.locator('.el-message-box').getByRole('button', { name: '归还' }).click()
   await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已归还')), reason)
-  await shot('loans')
+  await shot(page, 'loans')
 })
 
 test('2. the van lent today is on the borrower\'s live map', async () => {
@@ -78,7 +76,7 @@ test('2. the van lent today is on the borrower\'s live map', async () => {
   await menuItem(page, '实时监控').click()
   await page.locator('[data-test=live-search]').fill(plate)
   await page.locator(`[data-test="live-row-${plate}"]`).waitFor()
-  await shot('loan-live-map')
+  await shot(page, 'loan-live-map')
   await logout(page)
 })
 
@@ -94,7 +92,7 @@ test('3. last month\'s statement is confirmed by both sides, printed as a PDF an
   await pickOption(page, '待确认')
   await row().waitFor()
   const month = (await row().innerText()).slice(0, 7)
-  await shot('settlements')
+  await shot(page, 'settlements')
   await row().locator('[data-test=settle-confirm]').click()
   await page.locator('.el-message-box').getByRole('button', { name: '确认' }).click()
   await page.waitForFunction(() => [...document.querySelectorAll('[data-test=settlements] tbody tr')].some((tr) => tr.innerText.includes('借入方：') && !tr.innerText.includes('借入方：未确认') && tr.innerText.includes('武进区 → 天宁区')))
@@ -113,7 +111,7 @@ test('3. last month\'s statement is confirmed by both sides, printed as a PDF an
   const cells = await row().locator('td').allInnerTexts()
   const figures = cells.slice(3, 6).map((c) => c.trim().replace(/,/g, ''))
   const confirmers = (await row().innerText()).match(/借出方：(\S+)[\s\S]*借入方：(\S+)/).slice(1)
-  await shot('settlements-confirmed')
+  await shot(page, 'settlements-confirmed')
   const [dl] = await Promise.all([page.waitForEvent('download'), row().locator('[data-test=print]').click()])
   assert.equal(dl.suggestedFilename(), `统筹用车结算单-${month}-武进区-天宁区.pdf`)
   const text = pdfText(await downloaded(dl))
@@ -136,7 +134,7 @@ test('4. the city keeps the rates of every kind on one page; a period overlappin
   await page.locator('[data-test=rates-market] tbody tr', { hasText: '中巴车' }).first().waitFor()
   assert.ok((await page.locator('[data-test=rates-market]').innerText()).includes('1,620.00'), 'the minibus market price')
   assert.ok((await page.locator('[data-test=rates-paid_use]').innerText()).includes('720.00'), "the minibus's paid-use day price")
-  await shot('rates')
+  await shot(page, 'rates')
   for (const [kind, title] of [['tariff', '内部收费标准'], ['paid_use', '有偿使用收费标准']]) {
     await page.locator(`[data-test=rate-new-${kind}]`).click()
     const d = dialog(page, '新增' + title)
@@ -146,7 +144,7 @@ test('4. the city keeps the rates of every kind on one page; a period overlappin
     await from.fill('2099-01-01')
     await from.press('Enter')
     await expectMessage(page, `轿车${title}（2020-01-01 至 长期）重叠`, () => d.locator('[data-test=rate-save]').click(), 'error')
-    if (kind === 'paid_use') await shot('rate-overlap')
+    if (kind === 'paid_use') await shot(page, 'rate-overlap')
     await d.getByRole('button', { name: '取消' }).click()
     await d.waitFor({ state: 'hidden' })
   }
@@ -183,7 +181,7 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   await d.locator('[data-test=loan-picked]', { hasText: plate }).waitFor()
   await d.locator('[data-test=loan-with-driver]').click() // 不带驾驶员
   await d.locator('textarea[data-test=loan-reason]').fill(named)
-  await shot('loan-request-named')
+  await shot(page, 'loan-request-named')
   await d.locator('[data-test=loan-submit]').click()
   const row = () => page.locator('[data-test=loans] .el-table__body-wrapper tbody tr', { hasText: named })
   await row().waitFor()
@@ -199,6 +197,6 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   assert.ok((await pick.innerText()).includes(plate), 'the approver sees the named vehicle')
   await pick.locator('[data-test=loan-approve-confirm]').click()
   await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已批准')), named)
-  await shot('loan-named-approved')
+  await shot(page, 'loan-named-approved')
   await logout(page)
 })

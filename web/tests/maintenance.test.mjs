@@ -7,23 +7,14 @@
 // closes; the vehicle's history shows the cost.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, dialog, expectMessage, login, logout, pickOption, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, dialog, expectMessage, loginTo, logout, pickOption, serverAndBrowser, shot } from './browser.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 let server, b, page
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true })
-}
 
 async function messageBox(text) {
   const box = page.locator('.el-message-box:visible')
@@ -37,8 +28,7 @@ const state = () => page.locator('[data-test=repair-state]')
 
 async function as(user, jobId) {
   await logout(page)
-  await login(page, user)
-  await page.goto(`/repairs/${jobId}`)
+  await loginTo(page, user, `/repairs/${jobId}`)
   await state().waitFor()
 }
 
@@ -56,15 +46,14 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   const v = vehicles.find((x) => x.status === 'available' && !open.includes(x.id))
   assert.ok(v, 'a free vehicle')
 
-  await login(page, 'jgj_driver')
-  await page.goto('/repairs')
+  await loginTo(page, 'jgj_driver', '/repairs')
   await page.locator('[data-test=repair-new]').click()
   const req = dialog(page, '报修 / 申请保养')
   await req.locator('[data-test=repair-vehicle]').click()
   await page.keyboard.type(v.plate)
   await pickOption(page, `${v.plate} ${v.brand} ${v.model}`)
   await req.locator('textarea[name=problem]').fill('行驶中刹车异响，踩下时方向盘抖动')
-  await shot('maint-01-request')
+  await shot(page, 'maint-01-request')
   await req.locator('[data-test=repair-submit]').click()
   await page.waitForURL(/\/repairs\/\d+$/)
   const jobId = Number(page.url().match(/repairs\/(\d+)/)[1])
@@ -101,7 +90,7 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   await fillNumber('item-amount-1', 350)
   await q.locator('[data-test=dlg-confirm]').click()
   await q.locator('[data-test=item-amount-error]').filter({ hasText: '金额与数量×单价不符' }).waitFor()
-  await shot('maint-02-quote-refused')
+  await shot(page, 'maint-02-quote-refused')
   assert.equal((await vm.get(`/repair-jobs/${jobId}`)).data.items.length, 0, 'nothing written')
   await fillNumber('item-amount-1', 300)
   await q.locator('[data-test=dlg-confirm]').click()
@@ -114,7 +103,7 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   await page.locator('[data-test=item-dispute]').click()
   await messageBox('更换刹车片按1小时工时计')
   await page.locator('[data-test=repair-items]').getByText('更换刹车片按1小时工时计').waitFor()
-  await shot('maint-03-disputed')
+  await shot(page, 'maint-03-disputed')
   await as('co_repair', jobId)
   await page.locator('[data-test=item-revise]').click()
   await fillNumber('item-qty-0', 1)
@@ -130,7 +119,7 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   await page.locator('[data-test=invoice-missing]').waitFor()
   await page.locator('[data-test=act-close]').click()
   await expectMessage(page, '尚无发票照片，不能结案', () => messageBox(), 'error')
-  await shot('maint-04-close-refused')
+  await shot(page, 'maint-04-close-refused')
   assert.equal((await vm.get(`/repair-jobs/${jobId}`)).data.state, 'reviewed', 'not closed without an invoice')
   const shopApi = await apiSession(server.baseURL, 'co_repair')
   const fd = new FormData()
@@ -142,11 +131,11 @@ test('a repair from the driver’s request to the close, through the shop’s ow
   await messageBox()
   await state().filter({ hasText: '已结案' }).waitFor()
   assert.match(await page.locator('[data-test=repair-final]').innerText(), /630\.00/)
-  await shot('maint-04-closed')
+  await shot(page, 'maint-04-closed')
   assert.equal((await vm.get(`/vehicles/${v.id}`)).data.status, 'available', 'the vehicle is back')
   await page.goto(`/vehicles/${v.id}/repairs`)
   await page.locator('[data-test=repair-total]').waitFor()
   const no = (await vm.get(`/repair-jobs/${jobId}`)).data.no
   await page.locator('.el-table__row', { hasText: no }).filter({ hasText: '已结案' }).filter({ hasText: '630.00' }).waitFor()
-  await shot('maint-05-history')
+  await shot(page, 'maint-05-history')
 })

@@ -4,17 +4,12 @@
 // outside URL, and the icon font is loaded and draws the icons.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { DEMO_PASSWORD, serverAndBrowser } from './browser.mjs'
+import { DEMO_PASSWORD, serverAndBrowser, shot } from './browser.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 let server, b
 
 serverAndBrowser(async (s) => {
   ({ server, b } = s)
-  await mkdir(shotDir, { recursive: true })
 })
 
 test('phone pages load everything, the icon font included, from the server', async () => {
@@ -52,7 +47,7 @@ test('phone pages load everything, the icon font included, from the server', asy
   assert.match(icon.family, /vant-icon/)
   assert.match(icon.content, /^"[\uE000-\uF8FF]"$/u, `icon content ${icon.content}`)
   assert.ok(icon.width > 10, `icon width ${icon.width}`)
-  await page.screenshot({ path: path.join(shotDir, 'm-home-icons.png') })
+  await shot(page, 'm-home-icons')
 
   for (const p of ['/m/apply', '/m/orders']) {
     await page.goto(p)

@@ -2,14 +2,12 @@
 // simulated fleet reports to the gateway over real TCP:   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, login, logout, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
 let server, b, page
-const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 
 test('1. the live map shows the demo fleet moving, coloured by state, with a vehicle card', async () => {
   await login(page, 'city_admin')
@@ -36,7 +34,7 @@ test('1. the live map shows the demo fleet moving, coloured by state, with a veh
   await card.waitFor()
   assert.match(await card.innerText(), new RegExp(plate))
   assert.match(await card.locator('[data-test=card-speed]').innerText(), /km\/h/)
-  await shot('monitor')
+  await shot(page, 'monitor')
   // A live update arrives over SSE: the last report time changes.
   const before = await card.locator('[data-test=card-last]').innerText()
   await page.waitForFunction((b) => document.querySelector('[data-test=card-last]')?.textContent !== b, before, { timeout: 40_000 })
@@ -49,7 +47,7 @@ test('1. the live map shows the demo fleet moving, coloured by state, with a veh
   await page.locator('textarea[data-test=cmd-text-input], [data-test=cmd-text-input] textarea').first().fill('请尽快返回单位')
   await page.locator('[data-test=cmd-send]').click()
   await page.waitForFunction(() => /终端已执行/.test(document.querySelector('[data-test=cmd-result]')?.textContent || ''))
-  await shot('monitor-card')
+  await shot(page, 'monitor-card')
 })
 
 test('2. track playback needs a reason, draws the track and records the view in the audit log', async () => {
@@ -70,7 +68,7 @@ test('2. track playback needs a reason, draws the track and records the view in 
   await page.locator('[data-test=track-play]').click()
   // The playback has moved on.
   await page.waitForFunction((start) => document.querySelector('[data-test=track-now]').innerText !== start, start)
-  await shot('track')
+  await shot(page, 'track')
   await logout(page)
   // The audit administrator sees who viewed which track and why.
   const audit = await apiSession(server.baseURL, 'city_audit')
@@ -112,7 +110,7 @@ test('4. the vehicle list renders only the rows in view, scrolls to the end, and
   await page.locator('[data-test=vehicle-card]').waitFor()
   assert.equal((await page.locator('[data-test=vehicle-card] .plate').innerText()).trim(), plate)
   await page.waitForFunction((p) => document.querySelector('[data-test=live-list] .row.sel .plate')?.textContent === p, plate)
-  await shot('monitor-list')
+  await shot(page, 'monitor-list')
   await logout(page)
 })
 
@@ -150,7 +148,7 @@ test('6. the audit log tells a track view in words: 车辆, named fields, Beijin
   // from in Beijing time, to the second.
   const bj = new Date(from.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')
   assert.match(detail, new RegExp(bj))
-  await shot('audit-track-detail')
+  await shot(page, 'audit-track-detail')
   await drawer.locator('.el-drawer__close-btn').click()
   // The object types of the filter name the vehicle too.
   await page.locator('.filter-form .el-form-item', { hasText: '对象类型' }).locator('.el-select').click()
@@ -173,7 +171,7 @@ test('7. on a phone-sized window the menu folds and track playback shows its map
     assert.ok(box.height >= 300, `the map has height: ${JSON.stringify(box)}`)
     const reason = await page.locator('[data-test=track-reason]').first().boundingBox()
     assert.ok(reason.x + reason.width <= 391, `the reason field fits: ${JSON.stringify(reason)}`)
-    await shot('track-phone')
+    await shot(page, 'track-phone')
     // The live map: the list above, the map below it across the width, the card inside the window.
     await page.goto('/monitor')
     const live = page.locator('[data-test=live-map]')
@@ -183,7 +181,7 @@ test('7. on a phone-sized window the menu folds and track playback shows its map
     await page.locator('[data-test=live-list] .row').first().click()
     const card = await page.locator('[data-test=vehicle-card]').boundingBox()
     assert.ok(card.x >= 0 && card.x + card.width <= 391, `the card fits the phone: ${JSON.stringify(card)}`)
-    await shot('monitor-phone')
+    await shot(page, 'monitor-phone')
     // Widened, the window gets its menu back; narrowed again, the menu folds.
     await page.setViewportSize({ width: 1440, height: 900 })
     await page.waitForFunction(() => document.querySelector('.aside').getBoundingClientRect().width > 150)
@@ -207,7 +205,7 @@ test('8. the card of a car in alarm says which alarm: the demo terminal that los
   const alarm = page.locator('[data-test=vehicle-card] [data-test=card-alarm]')
   await alarm.waitFor()
   assert.match(await alarm.innerText(), /终端主电源掉电/)
-  await shot('monitor-alarm-card')
+  await shot(page, 'monitor-alarm-card')
   await logout(page)
 })
 

@@ -5,13 +5,9 @@
 // city's savings rate shows both inputs beside the rate and drills down to a district.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, serverAndBrowser, shot } from './browser.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-5)
@@ -19,13 +15,8 @@ let server, b, page
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
-}
 
 async function desktopLogin(username) {
   await b.context.clearCookies()
@@ -47,14 +38,14 @@ test('a notice published on the console is read on the phone, and the publisher 
   const title = `关于公务用车年底检查的通知 ${run}`
   await desktopLogin('tn_admin')
   await page.locator('[data-test=notice-panel] [data-test=notice-panel-item]').first().waitFor()
-  await shot('notices-workbench')
+  await shot(page, 'notices-workbench')
   await page.goto('/notices?tab=manage')
   await page.locator('[data-test=notice-new]').click()
   const ed = dialog(page, '发布通知')
   await ed.locator('input[data-test=notice-form-title]').fill(title)
   await ed.locator('textarea[data-test=notice-form-body]').fill('区各单位：\n\n请于月底前完成车辆检查。<b>不是标签</b>\n\n特此通知。')
   await ed.locator('.el-switch').click()
-  await shot('notices-editor')
+  await shot(page, 'notices-editor')
   await expectMessage(page, '已发布', () => ed.locator('[data-test=notice-save-publish]').click())
   const row = page.locator('[data-test=notice-managed] .el-table__row', { hasText: title })
   await row.waitFor()
@@ -63,16 +54,16 @@ test('a notice published on the console is read on the phone, and the publisher 
   // The unit's approver, on the phone: the entry shows unread, the list has it, opening it reads it.
   await phoneLogin('tn_cgj_approver')
   await page.locator('[data-test=m-notices-entry]').filter({ hasText: '通知公告' }).waitFor()
-  await shot('notices-phone-home')
+  await shot(page, 'notices-phone-home')
   await page.locator('[data-test=m-notices-entry]').click()
   const card = page.locator('[data-test=m-notice-card]', { hasText: title })
   await card.waitFor()
-  await shot('notices-phone-list')
+  await shot(page, 'notices-phone-list')
   await card.click()
   await page.locator('[data-test=m-notice-title]', { hasText: title }).waitFor()
   await page.locator('[data-test=m-notice-read]').waitFor()
   assert.ok(await page.getByText('<b>不是标签</b>').isVisible(), 'the text is shown as typed, never as HTML')
-  await shot('notices-phone-detail')
+  await shot(page, 'notices-phone-detail')
 
   // Another district's staff never sees it.
   const other = await apiSession(server.baseURL, 'zl_czj_staff')
@@ -91,7 +82,7 @@ test('a notice published on the console is read on the phone, and the publisher 
   assert.equal(await read.count(), 1)
   await rc.locator('[data-test=receipts-filter]').getByText('未读', { exact: true }).click()
   await read.first().filter({ hasText: '未读' }).waitFor()
-  await shot('notices-receipts')
+  await shot(page, 'notices-receipts')
   await rc.locator('[data-test=receipts-remind]').click()
   await expectMessage(page, '已提醒', () => page.locator('.el-message-box').getByRole('button', { name: '发送提醒' }).click())
 })
@@ -102,7 +93,7 @@ test('the periodic report opens with its figures and prints as the server\'s PDF
   const row = page.locator('[data-test=notice-inbox] .el-table__row', { hasText: '使用情况报告' }).first()
   await row.locator('[data-test=notice-open]').click()
   await page.locator('[data-test=report-table]').waitFor()
-  await shot('notices-report-drawer')
+  await shot(page, 'notices-report-drawer')
   const title = (await page.locator('[data-test=notice-title]').innerText()).trim()
   const total = page.locator('[data-test=report-table] .el-table__body-wrapper tbody tr', { hasText: '合计' }).first()
   const orders = (await total.locator('td').nth(1).innerText()).trim()
@@ -119,7 +110,7 @@ test('the savings rate shows both inputs and drills down to a district', async (
   const summary = page.locator('[data-test=savings-summary]')
   await summary.filter({ hasText: '年度预算' }).waitFor()
   assert.match(await page.locator('[data-test=savings-rate]').innerText(), /^-?\d+\.\d%$/)
-  await shot('savings-city')
+  await shot(page, 'savings-city')
   await page.locator('[data-test=savings-table] [data-test=savings-drill]', { hasText: '天宁区' }).click()
   await page.locator('.el-breadcrumb', { hasText: '天宁区' }).waitFor()
   // 天宁区 measures against its budget as the city chose (the demo's few trips make no fair market baseline):
@@ -135,5 +126,5 @@ test('the savings rate shows both inputs and drills down to a district', async (
     assert.ok(!m || Math.abs(Number(m[1])) < 20, `a unit's savings rate ${cell}`)
   }
   assert.ok((await page.locator('[data-test=savings-definition]').innerText()).includes('每次出车'), 'the market basis is defined on the page')
-  await shot('savings-district')
+  await shot(page, 'savings-district')
 })

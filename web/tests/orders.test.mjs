@@ -5,10 +5,9 @@
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingDay, downloaded, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, beijingDay, downloaded, login, loginTo, logout, menuItem, serverAndBrowser, shot } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
 
-const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
 const reason = `专项督查订单查询${run}`
 const place = `查询测试报到点${run}`
@@ -26,7 +25,6 @@ serverAndBrowser(async (s) => {
   assert.equal(r.status, 201, JSON.stringify(r.data))
 })
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 const rows = () => page.locator('[data-test=orders-table] .el-table__body-wrapper tbody tr')
 
 async function search(field, text) {
@@ -43,7 +41,7 @@ test('1. the city administrator finds an order of a unit, opens it and exports t
   await page.waitForFunction(() => document.querySelectorAll('[data-test=orders-table] tbody tr').length === 1)
   const row = await rows().first().innerText()
   for (const text of ['市机关事务管理局', '秦小敏', place, '武进区政府', '待审批', '未派车']) assert.ok(row.includes(text), `${text} in ${row}`)
-  await shot('orders-search')
+  await shot(page, 'orders-search')
   await rows().first().locator('[data-test=order-open]').click()
   const drawer = page.locator('[data-test=order-drawer]')
   await drawer.locator('[data-test=order-info]').waitFor()
@@ -67,7 +65,7 @@ test('2. the discipline-inspection supervisor finds it by place; a district supe
   await search('place', place)
   await rows().filter({ hasText: reason }).waitFor()
   assert.equal(await page.locator('[data-test=orders-export]').isVisible(), true)
-  await shot('orders-search-jw')
+  await shot(page, 'orders-search-jw')
   await logout(page)
 
   await login(page, 'tn_jw')
@@ -118,7 +116,7 @@ test('3. the authority returns a holiday use filed with it; the unit sees why', 
   await row.waitFor()
   const text = await row.innerText()
   for (const t of [order.no, '市机关事务管理局', car.plate, '待审核', '报常州市']) assert.ok(text.includes(t), `${t} in ${text}`)
-  await shot('holiday-filings')
+  await shot(page, 'holiday-filings')
   await row.locator('[data-test=holiday-return]').click()
   const box = page.locator('.el-message-box:visible')
   await box.locator('textarea').fill('防汛值守应使用应急保障车辆')
@@ -131,11 +129,10 @@ test('3. the authority returns a holiday use filed with it; the unit sees why', 
   await logout(page)
 
   // The unit sees the outcome on the order.
-  await login(page, 'jgj_dispatcher')
-  await page.goto(`/orders/${order.id}`)
+  await loginTo(page, 'jgj_dispatcher', `/orders/${order.id}`)
   const filing = page.locator('[data-test=order-holiday-filing]')
   await filing.getByText('已退回').waitFor()
   assert.match(await filing.innerText(), /防汛值守应使用应急保障车辆/)
-  await shot('holiday-filing-order')
+  await shot(page, 'holiday-filing-order')
   await logout(page)
 })

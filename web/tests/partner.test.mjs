@@ -9,9 +9,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, beijingDay, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, workday } from './browser.mjs'
+import { apiSession, beijingDay, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, loginTo, logout, menuItem, pickOption, serverAndBrowser, shot, workday } from './browser.mjs'
 
-const shots = process.env.SHOTS_DIR
 const run = Date.now().toString(36).slice(-5)
 const cityName = `回环市${run}`
 const code = `loop${run}`
@@ -21,7 +20,6 @@ let server, b, page
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 async function typeDate(name, value) {
   const input = page.locator(`input[name=${name}]`)
   await input.click()
@@ -54,7 +52,7 @@ test('1. the partner page: the demo partners, registering one, its status check'
   await field('本平台在对方的标识').fill(code)
   await field('对方签名密钥').fill(secret)
   await field('本方签名密钥').fill(secret)
-  await shot('p01-partner-form')
+  await shot(page, 'p01-partner-form')
   await page.locator('[data-test=partner-save]').click()
   await dd.waitFor({ state: 'hidden' })
   const row = table.locator('.el-table__row', { hasText: cityName })
@@ -62,12 +60,12 @@ test('1. the partner page: the demo partners, registering one, its status check'
   assert.ok((await row.innerText()).includes('未检查'))
   await row.locator('[data-test=check]').click()
   await row.locator('[data-test=reachable]', { hasText: '可达' }).waitFor()
-  await shot('p02-partners')
+  await shot(page, 'p02-partners')
   // The tariff partners' officials pay is the city's paid-use tariff, on the one tariff page.
   await page.locator('[data-test=tariff-note]').getByRole('link', { name: '收费标准与市场价' }).click()
   await page.waitForURL('**/rates')
   await page.locator('[data-test=rates-paid_use] tbody tr', { hasText: '轿车' }).first().waitFor()
-  await shot('p03-tariffs')
+  await shot(page, 'p03-tariffs')
   await logout(page)
 })
 
@@ -89,7 +87,7 @@ test('2. the outbound application: 市外 with a partner city, approved, sent, a
   await form.locator('.el-form-item', { hasText: '行程范围' }).getByText('市外').click()
   await page.locator('[data-test=partner-select]').click()
   await pickOption(page, `${cityName}（由${cityName}公务用车平台派车）`)
-  await shot('p04-apply-partner')
+  await shot(page, 'p04-apply-partner')
   await page.locator('[data-test=apply-submit]').click()
   const done = page.locator('[data-test=apply-done]')
   await done.waitFor()
@@ -104,8 +102,7 @@ test('2. the outbound application: 市外 with a partner city, approved, sent, a
   assert.equal(r.status, 200, JSON.stringify(r.data))
   assert.equal(r.data.state, 'partner')
 
-  await login(page, 'jgj_staff')
-  await page.goto(`/orders/${orderId}`)
+  await loginTo(page, 'jgj_staff', `/orders/${orderId}`)
   await page.locator('[data-test=order-state]', { hasText: '异地办理中' }).waitFor()
   await until(async () => {
     await page.reload()
@@ -113,7 +110,7 @@ test('2. the outbound application: 市外 with a partner city, approved, sent, a
   }, 'the partner accepts')
   const info = await page.locator('[data-test=order-partner]').innerText()
   assert.ok(info.includes(`由${cityName}公务用车平台派车`), info)
-  await shot('p05-outbound-order')
+  await shot(page, 'p05-outbound-order')
   await logout(page)
 })
 
@@ -133,7 +130,7 @@ test('3. the inbound order: the city dispatcher dispatches it; the origin hears 
   await dd.locator('[data-test=candidate-search]').click()
   await dd.locator('.cand-ok', { hasText: '苏D6J801' }).click()
   await dd.locator('[data-test=drivers] .el-radio', { hasText: '严师傅' }).click()
-  await shot('p06-inbound-dispatch')
+  await shot(page, 'p06-inbound-dispatch')
   await dd.locator('[data-test=dispatch-confirm]').click()
   await dd.waitFor({ state: 'hidden' })
   await logout(page)
@@ -143,16 +140,15 @@ test('3. the inbound order: the city dispatcher dispatches it; the origin hears 
 
   const staff = await apiSession(server.baseURL, 'jgj_staff')
   await until(async () => (await staff.get(`/orders/${orderId}`)).data.events.some((e) => e.action === 'partner_assign'), 'the assignment reaches the origin')
-  await login(page, 'jgj_staff')
-  await page.goto(`/orders/${orderId}`)
+  await loginTo(page, 'jgj_staff', `/orders/${orderId}`)
   await page.locator('[data-test=timeline]').getByText('合作城市派车').waitFor()
   assert.ok((await page.locator('[data-test=order-partner]').innerText()).includes('苏D6J801'))
-  await shot('p07-outbound-assigned')
+  await shot(page, 'p07-outbound-assigned')
   // On the phone (375 px): the traveller follows the same order.
   await page.setViewportSize({ width: 375, height: 812 })
   await page.goto(`/m/orders/${orderId}`)
   await page.getByText('合作城市派车').first().waitFor()
-  await shot('p07m-outbound-phone')
+  await shot(page, 'p07m-outbound-phone')
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto('/')
   await logout(page)
@@ -165,7 +161,7 @@ test('4. last month\'s settlement statement, printed as the server\'s PDF', asyn
   const row = page.locator('[data-test=settlements] .el-table__row', { hasText: '无锡市' }).first()
   await row.waitFor()
   assert.ok((await row.innerText()).includes('双方已确认'))
-  await shot('p08-settlements')
+  await shot(page, 'p08-settlements')
   const cells = (await row.locator('td').allInnerTexts()).map((c) => c.trim())
   const month = cells[1]
   const owed = cells.slice(2, 4).map((c) => c.replace(/,/g, '').replace(/（(\d+)单）/, ' 元（$1 单）'))
@@ -176,7 +172,7 @@ test('4. last month\'s settlement statement, printed as the server\'s PDF', asyn
     '本市人员使用对方车辆（本方应付）', '市场价（元）', '节约（元）', '合计', '本方经办人 签字：', '对方（无锡市）经办人 签字：']) assert.ok(text.includes(t), `the statement says ${t}:\n${text}`)
   await menuItem(page, /^\s*异地用车\s*$/).click()
   await page.locator('[data-test=partner-bookings] .el-table__row').first().waitFor()
-  await shot('p11-partner-bookings')
+  await shot(page, 'p11-partner-bookings')
   await logout(page)
 })
 
@@ -202,7 +198,7 @@ test('5. on the phone (375 px): 市外 → 异地用车, approved, delivered to 
   await page.locator('[data-test=m-partner-select]').selectOption({ label: cityName })
   await page.locator('[data-test=m-partner-tip]', { hasText: `申请发往${cityName}公务用车平台派车` }).waitFor()
   await page.locator('[data-test=m-partner-select]').scrollIntoViewIfNeeded()
-  await shot('p12m-apply-partner')
+  await shot(page, 'p12m-apply-partner')
   await expectMessage(page, '异地用车申请已提交', () => page.locator('[data-test=m-apply-submit]').click(), 'toast')
   await page.waitForURL(/\/m\/orders\/\d+$/)
   const id = Number(page.url().match(/orders\/(\d+)/)[1])
@@ -218,7 +214,7 @@ test('5. on the phone (375 px): 市外 → 异地用车, approved, delivered to 
     await page.reload()
     return (await page.locator('[data-test=m-timeline]').innerText()).includes('合作城市受理')
   }, 'the partner accepts the phone\'s application')
-  await shot('p13m-outbound-accepted')
+  await shot(page, 'p13m-outbound-accepted')
   // Delivered: the partner holds it as an order of its own for its dispatchers.
   const no = r.data.no
   const admin = await apiSession(server.baseURL, 'city_admin')

@@ -8,13 +8,9 @@
 // so neither the demo's random orders nor the date decide whether the tests pass.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { apiSession, DEMO_PASSWORD, expectMessage, idCard, serverAndBrowser, settled, workday, beijingDay } from './browser.mjs'
+import { apiSession, beijingDay, DEMO_PASSWORD, expectMessage, idCard, serverAndBrowser, shot, workday } from './browser.mjs'
 import { vinWithCheck } from './xlsx.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const PHONE = { width: 375, height: 812 }
 const run = Date.now().toString(36).slice(-4)
 const digits = String(Date.now()).slice(-7)
@@ -26,7 +22,6 @@ let day // days ahead of the orders
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
   await page.setViewportSize(PHONE)
   const admin = await apiSession(server.baseURL, 'jgj_admin')
   const unit = (await admin.get('/me')).data.user.scope_id
@@ -42,10 +37,6 @@ serverAndBrowser(async (s) => {
 
 const want = (r, status) => assert.equal(r.status, status, JSON.stringify(r.data))
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`) })
-}
 
 let cars = 0
 async function newCar(admin, unit, plate) {
@@ -94,14 +85,14 @@ test('an approver approves and returns applications on the phone', async () => {
   const inbox = page.locator('[data-test=m-todo-inbox]', { hasText: /\d+ 单/ }) // the count, once it has come
   await inbox.waitFor()
   assert.match(await inbox.innerText(), /待审批的用车申请\s*[1-9]\d* 单/)
-  await shot('m-approver-home')
+  await shot(page, 'm-approver-home')
   await inbox.click()
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).waitFor()
-  await shot('m-approvals')
+  await shot(page, 'm-approvals')
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
   await page.locator('[data-test=m-approve]').click()
   await page.locator('[data-test=m-decide] textarea[name=reason]').fill('同意')
-  await shot('m-approve-sheet')
+  await shot(page, 'm-approve-sheet')
   await page.locator('[data-test=m-decide-submit]').click()
   await page.locator('[data-test=m-order-state]', { hasText: '待派车' }).waitFor()
   await page.locator('[data-test=m-approve]').waitFor({ state: 'detached' })
@@ -112,11 +103,11 @@ test('an approver approves and returns applications on the phone', async () => {
   await page.locator('[data-test=m-decide-submit]').click()
   await page.locator('[data-test=m-decide]').getByText('请填写退回原因').waitFor()
   await page.locator('[data-test=m-decide] textarea[name=reason]').fill('请补充会议通知')
-  await shot('m-return-sheet')
+  await shot(page, 'm-return-sheet')
   await page.locator('[data-test=m-decide-submit]').click()
   await page.locator('[data-test=m-order-state]', { hasText: '已退回' }).waitFor()
   await page.getByText('请补充会议通知').first().waitFor()
-  await shot('m-returned')
+  await shot(page, 'm-returned')
 })
 
 test('a dispatcher dispatches on the phone from the console’s suggestions; the vehicle manager consents', async () => {
@@ -128,10 +119,10 @@ test('a dispatcher dispatches on the phone from the console’s suggestions; the
   const todo = page.locator('[data-test=m-todo-dispatch]', { hasText: /\d+ 单/ }) // the count, once it has come
   await todo.waitFor()
   assert.match(await todo.innerText(), /待派车的订单\s*[1-9]\d* 单/)
-  await shot('m-dispatcher-home')
+  await shot(page, 'm-dispatcher-home')
   await todo.click()
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).waitFor()
-  await shot('m-to-dispatch')
+  await shot(page, 'm-to-dispatch')
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}/dispatch$`))
   await page.locator('[data-test=m-dispatch-plate] input').fill(crew.car.plate)
@@ -141,12 +132,12 @@ test('a dispatcher dispatches on the phone from the console’s suggestions; the
   await page.locator('[data-test=m-driver]', { hasText: crew.name }).click()
   await page.locator('[data-test=m-driver].picked', { hasText: crew.name }).waitFor()
   await car.scrollIntoViewIfNeeded()
-  await shot('m-dispatch-pick')
+  await shot(page, 'm-dispatch-pick')
   await page.locator('[data-test=m-dispatch-submit]').click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}$`))
   await page.locator('[data-test=m-order-state]', { hasText: '待车管同意' }).waitFor()
   await page.getByText(crew.car.plate).first().waitFor()
-  await shot('m-dispatched')
+  await shot(page, 'm-dispatched')
   const o = (await (await apiSession(server.baseURL, 'jgj_dispatcher')).get(`/orders/${approved.id}`)).data
   assert.equal(o.plate, crew.car.plate)
   assert.equal(o.driver_name, crew.name)
@@ -156,7 +147,7 @@ test('a dispatcher dispatches on the phone from the console’s suggestions; the
   await page.locator('[data-test=m-order-card]', { hasText: approved.no }).click()
   await page.locator('[data-test=m-consent]').click()
   await page.locator('.van-dialog').getByText(`同意派 ${crew.car.plate}（驾驶员 ${crew.name}）执行该任务？`).waitFor()
-  await shot('m-consent')
+  await shot(page, 'm-consent')
   await page.locator('.van-dialog').getByRole('button', { name: '确认' }).click()
   await page.locator('[data-test=m-order-state]', { hasText: '已派车' }).waitFor()
 })
@@ -172,7 +163,7 @@ test('the unread count opens the message centre, a message its order', async () 
   await page.waitForURL('**/m/messages')
   const msg = page.locator('[data-test=m-message].unread', { hasText: approved.no }).first()
   await msg.waitFor()
-  await shot('m-messages')
+  await shot(page, 'm-messages')
   await msg.click()
   await page.waitForURL(new RegExp(`/m/orders/${approved.id}$`))
   await page.locator('[data-test=m-order-state]').waitFor()
@@ -194,12 +185,12 @@ test('an application on the phone carries its meeting notice', async () => {
   })
   await form.locator('.van-uploader__preview').waitFor()
   await form.locator('[data-test=m-apply-files]').scrollIntoViewIfNeeded()
-  await shot('m-apply-notice')
+  await shot(page, 'm-apply-notice')
   await page.locator('[data-test=m-apply-submit]').click()
   await page.waitForURL(/\/m\/orders\/\d+$/)
   await page.locator('[data-test=m-attachment]', { hasText: '会议通知.pdf' }).waitFor()
   await page.locator('[data-test=m-attachments]').scrollIntoViewIfNeeded()
-  await shot('m-order-notice')
+  await shot(page, 'm-order-notice')
   const id = Number(page.url().match(/orders\/(\d+)/)[1])
   const o = (await (await apiSession(server.baseURL, 'jgj_staff')).get(`/orders/${id}`)).data
   assert.deepEqual(o.attachments.map((a) => a.filename), ['会议通知.pdf'])
@@ -207,7 +198,7 @@ test('an application on the phone carries its meeting notice', async () => {
 
 test('a driver follows the repair he sent; the picker refuses a car with an unfinished job at the pick', async () => {
   await phoneLogin('jgj_driver')
-  await shot('m-driver-home')
+  await shot(page, 'm-driver-home')
   await page.goto('/m/repair')
   await page.locator('[data-test=m-repair-search] input').fill(repairCar.plate)
   // The search has answered (it waits for a pause in typing): the car alone is listed.
@@ -215,7 +206,7 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   const car = page.locator('[data-test=m-repair-vehicle]', { hasText: repairCar.plate })
   await car.click()
   await page.locator('textarea[name=problem]').fill('冷车启动困难，仪表盘发动机故障灯常亮')
-  await shot('m-repair-request')
+  await shot(page, 'm-repair-request')
   await page.locator('[data-test=m-repair-submit]').click()
   await page.waitForURL(/\/m\/repairs\/\d+$/)
   const jobId = Number(page.url().match(/repairs\/(\d+)/)[1])
@@ -228,14 +219,14 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   await page.goto('/m')
   await page.getByText('我的报修').click()
   await page.locator('[data-test=m-repair-card]', { hasText: repairCar.plate }).filter({ hasText: '待指派维修厂' }).waitFor()
-  await shot('m-my-repairs')
+  await shot(page, 'm-my-repairs')
   await page.locator('[data-test=m-repair-card]', { hasText: repairCar.plate }).click()
   await page.locator('[data-test=m-repair-state]', { hasText: '待指派维修厂' }).waitFor()
   const job = page.locator('[data-test=m-repair-job]')
   await job.getByText('800.00 元').waitFor()
   await job.getByText('车管负责人审批').waitFor()
   await page.locator('[data-test=m-repair-timeline]').getByText('更换点火线圈').waitFor()
-  await shot('m-repair-progress')
+  await shot(page, 'm-repair-progress')
 
   // The car now has an unfinished job: marked, and refused when picked, before 提交.
   const no = (await vm.get(`/repair-jobs/${jobId}`)).data.no
@@ -246,6 +237,6 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   const busy = page.locator('[data-test=m-repair-vehicle]', { hasText: repairCar.plate })
   await busy.getByText(`已有未完结的维修单 ${no}（待指派维修厂）`).waitFor()
   await expectMessage(page, '完结后才能再报修', () => busy.click(), 'toast')
-  await shot('m-repair-picker-busy')
+  await shot(page, 'm-repair-picker-busy')
   assert.equal(await busy.locator('.van-radio__icon--checked').count(), 0, 'the busy car is not picked')
 })

@@ -2,7 +2,7 @@
 // evidence keys, formulas — and, at 1440×900, tables whose last column and order numbers fit.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, login, logout, serverAndBrowser, settled } from './browser.mjs'
+import { apiSession, dialog, login, loginTo, logout, serverAndBrowser, settled } from './browser.mjs'
 import { daysTag } from '../src/views/lifecycle/lifecycle.js'
 
 let server, b, page
@@ -73,8 +73,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
   await logout(page)
 
   // The company's API key page explains signing in words and links the API docs.
-  await login(page, 'co_insurer')
-  await page.goto('/company/keys')
+  await loginTo(page, 'co_insurer', '/company/keys')
   await assertReadable('API密钥')
   const howto = page.locator('[data-test=key-howto]')
   assert.doesNotMatch(await howto.innerText(), /HMAC|docs\/|\.sh\b/)
@@ -82,8 +81,7 @@ test('no internal codes on the main pages, a case, an audit entry, the API key p
   await logout(page)
 
   // The dispatcher's 转租赁 dialog.
-  await login(page, 'jgj_dispatcher')
-  await page.goto('/dispatch')
+  await loginTo(page, 'jgj_dispatcher', '/dispatch')
   await settled(page)
   await page.locator('[data-test=dispatch-list] [data-test=act-rental]').first().click()
   await dialog(page, '转租赁用车').waitFor()
@@ -143,8 +141,7 @@ test('at 1440×900 the last column and the order numbers fit; 今天到期; the 
   assert.equal(o.status, 201, JSON.stringify(o.data))
   assert.equal((await approver.post(`/orders/${o.data.id}/approve`, { reason: '' })).status, 200)
 
-  await login(page, 'jgj_dispatcher')
-  await page.goto('/dispatch')
+  await loginTo(page, 'jgj_dispatcher', '/dispatch')
   await page.locator('[data-test=dispatch-list] .el-table__row', { hasText: o.data.no }).first().waitFor()
   await fits('调度台', '[data-test=dispatch-list]', '单号')
   await logout(page)
@@ -165,8 +162,7 @@ test('at 1440×900 the last column and the order numbers fit; 今天到期; the 
   assert.equal(await id.evaluate((e) => e.getClientRects().length), 1, 'the ID card number wraps')
   await logout(page)
 
-  await login(page, 'co_rental')
-  await page.goto('/rental-orders')
+  await loginTo(page, 'co_rental', '/rental-orders')
   await fits('租赁用车（租赁公司）', '[data-test=rental-orders]', '订单号')
   await logout(page)
 })

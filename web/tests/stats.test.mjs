@@ -5,15 +5,13 @@
 //   npm run test:browser tests/stats.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { downloaded, login, logout, serverAndBrowser } from './browser.mjs'
+import { downloaded, login, loginTo, logout, serverAndBrowser, shot } from './browser.mjs'
 import { unzip } from './xlsx.mjs'
 
-const shots = process.env.SHOTS_DIR
 let server, b, page
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/stats-${name}.png`, fullPage: true })
 const node = () => page.locator('[data-test=stats-node]')
 const lastMonth = () => {
   const d = new Date(Date.now() + 8 * 3600000)
@@ -30,7 +28,7 @@ test('1. the city: figures with definitions, drill-down to a unit, the orders ag
   // The definition beside the number.
   await page.locator('[data-test=kpi-utilisation] [data-test=help-utilisation]').hover()
   await page.locator('.help-tip-popper:visible', { hasText: '出车车日 ÷ 可用车日' }).waitFor()
-  await shot('city')
+  await shot(page, 'stats-city')
 
   // A chart's data to Excel.
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-months]').click()])
@@ -48,7 +46,7 @@ test('1. the city: figures with definitions, drill-down to a unit, the orders ag
   assert.ok(await page.locator('[data-test=stats-breadcrumb]', { hasText: '天宁区' }).count(), 'the breadcrumb names the district')
   // The unit's children are its vehicles, each opening the vehicle.
   await page.locator('[data-test=children-table] .el-table__header', { hasText: '车辆' }).waitFor()
-  await shot('unit')
+  await shot(page, 'stats-unit')
 
   // 出车订单数 opens 用车订单查询 with the same unit, days and states: the same count.
   const n = Number((await page.locator('[data-test=kpi-orders-link]').innerText()).replace(/,/g, ''))
@@ -60,47 +58,43 @@ test('1. the city: figures with definitions, drill-down to a unit, the orders ag
 })
 
 test('2. a district administrator and the finance supervisor see theirs; a unit administrator its unit on 工作台', async () => {
-  await login(page, 'tn_admin')
-  await page.goto('/stats')
+  await loginTo(page, 'tn_admin', '/stats')
   await node().filter({ hasText: '天宁区' }).waitFor()
   assert.equal(await page.locator('[data-test=stats-breadcrumb] a').count(), 0, 'nothing above the district to go to')
   await logout(page)
 
-  await login(page, 'city_cz')
-  await page.goto('/stats')
+  await loginTo(page, 'city_cz', '/stats')
   await node().filter({ hasText: '常州市' }).waitFor()
   await page.locator('[data-test=kpi-costs]').waitFor()
-  await shot('supervisor')
+  await shot(page, 'stats-supervisor')
   await logout(page)
 
   await login(page, 'jgj_admin')
   const figures = page.locator('[data-test=workbench-figures]')
   await figures.filter({ hasText: '市机关事务管理局' }).waitFor()
   await figures.locator('canvas').first().waitFor()
-  await shot('workbench-unit')
+  await shot(page, 'stats-workbench-unit')
   await figures.locator('[data-test=workbench-stats-link]').click()
   await node().filter({ hasText: '市机关事务管理局' }).waitFor()
   await logout(page)
 })
 
 test('3. 数据提取 previews the first rows with names and exports them', async () => {
-  await login(page, 'city_admin')
-  await page.goto('/extract')
+  await loginTo(page, 'city_admin', '/extract')
   await page.locator('[data-test=extract-dataset]').getByText('车辆', { exact: true }).click()
   await page.locator('[data-test=extract-preview]').click()
   const result = page.locator('[data-test=extract-result]')
   await result.locator('.el-table__row').first().waitFor()
   assert.match(await result.locator('.card-title').innerText(), /共 600 条|共 \d+ 条/)
   assert.ok(await result.getByText('应急保障用车').count() + (await result.getByText('其他用车').count()) > 0, 'categories by name')
-  await shot('extract')
+  await shot(page, 'stats-extract')
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=extract-export]').click()])
   assert.match(download.suggestedFilename(), /数据提取-车辆/)
   await logout(page)
 })
 
 test('4. 组织机构: the city is 超编 exactly when its units hold vehicles beyond their quotas, and says by how many', async () => {
-  await login(page, 'city_admin')
-  await page.goto('/org')
+  await loginTo(page, 'city_admin', '/org')
   const detail = page.locator('[data-test=unit-detail]')
   const over = detail.locator('[data-test=over-by]')
   await over.waitFor()

@@ -3,11 +3,10 @@
 // explains; the authority escalates it to discipline inspection.   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, login, logout, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, login, loginTo, logout, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
 let server, b, page
 let caseID
-const shots = process.env.SHOTS_DIR
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
@@ -24,7 +23,6 @@ serverAndBrowser(async (s) => {
   assert.ok(caseID, 'the planted weekend trip became a case')
 })
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 
 test('1. a discipline supervisor sees the planted cases on the dashboard and the evidence of one, read-only', async () => {
   await login(page, 'city_jw')
@@ -34,7 +32,7 @@ test('1. a discipline supervisor sees the planted cases on the dashboard and the
   for (const name of ['无单出车', '夜间未回指定停放点', '终端断电或疑似人为破坏', '终端长时间离线']) {
     await byRule.getByText(name, { exact: true }).waitFor()
   }
-  await shot('supervision-dashboard')
+  await shot(page, 'supervision-dashboard')
   await byRule.getByText('无单出车', { exact: true }).click()
   await page.waitForURL('**/supervision/cases?*rule=no_order*')
   await page.locator('[data-test=case-link]').first().click()
@@ -64,8 +62,7 @@ test('1. a discipline supervisor sees the planted cases on the dashboard and the
 })
 
 test('2. the unit explains the case', async () => {
-  await login(page, 'jgj_vm')
-  await page.goto(`/supervision/cases/${caseID}`)
+  await loginTo(page, 'jgj_vm', `/supervision/cases/${caseID}`)
   await page.locator('[data-test=explain-card]').waitFor()
   await page.locator('[data-test=explain-submit]').click()
   await page.getByText('请填写情况说明').waitFor()
@@ -77,8 +74,7 @@ test('2. the unit explains the case', async () => {
 })
 
 test('3. the authority escalates it to discipline inspection; the timeline shows every step', async () => {
-  await login(page, 'city_admin')
-  await page.goto(`/supervision/cases/${caseID}`)
+  await loginTo(page, 'city_admin', `/supervision/cases/${caseID}`)
   await page.locator('[data-test=decide-card]').waitFor()
   await page.locator('[data-test=escalate-to]').getByText('纪检监察').click()
   await page.locator('textarea[data-test=escalate-reason], [data-test=escalate-reason] textarea').first().fill('承认公车私用，移送纪检监察处理')
@@ -86,7 +82,7 @@ test('3. the authority escalates it to discipline inspection; the timeline shows
   await page.locator('[data-test=case-discipline]').waitFor()
   const tl = await page.locator('[data-test=timeline]').innerText()
   assert.match(tl, /系统立案[\s\S]*单位说明[\s\S]*升级[\s\S]*移送纪检监察/)
-  await shot('supervision-case')
+  await shot(page, 'supervision-case')
   await logout(page)
   // The supervisor sees it among the referred cases.
   const jw = await apiSession(server.baseURL, 'city_jw')

@@ -3,14 +3,12 @@
 // and the terminal's page shows the attributes the gateway asked for when it logged in.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { login, menuItem, serverAndBrowser } from './browser.mjs'
+import { login, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
 let server, b, page
-const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png` })
 
 let plate
 
@@ -32,7 +30,7 @@ test('1. 立即拍照 on the vehicle card: the terminal takes a picture and the 
   // The picture arrives in sub-packages a moment after the answer; the card looks again by itself.
   await page.waitForFunction(() => document.querySelector('[data-test=vehicle-card] [data-test=terminal-photo] img')?.naturalWidth > 0, null, { timeout: 30_000 })
   assert.match(await card.locator('[data-test=terminal-photo]').first().innerText(), /平台指令拍照/)
-  await shot('terminal-photo-card')
+  await shot(page, 'terminal-photo-card')
   // Click → the large picture.
   await card.locator('[data-test=terminal-photo] img').first().click()
   await page.locator('.el-image-viewer__img').waitFor()
@@ -55,7 +53,7 @@ test('2. the terminal page shows the attributes the terminal reported', async ()
   await attrs.waitFor()
   const text = await attrs.innerText()
   for (const want of ['GVSIM', 'SIM-808', 'SIM-2.3.1', 'HW1.0', 'GPS、北斗', 'TD-LTE', '898600']) assert.ok(text.includes(want), `attributes show ${want}:\n${text}`)
-  await shot('terminal-attributes')
+  await shot(page, 'terminal-attributes')
   // 重新查询 asks the terminal again (0x8107) and says what it answered.
   await page.locator('[data-test=attrs-refresh]').click()
   await page.locator('.el-drawer:visible').getByText('终端已回报属性').waitFor({ timeout: 20_000 })

@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { apiSession, DEMO_PASSWORD, expectMessage, login, logout, menuItem, serverAndBrowser, submitLogin } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, expectMessage, login, logout, menuItem, serverAndBrowser, shot, submitLogin } from './browser.mjs'
 
 // RFC 6238 with RFC 4648 base32 secrets: HMAC-SHA1, 30 s steps, 6 digits.
 function totp(secret, at = Date.now()) {
@@ -42,7 +42,7 @@ test('2. an applicant binds a second factor after the password: QR code, secret,
   await dlg.locator('[data-test=totp-qr]').waitFor()
   assert.ok((await dlg.locator('[data-test=totp-qr]').getAttribute('src')).startsWith('data:image/png;base64,'))
   secret = (await dlg.locator('[data-test=totp-secret]').innerText()).trim()
-  await page.screenshot({ path: '/tmp/totp-enrol.png' })
+  await shot(page, 'totp-enrol')
   await dlg.locator('[data-test=totp-code]').fill('000000')
   await dlg.locator('[data-test=totp-confirm]').click()
   await dlg.locator('[data-test=totp-error]', { hasText: '验证码不正确' }).waitFor()
@@ -64,7 +64,7 @@ test('3. the console login asks for the code; a wrong one counts, the next step\
   await page.locator('[data-test=login-code]').fill('123456')
   await page.locator('[data-test=login-submit]').click()
   await page.locator('[data-test=login-error]', { hasText: '还可尝试' }).waitFor()
-  await page.screenshot({ path: '/tmp/totp-login.png' })
+  await shot(page, 'totp-login')
   // The code of the binding's step is used up; the next step's is accepted (one step of clock skew).
   await page.locator('[data-test=login-code]').fill(totp(secret, Date.now() + 30_000))
   await page.locator('[data-test=login-submit]').click()
@@ -80,7 +80,7 @@ test('4. the phone login asks for the code too; a recovery code works once', asy
     await page.locator('input[name=password]').fill(DEMO_PASSWORD)
     await page.locator('[data-test=m-login-submit]').click()
     await page.locator('[data-test=m-login-code] input').fill(recovery[0])
-    if (i === 0) await page.screenshot({ path: '/tmp/totp-m-login.png' })
+    if (i === 0) await shot(page, 'totp-m-login')
     await page.locator('[data-test=m-login-submit]').click()
     if (want === 'ok') {
       await page.locator('[data-test=m-logout]').waitFor()

@@ -3,14 +3,12 @@
 // that cut its main power and went silent.   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, dialog, login, menuItem, serverAndBrowser } from './browser.mjs'
+import { apiSession, dialog, login, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
 let server, b, page
-const shots = process.env.SHOTS_DIR // set to save screenshots (1440x900)
 
 serverAndBrowser((s) => ({ server, b, page } = s))
 
-const shot = async (name) => shots && page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 
 test('1. a simulated vehicle has trips served by its order, daily mileage, and a link to the trip\'s track', async () => {
   const api = await apiSession(server.baseURL, 'city_admin')
@@ -40,7 +38,7 @@ test('1. a simulated vehicle has trips served by its order, daily mileage, and a
   assert.ok(Number(await page.locator('[data-test=trips-count]').innerText()) > 0)
   assert.ok(Number(await page.locator('[data-test=trips-km]').innerText()) > 0)
   assert.ok(await page.locator('[data-test=mileage-chart] .barcol').count(), 'daily mileage bars')
-  await shot('trips')
+  await shot(page, 'trips')
   // The trip's order.
   const orderNo = (await page.locator('[data-test=trip-order]').first().innerText()).trim()
   assert.match(orderNo, /^YC\d+/)
@@ -79,7 +77,7 @@ test('2. the terminal cut from power and silent is a health event; request repai
   await row.waitFor({ timeout: 60_000 })
   assert.ok(Number(await page.locator('[data-test=health-count-silent_after_power_cut] b').innerText()) >= 1)
   assert.ok(Number(await page.locator('[data-test=health-count-power_cut] b').innerText()) >= 1)
-  await shot('health')
+  await shot(page, 'health')
   const plate = (await row.locator('td .plate').first().innerText()).trim()
   await row.locator('[data-test=health-repair]').click()
   let d = dialog(page, '报修')

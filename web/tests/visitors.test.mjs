@@ -10,13 +10,11 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './server.mjs'
-import { expectMessage, login, logout, menuItem, serverAndBrowser, settled, beijingDay } from './browser.mjs'
+import { beijingDay, expectMessage, login, logout, menuItem, serverAndBrowser, shot } from './browser.mjs'
 
-const shotDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots')
 const PHONE = { width: 375, height: 812 }
 const DESKTOP = { width: 1440, height: 900 }
 const mobile = `137${String(Date.now()).slice(-8)}`
@@ -33,17 +31,12 @@ const ridehail = ['--ridehail-url', simURL, '--ridehail-client-id', 'govfleet-de
 
 serverAndBrowser(async (s) => {
   ({ server, b, page } = s)
-  await mkdir(shotDir, { recursive: true })
 }, { args: ridehail })
 
 after(() => {
   if (sim) sim.kill('SIGTERM')
 })
 
-async function shot(name) {
-  await settled(page)
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true })
-}
 
 async function smsCode(phone) {
   const re = new RegExp(`phone=${phone} text=\\S*验证码：(\\d{6})`)
@@ -78,13 +71,13 @@ test('1. a visitor registers on the phone with an SMS code and waits for verific
   await form.locator('input[name=password]').fill(password)
   await page.locator('[data-test=m-visitor-register-submit]').click()
   await page.locator('.van-field__error-message', { hasText: '验证码错误，还可尝试4次' }).waitFor()
-  await shot('visitor-register-phone')
+  await shot(page, 'visitor-register-phone')
   await form.locator('input[name=code]').fill(code)
   await page.locator('[data-test=m-visitor-register-submit]').click()
   await page.waitForURL('**/m/visitor')
   await page.locator('[data-test=m-visitor-state]', { hasText: '待核验' }).waitFor()
   assert.ok(await page.locator('[data-test=m-visitor-book]').isDisabled(), 'a pending visitor cannot book')
-  await shot('visitor-pending-phone')
+  await shot(page, 'visitor-pending-phone')
 })
 
 test('2. the host unit\'s approver verifies the registration on the console', async () => {
@@ -98,7 +91,7 @@ test('2. the host unit\'s approver verifies the registration on the console', as
   const row = page.locator('[data-test=visitors-table] .el-table__body-wrapper tbody tr', { hasText: name })
   await row.waitFor()
   assert.match(await row.innerText(), /待核验/)
-  await shot('visitors-console')
+  await shot(page, 'visitors-console')
   await row.locator('[data-test=visitor-approve]').click()
   await page.locator('[data-test=visitor-decide-submit]').click()
   await page.locator('[data-test=visitors-table] tbody tr', { hasText: '已核验' }).filter({ hasText: name }).waitFor()
@@ -119,14 +112,14 @@ test('3. the verified visitor books a platform vehicle and follows it', async ()
   await form.locator('input[name=destination]').fill('市行政中心')
   await form.locator('input[name=start_at]').fill(shanghai(3, 9))
   await form.locator('input[name=end_at]').fill(shanghai(3, 17))
-  await shot('visitor-book-phone')
+  await shot(page, 'visitor-book-phone')
   await page.locator('[data-test=m-visitor-book-submit]').click()
   await page.waitForURL(/\/m\/visitor\/bookings\/\d+$/)
   await page.locator('[data-test=m-visitor-booking-state]', { hasText: '待派车' }).waitFor()
   const text = await page.locator('[data-test=m-visitor-booking-detail]').innerText()
   for (const t of ['平台车辆（有偿使用）', '常州北站', '市行政中心', '尚未派车']) assert.ok(text.includes(t), `${t} in the detail`)
   assert.doesNotMatch(text, /platform|approved|undefined/)
-  await shot('visitor-booking-phone')
+  await shot(page, 'visitor-booking-phone')
 })
 
 test('4. the demo visitor sees its past rides: driver, car and fee; the console lists and reconciles them', async () => {
@@ -136,13 +129,13 @@ test('4. the demo visitor sees its past rides: driver, car and fee; the console 
   const cards = page.locator('[data-test=m-visitor-booking]')
   await cards.first().waitFor()
   assert.ok((await cards.count()) >= 4, 'past bookings of the demo')
-  await shot('visitor-home-phone')
+  await shot(page, 'visitor-home-phone')
   await cards.filter({ hasText: '网约车' }).first().click()
   await page.locator('[data-test=m-visitor-car]').waitFor()
   const car = await page.locator('[data-test=m-visitor-car]').innerText()
   assert.match(car, /苏D·T3/)
   await page.locator('[data-test=m-visitor-fee]').waitFor()
-  await shot('visitor-ride-phone')
+  await shot(page, 'visitor-ride-phone')
 
   await page.context().clearCookies()
   await page.setViewportSize(DESKTOP)
@@ -157,12 +150,12 @@ test('4. the demo visitor sees its past rides: driver, car and fee; the console 
   const [market, saved] = (await saving.innerText()).split('/').map(yuanOf)
   const fee = yuanOf(await saving.locator('xpath=ancestor::td/preceding-sibling::td[1]').innerText())
   assert.ok(fee > 0 && market > fee && Math.abs(market - fee - saved) < 0.005, `market ${market} − fee ${fee} = saving ${saved}`)
-  await shot('visitor-bookings-console')
+  await shot(page, 'visitor-bookings-console')
   await menuItem(page, '网约车对账').click()
   await page.waitForURL('**/ridehail-reconciliation')
   await page.locator('[data-test=recon-unreachable]', { hasText: '暂时无法连接' }).waitFor()
   assert.ok((await page.locator('[data-test=recon-table] tbody tr').count()) >= 3, 'the platform\'s records are listed')
-  await shot('ridehail-reconciliation-console')
+  await shot(page, 'ridehail-reconciliation-console')
 })
 
 test('5. the approver refuses a registration on the phone; the refused visitor cannot book', async () => {
@@ -188,7 +181,7 @@ test('5. the approver refuses a registration on the phone; the refused visitor c
   await page.locator('[data-test=m-visitor-decide-submit]').click()
   await page.locator('.van-field__error-message', { hasText: '请填写不通过的原因' }).waitFor()
   await page.locator('.van-popup textarea[name=reason]').fill('非公职人员，不属于接待范围')
-  await shot('visitor-inbox-phone')
+  await shot(page, 'visitor-inbox-phone')
   await page.locator('[data-test=m-visitor-decide-submit]').click()
   await card.waitFor({ state: 'detached' })
 
@@ -277,7 +270,7 @@ test('6. the visitor books a ride on the phone, a driver accepts, the visitor ca
   await page.locator('[data-test=m-visitor-cancel-submit]').click()
   await page.locator('[data-test=m-visitor-cancel-error]', { hasText: '请填写取消原因' }).waitFor()
   await box.locator('textarea[name=cancel_reason]').fill('会议提前结束，不再用车')
-  await shot('visitor-ride-cancel-phone')
+  await shot(page, 'visitor-ride-cancel-phone')
   await page.locator('[data-test=m-visitor-cancel-submit]').click()
   await page.locator('.van-dialog').getByRole('button', { name: '取消用车' }).click()
   await page.locator('[data-test=m-visitor-booking-state]', { hasText: '已取消' }).waitFor()
@@ -285,7 +278,7 @@ test('6. the visitor books a ride on the phone, a driver accepts, the visitor ca
   const text = await page.locator('[data-test=m-visitor-booking-detail]').innerText()
   for (const t of ['取消用车', '会议提前结束，不再用车', `来访人员${name}`]) assert.ok(text.includes(t), `${t} in the detail`)
   assert.equal(await page.locator('[data-test=m-visitor-cancel]').count(), 0, 'no second cancel')
-  await shot('visitor-ride-cancelled-phone')
+  await shot(page, 'visitor-ride-cancelled-phone')
 
   // The provider's cancelled callback follows and changes nothing; its order query agrees.
   await new Promise((r) => setTimeout(r, 500))
@@ -312,7 +305,7 @@ test('7. the host unit\'s dispatcher cancels a visitor\'s ride on the console; t
   await page.locator('[data-test=visitor-cancel-submit]').click()
   await page.locator('.el-form-item__error', { hasText: '请填写取消原因' }).waitFor()
   await page.locator('textarea[data-test=visitor-cancel-reason]').fill('接待安排调整，改派平台车辆')
-  await shot('visitor-ride-cancel-console')
+  await shot(page, 'visitor-ride-cancel-console')
   await expectMessage(page, '已取消', () => page.locator('[data-test=visitor-cancel-submit]').click())
   await page.locator('[data-test=visitor-bookings-table] tbody tr', { hasText: '新北区政府' }).filter({ hasText: '已取消' }).waitFor()
   await logout(page)

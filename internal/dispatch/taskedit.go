@@ -248,7 +248,7 @@ func (s *Service) AddShift(ctx context.Context, a *access.Actor, taskID int64, i
 				VehicleID int64 `bun:"vehicle_id"`
 				DriverID  int64 `bun:"driver_id"`
 			}
-			if err := tx.NewSelect().Table("task_assignments").Column("id", "vehicle_id", "driver_id").Where("task_id = ? AND state <> ?", t.ID, Withdrawn).
+			if err := tx.NewSelect().Table("task_assignments").Column("id", "vehicle_id", "driver_id").Where("task_id = ? AND state NOT IN (?)", t.ID, bun.In(ended)).
 				OrderExpr("id").Scan(ctx, &xs); err != nil {
 				return err
 			}
@@ -461,6 +461,15 @@ func (s *Service) CancelTask(ctx context.Context, a *access.Actor, id int64, rea
 			reason, a.Name, s.now(), t.ID).Exec(ctx); err != nil {
 			return err
 		}
+		// Its assignments end with it: the owning units see them as over.
+		res, err := tx.NewRaw("UPDATE task_assignments SET state = ? WHERE task_id = ? AND state NOT IN (?)", Cancelled, t.ID, bun.In(ended)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		over, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
 		var managers []int64
 		for p := range owners {
 			for _, role := range []access.Role{access.VehicleManager, access.UnitAdmin} {
@@ -477,7 +486,7 @@ func (s *Service) CancelTask(ctx context.Context, a *access.Actor, id int64, rea
 				Body: why + "。贵单位被抽调车辆的未出车订单已取消，车辆和驾驶员恢复本单位调度。"})
 		}
 		notes = append(notes, driverNotes(live, "保障任务已取消", why+"。您未出车的保障任务班次已取消。")...)
-		summary := fmt.Sprintf("%s；取消未出车订单%d张", why, len(ids))
+		summary := fmt.Sprintf("%s；%d辆车的调派随任务取消，取消未出车订单%d张", why, over, len(ids))
 		if len(out) > 0 {
 			var plates []string
 			for _, o := range out {

@@ -781,7 +781,7 @@ func (s *Service) Candidates(ctx context.Context, a *access.Actor, taskID int64,
 
 // available ranks the vehicles under path for shifts (the benchmarked
 // path): the registry's vehicles from memory, what holds them over the
-// shifts' span in one query; bars are built for the few held and the page.
+// shifts' span in one query; bars are built for the page only.
 func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelID, taskID int64, shifts []*Shift, vtype, plate string, p, size int) ([]*Slot, int, error) {
 	reg, err := s.registry(ctx)
 	if err != nil {
@@ -807,7 +807,9 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 		return nil, 0, err
 	}
 	// Rank: the level's pool first, then free ones, those already on the
-	// task last; by id within a rank (vs is by id: a counting sort).
+	// task last; by id within a rank (vs is by id: a counting sort). Free
+	// or held is read from the holds alone: bars are built for the page.
+	sealed := h.sealedOver(wins)
 	rank := make([]int, len(vs))
 	var at [16]int
 	for i, v := range vs {
@@ -815,18 +817,12 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 		if v.poolLevel != levelID {
 			r += 2
 		}
-		if !h.clear(v) {
-			x := v.slot()
-			h.occupy(x, wins, taskID)
-			if !x.Free {
-				r += 4
-			}
-			for _, b := range x.Bars {
-				if b.Kind == "shift" {
-					r += 8
-					break
-				}
-			}
+		free, onTask := h.serves(v, wins, taskID, sealed)
+		if !free {
+			r += 4
+		}
+		if onTask {
+			r += 8
 		}
 		rank[i] = r
 		at[r]++

@@ -208,9 +208,11 @@ type statements struct{ n atomic.Int64 }
 func (c *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 func (c *statements) AfterQuery(context.Context, *bun.QueryEvent)                        { c.n.Add(1) }
 
-// perVehicle is what a further vehicle of an added shift costs: its order
-// (insert, number, timeline, audit) and its link to the shift.
-const perVehicle = 0
+// perVehicle is what a further vehicle of an added shift costs: the
+// writes of its order (booking.InsertTaskOrder: the order, its number, its
+// timeline entry, the audit entry with the chain head's two updates). Its
+// checks are shared with the other vehicles; before they were, 16.
+const perVehicle = 6
 
 // TestAddShiftStatements: a shift added with the task's vehicles checks
 // them all at once — locks, vehicles, drivers, what holds them, loans — so
@@ -366,4 +368,43 @@ func migration(t *testing.T, suffix string) string {
 	}
 	t.Fatalf("no migration *%s", suffix)
 	return ""
+}
+
+// TestAddShiftOneDriverTwice: a driver who drives two of the task's
+// vehicles on different shifts cannot take both onto an added shift —
+// the checks read at once still see the order written for the first
+// vehicle — and nothing is written.
+func TestAddShiftOneDriverTwice(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		d := w.Dispatch
+		unit := w.UnitID(t, "天宁区城市管理局")
+		start := apptest.Workday(48, 8)
+		shift := func(name string, at time.Time) dispatch.ShiftInput {
+			return dispatch.ShiftInput{Name: name, StartAt: at, EndAt: at.Add(4 * time.Hour), Place: "市民广场"}
+		}
+		task, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("一人两车%d", seq.Add(1)), Kind: "event",
+			ObjectionDeadline: start.Add(-24 * time.Hour), Shifts: []dispatch.ShiftInput{shift("早班", start), shift("午班", start.Add(5*time.Hour))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		driver := f.driver(unit, "C1")
+		var driverName string
+		if err := w.DB.R.NewSelect().Table("drivers").Column("name").Where("id = ?", driver).Scan(ctx, &driverName); err != nil {
+			t.Fatal(err)
+		}
+		for i, sh := range task.Shifts {
+			v, _ := f.vehicle(unit, "small", 5)
+			if _, err := d.Assign(ctx, f.city, task.ID, dispatch.AssignInput{VehicleID: v, DriverID: driver, ShiftIDs: []int64{sh.ID}}); err != nil {
+				t.Fatalf("vehicle %d: %v", i, err)
+			}
+		}
+		before, _ := w.DB.R.NewSelect().Table("orders").Where("task_id = ?", task.ID).Count(ctx)
+		_, err = d.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift("晚班", start.Add(10*time.Hour)), WithVehicles: true})
+		wantErr(t, err, errs.Conflict, "驾驶员 "+driverName, "保障任务「"+task.Name+"」", "不能随新增班次「晚班」出车")
+		if after, _ := w.DB.R.NewSelect().Table("orders").Where("task_id = ?", task.ID).Count(ctx); after != before {
+			t.Errorf("a refused shift wrote orders: %d → %d", before, after)
+		}
+	})
 }

@@ -246,11 +246,50 @@ func readHolds(ctx context.Context, db bun.IDB, ids []int64, from, to time.Time)
 	return h, nil
 }
 
-// clear tells, without building its bars, that nothing holds v: no order,
-// no repair or sealing, no holiday it is sealed on.
-func (h *holds) clear(v *fleetVehicle) bool {
-	return len(h.orders[v.id]) == 0 && v.status != "maintenance" && v.status != "sealed" &&
-		(len(h.holidays) == 0 || calendar.RunsOnHolidays(v.category))
+// sealedOver tells whether a holiday of h falls in one of wins: then
+// every vehicle not running on holidays is held.
+func (h *holds) sealedOver(wins [][2]time.Time) bool {
+	for _, d := range h.holidays {
+		from, to := holiday(d)
+		if overlaps(from, to, wins) {
+			return true
+		}
+	}
+	return false
+}
+
+// serves tells, without building its bars, what occupy would find of v:
+// free — nothing but taskID's own orders holds it during wins — and onTask
+// — taskID holds it (sealed: h.sealedOver(wins)).
+func (h *holds) serves(v *fleetVehicle, wins [][2]time.Time, taskID int64, sealed bool) (free, onTask bool) {
+	free = !(sealed && !calendar.RunsOnHolidays(v.category))
+	if v.status == "maintenance" || v.status == "sealed" {
+		free = free && !overlaps(h.from, h.to, wins)
+	}
+	for _, x := range h.orders[v.id] {
+		if x.TaskID != nil && *x.TaskID == taskID {
+			onTask = true
+		} else if free && overlaps(x.PickupAt, x.ReturnAt, wins) {
+			free = false
+		}
+	}
+	return free, onTask
+}
+
+// overlaps: [from, to) meets one of wins.
+func overlaps(from, to time.Time, wins [][2]time.Time) bool {
+	for _, w := range wins {
+		if from.Before(w[1]) && to.After(w[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// holiday is the Beijing day of d as an instant range.
+func holiday(d *calendar.Day) (time.Time, time.Time) {
+	day, _ := beijing.ParseDate(d.Day)
+	return day.UTC(), day.AddDate(0, 0, 1).UTC()
 }
 
 // occupy fills the bars of s — orders holding it (with their task's name),
@@ -278,19 +317,16 @@ func (h *holds) occupy(s *Slot, wins [][2]time.Time, exceptTask int64) {
 	}
 	if !calendar.RunsOnHolidays(s.category) {
 		for _, d := range h.holidays {
-			day, _ := beijing.ParseDate(d.Day)
-			s.Bars = append(s.Bars, &Bar{Kind: "holiday", Label: d.Name + "节假日封存", From: day.UTC(), To: day.AddDate(0, 0, 1).UTC()})
+			from, to := holiday(d)
+			s.Bars = append(s.Bars, &Bar{Kind: "holiday", Label: d.Name + "节假日封存", From: from, To: to})
 		}
 	}
 	if len(s.Bars) > 1 {
 		sort.Slice(s.Bars, func(i, j int) bool { return s.Bars[i].From.Before(s.Bars[j].From) })
 	}
 	s.Free = true
-	for _, w := range wins {
-		for _, b := range s.Bars {
-			if b.Kind == "shift" || !b.From.Before(w[1]) || !b.To.After(w[0]) {
-				continue
-			}
+	for _, b := range s.Bars {
+		if b.Kind != "shift" && overlaps(b.From, b.To, wins) {
 			b.Conflict, s.Free = true, false
 		}
 	}

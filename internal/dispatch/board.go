@@ -46,7 +46,7 @@ func (s *Service) Board(ctx context.Context, a *access.Actor, taskID int64) (*Ta
 	var ids []int64
 	byVehicle := map[int64]*Assignment{}
 	for _, x := range d.Assignments {
-		if x.State == Withdrawn {
+		if !x.Live() {
 			continue
 		}
 		ids = append(ids, x.VehicleID)
@@ -100,7 +100,7 @@ func (s *Service) Convoy(ctx context.Context, a *access.Actor, taskID int64) ([]
 	}
 	ids := []int64{}
 	for _, x := range d.Assignments {
-		if x.State != Withdrawn {
+		if x.Live() {
 			ids = append(ids, x.VehicleID)
 		}
 	}

@@ -153,12 +153,15 @@ type vehicle struct {
 	UnitPath string `bun:"unit_path" json:"-"`
 }
 
+// errVehicle refuses a vehicle that is not, or no longer, dispatched by the platform.
+var errVehicle = (&errs.Fields{"vehicle_id": "车辆不存在、已处置或不纳入平台调度"}).Err()
+
 func loadVehicle(ctx context.Context, db bun.IDB, id int64) (*vehicle, error) {
 	v := new(vehicle)
 	err := db.NewSelect().TableExpr("vehicles AS v").
 		ColumnExpr("v.id, v.plate, v.brand, v.model, v.seats, v.vehicle_class, v.category, v.status, v.unit_id, u.name AS unit_name, u.path AS unit_path").
 		Join("JOIN units AS u ON u.id = v.unit_id").Where("v.id = ? AND v.status <> 'disposed' AND v.exempt = ?", id, false).Scan(ctx, v)
-	return v, store.NotFoundAs(err, (&errs.Fields{"vehicle_id": "车辆不存在、已处置或不纳入平台调度"}).Err())
+	return v, store.NotFoundAs(err, errVehicle)
 }
 
 // driver is what dispatch needs of a registry driver.
@@ -174,23 +177,55 @@ type driver struct {
 	UnitName      string `bun:"unit_name" json:"unit_name"`
 }
 
+var errDriver = (&errs.Fields{"driver_id": "驾驶员不存在"}).Err()
+
 func loadDriver(ctx context.Context, db bun.IDB, id int64) (*driver, error) {
-	d := new(driver)
+	ds, err := loadDrivers(ctx, db, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	return ds[id], nil
+}
+
+// loadDrivers loads drivers ids in one read; refused if one is missing.
+func loadDrivers(ctx context.Context, db bun.IDB, ids []int64) (map[int64]*driver, error) {
+	var ds []*driver
 	err := db.NewSelect().TableExpr("drivers AS d").
 		ColumnExpr("d.id, d.name, d.phone, d.licence_class, d.licence_expiry, d.active, d.user_id, u.path AS unit_path, u.name AS unit_name").
-		Join("JOIN units AS u ON u.id = d.unit_id").Where("d.id = ?", id).Scan(ctx, d)
-	return d, store.NotFoundAs(err, (&errs.Fields{"driver_id": "驾驶员不存在"}).Err())
+		Join("JOIN units AS u ON u.id = d.unit_id").Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &ds)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	out := make(map[int64]*driver, len(ds))
+	for _, d := range ds {
+		out[d.ID] = d
+	}
+	for _, id := range ids {
+		if out[id] == nil {
+			return nil, errDriver
+		}
+	}
+	return out, nil
 }
 
 // lock takes the row locks of a vehicle and a driver (PostgreSQL row
 // locks; SQLite serialises writers), so that two assignments of the same
 // vehicle or driver for overlapping times cannot both succeed.
 func lock(ctx context.Context, tx bun.Tx, vehicleID, driverID int64) error {
-	if _, err := tx.NewRaw("UPDATE vehicles SET updated_at = updated_at WHERE id = ?", vehicleID).Exec(ctx); err != nil {
+	var dids []int64
+	if driverID != 0 {
+		dids = []int64{driverID}
+	}
+	return lockAll(ctx, tx, []int64{vehicleID}, dids)
+}
+
+// lockAll is lock for many vehicles and drivers, a statement each kind.
+func lockAll(ctx context.Context, tx bun.Tx, vids, dids []int64) error {
+	if _, err := tx.NewRaw("UPDATE vehicles SET updated_at = updated_at WHERE id IN (?)", bun.In(vids)).Exec(ctx); err != nil {
 		return err
 	}
-	if driverID != 0 {
-		if _, err := tx.NewRaw("UPDATE drivers SET updated_at = updated_at WHERE id = ?", driverID).Exec(ctx); err != nil {
+	if len(dids) > 0 {
+		if _, err := tx.NewRaw("UPDATE drivers SET updated_at = updated_at WHERE id IN (?)", bun.In(dids)).Exec(ctx); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,10 +27,18 @@ const (
 	Objected  = "objected"  // the owner objected: the authority decides
 	Upheld    = "upheld"    // the authority kept it after the objection
 	Withdrawn = "withdrawn" // the authority withdrew it: its orders cancelled
+	Cancelled = "cancelled" // the task was cancelled: its orders not yet departed cancelled with it
 )
 
 // AssignmentStates are the states' Chinese names.
-var AssignmentStates = map[string]string{Confirmed: "已确认", Notified: "已通知所属单位", Objected: "所属单位有异议", Upheld: "维持调派", Withdrawn: "已撤回"}
+var AssignmentStates = map[string]string{Confirmed: "已确认", Notified: "已通知所属单位", Objected: "所属单位有异议", Upheld: "维持调派",
+	Withdrawn: "已撤回", Cancelled: "任务已取消"}
+
+// ended are the states in which an assignment no longer holds its vehicle.
+var ended = []string{Withdrawn, Cancelled}
+
+// Live: the assignment still holds its vehicle for the task.
+func (x *Assignment) Live() bool { return !slices.Contains(ended, x.State) }
 
 // Task is a support task (保障任务, R-16).
 type Task struct {
@@ -248,7 +257,7 @@ func taskQuery(db bun.IDB) *bun.SelectQuery {
 		ColumnExpr("t.*, l.name AS level_name, l.path AS level_path").
 		ColumnExpr("(SELECT MIN(start_at) FROM task_shifts WHERE task_id = t.id) AS start_at").
 		ColumnExpr("(SELECT MAX(end_at) FROM task_shifts WHERE task_id = t.id) AS end_at").
-		ColumnExpr("(SELECT COUNT(*) FROM task_assignments WHERE task_id = t.id AND state <> 'withdrawn') AS vehicles").
+		ColumnExpr("(SELECT COUNT(*) FROM task_assignments WHERE task_id = t.id AND state NOT IN (?)) AS vehicles", bun.In(ended)).
 		ColumnExpr("(SELECT COALESCE(SUM(count), 0) FROM task_needs WHERE task_id = t.id) AS needed").
 		ColumnExpr("(SELECT COUNT(*) FROM task_assignments WHERE task_id = t.id AND state = 'objected') AS objections").
 		Join("JOIN units AS l ON l.id = t.level_id")
@@ -305,7 +314,7 @@ func (s *Service) GetTask(ctx context.Context, a *access.Actor, id int64) (*Task
 	for _, n := range d.Needs {
 		n.TypeName = name(VehicleTypes, n.VehicleType)
 		for _, x := range as {
-			if x.Type == n.VehicleType && x.State != Withdrawn {
+			if x.Type == n.VehicleType && x.Live() {
 				n.Assigned++
 			}
 		}
@@ -503,7 +512,7 @@ func (s *Service) assign(ctx context.Context, tx bun.Tx, a *access.Actor, t *Tas
 	if !strings.HasPrefix(v.UnitPath, l.Path) {
 		return 0, nil, errs.E(errs.Forbidden, "车辆 %s 不属于%s所辖单位，不能调派（跨级借调另行办理）", v.Plate, l.Name)
 	}
-	held, err := tx.NewSelect().Table("task_assignments").Where("task_id = ? AND vehicle_id = ? AND state <> ?", t.ID, v.ID, Withdrawn).Exists(ctx)
+	held, err := tx.NewSelect().Table("task_assignments").Where("task_id = ? AND vehicle_id = ? AND state NOT IN (?)", t.ID, v.ID, bun.In(ended)).Exists(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -660,15 +669,8 @@ func (s *Service) Object(ctx context.Context, a *access.Actor, id int64, reason 
 		if !a.Covers(x.OwnerPath) {
 			return errs.E(errs.Forbidden, "车辆 %s 不属于您管理的单位", x.Plate)
 		}
-		if x.State != Notified {
+		if x.State != Notified { // a cancelled task's assignments are Cancelled
 			return errs.E(errs.Conflict, "车辆 %s 的调派当前为「%s」，不能提出异议", x.Plate, x.StateName)
-		}
-		var state string
-		if err := tx.NewSelect().Table("support_tasks").Column("state").Where("id = ?", x.TaskID).Scan(ctx, &state); err != nil {
-			return err
-		}
-		if state != "active" {
-			return errs.E(errs.Conflict, "保障任务「%s」已取消，无须提出异议", x.TaskName)
 		}
 		if x.DeadlinePast {
 			return errs.E(errs.Conflict, "保障任务「%s」的异议期限已过（截止 %s），不能再提出异议", x.TaskName, x.Deadline.In(beijing.Zone).Format("2006-01-02 15:04"))
@@ -725,7 +727,7 @@ func (s *Service) Decide(ctx context.Context, a *access.Actor, id int64, keep bo
 				return errs.E(errs.Conflict, "车辆 %s 的调派当前为「%s」，没有待处理的异议", x.Plate, x.StateName)
 			}
 		} else {
-			if x.State == Withdrawn {
+			if !x.Live() {
 				return errs.E(errs.Conflict, "车辆 %s 的调派已撤回", x.Plate)
 			}
 			to, act, verb = Withdrawn, actTaskWithdraw, "撤回调派"
@@ -779,7 +781,7 @@ func (s *Service) Candidates(ctx context.Context, a *access.Actor, taskID int64,
 
 // available ranks the vehicles under path for shifts (the benchmarked
 // path): the registry's vehicles from memory, what holds them over the
-// shifts' span in one query; bars are built for the few held and the page.
+// shifts' span in one query; bars are built for the page only.
 func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelID, taskID int64, shifts []*Shift, vtype, plate string, p, size int) ([]*Slot, int, error) {
 	reg, err := s.registry(ctx)
 	if err != nil {
@@ -805,7 +807,9 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 		return nil, 0, err
 	}
 	// Rank: the level's pool first, then free ones, those already on the
-	// task last; by id within a rank (vs is by id: a counting sort).
+	// task last; by id within a rank (vs is by id: a counting sort). Free
+	// or held is read from the holds alone: bars are built for the page.
+	sealed := h.sealedOver(wins)
 	rank := make([]int, len(vs))
 	var at [16]int
 	for i, v := range vs {
@@ -813,18 +817,12 @@ func (s *Service) available(ctx context.Context, db bun.IDB, path string, levelI
 		if v.poolLevel != levelID {
 			r += 2
 		}
-		if !h.clear(v) {
-			x := v.slot()
-			h.occupy(x, wins, taskID)
-			if !x.Free {
-				r += 4
-			}
-			for _, b := range x.Bars {
-				if b.Kind == "shift" {
-					r += 8
-					break
-				}
-			}
+		free, onTask := h.serves(v, wins, taskID, sealed)
+		if !free {
+			r += 4
+		}
+		if onTask {
+			r += 8
 		}
 		rank[i] = r
 		at[r]++

@@ -37,62 +37,95 @@ var (
 // sealing, holiday it is sealed on, or loan to another level; refuse ends
 // the refusal ("不能调派"), which names what holds them.
 func checkFree(ctx context.Context, tx bun.IDB, vid int64, d *driver, wins [][2]time.Time, except map[string]bool, refuse string) error {
+	c, err := newFreeCheck(ctx, tx, []int64{vid}, []int64{d.ID}, wins, refuse)
+	if err != nil {
+		return err
+	}
+	return c.check(ctx, tx, vid, d, except)
+}
+
+// freeCheck is checkFree for many vehicles and drivers over the same
+// windows, with what holds them read at once: the vehicles, their orders,
+// holidays and loans, their drivers' orders.
+type freeCheck struct {
+	wins     [][2]time.Time
+	refuse   string
+	vehicles map[int64]*fleetVehicle // dispatchable vehicles only
+	h        *holds
+	lent     map[int64]loans.Lent
+	drivers  map[int64][]booking.Holding
+}
+
+// newFreeCheck reads what holds vehicles vids and drivers dids over wins.
+func newFreeCheck(ctx context.Context, tx bun.IDB, vids, dids []int64, wins [][2]time.Time, refuse string) (*freeCheck, error) {
 	from, to := wins[0][0], wins[0][1]
 	for _, w := range wins {
 		from, to = minTime(from, w[0]), maxTime(to, w[1])
 	}
-	over := func(a, b time.Time) bool {
-		for _, w := range wins {
-			if a.Before(w[1]) && b.After(w[0]) {
-				return true
-			}
-		}
-		return false
-	}
-	ss, err := slots(ctx, tx, vehicleSet{ids: []int64{vid}})
+	c := &freeCheck{wins: wins, refuse: refuse, drivers: map[int64][]booking.Holding{}}
+	r, err := readRegistry(ctx, tx, vids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(ss) == 1 {
-		if err := occupy(ctx, tx, ss, from, to, nil, 0); err != nil {
-			return err
-		}
+	c.vehicles = r.byID
+	if c.h, err = readHolds(ctx, tx, vids, from, to); err != nil {
+		return nil, err
+	}
+	if c.lent, err = loans.LentOut(ctx, tx, vids, from, to); err != nil {
+		return nil, err
+	}
+	dh, err := booking.Holdings(ctx, tx, "driver_id", dids, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range dh {
+		c.drivers[x.ID] = append(c.drivers[x.ID], x)
+	}
+	return c, nil
+}
+
+// check checks vehicle vid (if dispatchable) and driver d, as checkFree.
+func (c *freeCheck) check(ctx context.Context, tx bun.IDB, vid int64, d *driver, except map[string]bool) error {
+	if v := c.vehicles[vid]; v != nil {
+		s := v.slot()
+		c.h.occupy(s, nil, 0)
 		var why []string
-		for _, b := range ss[0].Bars {
-			if (b.OrderNo == "" || !except[b.OrderNo]) && over(b.From, b.To) {
-				if r := barReason(ss[0].Plate, b); !contains(why, r) {
+		for _, b := range s.Bars {
+			if (b.OrderNo == "" || !except[b.OrderNo]) && overlaps(b.From, b.To, c.wins) {
+				if r := barReason(s.Plate, b); !contains(why, r) {
 					why = append(why, r)
 				}
 			}
 		}
-		lent, err := loans.LentOut(ctx, tx, []int64{vid}, from, to)
-		if err != nil {
-			return err
-		}
-		if l, ok := lent[vid]; ok {
-			why = append(why, fmt.Sprintf("车辆 %s 该时段已借调给%s（借调单 %s）", ss[0].Plate, l.BorrowerName, l.No))
+		if l, ok := c.lent[vid]; ok {
+			why = append(why, fmt.Sprintf("车辆 %s 该时段已借调给%s（借调单 %s）", s.Plate, l.BorrowerName, l.No))
 		}
 		if len(why) > 0 {
-			return errs.E(errs.Conflict, "%s，%s", strings.Join(why, "；"), refuse)
+			return errs.E(errs.Conflict, "%s，%s", strings.Join(why, "；"), c.refuse)
 		}
 	}
-	dh, err := booking.Holdings(ctx, tx, "driver_id", []int64{d.ID}, from, to)
-	if err != nil {
-		return err
-	}
-	for _, h := range dh {
-		if except[h.No] || !over(h.PickupAt, h.ReturnAt) {
+	for _, h := range c.drivers[d.ID] {
+		if except[h.No] || !overlaps(h.PickupAt, h.ReturnAt, c.wins) {
 			continue
 		}
 		what := "用车订单 " + h.No
 		if h.TaskID != nil {
-			var tn string
-			_ = tx.NewSelect().Table("support_tasks").Column("name").Where("id = ?", *h.TaskID).Scan(ctx, &tn)
+			tn, ok := c.h.taskNames[*h.TaskID]
+			if !ok {
+				_ = tx.NewSelect().Table("support_tasks").Column("name").Where("id = ?", *h.TaskID).Scan(ctx, &tn)
+			}
 			what = fmt.Sprintf("保障任务「%s」（订单 %s）", tn, h.No)
 		}
-		return errs.E(errs.Conflict, "驾驶员 %s 该时段已有%s，%s", d.Name, what, refuse)
+		return errs.E(errs.Conflict, "驾驶员 %s 该时段已有%s，%s", d.Name, what, c.refuse)
 	}
 	return nil
+}
+
+// wrote counts an order o written since the check's reads: its driver
+// driverID is held by it, for task taskID named name.
+func (c *freeCheck) wrote(driverID int64, o booking.Holding, taskID int64, name string) {
+	c.h.taskNames[taskID] = name
+	c.drivers[driverID] = append(c.drivers[driverID], o)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -248,40 +281,57 @@ func (s *Service) AddShift(ctx context.Context, a *access.Actor, taskID int64, i
 				VehicleID int64 `bun:"vehicle_id"`
 				DriverID  int64 `bun:"driver_id"`
 			}
-			if err := tx.NewSelect().Table("task_assignments").Column("id", "vehicle_id", "driver_id").Where("task_id = ? AND state <> ?", t.ID, Withdrawn).
+			if err := tx.NewSelect().Table("task_assignments").Column("id", "vehicle_id", "driver_id").Where("task_id = ? AND state NOT IN (?)", t.ID, bun.In(ended)).
 				OrderExpr("id").Scan(ctx, &xs); err != nil {
 				return err
 			}
 			now := s.now()
 			var users []int64
-			for _, x := range xs {
-				if err := lock(ctx, tx, x.VehicleID, x.DriverID); err != nil {
+			if len(xs) > 0 {
+				// Every vehicle at once: locks, drivers, what holds them.
+				vids, dids := make([]int64, len(xs)), make([]int64, len(xs))
+				for i, x := range xs {
+					vids[i], dids[i] = x.VehicleID, x.DriverID
+				}
+				if err := lockAll(ctx, tx, vids, dids); err != nil {
 					return err
 				}
-				v, err := loadVehicle(ctx, tx, x.VehicleID)
+				ds, err := loadDrivers(ctx, tx, dids)
 				if err != nil {
 					return err
 				}
-				d, err := loadDriver(ctx, tx, x.DriverID)
+				win := [2]time.Time{sh.StartAt, sh.EndAt}
+				c, err := newFreeCheck(ctx, tx, vids, dids, [][2]time.Time{win}, fmt.Sprintf("不能随新增班次「%s」出车", sh.Name))
 				if err != nil {
 					return err
 				}
-				if err := checkFree(ctx, tx, v.ID, d, [][2]time.Time{{sh.StartAt, sh.EndAt}}, nil, fmt.Sprintf("不能随新增班次「%s」出车", sh.Name)); err != nil {
+				links := make([]any, 0, 3*len(xs))
+				for _, x := range xs {
+					v, d := c.vehicles[x.VehicleID], ds[x.DriverID]
+					if v == nil {
+						return errVehicle
+					}
+					if err := c.check(ctx, tx, v.id, d, nil); err != nil {
+						return err
+					}
+					to := taskOrderOf(t, l, sh)
+					to.Passengers, to.VehicleID, to.DriverID = v.seats-1, v.id, d.ID
+					o, err := booking.InsertTaskOrder(ctx, tx, a, to, now)
+					if err != nil {
+						return err
+					}
+					// A driver of two of the task's vehicles is now held by this one's order.
+					c.wrote(d.ID, booking.Holding{ID: d.ID, OrderID: o.ID, No: o.No, TaskID: &t.ID, PickupAt: win[0], ReturnAt: win[1]}, t.ID, t.Name)
+					links = append(links, x.ID, sh.ID, o.ID)
+					if d.UserID != nil {
+						users = append(users, *d.UserID)
+					}
+					n++
+				}
+				if _, err := tx.NewRaw("INSERT INTO task_orders (assignment_id, shift_id, order_id) VALUES "+
+					strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(xs)), ", "), links...).Exec(ctx); err != nil {
 					return err
 				}
-				to := taskOrderOf(t, l, sh)
-				to.Passengers, to.VehicleID, to.DriverID = v.Seats-1, v.ID, d.ID
-				o, err := booking.InsertTaskOrder(ctx, tx, a, to, now)
-				if err != nil {
-					return err
-				}
-				if _, err := tx.NewRaw("INSERT INTO task_orders (assignment_id, shift_id, order_id) VALUES (?, ?, ?)", x.ID, sh.ID, o.ID).Exec(ctx); err != nil {
-					return err
-				}
-				if d.UserID != nil {
-					users = append(users, *d.UserID)
-				}
-				n++
 			}
 			if len(users) > 0 {
 				notes = append(notes, notify.Message{Users: users, Kind: "task", Title: "保障任务增加班次", Link: "/m/support", SMS: true,
@@ -334,17 +384,26 @@ func (s *Service) EditShift(ctx context.Context, a *access.Actor, id int64, in S
 			}
 		}
 		moved := !sh.StartAt.Equal(before.StartAt) || !sh.EndAt.Equal(before.EndAt)
-		if moved {
+		if moved && len(live) > 0 {
+			vids, dids := make([]int64, len(live)), make([]int64, len(live))
+			except := map[string]bool{} // the shift's own orders, which move with it
+			for i, o := range live {
+				vids[i], dids[i] = o.VehicleID, o.DriverID
+				except[o.No] = true
+			}
+			if err := lockAll(ctx, tx, vids, dids); err != nil {
+				return err
+			}
+			ds, err := loadDrivers(ctx, tx, dids)
+			if err != nil {
+				return err
+			}
+			c, err := newFreeCheck(ctx, tx, vids, dids, [][2]time.Time{{sh.StartAt, sh.EndAt}}, fmt.Sprintf("班次「%s」不能调整到 %s", before.Name, shiftTime(sh.StartAt, sh.EndAt)))
+			if err != nil {
+				return err
+			}
 			for _, o := range live {
-				if err := lock(ctx, tx, o.VehicleID, o.DriverID); err != nil {
-					return err
-				}
-				d, err := loadDriver(ctx, tx, o.DriverID)
-				if err != nil {
-					return err
-				}
-				if err := checkFree(ctx, tx, o.VehicleID, d, [][2]time.Time{{sh.StartAt, sh.EndAt}}, map[string]bool{o.No: true},
-					fmt.Sprintf("班次「%s」不能调整到 %s", before.Name, shiftTime(sh.StartAt, sh.EndAt))); err != nil {
+				if err := c.check(ctx, tx, o.VehicleID, ds[o.DriverID], except); err != nil {
 					return err
 				}
 			}
@@ -461,6 +520,15 @@ func (s *Service) CancelTask(ctx context.Context, a *access.Actor, id int64, rea
 			reason, a.Name, s.now(), t.ID).Exec(ctx); err != nil {
 			return err
 		}
+		// Its assignments end with it: the owning units see them as over.
+		res, err := tx.NewRaw("UPDATE task_assignments SET state = ? WHERE task_id = ? AND state NOT IN (?)", Cancelled, t.ID, bun.In(ended)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		over, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
 		var managers []int64
 		for p := range owners {
 			for _, role := range []access.Role{access.VehicleManager, access.UnitAdmin} {
@@ -477,7 +545,7 @@ func (s *Service) CancelTask(ctx context.Context, a *access.Actor, id int64, rea
 				Body: why + "。贵单位被抽调车辆的未出车订单已取消，车辆和驾驶员恢复本单位调度。"})
 		}
 		notes = append(notes, driverNotes(live, "保障任务已取消", why+"。您未出车的保障任务班次已取消。")...)
-		summary := fmt.Sprintf("%s；取消未出车订单%d张", why, len(ids))
+		summary := fmt.Sprintf("%s；%d辆车的调派随任务取消，取消未出车订单%d张", why, over, len(ids))
 		if len(out) > 0 {
 			var plates []string
 			for _, o := range out {

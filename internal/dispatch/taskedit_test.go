@@ -3,12 +3,19 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
+	"govfleet/internal/access"
 	"govfleet/internal/app/apptest"
 	"govfleet/internal/dispatch"
 	"govfleet/internal/errs"
+	"govfleet/internal/store"
 )
 
 // TestTaskShiftsEditedAndTaskCancelled: after its creation a task's
@@ -191,6 +198,213 @@ func TestAddShiftBounded(t *testing.T) {
 		var n int
 		if err := w.DB.R.NewSelect().Table("task_shifts").ColumnExpr("count(*)").Where("task_id = ?", task.ID).Scan(ctx, &n); err != nil || n != dispatch.MaxShifts {
 			t.Fatalf("%d shifts (%v), want %d", n, err, dispatch.MaxShifts)
+		}
+	})
+}
+
+// statements counts the statements a database handle runs.
+type statements struct{ n atomic.Int64 }
+
+func (c *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (c *statements) AfterQuery(context.Context, *bun.QueryEvent)                        { c.n.Add(1) }
+
+// perVehicle is what a further vehicle of an added shift costs: the
+// writes of its order (booking.InsertTaskOrder: the order, its number, its
+// timeline entry, the audit entry with the chain head's two updates). Its
+// checks are shared with the other vehicles; before they were, 16.
+const perVehicle = 6
+
+// TestAddShiftStatements: a shift added with the task's vehicles checks
+// them all at once — locks, vehicles, drivers, what holds them, loans — so
+// each further vehicle costs only the writes of its order, whatever the
+// task holds. A change cannot add reads per vehicle back unnoticed.
+func TestAddShiftStatements(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		unit := w.UnitID(t, "天宁区城市管理局")
+		count := &statements{}
+		db := *w.DB
+		db.R, db.W = db.R.WithQueryHook(count), db.W.WithQueryHook(count)
+		counted := &dispatch.Service{DB: &db, Notify: w.Dispatch.Notify, Now: w.Dispatch.Now}
+		start := apptest.Workday(45, 8)
+		shift := func(name string, at time.Time) dispatch.ShiftInput {
+			return dispatch.ShiftInput{Name: name, StartAt: at, EndAt: at.Add(4 * time.Hour), Place: "市民广场"}
+		}
+		// cost adds a shift with its vehicles to a task holding n of them.
+		cost := func(n int) int64 {
+			task, err := w.Dispatch.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("语句计数%d", seq.Add(1)), Kind: "event",
+				ObjectionDeadline: start.Add(-24 * time.Hour), Shifts: []dispatch.ShiftInput{shift("早班", start)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range n {
+				v, _ := f.vehicle(unit, "small", 5)
+				if _, err := w.Dispatch.Assign(ctx, f.city, task.ID, dispatch.AssignInput{VehicleID: v, DriverID: f.driver(unit, "C1")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			count.n.Store(0)
+			got, err := counted.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift("晚班", start.Add(8*time.Hour)), WithVehicles: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Shifts) != 2 {
+				t.Fatalf("%d shifts", len(got.Shifts))
+			}
+			return count.n.Load()
+		}
+		one, five := cost(1), cost(5)
+		t.Logf("AddShift with its vehicles: %d statements for 1 vehicle, %d for 5", one, five)
+		if per := (five - one) / 4; per > perVehicle {
+			t.Errorf("each further vehicle costs %d statements, want at most %d (its order's writes)", per, perVehicle)
+		}
+	})
+}
+
+// TestCancelledTaskEndsAssignments: cancelling a task ends its
+// assignments with it — notified, objected, confirmed alike become 任务已取消
+// in the same transaction, a withdrawn one stays withdrawn — so the owning
+// unit's list, filter and objections treat them as over, the task holds no
+// vehicle, and the cancellation's audit entry says how many ended. The
+// migration does the same for tasks cancelled before.
+func TestCancelledTaskEndsAssignments(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		d := w.Dispatch
+		unit := w.UnitID(t, "天宁区城市管理局")
+		owner := f.owner(unit, access.VehicleManager)
+		start := apptest.Workday(52, 8)
+		task, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("取消测试%d", seq.Add(1)), Kind: "event", ObjectionDeadline: start.Add(-24 * time.Hour),
+			Shifts: []dispatch.ShiftInput{{Name: "早班", StartAt: start, EndAt: start.Add(4 * time.Hour), Place: "市民广场"}},
+			Needs:  []dispatch.NeedInput{{VehicleType: "sedan", Count: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var xs []*dispatch.Assignment
+		for range 3 {
+			v, _ := f.vehicle(unit, "small", 5)
+			x, err := d.Assign(ctx, f.city, task.ID, dispatch.AssignInput{VehicleID: v, DriverID: f.driver(unit, "C1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, x)
+		}
+		if _, err := d.Object(ctx, owner, xs[1].ID, "车辆另有安排"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Decide(ctx, f.city, xs[2].ID, false, "另行安排"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.CancelTask(ctx, f.city, task.ID, "活动取消")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Vehicles != 0 || got.Needs[0].Assigned != 0 {
+			t.Errorf("a cancelled task holds %d vehicles, %d of its need", got.Vehicles, got.Needs[0].Assigned)
+		}
+		// checkStates: the first two ended with the task, the withdrawn one stays so.
+		checkStates := func(when string) {
+			t.Helper()
+			mine, _, err := d.Assignments(ctx, owner, dispatch.AssignmentFilter{TaskID: task.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]string{xs[0].ID: "任务已取消", xs[1].ID: "任务已取消", xs[2].ID: "已撤回"}
+			if len(mine) != 3 {
+				t.Fatalf("%s: the owner sees %d assignments", when, len(mine))
+			}
+			for _, x := range mine {
+				if x.StateName != want[x.ID] || x.CanObject || x.Live() {
+					t.Errorf("%s: the owner sees %s as %q (can object %v, live %v), want %q", when, x.Plate, x.StateName, x.CanObject, x.Live(), want[x.ID])
+				}
+			}
+		}
+		checkStates("after the cancel")
+		for _, c := range []struct {
+			state string
+			n     int
+		}{{"notified,objected,confirmed,upheld", 0}, {dispatch.Cancelled, 2}, {dispatch.Withdrawn, 1}} {
+			if _, n, err := d.Assignments(ctx, owner, dispatch.AssignmentFilter{TaskID: task.ID, State: c.state}); err != nil || n != c.n {
+				t.Errorf("the owner's filter %s: %d (%v), want %d", c.state, n, err, c.n)
+			}
+		}
+		_, err = d.Object(ctx, owner, xs[0].ID, "太晚")
+		wantErr(t, err, errs.Conflict, xs[0].Plate, "任务已取消")
+		if b, err := d.Board(ctx, f.city, task.ID); err != nil || len(b.Rows) != 0 {
+			t.Errorf("a cancelled task's board: %+v %v", b, err)
+		}
+		if ids, err := d.Convoy(ctx, f.city, task.ID); err != nil || len(ids) != 0 {
+			t.Errorf("a cancelled task's convoy: %v %v", ids, err)
+		}
+		if n, err := w.DB.R.NewSelect().Table("audit_log").Where("action = 'task.cancel' AND object_id = ? AND summary LIKE ?", fmt.Sprint(task.ID), "%2辆车的调派随任务取消%").Count(ctx); err != nil || n != 1 {
+			t.Errorf("the cancel's audit entry names the ended assignments %d times (%v)", n, err)
+		}
+
+		// A task cancelled before: its assignments as they were left, then the migration.
+		f.exec("UPDATE task_assignments SET state = ? WHERE id = ?", dispatch.Notified, xs[0].ID)
+		f.exec("UPDATE task_assignments SET state = ? WHERE id = ?", dispatch.Objected, xs[1].ID)
+		sql, err := fs.ReadFile(store.MigrationFiles, "migrations/"+migration(t, "_taskmends.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.exec(string(sql))
+		checkStates("after the migration")
+	})
+}
+
+// migration is the name of the migration ending with suffix.
+func migration(t *testing.T, suffix string) string {
+	t.Helper()
+	es, err := fs.ReadDir(store.MigrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), suffix) {
+			return e.Name()
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return ""
+}
+
+// TestAddShiftOneDriverTwice: a driver who drives two of the task's
+// vehicles on different shifts cannot take both onto an added shift —
+// the checks read at once still see the order written for the first
+// vehicle — and nothing is written.
+func TestAddShiftOneDriverTwice(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, w *apptest.World) {
+		ctx := context.Background()
+		f := &fixture{t: t, w: w, city: w.Actor(t, "city_admin")}
+		d := w.Dispatch
+		unit := w.UnitID(t, "天宁区城市管理局")
+		start := apptest.Workday(48, 8)
+		shift := func(name string, at time.Time) dispatch.ShiftInput {
+			return dispatch.ShiftInput{Name: name, StartAt: at, EndAt: at.Add(4 * time.Hour), Place: "市民广场"}
+		}
+		task, err := d.CreateTask(ctx, f.city, dispatch.TaskInput{Name: fmt.Sprintf("一人两车%d", seq.Add(1)), Kind: "event",
+			ObjectionDeadline: start.Add(-24 * time.Hour), Shifts: []dispatch.ShiftInput{shift("早班", start), shift("午班", start.Add(5*time.Hour))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		driver := f.driver(unit, "C1")
+		var driverName string
+		if err := w.DB.R.NewSelect().Table("drivers").Column("name").Where("id = ?", driver).Scan(ctx, &driverName); err != nil {
+			t.Fatal(err)
+		}
+		for i, sh := range task.Shifts {
+			v, _ := f.vehicle(unit, "small", 5)
+			if _, err := d.Assign(ctx, f.city, task.ID, dispatch.AssignInput{VehicleID: v, DriverID: driver, ShiftIDs: []int64{sh.ID}}); err != nil {
+				t.Fatalf("vehicle %d: %v", i, err)
+			}
+		}
+		before, _ := w.DB.R.NewSelect().Table("orders").Where("task_id = ?", task.ID).Count(ctx)
+		_, err = d.AddShift(ctx, f.city, task.ID, dispatch.ShiftAddInput{ShiftInput: shift("晚班", start.Add(10*time.Hour)), WithVehicles: true})
+		wantErr(t, err, errs.Conflict, "驾驶员 "+driverName, "保障任务「"+task.Name+"」", "不能随新增班次「晚班」出车")
+		if after, _ := w.DB.R.NewSelect().Table("orders").Where("task_id = ?", task.ID).Count(ctx); after != before {
+			t.Errorf("a refused shift wrote orders: %d → %d", before, after)
 		}
 	})
 }

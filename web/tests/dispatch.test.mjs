@@ -237,4 +237,14 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   await shot(page, 'dispatch-task-cancelled')
   const after = (await admin.get(`/orders?q=${encodeURIComponent(task.name)}&page_size=20`)).data.items
   assert.ok(after.length === 2 && after.every((o) => o.state === 'cancelled'), JSON.stringify(after.map((o) => o.state)))
+  // Its assignment ended with it: 任务已取消 on the task and in 车辆抽调, found by that state, no longer live.
+  await page.getByRole('tab', { name: /调派车辆/ }).click()
+  await page.locator('[data-test=assignment-state]', { hasText: '任务已取消' }).waitFor()
+  await page.goto('/dispatch/assignments')
+  await page.locator('.filter-form .el-select').first().click()
+  await page.locator('.el-select-dropdown__item', { hasText: '任务已取消' }).click()
+  const ended = page.locator('[data-test=task-assignments] tbody tr', { hasText: task.name })
+  await ended.filter({ hasText: '任务已取消' }).waitFor()
+  assert.equal(await ended.locator('[data-test=object]').count(), 0, 'no objection to a cancelled task')
+  await shot('dispatch-assignments-task-cancelled')
 })

@@ -20,8 +20,9 @@ export const ASSIGNMENT_STATES = [
   ['confirmed', '已确认'],
   ['upheld', '维持调派'],
   ['withdrawn', '已撤回'],
+  ['cancelled', '任务已取消'],
 ]
-export const STATE_TAG = { confirmed: 'success', notified: 'warning', objected: 'danger', upheld: 'success', withdrawn: 'info' }
+export const STATE_TAG = { confirmed: 'success', notified: 'warning', objected: 'danger', upheld: 'success', withdrawn: 'info', cancelled: 'info' }
 
 // What holds a vehicle, as the board draws it.
 export const BAR_KINDS = {

@@ -246,5 +246,5 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   const ended = page.locator('[data-test=task-assignments] tbody tr', { hasText: task.name })
   await ended.filter({ hasText: '任务已取消' }).waitFor()
   assert.equal(await ended.locator('[data-test=object]').count(), 0, 'no objection to a cancelled task')
-  await shot('dispatch-assignments-task-cancelled')
+  await shot(page, 'dispatch-assignments-task-cancelled')
 })

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 
 	"govfleet/internal/access"
 	"govfleet/internal/loans"
@@ -154,7 +153,7 @@ var settlementFields = []sheet.Field[*savings.Settlement]{
 	{Title: "借出方", Width: 18, Value: func(x *savings.Settlement) any { return x.LenderName }},
 	{Title: "借入方", Width: 18, Value: func(x *savings.Settlement) any { return x.BorrowerName }},
 	sheet.F("用车次数", func(x *savings.Settlement) any { return x.Uses }),
-	sheet.F("里程（公里）", func(x *savings.Settlement) any { return fmt.Sprintf("%.1f", float64(x.KmM)/1000) }),
+	sheet.F("里程（公里）", func(x *savings.Settlement) any { return x.Km }),
 	sheet.F("内部费用（元）", func(x *savings.Settlement) any { return sheet.Money(x.InternalFen) }),
 	sheet.F("市场价（元）", func(x *savings.Settlement) any { return sheet.Money(x.MarketFen) }),
 	sheet.F("节约（元）", func(x *savings.Settlement) any { return sheet.Money(x.SavingFen) }),

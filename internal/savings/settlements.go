@@ -59,12 +59,13 @@ type Settlement struct {
 	BorrowerPath string `bun:"borrower_path,scanonly" json:"-"`
 	StateName    string `bun:"-" json:"state_name"`
 	DisputeName  string `bun:"-" json:"dispute_side_name"`
+	Km           string `bun:"-" json:"km"` // KmM as statements write it (Km)
 	// The side the caller confirms for ("lender", "borrower", "": neither).
 	MySide string `bun:"-" json:"my_side"`
 }
 
 func (st *Settlement) fill(a *access.Actor) {
-	st.StateName = StateNames[st.State]
+	st.StateName, st.Km = StateNames[st.State], Km(st.KmM)
 	st.DisputeName = map[string]string{"lender": "借出方", "borrower": "借入方"}[st.DisputeSide]
 	if a != nil {
 		st.MySide = side(a, st)

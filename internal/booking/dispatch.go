@@ -64,14 +64,15 @@ type DriverCandidate struct {
 // not suitable when it is not (R-13(3)).
 type VehicleCandidate struct {
 	vehicle
-	Suitable      bool               `json:"suitable"`
-	Reasons       []string           `json:"reasons"`
-	Sealed        string             `json:"sealed"` // R-15: the holiday it is sealed on, if any
-	OwnUnit       bool               `json:"own_unit"`
-	UsedThisMonth int                `json:"used_this_month"`
-	Drivers       []*DriverCandidate `json:"drivers"`
-	Loan          string             `json:"loan"`         // R-17: lent to the dispatcher's level, the loan's number
-	LoanDrivers   string             `json:"loan_drivers"` // R-17: whose drivers drive it under the loan
+	Suitable       bool               `json:"suitable"`
+	Reasons        []string           `json:"reasons"`
+	Sealed         string             `json:"sealed"` // R-15: the holiday it is sealed on, if any
+	OwnUnit        bool               `json:"own_unit"`
+	UsedThisMonth  int                `json:"used_this_month"`
+	Drivers        []*DriverCandidate `json:"drivers"`
+	Loan           string             `json:"loan"`             // R-17: lent to the dispatcher's level, the loan's number
+	LoanDrivers    string             `json:"loan_drivers"`     // R-17: whose drivers drive it under the loan, a sentence
+	LoanWithDriver bool               `json:"loan_with_driver"` // R-17: lent with the lender's drivers (else the borrower's drive it)
 }
 
 // window is the time an order needs a vehicle and a driver.
@@ -248,7 +249,7 @@ func (s *Service) Suggest(ctx context.Context, a *access.Actor, id int64, f Cand
 	cands, err := s.candidates(ctx, s.DB.R, o, vs, f.Page, f.Size, borrowed(lent), 0)
 	for _, c := range cands {
 		if l := lent[c.ID]; l != nil {
-			c.Loan, c.LoanDrivers = l.No, loanDrivers(l)
+			c.Loan, c.LoanDrivers, c.LoanWithDriver = l.No, loanDrivers(l), l.WithDriver
 		}
 	}
 	return cands, len(vs), err

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 
 	"govfleet/internal/access"
 	"govfleet/internal/loans"
@@ -37,7 +36,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "POST", Path: "/api/settlements/generate", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "生成某月结算单：核算本级范围内每次跨单位用车的费用，按借出方、借入方汇总（双方已确认的不再变动）", In: monthIn{}, Out: []savings.Settlement{}, Handle: s.generateSettlements},
 		{Method: "GET", Path: "/api/settlements/{id}", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单", Out: savings.Settlement{}, Handle: get(s.Savings.Statement)},
 		{Method: "GET", Path: "/api/settlements/{id}/statement.pdf", Perm: access.CostRead, Tag: "费用与节约", Summary: "打印结算单（PDF：双方、每次用车的天数、里程、内部费用、市场价与节约、合计、双方确认与签字栏）", Handle: s.annualFile(s.Savings.StatementPDF, "application/pdf")},
-		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: List[savings.UseCost]{}, Handle: paged(s.settlementLines)},
+		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: Lines[savings.UseCost]{}, Handle: s.settlementLinesPage},
 		{Method: "GET", Path: "/api/settlements/{id}/lines/export", Perm: access.CostRead, Tag: "费用与节约", Summary: "导出结算单明细（xlsx）", Handle: exportOf(s, "结算单明细", lineFields, s.settlementLines)},
 		{Method: "POST", Path: "/api/settlements/{id}/confirm", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方（借出方或借入方本级管理员）确认结算单；双方确认后结算单定稿", Out: savings.Settlement{}, Handle: get(s.Savings.Confirm)},
 		{Method: "POST", Path: "/api/settlements/{id}/dispute", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方对结算单提出异议（须填理由）", In: reasonIn{}, Out: savings.Settlement{}, Handle: reasoned(s.Savings.Dispute)},
@@ -90,6 +89,30 @@ func (s *Server) settlementLines(r *Request, p, size int) ([]*savings.UseCost, i
 	return s.Savings.Lines(r.Context(), r.Actor(), id, p, size)
 }
 
+// Lines is one page of a statement's lines with their totals over every
+// page, for a party to check them against the statement before confirming.
+type Lines[T any] struct {
+	List[T]
+	Sum savings.Sum `json:"sum"`
+}
+
+func (s *Server) settlementLinesPage(r *Request) (any, error) {
+	p, size, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	items, n, err := s.settlementLines(r, p, size)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := pathID(r) // settlementLines read it
+	sum, err := s.Savings.LinesSum(r.Context(), r.Actor(), id)
+	if err != nil {
+		return nil, err
+	}
+	return Lines[*savings.UseCost]{List: list(items, n, p, size), Sum: sum}, nil
+}
+
 func (s *Server) generateSettlements(r *Request) (any, error) {
 	var in monthIn
 	if err := decode(r, &in); err != nil {
@@ -130,7 +153,7 @@ var settlementFields = []sheet.Field[*savings.Settlement]{
 	{Title: "借出方", Width: 18, Value: func(x *savings.Settlement) any { return x.LenderName }},
 	{Title: "借入方", Width: 18, Value: func(x *savings.Settlement) any { return x.BorrowerName }},
 	sheet.F("用车次数", func(x *savings.Settlement) any { return x.Uses }),
-	sheet.F("里程（公里）", func(x *savings.Settlement) any { return fmt.Sprintf("%.1f", float64(x.KmM)/1000) }),
+	sheet.F("里程（公里）", func(x *savings.Settlement) any { return x.Km }),
 	sheet.F("内部费用（元）", func(x *savings.Settlement) any { return sheet.Money(x.InternalFen) }),
 	sheet.F("市场价（元）", func(x *savings.Settlement) any { return sheet.Money(x.MarketFen) }),
 	sheet.F("节约（元）", func(x *savings.Settlement) any { return sheet.Money(x.SavingFen) }),
@@ -155,7 +178,8 @@ var lineFields = []sheet.Field[*savings.UseCost]{
 	{Title: "用车时间", Width: 20, Value: func(c *savings.UseCost) any { return c.PickupAt }},
 	sheet.F("天数", func(c *savings.UseCost) any { return c.Days }),
 	sheet.F("半天数", func(c *savings.UseCost) any { return c.HalfDays }),
-	sheet.F("里程（公里）", func(c *savings.UseCost) any { return fmt.Sprintf("%.1f", float64(c.KmM)/1000) }),
+	sheet.F("计费时长", func(c *savings.UseCost) any { return c.DaysText }),
+	sheet.F("里程（公里）", func(c *savings.UseCost) any { return c.Km }),
 	sheet.F("里程来源", func(c *savings.UseCost) any { return c.KmSourceName }),
 	sheet.F("内部费用（元）", func(c *savings.UseCost) any { return sheet.Money(c.InternalFen) }),
 	sheet.F("市场价（元）", func(c *savings.UseCost) any { return sheet.Money(c.MarketFen) }),

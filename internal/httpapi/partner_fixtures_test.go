@@ -14,10 +14,16 @@ func init() {
 	// Partner cities are the city's agreements: nothing of them is a node of
 	// the hierarchy, and only the city's platform administrator writes them.
 	for _, k := range []string{"GET /api/partners", "GET /api/partners/{id}/outbox", "GET /api/partner-log", "GET /api/partner-options",
-		"GET /api/partner-bookings", "GET /api/partner-settlements", "GET /api/partner-settlements/{id}", "GET /api/partner-settlements/{id}/xlsx",
-		"GET /api/partner-settlements/{id}/statement.pdf",
+		"GET /api/partner-bookings",
 		"GET /api/partner/v1/ping", "POST /api/partner/v1/messages", "POST /api/partner/v1/visitors/verify"} {
 		untargeted[k] = true
+	}
+	// The statements are between the city and a partner city: only the
+	// city's level (its administrators, its supervisors) reads them.
+	for _, k := range []string{"GET /api/partner-settlements", "GET /api/partner-settlements/export", "GET /api/partner-settlements/{id}",
+		"GET /api/partner-settlements/{id}/xlsx", "GET /api/partner-settlements/{id}/statement.pdf", "GET /api/partner-settlements/{id}/lines"} {
+		untargeted[k] = true
+		cityOnly[k] = true
 	}
 	for _, k := range []string{"POST /api/partners", "PATCH /api/partners/{id}", "POST /api/partners/{id}/check", "POST /api/partners/{id}/retry",
 		"POST /api/partner-settlements", "POST /api/partner-settlements/{id}/confirm"} {
@@ -109,6 +115,9 @@ func (e *env) partnerFixtures(place func(in bool) int64) map[string]func(c calle
 		},
 		"GET /api/partner-settlements/{id}/xlsx": func(c caller, in bool) call {
 			return call{"GET", fmt.Sprintf("/api/partner-settlements/%d/xlsx", settlement()), nil}
+		},
+		"GET /api/partner-settlements/{id}/lines": func(c caller, in bool) call {
+			return call{"GET", fmt.Sprintf("/api/partner-settlements/%d/lines?direction=in", settlement()), nil}
 		},
 		"GET /api/partner/v1/ping":             unsigned("GET", "/api/partner/v1/ping", nil),
 		"POST /api/partner/v1/messages":        unsigned("POST", "/api/partner/v1/messages", map[string]any{"key": "k", "kind": "booking.status"}),

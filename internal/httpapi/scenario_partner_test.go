@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -316,12 +317,45 @@ func TestPartnerExchange(t *testing.T) {
 			t.Fatalf("confirm: %+v %v", st, err)
 		}
 		deliver()
-		if st, _ = ps.Settlement(ctx, st.ID); st.PartnerConfirmedAt == nil || st.StateName != "双方已确认" || len(st.Lines) != 2 {
+		if st, _ = ps.Settlement(ctx, city, st.ID); st.PartnerConfirmedAt == nil || st.StateName != "双方已确认" || len(st.Lines) != 2 {
 			t.Errorf("after the partner's confirmation: %+v", st)
 		}
-		if name, data, err := ps.SettlementXLSX(ctx, st.ID); err != nil || len(data) == 0 || !strings.Contains(name, "回环城市") {
+		if name, data, err := ps.SettlementXLSX(ctx, city, st.ID); err != nil || len(data) == 0 || !strings.Contains(name, "回环城市") {
 			t.Errorf("xlsx: %s %d %v", name, len(data), err)
 		}
+		// On screen: each direction's lines, the ones printed and exported, and their totals the statement's.
+		cityC := e.caller(city.ScopeID, access.PlatformAdmin)
+		for _, d := range []struct {
+			dir              string
+			count            int
+			fen, market, sav int64
+		}{{"in", st.InCount, st.InFen, st.MarketFen, st.SavingFen}, {"out", st.OutCount, st.OutFen, 0, 0}} {
+			var page struct {
+				Items []struct {
+					OrderNo string `json:"order_no"`
+					Km      string `json:"km"`
+				} `json:"items"`
+				Total int         `json:"total"`
+				Sum   savings.Sum `json:"sum"`
+			}
+			e.expect(&cityC.sess, "GET", fmt.Sprintf("/api/partner-settlements/%d/lines?direction=%s", st.ID, d.dir), nil, 200, "", &page)
+			if page.Total != d.count || len(page.Items) != d.count || page.Sum.Count != d.count || page.Sum.Fen != d.fen ||
+				page.Sum.MarketFen != d.market || page.Sum.SavingFen != d.sav || page.Items[0].Km == "" {
+				t.Errorf("lines %s: %+v, the statement %+v", d.dir, page, st)
+			}
+		}
+		lines := fmt.Sprintf("/api/partner-settlements/%d/lines", st.ID)
+		e.expect(&cityC.sess, "GET", lines+"?direction=both", nil, 400, "请选择方向", nil)
+		// Only the city's level reads the city's statements: a district's administrator and
+		// supervisor are not parties; the city's supervisor is.
+		for _, who := range []caller{e.caller(e.tn, access.PlatformAdmin), e.caller(e.tn, access.SupervisorFinance)} {
+			for _, path := range []string{lines + "?direction=in", fmt.Sprintf("/api/partner-settlements/%d", st.ID), fmt.Sprintf("/api/partner-settlements/%d/xlsx", st.ID),
+				fmt.Sprintf("/api/partner-settlements/%d/statement.pdf", st.ID), "/api/partner-settlements", "/api/partner-settlements/export"} {
+				e.expect(&who.sess, "GET", path, nil, 403, "只有市级平台管理员和市级监督人员可以查看", nil)
+			}
+		}
+		cz := e.caller(city.ScopeID, access.SupervisorFinance)
+		e.expect(&cz.sess, "GET", lines+"?direction=in", nil, 200, `"sum"`, nil)
 		// Printed (PDF): both directions' fees as the statement says, both confirmations.
 		if b, name, err := ps.SettlementPDF(ctx, city, st.ID); err != nil || !strings.Contains(name, "回环城市") {
 			t.Errorf("pdf: %s %v", name, err)

@@ -120,16 +120,18 @@ func TestLoanDriverScenario(t *testing.T) {
 		}
 		var page struct {
 			Items []struct {
-				ID          int64  `json:"id"`
-				LoanDrivers string `json:"loan_drivers"`
-				Drivers     []struct {
+				ID             int64  `json:"id"`
+				LoanDrivers    string `json:"loan_drivers"`
+				LoanWithDriver *bool  `json:"loan_with_driver"`
+				Drivers        []struct {
 					ID       int64 `json:"id"`
 					Suitable bool  `json:"suitable"`
 				} `json:"drivers"`
 			} `json:"items"`
 		}
 		e.expect(tn, "GET", fmt.Sprintf("/api/orders/%d/suggestions?plate=%s", order, url.QueryEscape(v.Plate)), nil, 200, "", &page)
-		if len(page.Items) != 1 || !strings.Contains(page.Items[0].LoanDrivers, "由天宁区的驾驶员驾驶") || len(page.Items[0].Drivers) == 0 || !page.Items[0].Drivers[0].Suitable {
+		if len(page.Items) != 1 || !strings.Contains(page.Items[0].LoanDrivers, "由天宁区的驾驶员驾驶") ||
+			page.Items[0].LoanWithDriver == nil || *page.Items[0].LoanWithDriver || len(page.Items[0].Drivers) == 0 || !page.Items[0].Drivers[0].Suitable {
 			t.Fatalf("the dialog does not offer 天宁区's drivers for the lent vehicle: %+v", page)
 		}
 		own := page.Items[0].Drivers[0].ID

@@ -421,7 +421,7 @@ func TestLoanDrivers(t *testing.T) {
 		cs, _, err := w.Booking.Suggest(ctx, tn, o1, booking.CandidateFilter{Plate: plates[bare]})
 		wantErr(t, err, "", "")
 		i := slices.IndexFunc(cs, func(c *booking.VehicleCandidate) bool { return c.ID == bare })
-		if i < 0 || cs[i].Loan != alone.No || !strings.Contains(cs[i].LoanDrivers, "不带驾驶员") ||
+		if i < 0 || cs[i].Loan != alone.No || cs[i].LoanWithDriver || !strings.Contains(cs[i].LoanDrivers, "不带驾驶员") ||
 			!slices.ContainsFunc(cs[i].Drivers, func(d *booking.DriverCandidate) bool { return d.ID == own }) ||
 			slices.ContainsFunc(cs[i].Drivers, func(d *booking.DriverCandidate) bool { return d.ID == lenderDriver }) {
 			t.Fatalf("candidate of the loan without drivers: %+v", cs)
@@ -429,6 +429,12 @@ func TestLoanDrivers(t *testing.T) {
 		wantErr(t, dispatch(o1, bare, lenderDriver), errs.Conflict, alone.No+" 借调车辆 "+plates[bare]+" 不带驾驶员，须由天宁区的驾驶员驾驶")
 		wantErr(t, dispatch(o1, bare, own), "", "")
 		// With drivers: the lender's driver, not the borrower's.
+		cs, _, err = w.Booking.Suggest(ctx, tn, o2, booking.CandidateFilter{Plate: plates[manned]})
+		wantErr(t, err, "", "")
+		if i := slices.IndexFunc(cs, func(c *booking.VehicleCandidate) bool { return c.ID == manned }); i < 0 || cs[i].Loan != with.No || !cs[i].LoanWithDriver ||
+			!strings.Contains(cs[i].LoanDrivers, "由武进区的随车驾驶员驾驶") {
+			t.Fatalf("candidate of the loan with drivers: %+v", cs)
+		}
 		wantErr(t, dispatch(o2, manned, own), errs.Conflict, with.No+" 借调车辆 "+plates[manned]+" 带驾驶员，须由借出方武进区的随车驾驶员驾驶")
 		wantErr(t, dispatch(o2, manned, mannedDriver), "", "")
 		o, err := w.Booking.Get(ctx, tn, o1)

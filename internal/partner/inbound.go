@@ -19,6 +19,7 @@ import (
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notify"
+	"govfleet/internal/savings"
 	"govfleet/internal/store"
 )
 
@@ -61,6 +62,7 @@ type Link struct {
 	PickupAt    time.Time `bun:"pickup_at,scanonly" json:"pickup_at"`
 	StatusName  string    `bun:"-" json:"status_name"`
 	StateName   string    `bun:"-" json:"order_state_name"`
+	Km          string    `bun:"-" json:"km"` // DistanceM in kilometres as statements write it (savings.Km)
 }
 
 func selectLinks(db bun.IDB) *bun.SelectQuery {
@@ -72,6 +74,7 @@ func selectLinks(db bun.IDB) *bun.SelectQuery {
 func (l *Link) fill() {
 	l.StatusName = StatusNames[l.Status]
 	l.StateName = booking.StateNames[l.OrderState]
+	l.Km = savings.Km(l.DistanceM)
 }
 
 // Receive applies a message from partner p (already authenticated): once

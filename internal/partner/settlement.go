@@ -67,7 +67,18 @@ func selectSettlements(db bun.IDB) *bun.SelectQuery {
 		Join("JOIN partners AS p ON p.id = st.partner_id")
 }
 
-// monthLinks are a partner's charged bookings of a month (by the time of the fee).
+// needParty refuses a caller who is not a party to the partner statements: they are
+// between the city and its partner cities, so only callers of the city's level (its
+// platform administrators, and its supervisors) read them — a district's are not parties.
+func needParty(a *access.Actor) error {
+	if a == nil || a.ScopeKind != "city" {
+		return errs.E(errs.Forbidden, "异地用车结算单是本市与合作城市之间的结算，只有市级平台管理员和市级监督人员可以查看")
+	}
+	return nil
+}
+
+// monthLinks are a partner's charged bookings of a month (by the time of the fee):
+// the lines of its statement, whether shown, exported or printed.
 func monthLinks(ctx context.Context, db bun.IDB, partnerID int64, month string) ([]*Link, error) {
 	m, err := beijing.ParseMonth(month)
 	if err != nil {
@@ -97,20 +108,9 @@ func (s *Service) compute(ctx context.Context, tx bun.Tx, partnerID int64, month
 		return st, nil
 	}
 	st.PartnerID, st.Month = partnerID, month
-	st.InCount, st.InFen, st.OutCount, st.OutFen, st.MarketFen, st.SavingFen = 0, 0, 0, 0, 0, 0
-	for _, l := range lines {
-		if l.Direction == "in" {
-			st.InCount++
-			st.InFen += *l.FeeFen
-			if l.MarketFen != nil && l.SavingFen != nil {
-				st.MarketFen += *l.MarketFen
-				st.SavingFen += *l.SavingFen
-			}
-		} else {
-			st.OutCount++
-			st.OutFen += *l.FeeFen
-		}
-	}
+	in, out := Tally(lines, "in"), Tally(lines, "out")
+	st.InCount, st.InFen, st.MarketFen, st.SavingFen = in.Count, in.Fen, in.MarketFen, in.SavingFen
+	st.OutCount, st.OutFen = out.Count, out.Fen
 	now := s.now()
 	st.UpdatedAt = now
 	if st.ID == 0 {
@@ -151,11 +151,38 @@ func (s *Service) Generate(ctx context.Context, a *access.Actor, partnerID int64
 	if err != nil {
 		return nil, err
 	}
-	return s.Settlement(ctx, id)
+	return s.Settlement(ctx, a, id)
 }
 
-// Settlements lists statements, newest month first.
-func (s *Service) Settlements(ctx context.Context, partnerID int64, month string, page, size int) ([]*Settlement, int, error) {
+// Tally totals the lines of one direction ("in": the partner's officials in our vehicles,
+// "out": ours in its vehicles) as the statement counts them: every fee, and the market
+// price and saving of the trips that have one — the statement's totals, its printed
+// totals and the totals over its lines on screen.
+func Tally(lines []*Link, dir string) savings.Sum {
+	var t savings.Sum
+	for _, l := range lines {
+		if l.Direction != dir {
+			continue
+		}
+		t.Count++
+		t.KmM += l.DistanceM
+		if l.FeeFen != nil {
+			t.Fen += *l.FeeFen
+		}
+		if l.MarketFen != nil && l.SavingFen != nil {
+			t.MarketFen += *l.MarketFen
+			t.SavingFen += *l.SavingFen
+		}
+	}
+	t.Km = savings.Km(t.KmM)
+	return t
+}
+
+// Settlements lists statements, newest month first (callers of the city's level).
+func (s *Service) Settlements(ctx context.Context, a *access.Actor, partnerID int64, month string, page, size int) ([]*Settlement, int, error) {
+	if err := needParty(a); err != nil {
+		return nil, 0, err
+	}
 	q := selectSettlements(s.DB.R)
 	if partnerID != 0 {
 		q = q.Where("st.partner_id = ?", partnerID)
@@ -171,8 +198,11 @@ func (s *Service) Settlements(ctx context.Context, partnerID int64, month string
 	return out, n, store.Translate(err)
 }
 
-// Settlement returns a statement with its lines.
-func (s *Service) Settlement(ctx context.Context, id int64) (*Settlement, error) {
+// Settlement returns a statement with its lines (callers of the city's level).
+func (s *Service) Settlement(ctx context.Context, a *access.Actor, id int64) (*Settlement, error) {
+	if err := needParty(a); err != nil {
+		return nil, err
+	}
 	st := new(Settlement)
 	if err := selectSettlements(s.DB.R).Where("st.id = ?", id).Scan(ctx, st); err != nil {
 		return nil, store.NotFoundAs(err, errs.E(errs.NotFound, "结算单不存在"))
@@ -181,6 +211,31 @@ func (s *Service) Settlement(ctx context.Context, id int64) (*Settlement, error)
 	var err error
 	st.Lines, err = monthLinks(ctx, s.DB.R, st.PartnerID, st.Month)
 	return st, err
+}
+
+// Lines are one page (size 0: all) of a statement's lines of one direction, with their
+// totals over every page: the lines the statement's sheet and its print show, for a party
+// to see what it confirms.
+func (s *Service) Lines(ctx context.Context, a *access.Actor, id int64, dir string, page, size int) ([]*Link, int, savings.Sum, error) {
+	if dir != "in" && dir != "out" {
+		return nil, 0, savings.Sum{}, (&errs.Fields{"direction": "请选择方向：对方应付（来单）或本方应付（外出）"}).Err()
+	}
+	st, err := s.Settlement(ctx, a, id)
+	if err != nil {
+		return nil, 0, savings.Sum{}, err
+	}
+	out := []*Link{}
+	for _, l := range st.Lines {
+		if l.Direction == dir {
+			out = append(out, l)
+		}
+	}
+	n := len(out)
+	if size > 0 {
+		from := min((max(page, 1)-1)*size, n)
+		out = out[from:min(from+size, n)]
+	}
+	return out, n, Tally(st.Lines, dir), nil
 }
 
 // Confirm confirms our side of a statement and tells the partner, who
@@ -223,7 +278,7 @@ func (s *Service) Confirm(ctx context.Context, a *access.Actor, id int64) (*Sett
 	if err != nil {
 		return nil, err
 	}
-	return s.Settlement(ctx, id)
+	return s.Settlement(ctx, a, id)
 }
 
 // applySettlement records the partner's confirmation; figures that do not
@@ -269,8 +324,8 @@ func (s *Service) applySettlement(ctx context.Context, tx bun.Tx, p *Partner, m 
 }
 
 // SettlementXLSX is a statement as a workbook: the totals, then every trip.
-func (s *Service) SettlementXLSX(ctx context.Context, id int64) (string, []byte, error) {
-	st, err := s.Settlement(ctx, id)
+func (s *Service) SettlementXLSX(ctx context.Context, a *access.Actor, id int64) (string, []byte, error) {
+	st, err := s.Settlement(ctx, a, id)
 	if err != nil {
 		return "", nil, err
 	}
@@ -315,7 +370,7 @@ func moneyOrDash(fen *int64) any {
 // every trip with its charge, km, fee, market price and saving, both sides' confirmations and
 // signature lines. Printing is audited.
 func (s *Service) SettlementPDF(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error) {
-	st, err := s.Settlement(ctx, id)
+	st, err := s.Settlement(ctx, a, id)
 	if err != nil {
 		return nil, "", err
 	}
@@ -349,33 +404,27 @@ func SettlementDoc(st *Settlement, now time.Time) pdf.Doc {
 			Widths:  []float64{6, 17, 9, 16, 11, 9, 26, 13, 11, 12, 10},
 			Right:   []bool{false, false, false, false, false, false, false, true, true, true, true},
 		}
-		var n int
-		var km, fee, market, saving int64
 		for _, l := range st.Lines {
 			if l.Direction != dir {
 				continue
 			}
-			n++
 			f := int64(0)
 			if l.FeeFen != nil {
 				f = *l.FeeFen
 			}
 			mk, sv := "—", "—"
-			if l.MarketFen != nil && l.SavingFen != nil { // as the statement's totals and its sheet count them
+			if l.MarketFen != nil && l.SavingFen != nil { // as Tally counts them
 				mk, sv = money.Yuan(*l.MarketFen), money.Yuan(*l.SavingFen)
-				market += *l.MarketFen
-				saving += *l.SavingFen
 			}
-			km += l.DistanceM
-			fee += f
-			tb.Rows = append(tb.Rows, []string{fmt.Sprint(n), l.OrderNo, l.Applicant, t(l.PickupAt), l.Plate,
+			tb.Rows = append(tb.Rows, []string{fmt.Sprint(len(tb.Rows) + 1), l.OrderNo, l.Applicant, t(l.PickupAt), l.Plate,
 				l.DriverName, l.FeeNote, savings.Km(l.DistanceM), money.Yuan(f), mk, sv})
 		}
+		sum := Tally(st.Lines, dir)
 		mk, sv := "—", "—"
-		if market > 0 {
-			mk, sv = money.Yuan(market), money.Yuan(saving)
+		if sum.MarketFen > 0 {
+			mk, sv = money.Yuan(sum.MarketFen), money.Yuan(sum.SavingFen)
 		}
-		tb.Total = []string{"合计", fmt.Sprintf("%d 单", n), "", "", "", "", "", fmt.Sprintf("%.1f", float64(km)/1000), money.Yuan(fee), mk, sv}
+		tb.Total = []string{"合计", fmt.Sprintf("%d 单", sum.Count), "", "", "", "", "", sum.Km, money.Yuan(sum.Fen), mk, sv}
 		return tb
 	}
 	totals := []pdf.Field{

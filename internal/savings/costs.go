@@ -140,6 +140,14 @@ type UseCost struct {
 	PickupAt     time.Time `bun:"pickup_at,scanonly" json:"pickup_at"`
 	TypeName     string    `bun:"-" json:"vehicle_type_name"`
 	KmSourceName string    `bun:"-" json:"km_source_name"`
+	DaysText     string    `bun:"-" json:"days_text"` // the charged time in words (DaysText)
+	Km           string    `bun:"-" json:"km"`        // KmM in kilometres (Km)
+}
+
+// name fills in the words a line is shown, exported and printed with.
+func (c *UseCost) name() {
+	c.TypeName, c.KmSourceName = loans.TypeName(c.VehicleType), kmSources[c.KmSource]
+	c.DaysText, c.Km = DaysText(c.Days, c.HalfDays), Km(c.KmM)
 }
 
 var kmSources = map[string]string{"gps": "北斗里程", "odometer": "里程表", "none": "无里程"}
@@ -308,7 +316,8 @@ func (s *Service) OrderCost(ctx context.Context, a *access.Actor, orderID int64)
 	if err != nil {
 		return nil, err
 	}
-	out.TypeName, out.KmSourceName, out.OrderNo = loans.TypeName(out.VehicleType), kmSources[out.KmSource], u.No
+	out.name()
+	out.OrderNo = u.No
 	return out, nil
 }
 

@@ -248,9 +248,28 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		}
 		lines, n, err := w.Savings.Lines(ctx, w.Actor(t, "wj_admin"), st.ID, 1, 10)
 		wantErr(t, err, "", "")
-		if n != 2 || lines[0].KmSource != "gps" || lines[1].KmSource != "odometer" || lines[0].LoanNo != l.No {
+		if n != 2 || lines[0].KmSource != "gps" || lines[1].KmSource != "odometer" || lines[0].LoanNo != l.No ||
+			lines[0].DaysText != "1天 + 半天" || lines[0].Km != "120.0" || lines[1].DaysText != "半天" || lines[1].Km != "40.0" {
 			t.Fatalf("lines: %+v %+v", lines[0], lines[1])
 		}
+		// The lines a party sees before confirming, one page at a time, total the statement's figures.
+		page2, n, err := w.Savings.Lines(ctx, w.Actor(t, "tn_admin"), st.ID, 2, 1)
+		wantErr(t, err, "", "")
+		if n != 2 || len(page2) != 1 || page2[0].OrderNo != "SV02" {
+			t.Fatalf("second page of the lines: %d %+v", n, page2)
+		}
+		for _, who := range []string{"tn_admin", "wj_admin", "city_admin", "city_cz"} { // the parties, the level above both, its supervisor
+			sum, err := w.Savings.LinesSum(ctx, w.Actor(t, who), st.ID)
+			wantErr(t, err, "", "")
+			if sum != (savings.Sum{Count: st.Uses, KmM: st.KmM, Km: "160.0", Fen: st.InternalFen, MarketFen: st.MarketFen, SavingFen: st.SavingFen}) {
+				t.Errorf("the lines' totals as %s: %+v, the statement %+v", who, sum, st)
+			}
+		}
+		// Another district, party to neither side, reads none of them.
+		_, _, err = w.Savings.Lines(ctx, w.Actor(t, "zl_admin"), st.ID, 1, 10)
+		wantErr(t, err, errs.Forbidden, "不在您的管辖范围内")
+		_, err = w.Savings.LinesSum(ctx, w.Actor(t, "zl_jw"), st.ID)
+		wantErr(t, err, errs.Forbidden, "不在您的管辖范围内")
 		_, err = w.Savings.Confirm(ctx, w.Actor(t, "zl_admin"), st.ID)
 		wantErr(t, err, errs.Forbidden, "")
 		_, err = w.Savings.Confirm(ctx, city, st.ID)

@@ -13,7 +13,6 @@ import (
 	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
-	"govfleet/internal/loans"
 	"govfleet/internal/money"
 	"govfleet/internal/pdf"
 	"govfleet/internal/store"
@@ -60,12 +59,13 @@ type Settlement struct {
 	BorrowerPath string `bun:"borrower_path,scanonly" json:"-"`
 	StateName    string `bun:"-" json:"state_name"`
 	DisputeName  string `bun:"-" json:"dispute_side_name"`
+	Km           string `bun:"-" json:"km"` // KmM as statements write it (Km)
 	// The side the caller confirms for ("lender", "borrower", "": neither).
 	MySide string `bun:"-" json:"my_side"`
 }
 
 func (st *Settlement) fill(a *access.Actor) {
-	st.StateName = StateNames[st.State]
+	st.StateName, st.Km = StateNames[st.State], Km(st.KmM)
 	st.DisputeName = map[string]string{"lender": "借出方", "borrower": "借入方"}[st.DisputeSide]
 	if a != nil {
 		st.MySide = side(a, st)
@@ -140,26 +140,60 @@ func (s *Service) Statement(ctx context.Context, a *access.Actor, id int64) (*Se
 	return s.statement(ctx, s.DB.R, a, id)
 }
 
-// Lines returns the uses of a statement (one page; size 0: all).
+// Sum totals the lines of a statement: how many, their km and what they
+// were charged, the market price and the saving (for a partner city's
+// statement, those of the trips that have a market price).
+type Sum struct {
+	Count     int    `json:"count"`
+	KmM       int64  `json:"km_m"` // metres
+	Km        string `json:"km"`   // KmM as statements write it (Km)
+	Fen       int64  `json:"fen"`  // the charge: the internal cost, or the paid-use fee
+	MarketFen int64  `json:"market_fen"`
+	SavingFen int64  `json:"saving_fen"`
+}
+
+// lines narrows q over use_costs AS c to the uses of statement id: the lines
+// the console shows, the sheet exports, the print lists and LinesSum totals
+// (one selection, so they agree).
+func lines(q *bun.SelectQuery, id int64) *bun.SelectQuery {
+	return q.Join("JOIN orders AS o ON o.id = c.order_id").Join("JOIN vehicles AS v ON v.id = c.vehicle_id").
+		Join("JOIN units AS n ON n.id = c.lender_id").Join("JOIN units AS b ON b.id = c.borrower_id").
+		Join("LEFT JOIN loans AS l ON l.id = c.loan_id").
+		Where("c.settlement_id = ?", id)
+}
+
+// Lines returns the uses of a statement (one page; size 0: all). The caller
+// must see one side (as Statement): a party, or a level above one.
 func (s *Service) Lines(ctx context.Context, a *access.Actor, id int64, page, size int) ([]*UseCost, int, error) {
 	if _, err := s.statement(ctx, s.DB.R, a, id); err != nil {
 		return nil, 0, err
 	}
 	out := []*UseCost{}
-	q := s.DB.R.NewSelect().Model(&out).ModelTableExpr("use_costs AS c").ColumnExpr("c.*").
+	q := lines(s.DB.R.NewSelect().Model(&out).ModelTableExpr("use_costs AS c"), id).ColumnExpr("c.*").
 		ColumnExpr("o.no AS order_no, o.pickup_at, v.plate, n.name AS lender_name, b.name AS borrower_name, COALESCE(l.no, '') AS loan_no").
-		Join("JOIN orders AS o ON o.id = c.order_id").Join("JOIN vehicles AS v ON v.id = c.vehicle_id").
-		Join("JOIN units AS n ON n.id = c.lender_id").Join("JOIN units AS b ON b.id = c.borrower_id").
-		Join("LEFT JOIN loans AS l ON l.id = c.loan_id").
-		Where("c.settlement_id = ?", id).OrderExpr("o.pickup_at, o.id")
+		OrderExpr("o.pickup_at, o.id")
 	if size > 0 {
 		q = q.Limit(size).Offset((max(page, 1) - 1) * size)
 	}
 	n, err := q.ScanAndCount(ctx)
 	for _, c := range out {
-		c.TypeName, c.KmSourceName = loans.TypeName(c.VehicleType), kmSources[c.KmSource]
+		c.name()
 	}
 	return out, n, store.Translate(err)
+}
+
+// LinesSum totals every line of a statement (as Lines, every page), for a
+// party to check them against the statement's figures.
+func (s *Service) LinesSum(ctx context.Context, a *access.Actor, id int64) (Sum, error) {
+	var sum Sum
+	if _, err := s.statement(ctx, s.DB.R, a, id); err != nil {
+		return sum, err
+	}
+	err := lines(s.DB.R.NewSelect().TableExpr("use_costs AS c"), id).ColumnExpr("COUNT(*) AS count, COALESCE(SUM(c.km_m), 0) AS km_m, COALESCE(SUM(c.internal_fen), 0) AS fen").
+		ColumnExpr("COALESCE(SUM(c.market_fen), 0) AS market_fen, COALESCE(SUM(c.saving_fen), 0) AS saving_fen").
+		Scan(ctx, &sum.Count, &sum.KmM, &sum.Fen, &sum.MarketFen, &sum.SavingFen)
+	sum.Km = Km(sum.KmM)
+	return sum, store.Translate(err)
 }
 
 // Generate computes the cost of every cross-unit use of a Beijing month
@@ -343,11 +377,11 @@ func (s *Service) StatementPDF(ctx context.Context, a *access.Actor, id int64) (
 	if err != nil {
 		return nil, "", err
 	}
-	lines, _, err := s.Lines(ctx, a, id, 0, 0)
+	ls, _, err := s.Lines(ctx, a, id, 0, 0)
 	if err != nil {
 		return nil, "", err
 	}
-	b, err := pdf.Bytes(StatementDoc(st, lines, s.now()))
+	b, err := pdf.Bytes(StatementDoc(st, ls, s.now()))
 	if err != nil {
 		return nil, "", err
 	}
@@ -380,8 +414,8 @@ func StatementDoc(st *Settlement, lines []*UseCost, now time.Time) pdf.Doc {
 		if loan == "" {
 			loan = "—"
 		}
-		tb.Rows = append(tb.Rows, []string{fmt.Sprint(i + 1), l.OrderNo, loan, l.Plate + " " + l.TypeName, t(l.PickupAt), DaysText(l.Days, l.HalfDays),
-			Km(l.KmM) + "（" + l.KmSourceName + "）", money.Yuan(l.InternalFen), money.Yuan(l.MarketFen), money.Yuan(l.SavingFen)})
+		tb.Rows = append(tb.Rows, []string{fmt.Sprint(i + 1), l.OrderNo, loan, l.Plate + " " + l.TypeName, t(l.PickupAt), l.DaysText,
+			l.Km + "（" + l.KmSourceName + "）", money.Yuan(l.InternalFen), money.Yuan(l.MarketFen), money.Yuan(l.SavingFen)})
 	}
 	tb.Total = []string{"合计", fmt.Sprintf("%d 次", st.Uses), "", "", "", "", Km(st.KmM), money.Yuan(st.InternalFen), money.Yuan(st.MarketFen), money.Yuan(st.SavingFen)}
 	doc := pdf.Doc{

@@ -1,4 +1,5 @@
-// Routes; meta.menu puts a page in the sidebar, meta.perm hides it from those without the permission.
+// Routes; meta.menu puts a page in the sidebar, meta.perm hides it from those without the permission, meta.city from
+// those below the city's level.
 import { createRouter, createWebHistory } from 'vue-router'
 import { useSession } from './stores/session'
 import ConsoleLayout from './layout/ConsoleLayout.vue'
@@ -75,7 +76,8 @@ router.beforeEach(async (to) => {
   if (session.can('visitor.self') && !own) return { path: '/m/visitor' }
   // The forced password change or second-factor binding happens in the console (the phone pages link there).
   if (to.meta.mobile && session.restricted) return { path: '/' }
-  if (to.meta.perm && !session.can(to.meta.perm) && !session.restricted) {
+  // meta.city: a page only the city's level reads (the partner statements).
+  if (((to.meta.perm && !session.can(to.meta.perm)) || (to.meta.city && session.user?.scope_kind !== 'city')) && !session.restricted) {
     return { name: 'home' }
   }
   return true

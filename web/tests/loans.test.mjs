@@ -1,18 +1,20 @@
 // Browser test against a fresh demo backend of 车辆借调 (R-17) and 结算单 (issue 21 parts 4 and 5): 天宁区's dispatcher
 // asks 武进区 for a sedan; 武进区's administrator picks one and approves; the loan shows on both sides' lists and
 // 天宁区 returns it early. The demo's loan under way today puts 武进区's van on 天宁区's live map. Last month's
-// statement between the two districts is confirmed by both sides, printed (the server's PDF, its text read back) and
-// its lines exported. A loan of named vehicles: 天宁区 finds one of 武进区's free vehicles by plate, asks for it without
-// drivers, 武进区 approves it.
+// statement between the two districts is confirmed by both sides — the borrower after reading its lines on screen,
+// whose totals are the row's — printed (the server's PDF, its text read back) and its lines exported. A loan of named
+// vehicles: 天宁区 finds one of 武进区's free vehicles by plate, asks for it without drivers, 武进区 approves it, and
+// 天宁区's dispatcher sees it in the dispatch dialog tagged as lent without drivers.
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiSession, beijingAt, beijingDay, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, shot } from './browser.mjs'
+import { apiSession, beijingAt, beijingDay, dialog, downloaded, expectMessage, login, logout, menuItem, pickOption, serverAndBrowser, shot, workday } from './browser.mjs'
 import { pdfText } from './pdftext.mjs'
 import { unzip } from './xlsx.mjs'
 
 const run = Date.now().toString(36).slice(-5)
 const reason = `区两会会务保障${run}`
+const LOAN_PASSWORD = 'Lz8#qWv3Rm' // the order's applicant, a new account of 天宁区城市管理局
 
 let server, b, page
 
@@ -93,8 +95,24 @@ test('3. last month\'s statement is confirmed by both sides, printed as a PDF an
   await row().waitFor()
   const month = (await row().innerText()).slice(0, 7)
   await shot(page, 'settlements')
-  await row().locator('[data-test=settle-confirm]').click()
+  // The borrower reads the lines before confirming: every use, and their totals the row's figures.
+  const rowCells = (await row().locator('td').allInnerTexts()).map((c) => c.trim())
+  const uses = rowCells[2].match(/(\d+) 次/)[1]
+  await row().locator('[data-test=settle-view]').click()
+  const drawer = page.locator('.el-drawer', { hasText: '结算单明细' })
+  await drawer.locator('[data-test=lines] .el-table__row').first().waitFor()
+  const sum = await drawer.locator('[data-test=lines-sum]').innerText()
+  for (const t of [`明细合计：${uses} 次`, `内部费用 ${rowCells[3]} 元`, `市场价 ${rowCells[4]} 元`, `节约 ${rowCells[5]} 元`, '与结算单一致'])
+    assert.ok(sum.includes(t), `the lines' totals say ${t}: ${sum}`)
+  const first = await drawer.locator('[data-test=lines] .el-table__row').first().innerText()
+  assert.match(first, /YC\d+/, 'a line names its order by number')
+  assert.match(first, /苏[A-Z]/, 'a line names its vehicle by plate')
+  assert.ok(/北斗里程|里程表|无里程/.test(first) && /天|半天/.test(first), `a line says its km source and charged time: ${first}`)
+  assert.equal(await drawer.locator('[data-test=lines] .el-pagination__total').innerText(), `共 ${uses} 条`)
+  await shot(page, 'settlement-lines')
+  await drawer.locator('[data-test=lines-confirm]').click()
   await page.locator('.el-message-box').getByRole('button', { name: '确认' }).click()
+  await drawer.waitFor({ state: 'hidden' })
   await page.waitForFunction(() => [...document.querySelectorAll('[data-test=settlements] tbody tr')].some((tr) => tr.innerText.includes('借入方：') && !tr.innerText.includes('借入方：未确认') && tr.innerText.includes('武进区 → 天宁区')))
   await logout(page)
 
@@ -156,8 +174,9 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   const tn = await apiSession(server.baseURL, 'tn_dispatcher')
   const opts = (await tn.get('/loans/options')).data
   const wj = opts.levels.find((l) => l.name === '武进区')
-  const from = beijingAt(40, 8)
-  const to = beijingAt(41, 18)
+  const d0 = await workday(tn, 40, 2) // an order on the loan finds the van unsealed (R-15)
+  const from = beijingAt(d0, 8)
+  const to = beijingAt(d0 + 1, 18)
   const free = (await tn.get(`/loans/offer?lender_id=${wj.id}&from=${from}&to=${to}&vehicle_type=business_van`)).data
   assert.ok(free.length > 0, '武进区 has a free business van')
   const plate = free[0].plate
@@ -169,8 +188,8 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   await d.locator('[data-test=loan-lender]').click()
   await pickOption(page, '武进区')
   const inputs = d.locator('.el-range-input')
-  await inputs.nth(0).fill(ahead(40, 8))
-  await inputs.nth(1).fill(ahead(41, 18))
+  await inputs.nth(0).fill(ahead(d0, 8))
+  await inputs.nth(1).fill(ahead(d0 + 1, 18))
   await inputs.nth(1).press('Enter')
   await d.locator('[data-test=loan-mode]').getByText('指定车辆').click()
   await d.locator('input[data-test=loan-offer-plate]').fill(plate.slice(-4))
@@ -198,5 +217,38 @@ test('5. a district asks for a named vehicle found by plate among the lender\'s 
   await pick.locator('[data-test=loan-approve-confirm]').click()
   await page.waitForFunction((r) => [...document.querySelectorAll('[data-test=loans] tbody tr')].some((tr) => tr.innerText.includes(r) && tr.innerText.includes('已批准')), named)
   await shot(page, 'loan-named-approved')
+  await logout(page)
+
+  // An order of 天宁区城市管理局 inside the loan: its dispatcher finds the van tagged with the loan and who drives it.
+  const loan = (await tn.get('/loans?side=borrow&state=approved&page_size=50')).data.items.find((l) => l.reason === named)
+  const admin = await apiSession(server.baseURL, 'tn_admin')
+  const approver = await apiSession(server.baseURL, 'tn_cgj_approver')
+  const unit = (await approver.get('/me')).data.user.scope_id
+  const digits = String(Date.now()).slice(-8)
+  const user = await admin.post('/users', { username: `loan_app_${run}`, real_name: '借调用车人', phone: `139${digits}`, scope_id: unit, roles: ['applicant'] })
+  assert.equal(user.status, 201, JSON.stringify(user.data))
+  const initial = user.data.initial_password
+  const pw = await (await apiSession(server.baseURL, `loan_app_${run}`, initial)).post('/me/password', { old_password: initial, new_password: LOAN_PASSWORD })
+  assert.ok(pw.status < 300, JSON.stringify(pw.data))
+  const applicant = await apiSession(server.baseURL, `loan_app_${run}`, LOAN_PASSWORD)
+  const o = await applicant.post('/orders', { reason: `${named}用车`, passengers: '借调用车人', passenger_count: 2, pickup_place: '区行政中心',
+    destinations: ['区体育馆'], pickup_at: beijingAt(d0, 9), return_at: beijingAt(d0, 12), out_of_city: false })
+  assert.equal(o.status, 201, JSON.stringify(o.data))
+  assert.equal((await approver.post(`/orders/${o.data.id}/approve`, { reason: '' })).status, 200)
+  await login(page, 'tn_dispatcher')
+  await page.goto('/dispatch')
+  const q = page.locator('.filter-form input').first()
+  await q.fill(o.data.no)
+  await q.press('Enter')
+  await page.locator('[data-test=dispatch-list] .el-table__row', { hasText: o.data.no }).locator('[data-test=act-dispatch]').click()
+  const dd = dialog(page, '派车')
+  await dd.locator('[data-test=candidate-filters] input[name=plate]').fill(plate)
+  await dd.locator('[data-test=candidate-search]').click()
+  const tag = dd.locator('[data-test=suggestions] .el-table__row', { hasText: plate }).locator('[data-test=loan-tag]')
+  await tag.waitFor()
+  assert.equal((await tag.innerText()).trim(), `借调车辆（${loan.no}，不带驾驶员）`)
+  assert.equal(await tag.getAttribute('title'), '不带驾驶员，由天宁区的驾驶员驾驶')
+  await shot(page, 'loan-dispatch-tag')
+  await dd.getByRole('button', { name: '取消' }).click()
   await logout(page)
 })

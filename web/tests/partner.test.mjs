@@ -3,8 +3,8 @@
 // the "partner" comes back in as the partner's request: the partner page (the demo's 无锡/南京, registering one, the
 // status check), the outbound application on the form (市外 + 异地用车) through approval to 异地办理中 and the partner's
 // 受理, the inbound order dispatched by the city's dispatcher on the dispatch board (the origin's order then shows
-// 合作城市派车), last month's settlement statement printed (the server's PDF, its text read back, with the market price and
-// the saving), and the same application made on a 375 px phone (/m: 市外 → 异地用车), approved and delivered to the partner.
+// 合作城市派车), last month's settlement statement's lines on screen each way (their totals the row's) and the statement
+// printed (the server's PDF, its text read back, with the market price and the saving), and the same application made on a 375 px phone (/m: 市外 → 异地用车), approved and delivered to the partner.
 //   npm run test:browser
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -170,6 +170,23 @@ test('4. last month\'s settlement statement, printed as the server\'s PDF', asyn
   const text = pdfText(await downloaded(dl))
   for (const t of ['公务用车异地有偿使用结算单', '合作城市：无锡市', `结算月份：${month}`, '双方已确认', ...owed, '对方人员使用本市车辆（对方应付）',
     '本市人员使用对方车辆（本方应付）', '市场价（元）', '节约（元）', '合计', '本方经办人 签字：', '对方（无锡市）经办人 签字：']) assert.ok(text.includes(t), `the statement says ${t}:\n${text}`)
+  // The lines on screen, each way: their totals are the row's (and the print's).
+  await row.locator('[data-test=settle-view]').click()
+  const drawer = page.locator('.el-drawer', { hasText: '结算单明细' })
+  for (const [dir, cell, extra] of [['对方人员用本市车辆', cells[2], [`市场价 ${cells[4]} 元`, `节约 ${cells[5]} 元`]], ['本市人员用对方车辆', cells[3], []]]) {
+    await drawer.locator('[data-test=lines-direction]').getByText(dir).click()
+    const [, fee, n] = cell.match(/^(.+)（(\d+)单）$/)
+    await page.waitForFunction(([n, fee]) => {
+      const el = document.querySelector('.el-drawer [data-test=lines-sum]')
+      return el && el.innerText.includes(`明细合计：${n} 单`) && el.innerText.includes(`费用 ${fee} 元`)
+    }, [n, fee])
+    const sum = await drawer.locator('[data-test=lines-sum]').innerText()
+    for (const t of [...extra, '与结算单一致']) assert.ok(sum.includes(t), `the ${dir} lines' totals say ${t}: ${sum}`)
+    if (Number(n) > 0) assert.match(await drawer.locator('[data-test=lines] .el-table__row').first().innerText(), /YC\d+/)
+    if (dir.startsWith('对方')) await shot(page, 'p08b-settlement-lines')
+  }
+  await drawer.locator('.el-drawer__close-btn').click()
+  await drawer.waitFor({ state: 'hidden' })
   await menuItem(page, /^\s*异地用车\s*$/).click()
   await page.locator('[data-test=partner-bookings] .el-table__row').first().waitFor()
   await shot(page, 'p11-partner-bookings')

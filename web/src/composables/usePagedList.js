@@ -1,6 +1,7 @@
 // The one pagination pattern: reactive filters + page/page_size, load() fetches
 // {items,total,page,page_size}; search() restarts at page 1. Pair with <PagedTable>'s el-pagination.
-// query() is the filters as sent (without the page): what <ExportButton> exports.
+// query() is the filters as sent (without the page): what <ExportButton> exports. response is the last answer whole
+// (a list may carry more than its page, e.g. a statement's lines their totals).
 import { reactive, ref } from 'vue'
 import { api } from '../api'
 
@@ -11,6 +12,7 @@ export function usePagedList(path, initialFilters = {}, { pageSize = 20, transfo
   const page = ref(1)
   const size = ref(pageSize)
   const loading = ref(false)
+  const response = ref(null)
   let seq = 0
 
   function query() {
@@ -26,10 +28,12 @@ export function usePagedList(path, initialFilters = {}, { pageSize = 20, transfo
       if (mine !== seq) return
       items.value = res?.items || []
       total.value = res?.total || 0
+      response.value = res
     } catch {
       if (mine === seq) {
         items.value = []
         total.value = 0
+        response.value = null
       }
     } finally {
       if (mine === seq) loading.value = false
@@ -57,5 +61,5 @@ export function usePagedList(path, initialFilters = {}, { pageSize = 20, transfo
     load()
   }
 
-  return { filters, items, total, page, size, loading, query, load, search, reset, onPage, onSize }
+  return { filters, items, total, page, size, loading, response, query, load, search, reset, onPage, onSize }
 }

@@ -141,14 +141,21 @@ export function serverAndBrowser(set, options) {
 // Fills the login form; does not wait for the result.
 export async function submitLogin(page, username, password = DEMO_PASSWORD) {
   await page.goto('/login')
+  await fillLogin(page, username, password)
+}
+
+async function fillLogin(page, username, password) {
   await page.locator('input[name=username]').fill(username)
   await page.locator('input[name=password]').fill(password)
   await page.locator('[data-test=login-submit]').click()
 }
 
-// Logs in and waits for the console (工作台) to show.
+// Logs in and waits for the console (工作台) to show. On the plain login page a logout leaves, it logs in there, as a
+// person would, instead of loading the console again; anywhere else it goes to /login first.
 export async function login(page, username, password = DEMO_PASSWORD) {
-  await submitLogin(page, username, password)
+  const u = new URL(page.url())
+  if (u.pathname !== '/login' || u.search || (await page.locator('.el-alert, [data-test=reset-form]').count())) await page.goto('/login')
+  await fillLogin(page, username, password)
   await page.locator('[data-test=welcome]').waitFor()
 }
 
@@ -156,9 +163,7 @@ export async function login(page, username, password = DEMO_PASSWORD) {
 // the console goes straight there, without drawing the workbench first and loading itself again for a goto.
 export async function loginTo(page, username, to, password = DEMO_PASSWORD) {
   await page.goto(`/login?redirect=${encodeURIComponent(to)}`)
-  await page.locator('input[name=username]').fill(username)
-  await page.locator('input[name=password]').fill(password)
-  await page.locator('[data-test=login-submit]').click()
+  await fillLogin(page, username, password)
   const want = new URL(to, 'http://x').pathname
   await page.waitForURL((u) => u.pathname === want)
 }

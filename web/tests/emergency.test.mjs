@@ -38,6 +38,7 @@ test('whoever files an emergency use, the vehicle manager’s message opens the 
   await row.getByRole('button', { name: '查看' }).dispatchEvent('click')
   await page.waitForURL(new RegExp(`/emergency\\?id=${filed.data.id}$`))
   await page.locator('[data-test=filing-one]').waitFor()
+  await settled(page) // the one filing's list is in, not the whole list it replaces
   const rows = page.locator('[data-test=filings] .el-table__body-wrapper .el-table__row')
   await rows.filter({ hasText: plate }).waitFor()
   assert.equal(await rows.count(), 1, 'the message opens its filing alone')

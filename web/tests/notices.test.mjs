@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pdfText } from './pdftext.mjs'
-import { apiSession, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, serverAndBrowser, shot } from './browser.mjs'
+import { apiSession, DEMO_PASSWORD, dialog, downloaded, expectMessage, login, serverAndBrowser, settled, shot } from './browser.mjs'
 
 const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 375, height: 812 }
@@ -77,6 +77,7 @@ test('a notice published on the console is read on the phone, and the publisher 
   await again.locator('[data-test=notice-receipts]').filter({ hasText: '1 /' }).click()
   const rc = dialog(page, '阅读回执')
   await rc.locator('[data-test=receipts-filter]').getByText('已读', { exact: true }).click()
+  await settled(page) // the filtered list is in: before it, every unit's row shows, this one among them
   const read = rc.locator('[data-test=receipts] .el-table__body-wrapper .el-table__row')
   await read.filter({ hasText: '天宁区城市管理局' }).filter({ hasText: '许晓东' }).waitFor()
   assert.equal(await read.count(), 1)

@@ -276,13 +276,13 @@ func (s *Server) rate(r *Request) (any, error) {
 // attachWith and attachmentOf serve an order's or an emergency filing's attachments, which the
 // booking service keeps in the fleet's blob store.
 func attachWith[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, string, []byte) (T, error)) func(*Request) (any, error) {
-	return attach(booking.MaxAttachment, func(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (T, error) {
+	return attach(func(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (T, error) {
 		return fn(ctx, a, s.Fleet.Blobs, id, name, data)
 	})
 }
 
 func attachmentOf[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
-	return attachment(func(ctx context.Context, a *access.Actor, id, aid int64) (T, []byte, error) {
+	return attachedFile(func(ctx context.Context, a *access.Actor, id, aid int64) (T, []byte, error) {
 		return fn(ctx, a, s.Fleet.Blobs, id, aid)
 	}, file)
 }

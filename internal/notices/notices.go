@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
@@ -55,10 +56,6 @@ type Service struct {
 	DB     *store.DB
 	Notify *notify.Notifier
 	Blobs  Blobs
-	// CheckFile checks an attachment and returns its base name and content
-	// type: booking.CheckFile (PDF, images, Office by content, ≤ 20 MB),
-	// wired in internal/app.
-	CheckFile func(name string, data []byte) (string, string, error)
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -665,7 +662,7 @@ func (s *Service) MarkRead(ctx context.Context, a *access.Actor, id int64) (*Not
 
 // Attach adds a file to a notice the actor manages.
 func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (*Attachment, error) {
-	name, ct, err := s.CheckFile(name, data)
+	name, ct, err := attachment.Check(name, data) // PDF, images, Office by content, ≤ 20 MB
 	if err != nil {
 		return nil, err
 	}

@@ -530,6 +530,25 @@ func attach[T any](fn func(context.Context, *access.Actor, int64, string, []byte
 	}
 }
 
+// fileOf serves a file the service makes of the object named by {id} —
+// a printed document (派车单, case report, statement, report PDF) or a
+// workbook — under the name the service gives it, as content type ct. The
+// route's permission is checked before; fn checks the caller's scope and
+// writes the audit entry if the file has one.
+func fileOf(fn func(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error), ct string) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		data, name, err := fn(r.Context(), r.Actor(), id)
+		if err != nil {
+			return nil, err
+		}
+		return download{name: name, contentType: ct, data: data}, nil
+	}
+}
+
 // attachedFile serves the download of the attachment {att_id} of the
 // object named by {id}; file gives its name and content type.
 func attachedFile[T any](fn func(context.Context, *access.Actor, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {

@@ -270,6 +270,17 @@ type Filter struct {
 	Kind   string // notice | report
 }
 
+// narrow adds the title and kind conditions both lists share.
+func (f Filter) narrow(q *bun.SelectQuery) *bun.SelectQuery {
+	if t := strings.TrimSpace(f.Q); t != "" {
+		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
+	}
+	if f.Kind != "" {
+		q = q.Where("notice.kind = ?", f.Kind)
+	}
+	return q
+}
+
 // Inbox lists the published, unexpired notices that reach the actor's node:
 // pinned first, then newest; each with the caller's reading.
 func (s *Service) Inbox(ctx context.Context, a *access.Actor, f Filter, page, size int) ([]*Notice, int, error) {
@@ -284,13 +295,7 @@ func (s *Service) Inbox(ctx context.Context, a *access.Actor, f Filter, page, si
 	if f.Unread {
 		q = q.Where("r.read_at IS NULL")
 	}
-	if t := strings.TrimSpace(f.Q); t != "" {
-		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
-	}
-	if f.Kind != "" {
-		q = q.Where("notice.kind = ?", f.Kind)
-	}
-	n, err := q.OrderExpr("notice.pinned DESC, notice.published_at DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
+	n, err := f.narrow(q).OrderExpr("notice.pinned DESC, notice.published_at DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, store.Translate(err)
 	}
@@ -325,13 +330,7 @@ func (s *Service) Managed(ctx context.Context, a *access.Actor, f Filter, page, 
 	default:
 		return nil, 0, (&errs.Fields{"state": "状态取值无效"}).Err()
 	}
-	if t := strings.TrimSpace(f.Q); t != "" {
-		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
-	}
-	if f.Kind != "" {
-		q = q.Where("notice.kind = ?", f.Kind)
-	}
-	n, err := q.OrderExpr("notice.pinned DESC, COALESCE(notice.published_at, notice.updated_at) DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
+	n, err := f.narrow(q).OrderExpr("notice.pinned DESC, COALESCE(notice.published_at, notice.updated_at) DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, store.Translate(err)
 	}

@@ -185,7 +185,7 @@ func (a *App) build(ctx context.Context) error {
 	// Issue 23 parts 4 and 5: notices with the order attachments' checks,
 	// and the savings rate, whose market-price basis prices the uses of
 	// integrated dispatch (issue 21).
-	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs, CheckFile: booking.CheckFile}
+	a.Notices = &notices.Service{DB: db, Notify: nt, Blobs: f.Blobs}
 	a.SavingsRate = &savingsrate.Service{DB: db, Market: savings.MarketPrices{DB: db}}
 	// Visitors, verified by their home platform when it is a partner.
 	a.Server.Visitors = &visitors.Service{DB: db, Auth: au, Booking: b, Notify: nt, SMS: nt.SMS, Ride: rideProvider(cfg), CallbackURL: callbackURL(cfg), Home: partnerHome{a.Partner}}

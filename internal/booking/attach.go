@@ -1,21 +1,17 @@
 package booking
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
-	"govfleet/internal/picture"
 	"govfleet/internal/store"
 )
 
@@ -23,61 +19,6 @@ import (
 type Blobs interface {
 	Put(ctx context.Context, data []byte) (string, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
-}
-
-// MaxAttachment is the largest attachment accepted.
-const MaxAttachment = 20 << 20
-
-// sniff decides an attachment's type from its content (R-13(1): meeting
-// notices and plans as PDF, images or Office files); the file name only
-// tells old Office formats apart, whose containers look alike.
-func sniff(name string, data []byte) (string, error) {
-	ext := strings.ToLower(filepath.Ext(name))
-	switch {
-	case bytes.HasPrefix(data, []byte("%PDF-")):
-		return "application/pdf", nil
-	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		types := map[string]string{
-			".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-			".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-			".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-		}
-		if t, ok := types[ext]; ok {
-			return t, nil
-		}
-	case bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		types := map[string]string{".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
-		if t, ok := types[ext]; ok {
-			return t, nil
-		}
-	default:
-		if picture.IsImage(http.DetectContentType(data)) { // a bomb is refused by its header
-			info, err := picture.Check("file", "附件图片", data)
-			if err != nil {
-				return "", err
-			}
-			return info.ContentType, nil
-		}
-	}
-	return "", (&errs.Fields{"file": "附件只能是PDF、图片（JPEG/PNG/WebP）或Office文档（Word、Excel、PowerPoint）"}).Err()
-}
-
-// checkFile checks an attachment (an order's or an emergency filing's):
-// not empty, not above MaxAttachment, of a type its content shows. It
-// returns the file's base name and its content type.
-func checkFile(name string, data []byte) (string, string, error) {
-	if len(data) == 0 {
-		return "", "", (&errs.Fields{"file": "请选择要上传的文件"}).Err()
-	}
-	if len(data) > MaxAttachment {
-		return "", "", (&errs.Fields{"file": "附件不能超过20 MB"}).Err()
-	}
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	if name == "." || name == "/" || name == "" {
-		name = "附件"
-	}
-	ct, err := sniff(name, data)
-	return name, ct, err
 }
 
 // readBlob returns an attachment's bytes.
@@ -96,7 +37,7 @@ func readBlob(ctx context.Context, blobs Blobs, key string) ([]byte, error) {
 
 // Attach adds a file to an order the actor may see and act on.
 func (s *Service) Attach(ctx context.Context, a *access.Actor, blobs Blobs, id int64, name string, data []byte) (*Attachment, error) {
-	name, ct, err := checkFile(name, data)
+	name, ct, err := attachment.Check(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +142,3 @@ func (s *Service) DriverRatings(ctx context.Context, a *access.Actor, driverID i
 	}
 	return r, nil
 }
-
-// CheckFile is checkFile for other domains' attachments (a notice's, issue
-// 23): the same types by content and the same size cap.
-func CheckFile(name string, data []byte) (string, string, error) { return checkFile(name, data) }

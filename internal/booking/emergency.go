@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/beijing"
 	"govfleet/internal/errs"
@@ -214,7 +215,7 @@ func (s *Service) AttachFiling(ctx context.Context, a *access.Actor, blobs Blobs
 	if err := mayFile(a); err != nil {
 		return nil, err
 	}
-	name, ct, err := checkFile(name, data)
+	name, ct, err := attachment.Check(name, data)
 	if err != nil {
 		return nil, err
 	}

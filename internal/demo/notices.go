@@ -9,7 +9,6 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/beijing"
-	"govfleet/internal/booking"
 	"govfleet/internal/fleet"
 	"govfleet/internal/notices"
 	"govfleet/internal/store"
@@ -45,7 +44,7 @@ const demoPDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<<
 // report, with read receipts from some units and not others; and this
 // year's budgets for the savings rate (seedBudgets).
 func seedNotices(ctx context.Context, db *store.DB, blobs fleet.BlobStore, now time.Time) error {
-	ns := &notices.Service{DB: db, Blobs: blobs, CheckFile: booking.CheckFile}
+	ns := &notices.Service{DB: db, Blobs: blobs}
 	actors := map[string]*access.Actor{}
 	for _, u := range []string{"city_admin", "tn_admin", "jgj_admin", "jgj_staff", "gaj_approver", "tn_cgj_approver"} {
 		a, err := demoActor(ctx, db, u)

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-
 	"govfleet/internal/access"
 	"govfleet/internal/annual"
 	"govfleet/internal/sheet"
@@ -24,8 +22,8 @@ func (s *Server) annualRoutes() []Route {
 		{Method: "POST", Path: "/api/annual-reports/{id}/return", Perm: access.AnnualReview, Tag: "年度报告", Summary: "上级退回年度报告（须填原因）", In: annual.ReasonInput{}, Out: annual.Detail{}, Handle: update(s.Annual.Return)},
 		{Method: "POST", Path: "/api/annual-reports/{id}/accept", Perm: access.AnnualReview, Tag: "年度报告", Summary: "上级接收年度报告", Out: annual.Detail{}, Handle: get(s.Annual.Accept)},
 		{Method: "PUT", Path: "/api/annual-reports/{id}/work-report", Perm: access.AnnualReview, Tag: "年度报告", Summary: "保存本级工作报告（规模、年度运行、变动情况）", In: annual.WorkReportInput{}, Out: annual.Detail{}, Handle: update(s.Annual.SaveWorkReport)},
-		{Method: "GET", Path: "/api/annual-reports/{id}/report.xlsx", Perm: access.AnnualRead, Tag: "年度报告", Summary: "导出年度报告（xlsx，每张表一个工作表）", Handle: s.annualFile(s.Annual.Excel, sheet.XLSXType)},
-		{Method: "GET", Path: "/api/annual-reports/{id}/report.pdf", Perm: access.AnnualRead, Tag: "年度报告", Summary: "打印年度报告（PDF）", Handle: s.annualFile(s.Annual.PDF, "application/pdf")},
+		{Method: "GET", Path: "/api/annual-reports/{id}/report.xlsx", Perm: access.AnnualRead, Tag: "年度报告", Summary: "导出年度报告（xlsx，每张表一个工作表）", Handle: fileOf(s.Annual.Excel, sheet.XLSXType)},
+		{Method: "GET", Path: "/api/annual-reports/{id}/report.pdf", Perm: access.AnnualRead, Tag: "年度报告", Summary: "打印年度报告（PDF）", Handle: fileOf(s.Annual.PDF, "application/pdf")},
 	}
 }
 
@@ -55,18 +53,4 @@ var annualFields = []sheet.Field[*annual.Report]{
 	sheet.F("签署人", func(r *annual.Report) any { return r.SignedBy }),
 	sheet.F("上报时间", func(r *annual.Report) any { return r.SubmittedAt }),
 	{Title: "退回原因", Width: 30, Value: func(r *annual.Report) any { return r.ReturnReason }},
-}
-
-func (s *Server) annualFile(fn func(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error), ct string) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		data, name, err := fn(r.Context(), r.Actor(), id)
-		if err != nil {
-			return nil, err
-		}
-		return download{name: name, contentType: ct, data: data}, nil
-	}
 }

@@ -33,7 +33,7 @@ func (s *Server) bookingRoutes() []Route {
 		{Method: "GET", Path: "/api/booking/gaps", Perm: access.OrgRead, Tag: "用车", Summary: "管辖范围内缺少审核员、调度员或车管负责人的单位（其订单无人处理）", Out: []booking.Gap{}, Handle: s.bookingGaps},
 		{Method: "GET", Path: "/api/booking/counts", Perm: access.Self, Tag: "用车", Summary: "待办数量（审批、派车、同意、回场、任务、评价、逾期补报、未读消息）", Out: booking.Counts{}, Handle: s.bookingCounts},
 		{Method: "GET", Path: "/api/orders/{id}", Perm: access.OrderView, Tag: "用车", Summary: "订单详情与时间线", Out: booking.Detail{}, Handle: get(s.Booking.Get)},
-		{Method: "GET", Path: "/api/orders/{id}/dispatch-sheet.pdf", Perm: access.OrderView, Tag: "用车", Summary: "打印派车单（PDF：订单、车辆、驾驶员、审批与派车人及时间、签字栏）", Handle: s.dispatchSheet},
+		{Method: "GET", Path: "/api/orders/{id}/dispatch-sheet.pdf", Perm: access.OrderView, Tag: "用车", Summary: "打印派车单（PDF：订单、车辆、驾驶员、审批与派车人及时间、签字栏）", Handle: fileOf(s.Booking.DispatchSheet, "application/pdf")},
 		{Method: "PUT", Path: "/api/orders/{id}", Perm: access.OrderApply, Tag: "用车", Summary: "修改被退回的申请并重新提交", In: booking.Input{}, Out: booking.Order{}, Handle: update(s.Booking.Resubmit)},
 		{Method: "POST", Path: "/api/orders/{id}/approve", Perm: access.OrderApprove, Tag: "用车", Summary: "审批通过（R-13(2)）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Approve)},
 		{Method: "POST", Path: "/api/orders/{id}/return", Perm: access.OrderApprove, Tag: "用车", Summary: "退回申请（须填原因）", In: reasonIn{}, Out: booking.Order{}, Handle: mayReason(s.Booking.Return)},
@@ -276,13 +276,13 @@ func (s *Server) rate(r *Request) (any, error) {
 // attachWith and attachmentOf serve an order's or an emergency filing's attachments, which the
 // booking service keeps in the fleet's blob store.
 func attachWith[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, string, []byte) (T, error)) func(*Request) (any, error) {
-	return attach(booking.MaxAttachment, func(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (T, error) {
+	return attach(func(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (T, error) {
 		return fn(ctx, a, s.Fleet.Blobs, id, name, data)
 	})
 }
 
 func attachmentOf[T any](s *Server, fn func(context.Context, *access.Actor, booking.Blobs, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
-	return attachment(func(ctx context.Context, a *access.Actor, id, aid int64) (T, []byte, error) {
+	return attachedFile(func(ctx context.Context, a *access.Actor, id, aid int64) (T, []byte, error) {
 		return fn(ctx, a, s.Fleet.Blobs, id, aid)
 	}, file)
 }
@@ -437,17 +437,4 @@ func (s *Server) stream(r *Request) (any, error) {
 		}
 		fl.Flush()
 	}
-}
-
-// dispatchSheet serves the 派车单 of an order as PDF (issue 23 part 6).
-func (s *Server) dispatchSheet(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	data, name, err := s.Booking.DispatchSheet(r.Context(), r.Actor(), id)
-	if err != nil {
-		return nil, err
-	}
-	return download{name: name, contentType: "application/pdf", data: data}, nil
 }

@@ -35,7 +35,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "GET", Path: "/api/settlements/export", Perm: access.CostRead, Tag: "费用与节约", Summary: "导出结算单（xlsx，筛选条件同列表）", Query: exportQuery(stQuery), Handle: exportOf(s, "结算单", settlementFields, s.settlementList)},
 		{Method: "POST", Path: "/api/settlements/generate", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "生成某月结算单：核算本级范围内每次跨单位用车的费用，按借出方、借入方汇总（双方已确认的不再变动）", In: monthIn{}, Out: []savings.Settlement{}, Handle: s.generateSettlements},
 		{Method: "GET", Path: "/api/settlements/{id}", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单", Out: savings.Settlement{}, Handle: get(s.Savings.Statement)},
-		{Method: "GET", Path: "/api/settlements/{id}/statement.pdf", Perm: access.CostRead, Tag: "费用与节约", Summary: "打印结算单（PDF：双方、每次用车的天数、里程、内部费用、市场价与节约、合计、双方确认与签字栏）", Handle: s.annualFile(s.Savings.StatementPDF, "application/pdf")},
+		{Method: "GET", Path: "/api/settlements/{id}/statement.pdf", Perm: access.CostRead, Tag: "费用与节约", Summary: "打印结算单（PDF：双方、每次用车的天数、里程、内部费用、市场价与节约、合计、双方确认与签字栏）", Handle: fileOf(s.Savings.StatementPDF, "application/pdf")},
 		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: Lines[savings.UseCost]{}, Handle: s.settlementLinesPage},
 		{Method: "GET", Path: "/api/settlements/{id}/lines/export", Perm: access.CostRead, Tag: "费用与节约", Summary: "导出结算单明细（xlsx）", Handle: exportOf(s, "结算单明细", lineFields, s.settlementLines)},
 		{Method: "POST", Path: "/api/settlements/{id}/confirm", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方（借出方或借入方本级管理员）确认结算单；双方确认后结算单定稿", Out: savings.Settlement{}, Handle: get(s.Savings.Confirm)},

@@ -25,8 +25,8 @@ func (s *Server) maintenanceRoutes() []Route {
 		{Method: "POST", Path: "/api/repair-jobs/{id}/invoices", Perm: access.RepairQuote, Tag: "维修", Summary: "维修厂上传发票照片（multipart 字段 file）", Out: maintenance.Photo{}, Handle: s.repairPhotoUpload("invoice")},
 		{Method: "GET", Path: "/api/repair-jobs/{id}/photos/{photo_id}", Perm: access.RepairRead, Tag: "维修", Summary: "维修单照片（thumb=1 为缩略图）", Query: []string{"thumb"}, Handle: s.repairPhoto},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/estimate", Perm: access.RepairManage, Tag: "维修", Summary: "维修管理员估价（预算决定审批人）", In: maintenance.EstimateInput{}, Out: maintenance.Job{}, Handle: update(m.Estimate)},
-		{Method: "POST", Path: "/api/repair-jobs/{id}/approve", Perm: access.RepairApprove, Tag: "维修", Summary: "按审批额度批准预算（车辆转为维修中）", In: reasonIn{}, Out: maintenance.Job{}, Handle: s.repairDecision(true)},
-		{Method: "POST", Path: "/api/repair-jobs/{id}/reject", Perm: access.RepairApprove, Tag: "维修", Summary: "不予批准（须填原因）", In: reasonIn{}, Out: maintenance.Job{}, Handle: s.repairDecision(false)},
+		{Method: "POST", Path: "/api/repair-jobs/{id}/approve", Perm: access.RepairApprove, Tag: "维修", Summary: "按审批额度批准预算（车辆转为维修中）", In: reasonIn{}, Out: maintenance.Job{}, Handle: mayReason(s.Maintenance.Approve)},
+		{Method: "POST", Path: "/api/repair-jobs/{id}/reject", Perm: access.RepairApprove, Tag: "维修", Summary: "不予批准（须填原因）", In: reasonIn{}, Out: maintenance.Job{}, Handle: mayReason(s.Maintenance.Reject)},
 		{Method: "GET", Path: "/api/repair-jobs/{id}/shops", Perm: access.RepairManage, Tag: "维修", Summary: "合同覆盖该车辆的定点维修厂", Out: []maintenance.Shop{}, Handle: get(m.Shops)},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/assign", Perm: access.RepairManage, Tag: "维修", Summary: "指派定点维修厂", In: maintenance.AssignInput{}, Out: maintenance.Job{}, Handle: update(m.Assign)},
 		{Method: "POST", Path: "/api/repair-jobs/{id}/quote", Perm: access.RepairQuote, Tag: "维修", Summary: "维修厂上传维修项目（金额须等于数量×单价，合计须等于各项之和，否则整单拒收）", In: maintenance.QuoteInput{}, Out: maintenance.Job{}, Handle: update(m.Quote)},
@@ -123,23 +123,6 @@ func (s *Server) repairPhoto(r *Request) (any, error) {
 		return nil, err
 	}
 	return download{name: fmt.Sprintf("repair-%d-%d.%s", id, pid, strings.TrimPrefix(p.ContentType, "image/")), contentType: p.ContentType, data: p.Data}, nil
-}
-
-func (s *Server) repairDecision(approve bool) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		id, err := pathID(r)
-		if err != nil {
-			return nil, err
-		}
-		var in reasonIn
-		if err := decodeOptional(r, &in); err != nil {
-			return nil, err
-		}
-		if approve {
-			return s.Maintenance.Approve(r.Context(), r.Actor(), id, in.Reason)
-		}
-		return s.Maintenance.Reject(r.Context(), r.Actor(), id, in.Reason)
-	}
 }
 
 // repairItem revises (the shop) or reviews (the repair administrator) one item.

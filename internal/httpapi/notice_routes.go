@@ -6,7 +6,6 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/audit"
-	"govfleet/internal/booking"
 	"govfleet/internal/errs"
 	"govfleet/internal/money"
 	"govfleet/internal/notices"
@@ -39,9 +38,9 @@ func (s *Server) noticeRoutes() []Route {
 		{Method: "POST", Path: "/api/notices/{id}/remind", Perm: access.NoticePublish, Tag: "通知公告", Summary: "提醒尚未阅读的单位", Out: notices.Reminded{}, Handle: get(ns.Remind)},
 		{Method: "GET", Path: "/api/notices/{id}/receipts", Perm: access.NoticePublish, Tag: "通知公告", Summary: "阅读回执：各接收单位是否已读、首读人与时间", Query: receiptQ, Out: List[notices.Receipt]{}, Handle: paged(s.noticeReceipts)},
 		{Method: "GET", Path: "/api/notices/{id}/receipts/export", Perm: access.NoticePublish, Tag: "通知公告", Summary: "导出阅读回执（xlsx，筛选条件同列表）", Query: exportQuery(receiptQ), Handle: exportOf(s, "阅读回执", receiptFields, s.noticeReceipts)},
-		{Method: "POST", Path: "/api/notices/{id}/attachments", Perm: access.NoticePublish, Tag: "通知公告", Summary: "上传附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: notices.Attachment{}, Handle: attach(booking.MaxAttachment, s.Notices.Attach)},
-		{Method: "GET", Path: "/api/notices/{id}/attachments/{att_id}", Perm: access.NoticeRead, Tag: "通知公告", Summary: "下载附件", Handle: attachment(s.Notices.OpenAttachment, func(a *notices.Attachment) (string, string) { return a.Filename, a.ContentType })},
-		{Method: "GET", Path: "/api/notices/{id}/report.pdf", Perm: access.NoticeRead, Tag: "通知公告", Summary: "打印用车情况报告（PDF：正文与各单位数据附表）", Handle: s.annualFile(s.Notices.ReportPDF, "application/pdf")},
+		{Method: "POST", Path: "/api/notices/{id}/attachments", Perm: access.NoticePublish, Tag: "通知公告", Summary: "上传附件（multipart 字段 file；PDF、图片、Office，≤20 MB）", Out: notices.Attachment{}, Handle: attach(s.Notices.Attach)},
+		{Method: "GET", Path: "/api/notices/{id}/attachments/{att_id}", Perm: access.NoticeRead, Tag: "通知公告", Summary: "下载附件", Handle: attachedFile(s.Notices.OpenAttachment, func(a *notices.Attachment) (string, string) { return a.Filename, a.ContentType })},
+		{Method: "GET", Path: "/api/notices/{id}/report.pdf", Perm: access.NoticeRead, Tag: "通知公告", Summary: "打印用车情况报告（PDF：正文与各单位数据附表）", Handle: fileOf(s.Notices.ReportPDF, "application/pdf")},
 		{Method: "GET", Path: "/api/notices/{id}/report/export", Perm: access.NoticeRead, Tag: "通知公告", Summary: "导出用车情况报告的数据（xlsx：各单位订单、车日、里程、费用、问题线索）", Handle: s.exportReport},
 
 		{Method: "GET", Path: "/api/savings", Perm: access.CostRead, Tag: "统计分析", Summary: "节支率：本级及直属下级的基数、实际费用与节支率（定义随结果返回）", Query: []string{"unit_id", "year"}, Out: savingsrate.Result{}, Handle: s.savings},

@@ -43,7 +43,7 @@ func (s *Server) partnerRoutes() []Route {
 		{Method: "POST", Path: "/api/partner-settlements", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "生成（或重新计算未确认的）某合作城市某月的结算单", In: settleIn{}, Example: settleIn{PartnerID: 1, Month: "2026-11"}, Out: partner.Settlement{}, Handle: s.generateSettlement},
 		{Method: "GET", Path: "/api/partner-settlements/{id}", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单及其明细", Out: partner.Settlement{}, Handle: s.getSettlement},
 		{Method: "POST", Path: "/api/partner-settlements/{id}/confirm", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "本方确认结算单（并通知对方核对确认）", Out: partner.Settlement{}, Handle: s.confirmSettlement},
-		{Method: "GET", Path: "/api/partner-settlements/{id}/statement.pdf", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "打印结算单（PDF：双向明细与合计、市场价与节约、双方确认与签字栏）", Handle: s.annualFile(s.Partner.SettlementPDF, "application/pdf")},
+		{Method: "GET", Path: "/api/partner-settlements/{id}/statement.pdf", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "打印结算单（PDF：双向明细与合计、市场价与节约、双方确认与签字栏）", Handle: fileOf(s.Partner.SettlementPDF, "application/pdf")},
 		{Method: "GET", Path: "/api/partner-settlements/{id}/xlsx", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单及明细导出（xlsx）", Handle: s.settlementXLSX},
 		{Method: "GET", Path: "/api/partner-settlements/{id}/lines", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单明细（与打印、导出的明细相同）：一个方向（direction=in 对方应付，out 本方应付）的每次用车及全部明细的合计", Query: []string{"direction", "page", "page_size"}, Out: Lines[partner.Link]{}, Handle: s.partnerSettlementLines},
 

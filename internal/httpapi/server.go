@@ -24,6 +24,7 @@ import (
 
 	"govfleet/internal/access"
 	"govfleet/internal/annual"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
 	"govfleet/internal/booking"
@@ -508,15 +509,16 @@ func decodeOptional(r *Request, v any) error {
 	return decode(r, v)
 }
 
-// attach serves the upload of a file (multipart field file, at most max
-// bytes) to the object named by {id} (201 Created with the attachment).
-func attach[T any](max int64, fn func(context.Context, *access.Actor, int64, string, []byte) (T, error)) func(*Request) (any, error) {
+// attach serves the upload of a file (multipart field file, at most
+// attachment.Max bytes, every attachment's limit) to the object named by
+// {id} (201 Created with the attachment).
+func attach[T any](fn func(context.Context, *access.Actor, int64, string, []byte) (T, error)) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		id, err := pathID(r)
 		if err != nil {
 			return nil, err
 		}
-		data, vals, err := upload(r, max, fmt.Sprintf("附件不能超过%d MB", max>>20))
+		data, vals, err := upload(r, attachment.Max, fmt.Sprintf("附件不能超过%d MB", attachment.Max>>20))
 		if err != nil {
 			return nil, err
 		}
@@ -528,9 +530,28 @@ func attach[T any](max int64, fn func(context.Context, *access.Actor, int64, str
 	}
 }
 
-// attachment serves the download of the attachment {att_id} of the object
-// named by {id}; file gives its name and content type.
-func attachment[T any](fn func(context.Context, *access.Actor, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
+// fileOf serves a file the service makes of the object named by {id} —
+// a printed document (派车单, case report, statement, report PDF) or a
+// workbook — under the name the service gives it, as content type ct. The
+// route's permission is checked before; fn checks the caller's scope and
+// writes the audit entry if the file has one.
+func fileOf(fn func(ctx context.Context, a *access.Actor, id int64) ([]byte, string, error), ct string) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		data, name, err := fn(r.Context(), r.Actor(), id)
+		if err != nil {
+			return nil, err
+		}
+		return download{name: name, contentType: ct, data: data}, nil
+	}
+}
+
+// attachedFile serves the download of the attachment {att_id} of the
+// object named by {id}; file gives its name and content type.
+func attachedFile[T any](fn func(context.Context, *access.Actor, int64, int64) (T, []byte, error), file func(T) (string, string)) func(*Request) (any, error) {
 	return func(r *Request) (any, error) {
 		id, err := pathID(r)
 		if err != nil {

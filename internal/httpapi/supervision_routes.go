@@ -14,10 +14,10 @@ func (s *Server) supervisionRoutes() []Route {
 		{Method: "GET", Path: "/api/supervision/cases", Perm: access.SupervisionRead, Tag: "监督", Summary: "案件列表（state: open 待说明、explained 待核查、verified 核实违规、dismissed 已排除、active 未结）", Query: []string{"unit_id", "rule", "state", "month", "discipline", "page", "page_size"}, Out: List[*supervision.Case]{}, Handle: paged(s.supCases)},
 		{Method: "GET", Path: "/api/supervision/cases/export", Perm: access.SupervisionRead, Tag: "监督", Summary: "导出问题线索（xlsx，筛选条件同列表）", Query: exportQuery([]string{"unit_id", "rule", "state", "month", "discipline", "page", "page_size"}), Handle: exportOf(s, "问题线索", caseFields, s.supCases)},
 		{Method: "GET", Path: "/api/supervision/cases/{id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "案件详情：问题线索及证据、处理时间线、说明材料、可执行的操作", Out: supervision.CaseDetail{}, Handle: get(s.Supervision.CaseByID)},
-		{Method: "GET", Path: "/api/supervision/cases/{id}/report.pdf", Perm: access.SupervisionRead, Tag: "监督", Summary: "打印案件报告（PDF：规则、车辆、证据摘要、说明、结论、时间线、签字栏）", Handle: s.caseReport},
+		{Method: "GET", Path: "/api/supervision/cases/{id}/report.pdf", Perm: access.SupervisionRead, Tag: "监督", Summary: "打印案件报告（PDF：规则、车辆、证据摘要、说明、结论、时间线、签字栏）", Handle: fileOf(s.Supervision.CaseReport, "application/pdf")},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/explain", Perm: access.CaseExplain, Tag: "监督", Summary: "单位情况说明", In: supervision.ExplainInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Explain)},
-		{Method: "POST", Path: "/api/supervision/cases/{id}/attachments", Perm: access.CaseExplain, Tag: "监督", Summary: "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", Out: supervision.CaseAttachment{}, Handle: attach(supervision.MaxAttachment, s.Supervision.Attach)},
-		{Method: "GET", Path: "/api/supervision/cases/{id}/attachments/{att_id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "下载说明材料", Handle: attachment(s.Supervision.OpenAttachment, func(a *supervision.CaseAttachment) (string, string) { return a.Filename, a.ContentType })},
+		{Method: "POST", Path: "/api/supervision/cases/{id}/attachments", Perm: access.CaseExplain, Tag: "监督", Summary: "上传说明材料（multipart 字段 file；PDF、JPEG、PNG、ZIP，≤20 MB）", Out: supervision.CaseAttachment{}, Handle: attach(s.Supervision.Attach)},
+		{Method: "GET", Path: "/api/supervision/cases/{id}/attachments/{att_id}", Perm: access.SupervisionRead, Tag: "监督", Summary: "下载说明材料", Handle: attachedFile(s.Supervision.OpenAttachment, func(a *supervision.CaseAttachment) (string, string) { return a.Filename, a.ContentType })},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/decide", Perm: access.CaseDecide, Tag: "监督", Summary: "核查结论：verified 核实违规 / dismissed 排除（须填理由）", In: supervision.DecideInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Decide)},
 		{Method: "POST", Path: "/api/supervision/cases/{id}/escalate", Perm: access.CaseDecide, Tag: "监督", Summary: "升级：level 提交上级核查 / discipline 移送纪检监察", In: supervision.EscalateInput{}, Out: supervision.CaseDetail{}, Handle: update(s.Supervision.Escalate)},
 		{Method: "GET", Path: "/api/supervision/rules", Perm: access.SupervisionRead, Tag: "监督", Summary: "监督规则及其在某层级（市、辖市(区)）的参数", Query: []string{"unit_id"}, Out: []*supervision.RuleSetting{}, Handle: s.supRules},
@@ -87,17 +87,4 @@ func (s *Server) supReplay(r *Request) (any, error) {
 		return nil, err
 	}
 	return s.Supervision.Replay(r.Context(), r.Actor(), r.PathValue("code"), in)
-}
-
-// caseReport serves a case's report as PDF (issue 23 part 6).
-func (s *Server) caseReport(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	data, name, err := s.Supervision.CaseReport(r.Context(), r.Actor(), id)
-	if err != nil {
-		return nil, err
-	}
-	return download{name: name, contentType: "application/pdf", data: data}, nil
 }

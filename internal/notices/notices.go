@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/check"
 	"govfleet/internal/errs"
@@ -55,10 +56,6 @@ type Service struct {
 	DB     *store.DB
 	Notify *notify.Notifier
 	Blobs  Blobs
-	// CheckFile checks an attachment and returns its base name and content
-	// type: booking.CheckFile (PDF, images, Office by content, ≤ 20 MB),
-	// wired in internal/app.
-	CheckFile func(name string, data []byte) (string, string, error)
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -273,6 +270,17 @@ type Filter struct {
 	Kind   string // notice | report
 }
 
+// narrow adds the title and kind conditions both lists share.
+func (f Filter) narrow(q *bun.SelectQuery) *bun.SelectQuery {
+	if t := strings.TrimSpace(f.Q); t != "" {
+		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
+	}
+	if f.Kind != "" {
+		q = q.Where("notice.kind = ?", f.Kind)
+	}
+	return q
+}
+
 // Inbox lists the published, unexpired notices that reach the actor's node:
 // pinned first, then newest; each with the caller's reading.
 func (s *Service) Inbox(ctx context.Context, a *access.Actor, f Filter, page, size int) ([]*Notice, int, error) {
@@ -287,13 +295,7 @@ func (s *Service) Inbox(ctx context.Context, a *access.Actor, f Filter, page, si
 	if f.Unread {
 		q = q.Where("r.read_at IS NULL")
 	}
-	if t := strings.TrimSpace(f.Q); t != "" {
-		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
-	}
-	if f.Kind != "" {
-		q = q.Where("notice.kind = ?", f.Kind)
-	}
-	n, err := q.OrderExpr("notice.pinned DESC, notice.published_at DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
+	n, err := f.narrow(q).OrderExpr("notice.pinned DESC, notice.published_at DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, store.Translate(err)
 	}
@@ -328,13 +330,7 @@ func (s *Service) Managed(ctx context.Context, a *access.Actor, f Filter, page, 
 	default:
 		return nil, 0, (&errs.Fields{"state": "状态取值无效"}).Err()
 	}
-	if t := strings.TrimSpace(f.Q); t != "" {
-		q = q.Where("notice.title LIKE ?", "%"+strings.ReplaceAll(t, "%", "")+"%")
-	}
-	if f.Kind != "" {
-		q = q.Where("notice.kind = ?", f.Kind)
-	}
-	n, err := q.OrderExpr("notice.pinned DESC, COALESCE(notice.published_at, notice.updated_at) DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
+	n, err := f.narrow(q).OrderExpr("notice.pinned DESC, COALESCE(notice.published_at, notice.updated_at) DESC, notice.id DESC").Limit(size).Offset((page - 1) * size).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, store.Translate(err)
 	}
@@ -665,7 +661,7 @@ func (s *Service) MarkRead(ctx context.Context, a *access.Actor, id int64) (*Not
 
 // Attach adds a file to a notice the actor manages.
 func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name string, data []byte) (*Attachment, error) {
-	name, ct, err := s.CheckFile(name, data)
+	name, ct, err := attachment.Check(name, data) // PDF, images, Office by content, ≤ 20 MB
 	if err != nil {
 		return nil, err
 	}

@@ -93,14 +93,7 @@ func PriceUse(ctx context.Context, db bun.IDB, kind string, seats int, pickup ti
 // Note is how a price was reckoned, in words: 商务车 1天+半天，120.0 公里，按有偿使用收费标准（2026-01-01 至 长期）
 // 每天 600.00 元、每半天 350.00 元、每公里 1.50 元；市场参考价 1,850.00 元，节约 720.00 元.
 func (p *Price) Note() string {
-	var span []string
-	if p.Days > 0 {
-		span = append(span, fmt.Sprintf("%d天", p.Days))
-	}
-	if p.HalfDays > 0 {
-		span = append(span, "半天")
-	}
-	s := fmt.Sprintf("%s %s，%.1f 公里，按%s（%s）每天 %s 元、每半天 %s 元、每公里 %s 元", loans.TypeName(p.VehicleType), strings.Join(span, "+"),
+	s := fmt.Sprintf("%s %s，%.1f 公里，按%s（%s）每天 %s 元、每半天 %s 元、每公里 %s 元", loans.TypeName(p.VehicleType), strings.Join(dayParts(p.Days, p.HalfDays), "+"),
 		float64(p.KmM)/1000, KindNames[p.Kind], p.Rate.period(), money.Yuan(p.Rate.DayFen), money.Yuan(p.Rate.HalfDayFen), money.Yuan(p.Rate.KmFen))
 	if p.Market == nil {
 		return s + "；无市场参考价"

@@ -452,8 +452,20 @@ func StatementDoc(st *Settlement, lines []*UseCost, now time.Time) pdf.Doc {
 	return doc
 }
 
-// DaysText says a use's charged time: 1天 + 半天, 半天, 2天.
+// DaysText says a use's charged time on a statement: 1天 + 半天, 半天,
+// 2天; "—" for none.
 func DaysText(days, halfDays int) string {
+	parts := dayParts(days, halfDays)
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " + ")
+}
+
+// dayParts is a charged time in words, whole days then the half day:
+// [1天 半天]. DaysText (a statement's column) and Price.Note (a fee's
+// note, 1天+半天) join them.
+func dayParts(days, halfDays int) []string {
 	var parts []string
 	if days > 0 {
 		parts = append(parts, fmt.Sprintf("%d天", days))
@@ -461,10 +473,7 @@ func DaysText(days, halfDays int) string {
 	if halfDays > 0 {
 		parts = append(parts, "半天")
 	}
-	if len(parts) == 0 {
-		return "—"
-	}
-	return strings.Join(parts, " + ")
+	return parts
 }
 
 // Km writes metres as kilometres with one decimal.

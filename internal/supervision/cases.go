@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"govfleet/internal/access"
+	"govfleet/internal/attachment"
 	"govfleet/internal/audit"
 	"govfleet/internal/errs"
 	"govfleet/internal/geo"
@@ -481,9 +482,6 @@ func (s *Service) Escalate(ctx context.Context, a *access.Actor, id int64, in Es
 	})
 }
 
-// MaxAttachment is the largest explanation attachment.
-const MaxAttachment = 20 << 20
-
 var attachTypes = map[string]bool{"application/pdf": true, "image/jpeg": true, "image/png": true, "application/zip": true}
 
 var attachExt = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "application/zip": ".zip"}
@@ -493,13 +491,13 @@ func (s *Service) Attach(ctx context.Context, a *access.Actor, id int64, name st
 	name = filepath.Base(strings.TrimSpace(name))
 	var f errs.Fields
 	f.Check(len(data) == 0, "file", "请选择要上传的文件")
-	f.Check(len(data) > MaxAttachment, "file", "附件不能超过20 MB")
+	f.Check(len(data) > attachment.Max, "file", "附件不能超过20 MB")
 	ct := http.DetectContentType(data)
 	if i := strings.Index(ct, ";"); i > 0 {
 		ct = ct[:i]
 	}
 	f.Check(len(data) > 0 && !attachTypes[ct], "file", "附件须为PDF、JPEG、PNG或ZIP（Office文档请打包为ZIP）")
-	if len(data) > 0 && len(data) <= MaxAttachment && picture.IsImage(ct) { // a bomb is refused by its header
+	if len(data) > 0 && len(data) <= attachment.Max && picture.IsImage(ct) { // a bomb is refused by its header
 		if _, err := picture.Check("file", "附件图片", data); err != nil {
 			return nil, err
 		}

@@ -165,15 +165,9 @@ func loadNode(ctx context.Context, db bun.IDB, id int64) (*node, error) {
 // levelNode resolves unitID (0: the actor's own scope) to a level node the
 // actor covers.
 func (s *Service) levelNode(ctx context.Context, a *access.Actor, unitID int64) (*node, error) {
-	if unitID == 0 {
-		unitID = a.ScopeID
-	}
-	n, err := loadNode(ctx, s.DB.R, unitID)
+	n, err := s.scopeNode(ctx, a, unitID)
 	if err != nil {
 		return nil, err
-	}
-	if !a.Covers(n.Path) {
-		return nil, errs.E(errs.Forbidden, "不在您的管辖范围内")
 	}
 	if n.Kind == "unit" {
 		return nil, (&errs.Fields{"unit_id": "规则参数只能在市级或辖市(区)级设置"}).Err()

@@ -49,7 +49,13 @@ func TestCompanyActorCoversItsContracts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		today := time.Now().In(beijing.Zone)
+		// "Today" is the one the sessions (auth) and the contracts' list
+		// (company) read their contracts in force by: the same instant, so a
+		// Beijing midnight during the test cannot set them a day apart.
+		now := time.Now()
+		w.Auth.Now = func() time.Time { return now }
+		w.Companies.Now = func() time.Time { return now }
+		today := now.In(beijing.Zone)
 		day := func(d int) *string { return str(today.AddDate(0, 0, d).Format(time.DateOnly)) }
 		for _, k := range []company.ContractInput{
 			{UnitID: w.UnitID(t, "天宁区"), StartsOn: day(-30)},                   // in force

@@ -298,7 +298,11 @@ func TestPartnerExchange(t *testing.T) {
 
 		// Settlement: last month's statement (the fees moved there), confirmed
 		// here and — the partner being this platform — by the partner.
+		// The month under way is the service's, pinned to the test's instant
+		// for these statements: a month's last Beijing midnight in between
+		// cannot make it last month.
 		now := time.Now()
+		ps.Now = func() time.Time { return now }
 		last := beijing.MonthStart(now).AddDate(0, -1, 0).Add(48 * time.Hour)
 		if _, err := w.DB.W.ExecContext(ctx, "UPDATE partner_bookings SET fee_at = ? WHERE partner_id = ?", last.UTC(), pid); err != nil {
 			t.Fatal(err)
@@ -313,6 +317,7 @@ func TestPartnerExchange(t *testing.T) {
 		if _, err := ps.Generate(ctx, e.caller(e.tn, access.PlatformAdmin).actor, pid, beijing.Month(last)); err == nil {
 			t.Error("a district administrator generated a statement")
 		}
+		ps.Now = nil
 		if st, err = ps.Confirm(ctx, city, st.ID); err != nil || st.ConfirmedAt == nil {
 			t.Fatalf("confirm: %+v %v", st, err)
 		}

@@ -97,7 +97,12 @@ func TestVisitorScenario(t *testing.T) {
 		}
 
 		// Ride-hailing against the simulator.
-		sim := &ridehail.Simulator{ClientID: "scn", ClientSecret: "scn-secret", Secret: []byte("scn-callback")}
+		// The visitors service and the provider share one fixed instant, the
+		// month reconciled below: a month's last Beijing midnight during the
+		// test cannot put the ride and the reconciliation in different months.
+		now := time.Now()
+		w.Visitors.Now = func() time.Time { return now }
+		sim := &ridehail.Simulator{ClientID: "scn", ClientSecret: "scn-secret", Secret: []byte("scn-callback"), Now: w.Visitors.Now}
 		ss := httptest.NewServer(sim)
 		defer ss.Close()
 		w.Visitors.Ride = &ridehail.HTTP{Label: "T3出行（模拟）", BaseURL: ss.URL, ClientID: "scn", ClientSecret: "scn-secret", Secret: []byte("scn-callback")}
@@ -128,7 +133,7 @@ func TestVisitorScenario(t *testing.T) {
 		}
 		city := e.caller(w.UnitID(t, "常州市"), access.PlatformAdmin)
 		var rep visitors.Report
-		st, body = e.do(&city.sess, "GET", "/api/ridehail/reconciliation?month="+beijing.Month(time.Now()), nil)
+		st, body = e.do(&city.sess, "GET", "/api/ridehail/reconciliation?month="+beijing.Month(now), nil)
 		if json.Unmarshal(body, &rep); st != http.StatusOK || !rep.Reachable || rep.Theirs != 1 {
 			t.Fatalf("reconciliation: %d %s", st, body)
 		}

@@ -68,10 +68,14 @@ func TestRemindersAndResults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The service's today is the test's: one instant for both, so a
+		// Beijing midnight during the test cannot set them a day apart.
+		now := time.Now()
+		w.Inspection.Now = func() time.Time { return now }
 		if _, err := w.Inspection.FillDefaults(ctx); err != nil {
 			t.Fatal(err)
 		}
-		in20 := beijing.Date(time.Now().AddDate(0, 0, 20))
+		in20 := beijing.Date(now.AddDate(0, 0, 20))
 		if _, err := w.Inspection.SetDue(ctx, vm, v.ID, inspection.DueInput{DueOn: in20}); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +87,7 @@ func TestRemindersAndResults(t *testing.T) {
 		if n, m := notes(t, db, vm.UserID, "inspection", v.Plate), notes(t, db, driver.UserID, "inspection", v.Plate); n != 1 || m != 1 {
 			t.Errorf("reminders after two runs: vehicle manager %d, driver %d; want 1 each", n, m)
 		}
-		yesterday := beijing.Date(time.Now().AddDate(0, 0, -1))
+		yesterday := beijing.Date(now.AddDate(0, 0, -1))
 		if _, err := w.Inspection.SetDue(ctx, vm, v.ID, inspection.DueInput{DueOn: yesterday}); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +104,7 @@ func TestRemindersAndResults(t *testing.T) {
 
 		// Results: the inspection company covering the city records one.
 		inspector := w.Actor(t, "co_inspect")
-		today := beijing.Date(time.Now())
+		today := beijing.Date(now)
 		d, err := w.Inspection.Record(ctx, inspector, v.ID, inspection.ResultInput{InspectedOn: today, Passed: true, FeeFen: 30000})
 		if err != nil {
 			t.Fatal(err)

@@ -24,8 +24,12 @@ func TestExpiryReminderAndScope(t *testing.T) {
 			OrderExpr("v.id").Limit(1).Scan(ctx, &plate); err != nil {
 			t.Fatal(err)
 		}
+		// The service's today is the test's: one instant for both, so a
+		// Beijing midnight during the test cannot set them a day apart.
+		now := time.Now()
+		w.Insurance.Now = func() time.Time { return now }
 		day := func(d int) string {
-			return beijing.Date(time.Now().AddDate(0, 0, d))
+			return beijing.Date(now.AddDate(0, 0, d))
 		}
 		push := func(no, ends string) {
 			t.Helper()

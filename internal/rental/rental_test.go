@@ -62,7 +62,11 @@ func TestRentalFlowAndAssessment(t *testing.T) {
 
 		// Three orders of the month before last (the demo's are later)
 		// handed to co_rental.
+		// The service's running month is the test's: one instant for both,
+		// so a month's last Beijing midnight during the test cannot set them
+		// a month apart.
 		now := time.Now().In(beijing.Zone)
+		rs.Now = func() time.Time { return now }
 		month := beijing.MonthStart(now).AddDate(0, -2, 0)
 		type trip struct {
 			late   time.Duration // start after pickup

@@ -32,6 +32,7 @@ type Simulator struct {
 	Secret                 []byte        // signs the callbacks
 	Step                   time.Duration // 0: orders move only when told
 	Client                 *http.Client
+	Now                    func() time.Time // for tests; time.Now when nil
 
 	mu      sync.Mutex
 	pending sync.WaitGroup // cancel callbacks being sent
@@ -39,6 +40,13 @@ type Simulator struct {
 	apps    map[string]*simApp
 	order   []string // application ids in creation order
 	seq     int
+}
+
+func (s *Simulator) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 type simApp struct {
@@ -190,7 +198,7 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := randomHex(16)
 	s.mu.Lock()
-	s.tokens[tok] = time.Now().Add(2 * time.Hour)
+	s.tokens[tok] = s.now().Add(2 * time.Hour)
 	s.mu.Unlock()
 	simJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 7200})
 }
@@ -200,7 +208,7 @@ func (s *Simulator) authorised(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	exp, ok := s.tokens[tok]
 	s.mu.Unlock()
-	if !ok || time.Now().After(exp) {
+	if !ok || s.now().After(exp) {
 		simError(w, http.StatusUnauthorized, "invalid_token", "access token missing or expired")
 		return false
 	}
@@ -235,7 +243,7 @@ func (s *Simulator) create(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	id := fmt.Sprintf("APP-%06d", s.seq)
 	d := simDrivers[s.seq%len(simDrivers)]
-	now := time.Now().UTC()
+	now := s.now()
 	s.apps[id] = &simApp{Application: app, ID: id, Phone: d.phone, Car: d.car, Order: Order{
 		OrderID: fmt.Sprintf("T3-%06d", s.seq), ApplicationID: id, OutApplicationNo: app.Ref, Status: Created,
 		DriverName: d.name, CarPlate: d.plate, CreatedAt: now}}
@@ -275,7 +283,7 @@ func (s *Simulator) cancel(w http.ResponseWriter, r *http.Request, id string) {
 		fee = min(SimCancelFeeFen, a.AmountCapFen)
 	}
 	a.Order.Status, a.Order.FeeFen = Cancelled, fee
-	cb := Callback{EventID: randomHex(12), ApplicationID: a.ID, OutApplicationNo: a.Ref, OrderID: a.Order.OrderID, Status: Cancelled, At: time.Now().UTC()}
+	cb := Callback{EventID: randomHex(12), ApplicationID: a.ID, OutApplicationNo: a.Ref, OrderID: a.Order.OrderID, Status: Cancelled, At: s.now()}
 	if fee > 0 {
 		cb.FeeFen = &fee
 	}
@@ -339,7 +347,7 @@ func (s *Simulator) Advance(ctx context.Context, id string, fee int64) (string, 
 		s.mu.Unlock()
 		return a.Order.Status, nil
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	a.Order.Status = to
 	cb := Callback{EventID: randomHex(12), ApplicationID: a.ID, OutApplicationNo: a.Ref, OrderID: a.Order.OrderID, Status: to, At: now}
 	if to == Accepted {
@@ -375,7 +383,7 @@ func (s *Simulator) send(ctx context.Context, url string, cb Callback) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	SignHeaders(req.Header, s.Secret, randomHex(12), body, time.Now())
+	SignHeaders(req.Header, s.Secret, randomHex(12), body, s.now())
 	c := s.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}

@@ -394,7 +394,13 @@ func TestPlatformAndRentalBookings(t *testing.T) {
 func rideEnv(t *testing.T, w *apptest.World) (*ridehail.Simulator, string) {
 	api := httptest.NewServer(w.Handler())
 	t.Cleanup(api.Close)
-	sim := &ridehail.Simulator{ClientID: "test-client", ClientSecret: "test-secret", Secret: []byte("test-callback")}
+	// The visitors service and the provider share one fixed instant: the
+	// bookings, the provider's orders and the month a test reconciles
+	// (beijing.Month(w.Visitors.Now())) stay in one month even when a
+	// month's last Beijing midnight falls during the test.
+	now := time.Now()
+	w.Visitors.Now = func() time.Time { return now }
+	sim := &ridehail.Simulator{ClientID: "test-client", ClientSecret: "test-secret", Secret: []byte("test-callback"), Now: w.Visitors.Now}
 	ss := httptest.NewServer(sim)
 	t.Cleanup(ss.Close)
 	w.Visitors.Ride = &ridehail.HTTP{Label: "T3出行（模拟）", BaseURL: ss.URL, ClientID: "test-client", ClientSecret: "test-secret", Secret: []byte("test-callback")}
@@ -538,11 +544,11 @@ func TestRideHailing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		stranger, _ := json.Marshal(ridehail.Order{OrderID: "T3-X1", OutApplicationNo: "FK-UNKNOWN", Status: ridehail.Paid, FeeFen: 4200, CreatedAt: time.Now().UTC()})
+		stranger, _ := json.Marshal(ridehail.Order{OrderID: "T3-X1", OutApplicationNo: "FK-UNKNOWN", Status: ridehail.Paid, FeeFen: 4200, CreatedAt: vs.Now()})
 		if st := post(t, strings.Replace(w.Visitors.Ride.(*ridehail.HTTP).BaseURL+"/sim/orders", "//sim", "/sim", 1), stranger, nil); st != http.StatusOK {
 			t.Fatalf("stranger order: %d", st)
 		}
-		month := beijing.Month(time.Now())
+		month := beijing.Month(vs.Now())
 		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), month, false)
 		if err != nil || !rep.Reachable {
 			t.Fatalf("reconcile: %+v %v", rep, err)
@@ -716,7 +722,7 @@ func TestCancel(t *testing.T) {
 		}
 
 		// The reconciliation agrees: both cancelled, the same fee.
-		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), beijing.Month(time.Now()), false)
+		rep, err := vs.Reconcile(ctx, w.Actor(t, "city_admin"), beijing.Month(vs.Now()), false)
 		if err != nil || !rep.Reachable {
 			t.Fatalf("reconcile: %+v %v", rep, err)
 		}

@@ -195,10 +195,12 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	// the answers still due.
 	drainCtx, stopDrain := context.WithCancel(context.Background())
 	defer stopDrain()
-	context.AfterFunc(ctx, func() {
+	stopped := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
 		r.stopSending.Store(true)
 		r.steadyTo.Store(time.Now().UnixNano())
 		time.AfterFunc(min(cfg.AckTimeout, 3*time.Second), stopDrain)
+		close(stopped)
 	})
 
 	var wg sync.WaitGroup
@@ -219,6 +221,12 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		}()
 	}
 	wg.Wait()
+	// The terminals end when ctx does, and may all be done (every answer in)
+	// before the function above has run on a busy machine: wait for it, or
+	// the steady window would have no end and no figures.
+	if !stopWatch() {
+		<-stopped
+	}
 	<-reportDone
 	total := r.stats(&r.total, time.Since(r.start), &counters{})
 	if to := time.Unix(0, r.steadyTo.Load()); !steadyTimer.Stop() && to.After(r.steadyFrom) {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"govfleet/internal/audit"
+	"govfleet/internal/beijing"
 	"govfleet/internal/store"
 )
 
@@ -33,6 +34,11 @@ import (
 // first package that needs it fills it there, the others wait for it and
 // copy it. Who set SharedEnv removes the directory and drops the PostgreSQL
 // template databases it names: each in a file *-postgres.done of it.
+//
+// A seed is of one Beijing day: the demo lays its orders and records out
+// around the time it is filled, and tests take "today" and "last month"
+// from the clock. A test that asks for it on a later day (a run across
+// midnight) gets a seed filled that day.
 type Seed struct {
 	name             string
 	fill             func(ctx context.Context, dsn, dataDir string) error
@@ -44,10 +50,26 @@ type Seed struct {
 const SharedEnv = "GOVFLEET_TEST_SEEDS"
 
 type seeded struct {
-	once     sync.Once
+	mu       sync.Mutex
+	day      string // the Beijing day it was filled, "" before
 	dsn, dir string // SQLite: the file; PostgreSQL: the template database's name
 	err      error
 	next     chan copied // PostgreSQL: the next test's copy, made while a test runs
+}
+
+// clock is the time a seed's day is read from (a test moves it past midnight).
+var clock = time.Now
+
+// today fills x with fill unless it was filled this Beijing day; x.mu held.
+// It reports whether it filled x.
+func (x *seeded) today(fill func(day string) (dsn, dir string, err error)) bool {
+	day := beijing.Date(clock())
+	if x.day == day {
+		return false
+	}
+	x.day = day
+	x.dsn, x.dir, x.err = fill(day)
+	return true
 }
 
 type copied struct {
@@ -93,23 +115,26 @@ func onExit(fn func()) {
 // temporary directory of the test: its file and data directory.
 func (s *Seed) SQLite(t testing.TB) (path, dataDir string) {
 	t.Helper()
-	s.sqlite.once.Do(func() { s.sqlite.dsn, s.sqlite.dir, s.sqlite.err = s.fillSQLite() })
-	if s.sqlite.err != nil {
-		t.Fatalf("seed SQLite: %v", s.sqlite.err)
+	s.sqlite.mu.Lock()
+	s.sqlite.today(s.fillSQLite)
+	seed, dir, err := s.sqlite.dsn, s.sqlite.dir, s.sqlite.err // an earlier day's stays until Main removes it
+	s.sqlite.mu.Unlock()
+	if err != nil {
+		t.Fatalf("seed SQLite: %v", err)
 	}
 	tmp := t.TempDir()
 	path, dataDir = filepath.Join(tmp, "test.db"), filepath.Join(tmp, "data")
-	if err := copyFile(path, s.sqlite.dsn); err != nil {
+	if err := copyFile(path, seed); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.CopyFS(dataDir, os.DirFS(s.sqlite.dir)); err != nil {
+	if err := os.CopyFS(dataDir, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
 	return path, dataDir
 }
 
-func (s *Seed) fillSQLite() (path, dir string, err error) {
-	base, _, err := s.place("sqlite", func(base string) (string, error) {
+func (s *Seed) fillSQLite(day string) (path, dir string, err error) {
+	base, _, err := s.place("sqlite", day, func(base string) (string, error) {
 		path, dir := filepath.Join(base, "seed.db"), filepath.Join(base, "data")
 		ctx := context.Background()
 		if err := writeTestKeys(dir); err != nil {
@@ -129,12 +154,12 @@ func (s *Seed) fillSQLite() (path, dir string, err error) {
 	return filepath.Join(base, "seed.db"), filepath.Join(base, "data"), err
 }
 
-// place fills the seed's database of kind (sqlite, postgres) in a
-// directory: a temporary one of the package run, removed by Main, or with
-// SharedEnv set the run's one, filled by the first package under a file
-// lock and reused by the others. fill gets the empty directory and returns
-// what the others need besides it (the PostgreSQL template's name).
-func (s *Seed) place(kind string, fill func(dir string) (string, error)) (dir, filled string, err error) {
+// place fills the seed's database of kind (sqlite, postgres) of a Beijing
+// day in a directory: a temporary one of the package run, removed by Main,
+// or with SharedEnv set the run's one, filled by the first package under a
+// file lock and reused by the others. fill gets the empty directory and
+// returns what the others need besides it (the PostgreSQL template's name).
+func (s *Seed) place(kind, day string, fill func(dir string) (string, error)) (dir, filled string, err error) {
 	if !mainRuns {
 		return "", "", errors.New("the package's TestMain must call storetest.Main")
 	}
@@ -147,7 +172,7 @@ func (s *Seed) place(kind string, fill func(dir string) (string, error)) (dir, f
 		filled, err = fill(dir)
 		return dir, filled, err
 	}
-	dir = filepath.Join(shared, s.name+"-"+kind)
+	dir = filepath.Join(shared, s.name+"-"+day+"-"+kind)
 	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return "", "", err
@@ -178,28 +203,46 @@ func (s *Seed) Postgres(t testing.TB) (dsn, dataDir string) {
 	if base == "" {
 		t.Skip("GOVFLEET_TEST_POSTGRES not set")
 	}
-	s.postgres.once.Do(func() {
-		if s.postgres.dsn, s.postgres.dir, s.postgres.err = s.fillPostgres(base); s.postgres.err == nil {
-			s.postgres.next = make(chan copied, 1)
-			s.postgres.prepare()
+	x := &s.postgres
+	x.mu.Lock()
+	first := x.day == ""
+	if old := x.next; x.today(func(day string) (string, string, error) { return s.fillPostgres(base, day) }) {
+		if old != nil { // an earlier day's copy, made for no test
+			x.next = nil
+			if c := <-old; c.err == nil {
+				drop(c.name)
+			}
+		}
+		if x.err == nil {
+			x.next = make(chan copied, 1)
+			x.prepare()
+		}
+		if first {
 			onExit(func() {
-				if c := <-s.postgres.next; c.err == nil {
+				if x.next == nil {
+					return
+				}
+				if c := <-x.next; c.err == nil {
 					drop(c.name) // made for no test
 				}
 			})
 		}
-	})
-	if s.postgres.err != nil {
-		t.Fatalf("seed PostgreSQL: %v", s.postgres.err)
 	}
-	c := <-s.postgres.next
-	s.postgres.prepare()
+	if x.err != nil {
+		err := x.err
+		x.mu.Unlock()
+		t.Fatalf("seed PostgreSQL: %v", err)
+	}
+	c := <-x.next
+	x.prepare()
+	seedDir := x.dir
+	x.mu.Unlock()
 	if c.err != nil {
 		t.Fatal(c.err)
 	}
 	t.Cleanup(func() { background.Go(func() { drop(c.name) }) })
 	dataDir = filepath.Join(t.TempDir(), "data")
-	if err := os.CopyFS(dataDir, os.DirFS(s.postgres.dir)); err != nil {
+	if err := os.CopyFS(dataDir, os.DirFS(seedDir)); err != nil {
 		t.Fatal(err)
 	}
 	return databaseURL(base, c.name), dataDir
@@ -210,21 +253,22 @@ func (s *Seed) Postgres(t testing.TB) (dsn, dataDir string) {
 // (t.Parallel) take the copies one after the other, each taking starting
 // the next. Main drops a copy nobody took.
 func (s *seeded) prepare() {
+	template, next := s.dsn, s.next
 	background.Go(func() {
 		c := copied{name: "t_" + randomName()}
-		c.err = createFrom(c.name, s.dsn)
-		s.next <- c
+		c.err = createFrom(c.name, template)
+		next <- c
 	})
 }
 
 // fillPostgres fills a template database of a random name (the server is
 // shared with other package runs); once filled nobody connects to it.
-func (s *Seed) fillPostgres(base string) (name, dir string, err error) {
+func (s *Seed) fillPostgres(base, day string) (name, dir string, err error) {
 	if err := connectAdmin(base); err != nil {
 		return "", "", err
 	}
 	shared := os.Getenv(SharedEnv) != ""
-	dir, name, err = s.place("postgres", func(dir string) (string, error) {
+	dir, name, err = s.place("postgres", day, func(dir string) (string, error) {
 		name := "tpl_" + randomName()
 		if _, err := admin.W.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
 			return "", err

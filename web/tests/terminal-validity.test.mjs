@@ -27,7 +27,10 @@ function terminal(addr, phone) {
       const out = []
       for (let i = 0; i < raw.length; i++) out.push(raw[i] === 0x7d ? (raw[++i] === 0x02 ? 0x7e : 0x7d) : raw[i])
       const f = Buffer.from(out)
-      waiting.shift()?.({ id: f.readUInt16BE(0), body: f.subarray(12, f.length - 1) })
+      const id = f.readUInt16BE(0)
+      // Only the platform's answers (0x8001, 0x8100) answer what the terminal sent: the 0x8107 the gateway asks a terminal
+      // that just authenticated (its attributes) comes when it comes, and would be taken for the next answer.
+      if (id === 0x8001 || id === 0x8100) waiting.shift()?.({ id, body: f.subarray(12, f.length - 1) })
     }
   })
   const bcd = (digits) => Buffer.from(digits.match(/../g).map((x) => parseInt(x, 16)))

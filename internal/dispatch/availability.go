@@ -194,16 +194,6 @@ func (r *registry) slots(set vehicleSet) ([]*Slot, error) {
 	return out, nil
 }
 
-// slots reads the vehicles of set (given ids) from db itself: inside a
-// transaction, what it has written counts.
-func slots(ctx context.Context, db bun.IDB, set vehicleSet) ([]*Slot, error) {
-	r, err := readRegistry(ctx, db, set.ids)
-	if err != nil {
-		return nil, err
-	}
-	return r.slots(set)
-}
-
 // holds is what holds vehicles over [from, to): the orders (with their
 // tasks' names) and the holidays. One orders query over the window's index
 // range, however many vehicles.

@@ -92,15 +92,28 @@ func (s *Service) Board(ctx context.Context, a *access.Actor, taskID int64) (*Ta
 	return b, nil
 }
 
-// Convoy is the vehicles a task holds now (for the live map's filter).
+// Convoy is the vehicles a task holds now (for the live map's filter): its
+// live assignments, and the vehicles of its ended ones still on the road
+// (an order of the task under way or not yet back), which a cancelled
+// task's dispatcher calls back.
 func (s *Service) Convoy(ctx context.Context, a *access.Actor, taskID int64) ([]int64, error) {
 	d, err := s.GetTask(ctx, a, taskID)
 	if err != nil {
 		return nil, err
 	}
+	var onRoad []int64
+	if err := s.DB.R.NewSelect().TableExpr("task_orders AS tor").Join("JOIN orders AS o ON o.id = tor.order_id").
+		Join("JOIN task_assignments AS x ON x.id = tor.assignment_id").ColumnExpr("DISTINCT o.vehicle_id").
+		Where("x.task_id = ? AND o.state IN ('departed', 'finished')", d.ID).Scan(ctx, &onRoad); err != nil {
+		return nil, err
+	}
+	road := map[int64]bool{}
+	for _, id := range onRoad {
+		road[id] = true
+	}
 	ids := []int64{}
 	for _, x := range d.Assignments {
-		if x.Live() {
+		if x.Live() || road[x.VehicleID] {
 			ids = append(ids, x.VehicleID)
 		}
 	}

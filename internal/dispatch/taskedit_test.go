@@ -297,6 +297,8 @@ func TestCancelledTaskEndsAssignments(t *testing.T) {
 		if _, err := d.Decide(ctx, f.city, xs[2].ID, false, "另行安排"); err != nil {
 			t.Fatal(err)
 		}
+		// The first vehicle is on its way when the task is cancelled: its order goes on, and the convoy keeps it.
+		f.exec("UPDATE orders SET state = 'departed' WHERE task_id = ? AND vehicle_id = ?", task.ID, xs[0].VehicleID)
 		got, err := d.CancelTask(ctx, f.city, task.ID, "活动取消")
 		if err != nil {
 			t.Fatal(err)
@@ -335,8 +337,8 @@ func TestCancelledTaskEndsAssignments(t *testing.T) {
 		if b, err := d.Board(ctx, f.city, task.ID); err != nil || len(b.Rows) != 0 {
 			t.Errorf("a cancelled task's board: %+v %v", b, err)
 		}
-		if ids, err := d.Convoy(ctx, f.city, task.ID); err != nil || len(ids) != 0 {
-			t.Errorf("a cancelled task's convoy: %v %v", ids, err)
+		if ids, err := d.Convoy(ctx, f.city, task.ID); err != nil || len(ids) != 1 || ids[0] != xs[0].VehicleID {
+			t.Errorf("a cancelled task's convoy: %v %v, want the one vehicle on the road, %d", ids, err, xs[0].VehicleID)
 		}
 		if n, err := w.DB.R.NewSelect().Table("audit_log").Where("action = 'task.cancel' AND object_id = ? AND summary LIKE ?", fmt.Sprint(task.ID), "%2辆车的调派随任务取消%").Count(ctx); err != nil || n != 1 {
 			t.Errorf("the cancel's audit entry names the ended assignments %d times (%v)", n, err)

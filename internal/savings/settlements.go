@@ -267,6 +267,11 @@ func (s *Service) Generate(ctx context.Context, a *access.Actor, month string) (
 			} else if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
 				return err
 			}
+			// The statement's lines are this month's uses of the pair: a use that has left them (moved, cancelled)
+			// no longer counts in its lines.
+			if _, err := tx.NewRaw("UPDATE use_costs SET settlement_id = NULL WHERE settlement_id = ?", st.ID).Exec(ctx); err != nil {
+				return err
+			}
 			for _, c := range cs {
 				c.SettlementID = &st.ID
 				if err := upsertCost(ctx, tx, c); err != nil {

@@ -245,6 +245,6 @@ test('4. a shift moved onto another task is refused naming it, moved to a free t
   await page.locator('.el-select-dropdown__item', { hasText: '任务已取消' }).click()
   const ended = page.locator('[data-test=task-assignments] tbody tr', { hasText: task.name })
   await ended.filter({ hasText: '任务已取消' }).waitFor()
-  assert.equal(await ended.locator('[data-test=object]').count(), 0, 'no objection to a cancelled task')
+  // (No 提出异议 for the owner: TestCancelledTaskEndsAssignments; the city's administrator here never has the button.)
   await shot(page, 'dispatch-assignments-task-cancelled')
 })

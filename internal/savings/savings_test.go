@@ -272,6 +272,26 @@ func TestSettlementConfirmedByBothSides(t *testing.T) {
 		wantErr(t, err, errs.Forbidden, "不在您的管辖范围内")
 		_, err = w.Savings.Confirm(ctx, w.Actor(t, "zl_admin"), st.ID)
 		wantErr(t, err, errs.Forbidden, "")
+		// A use that leaves the month (its pick-up moved to March) leaves the regenerated statement's lines
+		// too, and is back in them when it comes back: the lines total the statement either way.
+		for _, c := range []struct {
+			pickup time.Time
+			uses   int
+		}{{apptest.BJ("2031-03-05 09:00"), 1}, {uses[1].dep, 2}} {
+			if _, err := db.W.ExecContext(ctx, "UPDATE orders SET pickup_at = ? WHERE no = 'SV02'", c.pickup); err != nil {
+				t.Fatal(err)
+			}
+			again, err := w.Savings.Generate(ctx, w.Actor(t, "tn_admin"), "2031-02")
+			wantErr(t, err, "", "")
+			if len(again) != 1 || again[0].ID != st.ID || again[0].Uses != c.uses {
+				t.Fatalf("regenerated with %d uses: %+v", c.uses, again)
+			}
+			sum, err := w.Savings.LinesSum(ctx, w.Actor(t, "tn_admin"), st.ID)
+			wantErr(t, err, "", "")
+			if sum.Count != c.uses || sum.Fen != again[0].InternalFen || sum.MarketFen != again[0].MarketFen {
+				t.Errorf("regenerated with %d uses, its lines total %+v", c.uses, sum)
+			}
+		}
 		_, err = w.Savings.Confirm(ctx, city, st.ID)
 		wantErr(t, err, errs.Forbidden, "只有借出方（武进区）或借入方（天宁区）")
 		st, err = w.Savings.Dispute(ctx, w.Actor(t, "wj_admin"), st.ID, "2月20日用车里程待核")

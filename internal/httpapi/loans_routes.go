@@ -36,7 +36,7 @@ func (s *Server) loansRoutes() []Route {
 		{Method: "POST", Path: "/api/settlements/generate", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "生成某月结算单：核算本级范围内每次跨单位用车的费用，按借出方、借入方汇总（双方已确认的不再变动）", In: monthIn{}, Out: []savings.Settlement{}, Handle: s.generateSettlements},
 		{Method: "GET", Path: "/api/settlements/{id}", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单", Out: savings.Settlement{}, Handle: get(s.Savings.Statement)},
 		{Method: "GET", Path: "/api/settlements/{id}/statement.pdf", Perm: access.CostRead, Tag: "费用与节约", Summary: "打印结算单（PDF：双方、每次用车的天数、里程、内部费用、市场价与节约、合计、双方确认与签字栏）", Handle: fileOf(s.Savings.StatementPDF, "application/pdf")},
-		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: Lines[savings.UseCost]{}, Handle: s.settlementLinesPage},
+		{Method: "GET", Path: "/api/settlements/{id}/lines", Perm: access.CostRead, Tag: "费用与节约", Summary: "结算单明细：每次用车的天数、里程、内部费用、市场价与节约", Query: []string{"page", "page_size"}, Out: Lines[savings.UseCost]{}, Handle: linesPage(s.statementLines)},
 		{Method: "GET", Path: "/api/settlements/{id}/lines/export", Perm: access.CostRead, Tag: "费用与节约", Summary: "导出结算单明细（xlsx）", Handle: exportOf(s, "结算单明细", lineFields, s.settlementLines)},
 		{Method: "POST", Path: "/api/settlements/{id}/confirm", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方（借出方或借入方本级管理员）确认结算单；双方确认后结算单定稿", Out: savings.Settlement{}, Handle: get(s.Savings.Confirm)},
 		{Method: "POST", Path: "/api/settlements/{id}/dispute", Perm: access.SettlementWrite, Tag: "费用与节约", Summary: "本方对结算单提出异议（须填理由）", In: reasonIn{}, Out: savings.Settlement{}, Handle: reasoned(s.Savings.Dispute)},
@@ -96,21 +96,33 @@ type Lines[T any] struct {
 	Sum savings.Sum `json:"sum"`
 }
 
-func (s *Server) settlementLinesPage(r *Request) (any, error) {
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
+// linesPage serves one page of a statement's lines with their totals over
+// every page: read gets the statement's id (the path's) and the page.
+func linesPage[T any](read func(r *Request, id int64, p, size int) ([]T, int, savings.Sum, error)) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		p, size, err := page(r)
+		if err != nil {
+			return nil, err
+		}
+		items, n, sum, err := read(r, id, p, size)
+		if err != nil {
+			return nil, err
+		}
+		return Lines[T]{List: list(items, n, p, size), Sum: sum}, nil
 	}
-	items, n, err := s.settlementLines(r, p, size)
+}
+
+func (s *Server) statementLines(r *Request, id int64, p, size int) ([]*savings.UseCost, int, savings.Sum, error) {
+	items, n, err := s.Savings.Lines(r.Context(), r.Actor(), id, p, size)
 	if err != nil {
-		return nil, err
+		return nil, 0, savings.Sum{}, err
 	}
-	id, _ := pathID(r) // settlementLines read it
 	sum, err := s.Savings.LinesSum(r.Context(), r.Actor(), id)
-	if err != nil {
-		return nil, err
-	}
-	return Lines[*savings.UseCost]{List: list(items, n, p, size), Sum: sum}, nil
+	return items, n, sum, err
 }
 
 func (s *Server) generateSettlements(r *Request) (any, error) {

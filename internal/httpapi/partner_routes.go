@@ -12,6 +12,7 @@ import (
 	"govfleet/internal/auth"
 	"govfleet/internal/errs"
 	"govfleet/internal/partner"
+	"govfleet/internal/savings"
 	"govfleet/internal/sheet"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) partnerRoutes() []Route {
 		{Method: "POST", Path: "/api/partner-settlements/{id}/confirm", Perm: access.PartnerManage, Tag: "跨区域协作", Summary: "本方确认结算单（并通知对方核对确认）", Out: partner.Settlement{}, Handle: s.confirmSettlement},
 		{Method: "GET", Path: "/api/partner-settlements/{id}/statement.pdf", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "打印结算单（PDF：双向明细与合计、市场价与节约、双方确认与签字栏）", Handle: fileOf(s.Partner.SettlementPDF, "application/pdf")},
 		{Method: "GET", Path: "/api/partner-settlements/{id}/xlsx", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单及明细导出（xlsx）", Handle: s.settlementXLSX},
-		{Method: "GET", Path: "/api/partner-settlements/{id}/lines", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单明细（与打印、导出的明细相同）：一个方向（direction=in 对方应付，out 本方应付）的每次用车及全部明细的合计", Query: []string{"direction", "page", "page_size"}, Out: Lines[partner.Link]{}, Handle: s.partnerSettlementLines},
+		{Method: "GET", Path: "/api/partner-settlements/{id}/lines", Perm: access.PartnerRead, Tag: "跨区域协作", Summary: "结算单明细（与打印、导出的明细相同）：一个方向（direction=in 对方应付，out 本方应付）的每次用车及全部明细的合计", Query: []string{"direction", "page", "page_size"}, Out: Lines[partner.Link]{}, Handle: linesPage(s.partnerSettlementLines)},
 
 		// The partner platforms' API: signed with X-Partner-Id, X-Timestamp, X-Nonce, X-Signature.
 		{Method: "GET", Path: "/api/partner/v1/ping", Perm: access.PartnerAPI, Tag: "合作平台接口", Summary: "连接与签名检查", Out: partner.Ping{}, Handle: s.partnerPing},
@@ -208,20 +209,8 @@ func (s *Server) getSettlement(r *Request) (any, error) {
 	return s.Partner.Settlement(r.Context(), r.Actor(), id)
 }
 
-func (s *Server) partnerSettlementLines(r *Request) (any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return nil, err
-	}
-	p, size, err := page(r)
-	if err != nil {
-		return nil, err
-	}
-	items, n, sum, err := s.Partner.Lines(r.Context(), r.Actor(), id, r.URL.Query().Get("direction"), p, size)
-	if err != nil {
-		return nil, err
-	}
-	return Lines[*partner.Link]{List: list(items, n, p, size), Sum: sum}, nil
+func (s *Server) partnerSettlementLines(r *Request, id int64, p, size int) ([]*partner.Link, int, savings.Sum, error) {
+	return s.Partner.Lines(r.Context(), r.Actor(), id, r.URL.Query().Get("direction"), p, size)
 }
 
 func (s *Server) confirmSettlement(r *Request) (any, error) {

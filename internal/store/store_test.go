@@ -150,13 +150,21 @@ func TestPacer(t *testing.T) {
 		t.Errorf("paused %v in all after 5 slices of work in quarter-slice pieces, want at least 4 slices", total)
 	}
 
+	// With its context ended a Pacer does not rest: one whose rest would last
+	// 10,000 s (a million times a slice of work) returns at once. A Pause
+	// that ignored its context would keep the test waiting for hours, not
+	// the minute after which it fails (how long Pause took is not asserted).
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	work(time.Second)
-	start = time.Now()
-	p.Pause(cancelled)
-	if slept := time.Since(start); slept >= time.Second { // a rest would match the second of work
-		t.Errorf("paused %v with its context ended, want no wait", slept)
+	long := store.Pacer{Rest: 1e6}
+	long.Pause(ctx)
+	work(store.PaceSlice)
+	returned := make(chan struct{})
+	go func() { long.Pause(cancelled); close(returned) }()
+	select {
+	case <-returned:
+	case <-time.After(time.Minute):
+		t.Errorf("still resting a minute after its context ended (a rest of 10,000 s)")
 	}
 
 	// Rest 3: three times as long as the work, a quarter of a core.

@@ -204,22 +204,39 @@ func (s *Service) ImportVehicles(ctx context.Context, a *access.Actor, rootID in
 	}); err != nil {
 		return nil, err
 	}
+	return commitImport(ctx, s.DB, f, inputs, func(tx bun.Tx, in VehicleInput) (string, error) {
+		v, err := s.createVehicle(ctx, tx, a, in)
+		if err != nil {
+			return "", err
+		}
+		return v.Plate, nil
+	}, func(tx bun.Tx, plates []string) error {
+		return audit.Record(ctx, tx, a, audit.Event{Action: ActVehicleImport, ObjectType: audit.Vehicle, ScopePath: root.Path,
+			Summary: fmt.Sprintf("从Excel导入车辆%d辆", len(plates)), After: map[string]any{"plates": plates}})
+	})
+}
+
+// commitImport ends an import: nothing is written when a row has an error (the
+// errors are the answer); else every row is created, and the import recorded
+// in the audit log, in one transaction. create returns what the audit log
+// names the record by.
+func commitImport[I any](ctx context.Context, db *store.DB, f *sheet.File, inputs []I,
+	create func(bun.Tx, I) (string, error), record func(bun.Tx, []string) error) (*ImportResult, error) {
 	res := &ImportResult{Errors: f.Errors}
 	if e := f.Failed(); e != nil {
 		return res, e
 	}
-	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		var ps []string
+	err := db.Tx(ctx, func(tx bun.Tx) error {
+		names := make([]string, 0, len(inputs))
 		for _, in := range inputs {
-			v, err := s.createVehicle(ctx, tx, a, in)
+			name, err := create(tx, in)
 			if err != nil {
 				return err
 			}
-			ps = append(ps, v.Plate)
+			names = append(names, name)
 		}
-		res.Imported = len(ps)
-		return audit.Record(ctx, tx, a, audit.Event{Action: ActVehicleImport, ObjectType: audit.Vehicle, ScopePath: root.Path,
-			Summary: fmt.Sprintf("从Excel导入车辆%d辆", len(ps)), After: map[string]any{"plates": ps}})
+		res.Imported = len(names)
+		return record(tx, names)
 	})
 	if err != nil {
 		return nil, err
@@ -285,27 +302,16 @@ func (s *Service) ImportDrivers(ctx context.Context, a *access.Actor, rootID int
 	}); err != nil {
 		return nil, err
 	}
-	res := &ImportResult{Errors: f.Errors}
-	if e := f.Failed(); e != nil {
-		return res, e
-	}
-	err = s.DB.Tx(ctx, func(tx bun.Tx) error {
-		var names []string
-		for _, in := range inputs {
-			d, err := s.createDriver(ctx, tx, a, in)
-			if err != nil {
-				return err
-			}
-			names = append(names, d.Name)
+	return commitImport(ctx, s.DB, f, inputs, func(tx bun.Tx, in DriverInput) (string, error) {
+		d, err := s.createDriver(ctx, tx, a, in)
+		if err != nil {
+			return "", err
 		}
-		res.Imported = len(names)
+		return d.Name, nil
+	}, func(tx bun.Tx, names []string) error {
 		return audit.Record(ctx, tx, a, audit.Event{Action: actDriverImport, ObjectType: audit.Driver, ScopePath: root.Path,
 			Summary: fmt.Sprintf("从Excel导入驾驶员%d名", len(names)), After: map[string]any{"names": names}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // ExportLimit caps an export.

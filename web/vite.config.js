@@ -29,10 +29,15 @@ export default defineConfig({
       output: {
         manualChunks(id) {
           if (!id.includes('node_modules')) return undefined
-          if (id.includes('element-plus') || id.includes('@element-plus')) return 'element-plus'
+          // Element Plus's script comes with the console's pages (consoleKit.js); its stylesheet stays in the entry,
+          // before styles.css.
+          if (id.includes('element-plus') && !id.endsWith('.css')) return 'element-plus'
           if (id.includes('/echarts/') || id.includes('/zrender/')) return 'echarts' // the statistics' charts only (tree-shaken: echarts/core)
           if (id.includes('/vant/') || id.includes('@vant')) return 'vant' // phone pages only: keeps Vant's global CSS off the console
-          return 'vendor'
+          // Vue itself, loaded by every page; any other package goes with the pages that use it (Element Plus's
+          // helpers with Element Plus, Leaflet with the maps).
+          if (/\/node_modules\/(vue|@vue|vue-router|pinia)\//.test(id)) return 'vendor'
+          return undefined
         },
       },
     },

@@ -1,19 +1,20 @@
 // The one wrapper around the backend's JSON API: CSRF header on writes, JSON bodies,
-// errors turned into ApiError and shown in an ElMessage, session-level errors routed to hooks.
-import { ElMessage } from 'element-plus'
+// errors turned into ApiError and shown (hooks.showError), session-level errors routed to hooks.
 
 let csrfToken = ''
-const hooks = { unauthenticated: () => {}, passwordChangeRequired: () => {}, enrolRequired: () => {} }
+const hooks = { unauthenticated: () => {}, passwordChangeRequired: () => {}, enrolRequired: () => {}, showError: () => {} }
 
 export function setCsrfToken(token) {
   csrfToken = token || ''
 }
 
-// main.js wires these to the router and the session store (avoids import cycles).
-export function setSessionHooks({ unauthenticated, passwordChangeRequired, enrolRequired }) {
+// main.js wires these to the router, the session store and the page's toolkit (avoids import cycles, and keeps
+// Element Plus off the phone pages).
+export function setSessionHooks({ unauthenticated, passwordChangeRequired, enrolRequired, showError }) {
   if (unauthenticated) hooks.unauthenticated = unauthenticated
   if (passwordChangeRequired) hooks.passwordChangeRequired = passwordChangeRequired
   if (enrolRequired) hooks.enrolRequired = enrolRequired
+  if (showError) hooks.showError = showError
 }
 
 export class ApiError extends Error {
@@ -39,7 +40,7 @@ export function toQuery(params = {}) {
 
 /**
  * request(method, path, { query, body, silent })
- * silent: true → the caller shows the error itself (no ElMessage).
+ * silent: true → the caller shows the error itself (no message).
  */
 export async function request(method, path, { query, body, silent = false } = {}) {
   const headers = { Accept: 'application/json' }
@@ -57,7 +58,7 @@ export async function request(method, path, { query, body, silent = false } = {}
     res = await fetch(`/api${path}${toQuery(query)}`, init)
   } catch {
     const err = new ApiError(0, { error: { code: 'network', message: '无法连接服务器，请检查网络' } })
-    if (!silent) ElMessage.error(err.message)
+    if (!silent) hooks.showError(err.message)
     throw err
   }
   if (res.status === 204) return null
@@ -85,7 +86,7 @@ export async function request(method, path, { query, body, silent = false } = {}
     hooks.enrolRequired()
     throw err
   }
-  if (!silent) ElMessage.error(err.message)
+  if (!silent) hooks.showError(err.message)
   throw err
 }
 
@@ -102,7 +103,7 @@ export async function downloadFile(path, query = {}, fallbackName = 'download.xl
   try {
     res = await fetch(`/api${path}${toQuery(query)}`, init)
   } catch {
-    ElMessage.error('无法连接服务器，请检查网络')
+    hooks.showError('无法连接服务器，请检查网络')
     return false
   }
   if (!res.ok) {
@@ -112,7 +113,7 @@ export async function downloadFile(path, query = {}, fallbackName = 'download.xl
     } catch {
       /* not JSON */
     }
-    ElMessage.error(msg)
+    hooks.showError(msg)
     return false
   }
   const blob = await res.blob()

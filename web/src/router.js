@@ -2,7 +2,6 @@
 // those below the city's level.
 import { createRouter, createWebHistory } from 'vue-router'
 import { useSession } from './stores/session'
-import ConsoleLayout from './layout/ConsoleLayout.vue'
 import { fleetRoutes } from './views/fleet/routes'
 import { bookingRoutes } from './views/booking/routes'
 import { mobileRoutes } from './views/mobile/routes'
@@ -55,7 +54,7 @@ const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: '登录', public: true } },
     ...mobileRoutes,
-    { path: '/', component: ConsoleLayout, children: consoleRoutes },
+    { path: '/', component: () => import('./layout/ConsoleLayout.vue'), children: consoleRoutes },
   ],
 })
 

@@ -240,3 +240,28 @@ test('a driver follows the repair he sent; the picker refuses a car with an unfi
   await shot(page, 'm-repair-picker-busy')
   assert.equal(await busy.locator('.van-radio__icon--checked').count(), 0, 'the busy car is not picked')
 })
+
+test('the phone pages load without the console’s toolkit, and show an error as a phone toast', async () => {
+  // Element Plus (the console's components, ~1 MB of script) is not a phone's to download.
+  const scripts = []
+  const onResponse = (r) => r.request().resourceType() === 'script' && scripts.push(r)
+  page.on('response', onResponse)
+  await phoneLogin('jgj_staff')
+  await page.locator('[data-test=m-todo-inbox], .van-tabbar').first().waitFor()
+  await shot(page, 'm-staff-home')
+  page.off('response', onResponse)
+  const urls = scripts.map((r) => new URL(r.url()).pathname)
+  assert.ok(urls.length > 0 && !urls.some((u) => u.includes('element-plus')), urls.join(' '))
+  const bytes = (await Promise.all(scripts.map(async (r) => (await r.body()).length))).reduce((a, n) => a + n, 0)
+  assert.ok(bytes < 400_000, `${bytes} bytes of script for the phone's home page`)
+
+  // An error the page leaves to the API client (here the notices' list refused by a server under maintenance) shows
+  // as Vant's toast, not as the console's message.
+  await page.route('**/api/notices?*', (r) => r.fulfill({ status: 503, json: { error: { code: 'unavailable', message: '系统维护中，请稍后再试' } } }))
+  try {
+    await expectMessage(page, '系统维护中，请稍后再试', () => page.goto('/m/notices'), 'toast')
+  } finally {
+    await page.unroute('**/api/notices?*')
+  }
+  assert.equal(await page.locator('.el-message').count(), 0)
+})

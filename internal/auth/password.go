@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -56,8 +57,13 @@ func CheckPassword(hash, pw string) bool {
 }
 
 // dummyHash is verified against when a user name does not exist, so that a
-// wrong name takes as long as a wrong password.
-var dummyHash, _ = HashPassword("not-a-real-password")
+// wrong name takes as long as a wrong password. It is made at its first use,
+// with the parameters new hashes have by then (the server's, or the lower
+// ones a test or a demo's --demo-hash-memory set), not at package start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not-a-real-password")
+	return h
+})
 
 // PasswordProblem returns a Chinese message when pw breaks the policy: at
 // least minLen characters from 3 of the 4 classes (upper, lower, digit,

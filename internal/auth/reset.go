@@ -274,7 +274,7 @@ func (s *Service) UseResetCode(ctx context.Context, username, code, newPw, ip st
 	var u User
 	if err := s.selectUsers(s.DB.R).Where("u.username = ?", username).Scan(ctx, &u); err != nil {
 		if errs.Is(store.Translate(err), errs.NotFound) {
-			CheckPassword(dummyHash, code)
+			CheckPassword(dummyHash(), code)
 			return invalid
 		}
 		return store.Translate(err)
@@ -287,7 +287,7 @@ func (s *Service) UseResetCode(ctx context.Context, username, code, newPw, ip st
 	err = s.DB.R.NewSelect().Model(r).Where("user_id = ? AND code_hash <> '' AND used_at IS NULL AND expires_at > ?", u.ID, now).
 		Order("id DESC").Limit(1).Scan(ctx)
 	if errs.Is(store.Translate(err), errs.NotFound) {
-		CheckPassword(dummyHash, code)
+		CheckPassword(dummyHash(), code)
 		return invalid
 	} else if err != nil {
 		return store.Translate(err)

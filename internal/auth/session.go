@@ -100,7 +100,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		return nil, store.Translate(err)
 	}
 	found := err == nil
-	hash := dummyHash // an unknown user: the same work and the same answer as a wrong password
+	hash := dummyHash() // an unknown user: the same work and the same answer as a wrong password
 	if found {
 		hash = u.PasswordHash
 	}

@@ -59,7 +59,9 @@ const LOADS = ['fetch', 'xhr', 'script', 'stylesheet', 'image', 'font']
 
 // settled waits until the page shows what it loaded: none of its requests is under way (nor starts while it
 // draws the answers), no loading mask or spinner shows, and its fonts and images have loaded. Then a
-// screenshot shows the finished page and a table reads complete.
+// screenshot shows the finished page and a table reads complete. It looks every 50 ms, not at every frame: a page
+// asked for a frame 60 times a second is drawn that often, which cost Chromium 1.73–1.79 CPU s a page load against
+// 1.50–1.56 (docs/benchmarks.md, fifteenth session).
 export async function settled(page) {
   const loading = loadingOf.get(page) ?? new Set()
   const deadline = Date.now() + 30_000
@@ -71,7 +73,7 @@ export async function settled(page) {
     // The answers are handled and drawn in the page's next tasks and frame.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))))
     await page.waitForFunction(() => document.fonts.status === 'loaded' && [...document.images].every((i) => i.complete) &&
-      ![...document.querySelectorAll('.el-loading-mask, .van-loading')].some((e) => e.checkVisibility()), null, { polling: 'raf' })
+      ![...document.querySelectorAll('.el-loading-mask, .van-loading')].some((e) => e.checkVisibility()), null, { polling: 50 })
   } while (loading.size)
 }
 

@@ -21,8 +21,9 @@ import (
 
 func init() {
 	// Tests create many accounts and log in thousands of times; keep
-	// argon2id cheap there: 64 KiB, a sixteenth of the 1 MiB they used,
-	// which cost internal/httpapi's tests 11 of their 86 CPU s.
+	// argon2id cheap there: 64 KiB, a sixteenth of the 1 MiB they used
+	// (hashing took 11 of internal/httpapi's 86 test CPU s, most of it the
+	// unknown-name hash made before this ran: auth's dummyHash).
 	auth.HashParams.Memory = 64
 	// The audit chain's MAC key, which the server reads from its data
 	// directory (audit.LoadKeys).
@@ -70,8 +71,9 @@ func Postgres(t testing.TB) *store.DB {
 	return open(t, dsn)
 }
 
-// Empty opens a database as SQLite or Postgres does but applies no
-// migration: for the tests of store.Migrate.
+// Empty opens a database with no migration applied — a fresh SQLite file,
+// or a fresh schema on the PostgreSQL server — for the tests of
+// store.Migrate.
 func Empty(t testing.TB, postgres bool) *store.DB {
 	t.Helper()
 	if !postgres {

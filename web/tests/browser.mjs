@@ -7,8 +7,12 @@ import path from 'node:path'
 import { startServer } from './server.mjs'
 
 export const DEMO_PASSWORD = 'Demo@2026'
+// --js-flags=--jitless: V8 runs the console's scripts in its interpreter. A test loads a page, acts on it for seconds
+// and leaves it, and each load compiled the same hot functions again on its background threads (Maglev, Turbofan):
+// a full load of a console page cost Chromium 1.22–1.34 CPU s with them and 0.91–0.94 without (docs/benchmarks.md,
+// sixteenth session). The console ships no WebAssembly, the one thing the flag turns off beside the compilers.
 export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run']
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--js-flags=--jitless']
 
 export async function launchBrowser({ baseURL } = {}) {
   // reducedMotion: the console honours the system's reduced-motion setting (styles.css): dialogs, messages
@@ -62,9 +66,14 @@ const LOADS = ['fetch', 'xhr', 'script', 'stylesheet', 'image', 'font']
 // screenshot shows the finished page and a table reads complete. It looks every 50 ms, not at every frame: a page
 // asked for a frame 60 times a second is drawn that often, which cost Chromium 1.73–1.79 CPU s a page load against
 // 1.50–1.56 (docs/benchmarks.md, fifteenth session).
+// A page just loaded waits first for the console's first navigation (its session check, its page's code): only then does
+// the page mount and ask for its data, which, run in V8's interpreter (ARGS), can come a frame or two after the session
+// check's answer, when nothing was loading and a page with no data yet looked settled.
 export async function settled(page) {
   const loading = loadingOf.get(page) ?? new Set()
   const deadline = Date.now() + 30_000
+  await page.waitForFunction(() => !document.querySelector('#app') || document.querySelector('#app').__vue_app__, null, { polling: 50 })
+  await page.evaluate(() => document.querySelector('#app')?.__vue_app__?.config.globalProperties.$router.isReady())
   do {
     while (loading.size) {
       if (Date.now() > deadline) throw new Error(`still loading: ${[...loading].map((r) => r.url()).join(' ')}`)
@@ -142,6 +151,7 @@ export function serverAndBrowser(set, options) {
 
 // Fills the login form; does not wait for the result.
 export async function submitLogin(page, username, password = DEMO_PASSWORD) {
+  await page.context().clearCookies() // as login below
   await page.goto('/login')
   await fillLogin(page, username, password)
 }
@@ -154,9 +164,14 @@ async function fillLogin(page, username, password) {
 
 // Logs in and waits for the console (工作台) to show. On the plain login page a logout leaves, it logs in there, as a
 // person would, instead of loading the console again; anywhere else it goes to /login first.
+// Going to /login it drops the session cookie: someone still signed in (a test that failed before its logout) would be
+// sent on to 工作台, and this test, and the file's later ones, would wait for a login form that never shows.
 export async function login(page, username, password = DEMO_PASSWORD) {
   const u = new URL(page.url())
-  if (u.pathname !== '/login' || u.search || (await page.locator('.el-alert, [data-test=reset-form]').count())) await page.goto('/login')
+  if (u.pathname !== '/login' || u.search || (await page.locator('.el-alert, [data-test=reset-form]').count())) {
+    await page.context().clearCookies()
+    await page.goto('/login')
+  }
   await fillLogin(page, username, password)
   await page.locator('[data-test=welcome]').waitFor()
 }

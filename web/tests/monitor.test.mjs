@@ -94,9 +94,13 @@ test('4. the vehicle list renders only the rows in view, scrolls to the end, and
   assert.match(await page.locator('.meta .muted').innerText(), new RegExp(`共 ${all.length} 辆`))
   const rendered = await list.locator('.row').count()
   assert.ok(rendered < all.length, `${rendered} rows in the page for ${all.length} vehicles`)
-  // The end of the list is reachable and shows the last vehicle.
-  await list.evaluate((e) => (e.scrollTop = e.scrollHeight))
-  await page.waitForFunction((last) => [...document.querySelectorAll('[data-test=live-list] .row .plate')].some((e) => e.textContent === last), all.at(-1))
+  // The end of the list is reachable and shows the last vehicle: scrolled to the end (again while it does not show, as
+  // a person would: the list may still be settling its height under a busy machine), its last row is drawn.
+  await page.waitForFunction((last) => {
+    const l = document.querySelector('[data-test=live-list]')
+    l.scrollTop = l.scrollHeight
+    return [...l.querySelectorAll('.row .plate')].some((e) => e.textContent === last)
+  }, all.at(-1), { polling: 200 })
   // A vehicle clicked on the map (zoomed in until one stands alone) opens its card and its row shows selected.
   for (let i = 0; i < 8 && !(await page.locator('.gf-car').count()); i++) {
     const cluster = await page.locator('.gf-cluster').first().elementHandle()

@@ -7,12 +7,8 @@ import path from 'node:path'
 import { startServer } from './server.mjs'
 
 export const DEMO_PASSWORD = 'Demo@2026'
-// --js-flags=--jitless: V8 runs the console's scripts in its interpreter. A test loads a page, acts on it for seconds
-// and leaves it, and each load compiled the same hot functions again on its background threads (Maglev, Turbofan):
-// a full load of a console page cost Chromium 1.22–1.34 CPU s with them and 0.91–0.94 without (docs/benchmarks.md,
-// sixteenth session). The console ships no WebAssembly, the one thing the flag turns off beside the compilers.
 export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--js-flags=--jitless']
+  '--disable-component-update', '--disable-sync', '--no-first-run']
 
 export async function launchBrowser({ baseURL } = {}) {
   // reducedMotion: the console honours the system's reduced-motion setting (styles.css): dialogs, messages
@@ -67,8 +63,8 @@ const LOADS = ['fetch', 'xhr', 'script', 'stylesheet', 'image', 'font']
 // asked for a frame 60 times a second is drawn that often, which cost Chromium 1.73–1.79 CPU s a page load against
 // 1.50–1.56 (docs/benchmarks.md, fifteenth session).
 // A page just loaded waits first for the console's first navigation (its session check, its page's code): only then does
-// the page mount and ask for its data, which, run in V8's interpreter (ARGS), can come a frame or two after the session
-// check's answer, when nothing was loading and a page with no data yet looked settled.
+// the page mount and ask for its data, which on a busy machine can come frames after the session check's answer, when
+// nothing was loading and a page with no data yet looked settled.
 export async function settled(page) {
   const loading = loadingOf.get(page) ?? new Set()
   const deadline = Date.now() + 30_000

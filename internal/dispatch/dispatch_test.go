@@ -17,7 +17,14 @@ import (
 	"govfleet/internal/fleet"
 )
 
-var seq atomic.Int64
+// seq numbers the fixtures' vehicles and drivers from a base drawn once per
+// run: one database never gets two alike (a base drawn per vehicle once gave
+// two vehicles of a test the same plate), and runs differ from each other.
+var seq = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(time.Now().UnixNano() % 50000)
+	return &n
+}()
 
 // fixture builds vehicles and drivers in a world.
 type fixture struct {
@@ -30,7 +37,7 @@ type fixture struct {
 // may run on holidays (emergency), so any test date suits it.
 func (f *fixture) vehicle(unit int64, class string, seats int) (int64, string) {
 	f.t.Helper()
-	n := seq.Add(1) + time.Now().UnixNano()%50000
+	n := seq.Add(1)
 	plate := fmt.Sprintf("苏DX%04d", n%10000) // never a demo plate (苏D + five digits)
 	first := fmt.Sprintf("LSVAU2A3%dN3%06d", 0, 100000+n%900000)
 	c, err := check.VINCheckChar(first)
@@ -51,7 +58,7 @@ func (f *fixture) vehicle(unit int64, class string, seats int) (int64, string) {
 func (f *fixture) driver(unit int64, licence string) int64 {
 	f.t.Helper()
 	n := seq.Add(1)
-	birth := time.Date(1975, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n)+int(time.Now().UnixNano()%3000))
+	birth := time.Date(1975, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n%3000))
 	first := fmt.Sprintf("320402%s%03d", birth.Format("20060102"), n%1000)
 	c, _ := check.IDCardCheckChar(first)
 	s := func(v string) *string { return &v }

@@ -73,7 +73,9 @@ async function openReport(unitName) {
   await page.locator('input[data-test=annual-keyword]').press('Enter')
   const link = page.locator('[data-test=annual-list] [data-test=annual-link]', { hasText: unitName }).first()
   await link.waitFor()
-  await link.click()
+  // What the user sees, the report's title, is the wait: not Playwright's wait for the link's in-page navigation, which
+  // twice ran out a click's 30 s in fresh-clone runs with both halves of make test at once.
+  await link.click({ noWaitAfter: true })
   await page.locator('[data-test=annual-title]', { hasText: `${unitName} ${YEAR} 年度报告` }).waitFor()
 }
 

@@ -25,12 +25,18 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 func str(s string) *string { return &s }
 
-var seq atomic.Int64
+// seq numbers the test units from a base drawn once per run: one database
+// never gets two alike, and runs differ from each other.
+var seq = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(time.Now().UnixNano() % 100000 * 10)
+	return &n
+}()
 
 // newUnit creates a unit under parent as the city administrator.
 func newUnit(t *testing.T, w *apptest.World, parent int64) (int64, string) {
 	t.Helper()
-	n := seq.Add(1) + time.Now().UnixNano()%100000*10
+	n := seq.Add(1)
 	name := fmt.Sprintf("通知测试单位%d", n)
 	first := fmt.Sprintf("11320402%09d", n%1000000000)
 	c, _ := check.CreditCodeCheckChar(first)

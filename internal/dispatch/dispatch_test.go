@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,16 +14,11 @@ import (
 	"govfleet/internal/dispatch"
 	"govfleet/internal/errs"
 	"govfleet/internal/fleet"
+	"govfleet/internal/storetest"
 )
 
-// seq numbers the fixtures' vehicles and drivers from a base drawn once per
-// run: one database never gets two alike (a base drawn per vehicle once gave
-// two vehicles of a test the same plate), and runs differ from each other.
-var seq = func() *atomic.Int64 {
-	var n atomic.Int64
-	n.Store(time.Now().UnixNano() % 50000)
-	return &n
-}()
+// seq numbers the fixtures' vehicles and drivers.
+var seq = storetest.Counter(50000)
 
 // fixture builds vehicles and drivers in a world.
 type fixture struct {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,13 +24,8 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 func str(s string) *string { return &s }
 
-// seq numbers the test units from a base drawn once per run: one database
-// never gets two alike, and runs differ from each other.
-var seq = func() *atomic.Int64 {
-	var n atomic.Int64
-	n.Store(time.Now().UnixNano() % 100000 * 10)
-	return &n
-}()
+// seq numbers the test units.
+var seq = storetest.Counter(1_000_000)
 
 // newUnit creates a unit under parent as the city administrator.
 func newUnit(t *testing.T, w *apptest.World, parent int64) (int64, string) {

@@ -12,7 +12,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"govfleet/internal/audit"
 	"govfleet/internal/auth"
@@ -128,4 +130,14 @@ func open(t testing.TB, dsn string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Counter numbers a test's fixtures (plates, mobiles, codes) from a base drawn
+// once per run below span: one database never gets two alike, as it could
+// when each number mixed in a random offset of its own, and runs differ from
+// each other.
+func Counter(span int64) *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(time.Now().UnixNano() % span)
+	return &n
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,13 +71,8 @@ func field(err error, name string) string {
 	return ""
 }
 
-// mobileSeq numbers the test mobiles from a base drawn once per run: one
-// database never gets two alike, and runs differ from each other.
-var mobileSeq = func() *atomic.Int64 {
-	var n atomic.Int64
-	n.Store(time.Now().UnixNano() % 9e7)
-	return &n
-}()
+// mobileSeq numbers the test mobiles (eight digits after 139).
+var mobileSeq = storetest.Counter(9e7)
 
 func newMobile() string {
 	return fmt.Sprintf("139%08d", mobileSeq.Add(1))

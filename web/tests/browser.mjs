@@ -147,9 +147,15 @@ export function serverAndBrowser(set, options) {
 
 // Fills the login form; does not wait for the result.
 export async function submitLogin(page, username, password = DEMO_PASSWORD) {
-  await page.context().clearCookies() // as login below
-  await page.goto('/login')
+  await openLogin(page)
   await fillLogin(page, username, password)
+}
+
+// Opens /login signed out: someone still signed in (a test that failed before its logout) would be sent on to 工作台,
+// and this test, and the file's later ones, would wait for a login form that never shows.
+async function openLogin(page) {
+  await page.context().clearCookies()
+  await page.goto('/login')
 }
 
 async function fillLogin(page, username, password) {
@@ -160,14 +166,9 @@ async function fillLogin(page, username, password) {
 
 // Logs in and waits for the console (工作台) to show. On the plain login page a logout leaves, it logs in there, as a
 // person would, instead of loading the console again; anywhere else it goes to /login first.
-// Going to /login it drops the session cookie: someone still signed in (a test that failed before its logout) would be
-// sent on to 工作台, and this test, and the file's later ones, would wait for a login form that never shows.
 export async function login(page, username, password = DEMO_PASSWORD) {
   const u = new URL(page.url())
-  if (u.pathname !== '/login' || u.search || (await page.locator('.el-alert, [data-test=reset-form]').count())) {
-    await page.context().clearCookies()
-    await page.goto('/login')
-  }
+  if (u.pathname !== '/login' || u.search || (await page.locator('.el-alert, [data-test=reset-form]').count())) await openLogin(page)
   await fillLogin(page, username, password)
   await page.locator('[data-test=welcome]').waitFor()
 }
